@@ -1,0 +1,111 @@
+"""hotcrm-ai: one way for every CRM module to use machine learning.
+
+Names are resolved lazily (PEP 562) so that ``import hotcrm_ai`` costs almost nothing: numpy,
+cattrs and the services load when first touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # the plugin contract
+    "hookimpl": "hotcrm_ai.hookspecs",
+    "hookspec": "hotcrm_ai.hookspecs",
+    "ProviderSpec": "hotcrm_ai.specs",
+    "CacheBackendSpec": "hotcrm_ai.specs",
+    "ExplainerSpec": "hotcrm_ai.specs",
+    "MonitorSinkSpec": "hotcrm_ai.specs",
+    "QueryTranslatorSpec": "hotcrm_ai.specs",
+    "BaseMLProvider": "hotcrm_ai.provider",
+    "CacheBackend": "hotcrm_ai.interfaces",
+    "MonitorSink": "hotcrm_ai.interfaces",
+    "Explainer": "hotcrm_ai.interfaces",
+    "ExplanationTask": "hotcrm_ai.interfaces",
+    "LinearModel": "hotcrm_ai.interfaces",
+    "QueryTranslator": "hotcrm_ai.interfaces",
+    # types
+    "ModelConfig": "hotcrm_ai.types",
+    "FeatureSpec": "hotcrm_ai.types",
+    "ModelMetrics": "hotcrm_ai.types",
+    "ABTest": "hotcrm_ai.types",
+    "ProviderConfig": "hotcrm_ai.types",
+    "PredictionInput": "hotcrm_ai.types",
+    "PredictionOutput": "hotcrm_ai.types",
+    "PredictionResult": "hotcrm_ai.types",
+    "PredictionEvent": "hotcrm_ai.types",
+    "HealthReport": "hotcrm_ai.types",
+    "Explanation": "hotcrm_ai.types",
+    "FeatureContribution": "hotcrm_ai.types",
+    "ErrorInfo": "hotcrm_ai.types",
+    "Secret": "hotcrm_ai.secrets",
+    "converter": "hotcrm_ai.converter",
+    # services
+    "AICloud": "hotcrm_ai.cloud",
+    "ModelRegistry": "hotcrm_ai.registry",
+    "PluginHost": "hotcrm_ai.plugins",
+    "Settings": "hotcrm_ai.config",
+    "load_settings": "hotcrm_ai.config",
+}
+
+_ERRORS = (
+    "HotCRMAIError ConfigError PluginError RegistryError ModelNotFoundError ModelInactiveError FieldError "
+    "ValidationError PredictionError ProviderError ProviderTimeoutError ProviderConnectionError "
+    "ProviderRateLimitError ProviderServerError ProviderAuthError ProviderRequestError ProviderModelError "
+    "ProviderResponseError CircuitOpenError CacheError ExplanationError ReportingError"
+).split()
+_EXPORTS.update({name: "hotcrm_ai.errors" for name in _ERRORS})
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hotcrm_ai' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
+    from hotcrm_ai.cloud import AICloud
+    from hotcrm_ai.config import Settings, load_settings
+    from hotcrm_ai.converter import converter
+    from hotcrm_ai.errors import *  # noqa: F403
+    from hotcrm_ai.hookspecs import hookimpl, hookspec
+    from hotcrm_ai.interfaces import (
+        CacheBackend,
+        Explainer,
+        ExplanationTask,
+        LinearModel,
+        MonitorSink,
+        QueryTranslator,
+    )
+    from hotcrm_ai.plugins import PluginHost
+    from hotcrm_ai.provider import BaseMLProvider
+    from hotcrm_ai.registry import ModelRegistry
+    from hotcrm_ai.secrets import Secret
+    from hotcrm_ai.specs import CacheBackendSpec, ExplainerSpec, MonitorSinkSpec, ProviderSpec, QueryTranslatorSpec
+    from hotcrm_ai.types import (
+        ABTest,
+        ErrorInfo,
+        Explanation,
+        FeatureContribution,
+        FeatureSpec,
+        HealthReport,
+        ModelConfig,
+        ModelMetrics,
+        PredictionEvent,
+        PredictionInput,
+        PredictionOutput,
+        PredictionResult,
+        ProviderConfig,
+    )

@@ -1,0 +1,110 @@
+"""The one cattrs converter: every JSON/TOML document in or out of hotcrm-ai goes through it.
+
+Strict on the way in (no "1" silently becoming 1.0, no unknown keys, no NaN), so a typo in a config
+file is an error that names the key instead of a default that quietly applies.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.v import format_exception
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from hotcrm_ai import types as t
+from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.secrets import Secret, as_secret
+
+T = TypeVar("T")
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strict_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _strict_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _strict_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    return float(value)
+
+
+def make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=False)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(float, _strict_float)
+    conv.register_structure_hook(Any, lambda v, _: v)
+    conv.register_structure_hook(Secret, lambda v, _: as_secret(v))
+    conv.register_unstructure_hook(Secret, lambda s: s.to_json())
+    # Exceptions stay in memory; JSON gets ErrorInfo.
+    conv.register_unstructure_hook(
+        t.PredictionResult,
+        make_dict_unstructure_fn(t.PredictionResult, conv, exception=override(omit=True)),
+    )
+    conv.register_structure_hook(
+        t.PredictionResult,
+        make_dict_structure_fn(t.PredictionResult, conv, exception=override(omit=True), _cattrs_forbid_extra_keys=True),
+    )
+    return conv
+
+
+converter = make_converter()
+
+
+def _format(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"known fields only; unknown: {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, KeyError):
+        return "a value (required field is missing)"
+    if isinstance(exc, (TypeError, ValueError)) and str(exc):
+        return str(exc)
+    return format_exception(exc, type_)
+
+
+def _paths(exc: BaseException) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for line in cattrs.transform_error(exc, path="$", format_exception=_format):
+        message, _, path = line.rpartition(" @ ")
+        field = path.removeprefix("$").lstrip(".") or "$"
+        message = message or line
+        if message.startswith("unknown error (") and message.endswith(")"):
+            message = message[len("unknown error (") : -1]
+        message = message.removeprefix("invalid value for type, ")
+        errors.append(FieldError(field=field, expected=message.removeprefix("expected ")))
+    return errors
+
+
+def structure(data: Any, cls: type[T], *, subject: str | None = None) -> T:
+    """Structure plain data into ``cls``; every problem becomes one ``ValidationError`` naming fields."""
+    subject = subject or cls.__name__
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.BaseValidationError, cattrs.StructureHandlerNotFoundError) as exc:
+        raise ValidationError(_paths(exc), subject=subject) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ValidationError([FieldError(field="$", expected=str(exc))], subject=subject) from None
+
+
+def unstructure(obj: Any) -> Any:
+    return converter.unstructure(obj)

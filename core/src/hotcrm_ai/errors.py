@@ -1,0 +1,150 @@
+"""Typed errors: one base class, and a subclass per thing a caller can act on.
+
+Modelled on redis-py and botocore: catch ``HotCRMAIError`` for everything, or a narrow class for one
+failure. Provider errors carry ``retryable`` so the prediction service decides retries from the type,
+never from a message. Messages never contain credentials (providers redact before raising).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+
+class HotCRMAIError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(HotCRMAIError):
+    """The configuration (file, env var or arguments) is invalid; the message names the key."""
+
+
+class PluginError(HotCRMAIError):
+    """A plugin failed to load or registered something invalid (fatal only in strict mode)."""
+
+
+class RegistryError(HotCRMAIError):
+    """A model configuration or registry operation is invalid."""
+
+
+class ModelNotFoundError(RegistryError, LookupError):
+    def __init__(self, model_id: str, version: str | None = None) -> None:
+        self.model_id = model_id
+        self.version = version
+        where = f"{model_id}@{version}" if version else model_id
+        super().__init__(f"Model not found: {where}")
+
+
+class ModelInactiveError(RegistryError):
+    def __init__(self, model_id: str, status: str) -> None:
+        self.model_id = model_id
+        self.status = status
+        super().__init__(f"Model is not active: {model_id} (status: {status})")
+
+
+@attrs.frozen
+class FieldError:
+    """One bad field: where it is, what was expected and what came instead."""
+
+    field: str
+    expected: str
+    got: str = ""
+
+    def __str__(self) -> str:
+        got = f", got {self.got}" if self.got else ""
+        return f"{self.field}: expected {self.expected}{got}"
+
+
+class ValidationError(HotCRMAIError, ValueError):
+    """Input does not match a schema. ``errors`` lists every bad field, not just the first."""
+
+    def __init__(self, errors: Sequence[FieldError] | str, *, subject: str = "input") -> None:
+        if isinstance(errors, str):
+            errors = [FieldError(field=subject, expected=errors)]
+        self.errors: list[FieldError] = list(errors)
+        self.subject = subject
+        detail = "; ".join(str(e) for e in self.errors)
+        super().__init__(f"Invalid {subject}: {detail}")
+
+
+class PredictionError(HotCRMAIError):
+    """A prediction could not be served, not even degraded. ``__cause__``/``cause`` is why."""
+
+    def __init__(self, message: str, *, model_id: str | None = None, cause: BaseException | None = None) -> None:
+        self.model_id = model_id
+        self.cause = cause
+        super().__init__(message)
+
+
+class ProviderError(HotCRMAIError):
+    """A provider call failed. ``retryable`` says whether trying again can help."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        if retryable is not None:
+            self.retryable = retryable
+        self.retry_after = retry_after
+        self.details = details or {}
+        super().__init__(message)
+
+
+class ProviderTimeoutError(ProviderError):
+    retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    retryable = True
+
+
+class ProviderRateLimitError(ProviderError):
+    retryable = True
+
+
+class ProviderServerError(ProviderError):
+    retryable = True
+
+
+class ProviderAuthError(ProviderError):
+    """Bad or missing credentials: never retried."""
+
+
+class ProviderRequestError(ProviderError):
+    """The provider refused the request as invalid (4xx other than auth/throttle): never retried."""
+
+
+class ProviderModelError(ProviderError):
+    """The model behind the endpoint raised (e.g. SageMaker ModelError); carries its message."""
+
+
+class ProviderResponseError(ProviderError):
+    """The reply could not be understood (wrong shape, not JSON, schema mismatch)."""
+
+
+class CircuitOpenError(ProviderError):
+    """The provider's circuit breaker is open: the call was not attempted."""
+
+
+class CacheError(HotCRMAIError):
+    """A cache backend failed. The cache manager absorbs these; callers of a backend see them."""
+
+
+class ExplanationError(HotCRMAIError):
+    """No explanation could be computed (no applicable explainer, budget too small, non-numeric output)."""
+
+
+class ReportingError(HotCRMAIError):
+    """A natural-language question could not be answered safely."""

@@ -1,0 +1,112 @@
+"""What the things that plugins register must look like (structural protocols).
+
+Providers subclass ``hotcrm_ai.BaseMLProvider`` (it carries shared behaviour); the rest only need the
+methods below, checked by duck typing, so a plugin needs no base class from us.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hotcrm_ai.types import Explanation, ModelConfig, PredictionEvent
+
+
+@runtime_checkable
+class CacheBackend(Protocol):
+    """Stores opaque bytes under string keys with a TTL. May raise anything: the manager absorbs it.
+
+    Keys arrive fully formed (namespace, tenant, model, version, feature hash): a backend adds only
+    its own prefix. ``clear`` removes only this cache's namespace, never a whole database.
+    """
+
+    name: str
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        """Store ``(key, value, ttl_seconds)`` triples; the TTL is set atomically with the value."""
+
+    def delete(self, key: str) -> bool: ...
+
+    def clear(self) -> int:
+        """Remove our namespace; return how many entries went."""
+
+    def stats(self) -> dict[str, Any]:
+        """Backend-side figures (size, evictions, ...); the manager adds hits and misses."""
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class MonitorSink(Protocol):
+    """Receives every prediction event. Called in isolation: raising here never fails a prediction."""
+
+    name: str
+
+    def record(self, event: PredictionEvent) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@attrs.frozen
+class LinearModel:
+    """What a linear (or generalised linear) model exposes so it can be explained in closed form.
+
+    ``encode`` turns feature rows into the design matrix the coefficients apply to; ``groups[j]`` is
+    the input field column ``j`` came from (one-hot columns share their field), so attributions are
+    reported per input field. ``link`` says which space the linear predictor lives in.
+    """
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray  # training means of the encoded columns: the expectation in phi = b (x - E[x])
+    groups: tuple[str, ...]
+    encode: Callable[[Sequence[Mapping[str, Any]]], np.ndarray]
+    link: str = "logit"  # "logit": output = sigmoid(intercept + coef . x); "identity": output is linear
+    output_kind: str = "log-odds"
+
+
+@attrs.frozen
+class ExplanationTask:
+    """One explanation to compute, independent of the provider: ``score`` is all an explainer calls.
+
+    ``score(rows)`` returns the explained number for each feature row (one batch call per coalition
+    set). ``background`` is the reference data; ``budget`` caps model evaluations (rows scored).
+    """
+
+    model: ModelConfig
+    features: Mapping[str, Any]
+    score: Callable[[Sequence[Mapping[str, Any]]], np.ndarray]
+    background: Sequence[Mapping[str, Any]]
+    output_kind: str
+    budget: int = 100_000
+    seed: int = 0
+    linear: LinearModel | None = None
+
+
+@runtime_checkable
+class Explainer(Protocol):
+    name: str
+
+    def supports(self, task: ExplanationTask) -> bool:
+        """Whether this method can explain the task (feature count, linear info present, ...)."""
+
+    def explain(self, task: ExplanationTask) -> Explanation:
+        """Attributions with ``base_value + sum(contributions) == output_value``; text may be empty."""
+
+
+@runtime_checkable
+class QueryTranslator(Protocol):
+    """Turns a question into a structured query (the reporting AST); never into SQL text."""
+
+    name: str
+
+    def translate(self, question: str, *, catalogue: Any, now: Any, context: Mapping[str, Any]) -> Any: ...

@@ -1,0 +1,65 @@
+"""``BaseMLProvider``: the seed's provider interface, plus the shared batch default."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, ClassVar
+
+from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+
+if TYPE_CHECKING:
+    from hotcrm_ai.interfaces import LinearModel
+
+
+class BaseMLProvider(abc.ABC):
+    """Serve predictions for the models whose ``provider`` names this provider.
+
+    Implementations raise ``hotcrm_ai.errors.ProviderError`` subclasses (``retryable`` set right) and
+    never put credentials in messages. Retries, timeouts-as-policy, caching and fallback are the
+    prediction service's job: a provider makes one attempt per call.
+
+    ``native_batch = True`` tells the service that ``batch_predict`` does real vectorised or
+    single-request batching, so it sends all cache misses in one call.
+    """
+
+    name: ClassVar[str] = ""
+    native_batch: ClassVar[bool] = False
+    default_concurrency: ClassVar[int] = 8
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    def validate(self) -> bool:
+        """Whether the configuration is complete enough to try calls (no network, no secrets printed)."""
+
+    @abc.abstractmethod
+    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
+        """One prediction."""
+
+    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
+        """Many predictions, in input order. Default: bounded concurrency over ``predict``; the first
+        failure propagates (the service retries rows one by one when a batch call fails)."""
+        if not inputs:
+            return []
+        if len(inputs) == 1:
+            return [self.predict(model, inputs[0])]
+        workers = max(1, min(int(self.config.config.get("max_concurrency", self.default_concurrency)), len(inputs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"hotcrm-{self.name or 'provider'}") as pool:
+            return list(pool.map(lambda inp: self.predict(model, inp), inputs))
+
+    @abc.abstractmethod
+    def health_check(self) -> HealthReport:
+        """Probe the backing service once; measure latency; never raise."""
+
+    def linear_model(self, model: ModelConfig) -> LinearModel | None:
+        """Coefficients for closed-form explanations, when the model is linear in some link space."""
+        return None
+
+    def close(self) -> None:
+        """Release connections; called when the owning ``AICloud`` closes."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.config.provider!r}, endpoint={self.config.endpoint!r})"

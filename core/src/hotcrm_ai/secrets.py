@@ -1,0 +1,87 @@
+"""Secrets that cannot leak by accident.
+
+A ``Secret`` hides its value from ``repr``, ``str``, f-strings, logging and JSON output; only
+``reveal()`` returns it. A secret configured as ``{env = "NAME"}`` stays a reference and is read from
+the environment when revealed, so rotating the variable needs no restart and the value is never
+stored in the registry file.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hotcrm_ai.errors import ConfigError
+
+REDACTED = "**********"
+
+
+class Secret:
+    __slots__ = ("_value", "_env")
+
+    def __init__(self, value: str | None = None, *, env: str | None = None) -> None:
+        if (value is None) == (env is None):
+            raise ConfigError("a secret needs exactly one of a value or an env reference")
+        if env is not None and (not isinstance(env, str) or not env):
+            raise ConfigError("secret env reference: expected a non-empty variable name")
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"secret value: expected a string, got {type(value).__name__}")
+        self._value = value
+        self._env = env
+
+    @classmethod
+    def from_env(cls, name: str) -> Secret:
+        return cls(env=name)
+
+    @property
+    def env(self) -> str | None:
+        return self._env
+
+    def is_set(self) -> bool:
+        return self._value is not None or bool(os.environ.get(self._env or ""))
+
+    def reveal(self) -> str:
+        """The value. Raises ``ConfigError`` naming the variable (never a value) when unset."""
+        if self._value is not None:
+            return self._value
+        assert self._env is not None
+        value = os.environ.get(self._env)
+        if not value:
+            raise ConfigError(f"environment variable {self._env} is not set (referenced as a secret)")
+        return value
+
+    def to_json(self) -> Any:
+        """What JSON output and persistence show: the reference, or a redaction mark."""
+        return {"env": self._env} if self._env is not None else REDACTED
+
+    def __repr__(self) -> str:
+        return f"Secret(env={self._env!r})" if self._env else "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return self._value == other._value and self._env == other._env
+
+    def __hash__(self) -> int:
+        return hash((self._value, self._env))
+
+    def __reduce__(self) -> Any:  # pickling would write the value to disk
+        raise TypeError("Secret objects cannot be pickled")
+
+
+def as_secret(value: Any, *, field: str = "secret") -> Secret:
+    """Build a Secret from a plain string, an ``{"env": NAME}`` mapping, or a Secret."""
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str):
+        if value == REDACTED:
+            raise ConfigError(f"{field}: got the redaction mark, not a secret; use {{env = \"NAME\"}}")
+        return Secret(value)
+    if isinstance(value, dict) and set(value) == {"env"}:
+        return Secret(env=value["env"])
+    raise ConfigError(f"{field}: expected a string or {{env = \"NAME\"}}, got {type(value).__name__}")

@@ -1,0 +1,48 @@
+"""Text formatting with the original's exact conventions (reference §7.1, §16): JS title case,
+en-US number formatting, and half-away-from-zero rounding."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+_WORD_START = re.compile(r"\b\w")
+
+
+def title_case(name: str) -> str:
+    """``company_size`` -> ``Company Size``; ``e-mail`` -> ``E-Mail`` (JS ``\\b\\w`` upper-casing)."""
+    return _WORD_START.sub(lambda m: m.group(0).upper(), name.replace("_", " "))
+
+
+def round_half_up(value: float, digits: int = 0) -> Decimal:
+    """JS ``toFixed`` rounding (halves away from zero), not Python's banker's rounding."""
+    quant = Decimal(1).scaleb(-digits)
+    return Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_UP)
+
+
+def format_number(value: float) -> str:
+    """en-US ``toLocaleString()``: thousands separators, at most 3 fraction digits, no trailing zeros."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if not math.isfinite(value):
+        return "∞" if value > 0 else ("-∞" if value < 0 else "NaN")
+    d = round_half_up(float(value), 3)
+    if d == 0:
+        d = Decimal(0)
+    text = f"{d:,.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_value(value: Any) -> str:
+    """How a feature value is shown in explanation text (reference §7.1)."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return ",".join(format_value(v) for v in value)
+    return str(value)

@@ -1,0 +1,337 @@
+"""The value types every part of hotcrm-ai speaks: frozen attrs classes, (de)serialised by
+``hotcrm_ai.converter``.
+
+Validators here check shape and ranges, so an invalid object cannot exist: a ``ModelConfig`` built in
+code is as trustworthy as one structured from JSON. Cross-object rules (unique ids, a champion that
+exists) belong to the registry.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from hotcrm_ai.secrets import Secret, as_secret
+
+MODEL_TYPES = (
+    "classification",
+    "regression",
+    "clustering",
+    "nlp",
+    "recommendation",
+    "forecasting",
+    "embedding",
+    "generation",
+)
+MODEL_STATUSES = ("active", "deprecated", "training", "testing")
+DTYPES = ("number", "integer", "string", "boolean", "array", "object")
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$")
+
+
+def _check_id(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise ValueError(
+            f"{attribute.name}: expected 1-200 characters of letters, digits and ._:@/- "
+            f"starting with a letter or digit, got {value!r:.80}"
+        )
+
+
+def _check_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name}: expected a string, got {type(value).__name__}")
+
+
+def _check_optional_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None:
+        _check_text(inst, attribute, value)
+
+
+def _check_finite(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{attribute.name}: expected a finite number, got {value!r}")
+
+
+def _check_non_negative(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    _check_finite(inst, attribute, value)
+    if value is not None and value < 0:
+        raise ValueError(f"{attribute.name}: expected a number >= 0, got {value!r}")
+
+
+def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def check(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value not in options:
+            raise ValueError(f"{attribute.name}: expected one of {', '.join(options)}, got {value!r:.80}")
+
+    return check
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return dict(value) if value is not None else {}
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)):
+        return (value,)
+    return tuple(value)
+
+
+def _secrets(value: Any) -> dict[str, Secret]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"credentials: expected a table of secrets, got {type(value).__name__}")
+    return {str(k): as_secret(v, field=f"credentials.{k}") for k, v in value.items()}
+
+
+@attrs.frozen
+class FeatureSpec:
+    """One input field of a model: its JSON type and the values it may take."""
+
+    name: str = attrs.field(validator=_check_text)
+    dtype: str = attrs.field(default="number", validator=_one_of(DTYPES))
+    required: bool = True
+    choices: tuple[Any, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
+    minimum: float | None = attrs.field(default=None, validator=_check_finite)
+    maximum: float | None = attrs.field(default=None, validator=_check_finite)
+    items: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(DTYPES)))
+    max_length: int | None = attrs.field(default=None, validator=_check_non_negative)
+    default: Any = None
+    label: str = attrs.field(default="", validator=_check_text)
+    description: str = attrs.field(default="", validator=_check_text)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name or len(self.name) > 200:
+            raise ValueError(f"feature name: expected 1-200 characters, got {self.name!r:.80}")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"feature {self.name}: minimum {self.minimum} is above maximum {self.maximum}")
+        if self.choices is not None and len(self.choices) == 0:
+            raise ValueError(f"feature {self.name}: choices, when given, must not be empty")
+
+    @property
+    def display_name(self) -> str:
+        """The label, else the name in the original's title case (reference §7.1)."""
+        if self.label:
+            return self.label
+        from hotcrm_ai.text import title_case
+
+        return title_case(self.name)
+
+
+@attrs.frozen
+class ModelMetrics:
+    """Measured quality. Fractions in 0-1 for rates; ``extra`` for anything else (brier, mase, ...)."""
+
+    accuracy: float | None = attrs.field(default=None, validator=_check_finite)
+    precision: float | None = attrs.field(default=None, validator=_check_finite)
+    recall: float | None = attrs.field(default=None, validator=_check_finite)
+    f1: float | None = attrs.field(default=None, validator=_check_finite)
+    roc_auc: float | None = attrs.field(default=None, validator=_check_finite)
+    mse: float | None = attrs.field(default=None, validator=_check_finite)
+    mae: float | None = attrs.field(default=None, validator=_check_finite)
+    extra: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+
+@attrs.frozen
+class ABTest:
+    """The seed's A/B block: ``traffic_percentage`` of subjects stay on the model carrying it."""
+
+    enabled: bool = False
+    traffic_percentage: float = attrs.field(default=100.0, validator=_check_finite)
+    champion_model_id: str | None = attrs.field(default=None, validator=_check_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.traffic_percentage <= 100:
+            raise ValueError(f"traffic_percentage: expected 0-100, got {self.traffic_percentage}")
+
+
+@attrs.frozen
+class ProviderConfig:
+    """How to reach a provider (the seed's MLProviderConfig). Credentials are ``Secret`` objects."""
+
+    provider: str = attrs.field(validator=_check_id)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
+    credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
+    config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    def cache_key(self) -> str:
+        """Provider instances are shared per provider and endpoint (reference §8.2)."""
+        return f"{self.provider}:{self.endpoint or 'default'}"
+
+
+@attrs.frozen
+class ModelConfig:
+    """Everything the registry knows about one model version."""
+
+    id: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    type: str = attrs.field(validator=_one_of(MODEL_TYPES))
+    provider: str = attrs.field(validator=_check_id)
+    version: str = attrs.field(default="1.0.0", validator=_check_id)
+    description: str = attrs.field(default="", validator=_check_text)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
+    provider_config: ProviderConfig | None = None
+    features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_tuple)
+    output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+    parameters: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+    metrics: ModelMetrics = attrs.field(factory=ModelMetrics)
+    status: str = attrs.field(default="active", validator=_one_of(MODEL_STATUSES))
+    ab_test: ABTest | None = None
+    cache_ttl_s: float = attrs.field(default=300.0, validator=_check_non_negative)
+    timeout_s: float = attrs.field(default=30.0, validator=_check_non_negative)
+    fallback_model_id: str | None = attrs.field(default=None, validator=_check_optional_text)
+    explainer: str | None = attrs.field(default=None, validator=_check_optional_text)
+    explain_output: str | None = attrs.field(default=None, validator=_check_optional_text)
+    background: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    last_trained: str | None = attrs.field(default=None, validator=_check_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        names = [f.name for f in self.features]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"features: duplicate names {', '.join(dupes)}")
+        for row in self.background:
+            if not isinstance(row, Mapping):
+                raise TypeError(f"background: expected feature rows (tables), got {type(row).__name__}")
+        if self.provider_config is not None and self.provider_config.provider != self.provider:
+            raise ValueError(
+                f"provider_config.provider: expected {self.provider!r} (the model's provider), "
+                f"got {self.provider_config.provider!r}"
+            )
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def feature(self, name: str) -> FeatureSpec | None:
+        return next((f for f in self.features if f.name == name), None)
+
+
+@attrs.frozen
+class PredictionInput:
+    features: dict[str, Any] = attrs.field(converter=_dict)
+    context: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+
+@attrs.frozen
+class PredictionOutput:
+    """What a provider returns. ``confidence`` is 0-100, as in the seed."""
+
+    prediction: Any
+    confidence: float = attrs.field(default=0.0, validator=_check_finite)
+    metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.confidence <= 100:
+            raise ValueError(f"confidence: expected 0-100, got {self.confidence}")
+
+
+@attrs.frozen
+class HealthReport:
+    healthy: bool
+    latency_ms: float | None = None
+    error: str | None = None
+    details: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+
+@attrs.frozen
+class FeatureContribution:
+    """One input field's Shapley value. ``importance`` is its share of the total |contribution| in %."""
+
+    feature: str
+    value: Any
+    contribution: float
+    importance: float
+    label: str = ""
+
+
+@attrs.frozen
+class Explanation:
+    """Attributions that add up: ``base_value + sum(contributions) == output_value``."""
+
+    base_value: float
+    output_value: float
+    output_kind: str  # "probability", "score", "log-odds", "value", ... : which number is explained
+    contributions: tuple[FeatureContribution, ...] = attrs.field(converter=_tuple)
+    top_features: tuple[FeatureContribution, ...] = attrs.field(converter=_tuple)
+    text: str = ""
+    method: str = ""
+    evaluations: int = 0
+    exact: bool = True
+    error_estimate: float | None = None
+    metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+
+@attrs.frozen
+class ErrorInfo:
+    """A failure that is reported rather than raised (a batch row): type name, message, bad fields."""
+
+    type: str
+    message: str
+    retryable: bool = False
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ErrorInfo:
+        return cls(type=type(exc).__name__, message=str(exc), retryable=bool(getattr(exc, "retryable", False)))
+
+
+@attrs.frozen
+class PredictionResult:
+    """What ``AICloud.predict`` returns: the answer and everything about how it was served."""
+
+    prediction: Any
+    confidence: float
+    model_id: str
+    model_version: str
+    requested_model_id: str
+    variant: str | None = None  # "challenger" / "champion" under an A/B test, else None
+    cached: bool = False
+    degraded: bool = False
+    degraded_reason: str | None = None
+    latency_ms: float = 0.0
+    prediction_id: str = ""
+    metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+    explanation: Explanation | None = None
+    error: ErrorInfo | None = None
+    exception: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def raise_for_error(self) -> PredictionResult:
+        if self.exception is not None:
+            raise self.exception
+        return self
+
+
+@attrs.frozen
+class PredictionEvent:
+    """One prediction outcome, as the monitor and every sink receive it."""
+
+    model_id: str  # the model that served (or was asked, on failure)
+    requested_model_id: str
+    model_version: str
+    timestamp: float  # epoch seconds
+    latency_ms: float
+    success: bool
+    confidence: float = 0.0
+    cached: bool = False
+    degraded: bool = False
+    variant: str | None = None
+    provider: str | None = None
+    tenant: str | None = None
+    prediction_id: str = ""
+    error: str | None = None
+    error_type: str | None = None
+    degraded_reason: str | None = None
+    usage: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
