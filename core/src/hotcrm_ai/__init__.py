@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     from hotcrm_ai.cloud import AICloud
     from hotcrm_ai.config import Settings, load_settings
     from hotcrm_ai.converter import converter
-    from hotcrm_ai.errors import *  # noqa: F403
+    from hotcrm_ai.errors import *
     from hotcrm_ai.hookspecs import hookimpl, hookspec
     from hotcrm_ai.interfaces import (
         CacheBackend,

@@ -10,8 +10,8 @@ import math
 from typing import Any, TypeVar
 
 import cattrs
-from cattrs.v import format_exception
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
 
 from hotcrm_ai import types as t
 from hotcrm_ai.errors import FieldError, ValidationError

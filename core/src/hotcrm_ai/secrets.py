@@ -17,7 +17,7 @@ REDACTED = "**********"
 
 
 class Secret:
-    __slots__ = ("_value", "_env")
+    __slots__ = ("_env", "_value")
 
     def __init__(self, value: str | None = None, *, env: str | None = None) -> None:
         if (value is None) == (env is None):

@@ -84,6 +84,28 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _of(cls: type) -> Any:
+    """Accept an instance or a plain mapping of its fields (keyword construction stays convenient)."""
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            return cls(**value)
+        raise TypeError(f"expected {cls.__name__} or a table of its fields, got {type(value).__name__}")
+
+    return convert
+
+
+def _tuple_of(cls: type) -> Any:
+    one = _of(cls)
+
+    def convert(value: Any) -> tuple[Any, ...]:
+        return tuple(one(v) for v in _tuple(value))
+
+    return convert
+
+
 def _secrets(value: Any) -> dict[str, Secret]:
     if value is None:
         return {}
@@ -178,15 +200,15 @@ class ModelConfig:
     version: str = attrs.field(default="1.0.0", validator=_check_id)
     description: str = attrs.field(default="", validator=_check_text)
     endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
-    provider_config: ProviderConfig | None = None
-    features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_tuple)
+    provider_config: ProviderConfig | None = attrs.field(default=None, converter=_of(ProviderConfig))
+    features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_tuple_of(FeatureSpec))
     output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
     parameters: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
-    metrics: ModelMetrics = attrs.field(factory=ModelMetrics)
+    metrics: ModelMetrics = attrs.field(factory=ModelMetrics, converter=_of(ModelMetrics))
     status: str = attrs.field(default="active", validator=_one_of(MODEL_STATUSES))
-    ab_test: ABTest | None = None
+    ab_test: ABTest | None = attrs.field(default=None, converter=_of(ABTest))
     cache_ttl_s: float = attrs.field(default=300.0, validator=_check_non_negative)
-    timeout_s: float = attrs.field(default=30.0, validator=_check_non_negative)
+    timeout_s: float | None = attrs.field(default=None, validator=_check_non_negative)  # None: provider default
     fallback_model_id: str | None = attrs.field(default=None, validator=_check_optional_text)
     explainer: str | None = attrs.field(default=None, validator=_check_optional_text)
     explain_output: str | None = attrs.field(default=None, validator=_check_optional_text)
@@ -335,3 +357,4 @@ class PredictionEvent:
     error_type: str | None = None
     degraded_reason: str | None = None
     usage: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+    prediction: Any = None  # what was answered, so a later outcome (record_outcome) can be scored

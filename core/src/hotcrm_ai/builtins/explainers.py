@@ -1,0 +1,34 @@
+"""The built-in Shapley explainers, registered like any plugin's (a plugin may replace them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hotcrm_ai.hookspecs import hookimpl
+from hotcrm_ai.specs import ExplainerSpec
+
+
+def _exact() -> Any:
+    from hotcrm_ai.explain.exact import ExactExplainer
+
+    return ExactExplainer()
+
+
+def _linear() -> Any:
+    from hotcrm_ai.explain.linear import LinearExplainer
+
+    return LinearExplainer()
+
+
+def _kernel() -> Any:
+    from hotcrm_ai.explain.kernel import KernelExplainer
+
+    return KernelExplainer()
+
+
+@hookimpl
+def register_explainers(register: Callable[[Any], None]) -> None:
+    register(ExplainerSpec("exact", _exact, "exact interventional Shapley values, all coalitions (<= ~12 fields)"))
+    register(ExplainerSpec("linear", _linear, "closed-form Shapley values of a linear model in link space"))
+    register(ExplainerSpec("kernel", _kernel, "Kernel SHAP, paired sampling, budget and seed, error estimate"))

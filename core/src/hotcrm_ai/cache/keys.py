@@ -1,0 +1,112 @@
+"""Cache keys: who asked (tenant), which model answered (id + version), and a hash of what was asked.
+
+Format (``KEY_VERSION`` 1)::
+
+    {namespace}:v1:{tenant}:{model_id}:{model_version}:{sha256 of canonical JSON features}
+
+Why this shape:
+
+* Raw feature values never appear in a key (they may be personal data and keys show up in ``SCAN``,
+  ``MONITOR`` and slow logs): only the SHA-256 of their canonical JSON does.
+* Canonical JSON = ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+  allow_nan=False)``, so ``{a, b}`` and ``{b, a}`` share an entry (a deliberate deviation from the
+  original, which used insertion order). NaN and infinity are rejected: they have no JSON form, and the
+  original silently turned them into ``null`` (so NaN and ``None`` shared an entry).
+* Every component is made key-safe by :func:`safe_component`, an *injective* encoding: characters
+  outside ``[A-Za-z0-9._-]`` are percent-encoded (``a:b`` becomes ``a%3Ab``), so a tenant can never
+  forge the separator and read another tenant's entry. The tenant ``None`` is the fixed ``_``; a
+  tenant literally named ``_`` is written ``%5F``. A component longer than 64 characters once encoded
+  becomes ``~`` + 40 hex digits of its SHA-256 (``~`` is always escaped, so no plain value collides).
+* The ``v1`` lets a future format change start from an empty cache instead of misreading old entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hotcrm_ai.errors import FieldError, ValidationError
+
+KEY_VERSION = "v1"
+NO_TENANT = "_"
+MAX_COMPONENT = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode("utf-8"))
+
+
+def safe_component(value: str) -> str:
+    """Injective, key-safe form of one key component (see the module docstring)."""
+    if value == NO_TENANT:
+        return "%5F"
+    encoded = _UNSAFE.sub(_escape, value)
+    if len(encoded) > MAX_COMPONENT:
+        return "~" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
+    return encoded
+
+
+def canonical_json(features: Any, *, field: str = "features") -> str:
+    """The canonical JSON text of ``features``; ``ValidationError`` naming ``field`` if it has none."""
+    try:
+        return json.dumps(features, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:  # NaN / infinity, circular reference
+        raise ValidationError(
+            [FieldError(field, "finite JSON values (no NaN or infinity)", str(exc))], subject="cache key"
+        ) from None
+    except TypeError as exc:  # a set, a datetime, mixed-type dict keys...
+        raise ValidationError(
+            [FieldError(field, "JSON-serialisable values with string keys", str(exc))], subject="cache key"
+        ) from None
+
+
+def features_digest(features: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest of the canonical JSON of ``features``."""
+    if not isinstance(features, Mapping):
+        raise ValidationError(
+            [FieldError("features", "a JSON object (mapping)", type(features).__name__)], subject="cache key"
+        )
+    return hashlib.sha256(canonical_json(features).encode("utf-8")).hexdigest()
+
+
+def _required(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError([FieldError(name, "a non-empty string", repr(value)[:80])], subject="cache key")
+    return value
+
+
+def check_namespace(namespace: Any) -> str:
+    """A namespace must already be key-safe: it is also the prefix that ``clear()`` deletes."""
+    _required("namespace", namespace)
+    if _UNSAFE.search(namespace) or len(namespace) > MAX_COMPONENT:
+        raise ValidationError(
+            [FieldError("namespace", f"1-{MAX_COMPONENT} letters, digits, '.', '_' or '-'", repr(namespace)[:80])],
+            subject="cache key",
+        )
+    return namespace
+
+
+def tenant_component(tenant: str | None) -> str:
+    if tenant is None:
+        return NO_TENANT
+    return safe_component(_required("tenant", tenant))
+
+
+def cache_key(
+    namespace: str, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]
+) -> str:
+    """The cache key of one prediction request (format in the module docstring)."""
+    return ":".join(
+        (
+            check_namespace(namespace),
+            KEY_VERSION,
+            tenant_component(tenant),
+            safe_component(_required("model_id", model_id)),
+            safe_component(_required("model_version", model_version)),
+            features_digest(features),
+        )
+    )

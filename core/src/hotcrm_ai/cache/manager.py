@@ -1,0 +1,390 @@
+"""The cache manager: keys, JSON values, hit/miss accounting, and survival when the backend fails.
+
+Degradation lives here, not in each backend, so every backend plugin gets it for free: when the
+configured backend raises (Redis down, timed out, refused), the manager counts the fault, serves from
+an in-memory fallback, and lets exactly one caller probe the backend (``ping``) once
+``retry_backend_after_s`` has passed; when the probe succeeds the backend serves again and the
+fallback is emptied (what it holds may be older than what other instances wrote meanwhile). How long a
+failing call can block is the backend's socket timeout: the manager never waits on it twice in a row.
+Nothing here raises to the caller because of the cache: a fault is a miss (or a write skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import attrs
+
+from hotcrm_ai.cache.codec import DecodeError, decode, encode
+from hotcrm_ai.cache.keys import cache_key, check_namespace
+from hotcrm_ai.cache.memory import MemoryBackend
+from hotcrm_ai.cache.singleflight import SingleFlight
+from hotcrm_ai.cache.stats import CacheStats, describe_error
+from hotcrm_ai.config import CacheSettings
+from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.interfaces import CacheBackend
+from hotcrm_ai.specs import CacheBackendSpec
+
+log = logging.getLogger("hotcrm_ai.cache")
+T = TypeVar("T")
+Source = Literal["cache", "computed", "shared"]
+
+
+@attrs.frozen
+class Lookup:
+    """What ``get_or_compute`` returns: the value and where it came from.
+
+    ``source`` is ``"cache"`` (stored entry), ``"computed"`` (this caller ran ``compute``) or
+    ``"shared"`` (a concurrent caller with the same key ran it; this one waited for its value).
+    """
+
+    value: Any
+    source: Source
+
+    @property
+    def cached(self) -> bool:
+        return self.source != "computed"
+
+
+class CacheManager:
+    """What the prediction service uses; ``AICloud`` builds it with :meth:`from_specs`."""
+
+    def __init__(
+        self,
+        backend: CacheBackend | None,
+        settings: CacheSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rebuild: Callable[[], CacheBackend] | None = None,
+    ) -> None:
+        """``backend`` None with ``rebuild`` set: start degraded and build the backend on the next probe."""
+        try:
+            self._namespace = check_namespace(settings.namespace)
+        except ValidationError as exc:
+            raise ConfigError(f"[cache] {exc}") from None
+        if settings.retry_backend_after_s < 0:
+            raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
+        self.settings = settings
+        self._clock = clock
+        self._backend = backend
+        self._rebuild = rebuild
+        self._fallback = MemoryBackend.from_options(
+            {**settings.options, "max_entries": settings.max_entries}, clock=clock
+        )
+        self._lock = threading.Lock()
+        self._flights: SingleFlight[tuple[Any, Source]] = SingleFlight()
+        self._degraded = backend is None and rebuild is not None
+        self._probing = False
+        self._next_probe = clock() + settings.retry_backend_after_s if self._degraded else 0.0
+        self._last_error: str | None = None
+        self._last_error_at: float | None = None
+        self._counts = dict.fromkeys(
+            ("hits", "misses", "sets", "skipped", "deletes", "errors", "decode_errors", "fallbacks", "recoveries"), 0
+        )
+
+    @classmethod
+    def from_specs(
+        cls,
+        specs: Mapping[str, CacheBackendSpec],
+        settings: CacheSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> CacheManager:
+        """Build the configured backend through its spec's factory.
+
+        The factory gets the ``[cache]`` options plus ``namespace`` (what its ``clear`` may delete) and
+        ``max_entries`` (unless the options set it). A ``ConfigError`` from the factory is raised (a
+        wrong setting never fixes itself); any other failure (Redis down at start) starts the manager
+        degraded on memory, and the factory is tried again at each probe.
+        """
+        spec = specs.get(settings.backend)
+        if spec is None:
+            installed = ", ".join(sorted(specs)) or "none"
+            raise ConfigError(f"[cache] backend: unknown cache backend {settings.backend!r}; installed: {installed}")
+        if not settings.enabled:
+            return cls(None, settings, clock=clock)
+        options = {"max_entries": settings.max_entries, **settings.options, "namespace": settings.namespace}
+
+        def build() -> CacheBackend:
+            return spec.factory(options)
+
+        try:
+            backend = build()
+        except ConfigError:
+            raise
+        except Exception as exc:
+            manager = cls(None, settings, clock=clock, rebuild=build)
+            manager._fault(exc, "build")
+            return manager
+        return cls(backend, settings, clock=clock, rebuild=build)
+
+    def __repr__(self) -> str:
+        return (
+            f"CacheManager(backend={self.settings.backend!r}, active={self.active_backend!r}, "
+            f"namespace={self._namespace!r})"
+        )
+
+    # -- state -----------------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return self.settings.enabled
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded
+
+    @property
+    def active_backend(self) -> str:
+        if self._degraded or self._backend is None:
+            return self._fallback.name
+        return str(getattr(self._backend, "name", self.settings.backend))
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def _fault(self, exc: BaseException, op: str) -> None:
+        message = describe_error(exc)
+        now = self._clock()
+        with self._lock:
+            self._counts["errors"] += 1
+            self._last_error = message
+            self._last_error_at = now
+            self._next_probe = now + self.settings.retry_backend_after_s
+            first = not self._degraded
+            self._degraded = True
+        if first:
+            log.warning(
+                "cache backend %r failed during %s (%s); serving from memory, retrying in %.1fs",
+                self.settings.backend,
+                op,
+                message,
+                self.settings.retry_backend_after_s,
+            )
+
+    def _probe(self) -> bool:
+        """Run by the one caller that claimed the probe: rebuild if needed, then ``ping``."""
+        try:
+            if self._backend is None:
+                assert self._rebuild is not None
+                self._backend = self._rebuild()
+            ok = bool(self._backend.ping())
+            if not ok:
+                raise ConnectionError("backend ping returned false")
+        except Exception as exc:
+            with self._lock:
+                self._probing = False
+            self._fault(exc, "probe")
+            return False
+        with self._lock:
+            self._probing = False
+            self._degraded = False
+            self._counts["recoveries"] += 1
+        self._fallback.clear()
+        log.warning("cache backend %r answers again; leaving the in-memory fallback", self.settings.backend)
+        return True
+
+    def _primary(self) -> CacheBackend | None:
+        """The backend to use now, or None for the fallback. At most one caller probes at a time."""
+        if not self._degraded:
+            return self._backend
+        if self._clock() < self._next_probe:
+            return None
+        with self._lock:
+            if self._probing or not self._degraded or self._clock() < self._next_probe:
+                return self._backend if not self._degraded else None
+            self._probing = True
+        return self._backend if self._probe() else None
+
+    def _call(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
+        """``fn`` on the backend; on a fault (or while degraded) ``fn`` on the memory fallback."""
+        backend = self._primary()
+        if backend is not None:
+            try:
+                return fn(backend)
+            except Exception as exc:
+                self._fault(exc, op)
+        self._count("fallbacks")
+        try:
+            return fn(self._fallback)
+        except Exception:  # pragma: no cover - the memory backend does not raise; belt and braces
+            log.exception("in-memory cache fallback failed during %s", op)
+            return default
+
+    # -- keys and values -------------------------------------------------------------------------
+    def key(self, *, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
+        """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
+        return cache_key(self._namespace, tenant, model_id, model_version, features)
+
+    def get(self, key: str, type_: type | None = None) -> Any | None:
+        """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss)."""
+        return self.get_many((key,), type_)[0]
+
+    def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
+        """One backend round trip for all ``keys``; results in the same order, None for misses."""
+        keys = list(keys)
+        if not keys:
+            return []
+        if not self.settings.enabled:
+            self._count("misses", len(keys))
+            return [None] * len(keys)
+
+        def fetch(backend: CacheBackend) -> list[bytes | None]:
+            raws = backend.get_many(keys)
+            if len(raws) != len(keys):
+                raise ValueError(f"backend returned {len(raws)} values for {len(keys)} keys")
+            return raws
+
+        raws = self._call("get", fetch, [None] * len(keys))
+        out: list[Any | None] = []
+        bad: list[str] = []
+        for key, raw in zip(keys, raws, strict=True):
+            value = None
+            if raw is not None:
+                try:
+                    value = decode(raw, type_)
+                except DecodeError as exc:
+                    log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
+                    bad.append(key)
+            out.append(value)
+        hits = sum(v is not None for v in out)
+        with self._lock:
+            self._counts["hits"] += hits
+            self._counts["misses"] += len(keys) - hits
+            self._counts["decode_errors"] += len(bad)
+        for key in bad:
+            self._call("delete", lambda b, k=key: b.delete(k), False)
+        return out
+
+    def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
+        """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""
+        self.set_many(((key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s),))
+
+    def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
+        """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""
+        if not self.settings.enabled:
+            return
+        encoded: list[tuple[str, bytes, float]] = []
+        skipped = 0
+        for key, value, ttl_s in items:
+            if value is None or not ttl_s or ttl_s <= 0:
+                skipped += 1
+                continue
+            try:
+                encoded.append((key, encode(value), float(ttl_s)))
+            except (TypeError, ValueError) as exc:
+                log.warning("not caching %s: value has no JSON form (%s)", key, exc)
+                skipped += 1
+        with self._lock:
+            self._counts["skipped"] += skipped
+            self._counts["sets"] += len(encoded)
+        if encoded:
+            self._call("set", lambda b: b.set_many(encoded), None)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key`` (also from the fallback, so it cannot come back from there)."""
+        self._count("deletes")
+        removed = self._fallback.delete(key)
+        if self._backend is None or not self.settings.enabled:
+            return removed
+        return bool(self._call("delete", lambda b: b.delete(key), False)) or removed
+
+    def clear(self) -> int:
+        """Remove our namespace from the backend (even while degraded: one attempt) and the fallback."""
+        count = self._fallback.clear()
+        if self._backend is not None:
+            try:
+                count += int(self._backend.clear())
+            except Exception as exc:
+                self._fault(exc, "clear")
+        return count
+
+    # -- single flight ---------------------------------------------------------------------------
+    def get_or_compute(
+        self,
+        key: str,
+        compute: Callable[[], tuple[Any, float]],
+        *,
+        type_: type | None = None,
+        wait_timeout_s: float | None = None,
+    ) -> Lookup:
+        """The cached value, else ``compute()`` -> ``(value, ttl_s)`` run once per key in this process.
+
+        Concurrent callers with the same key while a lookup or computation is running wait for it and
+        get its value (``source="shared"``) or its exception; ``ttl_s <= 0`` (a degraded answer, say) is
+        handed to the waiters but not stored. Across processes there is no lock: each process may
+        compute once. With the cache disabled, ``compute`` runs for every call.
+        """
+        if not self.settings.enabled:
+            return Lookup(compute()[0], "computed")
+
+        def lead() -> tuple[Any, Source]:
+            hit = self.get(key, type_)
+            if hit is not None:
+                return hit, "cache"
+            value, ttl_s = compute()
+            self.set(key, value, ttl_s if ttl_s and ttl_s > 0 else 0)
+            return value, "computed"
+
+        (value, source), shared = self._flights.do(key, lead, wait_timeout_s=wait_timeout_s)
+        return Lookup(value, "shared" if shared and source == "computed" else source)
+
+    # -- reporting -------------------------------------------------------------------------------
+    def stats(self) -> CacheStats:
+        backend_stats: dict[str, Any] = {}
+        if self._backend is not None and not self._degraded:
+            try:
+                backend_stats = dict(self._backend.stats())
+            except Exception as exc:
+                self._fault(exc, "stats")
+        fallback_stats = self._fallback.stats()
+        with self._lock:
+            counts = dict(self._counts)
+            last_error, last_at = self._last_error, self._last_error_at
+            degraded, next_probe = self._degraded, self._next_probe
+        now = self._clock()
+        lookups = counts["hits"] + counts["misses"]
+        active = fallback_stats if degraded or self._backend is None else backend_stats
+        size = active.get("size")
+        return CacheStats(
+            backend=self.settings.backend,
+            active_backend=self.active_backend,
+            enabled=self.settings.enabled,
+            degraded=degraded,
+            **counts,
+            single_flight_shared=self._flights.shared,
+            evictions=int(backend_stats.get("evictions", 0)) + int(fallback_stats.get("evictions", 0)),
+            size=int(size) if isinstance(size, int) else None,
+            hit_rate=round(100.0 * counts["hits"] / lookups, 2) if lookups else 0.0,
+            last_error=last_error,
+            last_error_age_s=round(now - last_at, 3) if last_at is not None else None,
+            retry_in_s=round(max(0.0, next_probe - now), 3) if degraded else None,
+            backend_stats=backend_stats,
+            fallback_stats=fallback_stats,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Cheap (no backend call): ``status`` is ``ok``, ``degraded`` (serving from memory) or ``disabled``."""
+        with self._lock:
+            degraded, last_error, next_probe = self._degraded, self._last_error, self._next_probe
+        status = "disabled" if not self.settings.enabled else "degraded" if degraded else "ok"
+        return {
+            "status": status,
+            "backend": self.settings.backend,
+            "active_backend": self.active_backend,
+            "degraded": degraded,
+            "last_error": last_error,
+            "retry_in_s": round(max(0.0, next_probe - self._clock()), 3) if degraded else None,
+        }
+
+    def close(self) -> None:
+        if self._backend is not None:
+            try:
+                self._backend.close()
+            except Exception as exc:  # closing a dead connection is not worth an error
+                log.debug("closing cache backend failed: %s", describe_error(exc))
+        self._fallback.close()

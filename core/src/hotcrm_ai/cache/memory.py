@@ -1,0 +1,172 @@
+"""The in-memory cache backend: bytes with a TTL, bounded by entry count and total bytes (LRU).
+
+It is both the ``memory`` backend and the manager's fallback while Redis is unreachable, so it must
+never grow without bound: ``max_entries`` and ``max_bytes`` (keys + values) both evict the least
+recently used entries. Expired entries are dropped when touched and swept when ``stats()`` runs or
+when the bound is reached, so they never push live entries out. One lock guards everything: the
+critical sections are a few dict operations, far cheaper than any contention they could cause.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hotcrm_ai.errors import ConfigError
+
+DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+
+
+def _positive_int(options: Mapping[str, Any], name: str, default: int) -> int:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"[cache] {name}: expected a positive integer, got {value!r:.40}")
+    return value
+
+
+class MemoryBackend:
+    """A thread-safe LRU of ``key -> (expires_at, bytes)`` (implements ``CacheBackend``)."""
+
+    name = "memory"
+
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, value in (
+            ("max_entries", max_entries),
+            ("max_bytes", max_bytes),
+            ("max_value_bytes", max_value_bytes),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"[cache] {name}: expected a positive integer, got {value!r:.40}")
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_value_bytes = max_value_bytes
+        self._clock = clock
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._evictions = 0
+        self._expirations = 0
+        self._oversize = 0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, clock: Callable[[], float] = time.monotonic) -> MemoryBackend:
+        """Build from the ``[cache]`` options; keys meant for other backends are ignored."""
+        return cls(
+            _positive_int(options, "max_entries", DEFAULT_MAX_ENTRIES),
+            max_bytes=_positive_int(options, "max_bytes", DEFAULT_MAX_BYTES),
+            max_value_bytes=_positive_int(options, "max_value_bytes", DEFAULT_MAX_VALUE_BYTES),
+            clock=clock,
+        )
+
+    def __repr__(self) -> str:
+        return f"MemoryBackend(max_entries={self.max_entries}, max_bytes={self.max_bytes})"
+
+    # -- internals (lock held) -------------------------------------------------------------------
+    def _drop(self, key: str) -> None:
+        _, value = self._data.pop(key)
+        self._bytes -= len(key) + len(value)
+
+    def _sweep(self, now: float) -> None:
+        expired = [k for k, (exp, _) in self._data.items() if exp <= now]
+        for key in expired:
+            self._drop(key)
+        self._expirations += len(expired)
+
+    def _make_room(self, now: float) -> None:
+        if len(self._data) > self.max_entries or self._bytes > self.max_bytes:
+            self._sweep(now)
+        while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
+            self._drop(next(iter(self._data)))
+            self._evictions += 1
+
+    # -- CacheBackend ----------------------------------------------------------------------------
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = self._clock()
+        out: list[bytes | None] = []
+        with self._lock:
+            data = self._data
+            for key in keys:
+                entry = data.get(key)
+                if entry is None:
+                    out.append(None)
+                elif entry[0] <= now:
+                    self._drop(key)
+                    self._expirations += 1
+                    out.append(None)
+                else:
+                    data.move_to_end(key)
+                    out.append(entry[1])
+        return out
+
+    def get(self, key: str) -> bytes | None:
+        return self.get_many((key,))[0]
+
+    def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        now = self._clock()
+        with self._lock:
+            for key, value, ttl_s in items:
+                if key in self._data:
+                    self._drop(key)
+                if ttl_s <= 0:
+                    continue
+                if len(value) > self.max_value_bytes:
+                    self._oversize += 1
+                    continue
+                self._data[key] = (now + ttl_s, value)
+                self._bytes += len(key) + len(value)
+            self._make_room(now)
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+                return True
+            return False
+
+    def clear(self) -> int:
+        """Remove every entry of this instance (each instance owns its own dict and nothing else)."""
+        with self._lock:
+            count = len(self._data)
+            self._data.clear()
+            self._bytes = 0
+            return count
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds left for ``key``, or ``None`` when absent or expired (for tests and debugging)."""
+        with self._lock:
+            entry = self._data.get(key)
+        if entry is None:
+            return None
+        left = entry[0] - self._clock()
+        return left if left > 0 else None
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            self._sweep(self._clock())
+            return {
+                "size": len(self._data),
+                "bytes": self._bytes,
+                "max_entries": self.max_entries,
+                "max_bytes": self.max_bytes,
+                "evictions": self._evictions,
+                "expirations": self._expirations,
+                "oversize_skipped": self._oversize,
+            }
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.clear()

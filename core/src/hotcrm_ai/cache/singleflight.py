@@ -1,0 +1,65 @@
+"""Per-key single flight: concurrent identical calls in one process run the work once.
+
+The first caller for a key (the leader) runs ``fn``; callers arriving while it runs (followers) wait
+for it and receive the same value, or the same exception. Once the leader finishes the key is free
+again. This is Go's ``singleflight.Group.Do`` for threads. It is per process on purpose: across
+processes, each process's leader may call the provider once (see docs/cache.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class _Flight:
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class SingleFlight(Generic[T]):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+        self.shared = 0  # calls answered by another caller's flight
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._flights)
+
+    def do(self, key: str, fn: Callable[[], T], *, wait_timeout_s: float | None = None) -> tuple[T, bool]:
+        """Run ``fn`` once for concurrent callers of ``key``; returns ``(value, shared)``.
+
+        ``shared`` is True for followers. A follower that waits longer than ``wait_timeout_s`` stops
+        waiting and runs ``fn`` itself (a hung leader must not hang everyone forever).
+        """
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if not flight.done.wait(wait_timeout_s):
+                return fn(), False
+            with self._lock:
+                self.shared += 1
+            if flight.error is not None:
+                raise flight.error
+            return flight.value, True
+        try:
+            flight.value = fn()
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+        return flight.value, False

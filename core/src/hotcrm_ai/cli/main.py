@@ -1,0 +1,117 @@
+"""Root group of ``hotcrm-ai``: global options, user errors as one clear line, command modules.
+
+Only click is imported to show ``--help``; AICloud (and numpy, and plugins' SDKs) load when a command
+needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from hotcrm_ai.cli.context import CLIContext
+
+COMMAND_MODULES = (
+    "hotcrm_ai.cli.core",
+    "hotcrm_ai.cli.predict",
+    "hotcrm_ai.cli.monitor",
+    "hotcrm_ai.cli.cache",
+    "hotcrm_ai.cli.explain",
+    "hotcrm_ai.cli.reporting",
+    "hotcrm_ai.cli.demo",
+)
+
+
+class _Root(click.Group):
+    """Turns our typed errors into one line and exit code 2 (1 for failures of the system)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from hotcrm_ai.errors import ConfigError, HotCRMAIError, PluginError, ValidationError
+
+        try:
+            return super().invoke(ctx)
+        except HotCRMAIError as exc:
+            obj = ctx.find_object(CLIContext)
+            if obj is not None and obj.debug:
+                raise
+            code = 2 if isinstance(exc, (ValidationError, ConfigError, PluginError)) else 1
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(code)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", envvar="HOTCRM_AI_CONFIG", type=click.Path(dir_okay=False),
+              help="Config file (default: ./hotcrm-ai.toml if present, else embedded defaults).")
+@click.option("--json", "json_output", is_flag=True, help="Print JSON instead of text.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="hotcrm-ai", prog_name="hotcrm-ai")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, json_output: bool, debug: bool) -> None:
+    """hotcrm-ai: predictions, explanations, monitoring and analytics for CRM data."""
+    obj = CLIContext(config=config, json_output=json_output, debug=debug)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+def _install() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an area not built into this install
+                continue
+            raise
+        module.register(cli)
+    _plugin_commands()
+
+
+def _plugin_commands() -> None:
+    """Plugins' ``register_commands(cli)``; a broken one is reported, never fatal (unless strict)."""
+    from importlib import metadata
+
+    import pluggy
+
+    from hotcrm_ai import hookspecs
+    from hotcrm_ai.plugins import DISABLE_ENV, LOAD_ENV, STRICT_ENV, _names, _truthy
+
+    only = _names(os.environ.get(LOAD_ENV)) if LOAD_ENV in os.environ else None
+    disabled = _names(os.environ.get(DISABLE_ENV))
+    pm = pluggy.PluginManager("hotcrm_ai")
+    pm.add_hookspecs(hookspecs)
+    for ep in metadata.entry_points(group="hotcrm_ai"):
+        if (only is not None and ep.name not in only) or ep.name in disabled or pm.has_plugin(ep.name):
+            continue
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:
+            if _truthy(os.environ.get(STRICT_ENV)):
+                raise
+            click.echo(f"warning: plugin {ep.name} failed to load: {type(exc).__name__}: {exc}", err=True)
+    for impl in pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            if _truthy(os.environ.get(STRICT_ENV)):
+                raise
+            click.echo(f"warning: plugin {impl.plugin_name} failed to add commands: {exc}", err=True)
+
+
+_install()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from hotcrm_ai.errors import PluginError
+
+    try:
+        cli.main(args=argv, prog_name="hotcrm-ai")
+    except PluginError as exc:  # strict mode while loading
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,106 @@
+"""``predict`` and ``batch``: predictions from the command line, JSON in and out."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hotcrm_ai.cli.context import CLIContext, json_option, pass_cli
+from hotcrm_ai.errors import ValidationError
+
+
+def load_json_arg(value: str, what: str = "--features") -> Any:
+    """``JSON`` text or ``@file`` holding JSON; errors name the option."""
+    text = value
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(f"a readable JSON file ({exc.strerror}: {path})", subject=what) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", subject=what) from None
+
+
+def context_from(tenant: str | None, subject: str | None) -> dict[str, Any]:
+    return {k: v for k, v in {"tenant": tenant, "subject": subject}.items() if v is not None}
+
+
+def result_text(r: Any) -> str:
+    lines = [
+        f"model:      {r.model_id}@{r.model_version}" + (f" ({r.variant} of {r.requested_model_id})" if r.variant else ""),
+        f"prediction: {json.dumps(r.prediction, ensure_ascii=False)}",
+        f"confidence: {r.confidence:.1f}",
+        f"served:     {'cache' if r.cached else 'provider'}{', DEGRADED: ' + str(r.degraded_reason) if r.degraded else ''}",
+        f"latency:    {r.latency_ms:.2f} ms   id: {r.prediction_id}",
+    ]
+    if r.explanation is not None:
+        lines += ["", r.explanation.text]
+    return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("predict")
+    @click.argument("model_id")
+    @click.option("--features", "-f", required=True, help="Feature values as JSON, or @file.json.")
+    @click.option("--tenant", help="Tenant (cache isolation).")
+    @click.option("--subject", help="Stable subject key (sticky A/B variant), e.g. the customer id.")
+    @click.option("--no-cache", is_flag=True, help="Skip the cache.")
+    @click.option("--explain", is_flag=True, help="Attach a Shapley-value explanation.")
+    @json_option
+    @pass_cli
+    def predict(c: CLIContext, model_id: str, features: str, tenant: str | None, subject: str | None,
+                no_cache: bool, explain: bool) -> None:
+        """One prediction."""
+        feats = load_json_arg(features)
+        result = c.cloud().predict(model_id, feats, context=context_from(tenant, subject), use_cache=not no_cache,
+                                   explain=explain)
+        c.output(result, lambda: result_text(result))
+
+    @cli.command("batch")
+    @click.argument("model_id")
+    @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
+                  help="JSON lines: one feature object per line.")
+    @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
+                  help="Where to write one result per line (JSON lines).")
+    @click.option("--tenant", help="Tenant (cache isolation).")
+    @click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+    @click.option("--no-cache", is_flag=True)
+    @json_option
+    @pass_cli
+    def batch(c: CLIContext, model_id: str, input_path: str, output_path: str, tenant: str | None,
+              chunk_size: int, no_cache: bool) -> None:
+        """Predict every row of a JSON-lines file; failed rows keep their error in place."""
+        from hotcrm_ai.converter import unstructure
+
+        rows: list[Any] = []
+        with open(input_path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValidationError(f"valid JSON ({exc.msg})", subject=f"--input line {n}") from None
+        cloud = c.cloud()
+        started = time.perf_counter()
+        summary = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
+        with open(output_path, "w", encoding="utf-8") as out, click.progressbar(
+            length=len(rows), label="predicting", file=click.get_text_stream("stderr"), show_pos=True
+        ) as bar:
+            for begin in range(0, len(rows), chunk_size):
+                chunk = rows[begin : begin + chunk_size]
+                for r in cloud.batch_predict(model_id, chunk, context=context_from(tenant, None), use_cache=not no_cache):
+                    summary["failures"] += 0 if r.ok else 1
+                    summary["cached"] += int(r.cached)
+                    summary["degraded"] += int(r.degraded)
+                    out.write(json.dumps(unstructure(r), ensure_ascii=False) + "\n")
+                bar.update(len(chunk))
+        summary["elapsed_s"] = round(time.perf_counter() - started, 3)
+        c.output(summary, lambda: "  ".join(f"{k}: {v}" for k, v in summary.items()))

@@ -1,0 +1,212 @@
+"""``AICloud``: the one object that assembles registry, providers, cache, monitor, explainer and
+reporting from installed plugins plus configuration. No process-global state: two instances in one
+process share nothing unless configured to (e.g. the same Redis)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from hotcrm_ai.config import Settings, load_settings
+from hotcrm_ai.errors import ConfigError, ModelInactiveError, RegistryError
+from hotcrm_ai.plugins import PluginHost
+from hotcrm_ai.prediction.providers import ProviderPool
+from hotcrm_ai.prediction.service import PredictionService
+from hotcrm_ai.prediction.validation import validate_features
+from hotcrm_ai.provider import BaseMLProvider
+from hotcrm_ai.registry import ModelRegistry
+from hotcrm_ai.types import Explanation, HealthReport, ModelConfig, PredictionResult
+
+if TYPE_CHECKING:
+    from hotcrm_ai.cache.manager import CacheManager
+    from hotcrm_ai.explain.service import ExplainabilityService
+    from hotcrm_ai.monitor.monitor import PerformanceMonitor
+    from hotcrm_ai.reporting.engine import ReportingEngine
+
+log = logging.getLogger("hotcrm_ai")
+
+
+class AICloud:
+    """The facade. ``AICloud.from_config()`` for applications, ``AICloud(Settings(...), ...)`` for code
+    and tests (``load_entrypoints=False`` plus ``plugins=[...]`` gives a fully isolated instance)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugins: Sequence[object] = (),
+        load_entrypoints: bool = True,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        from hotcrm_ai.cache.manager import CacheManager
+        from hotcrm_ai.explain.service import ExplainabilityService
+        from hotcrm_ai.monitor.monitor import PerformanceMonitor
+
+        self.settings = settings or Settings()
+        self.plugins = PluginHost(plugins=plugins, load_entrypoints=load_entrypoints, env=env)
+        self.registry = ModelRegistry(self.settings.registry.path)
+        self._register_models()
+        self.cache: CacheManager = CacheManager.from_specs(self.plugins.cache_backends, self.settings.cache)
+        self.monitor: PerformanceMonitor = PerformanceMonitor(self._build_sinks(), self.settings.monitor)
+        self.explainer: ExplainabilityService = ExplainabilityService(self.plugins.explainers, self.settings.explain)
+        self.providers = ProviderPool(self.plugins.providers, self.settings)
+        self.service = PredictionService(
+            self.registry, self.providers, self.cache, self.monitor, self.settings.prediction, self.explainer
+        )
+
+    @classmethod
+    def from_config(cls, path: str | None = None, **kwargs: Any) -> AICloud:
+        """``path``, else ``$HOTCRM_AI_CONFIG``, else ``./hotcrm-ai.toml``, else embedded defaults."""
+        return cls(load_settings(path), **kwargs)
+
+    # -- assembly --------------------------------------------------------------------------
+
+    def _register_models(self) -> None:
+        sources: list[tuple[str, ModelConfig]] = []
+        for record in self.plugins.describe():
+            for key in record.registered.get("models", []):
+                model = next(m for m in self.plugins.models if m.key == key)
+                sources.append((f"plugin:{record.name}", model))
+        sources += [("config", m) for m in self.settings.models]
+        for actor, model in sources:
+            existing = self.registry.find(model.id, model.version)
+            if existing is not None:
+                if actor == "config":  # the deployment's own file wins over a plugin's default
+                    self.registry.unregister(model.id, version=model.version, actor=actor)
+                else:
+                    log.info("model %s from %s is already registered; keeping the registered one", model.key, actor)
+                    continue
+            try:
+                self.registry.register(model, actor=actor, persist=False)
+            except RegistryError as exc:
+                log.warning("model %s from %s not registered: %s", model.key, actor, exc)
+
+    def _build_sinks(self) -> list[Any]:
+        sinks = []
+        names = list(dict.fromkeys(self.settings.monitor.sinks))
+        for name in names:
+            spec = self.plugins.monitor_sinks.get(name)
+            if spec is None:
+                installed = ", ".join(sorted(self.plugins.monitor_sinks)) or "none"
+                raise ConfigError(f"[monitor] sinks: no sink named {name!r} is installed (installed: {installed})")
+            options = self.settings.monitor.sink_options.get(name, {})
+            try:
+                sinks.append(spec.factory(options))
+            except Exception as exc:
+                raise ConfigError(f"[monitor] sink {name}: could not be built: {type(exc).__name__}: {exc}") from exc
+        return sinks
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def predict(
+        self,
+        model_id: str,
+        features: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+        use_cache: bool = True,
+        explain: bool = False,
+    ) -> PredictionResult:
+        """One prediction. ``context``: ``tenant`` (cache isolation), ``subject`` (sticky A/B key)."""
+        return self.service.predict(model_id, features, context=context, use_cache=use_cache, explain=explain)
+
+    def batch_predict(
+        self,
+        model_id: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        context: Mapping[str, Any] | None = None,
+        use_cache: bool = True,
+    ) -> list[PredictionResult]:
+        """One result per row in input order; failed rows carry ``error`` instead of raising."""
+        return self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
+
+    def record_outcome(self, prediction_id: str, actual: Any) -> None:
+        """Report the true outcome of an earlier prediction; feeds accuracy / MAE in the monitor."""
+        self.monitor.record_outcome(prediction_id, actual)
+
+    def provider_for(self, model: ModelConfig | str) -> BaseMLProvider:
+        if isinstance(model, str):
+            model = self.registry.get(model)
+        return self.providers.get(model)[0]
+
+    # -- explanations ----------------------------------------------------------------------
+
+    def explain(self, model_id: str, features: Mapping[str, Any], *, method: str | None = None) -> Explanation:
+        """Shapley-value attributions for one input (computed fresh; not served from the cache)."""
+        model = self._active(model_id)
+        clean = validate_features(model, features)
+        return self.explainer.explain_model(model, clean, self.provider_for(model), method=method)
+
+    def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Any:
+        model = self._active(model_id)
+        clean_a, clean_b = validate_features(model, a), validate_features(model, b)
+        return self.explainer.compare(model, clean_a, clean_b, self.provider_for(model))
+
+    # -- monitoring ------------------------------------------------------------------------
+
+    def stats(self, model_id: str | None = None, *, window_s: float | None = None) -> Any:
+        return self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
+
+    def health(self, model_id: str | None = None) -> Any:
+        if model_id is not None:
+            return self.monitor.health(model_id)
+        return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
+
+    def provider_health(self, model_id: str) -> HealthReport:
+        return self.provider_for(model_id).health_check()
+
+    # -- reporting -------------------------------------------------------------------------
+
+    @cached_property
+    def reporting(self) -> ReportingEngine:
+        from hotcrm_ai.reporting.engine import ReportingEngine
+
+        return ReportingEngine(self.settings.reporting, self.plugins.translators)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        now: date | datetime | None = None,
+        context: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        narrative: bool = True,
+    ) -> Any:
+        """Answer a natural-language analytics question from the CRM database (read-only)."""
+        return self.reporting.ask(question, now=now, context=context, limit=limit, narrative=narrative)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _active(self, model_id: str) -> ModelConfig:
+        model = self.registry.get(model_id)
+        if model.status != "active":
+            raise ModelInactiveError(model.id, model.status)
+        return model
+
+    def close(self) -> None:
+        self.providers.close()
+        for closer in (self.cache.close, self.monitor.close):
+            try:
+                closer()
+            except Exception:
+                log.exception("error while closing")
+        if "reporting" in self.__dict__:
+            close = getattr(self.reporting, "close", None)
+            if close:
+                close()
+
+    def __enter__(self) -> AICloud:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"AICloud(models={len(self.registry)}, providers={sorted(self.plugins.providers)}, "
+            f"cache={self.settings.cache.backend!r}, config={self.settings.source!r})"
+        )

@@ -1,0 +1,67 @@
+"""Turn Shapley values into an ``Explanation``: labels, importance %, top 5 and the reason text.
+
+Shared by every built-in explainer so a third-party explainer can reuse it and get the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hotcrm_ai.explain.text import reason_text
+from hotcrm_ai.text import title_case
+from hotcrm_ai.types import Explanation, FeatureContribution, ModelConfig
+
+TOP_N = 5
+
+
+def label_of(model: ModelConfig, name: str) -> str:
+    spec = model.feature(name)
+    return spec.display_name if spec is not None else title_case(name)
+
+
+def importances(phi: np.ndarray) -> np.ndarray:
+    """Each feature's share of the total absolute attribution, in % (all zero for a constant model)."""
+    mag = np.abs(np.asarray(phi, dtype=float))
+    total = float(mag.sum())
+    return mag * (100.0 / total) if total > 0 else np.zeros_like(mag)
+
+
+def build_explanation(
+    model: ModelConfig,
+    features: Mapping[str, Any],
+    names: Sequence[str],
+    phi: np.ndarray,
+    base_value: float,
+    output_value: float,
+    *,
+    output_kind: str,
+    method: str,
+    evaluations: int = 0,
+    exact: bool = True,
+    error_estimate: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Explanation:
+    imp = importances(phi)
+    contributions = tuple(
+        FeatureContribution(
+            feature=n, value=features[n], contribution=float(p), importance=float(i), label=label_of(model, n)
+        )
+        for n, p, i in zip(names, phi, imp, strict=True)
+    )
+    top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable, as the original
+    return Explanation(
+        base_value=float(base_value),
+        output_value=float(output_value),
+        output_kind=output_kind,
+        contributions=contributions,
+        top_features=top,
+        text=reason_text(top),
+        method=method,
+        evaluations=evaluations,
+        exact=exact,
+        error_estimate=error_estimate,
+        metadata=dict(metadata or {}),
+    )

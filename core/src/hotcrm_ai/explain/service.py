@@ -1,0 +1,220 @@
+"""``ExplainabilityService``: explain any provider's model through its ``batch_predict``.
+
+It fixes which number is explained, builds the background, wraps the provider in a counting,
+chunking, budget-capped ``score`` function, picks the method (the caller's, else the model's, else
+linear when the provider exposes coefficients, else exact up to ``max_exact_features``, else kernel),
+and checks additivity on every explanation before returning it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hotcrm_ai.errors import ExplanationError, FieldError, ValidationError
+from hotcrm_ai.explain.background import background_rows
+from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
+from hotcrm_ai.explain.text import reason_text
+from hotcrm_ai.interfaces import ExplanationTask
+from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hotcrm_ai.config import ExplainSettings
+    from hotcrm_ai.explain.compare import Comparison
+    from hotcrm_ai.interfaces import Explainer
+    from hotcrm_ai.provider import BaseMLProvider
+    from hotcrm_ai.specs import ExplainerSpec
+
+CHUNK_ROWS = 2048  # rows per provider call: bounds memory of one coalition batch
+TOLERANCE = {"linear": 1e-6}  # additivity, relative to max(1, |output|, |base|); others 1e-9
+AUTO_ORDER = ("linear", "exact", "kernel")
+
+
+class Scorer:
+    """The ``score`` of an ``ExplanationTask``: provider calls in chunks, evaluations counted and capped."""
+
+    def __init__(
+        self, provider: BaseMLProvider, model: ModelConfig, key: str | None, budget: int, chunk_rows: int = CHUNK_ROWS
+    ) -> None:
+        self.provider, self.model, self.key = provider, model, key
+        self.budget, self.chunk_rows = budget, max(1, chunk_rows)
+        self.evaluations = 0
+        self.calls = 0
+
+    def outputs(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Raw predictions of ``rows`` (counted), in order."""
+        n = len(rows)
+        if self.evaluations + n > self.budget:
+            raise ExplanationError(
+                f"model {self.model.id}: explanation needs {self.evaluations + n} model evaluations, "
+                f"budget is {self.budget} ([explain] budget)"
+            )
+        out: list[Any] = []
+        for start in range(0, n, self.chunk_rows):
+            chunk = rows[start : start + self.chunk_rows]
+            inputs = [PredictionInput(features=r) for r in chunk]
+            got = self.provider.batch_predict(self.model, inputs)
+            self.calls += 1
+            if len(got) != len(inputs):
+                raise ExplanationError(
+                    f"model {self.model.id}: provider returned {len(got)} predictions for {len(inputs)} rows"
+                )
+            out.extend(o.prediction for o in got)
+            self.evaluations += len(inputs)
+        return out
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        import numpy as np
+
+        return np.fromiter(
+            (explained_number(self.model, p, self.key) for p in self.outputs(rows)), dtype=float, count=len(rows)
+        )
+
+
+def check_features(features: Any) -> list[str]:
+    """Feature names of the explained row; bad input is a ``ValidationError`` naming the field."""
+    if not isinstance(features, Mapping):
+        raise ValidationError(f"a table of feature values, got {type(features).__name__}", subject="features")
+    if not features:
+        raise ValidationError("at least one feature", subject="features")
+    errors: list[FieldError] = []
+    for k, v in features.items():
+        if not isinstance(k, str):
+            errors.append(FieldError(field=repr(k), expected="a string feature name", got=type(k).__name__))
+        elif isinstance(v, float) and not math.isfinite(v):
+            errors.append(FieldError(field=k, expected="a finite number", got=str(v)))
+    if errors:
+        raise ValidationError(errors, subject="features")
+    return list(features)
+
+
+def check_additivity(exp: Explanation, model: ModelConfig) -> float:
+    """The additivity gap; raises when it exceeds the method's tolerance (the contract, not a hope)."""
+    total = exp.base_value + math.fsum(c.contribution for c in exp.contributions)
+    gap = abs(total - exp.output_value)
+    scale = max(1.0, abs(exp.output_value), abs(exp.base_value))
+    if not gap <= TOLERANCE.get(exp.method, 1e-9) * scale:
+        raise ExplanationError(
+            f"model {model.id}: {exp.method} attributions do not add up: base {exp.base_value!r} + "
+            f"sum {total - exp.base_value!r} != output {exp.output_value!r} (is the model deterministic?)"
+        )
+    return gap
+
+
+class ExplainabilityService:
+    def __init__(self, explainers: Mapping[str, ExplainerSpec], settings: ExplainSettings) -> None:
+        self.specs = dict(explainers)
+        self.settings = settings
+        self._instances: dict[str, Explainer] = {}
+
+    def explainer(self, name: str) -> Explainer:
+        if name not in self.specs:
+            available = ", ".join(sorted(self.specs)) or "none"
+            raise ExplanationError(f"explainer {name!r} is not registered; available: {available}")
+        if name not in self._instances:
+            self._instances[name] = self.specs[name].factory()
+        return self._instances[name]
+
+    def _choose(self, task: ExplanationTask, requested: str | None) -> Explainer:
+        m, b = len(task.features), len(task.background)
+        if requested:
+            explainer = self.explainer(requested)
+            if not explainer.supports(task):
+                why = "no coefficients from the provider" if requested == "linear" and task.linear is None else (
+                    f"{m} features x {b} background rows do not fit the budget "
+                    f"({task.budget} model evaluations left of [explain] budget {self.settings.budget})"
+                )
+                raise ExplanationError(f"explainer {requested!r} cannot explain model {task.model.id}: {why}")
+            return explainer
+        for name in AUTO_ORDER:
+            if name not in self.specs:
+                continue
+            if name == "linear" and task.linear is None:
+                continue
+            if name == "exact" and m > self.settings.max_exact_features:
+                continue
+            explainer = self.explainer(name)
+            if explainer.supports(task):
+                return explainer
+        for name in sorted(set(self.specs) - set(AUTO_ORDER)):
+            explainer = self.explainer(name)
+            if explainer.supports(task):
+                return explainer
+        raise ExplanationError(
+            f"no explainer can explain model {task.model.id} ({m} features, {b} background rows) within "
+            f"a budget of {task.budget} model evaluations; raise [explain] budget or use fewer background rows"
+        )
+
+    def explain_model(
+        self,
+        model: ModelConfig,
+        features: Mapping[str, Any],
+        provider: BaseMLProvider,
+        *,
+        method: str | None = None,
+        prediction: Any = None,
+    ) -> Explanation:
+        """Explain ``model``'s output for ``features``. ``prediction``, if the caller already has it
+        (predict with explain=True), saves one model evaluation."""
+        names = check_features(features)
+        x = {n: features[n] for n in names}
+        budget = self.settings.budget
+        if prediction is None:
+            first = Scorer(provider, model, None, budget).outputs([x])[0]
+            spent = 1
+        else:
+            first, spent = prediction, 0
+        key = explained_key(model, first)
+        model_output = explained_number(model, first, key)
+        background, source = background_rows(
+            model, names, max_rows=self.settings.max_background, seed=self.settings.seed
+        )
+        scorer = Scorer(provider, model, key, budget - spent)
+        task = ExplanationTask(
+            model=model,
+            features=x,
+            score=scorer,
+            background=background,
+            output_kind=output_kind(model, key),
+            budget=budget - spent,
+            seed=self.settings.seed,
+            linear=provider.linear_model(model),
+        )
+        explainer = self._choose(task, method or model.explainer)
+        exp = explainer.explain(task)
+        gap = check_additivity(exp, model)
+        return attrs.evolve(
+            exp,
+            text=exp.text or reason_text(exp.top_features),
+            evaluations=scorer.evaluations + spent,
+            metadata={
+                **exp.metadata,
+                "explained_field": key,
+                "model_output": model_output,
+                "background_source": source,
+                "background_rows": len(background),
+                "provider_calls": scorer.calls + spent,
+                "additivity_gap": gap,
+            },
+        )
+
+    def compare(
+        self,
+        model: ModelConfig,
+        a: Mapping[str, Any],
+        b: Mapping[str, Any],
+        provider: BaseMLProvider,
+        *,
+        method: str | None = None,
+    ) -> Comparison:
+        """Reference §7.2 with real attributions: both inputs explained by the same method."""
+        from hotcrm_ai.explain.compare import build_comparison
+
+        ea = self.explain_model(model, a, provider, method=method)
+        eb = self.explain_model(model, b, provider, method=ea.method)
+        return build_comparison(model, a, b, ea, eb)

@@ -1,0 +1,54 @@
+"""Reason text in the original's format (reference §7.1 and §7.2), from real attributions.
+
+Layout kept exactly; the numbers behind it changed: ``impact`` is a feature's share of the total
+absolute attribution, in %, rounded half away from zero as JS ``toFixed(0)`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hotcrm_ai.text import format_value, round_half_up
+
+if TYPE_CHECKING:
+    from hotcrm_ai.explain.compare import FeatureDifference
+    from hotcrm_ai.types import FeatureContribution
+
+HEADER = "The prediction was influenced by:\n\n"
+NO_DIFFERENCES = "No significant differences found."
+
+
+def reason_text(top: Sequence[FeatureContribution]) -> str:
+    """Header, then ``Positive factors:`` and ``Negative factors:`` blocks; zero contributions are in neither."""
+    positive = [c for c in top if c.contribution > 0]
+    negative = [c for c in top if c.contribution < 0]
+    text = HEADER
+    if positive:
+        text += "Positive factors:\n"
+        for c in positive:
+            text += f"• {c.label}: {format_value(c.value)} (impact: +{round_half_up(c.importance)}%)\n"
+    if negative:
+        text += "\nNegative factors:\n"
+        for c in negative:
+            text += f"• {c.label}: {format_value(c.value)} (impact: -{round_half_up(c.importance)}%)\n"
+    return text
+
+
+def comparison_text(differences: Sequence[FeatureDifference], limit: int = 5) -> str:
+    """``Key differences:`` with one line per changed feature (the first ``limit``).
+
+    The original printed "decreased" for a zero difference; a change that moved nothing says so.
+    """
+    if not differences:
+        return NO_DIFFERENCES
+    text = "Key differences:\n\n"
+    for d in differences[:limit]:
+        if d.impact_difference > 0:
+            effect = "increased the prediction"
+        elif d.impact_difference < 0:
+            effect = "decreased the prediction"
+        else:
+            effect = "did not change the prediction"
+        text += f"• {d.label} changed from {format_value(d.value1)} to {format_value(d.value2)}, which {effect}\n"
+    return text

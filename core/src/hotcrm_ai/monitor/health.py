@@ -1,0 +1,46 @@
+"""Health from recent statistics, with the seed's thresholds and wording (reference §6.3).
+
+Evaluated in order, all comparisons strict, over the last ``window_s`` (default 300 s):
+no events -> healthy "No recent predictions"; error rate > 10 % -> unhealthy "High error rate: X.X%";
+> 5 % -> degraded "Elevated error rate: X.X%"; p95 latency > 500 ms -> degraded
+"High latency: P95 = Nms"; otherwise healthy with no reason. Numbers are rounded half away from
+zero, like JS ``toFixed``. There is no cache-hit or confidence rule (the original has none).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from hotcrm_ai.text import round_half_up
+
+if TYPE_CHECKING:
+    from hotcrm_ai.config import HealthThresholds
+    from hotcrm_ai.monitor.stats import ModelStats
+
+HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
+
+
+@attrs.frozen
+class HealthStatus:
+    status: str  # "healthy" | "degraded" | "unhealthy"
+    reason: str | None
+    model_id: str
+    stats: ModelStats | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == HEALTHY
+
+
+def evaluate(model_id: str, stats: ModelStats | None, thresholds: HealthThresholds) -> HealthStatus:
+    if stats is None:
+        return HealthStatus(HEALTHY, "No recent predictions", model_id, None)
+    if stats.error_rate > thresholds.error_rate_unhealthy:
+        return HealthStatus(UNHEALTHY, f"High error rate: {round_half_up(stats.error_rate, 1)}%", model_id, stats)
+    if stats.error_rate > thresholds.error_rate_degraded:
+        return HealthStatus(DEGRADED, f"Elevated error rate: {round_half_up(stats.error_rate, 1)}%", model_id, stats)
+    if stats.latency_p95_ms > thresholds.p95_latency_ms:
+        return HealthStatus(DEGRADED, f"High latency: P95 = {round_half_up(stats.latency_p95_ms, 0)}ms", model_id, stats)
+    return HealthStatus(HEALTHY, None, model_id, stats)

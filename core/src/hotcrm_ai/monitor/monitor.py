@@ -1,0 +1,219 @@
+"""The performance monitor: records every prediction event, fans it out to sinks, answers queries.
+
+``record`` is on the hot path of every prediction, so it only validates three numbers, appends to
+the in-memory store and hands the event to each other sink; every statistic is computed lazily when
+asked (``stats``, ``health``). Sinks are isolated: one that raises is counted in ``sink_errors``
+(and logged once) and the others still run; ``record`` itself never raises because of a sink.
+
+The queryable store is the configured sink that implements ``EventQuery`` (the built-in ``memory``
+sink does). If the configured sinks include none, the monitor keeps a private ``EventStore``, so
+stats, health and recent errors always work whatever ``[monitor] sinks`` says. Its bound is
+``[monitor] max_events_per_model``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.monitor import health as _health
+from hotcrm_ai.monitor import stats as _stats
+from hotcrm_ai.monitor.outcomes import Outcome, OutcomeTracker
+from hotcrm_ai.monitor.store import EventQuery, EventStore
+from hotcrm_ai.types import PredictionEvent
+
+if TYPE_CHECKING:
+    from hotcrm_ai.config import MonitorSettings
+    from hotcrm_ai.interfaces import MonitorSink
+    from hotcrm_ai.monitor.health import HealthStatus
+    from hotcrm_ai.monitor.stats import ModelStats
+
+log = logging.getLogger("hotcrm_ai.monitor")
+_isfinite = math.isfinite
+
+
+class PerformanceMonitor:
+    """Per-model (and per-variant) prediction statistics, health and outcome feedback."""
+
+    def __init__(
+        self,
+        sinks: Sequence[MonitorSink] = (),
+        settings: MonitorSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if settings is None:
+            from hotcrm_ai.config import MonitorSettings
+
+            settings = MonitorSettings()
+        self.settings = settings
+        self._clock = clock
+        store: EventQuery | None = next((s for s in sinks if isinstance(s, EventQuery)), None)
+        if store is None:
+            store = EventStore(settings.max_events_per_model)
+        else:
+            store.resize(settings.max_events_per_model)
+        self._store: EventQuery = store
+        self._sinks: tuple[MonitorSink, ...] = tuple(sinks)
+        self._others: tuple[MonitorSink, ...] = tuple(s for s in sinks if s is not store)
+        self._outcomes = OutcomeTracker(settings.max_outcomes)
+        self._sink_errors: dict[str, int] = {}
+        self._errors_lock = threading.Lock()
+        self._closed = False
+
+    # -- recording (hot path) -----------------------------------------------------------------
+
+    def record(self, event: PredictionEvent) -> None:
+        """Store ``event`` and send it to every other sink. Raises only for an invalid event."""
+        if not isinstance(event, PredictionEvent):
+            raise ValidationError([FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor event")
+        if not (event.latency_ms >= 0 and _isfinite(event.latency_ms)) or not (
+            _isfinite(event.timestamp) and _isfinite(event.confidence)
+        ):
+            raise _invalid_event(event)
+        self._store.record(event)
+        if event.success and event.prediction_id:
+            self._outcomes.remember(event)
+        for sink in self._others:
+            try:
+                sink.record(event)
+            except Exception as exc:  # a sink never fails a prediction
+                self._sink_failed(sink, exc)
+
+    def _sink_failed(self, sink: MonitorSink, exc: BaseException) -> None:
+        name = getattr(sink, "name", type(sink).__name__)
+        with self._errors_lock:
+            count = self._sink_errors[name] = self._sink_errors.get(name, 0) + 1
+        if count == 1:
+            log.warning("monitor sink %r failed (%s: %s); further failures are counted", name, type(exc).__name__, exc)
+        else:
+            log.debug("monitor sink %r failed again (%d): %s", name, count, type(exc).__name__)
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def stats(self, model_id: str, *, window_s: float | None = None, variant: str | None = None) -> ModelStats | None:
+        """Figures for the events the model served (``variant``: only that variant's), or None."""
+        window = _window(window_s)
+        return _stats.compute(
+            model_id,
+            self._store.events(model_id),
+            self._outcomes.outcomes(model_id),
+            variant=variant,
+            window_s=window,
+            now=self._clock(),
+        )
+
+    def all_stats(self, *, window_s: float | None = None) -> dict[str, ModelStats]:
+        """Stats of every model with events (in the window), keyed by model id."""
+        window = _window(window_s)
+        result: dict[str, ModelStats] = {}
+        for model_id in self._store.model_ids():
+            stats = self.stats(model_id, window_s=window)
+            if stats is not None:
+                result[model_id] = stats
+        return result
+
+    def health(self, model_id: str, *, variant: str | None = None) -> HealthStatus:
+        thresholds = self.settings.health
+        stats = self.stats(model_id, window_s=thresholds.window_s, variant=variant)
+        return _health.evaluate(model_id, stats, thresholds)
+
+    def recent_errors(self, model_id: str, limit: int = 10) -> list[PredictionEvent]:
+        """The model's last ``limit`` failures, newest first. ``limit=0`` gives ``[]``.
+
+        (The original's ``slice(-0)`` returned *all* failures for 0; that was a JS quirk.)
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValidationError([FieldError("limit", "an integer >= 0", repr(limit))], subject="recent_errors arguments")
+        found: list[PredictionEvent] = []
+        if limit == 0:
+            return found
+        for event in reversed(self._store.events(model_id)):
+            if not event.success:
+                found.append(event)
+                if len(found) == limit:
+                    break
+        return found
+
+    def model_ids(self) -> list[str]:
+        """Models with retained events."""
+        return self._store.model_ids()
+
+    # -- outcomes -------------------------------------------------------------------------------
+
+    def record_outcome(self, prediction_id: str, actual: Any, *, kind: str | None = None) -> Outcome:
+        """Join the true outcome to a recorded successful prediction; stats then carry accuracy / MAE.
+
+        ``kind``: "label" (scored by equality), "value" (absolute error) or None to decide from the
+        values (two numbers -> value). An unknown id raises ``ValidationError`` naming it.
+        """
+        return self._outcomes.resolve(prediction_id, actual, kind)
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    @property
+    def sink_errors(self) -> dict[str, int]:
+        with self._errors_lock:
+            return dict(self._sink_errors)
+
+    @property
+    def store(self) -> EventQuery:
+        return self._store
+
+    @property
+    def sinks(self) -> tuple[MonitorSink, ...]:
+        return self._sinks
+
+    def clear(self, model_id: str | None = None) -> None:
+        """Forget one model's events and outcomes, or everything."""
+        self._store.clear(model_id)
+        self._outcomes.clear(model_id)
+
+    def close(self) -> None:
+        """Close every sink (each isolated). Events still reach the in-memory store afterwards."""
+        if self._closed:
+            return
+        self._closed = True
+        others, self._others = self._others, ()
+        for sink in (*others, self._store):
+            try:
+                sink.close()
+            except Exception as exc:
+                self._sink_failed(sink, exc)
+
+    def __enter__(self) -> PerformanceMonitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        names = ", ".join(getattr(s, "name", type(s).__name__) for s in self._sinks) or "-"
+        return f"PerformanceMonitor(sinks=[{names}], store={self._store!r})"
+
+
+def _window(window_s: float | None) -> float | None:
+    if window_s is None:
+        return None
+    if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (math.isfinite(window_s) and window_s > 0):
+        raise ValidationError(
+            [FieldError("window_s", "a number of seconds > 0, or None for all retained events", repr(window_s))],
+            subject="monitor query",
+        )
+    return float(window_s)
+
+
+def _invalid_event(event: PredictionEvent) -> ValidationError:
+    errors = []
+    if not (event.latency_ms >= 0 and math.isfinite(event.latency_ms)):
+        errors.append(FieldError("latency_ms", "a finite number >= 0", repr(event.latency_ms)))
+    if not math.isfinite(event.timestamp):
+        errors.append(FieldError("timestamp", "finite epoch seconds", repr(event.timestamp)))
+    if not math.isfinite(event.confidence):
+        errors.append(FieldError("confidence", "a finite number", repr(event.confidence)))
+    return ValidationError(errors, subject="monitor event")

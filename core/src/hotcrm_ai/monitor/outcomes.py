@@ -1,0 +1,196 @@
+"""Joining reported true outcomes to the predictions they belong to (accuracy and MAE).
+
+Two bounded maps, both FIFO at ``max_outcomes`` entries: *pending* (prediction id -> the successful
+event, filled by every ``record``) and *resolved* (prediction id -> the scored outcome). Reporting
+again for the same id replaces the earlier outcome (a correction), even after its event has left
+the pending map.
+
+Scoring: the prediction (``event.prediction``) is first reduced to the thing a caller can compare:
+a mapping gives its ``label``, ``class``, ``risk`` or ``sentiment`` key (first present), else its
+``value`` key, else stays whole. Then, unless ``kind`` says otherwise, two real numbers (not bools)
+are a regression pair scored by absolute error; anything else is a label scored by equality.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hotcrm_ai.errors import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from hotcrm_ai.types import PredictionEvent
+
+LABEL_KEYS = ("label", "class", "risk", "sentiment")
+VALUE_KEYS = ("value",)
+KINDS = ("label", "value")
+
+
+@attrs.frozen
+class Outcome:
+    """One scored outcome: ``correct`` for a label, ``abs_error`` for a value."""
+
+    prediction_id: str
+    model_id: str
+    variant: str | None
+    timestamp: float  # the prediction's time, so windows select outcomes by when the prediction was made
+    kind: str
+    prediction: Any
+    actual: Any
+    correct: bool | None = None
+    abs_error: float | None = None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def comparable(value: Any) -> Any:
+    """The part of a prediction (or an actual) that is compared (see the module docstring)."""
+    if isinstance(value, Mapping):
+        for key in LABEL_KEYS + VALUE_KEYS:
+            if key in value:
+                return value[key]
+    return value
+
+
+def score(event: PredictionEvent, actual: Any, kind: str | None = None) -> Outcome:
+    predicted = comparable(getattr(event, "prediction", None))
+    truth = comparable(actual)
+    if kind is None:
+        kind = "value" if _is_number(predicted) and _is_number(truth) else "label"
+    elif kind not in KINDS:
+        raise ValidationError([FieldError("kind", f"one of {', '.join(KINDS)} or None", repr(kind))], subject="outcome")
+    if _is_number(truth) and not math.isfinite(truth):
+        raise ValidationError([FieldError("actual", "a finite number", repr(truth))], subject="outcome")
+    common = {
+        "prediction_id": event.prediction_id,
+        "model_id": event.model_id,
+        "variant": event.variant,
+        "timestamp": event.timestamp,
+        "kind": kind,
+        "prediction": predicted,
+        "actual": truth,
+    }
+    if kind == "value":
+        if not _is_number(truth):
+            raise ValidationError([FieldError("actual", "a number (kind 'value')", repr(truth)[:80])], subject="outcome")
+        if not _is_number(predicted) or not math.isfinite(predicted):
+            raise ValidationError(
+                [FieldError("prediction_id", "a prediction with a numeric value (kind 'value')", repr(predicted)[:80])],
+                subject="outcome",
+            )
+        return Outcome(**common, abs_error=abs(float(predicted) - float(truth)))
+    return Outcome(**common, correct=bool(predicted == truth))
+
+
+class OutcomeTracker:
+    """The pending and resolved maps, thread-safe and bounded by ``max_outcomes`` each."""
+
+    def __init__(self, max_outcomes: int) -> None:
+        if isinstance(max_outcomes, bool) or not isinstance(max_outcomes, int) or max_outcomes < 0:
+            from hotcrm_ai.errors import ConfigError
+
+            raise ConfigError(f"max_outcomes: expected an integer >= 0, got {max_outcomes!r}")
+        self.max_outcomes = max_outcomes
+        self._pending: OrderedDict[str, PredictionEvent] = OrderedDict()
+        self._resolved: OrderedDict[str, Outcome] = OrderedDict()
+        self._by_model: dict[str, dict[str, Outcome]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, event: PredictionEvent) -> None:
+        """Hot path: keep a successful event so an outcome can be joined to it later."""
+        if not self.max_outcomes:
+            return
+        with self._lock:
+            pending = self._pending
+            pending[event.prediction_id] = event
+            if len(pending) > self.max_outcomes:
+                pending.popitem(last=False)
+
+    def resolve(self, prediction_id: str, actual: Any, kind: str | None = None) -> Outcome:
+        if not isinstance(prediction_id, str) or not prediction_id:
+            raise ValidationError(
+                [FieldError("prediction_id", "a non-empty string", repr(prediction_id)[:80])], subject="outcome"
+            )
+        with self._lock:
+            event = self._pending.get(prediction_id)
+            previous = self._resolved.get(prediction_id)
+        if event is None and previous is None:
+            raise ValidationError(
+                [
+                    FieldError(
+                        "prediction_id",
+                        f"the id of a successful prediction recorded by this monitor (the newest {self.max_outcomes:,} are kept)",
+                        repr(prediction_id)[:80],
+                    )
+                ],
+                subject="outcome",
+            )
+        if event is None:
+            assert previous is not None
+            event = _EventView(previous)  # type: ignore[assignment]
+        outcome = score(event, actual, kind)  # type: ignore[arg-type]
+        with self._lock:
+            self._store(outcome)
+        return outcome
+
+    def _store(self, outcome: Outcome) -> None:
+        key = outcome.prediction_id
+        old = self._resolved.pop(key, None)
+        if old is not None:
+            self._by_model.get(old.model_id, {}).pop(key, None)
+        self._resolved[key] = outcome
+        self._by_model.setdefault(outcome.model_id, {})[key] = outcome
+        while len(self._resolved) > self.max_outcomes:
+            gone_key, gone = self._resolved.popitem(last=False)
+            self._by_model.get(gone.model_id, {}).pop(gone_key, None)
+
+    def outcomes(self, model_id: str) -> list[Outcome]:
+        with self._lock:
+            return list(self._by_model.get(model_id, {}).values())
+
+    def clear(self, model_id: str | None = None) -> None:
+        with self._lock:
+            if model_id is None:
+                self._pending.clear()
+                self._resolved.clear()
+                self._by_model.clear()
+                return
+            for key in [k for k, e in self._pending.items() if e.model_id == model_id]:
+                del self._pending[key]
+            for key in self._by_model.pop(model_id, {}):
+                self._resolved.pop(key, None)
+
+
+@attrs.frozen
+class _EventView:
+    """Enough of an event, rebuilt from an earlier outcome, to re-score a corrected actual."""
+
+    _outcome: Outcome
+
+    @property
+    def prediction(self) -> Any:
+        return self._outcome.prediction
+
+    @property
+    def prediction_id(self) -> str:
+        return self._outcome.prediction_id
+
+    @property
+    def model_id(self) -> str:
+        return self._outcome.model_id
+
+    @property
+    def variant(self) -> str | None:
+        return self._outcome.variant
+
+    @property
+    def timestamp(self) -> float:
+        return self._outcome.timestamp

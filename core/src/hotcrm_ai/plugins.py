@@ -1,0 +1,210 @@
+"""The plugin host: discovers plugins, calls their registration hooks one plugin at a time, and
+keeps what each registered and what went wrong.
+
+Why not ``pm.load_setuptools_entrypoints``: one broken plugin would break the host, and two hosts in
+one process could not differ. Here each ``AICloud`` owns its host, every plugin is imported and
+called in isolation, and failures are recorded (or raised, with ``HOTCRM_AI_STRICT_PLUGINS=1``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import metadata
+from typing import Any
+
+import attrs
+import pluggy
+
+from hotcrm_ai import hookspecs
+from hotcrm_ai.builtins import DEFAULT_PLUGINS
+from hotcrm_ai.errors import PluginError
+from hotcrm_ai.specs import CacheBackendSpec, ExplainerSpec, MonitorSinkSpec, ProviderSpec, QueryTranslatorSpec
+from hotcrm_ai.types import ModelConfig
+
+log = logging.getLogger("hotcrm_ai.plugins")
+
+GROUP = "hotcrm_ai"
+STRICT_ENV = "HOTCRM_AI_STRICT_PLUGINS"
+LOAD_ENV = "HOTCRM_AI_LOAD_PLUGINS"
+DISABLE_ENV = "HOTCRM_AI_DISABLE_PLUGINS"
+TRACE_ENV = "HOTCRM_AI_TRACE_PLUGINS"
+
+# hook name -> (kind shown to users, descriptor type accepted by register)
+REGISTRATION_HOOKS: dict[str, tuple[str, type]] = {
+    "register_providers": ("providers", ProviderSpec),
+    "register_cache_backends": ("cache_backends", CacheBackendSpec),
+    "register_explainers": ("explainers", ExplainerSpec),
+    "register_monitor_sinks": ("monitor_sinks", MonitorSinkSpec),
+    "register_query_translators": ("translators", QueryTranslatorSpec),
+    "register_models": ("models", ModelConfig),
+}
+
+
+@attrs.define
+class PluginRecord:
+    """What ``hotcrm-ai plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    source: str  # "builtin", "entrypoint" or "code"
+    registered: dict[str, list[str]] = attrs.field(factory=dict)
+    errors: list[str] = attrs.field(factory=list)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _names(value: str | None) -> set[str]:
+    return {n.strip() for n in (value or "").split(",") if n.strip()}
+
+
+class PluginHost:
+    """One pluggy manager and everything its plugins registered. Never process-global."""
+
+    def __init__(
+        self,
+        *,
+        plugins: Sequence[object] = (),
+        load_entrypoints: bool = True,
+        builtins: Sequence[str] = DEFAULT_PLUGINS,
+        env: Mapping[str, str] | None = None,
+        strict: bool | None = None,
+    ) -> None:
+        env = os.environ if env is None else env
+        self.strict = _truthy(env.get(STRICT_ENV)) if strict is None else strict
+        self.trace = _truthy(env.get(TRACE_ENV))
+        self.pm = pluggy.PluginManager("hotcrm_ai")
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self.providers: dict[str, ProviderSpec] = {}
+        self.cache_backends: dict[str, CacheBackendSpec] = {}
+        self.explainers: dict[str, ExplainerSpec] = {}
+        self.monitor_sinks: dict[str, MonitorSinkSpec] = {}
+        self.translators: dict[str, QueryTranslatorSpec] = {}
+        self.models: list[ModelConfig] = []
+        self._model_owner: dict[str, str] = {}
+
+        for module_name in builtins:
+            self._add(lambda m=module_name: importlib.import_module(m), module_name.rsplit(".", 1)[-1],
+                      "hotcrm-ai", _dist_version("hotcrm-ai"), "builtin")
+        if load_entrypoints:
+            self._load_entrypoints(env)
+        for i, plugin in enumerate(plugins):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+            self._add(lambda p=plugin: p, name, None, None, "code")
+        self._collect()
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def _load_entrypoints(self, env: Mapping[str, str]) -> None:
+        only = _names(env.get(LOAD_ENV)) if LOAD_ENV in env else None
+        disabled = _names(env.get(DISABLE_ENV))
+        eps = sorted(metadata.entry_points(group=GROUP), key=lambda ep: ep.name)
+        seen: set[str] = set()
+        for ep in eps:
+            if ep.name in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(ep.name)
+            if (only is not None and ep.name not in only) or ep.name in disabled:
+                continue
+            dist = ep.dist.name if ep.dist else None
+            version = ep.dist.version if ep.dist else None
+            self._add(ep.load, ep.name, dist, version, "entrypoint")
+
+    def _add(self, load: Callable[[], object], name: str, dist: str | None, version: str | None, source: str) -> None:
+        if name in self.records:
+            name = f"{name}#{len(self.records)}"
+        record = PluginRecord(name=name, distribution=dist, version=version, source=source)
+        self.records[name] = record
+        try:
+            plugin = load()
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # a plugin that cannot even be imported
+            self._fail(record, f"failed to load: {type(exc).__name__}: {exc}")
+
+    # -- registration ----------------------------------------------------------------------
+
+    def _collect(self) -> None:
+        for hook_name, (kind, spec_type) in REGISTRATION_HOOKS.items():
+            caller = getattr(self.pm.hook, hook_name)
+            for impl in caller.get_hookimpls():  # registration order: built-ins first
+                record = self.records.get(impl.plugin_name)
+                if record is None:
+                    continue
+                self._call_one(impl, record, kind, spec_type)
+
+    def _call_one(self, impl: pluggy.HookImpl, record: PluginRecord, kind: str, spec_type: type) -> None:
+        def register(item: Any) -> None:
+            self._register(record, kind, spec_type, item)
+
+        started = time.perf_counter()
+        try:
+            result = impl.function(register=register)
+        except Exception as exc:
+            self._fail(record, f"{kind}: hook raised {type(exc).__name__}: {exc}")
+            return
+        finally:
+            if self.trace:
+                ms = (time.perf_counter() - started) * 1000
+                print(f"[hotcrm-ai] {record.name}.{impl.function.__name__} {ms:.2f} ms", file=sys.stderr)
+        if result is not None:
+            self._fail(record, f"{kind}: hook returned {type(result).__name__}; call register(...) instead of returning")
+
+    def _register(self, record: PluginRecord, kind: str, spec_type: type, item: Any) -> None:
+        if not isinstance(item, spec_type):
+            self._fail(record, f"{kind}: expected {spec_type.__name__}, got {type(item).__name__}")
+            return
+        if isinstance(item, ModelConfig):
+            owner = self._model_owner.get(item.key)
+            if owner is not None:
+                self._fail(record, f"models: {item.key} is already registered by plugin {owner}")
+                return
+            self._model_owner[item.key] = record.name
+            self.models.append(item)
+            record.registered.setdefault(kind, []).append(item.key)
+            return
+        table: dict[str, Any] = getattr(self, kind)
+        existing = table.get(item.name)
+        if existing is not None and not item.replace:
+            owner = next((r.name for r in self.records.values() if item.name in r.registered.get(kind, [])), "?")
+            self._fail(record, f"{kind}: name {item.name!r} is already registered by plugin {owner} (pass replace=True to take it over)")
+            return
+        table[item.name] = item
+        record.registered.setdefault(kind, []).append(item.name)
+
+    def _fail(self, record: PluginRecord, message: str) -> None:
+        record.errors.append(message)
+        text = f"plugin {record.name}" + (f" ({record.distribution})" if record.distribution else "") + f": {message}"
+        if self.strict:
+            raise PluginError(text + f" [strict mode: {STRICT_ENV}=1]")
+        log.warning("%s; skipped", text)
+
+    # -- views -----------------------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{r.name}: {e}" for r in self.records.values() for e in r.errors]
+
+    def describe(self) -> list[PluginRecord]:
+        return list(self.records.values())
+
+    def specs(self, kind: str) -> Mapping[str, Any]:
+        return getattr(self, kind)
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def iter_kinds() -> Iterable[str]:
+    return (kind for kind, _ in REGISTRATION_HOOKS.values())

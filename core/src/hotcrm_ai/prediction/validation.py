@@ -1,0 +1,135 @@
+"""Feature validation against a model's ``FeatureSpec``s. Every bad field is reported, not just the
+first, so a caller fixes a payload in one round trip."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.types import FeatureSpec, ModelConfig
+
+MAX_STRING = 1_000_000  # characters; larger strings are refused before they reach a provider or a key
+MAX_DEPTH = 32
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f"string {value[:40]!r}" + ("..." if len(value) > 40 else "")
+    if isinstance(value, bool):
+        return f"boolean {value}"
+    if isinstance(value, (int, float)):
+        return f"{type(value).__name__} {value!r}"
+    return type(value).__name__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` is not plain finite JSON, or None."""
+    if depth > MAX_DEPTH:
+        return f"at most {MAX_DEPTH} levels of nesting"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if math.isfinite(value) else "a finite number (not NaN or infinity)"
+    if isinstance(value, str):
+        return None if len(value) <= MAX_STRING else f"a string of at most {MAX_STRING} characters"
+    if isinstance(value, (list, tuple)):
+        return next((p for p in (_json_problem(v, depth + 1) for v in value) if p), None)
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return "object keys that are strings"
+            problem = _json_problem(v, depth + 1)
+            if problem:
+                return problem
+        return None
+    return "a JSON value (string, number, boolean, null, array or object)"
+
+
+def _check(spec: FeatureSpec, value: Any) -> str | None:
+    """What was expected, when ``value`` does not satisfy ``spec``; None when it does."""
+    dtype = spec.dtype
+    if dtype == "number":
+        if not _is_number(value):
+            return "a number"
+        if not math.isfinite(value):
+            return "a finite number (not NaN or infinity)"
+    elif dtype == "integer":
+        if not _is_number(value) or not math.isfinite(value) or (isinstance(value, float) and not value.is_integer()):
+            return "an integer"
+    elif dtype == "string":
+        if not isinstance(value, str):
+            return "a string"
+    elif dtype == "boolean":
+        if not isinstance(value, bool):
+            return "true or false"
+    elif dtype == "array":
+        if not isinstance(value, (list, tuple)):
+            return "an array"
+        if spec.items is not None:
+            item_spec = FeatureSpec(name=spec.name, dtype=spec.items, minimum=spec.minimum, maximum=spec.maximum)
+            for i, item in enumerate(value):
+                problem = _check(item_spec, item)
+                if problem:
+                    return f"an array of {spec.items} values (item {i}: {problem})"
+    elif dtype == "object":
+        if not isinstance(value, Mapping):
+            return "an object"
+    problem = _json_problem(value)
+    if problem:
+        return problem
+    if spec.choices is not None and value not in spec.choices:
+        shown = ", ".join(repr(c) for c in spec.choices[:20]) + (", ..." if len(spec.choices) > 20 else "")
+        return f"one of {shown}"
+    if _is_number(value) and dtype in ("number", "integer"):
+        if spec.minimum is not None and value < spec.minimum:
+            return f"a value >= {spec.minimum:g}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"a value <= {spec.maximum:g}"
+    if spec.max_length is not None and isinstance(value, (str, list, tuple)) and len(value) > spec.max_length:
+        return f"a length of at most {spec.max_length}"
+    return None
+
+
+def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
+    """Return the features with optional defaults filled in, or raise ``ValidationError`` naming every
+    bad field. Models without feature specs accept any JSON object."""
+    if not isinstance(features, Mapping):
+        raise ValidationError([FieldError("features", "an object of feature values", _describe(features))], subject=f"input for {model.id}")
+    errors: list[FieldError] = []
+    for key in features:
+        if not isinstance(key, str):
+            errors.append(FieldError(repr(key), "feature names that are strings"))
+    if not model.features:
+        problem = _json_problem(dict(features))
+        if problem:
+            errors.append(FieldError("features", problem))
+        if errors:
+            raise ValidationError(errors, subject=f"input for {model.id}")
+        return dict(features)
+    out: dict[str, Any] = {}
+    known = {f.name for f in model.features}
+    for spec in model.features:
+        if spec.name not in features or features[spec.name] is None:
+            if spec.required:
+                errors.append(FieldError(spec.name, f"a value ({spec.dtype}); the field is required", "nothing"))
+            elif spec.default is not None:
+                out[spec.name] = spec.default
+            continue
+        value = features[spec.name]
+        problem = _check(spec, value)
+        if problem:
+            errors.append(FieldError(spec.name, problem, _describe(value)))
+        else:
+            out[spec.name] = value
+    extra = sorted(str(k) for k in features if k not in known)
+    for name in extra:
+        errors.append(FieldError(name[:100], f"no such feature; known: {', '.join(sorted(known))[:300]}"))
+    if errors:
+        raise ValidationError(errors, subject=f"input for {model.id}")
+    return out

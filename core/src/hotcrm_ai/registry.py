@@ -1,0 +1,242 @@
+"""The model registry: validated model versions, status changes, an append-only history, and optional
+persistence to a JSON file written atomically (temp file + fsync + rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hotcrm_ai.errors import ModelNotFoundError, RegistryError, ValidationError
+from hotcrm_ai.types import MODEL_STATUSES, ModelConfig
+
+SCHEMA = "hotcrm-ai/registry"
+SCHEMA_VERSION = 1
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One change: what happened to which model version, when, and who asked (a caller label)."""
+
+    timestamp: float
+    action: str  # registered | status | unregistered
+    model_id: str
+    version: str
+    actor: str = "api"
+    detail: dict[str, Any] = attrs.field(factory=dict)
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Order versions numerically where they are numbers ("1.10.0" > "1.9.0"), textually elsewhere."""
+    parts = re.split(r"[.\-+]", version)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+class ModelRegistry:
+    """Model versions keyed by id and version. Thread-safe; never process-global."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._lock = threading.RLock()
+        self._models: dict[str, dict[str, ModelConfig]] = {}
+        self._history: list[HistoryEntry] = []
+        self._persistent: set[str] = set()  # keys of models that belong in the file
+        self.path = Path(path) if path else None
+        if self.path is not None and self.path.exists():
+            self._load(self.path)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def register(self, model: ModelConfig, *, actor: str = "api", persist: bool = True) -> ModelConfig:
+        """Add a model version. Ids+versions are unique: registering one again is an error."""
+        if not isinstance(model, ModelConfig):
+            raise RegistryError(f"register: expected a ModelConfig, got {type(model).__name__}")
+        with self._lock:
+            versions = self._models.setdefault(model.id, {})
+            if model.version in versions:
+                raise RegistryError(f"model {model.id} version {model.version} is already registered")
+            versions[model.version] = model
+            if persist:
+                self._persistent.add(model.key)
+            self._log("registered", model, actor)
+            try:
+                self._save()
+            except BaseException:
+                del versions[model.version]
+                if not versions:
+                    del self._models[model.id]
+                self._persistent.discard(model.key)
+                self._history.pop()
+                raise
+        return model
+
+    def set_status(self, model_id: str, status: str, *, version: str | None = None, actor: str = "api") -> ModelConfig:
+        if status not in MODEL_STATUSES:
+            raise RegistryError(f"status: expected one of {', '.join(MODEL_STATUSES)}, got {status!r:.40}")
+        with self._lock:
+            model = self._exact(model_id, version)
+            updated = attrs.evolve(model, status=status)
+            self._models[model_id][model.version] = updated
+            self._log("status", updated, actor, {"from": model.status, "to": status})
+            try:
+                self._save()
+            except BaseException:
+                self._models[model_id][model.version] = model
+                self._history.pop()
+                raise
+        return updated
+
+    def unregister(self, model_id: str, *, version: str | None = None, actor: str = "api") -> None:
+        """Remove one version (or every version when none is given)."""
+        with self._lock:
+            if model_id not in self._models:
+                raise ModelNotFoundError(model_id, version)
+            targets = [self._exact(model_id, version)] if version else list(self._models[model_id].values())
+            for model in targets:
+                del self._models[model_id][model.version]
+                self._persistent.discard(model.key)
+                self._log("unregistered", model, actor)
+            if not self._models[model_id]:
+                del self._models[model_id]
+            self._save()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def get(self, model_id: str, version: str | None = None) -> ModelConfig:
+        """A given version, else the newest active one, else the newest of any status."""
+        with self._lock:
+            versions = self._models.get(model_id)
+            if not versions:
+                raise ModelNotFoundError(model_id, version)
+            if version is not None:
+                return self._exact(model_id, version)
+            ordered = sorted(versions.values(), key=lambda m: version_key(m.version), reverse=True)
+            return next((m for m in ordered if m.status == "active"), ordered[0])
+
+    def find(self, model_id: str, version: str | None = None) -> ModelConfig | None:
+        try:
+            return self.get(model_id, version)
+        except ModelNotFoundError:
+            return None
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._models
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._models.values())
+
+    def list(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        provider: str | None = None,
+        tag: str | None = None,
+        all_versions: bool = False,
+    ) -> list[ModelConfig]:
+        """Models in registration order (newest version of each id unless ``all_versions``)."""
+        with self._lock:
+            if all_versions:
+                models: Iterable[ModelConfig] = [m for v in self._models.values() for m in v.values()]
+            else:
+                models = [self.get(model_id) for model_id in self._models]
+            return [
+                m
+                for m in models
+                if (type is None or m.type == type)
+                and (status is None or m.status == status)
+                and (provider is None or m.provider == provider)
+                and (tag is None or tag in m.tags)
+            ]
+
+    def versions(self, model_id: str) -> list[ModelConfig]:
+        with self._lock:
+            if model_id not in self._models:
+                raise ModelNotFoundError(model_id)
+            return sorted(self._models[model_id].values(), key=lambda m: version_key(m.version))
+
+    def history(self, model_id: str | None = None) -> list[HistoryEntry]:
+        with self._lock:
+            return [h for h in self._history if model_id is None or h.model_id == model_id]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _exact(self, model_id: str, version: str | None) -> ModelConfig:
+        if version is None:
+            return self.get(model_id)
+        model = self._models.get(model_id, {}).get(version)
+        if model is None:
+            raise ModelNotFoundError(model_id, version)
+        return model
+
+    def _log(self, action: str, model: ModelConfig, actor: str, detail: dict[str, Any] | None = None) -> None:
+        self._history.append(HistoryEntry(time.time(), action, model.id, model.version, actor, detail or {}))
+
+    def _document(self) -> dict[str, Any]:
+        from hotcrm_ai.converter import unstructure
+
+        models = [m for v in self._models.values() for m in v.values() if m.key in self._persistent]
+        for m in models:
+            pc = m.provider_config
+            literal = [k for k, s in (pc.credentials.items() if pc else []) if s.env is None]
+            if literal:
+                raise RegistryError(
+                    f"model {m.key}: credentials {', '.join(literal)} are literal secrets; only "
+                    "{env = \"NAME\"} references can be written to the registry file"
+                )
+        return {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "models": unstructure(models),
+            "history": unstructure(self._history),
+        }
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            text = json.dumps(self._document(), indent=2, ensure_ascii=False, sort_keys=False)
+        except (TypeError, ValueError) as exc:
+            raise RegistryError(f"registry could not be saved to {self.path}: {exc}") from None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _load(self, path: Path) -> None:
+        from hotcrm_ai.converter import structure
+
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RegistryError(f"{path}: not a readable registry file ({exc}); left untouched") from None
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+            raise RegistryError(f"{path}: not a hotcrm-ai registry file (no schema {SCHEMA!r}); left untouched")
+        if doc.get("schema_version") != SCHEMA_VERSION:
+            raise RegistryError(
+                f"{path}: registry schema version {doc.get('schema_version')!r} is not supported "
+                f"(expected {SCHEMA_VERSION}); left untouched"
+            )
+        try:
+            models = structure(doc.get("models", []), list[ModelConfig], subject=f"{path} models")
+            history = structure(doc.get("history", []), list[HistoryEntry], subject=f"{path} history")
+        except ValidationError as exc:
+            raise RegistryError(f"{path}: {exc}; left untouched") from None
+        for m in models:
+            self._models.setdefault(m.id, {})[m.version] = m
+            self._persistent.add(m.key)
+        self._history = history

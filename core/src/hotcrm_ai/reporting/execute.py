@@ -1,0 +1,126 @@
+"""Read-only execution with a row cap and a time limit, whatever the database.
+
+Belt and braces: the compiler only makes SELECTs, and the connection itself cannot write —
+SQLite is opened with ``mode=ro`` (plus ``PRAGMA query_only``) and a progress handler that aborts
+past the deadline; PostgreSQL runs every statement in a ``READ ONLY`` transaction with a
+``statement_timeout``; any other database at least gets a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+import sqlalchemy as sa
+
+from hotcrm_ai.errors import ReportingError
+
+
+@attrs.frozen
+class Executed:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    elapsed_ms: float
+
+
+def _plain(v: Any) -> Any:
+    """JSON-friendly values: Decimal -> float, dates -> ISO text."""
+    if isinstance(v, Decimal):
+        return float(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+class ReadOnlyExecutor:
+    """Runs SELECT statements on ``url`` and nothing else. ``timeout_s`` bounds each statement."""
+
+    def __init__(self, url: str, *, row_cap: int = 1000, timeout_s: float = 10.0) -> None:
+        if row_cap < 1:
+            raise ReportingError(f"reporting.row_cap: expected a positive integer, got {row_cap}")
+        if not timeout_s > 0:
+            raise ReportingError(f"reporting.timeout_s: expected a positive number, got {timeout_s}")
+        self.url = sa.make_url(url)
+        self.row_cap = row_cap
+        self.timeout_s = timeout_s
+        self._deadline = 0.0
+        if self.url.get_backend_name() == "sqlite":
+            db = self.url.database
+            if not db or db == ":memory:":
+                raise ReportingError("reporting.database_url: expected a SQLite file (an in-memory database cannot be opened read-only)")
+            self.path = Path(db).resolve()
+            if not self.path.is_file():
+                raise ReportingError(f"reporting.database_url: SQLite file not found: {self.path}")
+            uri = f"file:{quote(str(self.path))}?mode=ro"
+            self.engine = sa.create_engine("sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.NullPool)
+        else:
+            self.path = None
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+
+    def _sqlite_connect(self, uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = 1")
+        # abort a statement past the deadline (checked every 10k VM instructions)
+        conn.set_progress_handler(lambda: 1 if self._deadline and time.monotonic() > self._deadline else 0, 10_000)
+        return conn
+
+    @property
+    def dialect(self) -> sa.Dialect:
+        return self.engine.dialect
+
+    @contextmanager
+    def read_only_connection(self) -> Iterator[sa.Connection]:
+        """A connection inside a read-only transaction that is always rolled back."""
+        backend = self.engine.dialect.name
+        self._deadline = time.monotonic() + self.timeout_s
+        try:
+            with self.engine.connect() as conn:
+                if backend == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.timeout_s * 1000)}")
+                elif backend == "mysql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        finally:
+            self._deadline = 0.0
+
+    def run(self, stmt: sa.Select[Any], *, cap: int | None = None) -> Executed:
+        """Execute one SELECT; at most ``cap`` (default the row cap) rows come back."""
+        if not isinstance(stmt, sa.Select):
+            raise ReportingError("only SELECT statements built by the compiler can be executed")
+        cap = min(cap or self.row_cap, self.row_cap)
+        t0 = time.perf_counter()
+        try:
+            with self.read_only_connection() as conn:
+                result = conn.execute(stmt)
+                cols = list(result.keys())
+                raw = result.fetchmany(cap + 1)
+        except sa.exc.OperationalError as exc:
+            text = str(exc.orig if exc.orig is not None else exc).lower()
+            if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
+                raise ReportingError(f"query exceeded the time limit of {self.timeout_s:g} s") from None
+            raise ReportingError(f"database error: {str(exc.orig or exc).splitlines()[0][:200]}") from None
+        except sa.exc.DBAPIError as exc:
+            raise ReportingError(f"database error: {str(exc.orig or exc).splitlines()[0][:200]}") from None
+        rows = [tuple(_plain(v) for v in r) for r in raw[:cap]]
+        return Executed(cols, rows, len(raw) > cap, (time.perf_counter() - t0) * 1000)
+
+    def distinct_values(self, table: str, column: str, *, limit: int = 200) -> tuple[str, ...]:
+        """Distinct text values of a categorical catalogue column (feeds value matching in translators)."""
+        t = sa.table(table, sa.column(column))
+        stmt = sa.select(t.c[column]).where(t.c[column].is_not(None)).distinct().order_by(t.c[column]).limit(limit)
+        return tuple(str(r[0]) for r in self.run(stmt, cap=limit).rows)
+
+    def close(self) -> None:
+        self.engine.dispose()

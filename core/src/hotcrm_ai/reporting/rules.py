@@ -1,0 +1,489 @@
+"""The deterministic ``rules`` translator: question -> Query AST by vocabulary, never by guessing.
+
+It reads the vocabulary from the catalogue (object, field, metric and value synonyms, plus the
+categorical values found in the data), consumes every phrase it understands, and refuses when
+nothing maps. Fixes over the original parser (reference §11.2): whole-word matching (no "count" in
+"accounts"), the comparison phrase is removed before the main period is read (so "vs last year"
+is not the main period), previous periods are computed, numbers ("top 10") and filters are read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from hotcrm_ai.reporting import periods
+from hotcrm_ai.reporting.ast import Aggregate, Comparison, Filter, GroupBy, NotUnderstood, OrderBy, Query, TimeRange
+from hotcrm_ai.reporting.catalogue import NUMERIC_TYPES, Catalogue
+
+MAX_QUESTION = 500
+WRITE_WORDS = re.compile(r"\b(insert|update|delete|drop|alter|create|truncate|grant|revoke|attach|detach|pragma|vacuum|merge|upsert|replace\s+into|exec|execute|call|commit|rollback)\b")
+SQL_SYNTAX = re.compile(r";|--|/\*|\*/|\bunion\b|\bselect\b.*\bfrom\b|\bwhere\b\s+\w+\s*(=|<|>|like)|\b(sqlite_\w*|pg_\w+|information_schema|sys\.\w+|mysql\.\w+)\b|\bsleep\s*\(|\bpg_sleep\b|\b0x[0-9a-f]+\b|'\s*or\s*'|\bor\s+1\s*=\s*1\b")
+STOPWORDS = set("""a an the me us show showing shown give get list display tell what whats what's which who whom is are was were be been
+our my your their its it this that these those of for in on at by per to from with without and or vs versus please can could
+would you i we do does did have has had how much many all each every overall total totals breakdown break down report chart
+graph plot trend trends over time there any some see want need know find into across between during as so far up
+value values amount figure figures number numbers data current currently so let lets let's view look split group grouped
+status? latest recent recently ever than more less most least top bottom best worst highest lowest largest biggest smallest
+where when compare compared against summary summarize sum count counts rate rates average avg mean metric metrics kpi kpis
+one two three four five six seven eight nine ten is it are been being got getting make made generated generate being
+created opened new open""".split())
+AGG_WORDS = {"total": "sum", "sum": "sum", "sum of": "sum", "average": "avg", "avg": "avg", "mean": "avg",
+             "minimum": "min", "min": "min", "smallest": "min", "lowest": "min", "maximum": "max", "max": "max",
+             "largest": "max", "biggest": "max", "highest": "max"}
+TIME_DIMS = {"day": "day", "days": "day", "daily": "day", "date": "day", "week": "week", "weeks": "week", "weekly": "week",
+             "month": "month", "months": "month", "monthly": "month", "quarter": "quarter", "quarters": "quarter",
+             "quarterly": "quarter", "year": "year", "years": "year", "yearly": "year", "annually": "year"}
+GROUP_START = re.compile(r"\b(?:group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?")
+ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
+ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
+TOP_N = re.compile(r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b")
+NUMBER = r"\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand|bn|billion)?\b"
+COMPARATORS = [
+    (r"(?:greater\s+than|more\s+than|over|above|exceeding|>)", "gt"), (r"(?:at\s+least|>=|no\s+less\s+than)", "gte"),
+    (r"(?:less\s+than|fewer\s+than|under|below|<)", "lt"), (r"(?:at\s+most|<=|no\s+more\s+than|up\s+to)", "lte"),
+]
+MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+
+
+def normalize(question: str) -> str:
+    """NFKC-fold, drop invisible/format characters, lower-case, one space between words."""
+    text = unicodedata.normalize("NFKC", question)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def _blank(text: str, m: re.Match[str] | tuple[int, int]) -> str:
+    s, e = (m.start(), m.end()) if isinstance(m, re.Match) else m
+    return text[:s] + " " * (e - s) + text[e:]
+
+
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\w])")
+
+
+class RulesTranslator:
+    """Keyword/phrase translator. Deterministic: the same question, catalogue and ``now`` give the same AST."""
+
+    name = "rules"
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    # -- public -----------------------------------------------------------------------------------
+    def translate(self, question: str, *, catalogue: Catalogue, now: date, context: Mapping[str, Any]) -> Query | NotUnderstood:
+        if not isinstance(question, str) or not question.strip():
+            return NotUnderstood("The question is empty.", suggestions=examples())
+        if len(question) > MAX_QUESTION:
+            return NotUnderstood(f"The question is too long ({len(question)} characters; at most {MAX_QUESTION}).", suggestions=examples())
+        text = normalize(question)
+        if WRITE_WORDS.search(text):
+            word = WRITE_WORDS.search(text).group(1)  # type: ignore[union-attr]
+            return NotUnderstood(f"'{word}' asks to change data or the database; reporting is read-only and only answers questions about CRM data.",
+                                 unknown=[word], suggestions=examples())
+        if SQL_SYNTAX.search(text):
+            return NotUnderstood("The question contains SQL or database names; ask in plain words about CRM data (SQL text is never run).",
+                                 unknown=[SQL_SYNTAX.search(text).group(0)[:40]], suggestions=examples())  # type: ignore[union-attr]
+        return _Parse(catalogue, now, text).run()
+
+
+def examples() -> list[str]:
+    return ["Revenue by region last quarter", "Win rate by rep in 2025", "How many high priority cases this month?",
+            "Top 10 accounts by annual revenue", "Lead conversion rate by source in Q3 2025",
+            "Average resolution time by priority", "Pipeline by stage vs last year"]
+
+
+class _Parse:
+    def __init__(self, cat: Catalogue, now: date, text: str) -> None:
+        self.cat, self.now, self.text = cat, now, f" {text} "
+        self.matched: list[str] = []
+        self.order_dir: str | None = None
+        self.limit: int | None = None
+        self.order_field: str | None = None  # a field named after "by" that is numeric: sort by it
+
+    def take(self, phrase: str) -> bool:
+        m = _phrase_re(phrase).search(self.text)
+        if not m:
+            return False
+        self.text = _blank(self.text, m)
+        self.matched.append(phrase)
+        return True
+
+    def run(self) -> Query | NotUnderstood:
+        cat = self.cat
+        comparison, self.text = periods.find_comparison(self.text)
+        # top / bottom N
+        m = TOP_N.search(self.text)
+        if m:
+            word = m.group(1) or m.group(4)
+            self.limit = int(m.group(2) or m.group(3))
+            self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
+            self.text = _blank(self.text, m)
+        numeric = self._numeric_filters_raw()
+        period, self.text = periods.find_period(self.text, self.now)
+        self.text = f" {self.text} "
+
+        # protect field phrases that contain a metric word ("annual revenue")
+        metric_phrases = sorted(((s, name) for name, mt in cat.metrics.items() for s in mt.get("synonyms", [name])), key=lambda x: -len(x[0]))
+        field_phrases = self._field_phrases()
+        protected = [p for p in field_phrases if any(_phrase_re(mp).search(p) for mp, _ in metric_phrases) and p not in dict(metric_phrases)]
+
+        dims_raw, order_raw = self._group_phrases(field_phrases, metric_phrases)
+
+        # explicit aggregate words over a numeric field ("average annual revenue", "total budget")
+        field_aggs: list[tuple[str, str]] = []
+        agg_re = re.compile(r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?")
+        for am in list(agg_re.finditer(self.text)):
+            rest = self.text[am.end():]
+            for p in sorted(field_phrases, key=len, reverse=True):
+                if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][1] in NUMERIC_TYPES:
+                    if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
+                        break
+                    field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
+                    self.text = _blank(self.text, (am.start(), am.end() + len(re.match(re.escape(p).replace(r"\ ", r"\s+"), rest).group(0))))  # type: ignore[union-attr]
+                    self.matched.append(p)
+                    break
+
+        # metrics
+        for p in protected:
+            if _phrase_re(p).search(self.text):
+                self.text = self.text.replace(p, " " * len(p))
+                self.matched.append(p)
+                field_aggs.append(("__field__", p))
+        metrics: list[str] = []
+        for phrase, name in metric_phrases:
+            while self.take(phrase):
+                if name not in metrics:
+                    metrics.append(name)
+        for w in ("total", "sum of", "overall"):
+            self.take(w)
+
+        # object
+        obj: str | None = None
+        mentioned: list[str] = []
+        for phrase, oname in sorted(((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])):
+            m2 = _phrase_re(phrase).search(self.text)
+            if m2:
+                mentioned.append((m2.start(), oname))  # type: ignore[arg-type]
+                self.text = _blank(self.text, m2)
+                self.matched.append(phrase)
+        mentioned_objs = [o for _, o in sorted(mentioned)]  # type: ignore[misc]
+        ignored_metrics: list[str] = []
+        if metrics:
+            obj = cat.metrics[metrics[0]]["object"]
+            ignored_metrics = [mt for mt in metrics if cat.metrics[mt]["object"] != obj]
+            metrics = [mt for mt in metrics if cat.metrics[mt]["object"] == obj]
+        elif field_aggs:
+            owners = [o for o in mentioned_objs if field_phrases[field_aggs[0][1]][0] == o or field_aggs[0][1] in self._phrases_of(o)]
+            obj = owners[0] if owners else (mentioned_objs[0] if mentioned_objs else self._owner_of(field_aggs[0][1]))
+        elif mentioned_objs:
+            obj = mentioned_objs[0]
+        if obj is None:
+            return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
+
+        # dimensions
+        group_by: list[GroupBy] = []
+        unknown_dims: list[str] = []
+        for phrase in dims_raw:
+            g = self._resolve_dim(obj, phrase)
+            if g is None:
+                unknown_dims.append(phrase)
+            elif g not in group_by:
+                group_by.append(g)
+        for o in mentioned_objs:
+            if o != obj and (self.limit or self.order_dir) and (metrics or field_aggs):
+                g = self._object_dim(obj, o)
+                if g and g not in group_by:
+                    group_by.append(g)
+
+        # aggregates
+        aggregates = [Aggregate("metric", metric=mt, alias=mt) for mt in metrics]
+        for func, phrase in field_aggs:
+            path = self._field_path(obj, phrase)
+            if path is None:
+                unknown_dims.append(phrase)
+                continue
+            if func == "__field__":
+                if order_raw is None:
+                    order_raw = phrase
+                continue
+            if func in ("min", "max") and not group_by and not metrics and self.limit is None and False:
+                continue
+            alias = f"{func}_{self.cat.resolve(obj, path).output}"
+            if all(a.alias != alias for a in aggregates):
+                aggregates.append(Aggregate(func, field=path, alias=alias))
+        counting = bool(re.search(r"\b(how\s+many|number\s+of|count\s+of|count|counts|volume|no\.\s+of)\b", self.text))
+        if counting:
+            for w in ("how many", "number of", "count of", "count", "counts", "volume"):
+                self.take(w)
+        if not aggregates and (counting or group_by):
+            aggregates = [Aggregate("count", alias="count")]
+
+        # filters
+        filters = self._value_filters(obj)
+        filters += self._numeric_filters(obj, numeric)
+
+        # time range
+        time_range = None
+        cmp = None
+        if comparison and period is None:
+            period = periods.calendar("year", self.now)
+            period = periods.Period(period.start, period.end, f"this year ({period.label})", "year")
+        if period is not None:
+            tfield = self._time_field(obj, bool(aggregates and metrics))
+            time_range = TimeRange(period.start.isoformat(), period.end.isoformat(), tfield, period.label)
+            if comparison:
+                cp = periods.year_over_year(period) if comparison == "year_over_year" else periods.previous_period(period)
+                cmp = Comparison(comparison, cp.start.isoformat(), cp.end.isoformat(), cp.label)
+        if any(g.bucket for g in group_by) and time_range is not None and time_range.field:
+            group_by = [GroupBy(time_range.field, g.bucket) if g.bucket else g for g in group_by]
+
+        # order / limit
+        order_by: list[OrderBy] = []
+        if order_raw is not None:
+            path = self._field_path(obj, order_raw)
+            if path is not None and not aggregates:
+                order_by.append(OrderBy(path, self.order_dir or "desc"))
+        if not order_by:
+            if self.order_dir is None:
+                if ORDER_DESC.search(self.text):
+                    self.order_dir = "desc"
+                elif ORDER_ASC.search(self.text):
+                    self.order_dir = "asc"
+            if self.order_dir and aggregates and group_by:
+                order_by.append(OrderBy(aggregates[0].alias or "count", self.order_dir))
+                if self.limit is None and re.search(r"\bwhich\b|\bwhat\b", self.text):
+                    self.limit = 1
+            elif self.order_dir and not aggregates:
+                path = self._default_numeric(obj)
+                if path:
+                    order_by.append(OrderBy(path, self.order_dir))
+        for w in ("top", "highest", "most", "best", "largest", "biggest", "leading", "bottom", "lowest", "least", "worst", "smallest", "fewest"):
+            self.take(w)
+
+        unknown = self._unknown() + unknown_dims + ignored_metrics
+        query = Query(object=obj, filters=filters, group_by=group_by, aggregates=aggregates, order_by=order_by,
+                      limit=self.limit, time_range=time_range, comparison=cmp)
+        return _with_notes(query, unknown)
+
+    # -- vocabulary -------------------------------------------------------------------------------
+    def _field_phrases(self) -> dict[str, tuple[str, str, str]]:
+        """phrase -> (object, field, type) for every field synonym (first owner wins)."""
+        out: dict[str, tuple[str, str, str]] = {}
+        for oname, spec in self.cat.objects.items():
+            for fname, f in spec["fields"].items():
+                for s in f.get("synonyms", []):
+                    out.setdefault(s, (oname, fname, f["type"]))
+        return out
+
+    def _phrases_of(self, obj: str) -> set[str]:
+        return {s for f in self.cat.objects[obj]["fields"].values() for s in f.get("synonyms", [])}
+
+    def _owner_of(self, phrase: str) -> str | None:
+        owners = [o for o, spec in self.cat.objects.items() if phrase in self._phrases_of(o)]
+        return owners[0] if len(owners) == 1 else None
+
+    def _group_phrases(self, field_phrases: Mapping[str, Any], metric_phrases: list[tuple[str, str]]) -> tuple[list[str], str | None]:
+        """Phrases after "by/per/for each ..." that name dimensions; a numeric field after "by" is a sort key."""
+        dim_vocab = set(TIME_DIMS) | set(field_phrases)
+        for o, spec in self.cat.objects.items():
+            dim_vocab |= set(spec.get("synonyms", [])) | set(spec.get("aliases", {}))
+        vocab = sorted(dim_vocab, key=len, reverse=True)
+        metric_words = [p for p, _ in metric_phrases]
+        dims: list[str] = []
+        order: str | None = None
+        pos = 0
+        while True:
+            m = GROUP_START.search(self.text, pos)
+            if not m:
+                break
+            pos = m.end()
+            cursor = m.end()
+            first = True
+            while True:
+                rest = self.text[cursor:]
+                hit = next((p for p in vocab if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)), None)
+                if hit is None or (any(re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and len(mp) > len(hit) for mp in metric_words)):
+                    break
+                end = cursor + len(re.match(re.escape(hit).replace(r"\ ", r"\s+"), rest).group(0))  # type: ignore[union-attr]
+                ftype = field_phrases.get(hit, ("", "", ""))[2]
+                if ftype in NUMERIC_TYPES and hit not in TIME_DIMS:
+                    order = hit
+                else:
+                    dims.append(hit)
+                self.text = _blank(self.text, (m.start() if first else cursor, end))
+                self.matched.append(hit)
+                first = False
+                sep = re.match(r"\s*(?:,|and|&|then)?\s*(?:by\s+|per\s+)?(?:the\s+)?", self.text[end:])
+                cursor = end + (sep.end() if sep else 0)
+                if cursor == end:
+                    break
+        # adjectives: "monthly revenue", "quarterly bookings"
+        for word in ("daily", "weekly", "monthly", "quarterly", "yearly", "annually"):
+            if self.take(word):
+                dims.append(word)
+        return dims, order
+
+    def _field_path(self, obj: str, phrase: str) -> str | None:
+        spec = self.cat.objects[obj]
+        for fname, f in spec["fields"].items():
+            if phrase in f.get("synonyms", []) or phrase == fname:
+                return fname
+        if phrase in spec.get("aliases", {}):
+            return phrase
+        for jname, j in spec.get("joins", {}).items():
+            for fname, f in self.cat.objects[j["object"]]["fields"].items():
+                if phrase in f.get("synonyms", []):
+                    for alias, target in spec.get("aliases", {}).items():
+                        if target == f"{jname}.{fname}":
+                            return alias
+                    return f"{jname}.{fname}"
+        return None
+
+    def _object_dim(self, obj: str, other: str) -> GroupBy | None:
+        spec = self.cat.objects[obj]
+        for jname, j in spec.get("joins", {}).items():
+            if j["object"] == other:
+                name_field = self.cat.objects[other].get("name_field", "name")
+                return GroupBy(f"{jname}.{name_field}")
+        return None
+
+    def _resolve_dim(self, obj: str, phrase: str) -> GroupBy | None:
+        if phrase in TIME_DIMS:
+            return GroupBy(self.cat.objects[obj].get("date_field") or "", TIME_DIMS[phrase]) if self.cat.objects[obj].get("date_field") else None
+        path = self._field_path(obj, phrase)
+        if path is not None:
+            return GroupBy(path)
+        for oname, spec in self.cat.objects.items():
+            if phrase in spec.get("synonyms", []):
+                if oname == obj:
+                    return GroupBy(spec.get("name_field", "name"))
+                return self._object_dim(obj, oname)
+        return None
+
+    def _default_numeric(self, obj: str) -> str | None:
+        spec = self.cat.objects[obj]
+        for f in spec.get("display", []) + list(spec["fields"]):
+            if spec["fields"][f]["type"] == "currency":
+                return f
+        for f, s in spec["fields"].items():
+            if s["type"] in NUMERIC_TYPES and f != "id" and not f.endswith("_id"):
+                return f
+        return None
+
+    def _time_field(self, obj: str, by_metric: bool) -> str | None:
+        spec = self.cat.objects[obj]
+        if obj == "opportunity" and re.search(r"\b(clos\w*)\b", self.text):
+            self.take(re.search(r"\b(clos\w*)\b", self.text).group(1))  # type: ignore[union-attr]
+            return "close_date"
+        if "resolved_at" in spec["fields"] and re.search(r"\bresolved\s*$|\bresolved\s+(?=\s)", self.text) and False:
+            return "resolved_at"
+        for w in ("created", "opened", "added", "new"):
+            self.take(w)
+        if by_metric:
+            return None  # the metric's own date field (revenue: close_date)
+        return spec.get("date_field")
+
+    # -- filters ----------------------------------------------------------------------------------
+    def _value_filters(self, obj: str) -> list[Filter]:
+        spec = self.cat.objects[obj]
+        candidates: list[tuple[str, str, Any, str]] = []  # (phrase, path, value, op)
+        paths: list[tuple[str, str, str]] = [(f, obj, f) for f, s in spec["fields"].items() if s.get("categorical")]
+        for jname, j in spec.get("joins", {}).items():
+            target = j["object"]
+            for f, s in self.cat.objects[target]["fields"].items():
+                if s.get("categorical"):
+                    alias = next((a for a, t in spec.get("aliases", {}).items() if t == f"{jname}.{f}"), f"{jname}.{f}")
+                    paths.append((alias, target, f))
+        for path, owner, field in paths:
+            syn = self.cat.data.get("value_synonyms", {}).get(f"{owner}.{field}", {})
+            for v in self.cat.values.get(f"{owner}.{field}", ()):
+                candidates.append((v.lower().replace("_", " "), path, v, "eq"))
+                for s in syn.get(v, []):
+                    candidates.append((s, path, v, "eq"))
+        for key, vs in self.cat.data.get("value_sets", {}).items():
+            if key.split(".")[0] == obj:
+                for s in vs.get("synonyms", []):
+                    candidates.append((s, vs["field"], vs["value"], vs["op"]))
+        found: dict[str, list[tuple[Any, str]]] = {}
+        own = set(spec["fields"])
+        for phrase, path, value, op in sorted(candidates, key=lambda c: (-len(c[0]), c[1] not in own)):
+            if len(phrase) < 2:
+                continue
+            pat = _phrase_re(phrase)
+            m = pat.search(self.text)
+            if m:
+                self.text = _blank(self.text, m)
+                self.matched.append(phrase)
+                found.setdefault(path, []).append((value, op))
+        out: list[Filter] = []
+        for path, vals in found.items():
+            eqs = [v for v, op in vals if op == "eq"]
+            others = [(v, op) for v, op in vals if op != "eq"]
+            if len(eqs) == 1:
+                out.append(Filter(path, "eq", eqs[0]))
+            elif eqs:
+                out.append(Filter(path, "in", list(dict.fromkeys(eqs))))
+            out += [Filter(path, op, v) for v, op in others]
+        # tidy up words that only announced the value ("industry", "priority", "region" after a value)
+        return out
+
+    def _numeric_filters_raw(self) -> list[tuple[str, str, float, str]]:
+        """(before-words, op, number, after-words) for "amount over $50k", "more than 500 employees"."""
+        out = []
+        for pattern, op in COMPARATORS:
+            for m in list(re.finditer(r"(?P<before>(?:\b[a-z]+\s+){0,3})" + pattern + r"\s*" + NUMBER + r"(?P<after>(?:\s+[a-z]+){0,2})", self.text)):
+                num = float(m.group(1).replace(",", "")) * MULT.get(m.group(2) or "", 1)
+                out.append((m.group("before").strip(), op, num, m.group("after").strip()))
+                self.text = _blank(self.text, (m.start() + len(m.group("before")), m.end() - len(m.group("after"))))
+        return out
+
+    def _numeric_filters(self, obj: str, raw: list[tuple[str, str, float, str]]) -> list[Filter]:
+        out = []
+        for before, op, num, after in raw:
+            path = None
+            for words in (after, before):
+                toks = words.split()
+                for n in range(len(toks), 0, -1):
+                    for i in range(len(toks) - n + 1):
+                        cand = " ".join(toks[i:i + n])
+                        p = self._field_path(obj, cand)
+                        if p and self.cat.resolve(obj, p).type in NUMERIC_TYPES:
+                            path = p
+                            self.take(cand)
+                            break
+                    if path:
+                        break
+                if path:
+                    break
+            path = path or self._default_numeric(obj)
+            if path:
+                value: float | int = int(num) if num.is_integer() else num
+                out.append(Filter(path, op, value))
+        return out
+
+    # -- what was not understood ------------------------------------------------------------------
+    def _unknown(self) -> list[str]:
+        words = re.findall(r"[a-z0-9_.'$-]+", self.text)
+        return [w for w in words if w.strip("'.-$") and w.strip("'.-$?") not in STOPWORDS and not re.fullmatch(r"[\d.,$%]+", w)]
+
+    def _not_understood_reason(self) -> str:
+        unknown = self._unknown()
+        what = f" (not understood: {', '.join(unknown[:8])})" if unknown else ""
+        return ("Could not tell which CRM data the question is about" + what +
+                ". Name a metric (revenue, pipeline, deal count, win rate, average deal size, lead count, lead conversion rate, "
+                "case count, average resolution time, average CSAT) or an object (accounts, contacts, leads, opportunities, cases, campaigns, products, users).")
+
+
+def _with_notes(query: Query, unknown: list[str]) -> Query:
+    """Attach words that were not used, for the engine to report (and to lower confidence)."""
+    object.__setattr__(query, "_unknown", list(dict.fromkeys(unknown)))  # frozen attrs: side channel, not part of the AST
+    return query
+
+
+def unknown_words(query: Query) -> list[str]:
+    return list(getattr(query, "_unknown", []))

@@ -1,0 +1,107 @@
+"""HTTP outcomes of a scoring call -> hotcrm_ai typed errors, with secrets scrubbed from every message.
+
+The prediction service retries on ``retryable`` and waits ``retry_after``; it never parses messages. So
+this module is where "429 means wait, 401 means stop" lives, once, for both the direct and the by-name path.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hotcrm_ai.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderModelError,
+    ProviderRateLimitError,
+    ProviderRequestError,
+    ProviderServerError,
+    ProviderTimeoutError,
+)
+
+PROVIDER = "azure-ml"
+REDACTED = "**********"
+_EXCERPT = 200
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each secret (and of 'Bearer <secret>') with a mark."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def excerpt(body: bytes | str, secrets: Iterable[str | None] = ()) -> str:
+    """A short, single-line, secret-free piece of a reply body for an error message."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    text = redact(text, secrets)
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms`` / ``x-ms-retry-after-ms`` (Azure) or ``Retry-After``
+    (seconds or an HTTP date). ``None`` when absent or unreadable; never negative."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        raw = lower.get(name)
+        if raw:
+            try:
+                ms = float(raw)
+            except ValueError:
+                continue
+            if math.isfinite(ms) and ms >= 0:
+                return ms / 1000.0
+    raw = lower.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def error_for_status(
+    status: int,
+    body: bytes | str,
+    headers: Mapping[str, str],
+    *,
+    what: str,
+    secrets: Iterable[str | None] = (),
+    details: dict[str, Any] | None = None,
+) -> ProviderError:
+    """The typed error for a non-2xx scoring reply. ``what`` names the call (endpoint, deployment)."""
+    secrets = list(secrets)
+    text = excerpt(body, secrets)
+    retry_after = parse_retry_after(headers)
+    message = f"Azure ML prediction failed: {status} - {text or '(empty reply)'} ({what})"
+    kw: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": dict(details or {})}
+    if status in (401, 403):
+        hint = "the key or token was rejected" if status == 401 else "the caller is not allowed to score"
+        return ProviderAuthError(f"{message}: {hint}; check credentials", **kw)
+    if status == 408:
+        return ProviderTimeoutError(message, retry_after=retry_after, **kw)
+    if status == 429:
+        return ProviderRateLimitError(message, retry_after=retry_after, **kw)
+    if status == 424:
+        # Azure ML's "model error": the scoring container answered non-2xx; its message is in the body.
+        return ProviderModelError(message, retry_after=retry_after, **kw)
+    if status >= 500:
+        return ProviderServerError(message, retry_after=retry_after, **kw)
+    if status == 413:
+        return ProviderRequestError(f"{message}: the request is too large; lower max_request_bytes", **kw)
+    return ProviderRequestError(message, **kw)

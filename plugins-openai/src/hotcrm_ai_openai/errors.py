@@ -1,0 +1,139 @@
+"""Map the OpenAI SDK's exceptions onto hotcrm-ai's typed provider errors, with secrets removed.
+
+The SDK's own messages quote the server's error body, and servers echo what they were sent (OpenAI
+echoes a masked key; a misconfigured proxy may echo the whole header). So every message we raise is
+rebuilt from the parts we need (status, error type/code, server message) and run through
+``Redactor``; the SDK exception is never chained (``from None``) because tracebacks print causes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hotcrm_ai.errors import (
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderRateLimitError,
+    ProviderRequestError,
+    ProviderResponseError,
+    ProviderServerError,
+    ProviderTimeoutError,
+)
+
+PROVIDER = "openai"
+MAX_MESSAGE = 300  # characters of a server's error message we pass on
+
+# OpenAI-style keys (sk-..., sk-proj-..., sess-...), even partially masked ones ("sk-abc*****wxyz"), and
+# bearer tokens in echoed headers. Redacted whatever the configured key is.
+_KEY_PATTERNS = (
+    (re.compile(r"\b(?:sk|sess|rk)-[A-Za-z0-9_\-*.]{4,}"), "[redacted]"),
+    (re.compile(r"(?i)\bbearer\s+[^\s'\",}]+"), "Bearer [redacted]"),
+    (re.compile(r"//[^/@\s:]+:[^/@\s]+@"), "//[redacted]@"),  # user:password@ in URLs
+)
+
+
+class Redactor:
+    """Removes the configured secrets, and anything shaped like a key, from text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        for pattern, replacement in _KEY_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms`` (OpenAI), else ``Retry-After`` (seconds or HTTP date)."""
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    raw_ms = lower.get("retry-after-ms")
+    if raw_ms:
+        try:
+            value = float(raw_ms) / 1000.0
+            if value >= 0 and value == value and value != float("inf"):
+                return value
+        except ValueError:
+            pass
+    raw = lower.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        value = float(raw)
+        return value if 0 <= value < float("inf") else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _server_message(body: Any) -> tuple[str, str | None]:
+    """(message, type-or-code) from an OpenAI-style error body, whatever shape it came in."""
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            message = inner.get("message")
+            kind = inner.get("code") or inner.get("type")
+            return (str(message) if message else "", str(kind) if kind else None)
+        if isinstance(inner, str):
+            return inner, None
+    if isinstance(body, str):
+        return body, None
+    return "", None
+
+
+def map_openai_error(exc: BaseException, *, operation: str, redact: Redactor) -> ProviderError:
+    """The typed error for one SDK exception. ``operation`` names the call (``chat``, ``embeddings``)."""
+    import openai
+
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeoutError(f"OpenAI {operation} timed out", provider=PROVIDER)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderConnectionError(
+            f"OpenAI {operation} failed: could not connect ({redact(type(exc.__cause__).__name__ if exc.__cause__ else 'connection error')})",
+            provider=PROVIDER,
+        )
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ProviderResponseError(f"OpenAI {operation}: the reply does not have the documented shape", provider=PROVIDER, status=status)
+    if isinstance(exc, openai.APIStatusError):
+        message, kind = _server_message(exc.body)
+        message = redact(message)[:MAX_MESSAGE]
+        headers = dict(exc.response.headers) if exc.response is not None else {}
+        details: dict[str, Any] = {"request_id": exc.request_id} if exc.request_id else {}
+        if kind:
+            details["code"] = redact(kind)[:80]
+        text = f"OpenAI {operation} failed: HTTP {status}" + (f" {details['code']}" if kind else "") + (f": {message}" if message else "")
+        kwargs: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": details}
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return ProviderAuthError(text, **kwargs)
+        if isinstance(exc, openai.RateLimitError):
+            retry_after = parse_retry_after(headers)
+            if kind == "insufficient_quota":  # out of credit: waiting does not help
+                return ProviderRateLimitError(text, retryable=False, **kwargs)
+            return ProviderRateLimitError(text, retry_after=retry_after, **kwargs)
+        if status is not None and status >= 500:
+            return ProviderServerError(text, retry_after=parse_retry_after(headers), **kwargs)
+        if status == 408:
+            return ProviderTimeoutError(text, **kwargs)
+        if status == 409:  # the SDK's own policy retries conflicts (a concurrent operation finished)
+            return ProviderRequestError(text, retryable=True, **kwargs)
+        return ProviderRequestError(text, **kwargs)
+    if isinstance(exc, openai.OpenAIError):
+        return ProviderRequestError(f"OpenAI {operation} failed: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER)
+    return ProviderResponseError(f"OpenAI {operation} failed: {type(exc).__name__}: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER)

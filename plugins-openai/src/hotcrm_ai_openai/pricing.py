@@ -1,0 +1,89 @@
+"""Token prices and the cost of one call, in USD.
+
+Defaults are the original's model registry (reference §12.2), in USD per 1,000 tokens. Prices change
+and differ per account, so ``config.prices`` overrides or extends them. A model with no known price
+gets no ``cost_usd`` at all rather than a guessed one: an absent number is honest, a wrong one is not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from hotcrm_ai.errors import ConfigError
+
+
+@attrs.frozen
+class Price:
+    """USD per 1,000 tokens."""
+
+    input: float
+    output: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input + completion_tokens * self.output) / 1000.0
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4": Price(input=0.03, output=0.06),
+    "gpt-4o-mini": Price(input=0.00015, output=0.0006),
+    "text-embedding-3-small": Price(input=0.00002),
+}
+
+_SNAPSHOT = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")
+_KEY = "providers.openai.config.prices"
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{where}: expected a finite number >= 0 (USD per 1k tokens), got {value!r:.40}")
+    return float(value)
+
+
+def parse_prices(raw: Any) -> dict[str, Price]:
+    """The defaults overlaid with ``config.prices``: ``{model = {input = x, output = y}}`` (USD per 1k)."""
+    prices = dict(DEFAULT_PRICES)
+    if raw is None:
+        return prices
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{_KEY}: expected a table of model = {{input = ..., output = ...}}, got {type(raw).__name__}")
+    for model, entry in raw.items():
+        where = f"{_KEY}.{model}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: expected a table with input (and output), got {type(entry).__name__}")
+        unknown = sorted(set(entry) - {"input", "output"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected input, output")
+        if "input" not in entry:
+            raise ConfigError(f"{where}.input: expected a price (USD per 1k input tokens), got nothing")
+        prices[str(model)] = Price(input=_number(entry["input"], f"{where}.input"), output=_number(entry.get("output", 0.0), f"{where}.output"))
+    return prices
+
+
+def price_for(prices: Mapping[str, Price], model: str | None) -> Price | None:
+    """Exact name, else the name without a dated snapshot suffix (``gpt-4o-mini-2024-07-18``).
+
+    No prefix matching: ``gpt-4o`` and ``gpt-4-turbo`` are priced unlike ``gpt-4``.
+    """
+    if not model:
+        return None
+    if model in prices:
+        return prices[model]
+    match = _SNAPSHOT.match(model)
+    return prices.get(match.group("base")) if match else None
+
+
+def usage_record(prompt_tokens: int, completion_tokens: int, price: Price | None) -> dict[str, Any]:
+    """The ``metadata['usage']`` dict: token counts, and ``cost_usd`` when the price is known."""
+    record: dict[str, Any] = {
+        "prompt_tokens": int(prompt_tokens),
+        "completion_tokens": int(completion_tokens),
+        "total_tokens": int(prompt_tokens) + int(completion_tokens),
+    }
+    if price is not None:
+        record["cost_usd"] = price.cost(prompt_tokens, completion_tokens)
+    return record

@@ -1,0 +1,138 @@
+"""The ``custom`` provider: in-process models (the five CRM models, or your own).
+
+A model names its runner in ``ModelConfig.parameters``:
+
+- ``{"runner": "lead_scoring", "artifact": "lead_scoring.json"}``: a built-in runner
+  (``lead_scoring``, ``churn``, ``sentiment``, ``forecast``, ``recommendation``) reading its artifact
+  from the shipped artifact folder, or from ``parameters['artifact_dir']`` / the provider config's
+  ``config['artifact_dir']`` when given;
+- ``{"runner": "my_pkg.my_module:MyRunner", ...}``: your own class, imported on first use and built as
+  ``MyRunner(artifact_dir, parameters)``; it implements ``predict_batch(rows) -> list[PredictionOutput]``
+  (one vectorised call) and ``describe() -> dict``, optionally ``linear_model() -> LinearModel``.
+
+Runners are built lazily, once per provider instance and (runner, artifact, folder), and cached.
+``predict`` is a batch of one: both go through the same ``predict_batch`` path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hotcrm_ai.errors import FieldError, ProviderModelError, ProviderRequestError, ValidationError
+from hotcrm_ai.provider import BaseMLProvider
+from hotcrm_ai.specs import ProviderSpec
+from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+
+if TYPE_CHECKING:
+    from hotcrm_ai.interfaces import LinearModel
+
+
+class CustomProvider(BaseMLProvider):
+    name: ClassVar[str] = "custom"
+    native_batch: ClassVar[bool] = True
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self._runners: dict[tuple[str, str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ runners
+    def _artifact_dir(self, model: ModelConfig | None) -> Path:
+        from hotcrm_ai_plugins.runners import default_artifact_dir
+
+        where = (model.parameters.get("artifact_dir") if model else None) or self.config.config.get("artifact_dir")
+        return Path(where) if where else default_artifact_dir()
+
+    def runner(self, model: ModelConfig) -> Any:
+        """The model's runner, built on first use and cached on this provider instance."""
+        name = model.parameters.get("runner")
+        if not isinstance(name, str) or not name:
+            raise ProviderRequestError(f"model {model.id}: parameters.runner must name a runner "
+                                       "(a built-in name or 'package.module:Class')", provider=self.name)
+        folder = self._artifact_dir(model)
+        key = (name, str(model.parameters.get("artifact", "")), str(folder))
+        runner = self._runners.get(key)
+        if runner is not None:
+            return runner
+        with self._lock:
+            runner = self._runners.get(key)
+            if runner is None:
+                runner = self._build(name, folder, model)
+                self._runners[key] = runner
+        return runner
+
+    def _build(self, name: str, folder: Path, model: ModelConfig) -> Any:
+        from hotcrm_ai_plugins.runners import BUILTIN_RUNNERS
+
+        target = BUILTIN_RUNNERS.get(name, name)
+        module_name, sep, attr = target.partition(":")
+        if not sep or not module_name or not attr:
+            raise ProviderRequestError(f"model {model.id}: unknown runner {name!r}; expected one of "
+                                       f"{', '.join(BUILTIN_RUNNERS)} or 'package.module:Class'", provider=self.name)
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ProviderRequestError(f"model {model.id}: cannot import runner {target!r}: {exc}",
+                                       provider=self.name) from exc
+        try:
+            return cls(folder, dict(model.parameters))
+        except FileNotFoundError as exc:
+            raise ProviderModelError(f"model {model.id}: artifact missing: {Path(exc.filename or '').name or exc}",
+                                     provider=self.name, retryable=False) from exc
+
+    # ------------------------------------------------------------------ contract
+    def validate(self) -> bool:
+        """True when the shipped artifacts are all present (or the configured folder exists)."""
+        from hotcrm_ai_plugins.models import read_json
+
+        folder = self._artifact_dir(None)
+        registry = read_json("registry.json", folder)
+        return bool(registry) and all((folder / e["artifact"]).exists() for e in registry.values())
+
+    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
+        return self.batch_predict(model, [inp])[0]
+
+    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
+        if not inputs:
+            return []
+        bad = [FieldError(f"inputs[{i}]", "a PredictionInput", type(x).__name__)
+               for i, x in enumerate(inputs) if not isinstance(x, PredictionInput)]
+        if bad:
+            raise ValidationError(bad)
+        runner = self.runner(model)
+        outputs = runner.predict_batch([inp.features for inp in inputs])
+        if len(outputs) != len(inputs):
+            raise ProviderModelError(f"model {model.id}: runner returned {len(outputs)} outputs for "
+                                     f"{len(inputs)} inputs", provider=self.name)
+        return list(outputs)
+
+    def health_check(self) -> HealthReport:
+        """Load every shipped artifact (cached afterwards) and report what was loaded."""
+        from hotcrm_ai_plugins.models import default_models
+
+        started = time.perf_counter()
+        details: dict[str, Any] = {}
+        try:
+            models = default_models(self._artifact_dir(None))
+            for model in models:
+                details[model.id] = self.runner(model).describe()
+        except Exception as exc:  # health checks never raise
+            return HealthReport(healthy=False, latency_ms=(time.perf_counter() - started) * 1000,
+                                error=f"{type(exc).__name__}: {exc}", details=details)
+        healthy = bool(models)
+        return HealthReport(healthy=healthy, latency_ms=(time.perf_counter() - started) * 1000,
+                            error=None if healthy else "no trained artifacts found", details=details)
+
+    def linear_model(self, model: ModelConfig) -> LinearModel | None:
+        from hotcrm_ai_plugins.runners import linear_model_of
+
+        return linear_model_of(self.runner(model))
+
+
+def provider_spec() -> ProviderSpec:
+    return ProviderSpec("custom", CustomProvider, "In-process models: the five CRM models, or your own runner")

@@ -1,0 +1,325 @@
+"""The ``redis`` cache backend: the cache a multi-instance deployment shares (redis-py).
+
+Importing this module is cheap: redis-py is imported by the factory. What it does, and why:
+
+* Short socket timeouts (0.1 s connect and read by default) and **no client-side retries**: when Redis
+  is down or paused the call fails fast and the cache manager serves from memory; a retry here would
+  only multiply the wait of every request.
+* ``SET key value PX ttl`` sets the TTL atomically with the value; ``MGET`` (or one pipeline of MGETs
+  for very large batches) reads a whole batch in one round trip; ``set_many`` is one non-transactional
+  pipeline.
+* Values are the manager's JSON bytes; nothing is ever unpickled. Values larger than
+  ``max_value_bytes`` are not stored (counted), so one huge answer cannot fill Redis.
+* ``clear()`` walks ``SCAN MATCH {prefix}{namespace}:*`` and ``UNLINK``s in batches: never
+  ``FLUSHDB``/``FLUSHALL``, so other applications' keys in the same database are untouched.
+* The URL may carry a password: it is a ``Secret`` (``url = {env = "HOTCRM_AI_REDIS_URL"}`` works) and
+  only a redacted form (``redis://user:***@host:6379/0``) ever appears in a repr, log or stats.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.secrets import Secret, as_secret
+from hotcrm_ai.specs import CacheBackendSpec
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+SCHEMES = ("redis", "rediss", "unix")
+# Keys the factory receives from the manager or meant for the in-memory fallback: accepted, not used.
+_SHARED_KEYS = frozenset({"namespace", "max_entries", "max_bytes"})
+
+
+def _number(options: Mapping[str, Any], name: str, default: float, *, minimum: float = 0.0) -> float:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum or value != value:
+        raise ConfigError(f"[cache] {name}: expected a number > {minimum:g}, got {value!r:.40}")
+    return float(value)
+
+
+def _integer(options: Mapping[str, Any], name: str, default: int) -> int:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"[cache] {name}: expected a positive integer, got {value!r:.40}")
+    return value
+
+
+def _string(options: Mapping[str, Any], name: str, default: str | None) -> str | None:
+    value = options.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"[cache] {name}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (in the userinfo or a ``password=`` query parameter) replaced by ``***``."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{host}" if user else f"***@{host}"
+        query = urllib.parse.urlencode(
+            [(k, "***" if k.lower() == "password" else v) for k, v in urllib.parse.parse_qsl(parts.query)], safe="*"
+        )
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    except ValueError:
+        return "<unparseable redis url>"
+
+
+@attrs.frozen
+class RedisOptions:
+    """The ``[cache]`` keys this backend reads (docs/cache.md has the table with defaults)."""
+
+    url: Secret = attrs.field(repr=False)
+    display_url: str
+    username: str | None = None
+    password: Secret | None = attrs.field(default=None, repr=False)
+    prefix: str = ""
+    namespace: str = "hotcrm-ai"
+    socket_timeout_s: float = 0.1
+    socket_connect_timeout_s: float = 0.1
+    pool_timeout_s: float = 0.1
+    max_connections: int = 64
+    max_value_bytes: int = 1024 * 1024
+    mget_chunk: int = 1000
+    scan_count: int = 1000
+    stats_scan_limit: int = 100_000
+    client_name: str | None = "hotcrm-ai"
+    ssl: dict[str, Any] = attrs.field(factory=dict)
+
+    KNOWN = frozenset(
+        {
+            "url",
+            "username",
+            "password",
+            "prefix",
+            "socket_timeout_s",
+            "socket_connect_timeout_s",
+            "pool_timeout_s",
+            "max_connections",
+            "max_value_bytes",
+            "mget_chunk",
+            "scan_count",
+            "stats_scan_limit",
+            "client_name",
+            "ssl_ca_certs",
+            "ssl_certfile",
+            "ssl_keyfile",
+            "ssl_cert_reqs",
+            "ssl_check_hostname",
+        }
+    )
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any]) -> RedisOptions:
+        """Validate ``options``; every error is a ``ConfigError`` naming the key (never showing a secret)."""
+        unknown = sorted(set(options) - cls.KNOWN - _SHARED_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"[cache] unknown redis option(s) {', '.join(unknown)}; known: {', '.join(sorted(cls.KNOWN))}"
+            )
+        url = as_secret(options.get("url", DEFAULT_URL), field="[cache] url")
+        plain = url.reveal()
+        scheme = plain.split("://", 1)[0].lower() if "://" in plain else ""
+        if scheme not in SCHEMES:
+            raise ConfigError(f"[cache] url: expected a redis://, rediss:// or unix:// URL, got scheme {scheme!r:.20}")
+        password = options.get("password")
+        ssl: dict[str, Any] = {}
+        for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"):
+            if options.get(key) is not None:
+                ssl[key] = _string(options, key, None)
+        if "ssl_check_hostname" in options:
+            if not isinstance(options["ssl_check_hostname"], bool):
+                raise ConfigError("[cache] ssl_check_hostname: expected true or false")
+            ssl["ssl_check_hostname"] = options["ssl_check_hostname"]
+        if ssl and scheme != "rediss":
+            raise ConfigError(f"[cache] {', '.join(sorted(ssl))}: only apply to rediss:// URLs")
+        socket_timeout = _number(options, "socket_timeout_s", 0.1)
+        return cls(
+            url=url,
+            display_url=redact_url(plain),
+            username=_string(options, "username", None),
+            password=as_secret(password, field="[cache] password") if password is not None else None,
+            prefix=_string(options, "prefix", "") or "",
+            namespace=_string(options, "namespace", "hotcrm-ai") or "hotcrm-ai",
+            socket_timeout_s=socket_timeout,
+            socket_connect_timeout_s=_number(options, "socket_connect_timeout_s", 0.1),
+            pool_timeout_s=_number(options, "pool_timeout_s", socket_timeout),
+            max_connections=_integer(options, "max_connections", 64),
+            max_value_bytes=_integer(options, "max_value_bytes", 1024 * 1024),
+            mget_chunk=_integer(options, "mget_chunk", 1000),
+            scan_count=_integer(options, "scan_count", 1000),
+            stats_scan_limit=_integer(options, "stats_scan_limit", 100_000),
+            client_name=_string(options, "client_name", "hotcrm-ai"),
+            ssl=ssl,
+        )
+
+
+def _glob_escape(text: str) -> str:
+    """Escape Redis glob metacharacters so a prefix matches only itself in ``SCAN MATCH``."""
+    return "".join("\\" + ch if ch in "*?[]\\^-" else ch for ch in text)
+
+
+class RedisBackend:
+    """``CacheBackend`` over redis-py. Raises redis-py's errors: the cache manager absorbs them."""
+
+    name = "redis"
+
+    def __init__(self, options: RedisOptions) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.options = options
+        kwargs: dict[str, Any] = {
+            "socket_timeout": options.socket_timeout_s,
+            "socket_connect_timeout": options.socket_connect_timeout_s,
+            "retry": Retry(NoBackoff(), 0),  # fail fast: the manager's fallback is the retry
+            "max_connections": options.max_connections,
+            "timeout": options.pool_timeout_s,  # waiting for a free pooled connection
+            "client_name": options.client_name,
+            **options.ssl,
+        }
+        url = options.url.reveal()
+        parts = urllib.parse.urlsplit(url)
+        if options.username is not None and not parts.username:
+            kwargs["username"] = options.username
+        if options.password is not None and not parts.password:
+            kwargs["password"] = options.password.reveal()
+        try:
+            self._pool = redis.BlockingConnectionPool.from_url(url, **kwargs)
+        except ValueError:  # redis-py's message may quote the URL: never show it
+            raise ConfigError(f"[cache] url: not a valid Redis URL ({options.display_url})") from None
+        self._client = redis.Redis(connection_pool=self._pool)
+        self._prefix = options.prefix
+        self._pattern = _glob_escape(options.prefix + options.namespace + ":") + "*"
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(("keys_read", "keys_found", "keys_written", "oversize_skipped", "unlinked"), 0)
+
+    def __repr__(self) -> str:
+        return f"RedisBackend(url={self.options.display_url!r}, prefix={self._prefix!r})"
+
+    def _count(self, **deltas: int) -> None:
+        with self._lock:
+            for name, n in deltas.items():
+                self._counts[name] += n
+
+    @property
+    def client(self) -> Any:
+        """The redis-py client (for tests and benchmarks that compare against raw commands)."""
+        return self._client
+
+    def redis_key(self, key: str) -> str:
+        return self._prefix + key
+
+    # -- CacheBackend ----------------------------------------------------------------------------
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        full = [self._prefix + k for k in keys]
+        chunk = self.options.mget_chunk
+        if len(full) <= chunk:
+            values: list[bytes | None] = self._client.mget(full)
+        else:  # still one round trip: a pipeline of MGETs
+            pipe = self._client.pipeline(transaction=False)
+            for i in range(0, len(full), chunk):
+                pipe.mget(full[i : i + chunk])
+            values = [v for part in pipe.execute() for v in part]
+        self._count(keys_read=len(full), keys_found=sum(v is not None for v in values))
+        return values
+
+    def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        limit = self.options.max_value_bytes
+        todo = [(self._prefix + k, v, max(1, round(ttl * 1000))) for k, v, ttl in items if ttl > 0 and len(v) <= limit]
+        oversize = sum(1 for _, v, ttl in items if ttl > 0 and len(v) > limit)
+        if len(todo) == 1:
+            key, value, px = todo[0]
+            self._client.set(key, value, px=px)
+        elif todo:
+            pipe = self._client.pipeline(transaction=False)
+            for key, value, px in todo:
+                pipe.set(key, value, px=px)
+            pipe.execute()
+        self._count(keys_written=len(todo), oversize_skipped=oversize)
+
+    def delete(self, key: str) -> bool:
+        removed = int(self._client.unlink(self._prefix + key))
+        self._count(unlinked=removed)
+        return removed > 0
+
+    def clear(self) -> int:
+        """UNLINK every key under ``{prefix}{namespace}:`` in batches of ``scan_count``."""
+        removed = 0
+        batch: list[bytes] = []
+        for key in self._client.scan_iter(match=self._pattern, count=self.options.scan_count):
+            batch.append(key)
+            if len(batch) >= self.options.scan_count:
+                removed += int(self._client.unlink(*batch))
+                batch.clear()
+        if batch:
+            removed += int(self._client.unlink(*batch))
+        self._count(unlinked=removed)
+        return removed
+
+    def count_keys(self) -> tuple[int, bool]:
+        """Keys under our namespace, by SCAN, stopping after ``stats_scan_limit``: ``(count, exact)``."""
+        count = 0
+        cursor = 0
+        while True:
+            cursor, keys = self._client.scan(cursor=cursor, match=self._pattern, count=self.options.scan_count)
+            count += len(keys)
+            if int(cursor) == 0:
+                return count, True
+            if count >= self.options.stats_scan_limit:
+                return count, False
+
+    def stats(self) -> dict[str, Any]:
+        size, exact = self.count_keys()
+        info = self._client.info("server")
+        memory = self._client.info("memory")
+        with self._lock:
+            counts = dict(self._counts)
+        return {
+            "size": size,
+            "size_exact": exact,
+            **counts,
+            "url": self.options.display_url,
+            "prefix": self._prefix,
+            "match": self._pattern,
+            "max_value_bytes": self.options.max_value_bytes,
+            "socket_timeout_s": self.options.socket_timeout_s,
+            "redis_version": info.get("redis_version"),
+            "used_memory": memory.get("used_memory"),
+            "maxmemory_policy": memory.get("maxmemory_policy"),
+        }
+
+    def ping(self) -> bool:
+        return bool(self._client.ping())
+
+    def close(self) -> None:
+        self._pool.disconnect()
+
+
+def redis_backend(options: Mapping[str, Any]) -> RedisBackend:
+    """The factory: ``[cache]`` options -> a backend (no connection is opened until first use)."""
+    parsed = RedisOptions.parse(options)
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise ConfigError("[cache] backend = 'redis' needs the redis package: pip install hotcrm-ai-plugins") from None
+    return RedisBackend(parsed)
+
+
+def backend_spec() -> CacheBackendSpec:
+    return CacheBackendSpec(
+        name="redis",
+        factory=redis_backend,
+        description="Redis via redis-py: shared across processes, TTL per key, JSON values (never pickle)",
+    )

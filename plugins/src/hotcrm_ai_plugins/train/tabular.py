@@ -1,0 +1,236 @@
+"""Train the logistic-regression classifiers (lead scoring, churn).
+
+Split 60/20/20 (stratified, seeded): feature recipes and the L2 strength are chosen on the validation
+part by ROC AUC; the chosen recipe is refitted on train+validation (encoder statistics included) and
+measured ONCE on the test part. The artifact is JSON the numpy runner reads back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from hotcrm_ai_plugins.runners.tabular import Encoder, sigmoid
+from hotcrm_ai_plugins.train.common import SEED, classifier_metrics, rounded, snake, stratified_split
+
+Recipe = Mapping[str, Sequence[tuple[Any, ...]]]  # numeric field -> encoders ("standard", log1p) / ("bins", edges) / ("equals", v)
+
+
+@attrs.frozen
+class TabularTask:
+    name: str
+    runner: str
+    load: Callable[[Path], Any]  # -> (DataFrame of snake_case features, y array)
+    categorical: tuple[str, ...]
+    numeric: dict[str, dict[str, Any]]  # field -> {"minimum", "maximum", "integer"}
+    recipes: dict[str, Recipe]
+    fixed_threshold: float | None = None  # None: F1-optimal on validation
+
+
+def build_spec(df: Any, task: TabularTask, recipe: Recipe) -> tuple[list[dict], list[dict]]:
+    fields: list[dict] = []
+    columns: list[dict] = []
+    for name in task.categorical:
+        counts = df[name].value_counts()
+        choices = [(int(v) if isinstance(v, (int, np.integer)) else str(v)) for v in counts.index]
+        fields.append({"name": name, "kind": "category", "choices": choices})
+        for v, c in zip(choices, counts.values, strict=True):
+            columns.append({"field": name, "kind": "onehot", "value": v, "freq": round(float(c) / len(df), 6)})
+    for name, bounds in task.numeric.items():
+        col = df[name].to_numpy(dtype=float)
+        fields.append({"name": name, "kind": "number", **bounds,
+                       "train_min": float(col.min()), "train_max": float(col.max())})
+        for enc in recipe.get(name, (("standard", False),)):
+            if enc[0] == "standard":
+                v = np.log1p(col) if enc[1] else col
+                columns.append({"field": name, "kind": "standard", "log1p": bool(enc[1]),
+                                "mean": float(v.mean()), "std": float(v.std() or 1.0)})
+            elif enc[0] in ("bins", "qbins", "mids"):
+                if enc[0] == "qbins":  # quantile edges of the fitting data
+                    cuts = np.unique(np.quantile(col, np.linspace(0, 1, enc[1] + 1)[1:-1]).round(4))
+                elif enc[0] == "mids":  # one bin per distinct value (a few dozen: the macro indices)
+                    u = np.unique(col)
+                    cuts = ((u[:-1] + u[1:]) / 2).round(4)
+                else:
+                    cuts = enc[1]
+                edges = [None, *(float(c) for c in cuts), None]
+                for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                    columns.append({"field": name, "kind": "bin", "lo": lo, "hi": hi})
+            elif enc[0] == "equals":
+                columns.append({"field": name, "kind": "equals", "value": enc[1]})
+    return fields, columns
+
+
+def _design(df: Any, encoder: Encoder) -> np.ndarray:
+    values = {f["name"]: df[f["name"]].tolist() for f in encoder.fields}
+    return encoder.encode_values(values, len(df))
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(x, y)
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    f1 = []
+    for t in grid:
+        pred = p >= t
+        tp = np.sum(pred & (y == 1))
+        f1.append(2 * tp / max(np.sum(pred) + np.sum(y == 1), 1))
+    return float(grid[int(np.argmax(f1))])
+
+
+def train_tabular(task: TabularTask, data_dir: Path, *, sample: int | None = None) -> dict[str, Any]:
+    from sklearn.metrics import roc_auc_score
+
+    df, y = task.load(data_dir)
+    if sample is not None and sample < len(df):
+        keep = np.sort(np.random.default_rng(SEED).choice(len(df), sample, replace=False))
+        df, y = df.iloc[keep].reset_index(drop=True), y[keep]
+    tr, va, te = stratified_split(y, (0.6, 0.2, 0.2), SEED)
+    dtr, dva = df.iloc[tr], df.iloc[va]
+    selection = []
+    for rname, recipe in task.recipes.items():
+        enc = Encoder(*build_spec(dtr, task, recipe))
+        xtr, xva = _design(dtr, enc), _design(dva, enc)
+        for c in (0.03, 0.1, 0.3, 1.0):
+            m = _fit(xtr, y[tr], c)
+            auc = float(roc_auc_score(y[va], m.predict_proba(xva)[:, 1]))
+            selection.append({"recipe": rname, "C": c, "val_roc_auc": round(auc, 5), "_p": m.predict_proba(xva)[:, 1]})
+    best = max(selection, key=lambda s: s["val_roc_auc"])
+    threshold = task.fixed_threshold if task.fixed_threshold is not None else best_f1_threshold(y[va], best["_p"])
+
+    trva = np.sort(np.concatenate([tr, va]))
+    dfit = df.iloc[trva]
+    fields, columns = build_spec(dfit, task, task.recipes[best["recipe"]])
+    enc = Encoder(fields, columns)
+    xfit = _design(dfit, enc)
+    model = _fit(xfit, y[trva], best["C"])
+    coef, intercept = model.coef_[0], float(model.intercept_[0])
+    p_test = sigmoid(intercept + _design(df.iloc[te], enc) @ coef)
+    metrics = classifier_metrics(y[te], p_test, threshold)
+    metrics.update({"n_train": int(len(trva)), "selected": {"recipe": best["recipe"], "C": best["C"],
+                                                            "val_roc_auc": best["val_roc_auc"]}})
+    rate = float(np.mean(y[trva]))
+    background_idx = np.random.default_rng(SEED).choice(trva, size=min(50, len(trva)), replace=False)
+    background = [_plain(df.iloc[i].to_dict()) for i in background_idx]
+    artifact = {
+        "model": task.name, "runner": task.runner, "fields": fields, "columns": columns,
+        "coef": rounded(coef, 10), "intercept": round(intercept, 10), "mean": rounded(xfit.mean(axis=0), 10),
+        "threshold": threshold, "base_rate": rate,
+        "labels": {"warm": round(rate, 6)} if task.name == "lead_scoring" else {"medium": round(rate, 6)},
+    }
+    return {"artifact": artifact, "metrics": metrics, "background": background,
+            "selection": [{k: v for k, v in s.items() if k != "_p"} for s in selection]}
+
+
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, (np.integer,)):
+            v = int(v)
+        elif isinstance(v, (np.floating,)):
+            v = float(v)
+        out[k] = v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def load_bank(data_dir: Path) -> tuple[Any, np.ndarray]:
+    import pandas as pd
+
+    df = pd.read_csv(data_dir / "lead_scoring" / "bank-additional-full.csv", sep=";")
+    y = (df.pop("y") == "yes").to_numpy(dtype=int)
+    df = df.drop(columns=["duration"])  # known only after the call: leaks the answer
+    df.columns = [snake(c) for c in df.columns]
+    for c in df.columns:
+        if df[c].dtype.kind not in "if":
+            df[c] = df[c].astype(str)
+    return df.reset_index(drop=True), y
+
+
+def load_telco(data_dir: Path) -> tuple[Any, np.ndarray]:
+    import pandas as pd
+
+    df = pd.read_csv(data_dir / "churn" / "Telco-Customer-Churn.csv")
+    y = (df.pop("Churn") == "Yes").to_numpy(dtype=int)
+    # customerID is an identifier; gender is a protected attribute with no signal here: both left out.
+    df = df.drop(columns=["customerID", "gender"])
+    df["TotalCharges"] = pd.to_numeric(df["TotalCharges"].astype(str).str.strip().replace("", "0"), errors="coerce").fillna(0.0)
+    df.columns = [snake(c) for c in df.columns]
+    for c in df.columns:
+        if c != "senior_citizen" and df[c].dtype.kind not in "if":
+            df[c] = df[c].astype(str)
+    return df.reset_index(drop=True), y
+
+
+LEAD = TabularTask(
+    name="lead_scoring",
+    runner="lead_scoring",
+    load=load_bank,
+    categorical=("job", "marital", "education", "default", "housing", "loan", "contact", "month", "day_of_week",
+                 "poutcome"),
+    numeric={
+        "age": {"minimum": 0, "maximum": 120, "integer": True},
+        "campaign": {"minimum": 1, "integer": True},
+        "pdays": {"minimum": 0, "integer": True},
+        "previous": {"minimum": 0, "integer": True},
+        "emp_var_rate": {}, "cons_price_idx": {}, "cons_conf_idx": {}, "euribor3m": {"minimum": 0},
+        "nr_employed": {"minimum": 0},
+    },
+    recipes={
+        "linear": {"pdays": (("equals", 999), ("standard", False))},
+        "shaped": {
+            "age": (("bins", (25, 30, 40, 50, 60)), ("standard", False)),
+            "campaign": (("standard", True),),
+            "pdays": (("equals", 999), ("bins", (4, 7, 999))),
+            "previous": (("bins", (1, 2)),),
+        },
+        "shaped_macro": {
+            "age": (("bins", (25, 30, 40, 50, 60)), ("standard", False)),
+            "campaign": (("standard", True),),
+            "pdays": (("equals", 999), ("bins", (4, 7, 999))),
+            "previous": (("bins", (1, 2)),),
+            "euribor3m": (("standard", False), ("bins", (1.0, 1.5, 4.0, 4.9))),
+            "nr_employed": (("standard", False), ("bins", (5050, 5100, 5200))),
+        },
+        "shaped_period": {
+            "age": (("bins", (25, 30, 40, 50, 60)), ("standard", False)),
+            "campaign": (("standard", True), ("bins", (2, 3, 4, 6))),
+            "pdays": (("equals", 999), ("bins", (4, 7, 999))),
+            "previous": (("bins", (1, 2)),),
+            "cons_price_idx": (("standard", False), ("mids",)),
+            "euribor3m": (("standard", False), ("qbins", 20)),
+            "nr_employed": (("standard", False), ("bins", (5050, 5100, 5200))),
+        },
+    },
+)
+
+CHURN = TabularTask(
+    name="churn",
+    runner="churn",
+    load=load_telco,
+    categorical=("senior_citizen", "partner", "dependents", "phone_service", "multiple_lines", "internet_service",
+                 "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
+                 "streaming_movies", "contract", "paperless_billing", "payment_method"),
+    numeric={
+        "tenure": {"minimum": 0, "integer": True},
+        "monthly_charges": {"minimum": 0},
+        "total_charges": {"minimum": 0},
+    },
+    recipes={
+        "linear": {},
+        "log_tenure": {"tenure": (("standard", False), ("standard", True)),
+                       "total_charges": (("standard", True),)},
+        "binned_tenure": {"tenure": (("standard", True), ("bins", (2, 6, 12, 24, 48))),
+                          "total_charges": (("standard", True),)},
+    },
+    fixed_threshold=0.5,
+)

@@ -1,0 +1,134 @@
+"""Linear closed form: agrees with exact enumeration on a logit model with a one-hot field."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from support.explain import FuncProvider, brute_force_shapley, builtin_specs
+
+from hotcrm_ai.config import ExplainSettings
+from hotcrm_ai.errors import ExplanationError
+from hotcrm_ai.explain.service import ExplainabilityService
+from hotcrm_ai.interfaces import LinearModel
+from hotcrm_ai.types import FeatureSpec, ModelConfig
+
+INDUSTRIES = ("technology", "retail", "other")
+GROUPS = ("company_size", "engagement", "industry", "industry", "industry", "is_partner", "noise")
+COEF = np.array([0.004, 0.03, 0.8, -0.4, 0.1, 0.6, 0.0])  # "noise" has coefficient 0: a null player
+INTERCEPT = -2.5
+
+
+def encode(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    out = np.zeros((len(rows), len(GROUPS)))
+    for k, r in enumerate(rows):
+        out[k, 0] = float(r["company_size"])
+        out[k, 1] = float(r["engagement"])
+        out[k, 2 + INDUSTRIES.index(r["industry"])] = 1.0
+        out[k, 5] = 1.0 if r["is_partner"] else 0.0
+        out[k, 6] = float(r["noise"])
+    return out
+
+
+BACKGROUND = [
+    {"company_size": 50, "engagement": 20, "industry": "retail", "is_partner": False, "noise": 1.0},
+    {"company_size": 800, "engagement": 70, "industry": "technology", "is_partner": True, "noise": -2.0},
+    {"company_size": 200, "engagement": 45, "industry": "other", "is_partner": False, "noise": 0.5},
+    {"company_size": 120, "engagement": 90, "industry": "retail", "is_partner": True, "noise": 3.0},
+]
+X = {"company_size": 500, "engagement": 85, "industry": "technology", "is_partner": True, "noise": 7.0}
+
+
+def eta(design: np.ndarray) -> np.ndarray:
+    return INTERCEPT + design @ COEF
+
+
+def provider(mean: np.ndarray | None = None, *, linear: bool = True) -> FuncProvider:
+    lin = LinearModel(
+        coef=COEF, intercept=INTERCEPT, mean=encode(BACKGROUND).mean(axis=0) if mean is None else mean,
+        groups=GROUPS, encode=encode, link="logit", output_kind="log-odds",
+    )
+    return FuncProvider(
+        eta, encode, wrap=lambda e: {"probability": 1 / (1 + math.exp(-e)), "log_odds": e, "label": "won"},
+        linear=lin if linear else None,
+    )
+
+
+def model(explain_output: str = "probability") -> ModelConfig:
+    return ModelConfig(
+        id="hand-logit", name="hand logit", type="classification", provider="test-func",
+        features=[
+            FeatureSpec("company_size"), FeatureSpec("engagement", label="Engagement Score"),
+            FeatureSpec("industry", dtype="string", choices=INDUSTRIES), FeatureSpec("is_partner", dtype="boolean"),
+            FeatureSpec("noise"),
+        ],
+        background=BACKGROUND, explain_output=explain_output,
+    )
+
+
+def service() -> ExplainabilityService:
+    return ExplainabilityService(builtin_specs(), ExplainSettings())
+
+
+def test_linear_is_chosen_and_explains_log_odds_additively() -> None:
+    p = provider()
+    exp = service().explain_model(model(), X, p)
+    assert exp.method == "linear" and exp.output_kind == "log-odds"
+    total = exp.base_value + sum(c.contribution for c in exp.contributions)
+    assert abs(total - exp.output_value) <= 1e-6
+    # the explained log-odds is the model's: sigmoid(output) is the probability the provider served
+    assert 1 / (1 + math.exp(-exp.output_value)) == pytest.approx(exp.metadata["model_output"], abs=1e-12)
+    # one-hot columns are reported as their field: five input fields, not seven columns
+    assert [c.feature for c in exp.contributions] == list(X)
+
+
+def test_closed_form_equals_exact_enumeration_and_brute_force() -> None:
+    p = provider()
+    lin = service().explain_model(model("log_odds"), X, p, method="linear")
+    ex = service().explain_model(model("log_odds"), X, p, method="exact")
+    names = list(X)
+    ref, base = brute_force_shapley(lambda rows: eta(encode(rows)), X, BACKGROUND, names)
+    got_lin = np.array([c.contribution for c in lin.contributions])
+    got_ex = np.array([c.contribution for c in ex.contributions])
+    np.testing.assert_allclose(got_lin, got_ex, atol=1e-9)
+    np.testing.assert_allclose(got_lin, ref, atol=1e-9)
+    assert lin.base_value == pytest.approx(ex.base_value, abs=1e-9) == pytest.approx(base, abs=1e-9)
+    assert lin.evaluations == 1 and ex.evaluations > 100  # closed form costs only the served prediction
+
+
+def test_closed_form_by_hand_for_the_one_hot_field() -> None:
+    exp = service().explain_model(model(), X, provider(), method="linear")
+    mean = encode(BACKGROUND).mean(axis=0)
+    x = encode([X])[0]
+    by_hand = sum(COEF[j] * (x[j] - mean[j]) for j in (2, 3, 4))
+    assert {c.feature: c.contribution for c in exp.contributions}["industry"] == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_null_player_zero_coefficient() -> None:
+    exp = service().explain_model(model(), X, provider(), method="linear")
+    assert {c.feature: c.contribution for c in exp.contributions}["noise"] == 0.0
+
+
+def test_constant_linear_model_all_zero() -> None:
+    zero = np.zeros(len(GROUPS))
+    lin = LinearModel(coef=zero, intercept=1.0, mean=encode(BACKGROUND).mean(axis=0), groups=GROUPS, encode=encode)
+    p = FuncProvider(lambda d: np.full(len(d), 1.0), encode, linear=lin)
+    m = ModelConfig(id="const", name="c", type="regression", provider="test-func", background=BACKGROUND)
+    exp = service().explain_model(m, X, p)
+    assert exp.method == "linear" and all(c.contribution == 0.0 for c in exp.contributions)
+    assert exp.base_value == exp.output_value == 1.0
+
+
+def test_linear_requested_without_coefficients_is_refused() -> None:
+    with pytest.raises(ExplanationError, match="'linear' cannot explain.*no coefficients"):
+        service().explain_model(model(), X, provider(linear=False), method="linear")
+
+
+def test_mismatched_linear_model_is_an_error() -> None:
+    bad = LinearModel(coef=COEF[:3], intercept=0.0, mean=np.zeros(3), groups=GROUPS[:3], encode=encode)
+    p = FuncProvider(eta, encode, linear=bad)
+    with pytest.raises(ExplanationError, match="do not line up"):
+        service().explain_model(model("log_odds"), X, p, method="linear")

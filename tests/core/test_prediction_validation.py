@@ -1,0 +1,100 @@
+"""Feature validation: every bad field listed with what was expected; hypothesis never gets past it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotcrm_ai import FeatureSpec, ModelConfig
+from hotcrm_ai.errors import ValidationError
+from hotcrm_ai.prediction.validation import validate_features
+
+MODEL = ModelConfig(
+    id="m", name="M", type="classification", provider="p",
+    features=(
+        FeatureSpec(name="age", dtype="integer", minimum=0, maximum=130),
+        FeatureSpec(name="score", dtype="number"),
+        FeatureSpec(name="job", dtype="string", choices=("admin.", "technician")),
+        FeatureSpec(name="vip", dtype="boolean", required=False, default=False),
+        FeatureSpec(name="history", dtype="array", items="number", required=False),
+        FeatureSpec(name="note", dtype="string", required=False, max_length=10),
+    ),
+)
+GOOD = {"age": 40, "score": 1.5, "job": "admin."}
+
+
+def test_good_input_gets_defaults() -> None:
+    assert validate_features(MODEL, GOOD) == {**GOOD, "vip": False}
+
+
+def test_every_bad_field_is_listed() -> None:
+    with pytest.raises(ValidationError) as info:
+        validate_features(MODEL, {"age": -1, "score": "high", "job": "pilot", "extra": 1, "history": [1, "x"]})
+    fields = {e.field: e for e in info.value.errors}
+    assert set(fields) == {"age", "score", "job", "extra", "history"}
+    assert fields["age"].expected == "a value >= 0"
+    assert fields["score"].expected == "a number"
+    assert "one of 'admin.', 'technician'" in fields["job"].expected
+    assert "no such feature" in fields["extra"].expected
+    assert "item 1" in fields["history"].expected
+    assert "age: expected a value >= 0, got int -1" in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_are_refused(bad: float) -> None:
+    with pytest.raises(ValidationError, match="finite"):
+        validate_features(MODEL, {**GOOD, "score": bad})
+
+
+def test_missing_required_and_wrong_container() -> None:
+    with pytest.raises(ValidationError, match="age: expected a value .integer.; the field is required"):
+        validate_features(MODEL, {"score": 1.0, "job": "admin."})
+    with pytest.raises(ValidationError, match="features: expected an object"):
+        validate_features(MODEL, [1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_types_are_strict() -> None:
+    with pytest.raises(ValidationError, match="age: expected an integer"):
+        validate_features(MODEL, {**GOOD, "age": 40.5})
+    with pytest.raises(ValidationError, match="score: expected a number"):
+        validate_features(MODEL, {**GOOD, "score": True})
+    assert validate_features(MODEL, {**GOOD, "age": 40.0})["age"] == 40.0
+    with pytest.raises(ValidationError, match="note: expected a length of at most 10"):
+        validate_features(MODEL, {**GOOD, "note": "x" * 11})
+
+
+def test_schemaless_models_accept_any_json_but_not_nan() -> None:
+    free = ModelConfig(id="free", name="F", type="nlp", provider="p")
+    assert validate_features(free, {"text": "héllo ✓", "n": [1, {"a": None}]})["text"] == "héllo ✓"
+    with pytest.raises(ValidationError, match="finite"):
+        validate_features(free, {"deep": {"x": [math.nan]}})
+    with pytest.raises(ValidationError, match="JSON value"):
+        validate_features(free, {"obj": object()})
+
+
+def test_huge_string_refused() -> None:
+    free = ModelConfig(id="free", name="F", type="nlp", provider="p")
+    with pytest.raises(ValidationError, match="at most"):
+        validate_features(free, {"text": "x" * 1_000_001})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["age", "score", "job", "vip", "history", "note", "zzz"]), json_values))
+def test_any_payload_is_valid_or_a_validation_error(payload: dict) -> None:
+    try:
+        out = validate_features(MODEL, payload)
+    except ValidationError as exc:
+        assert exc.errors and all(e.field and e.expected for e in exc.errors)
+    else:
+        assert set(out) <= {f.name for f in MODEL.features}
+        assert isinstance(out["score"], (int, float)) and math.isfinite(out["score"])
