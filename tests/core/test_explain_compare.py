@@ -42,7 +42,8 @@ def test_differences_are_the_change_in_each_changed_feature_contribution() -> No
         "• Tickets changed from 1 to 5, which decreased the prediction\n"
         "• Seats changed from 10 to 12, which increased the prediction\n"
     )
-    assert cmp.output_difference == pytest.approx(float(fn(np.array([[12, 5, 8, 2]]))[0] - fn(np.array([[10, 1, 8, 2]]))[0]))
+    expected = fn(np.array([[12.0, 5, 8, 2]]))[0] - fn(np.array([[10.0, 1, 8, 2]]))[0]
+    assert cmp.output_difference == pytest.approx(float(expected))
 
 
 def test_identical_inputs_have_no_differences() -> None:

@@ -85,7 +85,10 @@ def test_constant_model_gets_all_zeros_and_header_only_text() -> None:
 
 def test_all_coalitions_in_one_score_call_and_evaluations_counted() -> None:
     names = NAMES[:4]
-    provider = FuncProvider(nonlinear_4 := (lambda x: x[:, 0] * x[:, 1] + x[:, 2] - x[:, 3] ** 2), numeric_encoder(names))
+    def nonlinear_4(x: np.ndarray) -> np.ndarray:
+        return x[:, 0] * x[:, 1] + x[:, 2] - x[:, 3] ** 2
+
+    provider = FuncProvider(nonlinear_4, numeric_encoder(names))
     m = model(names)
     calls: list[int] = []
 

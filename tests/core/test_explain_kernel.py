@@ -123,7 +123,7 @@ def test_constant_model_all_zero() -> None:
 
 
 def test_too_small_budget_is_an_error() -> None:
-    with pytest.raises(ExplanationError, match="kernel.*budget"):
+    with pytest.raises(ExplanationError, match=r"kernel.*budget"):
         explain(20)
 
 

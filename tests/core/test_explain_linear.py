@@ -123,7 +123,7 @@ def test_constant_linear_model_all_zero() -> None:
 
 
 def test_linear_requested_without_coefficients_is_refused() -> None:
-    with pytest.raises(ExplanationError, match="'linear' cannot explain.*no coefficients"):
+    with pytest.raises(ExplanationError, match=r"'linear' cannot explain.*no coefficients"):
         service().explain_model(model(), X, provider(linear=False), method="linear")
 
 

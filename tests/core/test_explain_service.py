@@ -48,7 +48,8 @@ X = {"a": 2.0, "b": 1.5, "c": -0.5}
     ],
 )
 def test_which_number_is_explained(wrap: Any, explain_output: str | None, kind: str, field: str | None) -> None:
-    exp = svc().explain_model(model(explain_output=explain_output), X, FuncProvider(fn, numeric_encoder(NAMES), wrap=wrap))
+    provider = FuncProvider(fn, numeric_encoder(NAMES), wrap=wrap)
+    exp = svc().explain_model(model(explain_output=explain_output), X, provider)
     assert exp.output_kind == kind and exp.metadata["explained_field"] == field
     scale = 100 if kind == "score" else 1
     assert exp.output_value == pytest.approx(scale * float(fn(np.array([[2.0, 1.5, -0.5]]))[0]), abs=1e-12)
@@ -67,7 +68,8 @@ def test_which_number_is_explained(wrap: Any, explain_output: str | None, kind: 
 )
 def test_unexplainable_outputs_are_typed_errors(wrap: Any, explain_output: str | None, message: str) -> None:
     with pytest.raises(ExplanationError, match=message):
-        svc().explain_model(model(explain_output=explain_output), X, FuncProvider(fn, numeric_encoder(NAMES), wrap=wrap))
+        provider = FuncProvider(fn, numeric_encoder(NAMES), wrap=wrap)
+        svc().explain_model(model(explain_output=explain_output), X, provider)
 
 
 def test_background_defaults_from_feature_specs() -> None:
@@ -112,7 +114,7 @@ def test_explanation_uses_the_subsampled_background_and_matches_brute_force() ->
 def test_budget_caps_model_evaluations() -> None:
     rows = [{n: float(i) for n in NAMES} for i in range(10)]
     p = FuncProvider(fn, numeric_encoder(NAMES))
-    with pytest.raises(ExplanationError, match=r"no explainer can explain model svc \(3 features, 10 background rows\)"):
+    with pytest.raises(ExplanationError, match=r"no explainer can explain model svc \(3 features, 10 background"):
         svc(budget=15).explain_model(model(background=rows), X, p)
     assert p.rows <= 15
     exp = svc(budget=200).explain_model(model(background=rows), X, p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from support.explain import FuncProvider, builtin_specs
 
 from hotcrm_ai.config import ExplainSettings
@@ -45,7 +46,7 @@ def test_worked_example_layout_with_real_numbers() -> None:
     exp = svc.explain_model(LEAD, WORKED, FuncProvider(lambda d: d.sum(axis=1), encode), method="exact")
     # the additive model's Shapley values against the zero baseline are the original's contributions
     got = {c.feature: c.contribution for c in exp.contributions}
-    assert got == {n: __import__("pytest").approx(WEIGHTS[n] * normalise(WORKED[n]), abs=1e-12) for n in NAMES}
+    assert got == {n: pytest.approx(WEIGHTS[n] * normalise(WORKED[n]), abs=1e-12) for n in NAMES}
     # importance = share of total |contribution|: 0.24998/0.74185 = 33.70% ... (the original printed |c|x100)
     assert exp.text == (
         "The prediction was influenced by:\n\n"
@@ -56,7 +57,8 @@ def test_worked_example_layout_with_real_numbers() -> None:
         "• Industry: technology (impact: +10%)\n"
         "• Job Title: CTO (impact: +10%)\n"
     )
-    assert [c.feature for c in exp.top_features] == ["company_size", "engagement_score", "budget", "industry", "job_title"]
+    top = [c.feature for c in exp.top_features]
+    assert top == ["company_size", "engagement_score", "budget", "industry", "job_title"]
     assert math.isclose(sum(c.importance for c in exp.contributions), 100.0)
 
 
@@ -80,7 +82,7 @@ def test_negative_block_half_up_rounding_labels_and_value_formats() -> None:
 def test_labels_come_from_feature_specs_and_only_top_five_are_listed() -> None:
     names = [f"f_{i}" for i in range(7)]
     model = ModelConfig(id="labels", name="l", type="regression", provider="test-func",
-                        features=[FeatureSpec(n, default=0, label=("Seats Bought" if n == "f_6" else "")) for n in names])
+                        features=[FeatureSpec(n, default=0, label="Seats Bought" if n == "f_6" else "") for n in names])
     coef = np.array([-1.0, 2.0, 3.0, -4.0, 5.0, 0.5, 6.0])
     provider = FuncProvider(lambda d: d @ coef, lambda rows: np.array([[float(r[n]) for n in names] for r in rows]))
     exp = ExplainabilityService(builtin_specs(), ExplainSettings()).explain_model(

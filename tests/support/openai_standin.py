@@ -45,12 +45,70 @@ EMBEDDING_MODELS = ("text-embedding-3-small", "text-embedding-3-large")
 MAX_EMBEDDING_INPUTS = 2048
 
 POSITIVE = frozenset(
-    ["good", "great", "excellent", "happy", "love", "loved", "amazing", "fantastic", "pleased", "thanks", "thank", "wonderful", "recommend", "helpful", "fast", "perfect", "awesome", "delighted", "satisfied", "glad", "impressed"]
+    [
+        "good",
+        "great",
+        "excellent",
+        "happy",
+        "love",
+        "loved",
+        "amazing",
+        "fantastic",
+        "pleased",
+        "thanks",
+        "thank",
+        "wonderful",
+        "recommend",
+        "helpful",
+        "fast",
+        "perfect",
+        "awesome",
+        "delighted",
+        "satisfied",
+        "glad",
+        "impressed",
+    ]
 )
 NEGATIVE = frozenset(
-    ["bad", "terrible", "awful", "hate", "hated", "poor", "angry", "broken", "slow", "disappointed", "disappointing", "refund", "worst", "cancel", "useless", "unhappy", "frustrated", "annoyed", "horrible", "rude", "late"]
+    [
+        "bad",
+        "terrible",
+        "awful",
+        "hate",
+        "hated",
+        "poor",
+        "angry",
+        "broken",
+        "slow",
+        "disappointed",
+        "disappointing",
+        "refund",
+        "worst",
+        "cancel",
+        "useless",
+        "unhappy",
+        "frustrated",
+        "annoyed",
+        "horrible",
+        "rude",
+        "late",
+    ]
 )
-SENIOR_TITLES = ("chief", "ceo", "cto", "cfo", "coo", "cio", "vp", "vice president", "president", "director", "head", "founder", "owner")
+SENIOR_TITLES = (
+    "chief",
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "cio",
+    "vp",
+    "vice president",
+    "president",
+    "director",
+    "head",
+    "founder",
+    "owner",
+)
 
 
 @dataclass
@@ -183,10 +241,14 @@ class _Signals:
             value = max(low, value)
         if high is not None:
             value = min(high, value)
-        return int(round(value)) if integer else value
+        return round(value) if integer else value
 
     def choice(self, options: list[Any]) -> Any:
-        for wanted in (self.label, "hot" if (self.lead or (0,))[0] >= 60 else "cold", "yes" if self.sentiment_score >= 0.5 else "no"):
+        for wanted in (
+            self.label,
+            "hot" if (self.lead or (0,))[0] >= 60 else "cold",
+            "yes" if self.sentiment_score >= 0.5 else "no",
+        ):
             if wanted in options:
                 return wanted
         return options[0]
@@ -297,6 +359,7 @@ def _strict_problem(schema: Any, path: str = "schema") -> str | None:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; no 40 ms delayed-ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -323,7 +386,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        record = Recorded(method, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+        record = Recorded(
+            method, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
+        )
         owner._record(record)
         status, payload, headers = owner._respond(record)
         record.status = status
@@ -345,7 +410,9 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
-def _error(message: str, kind: str = "invalid_request_error", code: str | None = None, param: str | None = None) -> dict[str, Any]:
+def _error(
+    message: str, kind: str = "invalid_request_error", code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
@@ -379,8 +446,9 @@ class OpenAIStandIn:
     def start(self) -> OpenAIStandIn:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name="openai-standin")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="openai-standin"
+        )
         self._thread.start()
         return self
 
@@ -407,19 +475,40 @@ class OpenAIStandIn:
 
     # -- control -------------------------------------------------------------------------------------
 
-    def fail_next(self, path: str, status: int, *, times: int = 1, headers: Mapping[str, str] | None = None,
-                  body: Any = None, message: str | None = None) -> None:
+    def fail_next(
+        self,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        message: str | None = None,
+    ) -> None:
         """The next ``times`` requests to ``path`` get ``status`` (an OpenAI-style error body by default)."""
-        payload = body if body is not None else _error(message or f"stand-in injected HTTP {status}",
-                                                       "server_error" if status >= 500 else "invalid_request_error")
+        payload = (
+            body
+            if body is not None
+            else _error(
+                message or f"stand-in injected HTTP {status}",
+                "server_error" if status >= 500 else "invalid_request_error",
+            )
+        )
         for _ in range(times):
             self._push(path, _Action("fail", status=status, headers=dict(headers or {}), body=payload))
 
-    def rate_limit_next(self, path: str, *, retry_after: float | str = 1, times: int = 1, header: str = "retry-after") -> None:
+    def rate_limit_next(
+        self, path: str, *, retry_after: float | str = 1, times: int = 1, header: str = "retry-after"
+    ) -> None:
         """429 with ``Retry-After`` (or ``retry-after-ms`` when ``header`` says so)."""
         value = str(retry_after)
-        self.fail_next(path, 429, times=times, headers={header: value},
-                       body=_error("Rate limit reached for requests", "requests", "rate_limit_exceeded"))
+        self.fail_next(
+            path,
+            429,
+            times=times,
+            headers={header: value},
+            body=_error("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+        )
 
     def delay_next(self, path: str, seconds: float, *, times: int = 1) -> None:
         for _ in range(times):
@@ -472,8 +561,14 @@ class OpenAIStandIn:
             return 404, _error(f"Unknown request URL: {req.method} {req.path}", code="unknown_url"), {}
         if req.bearer != self.api_key:
             shown = req.bearer if self.echo_key_in_errors else "***"
-            return 401, _error(f"Incorrect API key provided: {shown}. You can find your API key in your account settings.",
-                               code="invalid_api_key"), {}
+            return (
+                401,
+                _error(
+                    f"Incorrect API key provided: {shown}. You can find your API key in your account settings.",
+                    code="invalid_api_key",
+                ),
+                {},
+            )
         content_override = None
         while (action := self._pop(req.path)) is not None:
             if action.kind == "fail":
@@ -487,13 +582,25 @@ class OpenAIStandIn:
         return route(req, content_override)
 
     def _models(self, req: Recorded, _: str | None) -> tuple[int, Any, dict[str, str]]:
-        return 200, {"object": "list", "data": [{"id": m, "object": "model", "created": 1700000000, "owned_by": "stand-in"}
-                                                for m in self.models]}, {}
+        return (
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "stand-in"} for m in self.models
+                ],
+            },
+            {},
+        )
 
     def _check_model(self, body: Any) -> tuple[int, Any, dict[str, str]] | None:
         model = body.get("model") if isinstance(body, dict) else None
         if not isinstance(model, str) or model not in self.models:
-            return 404, _error(f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"), {}
+            return (
+                404,
+                _error(f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"),
+                {},
+            )
         return None
 
     def _chat(self, req: Recorded, content: str | None) -> tuple[int, Any, dict[str, str]]:
@@ -519,14 +626,25 @@ class OpenAIStandIn:
                 if not isinstance(schema, dict):
                     return 400, _error("response_format.json_schema.schema is required", param="response_format"), {}
                 if spec.get("strict") and (problem := _strict_problem(schema)):
-                    return 400, _error(f"Invalid schema for response_format '{spec.get('name')}': {problem}", param="response_format"), {}
+                    return (
+                        400,
+                        _error(
+                            f"Invalid schema for response_format '{spec.get('name')}': {problem}",
+                            param="response_format",
+                        ),
+                        {},
+                    )
                 answer = fill_schema(schema, signals)
                 decisive = next((k for k, v in schema.get("properties", {}).items() if "enum" in v), None)
                 content = json.dumps(answer)
             elif response_format.get("type") == "json_object":
                 system = " ".join(str(m.get("content", "")) for m in body["messages"] if m.get("role") == "system")
                 schema = _features_in(system.split("JSON schema:", 1)[1]) if "JSON schema:" in system else None
-                answer = fill_schema(schema, signals) if schema else {"sentiment": signals.label, "score": signals.sentiment_score}
+                answer = (
+                    fill_schema(schema, signals)
+                    if schema
+                    else {"sentiment": signals.label, "score": signals.sentiment_score}
+                )
                 content = json.dumps(answer)
             else:
                 words = signals.text.split()
@@ -545,19 +663,30 @@ class OpenAIStandIn:
             content, finish = "".join(kept), "length"
         prompt_tokens = sum(_count_tokens(str(m.get("content", ""))) + 4 for m in body["messages"])
         completion_tokens = _count_tokens(content)
-        choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
-                                  "finish_reason": finish, "logprobs": None}
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": None},
+            "finish_reason": finish,
+            "logprobs": None,
+        }
         if body.get("logprobs"):
             choice["logprobs"] = _logprobs(content, decisive, prob)
-        return 200, {
-            "id": f"chatcmpl-standin-{self._next_id()}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": self.model_aliases.get(model, model),
-            "choices": [choice],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        }, {}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-standin-{self._next_id()}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": self.model_aliases.get(model, model),
+                "choices": [choice],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+            {},
+        )
 
     def _embeddings(self, req: Recorded, _: str | None) -> tuple[int, Any, dict[str, str]]:
         body = req.body
@@ -572,7 +701,11 @@ class OpenAIStandIn:
         if not isinstance(inputs, list) or not inputs:
             return 400, _error("'input' must be a string or a non-empty array", param="input"), {}
         if len(inputs) > MAX_EMBEDDING_INPUTS:
-            return 400, _error(f"'input' must have at most {MAX_EMBEDDING_INPUTS} items, got {len(inputs)}", param="input"), {}
+            return (
+                400,
+                _error(f"'input' must have at most {MAX_EMBEDDING_INPUTS} items, got {len(inputs)}", param="input"),
+                {},
+            )
         texts = []
         for item in inputs:
             if isinstance(item, list):
@@ -588,5 +721,13 @@ class OpenAIStandIn:
             encoded: Any = base64.b64encode(struct.pack(f"<{len(vec)}f", *vec)).decode() if base64_format else vec
             data.append({"object": "embedding", "index": i, "embedding": encoded})
         tokens = sum(max(1, len(_words(t))) for t in texts)
-        return 200, {"object": "list", "data": data, "model": self.model_aliases.get(body["model"], body["model"]),
-                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, {}
+        return (
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": self.model_aliases.get(body["model"], body["model"]),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+            {},
+        )

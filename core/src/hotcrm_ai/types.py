@@ -72,6 +72,13 @@ def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return check
 
 
+def _as_float(value: Any) -> Any:
+    """numpy scalars become plain floats (JSON, equality); anything else is left for the validator."""
+    if isinstance(value, bool) or not hasattr(value, "__float__") or isinstance(value, str):
+        return value
+    return float(value)
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return dict(value) if value is not None else {}
 
@@ -249,7 +256,7 @@ class PredictionOutput:
     """What a provider returns. ``confidence`` is 0-100, as in the seed."""
 
     prediction: Any
-    confidence: float = attrs.field(default=0.0, validator=_check_finite)
+    confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_finite)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
 
     def __attrs_post_init__(self) -> None:

@@ -33,19 +33,19 @@ from hotcrm_ai.errors import FieldError, ValidationError
 
 __all__ = [
     "calculate_confidence",
-    "normalize_score",
-    "weighted_average",
-    "sigmoid",
-    "cosine_similarity",
-    "standard_deviation",
-    "detect_outliers",
-    "moving_average",
-    "exponential_smoothing",
     "calculate_trend",
-    "min_max_scale",
-    "z_score_normalize",
-    "pearson_correlation",
+    "cosine_similarity",
+    "detect_outliers",
+    "exponential_smoothing",
     "k_means_clustering",
+    "min_max_scale",
+    "moving_average",
+    "normalize_score",
+    "pearson_correlation",
+    "sigmoid",
+    "standard_deviation",
+    "weighted_average",
+    "z_score_normalize",
 ]
 
 Trend = Literal["increasing", "decreasing", "stable"]
@@ -160,7 +160,8 @@ def calculate_confidence(sample_size: float, data_quality: float, model_accuracy
 @overload
 def normalize_score(value: float, min_value: float, max_value: float) -> float: ...
 @overload
-def normalize_score(value: Sequence[float] | NDArray[Any], min_value: float, max_value: float) -> NDArray[np.float64]: ...
+def normalize_score(value: Sequence[float] | NDArray[Any], min_value: float, max_value: float) -> NDArray[np.float64]:
+    ...
 
 
 def normalize_score(value: Any, min_value: float, max_value: float) -> float | NDArray[np.float64]:
@@ -172,21 +173,16 @@ def normalize_score(value: Any, min_value: float, max_value: float) -> float | N
     func = "normalize_score"
     lo = _number(min_value, func, "min_value")
     hi = _number(max_value, func, "max_value")
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        v = _number(value, func, "value")
-        if hi == lo:
-            return 50.0
-        return max(0.0, min(100.0, (v - lo) / (hi - lo) * 100))
-    arr = _vector(value, func, "value")
+    scalar = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    arr = np.asarray([_number(value, func, "value")]) if scalar else _vector(value, func, "value")
     if hi == lo:
-        return np.full_like(arr, 50.0)
-    with np.errstate(over="ignore"):
-        span = hi - lo
-        if not math.isfinite(span):  # range wider than a double: halve both sides (exact)
-            scaled = (arr / 2 - lo / 2) / (hi / 2 - lo / 2) * 100
-        else:
-            scaled = (arr - lo) / span * 100
-    return np.clip(scaled, 0.0, 100.0)
+        out = np.full_like(arr, 50.0)
+    else:
+        # halving every term is exact and keeps a range wider than a double finite
+        half = not math.isfinite(hi - lo)
+        a, lo_, hi_ = (arr / 2, lo / 2, hi / 2) if half else (arr, lo, hi)
+        out = np.clip((a - lo_) / (hi_ - lo_) * 100, 0.0, 100.0)
+    return float(out[0]) if scalar else out
 
 
 def weighted_average(items: Iterable[Mapping[str, float] | Sequence[float]]) -> float:
@@ -316,9 +312,8 @@ def pearson_correlation(x: Sequence[float] | NDArray[Any], y: Sequence[float] | 
     vx = _vector(x, func, "x")
     vy = _vector(y, func, "y")
     if vx.size != vy.size or vx.size == 0:
-        raise _bad(
-            func, "y", f"the length of x ({vx.size}), non-zero (Arrays must have same non-zero length)", f"length {vy.size}"
-        )
+        expected = f"the length of x ({vx.size}), non-zero (Arrays must have same non-zero length)"
+        raise _bad(func, "y", expected, f"length {vy.size}")
     if _is_constant(vx) or _is_constant(vy):
         return 0.0
     vx, vy = _pow2_scale(vx), _pow2_scale(vy)

@@ -57,7 +57,11 @@ def _value_span(text: str, field: str) -> tuple[int, int] | None:
 def from_logprobs(tokens: Iterable[Any] | None, field: str | None) -> Confidence | None:
     """Confidence from ``choices[0].logprobs.content`` (objects or dicts with ``token``, ``logprob``)."""
     items = [(_get(t, "token"), _get(t, "logprob")) for t in tokens or ()]
-    items = [(str(tok), float(lp)) for tok, lp in items if tok is not None and isinstance(lp, (int, float)) and math.isfinite(lp)]
+    items = [
+        (str(tok), float(lp))
+        for tok, lp in items
+        if tok is not None and isinstance(lp, (int, float)) and math.isfinite(lp)
+    ]
     if not items:
         return None
     if field:

@@ -105,12 +105,12 @@ def map_openai_error(exc: BaseException, *, operation: str, redact: Redactor) ->
     if isinstance(exc, openai.APITimeoutError):
         return ProviderTimeoutError(f"OpenAI {operation} timed out", provider=PROVIDER)
     if isinstance(exc, openai.APIConnectionError):
-        return ProviderConnectionError(
-            f"OpenAI {operation} failed: could not connect ({redact(type(exc.__cause__).__name__ if exc.__cause__ else 'connection error')})",
-            provider=PROVIDER,
-        )
+        why = type(exc.__cause__).__name__ if exc.__cause__ else "connection error"
+        return ProviderConnectionError(f"OpenAI {operation} failed: could not connect ({why})", provider=PROVIDER)
     if isinstance(exc, openai.APIResponseValidationError):
-        return ProviderResponseError(f"OpenAI {operation}: the reply does not have the documented shape", provider=PROVIDER, status=status)
+        return ProviderResponseError(
+            f"OpenAI {operation}: the reply does not have the documented shape", provider=PROVIDER, status=status
+        )
     if isinstance(exc, openai.APIStatusError):
         message, kind = _server_message(exc.body)
         message = redact(message)[:MAX_MESSAGE]
@@ -118,7 +118,11 @@ def map_openai_error(exc: BaseException, *, operation: str, redact: Redactor) ->
         details: dict[str, Any] = {"request_id": exc.request_id} if exc.request_id else {}
         if kind:
             details["code"] = redact(kind)[:80]
-        text = f"OpenAI {operation} failed: HTTP {status}" + (f" {details['code']}" if kind else "") + (f": {message}" if message else "")
+        text = (
+            f"OpenAI {operation} failed: HTTP {status}"
+            + (f" {details['code']}" if kind else "")
+            + (f": {message}" if message else "")
+        )
         kwargs: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": details}
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return ProviderAuthError(text, **kwargs)
@@ -136,4 +140,6 @@ def map_openai_error(exc: BaseException, *, operation: str, redact: Redactor) ->
         return ProviderRequestError(text, **kwargs)
     if isinstance(exc, openai.OpenAIError):
         return ProviderRequestError(f"OpenAI {operation} failed: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER)
-    return ProviderResponseError(f"OpenAI {operation} failed: {type(exc).__name__}: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER)
+    return ProviderResponseError(
+        f"OpenAI {operation} failed: {type(exc).__name__}: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER
+    )

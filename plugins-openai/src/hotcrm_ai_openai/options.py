@@ -34,9 +34,24 @@ MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 
 PROVIDER_KEYS = frozenset(
     {
-        "base_url", "organization", "project", "model", "embedding_model", "temperature", "max_tokens",
-        "max_tokens_param", "timeout", "logprobs", "response_format", "strict", "malformed_retries",
-        "max_concurrency", "embedding_batch_size", "embedding_max_tokens_per_request", "dimensions", "seed",
+        "base_url",
+        "organization",
+        "project",
+        "model",
+        "embedding_model",
+        "temperature",
+        "max_tokens",
+        "max_tokens_param",
+        "timeout",
+        "logprobs",
+        "response_format",
+        "strict",
+        "malformed_retries",
+        "max_concurrency",
+        "embedding_batch_size",
+        "embedding_max_tokens_per_request",
+        "dimensions",
+        "seed",
         "prices",
     }
 )
@@ -78,7 +93,9 @@ def _bool(value: Any, where: str) -> bool:
 def _url(value: Any, where: str) -> str:
     text = _text(value, where).rstrip("/")
     if not text.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: expected an http(s) URL such as {DEFAULT_BASE_URL}, got a value without http(s)://")
+        raise ConfigError(
+            f"{where}: expected an http(s) URL such as {DEFAULT_BASE_URL}, got a value without http(s)://"
+        )
     return text
 
 
@@ -127,12 +144,15 @@ class OpenAIOptions:
         unknown = sorted(set(raw) - PROVIDER_KEYS)
         if unknown:
             raise ConfigError(
-                f"providers.{config.provider}.config: unknown keys {', '.join(unknown)}; expected {', '.join(sorted(PROVIDER_KEYS))}"
+                f"providers.{config.provider}.config: unknown keys {', '.join(unknown)}; "
+                f"expected {', '.join(sorted(PROVIDER_KEYS))}"
             )
         creds = config.credentials
         extra_creds = sorted(set(creds) - {"api_key", "apiKey"})
         if extra_creds:
-            raise ConfigError(f"providers.{config.provider}.credentials: unknown keys {', '.join(extra_creds)}; expected api_key")
+            raise ConfigError(
+                f"providers.{config.provider}.credentials: unknown keys {', '.join(extra_creds)}; expected api_key"
+            )
         api_key = creds.get("api_key") or creds.get("apiKey") or Secret(env="OPENAI_API_KEY")
 
         w = lambda key: _where(config, key)  # noqa: E731
@@ -162,19 +182,33 @@ class OpenAIOptions:
             embedding_model=_text(raw.get("embedding_model", DEFAULT_EMBEDDING_MODEL), w("embedding_model")),
             temperature=_number(raw.get("temperature", DEFAULT_TEMPERATURE), w("temperature"), low=0, high=2),
             max_tokens=int(_number(raw.get("max_tokens", DEFAULT_MAX_TOKENS), w("max_tokens"), low=1, integer=True)),
-            max_tokens_param=_choice(raw.get("max_tokens_param", "max_tokens"), w("max_tokens_param"), MAX_TOKENS_PARAMS),
+            max_tokens_param=_choice(
+                raw.get("max_tokens_param", "max_tokens"), w("max_tokens_param"), MAX_TOKENS_PARAMS
+            ),
             timeout_s=_number(raw.get("timeout", DEFAULT_TIMEOUT_S), w("timeout"), low=0.001, high=3600),
             logprobs=_choice(raw.get("logprobs", "auto"), w("logprobs"), LOGPROBS_MODES),
             response_format=_choice(raw.get("response_format", "json_schema"), w("response_format"), RESPONSE_FORMATS),
             strict=_bool(raw.get("strict", True), w("strict")),
-            malformed_retries=int(_number(raw.get("malformed_retries", 1), w("malformed_retries"), low=0, high=3, integer=True)),
+            malformed_retries=int(
+                _number(raw.get("malformed_retries", 1), w("malformed_retries"), low=0, high=3, integer=True)
+            ),
             embedding_batch_size=int(
-                _number(raw.get("embedding_batch_size", API_MAX_EMBEDDING_INPUTS), w("embedding_batch_size"), low=1,
-                        high=API_MAX_EMBEDDING_INPUTS, integer=True)
+                _number(
+                    raw.get("embedding_batch_size", API_MAX_EMBEDDING_INPUTS),
+                    w("embedding_batch_size"),
+                    low=1,
+                    high=API_MAX_EMBEDDING_INPUTS,
+                    integer=True,
+                )
             ),
             embedding_max_tokens_per_request=int(
-                _number(raw.get("embedding_max_tokens_per_request", API_MAX_EMBEDDING_TOKENS), w("embedding_max_tokens_per_request"),
-                        low=1, high=API_MAX_EMBEDDING_TOKENS, integer=True)
+                _number(
+                    raw.get("embedding_max_tokens_per_request", API_MAX_EMBEDDING_TOKENS),
+                    w("embedding_max_tokens_per_request"),
+                    low=1,
+                    high=API_MAX_EMBEDDING_TOKENS,
+                    integer=True,
+                )
             ),
             dimensions=opt_int("dimensions", 1),
             seed=opt_int("seed", -(2**63), 2**63 - 1),
@@ -191,12 +225,21 @@ class OpenAIOptions:
             model=_text(p.get("model", default_model), w("model")),
             temperature=_number(p.get("temperature", self.temperature), w("temperature"), low=0, high=2),
             max_tokens=int(_number(p.get("max_tokens", self.max_tokens), w("max_tokens"), low=1, integer=True)),
-            max_tokens_param=_choice(p.get("max_tokens_param", self.max_tokens_param), w("max_tokens_param"), MAX_TOKENS_PARAMS),
+            max_tokens_param=_choice(
+                p.get("max_tokens_param", self.max_tokens_param), w("max_tokens_param"), MAX_TOKENS_PARAMS
+            ),
             logprobs=_choice(p.get("logprobs", self.logprobs), w("logprobs"), LOGPROBS_MODES),
-            response_format=_choice(p.get("response_format", self.response_format), w("response_format"), RESPONSE_FORMATS),
+            response_format=_choice(
+                p.get("response_format", self.response_format), w("response_format"), RESPONSE_FORMATS
+            ),
             strict=_bool(p.get("strict", self.strict), w("strict")),
-            seed=None if p.get("seed", self.seed) is None else int(_number(p.get("seed", self.seed), w("seed"), low=-(2**63), high=2**63 - 1, integer=True)),
-            dimensions=None if p.get("dimensions", self.dimensions) is None
+            seed=None
+            if p.get("seed", self.seed) is None
+            else int(_number(p.get("seed", self.seed), w("seed"), low=-(2**63), high=2**63 - 1, integer=True)),
+            dimensions=None
+            if p.get("dimensions", self.dimensions) is None
             else int(_number(p.get("dimensions", self.dimensions), w("dimensions"), low=1, integer=True)),
-            timeout_s=_number(timeout, f"model {model.id}: timeout_s", low=0.001, high=3600) if timeout else self.timeout_s,
+            timeout_s=_number(timeout, f"model {model.id}: timeout_s", low=0.001, high=3600)
+            if timeout
+            else self.timeout_s,
         )

@@ -50,7 +50,9 @@ def parse_prices(raw: Any) -> dict[str, Price]:
     if raw is None:
         return prices
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{_KEY}: expected a table of model = {{input = ..., output = ...}}, got {type(raw).__name__}")
+        raise ConfigError(
+            f"{_KEY}: expected a table of model = {{input = ..., output = ...}}, got {type(raw).__name__}"
+        )
     for model, entry in raw.items():
         where = f"{_KEY}.{model}"
         if not isinstance(entry, Mapping):
@@ -60,7 +62,9 @@ def parse_prices(raw: Any) -> dict[str, Price]:
             raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected input, output")
         if "input" not in entry:
             raise ConfigError(f"{where}.input: expected a price (USD per 1k input tokens), got nothing")
-        prices[str(model)] = Price(input=_number(entry["input"], f"{where}.input"), output=_number(entry.get("output", 0.0), f"{where}.output"))
+        prices[str(model)] = Price(
+            input=_number(entry["input"], f"{where}.input"), output=_number(entry.get("output", 0.0), f"{where}.output")
+        )
     return prices
 
 

@@ -73,7 +73,10 @@ class OpenAIProvider(BaseMLProvider):
         self.options = OpenAIOptions.from_config(config)
         raw_concurrency = config.config.get("max_concurrency", self.default_concurrency)
         if isinstance(raw_concurrency, bool) or not isinstance(raw_concurrency, int) or not 1 <= raw_concurrency <= 256:
-            raise ConfigError(f"providers.{config.provider}.config.max_concurrency: expected an integer 1-256, got {raw_concurrency!r:.40}")
+            raise ConfigError(
+                f"providers.{config.provider}.config.max_concurrency: expected an integer 1-256, "
+                f"got {raw_concurrency!r:.40}"
+            )
         import openai  # the SDK loads here, when the provider is first built
 
         self._openai = openai
@@ -99,7 +102,11 @@ class OpenAIProvider(BaseMLProvider):
 
     def _require_key(self) -> None:
         if not self.options.api_key.is_set():
-            where = f"environment variable {self.options.api_key.env}" if self.options.api_key.env else "credentials.api_key"
+            where = (
+                f"environment variable {self.options.api_key.env}"
+                if self.options.api_key.env
+                else "credentials.api_key"
+            )
             raise ProviderAuthError(f"OpenAI: no API key ({where} is not set)", provider=NAME)
 
     def validate(self) -> bool:
@@ -114,7 +121,9 @@ class OpenAIProvider(BaseMLProvider):
             problem = "longer than 1024 characters"
         elif not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
             problem = "contains spaces, control or non-ASCII characters"
-        elif urlsplit(self.options.base_url).hostname == "api.openai.com" and (not key.startswith("sk-") or len(key) < 20):
+        elif urlsplit(self.options.base_url).hostname == "api.openai.com" and (
+            not key.startswith("sk-") or len(key) < 20
+        ):
             problem = "does not look like an OpenAI key (expected sk-... of at least 20 characters)"
         if problem:
             log.warning("openai provider: the API key is malformed: %s", problem)
@@ -129,6 +138,12 @@ class OpenAIProvider(BaseMLProvider):
         if model.type == "generation":
             return self._generate(model, inp)
         return self._structured(model, inp)
+
+    def batches_natively(self, model: ModelConfig) -> bool:
+        """Whether ``batch_predict`` is one request for ``model`` (embeddings) rather than concurrent single
+        calls (chat). A service that asks this can send chat rows one by one, so a 429 on one row does
+        not resend the rows that already succeeded."""
+        return model.type == "embedding"
 
     def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
         """Embeddings in as few requests as the API limits allow; chat calls concurrently, bounded by
@@ -149,8 +164,14 @@ class OpenAIProvider(BaseMLProvider):
             raise map_openai_error(exc, operation=operation, redact=self._redactor()) from None
         return result, (time.perf_counter() - start) * 1000.0
 
-    def _chat(self, opts: CallOptions, messages: list[dict[str, str]], *, response_format: dict[str, Any] | None,
-              logprobs: bool) -> tuple[Any, float]:
+    def _chat(
+        self,
+        opts: CallOptions,
+        messages: list[dict[str, str]],
+        *,
+        response_format: dict[str, Any] | None,
+        logprobs: bool,
+    ) -> tuple[Any, float]:
         kwargs: dict[str, Any] = {
             "model": opts.model,
             "messages": messages,
@@ -184,21 +205,30 @@ class OpenAIProvider(BaseMLProvider):
         elif template.schema is not None:
             answer_schema = template.schema
         else:
-            raise ConfigError(f"model {model.id}: output: expected a JSON schema of the answer (no built-in template applies)")
+            raise ConfigError(
+                f"model {model.id}: output: expected a JSON schema of the answer (no built-in template applies)"
+            )
         properties = answer_schema.get("properties", {})
         confidence_field = template.confidence_field if template.confidence_field in properties else None
         if confidence_field is None and "confidence" in properties and "confidence_field" not in model.parameters:
             confidence_field = "confidence"
         prediction_field = model.parameters.get("prediction_field")
         if prediction_field is not None and prediction_field not in properties:
-            raise ConfigError(f"model {model.id}: parameters.prediction_field: expected one of {', '.join(properties)}, got {prediction_field!r:.40}")
+            raise ConfigError(
+                f"model {model.id}: parameters.prediction_field: expected one of {', '.join(properties)}, "
+                f"got {prediction_field!r:.40}"
+            )
         want_logprobs = opts.logprobs is True or (opts.logprobs == "auto" and confidence_field is None)
 
         if opts.response_format == "json_schema":
             wire_schema, strict_ok = schema.strict_variant(answer_schema)
             response_format: dict[str, Any] = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.schema_name(model.id), "schema": wire_schema, "strict": opts.strict and strict_ok},
+                "json_schema": {
+                    "name": schema.schema_name(model.id),
+                    "schema": wire_schema,
+                    "strict": opts.strict and strict_ok,
+                },
             }
             messages = prompts.chat_messages(template, inp.features)
         else:
@@ -216,8 +246,11 @@ class OpenAIProvider(BaseMLProvider):
             choice = completion.choices[0]
             refusal = getattr(choice.message, "refusal", None)
             if refusal:
-                raise ProviderModelError(f"OpenAI model refused to answer: {self._redactor()(str(refusal))[:200]}", provider=NAME,
-                                         details={"usage": self._usage(completions, opts.model)})
+                raise ProviderModelError(
+                    f"OpenAI model refused to answer: {self._redactor()(str(refusal))[:200]}",
+                    provider=NAME,
+                    details={"usage": self._usage(completions, opts.model)},
+                )
             try:
                 answer = schema.parse_answer(choice.message.content, finish_reason=choice.finish_reason)
                 schema.validate_answer(answer, answer_schema)
@@ -231,21 +264,35 @@ class OpenAIProvider(BaseMLProvider):
         if error is not None:
             raise ProviderResponseError(
                 f"{error} (refused after {len(completions)} attempt{'s' if len(completions) > 1 else ''})",
-                provider=NAME, retryable=False, details={**error.details, "attempts": len(completions), "usage": usage},
+                provider=NAME,
+                retryable=False,
+                details={**error.details, "attempts": len(completions), "usage": usage},
             )
 
         choice = completions[-1].choices[0]
         confidence = (
             from_answer(answer, confidence_field, answer_schema)
-            or (from_logprobs(choice.logprobs.content, template.logprob_field) if want_logprobs and choice.logprobs else None)
+            or (
+                from_logprobs(choice.logprobs.content, template.logprob_field)
+                if want_logprobs and choice.logprobs
+                else None
+            )
             or NONE
         )
         prediction = answer[prediction_field] if prediction_field is not None else answer
         return PredictionOutput(
             prediction=prediction,
             confidence=confidence.value,
-            metadata=self._metadata(completions[-1], opts, latency, usage, confidence, template=template.name,
-                                    attempts=len(completions), finish_reason=choice.finish_reason),
+            metadata=self._metadata(
+                completions[-1],
+                opts,
+                latency,
+                usage,
+                confidence,
+                template=template.name,
+                attempts=len(completions),
+                finish_reason=choice.finish_reason,
+            ),
         )
 
     def _generate(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
@@ -261,16 +308,33 @@ class OpenAIProvider(BaseMLProvider):
             if refusal:
                 raise ProviderModelError(f"OpenAI model refused to answer: {str(refusal)[:200]}", provider=NAME)
             raise ProviderResponseError("OpenAI reply: expected generated text, got an empty message", provider=NAME)
-        confidence = (from_logprobs(choice.logprobs.content, None) if want_logprobs and choice.logprobs else None) or NONE
+        confidence = (
+            from_logprobs(choice.logprobs.content, None) if want_logprobs and choice.logprobs else None
+        ) or NONE
         usage = self._usage([completion], opts.model)
-        metadata = self._metadata(completion, opts, latency, usage, confidence, template="generation", attempts=1,
-                                  finish_reason=choice.finish_reason)
+        metadata = self._metadata(
+            completion,
+            opts,
+            latency,
+            usage,
+            confidence,
+            template="generation",
+            attempts=1,
+            finish_reason=choice.finish_reason,
+        )
         if choice.finish_reason == "length":
             metadata["truncated"] = True
         return PredictionOutput(prediction=text, confidence=confidence.value, metadata=metadata)
 
-    def _metadata(self, completion: Any, opts: CallOptions, latency: float, usage: dict[str, Any], confidence: Confidence,
-                  **extra: Any) -> dict[str, Any]:
+    def _metadata(
+        self,
+        completion: Any,
+        opts: CallOptions,
+        latency: float,
+        usage: dict[str, Any],
+        confidence: Confidence,
+        **extra: Any,
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "provider": NAME,
             "model": getattr(completion, "model", None) or opts.model,
@@ -297,7 +361,13 @@ class OpenAIProvider(BaseMLProvider):
             value = inp.features.get(field)
             where = f"features.{field}" if len(inputs) == 1 else f"rows[{i}].features.{field}"
             if not isinstance(value, str) or not value.strip():
-                errors.append(FieldError(field=where, expected="non-empty text to embed", got=type(value).__name__ if not isinstance(value, str) else "empty text"))
+                errors.append(
+                    FieldError(
+                        field=where,
+                        expected="non-empty text to embed",
+                        got=type(value).__name__ if not isinstance(value, str) else "empty text",
+                    )
+                )
             else:
                 texts.append(value)
         if errors:
@@ -308,7 +378,9 @@ class OpenAIProvider(BaseMLProvider):
         opts = self.options.for_model(model, embedding=True)
         texts = self._embedding_texts(model, inputs)
         ranges = batching.split_batches(
-            texts, max_inputs=self.options.embedding_batch_size, max_tokens=self.options.embedding_max_tokens_per_request
+            texts,
+            max_inputs=self.options.embedding_batch_size,
+            max_tokens=self.options.embedding_max_tokens_per_request,
         )
         outputs: list[PredictionOutput] = []
         for rows in ranges:
@@ -319,12 +391,15 @@ class OpenAIProvider(BaseMLProvider):
             outputs.extend(self._embedding_outputs(response, [texts[i] for i in rows], opts, latency, len(ranges)))
         return outputs
 
-    def _embedding_outputs(self, response: Any, texts: list[str], opts: CallOptions, latency: float,
-                           requests: int) -> list[PredictionOutput]:
+    def _embedding_outputs(
+        self, response: Any, texts: list[str], opts: CallOptions, latency: float, requests: int
+    ) -> list[PredictionOutput]:
         data = sorted(response.data or [], key=lambda d: d.index)
         if len(data) != len(texts) or [d.index for d in data] != list(range(len(texts))):
-            raise ProviderResponseError(f"OpenAI embeddings reply: expected {len(texts)} vectors indexed 0-{len(texts) - 1}, got {len(data)}",
-                                        provider=NAME)
+            raise ProviderResponseError(
+                f"OpenAI embeddings reply: expected {len(texts)} vectors indexed 0-{len(texts) - 1}, got {len(data)}",
+                provider=NAME,
+            )
         prompt_total = int(getattr(response.usage, "prompt_tokens", 0) or 0) if response.usage is not None else 0
         shares = batching.apportion(prompt_total, [batching.token_bound(t) for t in texts])
         price = price_for(self.options.prices, response.model) or price_for(self.options.prices, opts.model)
@@ -333,7 +408,9 @@ class OpenAIProvider(BaseMLProvider):
         for item, share in zip(data, shares, strict=True):
             vector = [float(x) for x in item.embedding]
             if not vector or not all(math.isfinite(x) for x in vector):
-                raise ProviderResponseError(f"OpenAI embeddings reply: vector {item.index} is empty or not finite", provider=NAME)
+                raise ProviderResponseError(
+                    f"OpenAI embeddings reply: vector {item.index} is empty or not finite", provider=NAME
+                )
             meta: dict[str, Any] = {
                 "provider": NAME,
                 "model": response.model or opts.model,
@@ -357,16 +434,25 @@ class OpenAIProvider(BaseMLProvider):
         """``GET /models`` once, latency measured; never raises, never shows the key."""
         start = time.perf_counter()
         try:
-            page, latency = self._call("health check", self._client.models.list, timeout=min(HEALTH_TIMEOUT_S, self.options.timeout_s))
+            page, latency = self._call(
+                "health check", self._client.models.list, timeout=min(HEALTH_TIMEOUT_S, self.options.timeout_s)
+            )
             ids = [m.id for m in page.data or []]
         except ProviderError as exc:
-            return HealthReport(healthy=False, latency_ms=(time.perf_counter() - start) * 1000.0, error=str(exc),
-                                details={"base_url": _public_url(self.options.base_url), "error_type": type(exc).__name__})
+            return HealthReport(
+                healthy=False,
+                latency_ms=(time.perf_counter() - start) * 1000.0,
+                error=str(exc),
+                details={"base_url": _public_url(self.options.base_url), "error_type": type(exc).__name__},
+            )
         return HealthReport(
             healthy=True,
             latency_ms=latency,
-            details={"base_url": _public_url(self.options.base_url), "models": len(ids),
-                     "model_available": self.options.chat_model in ids},
+            details={
+                "base_url": _public_url(self.options.base_url),
+                "models": len(ids),
+                "model_available": self.options.chat_model in ids,
+            },
         )
 
     def close(self) -> None:

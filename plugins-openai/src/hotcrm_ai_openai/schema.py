@@ -28,7 +28,11 @@ def build_schema(output: Mapping[str, Any], *, model_id: str) -> dict[str, Any]:
     """The object schema for ``output`` (a JSON schema or the shorthand); errors name the field."""
     if "properties" in output or output.get("type") == "object":
         schema = copy.deepcopy(dict(output))
-        if schema.get("type", "object") != "object" or not isinstance(schema.get("properties"), Mapping) or not schema["properties"]:
+        if (
+            schema.get("type", "object") != "object"
+            or not isinstance(schema.get("properties"), Mapping)
+            or not schema["properties"]
+        ):
             raise ConfigError(f"model {model_id}: output: expected an object schema with at least one property")
         schema["type"] = "object"
         _check_schema(schema, model_id)
@@ -37,12 +41,17 @@ def build_schema(output: Mapping[str, Any], *, model_id: str) -> dict[str, Any]:
     for name, spec in output.items():
         if isinstance(spec, str):
             if spec not in SHORTHAND_TYPES:
-                raise ConfigError(f"model {model_id}: output.{name}: expected one of {', '.join(SHORTHAND_TYPES)} or a property schema, got {spec!r:.40}")
+                raise ConfigError(
+                    f"model {model_id}: output.{name}: expected one of {', '.join(SHORTHAND_TYPES)} "
+                    f"or a property schema, got {spec!r:.40}"
+                )
             properties[str(name)] = {"type": spec}
         elif isinstance(spec, Mapping):
             properties[str(name)] = copy.deepcopy(dict(spec))
         else:
-            raise ConfigError(f"model {model_id}: output.{name}: expected a type name or a property schema, got {type(spec).__name__}")
+            raise ConfigError(
+                f"model {model_id}: output.{name}: expected a type name or a property schema, got {type(spec).__name__}"
+            )
     if not properties:
         raise ConfigError(f"model {model_id}: output: expected at least one field")
     schema = {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
@@ -128,7 +137,9 @@ def validate_answer(answer: Any, schema: dict[str, Any]) -> None:
         problems.append(f"{field}: {_describe(error)}")
     if problems:
         raise ProviderResponseError(
-            "OpenAI reply does not match the output schema: " + "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else ""),
+            "OpenAI reply does not match the output schema: "
+            + "; ".join(problems[:5])
+            + ("; ..." if len(problems) > 5 else ""),
             provider="openai",
             details={"schema_errors": problems[:20]},
         )

@@ -42,5 +42,6 @@ def evaluate(model_id: str, stats: ModelStats | None, thresholds: HealthThreshol
     if stats.error_rate > thresholds.error_rate_degraded:
         return HealthStatus(DEGRADED, f"Elevated error rate: {round_half_up(stats.error_rate, 1)}%", model_id, stats)
     if stats.latency_p95_ms > thresholds.p95_latency_ms:
-        return HealthStatus(DEGRADED, f"High latency: P95 = {round_half_up(stats.latency_p95_ms, 0)}ms", model_id, stats)
+        reason = f"High latency: P95 = {round_half_up(stats.latency_p95_ms, 0)}ms"
+        return HealthStatus(DEGRADED, reason, model_id, stats)
     return HealthStatus(HEALTHY, None, model_id, stats)

@@ -71,7 +71,7 @@ class PerformanceMonitor:
     def record(self, event: PredictionEvent) -> None:
         """Store ``event`` and send it to every other sink. Raises only for an invalid event."""
         if not isinstance(event, PredictionEvent):
-            raise ValidationError([FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor event")
+            raise ValidationError([FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor")
         if not (event.latency_ms >= 0 and _isfinite(event.latency_ms)) or not (
             _isfinite(event.timestamp) and _isfinite(event.confidence)
         ):
@@ -129,7 +129,7 @@ class PerformanceMonitor:
         (The original's ``slice(-0)`` returned *all* failures for 0; that was a JS quirk.)
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ValidationError([FieldError("limit", "an integer >= 0", repr(limit))], subject="recent_errors arguments")
+            raise ValidationError([FieldError("limit", "an integer >= 0", repr(limit))], subject="recent_errors")
         found: list[PredictionEvent] = []
         if limit == 0:
             return found
@@ -200,7 +200,8 @@ class PerformanceMonitor:
 def _window(window_s: float | None) -> float | None:
     if window_s is None:
         return None
-    if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (math.isfinite(window_s) and window_s > 0):
+    valid = isinstance(window_s, (int, float)) and not isinstance(window_s, bool)
+    if not valid or not (math.isfinite(window_s) and window_s > 0):
         raise ValidationError(
             [FieldError("window_s", "a number of seconds > 0, or None for all retained events", repr(window_s))],
             subject="monitor query",

@@ -80,7 +80,8 @@ def score(event: PredictionEvent, actual: Any, kind: str | None = None) -> Outco
     }
     if kind == "value":
         if not _is_number(truth):
-            raise ValidationError([FieldError("actual", "a number (kind 'value')", repr(truth)[:80])], subject="outcome")
+            expected = "a number (kind 'value')"
+            raise ValidationError([FieldError("actual", expected, repr(truth)[:80])], subject="outcome")
         if not _is_number(predicted) or not math.isfinite(predicted):
             raise ValidationError(
                 [FieldError("prediction_id", "a prediction with a numeric value (kind 'value')", repr(predicted)[:80])],
@@ -127,7 +128,8 @@ class OutcomeTracker:
                 [
                     FieldError(
                         "prediction_id",
-                        f"the id of a successful prediction recorded by this monitor (the newest {self.max_outcomes:,} are kept)",
+                        "the id of a successful prediction recorded by this monitor "
+                        f"(the newest {self.max_outcomes:,} are kept)",
                         repr(prediction_id)[:80],
                     )
                 ],

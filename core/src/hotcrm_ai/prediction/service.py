@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.errors import (
     HotCRMAIError,
     ModelInactiveError,
@@ -98,8 +99,7 @@ class PredictionService:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
-        self._inflight: dict[str, threading.Lock] = {}
-        self._inflight_lock = threading.Lock()
+        self._flights: SingleFlight[_Served] = SingleFlight()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -198,14 +198,11 @@ class PredictionService:
                             self._store(key, model, hit)
                     return hit
                 stale = hit
-        lock = self._flight_lock(key) if key is not None else None
-        if lock is not None:
-            with lock:  # concurrent identical misses in this process call the provider once
-                again = self._from_cache(model, self.cache.get(key)) if stale is None else None
-                if again is not None and self._fresh(model, again):
-                    return again
-                return self._compute(model, features, ctx, call, key, stale, explain)
-        return self._compute(model, features, ctx, call, key, stale, explain)
+        if key is None:
+            return self._compute(model, features, ctx, call, key, stale, explain)
+        # concurrent identical misses in this process call the provider once (followers share the answer)
+        served, _shared = self._flights.do(key, lambda: self._compute(model, features, ctx, call, key, stale, explain))
+        return served
 
     def _compute(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], call: _Call, key: str | None,
                  stale: _Served | None, explain: bool) -> _Served:
@@ -469,15 +466,6 @@ class PredictionService:
             log.exception("monitor failed to record an event")
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _flight_lock(self, key: str) -> threading.Lock:
-        with self._inflight_lock:
-            lock = self._inflight.get(key)
-            if lock is None:
-                if len(self._inflight) > 10_000:
-                    self._inflight = {k: v for k, v in self._inflight.items() if v.locked()}
-                lock = self._inflight[key] = threading.Lock()
-            return lock
 
     def _locked_rng(self) -> random.Random:
         with self._rng_lock:

@@ -94,6 +94,15 @@ class NotUnderstood:
     suggestions: list[str] = attrs.field(factory=list)
 
 
+@attrs.frozen
+class Translated:
+    """A Query plus what the translator matched and what it left unused (feeds confidence and notes)."""
+
+    query: Query
+    matched: list[str] = attrs.field(factory=list)
+    unknown: list[str] = attrs.field(factory=list)
+
+
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 

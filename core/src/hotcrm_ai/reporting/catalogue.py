@@ -123,11 +123,14 @@ class Catalogue:
             )
         spec_f = fields[column]
         output = path if "." not in path else path.replace(".", "_")
+        label = spec_f.get("label", column)
         if join and path == canonical and column == self.objects[target].get("name_field"):
             output = join
+        if join and output != column:
+            label = output.replace("_", " ").title()
         return ResolvedField(
             path=canonical, join=join or None, object=target, column=column, type=spec_f["type"],
-            label=spec_f.get("label", column), output=output, categorical=bool(spec_f.get("categorical")),
+            label=label, output=output, categorical=bool(spec_f.get("categorical")),
         )
 
     def categorical_fields(self) -> list[tuple[str, str]]:

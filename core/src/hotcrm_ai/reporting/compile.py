@@ -46,8 +46,10 @@ class HoursBetween(FunctionElement[float]):
 
 
 def _unit(element: Bucket) -> str:
-    clauses = list(element.clauses)
-    return clauses[1].value
+    unit = str(list(element.clauses)[1].name).strip("'")
+    if unit not in BUCKETS:
+        raise ValueError(f"bucket: expected one of {BUCKETS}, got {unit!r}")
+    return unit
 
 
 @compiles(Bucket)

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from hotcrm_ai.reporting import periods
-from hotcrm_ai.reporting.ast import Aggregate, Comparison, Filter, GroupBy, NotUnderstood, OrderBy, Query, TimeRange
+from hotcrm_ai.reporting.ast import Aggregate, Comparison, Filter, GroupBy, NotUnderstood, OrderBy, Query, TimeRange, Translated
 from hotcrm_ai.reporting.catalogue import NUMERIC_TYPES, Catalogue
 
 MAX_QUESTION = 500
@@ -75,7 +75,7 @@ class RulesTranslator:
         self.options = dict(options or {})
 
     # -- public -----------------------------------------------------------------------------------
-    def translate(self, question: str, *, catalogue: Catalogue, now: date, context: Mapping[str, Any]) -> Query | NotUnderstood:
+    def translate(self, question: str, *, catalogue: Catalogue, now: date, context: Mapping[str, Any]) -> Translated | NotUnderstood:
         if not isinstance(question, str) or not question.strip():
             return NotUnderstood("The question is empty.", suggestions=examples())
         if len(question) > MAX_QUESTION:
@@ -113,7 +113,7 @@ class _Parse:
         self.matched.append(phrase)
         return True
 
-    def run(self) -> Query | NotUnderstood:
+    def run(self) -> Translated | NotUnderstood:
         cat = self.cat
         comparison, self.text = periods.find_comparison(self.text)
         # top / bottom N
@@ -268,7 +268,7 @@ class _Parse:
         unknown = self._unknown() + unknown_dims + ignored_metrics
         query = Query(object=obj, filters=filters, group_by=group_by, aggregates=aggregates, order_by=order_by,
                       limit=self.limit, time_range=time_range, comparison=cmp)
-        return _with_notes(query, unknown)
+        return _with_notes(query, self.matched, unknown)
 
     # -- vocabulary -------------------------------------------------------------------------------
     def _field_phrases(self) -> dict[str, tuple[str, str, str]]:
@@ -421,6 +421,10 @@ class _Parse:
                 self.matched.append(phrase)
                 found.setdefault(path, []).append((value, op))
         out: list[Filter] = []
+        for path in found:  # words that only announce the value: "technology industry", "high priority"
+            rf = self.cat.resolve(obj, path)
+            for syn in sorted(self.cat.objects[rf.object]["fields"][rf.column].get("synonyms", []), key=len, reverse=True):
+                self.take(syn)
         for path, vals in found.items():
             eqs = [v for v, op in vals if op == "eq"]
             others = [(v, op) for v, op in vals if op != "eq"]
@@ -479,11 +483,5 @@ class _Parse:
                 "case count, average resolution time, average CSAT) or an object (accounts, contacts, leads, opportunities, cases, campaigns, products, users).")
 
 
-def _with_notes(query: Query, unknown: list[str]) -> Query:
-    """Attach words that were not used, for the engine to report (and to lower confidence)."""
-    object.__setattr__(query, "_unknown", list(dict.fromkeys(unknown)))  # frozen attrs: side channel, not part of the AST
-    return query
-
-
-def unknown_words(query: Query) -> list[str]:
-    return list(getattr(query, "_unknown", []))
+def _with_notes(query: Query, matched: list[str], unknown: list[str]) -> Translated:
+    return Translated(query, list(dict.fromkeys(matched)), list(dict.fromkeys(unknown)))

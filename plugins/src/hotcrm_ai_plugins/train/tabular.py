@@ -73,7 +73,7 @@ def _design(df: Any, encoder: Encoder) -> np.ndarray:
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(x, y)
+    return LogisticRegression(C=c, max_iter=3000, tol=1e-6).fit(x, y)
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:

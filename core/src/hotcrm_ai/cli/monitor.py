@@ -1,0 +1,114 @@
+"""``stats`` and ``health``: the performance monitor from the command line.
+
+The monitor lives in the process, so these show what this process recorded (for example during a
+``batch`` run in the same invocation, or through a plugin sink that persists); ``--json`` prints the
+``ModelStats`` / ``HealthStatus`` objects through the converter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from hotcrm_ai.cli.context import CLIContext, json_option, pass_cli
+
+if TYPE_CHECKING:
+    from hotcrm_ai.monitor import HealthStatus, ModelStats
+
+_COLUMNS = (
+    "model", "variant", "total", "fail", "err %", "cache %", "mean ms", "p50", "p95", "p99", "conf", "acc %", "mae"
+)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def stats_rows(stats: Sequence[ModelStats]) -> list[tuple[str, ...]]:
+    return [
+        (
+            s.model_id,
+            s.variant or "all",
+            f"{s.total:,}",
+            f"{s.failures:,}",
+            _fmt(s.error_rate),
+            _fmt(s.cache_hit_rate),
+            _fmt(s.latency_mean_ms),
+            _fmt(s.latency_p50_ms),
+            _fmt(s.latency_p95_ms),
+            _fmt(s.latency_p99_ms),
+            _fmt(s.mean_confidence),
+            _fmt(s.accuracy),
+            _fmt(s.mae, 3),
+        )
+        for s in stats
+    ]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+              for r in rows]
+    return "\n".join(lines)
+
+
+def stats_text(stats: Mapping[str, ModelStats], window_s: float | None) -> str:
+    where = f" in the last {window_s:g} s" if window_s else ""
+    if not stats:
+        return f"No predictions recorded{where}."
+    text = table(_COLUMNS, stats_rows(list(stats.values())))
+    usage = [f"{mid}: " + ", ".join(f"{k}={v:,.6g}" for k, v in sorted(s.usage.items()))
+             for mid, s in stats.items() if s.usage]
+    return text + ("\n\nusage:\n  " + "\n  ".join(usage) if usage else "")
+
+
+def health_text(statuses: Sequence[HealthStatus]) -> str:
+    if not statuses:
+        return "No models."
+    rows = [(h.model_id, h.status, h.reason or "") for h in statuses]
+    return table(("model", "status", "reason"), rows)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("stats")
+    @click.argument("model_id", required=False)
+    @click.option("--window", "window_s", type=click.FloatRange(min=0, min_open=True),
+                  help="Only predictions of the last SECONDS (default: every retained event).", metavar="SECONDS")
+    @click.option("--variant", help="Only this A/B variant (with MODEL).")
+    @json_option
+    @pass_cli
+    def stats(c: CLIContext, model_id: str | None, window_s: float | None, variant: str | None) -> None:
+        """Prediction statistics per model: counts, error and cache-hit rates, latency percentiles."""
+        monitor = c.cloud().monitor
+        if model_id is None:
+            if variant is not None:
+                raise click.UsageError("--variant needs a MODEL")
+            all_stats = monitor.all_stats(window_s=window_s)
+            c.output(all_stats, lambda: stats_text(all_stats, window_s))
+            return
+        one = monitor.stats(model_id, window_s=window_s, variant=variant)
+        found: dict[str, Any] = {model_id: one} if one is not None else {}
+        c.output(one, lambda: stats_text(found, window_s) if found else
+                 f"No predictions recorded for {model_id}" + (f" in the last {window_s:g} s." if window_s else "."))
+
+    @cli.command("health")
+    @click.argument("model_id", required=False)
+    @click.option("--strict", is_flag=True, help="Exit with status 1 unless every model shown is healthy.")
+    @json_option
+    @pass_cli
+    def health(c: CLIContext, model_id: str | None, strict: bool) -> None:
+        """Health per model from the last window (seed thresholds: error rate 5 % / 10 %, p95 500 ms)."""
+        cloud = c.cloud()
+        monitor = cloud.monitor
+        if model_id is not None:
+            statuses = [monitor.health(model_id)]
+            c.output(statuses[0], lambda: health_text(statuses))
+        else:
+            ids = list(dict.fromkeys([m.id for m in cloud.registry.list()] + monitor.model_ids()))
+            statuses = [monitor.health(i) for i in ids]
+            c.output({h.model_id: h for h in statuses}, lambda: health_text(statuses))
+        if strict and any(h.status != "healthy" for h in statuses):
+            click.get_current_context().exit(1)

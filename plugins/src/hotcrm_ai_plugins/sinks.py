@@ -1,0 +1,255 @@
+"""Monitor sinks beyond the built-in memory store: JSON lines on disk and Prometheus metrics.
+
+Registration imports nothing heavy: ``prometheus_client`` is imported by the prometheus factory,
+the first time such a sink is built. Both sinks are thread-safe (the monitor calls ``record`` from
+every prediction thread) and never see anything but the ``PredictionEvent`` (no features, no
+credentials).
+"""
+
+from __future__ import annotations
+
+import json
+import logging.handlers
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.specs import MonitorSinkSpec
+
+if TYPE_CHECKING:
+    from hotcrm_ai.types import PredictionEvent
+
+
+def sink_specs() -> list[MonitorSinkSpec]:
+    return [
+        MonitorSinkSpec(
+            name="jsonl",
+            factory=jsonl_sink,
+            description="Appends one JSON line per prediction event to a file (optional size-based rotation).",
+        ),
+        MonitorSinkSpec(
+            name="prometheus",
+            factory=prometheus_sink,
+            description="Prometheus counters and histograms per model/variant/outcome (optional /metrics server).",
+        ),
+    ]
+
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def _options(sink: str, options: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
+    """``known`` maps option name -> default (``...`` = required); unknown keys are an error."""
+    where = f"[monitor.sink_options.{sink}]"
+    unknown = sorted(set(map(str, options)) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected {', '.join(known)}")
+    values = {}
+    for key, default in known.items():
+        if key not in options:
+            if default is ...:
+                raise ConfigError(f"{where} {key}: required")
+            values[key] = default
+        else:
+            values[key] = options[key]
+    return values
+
+
+def _int_option(sink: str, key: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    bad = isinstance(value, bool) or not isinstance(value, int)
+    if bad or value < minimum or (maximum is not None and value > maximum):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise ConfigError(
+            f"[monitor.sink_options.{sink}] {key}: expected an integer >= {minimum}{upper}, got {value!r}"
+        )
+    return value
+
+
+# -- JSON lines -------------------------------------------------------------------------------
+
+
+class _RaisingRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The standard library's rotating file writer, but failures reach the monitor's error count
+    instead of being printed to stderr by ``logging``."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        raise  # re-raise the exception ``emit`` is handling
+
+
+class JsonlSink:
+    """One compact JSON object per line: ``converter.unstructure(event)``.
+
+    Rotation uses ``logging.handlers.RotatingFileHandler`` (well tested, thread-safe within one
+    process): with ``max_bytes`` > 0 the file is renamed ``<path>.1`` (older ones ``.2`` ... up to
+    ``backups``) when the next line would pass ``max_bytes``; with ``max_bytes`` = 0 (the default) it
+    grows without rotation. Each line is flushed as it is written. Several *processes* must not
+    share one path when rotating (the stdlib handler does not lock across processes).
+    """
+
+    name = "jsonl"
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = 0, backups: int = 5) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handler = _RaisingRotatingFileHandler(
+            self.path, mode="a", maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=False
+        )
+        self._handler.setFormatter(logging.Formatter("%(message)s"))
+        from hotcrm_ai.converter import converter
+
+        self._unstructure = converter.unstructure
+
+    def record(self, event: PredictionEvent) -> None:
+        line = json.dumps(
+            self._unstructure(event), ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str
+        )
+        record = logging.makeLogRecord({"msg": line, "levelno": logging.INFO, "levelname": "INFO"})
+        self._handler.handle(record)
+
+    def close(self) -> None:
+        self._handler.close()
+
+    def __repr__(self) -> str:
+        return f"JsonlSink(path={str(self.path)!r})"
+
+
+def jsonl_sink(options: Mapping[str, Any]) -> JsonlSink:
+    """Options: ``path`` (required), ``max_bytes`` (0 = never rotate), ``backups`` (rotated files kept)."""
+    values = _options("jsonl", options, {"path": ..., "max_bytes": 0, "backups": 5})
+    path = values["path"]
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"[monitor.sink_options.jsonl] path: expected a file path, got {path!r}")
+    max_bytes = _int_option("jsonl", "max_bytes", values["max_bytes"], 0)
+    backups = _int_option("jsonl", "backups", values["backups"], 0)
+    try:
+        return JsonlSink(path, max_bytes=max_bytes, backups=backups)
+    except OSError as exc:
+        raise ConfigError(f"[monitor.sink_options.jsonl] path: cannot open {path}: {exc.strerror or exc}") from None
+
+
+# -- Prometheus -------------------------------------------------------------------------------
+
+_METRIC_PREFIX = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+CONFIDENCE_BUCKETS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
+
+
+def outcome_of(event: PredictionEvent) -> str:
+    """One label value per event: failure, degraded (fallback or stale cache), cached, or success."""
+    if not event.success:
+        return "failure"
+    if event.degraded:
+        return "degraded"
+    if event.cached:
+        return "cached"
+    return "success"
+
+
+class PrometheusSink:
+    """prometheus-client metrics in this sink's *own* ``CollectorRegistry`` (``.registry``), so two
+    ``AICloud`` objects in one process never collide on metric names.
+
+    * ``<ns>_predictions_total{model, variant, outcome}``: counter; outcome is success / cached /
+      degraded / failure (see ``outcome_of``); variant is "" outside A/B tests;
+    * ``<ns>_prediction_latency_seconds{model, variant}``: histogram of every event's latency;
+    * ``<ns>_prediction_confidence{model, variant}``: histogram (0-100) of successful events;
+    * ``<ns>_prediction_usage_total{model, variant, key}``: counter of each numeric usage key
+      (tokens, cost...).
+
+    With ``port`` set, a ``/metrics`` HTTP server for this registry runs on ``addr:port`` (port 0
+    picks a free port: see ``.port``) until ``close()``.
+    """
+
+    name = "prometheus"
+
+    def __init__(
+        self,
+        *,
+        namespace: str = "hotcrm_ai",
+        port: int | None = None,
+        addr: str = "127.0.0.1",
+        buckets: tuple[float, ...] = LATENCY_BUCKETS_S,
+    ) -> None:
+        import prometheus_client as prom
+
+        self.registry = prom.CollectorRegistry(auto_describe=True)
+        labels = ("model", "variant")
+        self._predictions = prom.Counter(
+            "predictions", "Predictions by outcome", (*labels, "outcome"), namespace=namespace, registry=self.registry
+        )
+        self._latency = prom.Histogram(
+            "prediction_latency_seconds", "Prediction latency", labels, namespace=namespace, buckets=buckets,
+            registry=self.registry,
+        )
+        self._confidence = prom.Histogram(
+            "prediction_confidence", "Confidence (0-100) of successful predictions", labels, namespace=namespace,
+            buckets=CONFIDENCE_BUCKETS, registry=self.registry,
+        )
+        self._usage = prom.Counter(
+            "prediction_usage", "Provider usage (tokens, cost, ...)", (*labels, "key"), namespace=namespace,
+            registry=self.registry,
+        )
+        self._server: Any = None
+        self._thread: Any = None
+        self.port: int | None = None
+        if port is not None:
+            self._server, self._thread = prom.start_http_server(port, addr=addr, registry=self.registry)
+            self.port = int(self._server.server_port)
+
+    def record(self, event: PredictionEvent) -> None:
+        model, variant = event.model_id, event.variant or ""
+        self._predictions.labels(model, variant, outcome_of(event)).inc()
+        self._latency.labels(model, variant).observe(event.latency_ms / 1000.0)
+        if event.success:
+            self._confidence.labels(model, variant).observe(event.confidence)
+        for key, value in event.usage.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+                self._usage.labels(model, variant, str(key)).inc(value)
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+
+    def __repr__(self) -> str:
+        return f"PrometheusSink(port={self.port})"
+
+
+def prometheus_sink(options: Mapping[str, Any]) -> PrometheusSink:
+    """Options: ``namespace`` ("hotcrm_ai"), ``port`` (none: no server), ``addr`` ("127.0.0.1"),
+    ``buckets`` (latency histogram bounds in seconds)."""
+    defaults = {"namespace": "hotcrm_ai", "port": None, "addr": "127.0.0.1", "buckets": LATENCY_BUCKETS_S}
+    values = _options("prometheus", options, defaults)
+    where = "[monitor.sink_options.prometheus]"
+    namespace = values["namespace"]
+    if not isinstance(namespace, str) or not _METRIC_PREFIX.fullmatch(namespace):
+        raise ConfigError(f"{where} namespace: expected a metric name prefix ({_METRIC_PREFIX.pattern}), got {namespace!r}")
+    port = values["port"]
+    if port is not None:
+        port = _int_option("prometheus", "port", port, 0, 65535)
+    if not isinstance(values["addr"], str) or not values["addr"]:
+        raise ConfigError(f"{where} addr: expected a host address, got {values['addr']!r}")
+    buckets = values["buckets"]
+    if (
+        not isinstance(buckets, (list, tuple))
+        or not buckets
+        or any(isinstance(b, bool) or not isinstance(b, (int, float)) or not b > 0 for b in buckets)
+        or list(buckets) != sorted(set(buckets))
+    ):
+        raise ConfigError(f"{where} buckets: expected increasing positive numbers of seconds, got {buckets!r}")
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"{where}: the prometheus sink needs prometheus-client (pip install 'hotcrm-ai-plugins[prometheus]')"
+        ) from None
+    try:
+        return PrometheusSink(namespace=namespace, port=port, addr=values["addr"], buckets=tuple(map(float, buckets)))
+    except OSError as exc:
+        raise ConfigError(f"{where} port: cannot listen on {values['addr']}:{port}: {exc.strerror or exc}") from None
