@@ -11,6 +11,7 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from support.azureml_standin import GREEN, LEAD_FEATURES, Fault, ScoringStandin
 
 from hotcrm_ai.errors import (
     ProviderAuthError,
@@ -26,7 +27,6 @@ from hotcrm_ai.errors import (
 )
 from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput, ProviderConfig
 from hotcrm_ai_azureml.provider import AzureMLProvider, provider_spec
-from support.azureml_standin import GREEN, LEAD_FEATURES, Fault, ScoringStandin
 
 KEY_ENV = "HOTCRM_TEST_AZML_KEY"
 ROWS = [
@@ -111,7 +111,9 @@ def test_batch_is_one_request_in_order(scoring: ScoringStandin, key: str) -> Non
 def test_batch_split_under_the_size_limit(scoring: ScoringStandin, key: str) -> None:
     rows = [{"engagement": i / 40, "visits": i, "budget_k": float(i * 3), "referral": bool(i % 3)} for i in range(40)]
     limit = 700
-    out = make_provider(scoring, max_request_bytes=limit).batch_predict(make_model(), [PredictionInput(r) for r in rows])
+    out = make_provider(scoring, max_request_bytes=limit).batch_predict(
+        make_model(), [PredictionInput(r) for r in rows]
+    )
     sent = scoring.scoring_requests()
     assert len(sent) > 1
     assert all(len(r.body) <= limit for r in sent)
@@ -121,8 +123,9 @@ def test_batch_split_under_the_size_limit(scoring: ScoringStandin, key: str) -> 
 
 
 def test_batch_split_by_row_count(scoring: ScoringStandin, key: str) -> None:
-    out = make_provider(scoring, max_batch_rows=2).batch_predict(make_model(payload_format="mlflow"),
-                                                                  [PredictionInput(r) for r in ROWS])
+    out = make_provider(scoring, max_batch_rows=2).batch_predict(
+        make_model(payload_format="mlflow"), [PredictionInput(r) for r in ROWS]
+    )
     assert [len(r.json()["input_data"]["data"]) for r in scoring.scoring_requests()] == [2, 1]
     assert [o.prediction for o in out] == pytest.approx(scoring.scores(ROWS))
 
@@ -160,8 +163,9 @@ def test_unknown_deployment_is_a_request_error(scoring: ScoringStandin, key: str
     assert "deployment purple" in str(info.value)
 
 
-def test_wrong_key_is_auth_error_without_the_key(scoring: ScoringStandin, monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_wrong_key_is_auth_error_without_the_key(
+    scoring: ScoringStandin, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-key-that-must-not-leak-42"
     monkeypatch.setenv(KEY_ENV, wrong)
@@ -208,8 +212,10 @@ def test_retry_after_ms_header(scoring: ScoringStandin, key: str) -> None:
     assert info.value.retry_after == pytest.approx(0.25) and info.value.retryable is True
 
 
-@pytest.mark.parametrize(("status", "cls"), [(500, ProviderServerError), (502, ProviderServerError),
-                                             (408, ProviderTimeoutError), (424, ProviderModelError)])
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(500, ProviderServerError), (502, ProviderServerError), (408, ProviderTimeoutError), (424, ProviderModelError)],
+)
 def test_status_mapping(scoring: ScoringStandin, key: str, status: int, cls: type[ProviderError]) -> None:
     scoring.inject(Fault(status=status, body={"message": "boom"}))
     with pytest.raises(cls) as info:
@@ -272,8 +278,10 @@ def test_falsy_predictions_are_kept(scoring: ScoringStandin, key: str, value: An
 def test_reply_shapes_accepted(scoring: ScoringStandin, key: str) -> None:
     provider = make_provider(scoring)
     scoring.inject(Fault(status=200, body={"predictions": ["won", "lost"], "confidence": 70}))
-    assert [(o.prediction, o.confidence) for o in provider.batch_predict(make_model(), [PredictionInput(r) for r in ROWS[:2]])] == [
-        ("won", 70.0), ("lost", 70.0)]
+    assert [
+        (o.prediction, o.confidence)
+        for o in provider.batch_predict(make_model(), [PredictionInput(r) for r in ROWS[:2]])
+    ] == [("won", 70.0), ("lost", 70.0)]
     scoring.inject(Fault(status=200, body=json.dumps(json.dumps({"result": [{"label": "hot", "p": 0.8}]}))))
     assert provider.predict(make_model(), PredictionInput(ROWS[0])).prediction == {"label": "hot", "p": 0.8}
 
@@ -284,19 +292,28 @@ def test_values_json_cannot_carry_are_named(scoring: ScoringStandin, key: str, b
         make_provider(scoring).predict(make_model(), PredictionInput({**ROWS[0], "visits": bad}))
     assert "features.visits" in str(info.value)
     with pytest.raises(ValidationError, match=r"inputs\[1\]\.features\.visits"):
-        make_provider(scoring).batch_predict(make_model(), [PredictionInput(ROWS[0]), PredictionInput({**ROWS[1], "visits": bad})])
+        make_provider(scoring).batch_predict(
+            make_model(), [PredictionInput(ROWS[0]), PredictionInput({**ROWS[1], "visits": bad})]
+        )
     assert scoring.requests == []
 
 
 def test_unicode_and_numpy_values_travel(scoring: ScoringStandin, key: str) -> None:
     import numpy as np
 
-    row = {"engagement": np.float64(0.7), "visits": np.int64(3), "budget_k": 12.5, "referral": np.bool_(True),
-           "company": "Müller & Söhne 株式会社 🚀"}
+    row = {
+        "engagement": np.float64(0.7),
+        "visits": np.int64(3),
+        "budget_k": 12.5,
+        "referral": np.bool_(True),
+        "company": "Müller & Söhne 株式会社 🚀",
+    }
     out = make_provider(scoring).predict(make_model(), PredictionInput(row))
     sent = scoring.scoring_requests()[0].json()["data"][0]
     assert sent["company"] == "Müller & Söhne 株式会社 🚀" and sent["visits"] == 3 and sent["referral"] is True
-    assert out.prediction == pytest.approx(scoring.scores([{**row, "engagement": 0.7, "visits": 3, "referral": True}])[0])
+    assert out.prediction == pytest.approx(
+        scoring.scores([{**row, "engagement": 0.7, "visits": 3, "referral": True}])[0]
+    )
 
 
 def test_bad_payload_format_is_named(scoring: ScoringStandin, key: str) -> None:
@@ -305,7 +322,9 @@ def test_bad_payload_format_is_named(scoring: ScoringStandin, key: str) -> None:
     assert make_provider(scoring, payload_format="csv").validate() is False
 
 
-def test_plain_key_in_model_parameters_is_refused(scoring: ScoringStandin, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_key_in_model_parameters_is_refused(
+    scoring: ScoringStandin, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ProviderError, match=r"parameters\.api_key: expected \{env") as info:
         make_provider(scoring).predict(make_model(api_key=key), PredictionInput(ROWS[0]))
     assert key not in str(info.value)
@@ -316,10 +335,13 @@ def test_plain_key_in_model_parameters_is_refused(scoring: ScoringStandin, key: 
 
 def test_original_credentials_shape_is_accepted(scoring: ScoringStandin, key: str) -> None:
     """The original read ``credentials.apiKey`` and ``credentials.endpoint`` (reference §8.6)."""
-    provider = AzureMLProvider(ProviderConfig(provider="azure-ml", credentials={
-        "apiKey": {"env": KEY_ENV}, "endpoint": scoring.scoring_uri}))
+    provider = AzureMLProvider(
+        ProviderConfig(provider="azure-ml", credentials={"apiKey": {"env": KEY_ENV}, "endpoint": scoring.scoring_uri})
+    )
     assert provider.validate() is True
-    assert provider.predict(make_model(), PredictionInput(ROWS[1])).prediction == pytest.approx(scoring.scores([ROWS[1]])[0])
+    assert provider.predict(make_model(), PredictionInput(ROWS[1])).prediction == pytest.approx(
+        scoring.scores([ROWS[1]])[0]
+    )
 
 
 def test_model_endpoint_overrides_provider_endpoint(key: str) -> None:
@@ -334,11 +356,23 @@ def test_validate_names_what_is_missing(monkeypatch: pytest.MonkeyPatch, caplog:
     monkeypatch.setenv(KEY_ENV, "secret-value-never-logged")
     cases = {
         "no endpoint": AzureMLProvider(ProviderConfig(provider="azure-ml", credentials={"api_key": {"env": KEY_ENV}})),
-        "bad uri": AzureMLProvider(ProviderConfig(provider="azure-ml", endpoint="not a url", credentials={"api_key": {"env": KEY_ENV}})),
-        "no key": AzureMLProvider(ProviderConfig(provider="azure-ml", endpoint="https://x.inference.ml.azure.com/score")),
-        "typo": AzureMLProvider(ProviderConfig(provider="azure-ml", endpoint="https://x.inference.ml.azure.com/score",
-                                               credentials={"api_key": {"env": KEY_ENV}}, config={"endpont_name": "x"})),
-        "by name incomplete": AzureMLProvider(ProviderConfig(provider="azure-ml", config={"endpoint_name": "ep", "subscription_id": "s"})),
+        "bad uri": AzureMLProvider(
+            ProviderConfig(provider="azure-ml", endpoint="not a url", credentials={"api_key": {"env": KEY_ENV}})
+        ),
+        "no key": AzureMLProvider(
+            ProviderConfig(provider="azure-ml", endpoint="https://x.inference.ml.azure.com/score")
+        ),
+        "typo": AzureMLProvider(
+            ProviderConfig(
+                provider="azure-ml",
+                endpoint="https://x.inference.ml.azure.com/score",
+                credentials={"api_key": {"env": KEY_ENV}},
+                config={"endpont_name": "x"},
+            )
+        ),
+        "by name incomplete": AzureMLProvider(
+            ProviderConfig(provider="azure-ml", config={"endpoint_name": "ep", "subscription_id": "s"})
+        ),
     }
     caplog.set_level(logging.DEBUG)
     problems = {name: p.problems() for name, p in cases.items()}

@@ -17,7 +17,9 @@ from hotcrm_ai.errors import ValidationError
 KEY_RE = re.compile(r"^ns:v1:[A-Za-z0-9._%~-]+:[A-Za-z0-9._%~-]+:[A-Za-z0-9._%~-]+:[0-9a-f]{64}$")
 
 
-def key(tenant: str | None = "acme", model: str = "lead-scoring-v1", version: str = "1.0.0", features: object = None) -> str:
+def key(
+    tenant: str | None = "acme", model: str = "lead-scoring-v1", version: str = "1.0.0", features: object = None
+) -> str:
     return cache_key("ns", tenant, model, version, {"a": 1, "b": "x"} if features is None else features)
 
 

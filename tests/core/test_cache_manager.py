@@ -109,7 +109,14 @@ def test_disabled_always_misses_and_never_stores() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"\x80\x81 not json", b'{"a": 1}', b'"just a string"', b'{"v": 99, "d": 1}', b'{"v": 1, "d": 1, "x": 2}', b"{trunc"],
+    [
+        b"\x80\x81 not json",
+        b'{"a": 1}',
+        b'"just a string"',
+        b'{"v": 99, "d": 1}',
+        b'{"v": 1, "d": 1, "x": 2}',
+        b"{trunc",
+    ],
 )
 def test_foreign_or_truncated_value_is_a_counted_miss_and_removed(raw: bytes) -> None:
     mem = MemoryBackend()
@@ -370,8 +377,9 @@ def test_concurrent_identical_misses_compute_once() -> None:
 def test_different_keys_do_not_wait_for_each_other() -> None:
     m = manager(MemoryBackend())
     calls: list[str] = []
-    results = _run_threads(4, lambda: m.get_or_compute(
-        f"key-{threading.get_ident()}", lambda: (calls.append("x") or {"v": 1}, 60)))
+    results = _run_threads(
+        4, lambda: m.get_or_compute(f"key-{threading.get_ident()}", lambda: (calls.append("x") or {"v": 1}, 60))
+    )
     assert len(calls) == 4 and all(r.source == "computed" for r in results)
 
 

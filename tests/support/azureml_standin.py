@@ -127,7 +127,11 @@ class _Server:
                     if fault.delay_s:
                         time.sleep(fault.delay_s)
                     if fault.status is not None or fault.body is not None:
-                        self.reply(fault.status or 200, fault.body if fault.body is not None else {"error": "injected"}, fault.headers)
+                        self.reply(
+                            fault.status or 200,
+                            fault.body if fault.body is not None else {"error": "injected"},
+                            fault.headers,
+                        )
                         return
                 status, payload, headers = outer.route(rec)
                 self.reply(status, payload, headers)
@@ -155,7 +159,9 @@ class _Server:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -227,7 +233,7 @@ class ScoringStandin(_Server):
 
     def route(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         auth = rec.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in self.keys:
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.keys:
             return 401, {"message": "Unauthorized: key or token invalid"}, {"www-authenticate": "Bearer"}
         if rec.method == "GET" and rec.path == "/":
             return 200, "Healthy", {}
@@ -300,8 +306,14 @@ _ENDPOINT_PATH = re.compile(
 class ArmStandin(_Server):
     """The Azure Resource Manager calls behind ``online_endpoints.get`` and ``get_keys``."""
 
-    def __init__(self, *, subscription_id: str = "00000000-1111-2222-3333-444444444444", resource_group: str = "crm-rg",
-                 workspace_name: str = "crm-ws", token: str = "arm-token-for-tests") -> None:
+    def __init__(
+        self,
+        *,
+        subscription_id: str = "00000000-1111-2222-3333-444444444444",
+        resource_group: str = "crm-rg",
+        workspace_name: str = "crm-ws",
+        token: str = "arm-token-for-tests",
+    ) -> None:
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.workspace_name = workspace_name
@@ -339,7 +351,11 @@ class ArmStandin(_Server):
         m = _ENDPOINT_PATH.match(rec.path)
         if not m or "api-version=" not in rec.path:
             return self._error(404, "NotFound", f"no route {rec.path}")
-        if (m.group("sub"), m.group("rg"), m.group("ws")) != (self.subscription_id, self.resource_group, self.workspace_name):
+        if (m.group("sub"), m.group("rg"), m.group("ws")) != (
+            self.subscription_id,
+            self.resource_group,
+            self.workspace_name,
+        ):
             return self._error(404, "ResourceNotFound", "workspace not found")
         ep = self.endpoints.get(m.group("name"))
         if ep is None:
@@ -347,22 +363,26 @@ class ArmStandin(_Server):
         rest = (m.group("rest") or "").strip("/")
         base = rec.path.split("?")[0].rsplit("/" + rest, 1)[0] if rest else rec.path.split("?")[0]
         if rec.method == "GET" and not rest:
-            return 200, {
-                "id": base,
-                "name": ep.name,
-                "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
-                "location": "westeurope",
-                "tags": {},
-                "properties": {
-                    "authMode": ep.auth_mode,
-                    "description": "stand-in endpoint",
-                    "scoringUri": ep.scoring_uri,
-                    "swaggerUri": ep.scoring_uri.rsplit("/", 1)[0] + "/swagger.json",
-                    "provisioningState": ep.provisioning_state,
-                    "traffic": ep.traffic,
-                    "properties": {},
+            return (
+                200,
+                {
+                    "id": base,
+                    "name": ep.name,
+                    "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+                    "location": "westeurope",
+                    "tags": {},
+                    "properties": {
+                        "authMode": ep.auth_mode,
+                        "description": "stand-in endpoint",
+                        "scoringUri": ep.scoring_uri,
+                        "swaggerUri": ep.scoring_uri.rsplit("/", 1)[0] + "/swagger.json",
+                        "provisioningState": ep.provisioning_state,
+                        "traffic": ep.traffic,
+                        "properties": {},
+                    },
                 },
-            }, {}
+                {},
+            )
         if rec.method == "GET" and rest == "deployments":
             return 200, {"value": []}, {}
         if rec.method == "POST" and rest == "listKeys":
@@ -371,8 +391,16 @@ class ArmStandin(_Server):
         if rec.method == "POST" and rest == "token":
             primary, _ = ep.keys()
             now = int(time.time())
-            return 200, {"accessToken": primary, "expiryTimeUtc": now + 3600, "refreshAfterTimeUtc": now + 1800,
-                         "tokenType": "Bearer"}, {}
+            return (
+                200,
+                {
+                    "accessToken": primary,
+                    "expiryTimeUtc": now + 3600,
+                    "refreshAfterTimeUtc": now + 1800,
+                    "tokenType": "Bearer",
+                },
+                {},
+            )
         return self._error(404, "NotFound", f"no route {rec.method} {rec.path}")
 
 

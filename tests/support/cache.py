@@ -36,8 +36,9 @@ def free_port() -> int:
 class RedisServer:
     """A ``redis-server`` process on 127.0.0.1:``port`` that the test controls."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None, password: str | None = None,
-                 unixsocket: bool = False) -> None:
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, password: str | None = None, unixsocket: bool = False
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.password = password
@@ -53,8 +54,25 @@ class RedisServer:
     def start(self, timeout_s: float = 5.0) -> RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.workdir), "--daemonize", "no", "--loglevel", "warning"]
+        args = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--enable-debug-command",
+            "local",
+        ]
         if self.password:
             args += ["--requirepass", self.password]
         if self.unixsocket:

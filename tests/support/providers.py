@@ -107,8 +107,12 @@ class FlakyProvider(LogitProvider):
 class Plugin:
     """A plugin object (what an entry point would load), built from providers and models."""
 
-    def __init__(self, providers: dict[str, Callable[[ProviderConfig], BaseMLProvider]] | None = None,
-                 models: Sequence[ModelConfig] = (), name: str = "test-plugin") -> None:
+    def __init__(
+        self,
+        providers: dict[str, Callable[[ProviderConfig], BaseMLProvider]] | None = None,
+        models: Sequence[ModelConfig] = (),
+        name: str = "test-plugin",
+    ) -> None:
         self._providers = providers or {}
         self._models = list(models)
         self.__name__ = name
@@ -134,5 +138,12 @@ class Plugin:
 
 
 def logit_model(model_id: str = "logit-v1", provider: str = "test-logit", **kw: Any) -> ModelConfig:
-    return ModelConfig(id=model_id, name=model_id, type="classification", provider=provider,
-                       features=logit_features(), explain_output="probability", **kw)
+    return ModelConfig(
+        id=model_id,
+        name=model_id,
+        type="classification",
+        provider=provider,
+        features=logit_features(),
+        explain_output="probability",
+        **kw,
+    )

@@ -28,6 +28,7 @@ import io
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -169,7 +170,9 @@ class SageMakerStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sagemaker-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sagemaker-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -271,7 +274,7 @@ class SageMakerStandIn:
         request = AWSRequest(
             method=method,
             url=f"http://{headers['Host']}{path}",
-            headers=[(n, headers[n]) for n in names],
+            headers={n: headers[n] for n in names},
             data=body,
         )
         request.context["timestamp"] = amz_date
@@ -503,7 +506,8 @@ def _model_error(endpoint: str, original_status: int, original_message: str) -> 
         {
             "ErrorCode": "CLIENT_ERROR_FROM_MODEL" if original_status < 500 else "SERVER_ERROR_FROM_MODEL",
             "LogStreamArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{endpoint}",
-            "Message": f"Received {'client' if original_status < 500 else 'server'} error ({original_status}) from primary "
+            "Message": f"Received {'client' if original_status < 500 else 'server'} error ({original_status}) "
+            "from primary "
             f'with message "{original_message}". See the log stream for more information.',
             "OriginalMessage": original_message,
             "OriginalStatusCode": original_status,
@@ -515,7 +519,13 @@ class _Handler(BaseHTTPRequestHandler):
     owner: SageMakerStandIn
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+    def setup(self) -> None:
+        super().setup()
+        # One reply is written in two sends (head, body): without TCP_NODELAY, Nagle plus delayed ACKs
+        # add ~40 ms to every keep-alive request.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -548,7 +558,7 @@ class _Handler(BaseHTTPRequestHandler):
                 json.dumps(fault.body).encode(),
             )
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         owner = self.owner
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -568,6 +578,8 @@ class _Handler(BaseHTTPRequestHandler):
         access_key: str | None = None
         valid = False
         rows = 0
+        reply: tuple[int, dict[str, str], bytes] | None = None
+        fault: _Fault | None = None
         try:
             try:
                 access_key = owner.verify("POST", path, self.headers, body, service)
@@ -579,37 +591,45 @@ class _Handler(BaseHTTPRequestHandler):
             if operation == "InvokeEndpoint":
                 assert endpoint is not None
                 status, headers, payload, rows = owner.invoke(endpoint, self.headers, body)
-                self._send(status, headers, payload)
+                reply = (status, headers, payload)
             elif operation == "AssumeRole":
-                self._send(200, {"Content-Type": "text/xml"}, owner.assume_role(access_key, form))
+                reply = (200, {"Content-Type": "text/xml"}, owner.assume_role(access_key, form))
             else:
-                reply = owner.control(target or "", body)
-                self._send(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(reply).encode())
-        except _Fault as fault:
-            self._send_fault(fault, protocol)
+                answer = owner.control(target or "", body)
+                reply = (200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer).encode())
+        except _Fault as exc:
+            fault = exc
         except _Drop:
+            pass  # reply stays None: the connection is closed without an answer
+        except _Garbage:
+            reply = (200, {"Content-Type": "application/json"}, b"<html>502 Bad Gateway</html>")
+        except Exception as exc:  # a stand-in bug must show up as a reply, not a silent drop
+            fault = _Fault(500, "InternalFailure", message=f"stand-in error: {type(exc).__name__}: {exc}")
+        # Recorded before replying, so a test that got its answer always finds its request here.
+        with owner._lock:
+            owner.requests.append(
+                Recorded(
+                    operation=operation,
+                    method="POST",
+                    path=path,
+                    headers={k: v for k, v in self.headers.items()},
+                    body=body,
+                    access_key=access_key,
+                    signature_valid=valid,
+                    endpoint=endpoint,
+                    rows=rows,
+                )
+            )
+        if fault is not None:
+            self._send_fault(fault, protocol)
+        elif reply is not None:
+            self._send(*reply)
+        else:
             self.close_connection = True
             try:
-                self.connection.shutdown(2)
+                self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        except _Garbage:
-            self._send(200, {"Content-Type": "application/json"}, b"<html>502 Bad Gateway</html>")
-        finally:
-            with owner._lock:
-                owner.requests.append(
-                    Recorded(
-                        operation=operation,
-                        method="POST",
-                        path=path,
-                        headers={k: v for k, v in self.headers.items()},
-                        body=body,
-                        access_key=access_key,
-                        signature_valid=valid,
-                        endpoint=endpoint,
-                        rows=rows,
-                    )
-                )
 
 
 @contextmanager

@@ -391,10 +391,14 @@ def calculate_trend(values: Sequence[float] | NDArray[Any]) -> Trend:
     dx = x - (n - 1) / 2
     exponent = _exponent(arr)
     scaled = np.ldexp(arr, -exponent)
-    slope = math.ldexp(float(np.dot(dx, scaled - scaled.mean())) / float(np.dot(dx, dx)), exponent)
-    if slope > TREND_THRESHOLD:
+    slope = float(np.dot(dx, scaled - scaled.mean())) / float(np.dot(dx, dx))  # in units of 2**exponent
+    try:  # compare in the same units: no overflow for huge data...
+        threshold = math.ldexp(TREND_THRESHOLD, -exponent)
+    except OverflowError:  # ...and for data so tiny that 0.01 is beyond reach
+        threshold = math.inf
+    if slope > threshold:
         return "increasing"
-    if slope < -TREND_THRESHOLD:
+    if slope < -threshold:
         return "decreasing"
     return "stable"
 

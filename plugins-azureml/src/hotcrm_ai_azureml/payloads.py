@@ -118,7 +118,11 @@ class EncodedBatch:
             alone = fixed + len(row)
             if alone > max_bytes:
                 raise ValidationError(
-                    [FieldError(f"inputs[{i}]", f"a row that encodes under max_request_bytes={max_bytes}", f"{alone} bytes")],
+                    [
+                        FieldError(
+                            f"inputs[{i}]", f"a row that encodes under max_request_bytes={max_bytes}", f"{alone} bytes"
+                        )
+                    ],
                     subject="Azure ML request",
                 )
             add = len(row) + (1 if i > start else 0)
@@ -169,11 +173,25 @@ def _shape(value: Any) -> str:
 
 
 def _confidence(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 100:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= 100
+    ):
         raise ProviderResponseError(
             f"Azure ML reply: {where}: expected a number 0-100, got {str(value)[:40]!r}", provider="azure-ml"
         )
     return float(value)
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    """NaN / Infinity are not JSON; Python's json accepts them, we refuse them (they poison caches and stats)."""
+    raise _NonFinite(name)
 
 
 def parse_reply(body: bytes, n: int, *, default_confidence: float = DEFAULT_CONFIDENCE) -> list[RowResult]:
@@ -183,9 +201,13 @@ def parse_reply(body: bytes, n: int, *, default_confidence: float = DEFAULT_CONF
     that is not a list of ``n`` results is a ``ProviderResponseError`` saying what was expected.
     """
     try:
-        data: Any = json.loads(body)
+        data: Any = json.loads(body, parse_constant=_no_constant)
         if isinstance(data, str):  # scoring scripts that return json.dumps(...) get encoded twice
-            data = json.loads(data)
+            data = json.loads(data, parse_constant=_no_constant)
+    except _NonFinite as exc:
+        raise ProviderResponseError(
+            f"Azure ML reply: expected finite numbers, got {exc.args[0]}", provider="azure-ml"
+        ) from None
     except (ValueError, UnicodeDecodeError):
         text = body[:80].decode("utf-8", "replace")
         raise ProviderResponseError(f"Azure ML reply: expected JSON, got {text!r}", provider="azure-ml") from None

@@ -34,10 +34,29 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000  # managed online endpoints refuse bodies over ~1.5 MB; stay clear of it
 CONFIG_KEYS = frozenset(
     {
-        "subscription_id", "resource_group", "resource_group_name", "workspace_name", "workspace", "endpoint_name",
-        "deployment", "payload_format", "timeout_s", "max_request_bytes", "max_batch_rows", "auth", "probe",
-        "health_url", "default_confidence", "cloud", "resource_manager_url", "verify_tls", "key_ttl_s",
-        "arm_retry_total", "credential", "max_concurrency", "pool_size",
+        "subscription_id",
+        "resource_group",
+        "resource_group_name",
+        "workspace_name",
+        "workspace",
+        "endpoint_name",
+        "deployment",
+        "payload_format",
+        "timeout_s",
+        "max_request_bytes",
+        "max_batch_rows",
+        "auth",
+        "probe",
+        "health_url",
+        "default_confidence",
+        "cloud",
+        "resource_manager_url",
+        "verify_tls",
+        "key_ttl_s",
+        "arm_retry_total",
+        "credential",
+        "max_concurrency",
+        "pool_size",
     }
 )
 KEY_NAMES = ("api_key", "apiKey", "key")
@@ -56,6 +75,17 @@ def _public_uri(uri: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def _installed(distribution: str) -> bool:
+    """Whether a distribution is installed, without importing it (find_spec would import ``azure``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
 def _is_url(value: str | None) -> bool:
     return bool(value) and urlsplit(value or "").scheme in ("http", "https") and bool(urlsplit(value or "").netloc)
 
@@ -63,9 +93,11 @@ def _is_url(value: str | None) -> bool:
 class _Target:
     """Where one call goes and with what bearer. ``refresh()`` re-fetches a rejected credential once."""
 
-    __slots__ = ("uri", "bearer", "deployment", "path", "endpoint_name", "_refresh")
+    __slots__ = ("_refresh", "bearer", "deployment", "endpoint_name", "path", "uri")
 
-    def __init__(self, uri: str, bearer: str, deployment: str | None, path: str, endpoint_name: str | None, refresh: Any) -> None:
+    def __init__(
+        self, uri: str, bearer: str, deployment: str | None, path: str, endpoint_name: str | None, refresh: Any
+    ) -> None:
         self.uri = uri
         self.bearer = bearer
         self.deployment = deployment
@@ -140,7 +172,9 @@ class AzureMLProvider(BaseMLProvider):
 
     def _format(self, model: ModelConfig | None) -> payloads.PayloadFormat:
         if model is not None and "payload_format" in model.parameters:
-            return payloads.payload_format(model.parameters["payload_format"], field=f"models[{model.id}].parameters.payload_format")
+            return payloads.payload_format(
+                model.parameters["payload_format"], field=f"models[{model.id}].parameters.payload_format"
+            )
         return payloads.payload_format(self._opts.get("payload_format"), field="providers.azure-ml.payload_format")
 
     def _deployment(self, model: ModelConfig | None) -> str | None:
@@ -173,15 +207,13 @@ class AzureMLProvider(BaseMLProvider):
             missing = [k for k, v in self._workspace_fields().items() if not v]
             if missing:
                 out.append(f"by-name path (endpoint_name {name}): missing {', '.join(missing)}")
-            import importlib.util
-
-            if importlib.util.find_spec("azure.ai.ml") is None:
+            if not _installed("azure-ai-ml"):
                 out.append("by-name path: the azure-ai-ml package is not installed")
         elif direct_uri:
             if not _is_url(direct_uri):
                 out.append("direct path: endpoint: expected an http(s) scoring URI")
             if not self._has_direct_credential(model):
-                out.append("direct path: missing credentials.api_key (or credentials.token, or config auth = \"aad\")")
+                out.append('direct path: missing credentials.api_key (or credentials.token, or config auth = "aad")')
         else:
             out.append(
                 "no endpoint: set endpoint (the scoring URI) for the direct path, or endpoint_name with "
@@ -226,9 +258,10 @@ class AzureMLProvider(BaseMLProvider):
             if self._aad is None or refresh or time.time() >= self._aad[1] - 60:
                 try:
                     token = self._credential_object().get_token(AAD_SCOPE)
-                except Exception as exc:  # noqa: BLE001 - azure.identity raises many types
+                except Exception as exc:
                     raise ProviderAuthError(
-                        f"Azure ML: could not get an Azure AD token for {AAD_SCOPE}: {type(exc).__name__}", provider=PROVIDER
+                        f"Azure ML: could not get an Azure AD token for {AAD_SCOPE}: {type(exc).__name__}",
+                        provider=PROVIDER,
                     ) from None
                 self._aad = (token.token, float(token.expires_on))
             return self._aad[0]
@@ -270,7 +303,8 @@ class AzureMLProvider(BaseMLProvider):
             ref = model.parameters["api_key"]
             if not (isinstance(ref, Mapping) and set(ref) == {"env"}):
                 raise ProviderError(
-                    f"models[{model.id}].parameters.api_key: expected {{env = \"NAME\"}} (keys are not stored in the registry)",
+                    f'models[{model.id}].parameters.api_key: expected {{env = "NAME"}} '
+                    "(keys are not stored in the registry)",
                     provider=PROVIDER,
                     retryable=False,
                 )
@@ -284,8 +318,8 @@ class AzureMLProvider(BaseMLProvider):
         if self._opts.get("auth") == "aad":
             return self._aad_token(refresh=refresh), True
         raise ProviderAuthError(
-            "Azure ML direct path: no credential configured; set credentials.api_key = {env = \"NAME\"}, "
-            "credentials.token, or auth = \"aad\"",
+            'Azure ML direct path: no credential configured; set credentials.api_key = {env = "NAME"}, '
+            'credentials.token, or auth = "aad"',
             provider=PROVIDER,
         )
 
@@ -304,7 +338,11 @@ class AzureMLProvider(BaseMLProvider):
         if name:
             resolved = self.resolver().resolve(name, refresh=refresh)
             return _Target(
-                resolved.scoring_uri, resolved.bearer, deployment, "by-name", name,
+                resolved.scoring_uri,
+                resolved.bearer,
+                deployment,
+                "by-name",
+                name,
                 lambda: self.target(model, refresh=True),
             )
         uri = model_uri or self._provider_uri()
@@ -322,28 +360,46 @@ class AzureMLProvider(BaseMLProvider):
     # ---- scoring ------------------------------------------------------------------------------------
     def _post(self, target: _Target, body: bytes, timeout_s: float) -> tuple[Any, _Target]:
         reply = self._http.request(
-            "POST", target.uri, bearer=target.bearer, body=body, deployment=target.deployment,
-            timeout_s=timeout_s, what=target.describe(),
+            "POST",
+            target.uri,
+            bearer=target.bearer,
+            body=body,
+            deployment=target.deployment,
+            timeout_s=timeout_s,
+            what=target.describe(),
         )
         if reply.status == 401 and target.refreshable():
             # A rotated key or an expired token: fetch it again, once, and repeat this one request.
             target = target.refreshed()
             reply = self._http.request(
-                "POST", target.uri, bearer=target.bearer, body=body, deployment=target.deployment,
-                timeout_s=timeout_s, what=target.describe(),
+                "POST",
+                target.uri,
+                bearer=target.bearer,
+                body=body,
+                deployment=target.deployment,
+                timeout_s=timeout_s,
+                what=target.describe(),
             )
         if not reply.ok:
             raise error_for_status(
-                reply.status, reply.content, reply.headers, what=target.describe(), secrets=[target.bearer],
+                reply.status,
+                reply.content,
+                reply.headers,
+                what=target.describe(),
+                secrets=[target.bearer],
                 details={"request_id": reply.request_id} if reply.request_id else None,
             )
         return reply, target
 
     def _default_confidence(self, model: ModelConfig) -> float:
-        value = model.parameters.get("default_confidence", self._opts.get("default_confidence", payloads.DEFAULT_CONFIDENCE))
+        value = model.parameters.get(
+            "default_confidence", self._opts.get("default_confidence", payloads.DEFAULT_CONFIDENCE)
+        )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
             raise ProviderError(
-                f"models[{model.id}].parameters.default_confidence: expected a number 0-100", provider=PROVIDER, retryable=False
+                f"models[{model.id}].parameters.default_confidence: expected a number 0-100",
+                provider=PROVIDER,
+                retryable=False,
             )
         return float(value)
 
@@ -412,7 +468,7 @@ class AzureMLProvider(BaseMLProvider):
                 error = None if healthy else f"endpoint {name} provisioning state is {state}, expected Succeeded"
             else:
                 healthy, error = self._direct_health(details)
-        except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+        except Exception as exc:
             healthy, error = False, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - start) * 1000.0
         return HealthReport(healthy=healthy, latency_ms=latency_ms, error=error, details=details)
@@ -424,7 +480,9 @@ class AzureMLProvider(BaseMLProvider):
         timeout_s = self._timeout(None)
         if isinstance(probe, Mapping) and isinstance(probe.get("features"), Mapping):
             details["probe"] = "score"
-            fmt = payloads.payload_format(probe.get("payload_format", self._opts.get("payload_format")), field="probe.payload_format")
+            fmt = payloads.payload_format(
+                probe.get("payload_format", self._opts.get("payload_format")), field="probe.payload_format"
+            )
             encoded = payloads.encode(fmt, [probe["features"]])
             reply, _ = self._post(target, encoded.body(0, 1), timeout_s)
             payloads.parse_reply(reply.content, 1)
@@ -435,7 +493,9 @@ class AzureMLProvider(BaseMLProvider):
         reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=_public_uri(url))
         if reply.ok:
             return True, None
-        return False, str(error_for_status(reply.status, reply.content, reply.headers, what=_public_uri(url), secrets=[target.bearer]))
+        return False, str(
+            error_for_status(reply.status, reply.content, reply.headers, what=_public_uri(url), secrets=[target.bearer])
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -452,5 +512,5 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         factory=create,
-        description="Azure ML managed online endpoints (scoring URI + key, or workspace + endpoint name via azure-ai-ml)",
+        description="Azure ML managed online endpoints (scoring URI + key, or workspace + endpoint name)",
     )

@@ -84,7 +84,9 @@ def map_azure_error(exc: BaseException, what: str, secrets: list[str | None] | N
     if isinstance(exc, az.ClientAuthenticationError) or status in (401, 403):
         return ProviderAuthError(f"{message}; check the Azure credential and its role on the workspace", **kw)
     if isinstance(exc, az.ResourceNotFoundError) or status == 404:
-        return ProviderRequestError(f"{message}; check subscription_id, resource_group, workspace_name, endpoint_name", **kw)
+        return ProviderRequestError(
+            f"{message}; check subscription_id, resource_group, workspace_name, endpoint_name", **kw
+        )
     if status == 429:
         return ProviderRateLimitError(message, retry_after=retry_after, **kw)
     if status == 408:
@@ -161,7 +163,7 @@ class EndpointResolver:
                     self._client = MLClient(
                         credential, ws.subscription_id, ws.resource_group, ws.workspace_name, **self._client_kwargs()
                     )
-                except Exception as exc:  # noqa: BLE001 - any SDK failure becomes a typed error
+                except Exception as exc:
                     raise map_azure_error(exc, f"MLClient for {ws.describe()}") from None
                 finally:
                     # MLClient records its cloud in the process environment; leave the process as we found it.
@@ -176,7 +178,7 @@ class EndpointResolver:
         client = self.client()
         try:
             return client.online_endpoints.get(name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise map_azure_error(exc, f"get endpoint {name} in {self.workspace.describe()}") from None
 
     def resolve(self, name: str, *, refresh: bool = False) -> ResolvedEndpoint:
@@ -202,7 +204,7 @@ class EndpointResolver:
         client = self.client()
         try:
             keys = client.online_endpoints.get_keys(name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise map_azure_error(exc, f"get keys of endpoint {name}") from None
         self.resolutions += 1
         scoring_uri = getattr(ep, "scoring_uri", None)

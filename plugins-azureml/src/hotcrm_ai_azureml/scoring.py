@@ -42,7 +42,9 @@ class Reply:
 class ScoringClient:
     """A pooled HTTP client for one provider instance; safe to share between threads."""
 
-    def __init__(self, *, pool_size: int = 16, verify: bool | str = True, user_agent: str = "hotcrm-ai-azureml") -> None:
+    def __init__(
+        self, *, pool_size: int = 16, verify: bool | str = True, user_agent: str = "hotcrm-ai-azureml"
+    ) -> None:
         self._pool_size = pool_size
         self._verify = verify
         self._user_agent = user_agent
@@ -88,7 +90,9 @@ class ScoringClient:
         timeout = (min(timeout_s, DEFAULT_CONNECT_TIMEOUT_S), timeout_s)
         start = time.perf_counter()
         try:
-            resp = self._get_session().request(method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+            resp = self._get_session().request(
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+            )
             content = resp.content
         except requests.exceptions.Timeout as exc:
             raise ProviderTimeoutError(

@@ -155,14 +155,19 @@ class OpenAIProvider(BaseMLProvider):
         return super().batch_predict(model, inputs)
 
     def _call(self, operation: str, fn: Any, **kwargs: Any) -> tuple[Any, float]:
-        """One SDK call, its latency in ms, SDK errors mapped to typed, redacted ones."""
+        """One SDK call, its latency in ms, SDK errors mapped to typed, redacted ones.
+
+        The typed error is raised outside the ``except`` block so it carries no ``__context__``: the
+        SDK's exception quotes the server, and servers may echo the key."""
         self._require_key()
         start = time.perf_counter()
         try:
             result = fn(**kwargs)
         except self._openai.OpenAIError as exc:
-            raise map_openai_error(exc, operation=operation, redact=self._redactor()) from None
-        return result, (time.perf_counter() - start) * 1000.0
+            error = map_openai_error(exc, operation=operation, redact=self._redactor())
+        else:
+            return result, (time.perf_counter() - start) * 1000.0
+        raise error
 
     def _chat(
         self,

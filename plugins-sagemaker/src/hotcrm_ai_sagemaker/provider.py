@@ -107,7 +107,7 @@ class SageMakerProvider(BaseMLProvider):
     def _read_timeout(self, model: ModelConfig) -> float:
         if self.settings.read_timeout_s is not None:
             return self.settings.read_timeout_s
-        return model.timeout_s if model.timeout_s > 0 else DEFAULT_READ_TIMEOUT_S
+        return model.timeout_s if model.timeout_s else DEFAULT_READ_TIMEOUT_S
 
     def _guard(self, action: str, call: Callable[[], T]) -> T:
         """Run one AWS call; botocore's exceptions leave as hotcrm_ai's typed errors, secrets scrubbed."""
@@ -250,16 +250,25 @@ class SageMakerProvider(BaseMLProvider):
             names.extend(self._invoked)
         return list(dict.fromkeys(names))
 
-    def health_check(self, endpoints: Sequence[str] | None = None) -> HealthReport:
-        """DescribeEndpoint for each endpoint: healthy only when every one is ``InService``. With no
-        endpoint known yet, ListEndpoints proves reachability and credentials. Never raises."""
-        names = list(endpoints) if endpoints is not None else self.health_endpoints()
+    def health_check(self, model: ModelConfig | None = None, *, endpoints: Sequence[str] | None = None) -> HealthReport:
+        """DescribeEndpoint; healthy only when every endpoint checked is ``InService``. Which endpoints:
+        ``endpoints``, else ``model``'s, else :meth:`health_endpoints`; with none known yet, every
+        endpoint ListEndpoints shows (first 100). Latency is the whole check's. Never raises."""
+        if endpoints is not None:
+            names = list(endpoints)
+        elif model is not None:
+            names = [model.endpoint or model.id]
+        else:
+            names = self.health_endpoints()
+        check = "DescribeEndpoint" if names else "ListEndpoints"
         start = time.perf_counter()
         statuses: dict[str, str] = {}
         reasons: dict[str, str] = {}
         try:
             if not names:
-                self._guard("SageMaker ListEndpoints", lambda: self._control().list_endpoints(MaxResults=1))
+                listed = self._guard("SageMaker ListEndpoints", lambda: self._control().list_endpoints(MaxResults=100))
+                for summary in listed.get("Endpoints", []):
+                    statuses[str(summary.get("EndpointName"))] = str(summary.get("EndpointStatus", "Unknown"))
             for name in names:
                 described = self._guard(
                     f"SageMaker DescribeEndpoint {name}",
@@ -268,14 +277,14 @@ class SageMakerProvider(BaseMLProvider):
                 statuses[name] = str(described.get("EndpointStatus", "Unknown"))
                 if described.get("FailureReason"):
                     reasons[name] = str(described["FailureReason"])
-        except Exception as exc:
+        except Exception as exc:  # a health check reports, it does not raise
             latency = (time.perf_counter() - start) * 1000
             message = str(exc) if isinstance(exc, ProviderError) else f"{type(exc).__name__} during health check"
             return HealthReport(
                 healthy=False,
                 latency_ms=latency,
                 error=message,
-                details={"endpoints": statuses, "error_type": type(exc).__name__},
+                details={"endpoints": statuses, "check": check, "error_type": type(exc).__name__},
             )
         latency = (time.perf_counter() - start) * 1000
         bad = {n: s for n, s in statuses.items() if s != "InService"}
@@ -284,7 +293,7 @@ class SageMakerProvider(BaseMLProvider):
             error = "; ".join(
                 f"endpoint {n} is {s}" + (f" ({reasons[n]})" if n in reasons else "") for n, s in bad.items()
             )
-        details: dict[str, Any] = {"endpoints": statuses, "check": "DescribeEndpoint" if names else "ListEndpoints"}
+        details: dict[str, Any] = {"endpoints": statuses, "check": check}
         if reasons:
             details["failure_reasons"] = reasons
         return HealthReport(healthy=not bad, latency_ms=latency, error=error, details=details)

@@ -9,6 +9,7 @@ off: the prediction service owns retries, backoff and the circuit breaker.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -24,6 +25,23 @@ from botocore.session import Session as BotocoreSession
 from hotcrm_ai_sagemaker.settings import SageMakerSettings
 
 USER_AGENT = "hotcrm-ai-sagemaker"
+
+_loader_lock = threading.Lock()
+_loader: Any = None
+
+
+def _core_session() -> BotocoreSession:
+    """A fresh botocore session sharing one read-only data loader: without it every session parses the
+    service models again (200-500 ms per provider; 10 ms with the shared loader). The loader holds
+    AWS API descriptions only, nothing per caller."""
+    global _loader
+    core = BotocoreSession()
+    with _loader_lock:
+        if _loader is None:
+            _loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", _loader)
+    return core
 
 
 def client_config(settings: SageMakerSettings, read_timeout_s: float) -> Config:
@@ -68,10 +86,11 @@ def _base_session(settings: SageMakerSettings) -> boto3.Session:
             aws_secret_access_key=settings.secret_access_key.reveal(),
             aws_session_token=settings.session_token.reveal() if settings.session_token is not None else None,
             region_name=region,
+            botocore_session=_core_session(),
         )
     if settings.profile:
-        return boto3.Session(profile_name=settings.profile, region_name=region)
-    return boto3.Session(region_name=region)
+        return boto3.Session(profile_name=settings.profile, region_name=region, botocore_session=_core_session())
+    return boto3.Session(region_name=region, botocore_session=_core_session())
 
 
 def build_session(settings: SageMakerSettings) -> boto3.Session:
@@ -99,7 +118,7 @@ def build_session(settings: SageMakerSettings) -> boto3.Session:
         client_creator=sts_client, source_credentials=source, role_arn=settings.role_arn, extra_args=extra
     )
     credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
-    core = BotocoreSession()
+    core = _core_session()
     core.register_component("credential_provider", CredentialResolver([_StaticProvider(credentials)]))
     return boto3.Session(botocore_session=core, region_name=region)
 
@@ -117,7 +136,9 @@ def make_client(
 
 def resolve_region(settings: SageMakerSettings) -> str | None:
     """The configured region, else the one boto3 finds (AWS_REGION, AWS_DEFAULT_REGION, the profile)."""
-    return settings.region_name() or boto3.Session(profile_name=settings.profile).region_name
+    if settings.region_name():
+        return settings.region_name()
+    return boto3.Session(profile_name=settings.profile, botocore_session=_core_session()).region_name
 
 
 def credentials_resolvable(settings: SageMakerSettings) -> tuple[bool, str]:

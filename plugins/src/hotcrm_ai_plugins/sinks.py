@@ -229,7 +229,8 @@ def prometheus_sink(options: Mapping[str, Any]) -> PrometheusSink:
     where = "[monitor.sink_options.prometheus]"
     namespace = values["namespace"]
     if not isinstance(namespace, str) or not _METRIC_PREFIX.fullmatch(namespace):
-        raise ConfigError(f"{where} namespace: expected a metric name prefix ({_METRIC_PREFIX.pattern}), got {namespace!r}")
+        expected = f"a metric name prefix ({_METRIC_PREFIX.pattern})"
+        raise ConfigError(f"{where} namespace: expected {expected}, got {namespace!r}")
     port = values["port"]
     if port is not None:
         port = _int_option("prometheus", "port", port, 0, 65535)

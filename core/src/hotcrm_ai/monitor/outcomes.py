@@ -7,7 +7,8 @@ the pending map.
 
 Scoring: the prediction (``event.prediction``) is first reduced to the thing a caller can compare:
 a mapping gives its ``label``, ``class``, ``risk`` or ``sentiment`` key (first present), else its
-``value`` key, else stays whole. Then, unless ``kind`` says otherwise, two real numbers (not bools)
+``value``, ``score`` or ``probability`` key, else stays whole. An actual given as a mapping is reduced
+the same way, so the caller may pass back the prediction's own shape. Then, unless ``kind`` says otherwise, two real numbers (not bools)
 are a regression pair scored by absolute error; anything else is a label scored by equality.
 """
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.types import PredictionEvent
 
 LABEL_KEYS = ("label", "class", "risk", "sentiment")
-VALUE_KEYS = ("value",)
+VALUE_KEYS = ("value", "score", "probability")
 KINDS = ("label", "value")
 
 

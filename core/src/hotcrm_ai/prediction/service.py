@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-import uuid
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -391,7 +391,7 @@ class PredictionService:
 
     def _finish(self, requested_id: str, variant: str | None, ctx: dict[str, Any], start: float, served: _Served) -> PredictionResult:
         latency = (time.perf_counter() - start) * 1000
-        prediction_id = uuid.uuid4().hex
+        prediction_id = os.urandom(16).hex()
         metadata = dict(served.output.metadata)
         metadata.setdefault("provider", served.model.provider)
         result = PredictionResult(

@@ -4,7 +4,7 @@ first, so a caller fixes a payload in one round trip."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
@@ -96,16 +96,62 @@ def _check(spec: FeatureSpec, value: Any) -> str | None:
     return None
 
 
+_INF = float("inf")
+
+
+def _fast_number(spec: FeatureSpec) -> Callable[[Any], str | None]:
+    """A checker for number/integer fields without choices: the hot path of tabular models."""
+    lo, hi, integer = spec.minimum, spec.maximum, spec.dtype == "integer"
+
+    def check(value: Any) -> str | None:
+        t = type(value)
+        if t is float:
+            if value != value or value == _INF or value == -_INF:
+                return "a finite number (not NaN or infinity)" if not integer else "an integer"
+            if integer and not value.is_integer():
+                return "an integer"
+        elif t is not int:
+            return _check(spec, value)
+        if lo is not None and value < lo:
+            return f"a value >= {lo:g}"
+        if hi is not None and value > hi:
+            return f"a value <= {hi:g}"
+        return None
+
+    return check
+
+
+def _checker(spec: FeatureSpec) -> Callable[[Any], str | None]:
+    if spec.dtype in ("number", "integer") and spec.choices is None:
+        return _fast_number(spec)
+    if spec.dtype == "string" and spec.choices is not None and spec.max_length is None:
+        allowed = frozenset(c for c in spec.choices if isinstance(c, str))
+        return lambda v: None if type(v) is str and v in allowed else _check(spec, v)
+    return lambda v: _check(spec, v)
+
+
+_COMPILED: dict[int, tuple[ModelConfig, list[tuple[FeatureSpec, Callable[[Any], str | None]]]]] = {}
+
+
+def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str | None]]]:
+    """Per-model checkers, built once (models are frozen; the entry keeps the model alive)."""
+    entry = _COMPILED.get(id(model))
+    if entry is not None and entry[0] is model:
+        return entry[1]
+    checks = [(spec, _checker(spec)) for spec in model.features]
+    if len(_COMPILED) > 1024:
+        _COMPILED.clear()
+    _COMPILED[id(model)] = (model, checks)
+    return checks
+
+
 def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
     """Return the features with optional defaults filled in, or raise ``ValidationError`` naming every
     bad field. Models without feature specs accept any JSON object."""
     if not isinstance(features, Mapping):
         raise ValidationError([FieldError("features", "an object of feature values", _describe(features))], subject=f"input for {model.id}")
-    errors: list[FieldError] = []
-    for key in features:
-        if not isinstance(key, str):
-            errors.append(FieldError(repr(key), "feature names that are strings"))
     if not model.features:
+        errors: list[FieldError] = [FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)]
         problem = _json_problem(dict(features))
         if problem:
             errors.append(FieldError("features", problem))
@@ -113,23 +159,34 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
             raise ValidationError(errors, subject=f"input for {model.id}")
         return dict(features)
     out: dict[str, Any] = {}
-    known = {f.name for f in model.features}
-    for spec in model.features:
-        if spec.name not in features or features[spec.name] is None:
+    failed: list[tuple[FeatureSpec, str, Any]] = []
+    for spec, check in _compiled(model):
+        value = features.get(spec.name)
+        if value is None:
             if spec.required:
-                errors.append(FieldError(spec.name, f"a value ({spec.dtype}); the field is required", "nothing"))
+                failed.append((spec, "", None))
             elif spec.default is not None:
                 out[spec.name] = spec.default
             continue
-        value = features[spec.name]
-        problem = _check(spec, value)
-        if problem:
-            errors.append(FieldError(spec.name, problem, _describe(value)))
-        else:
+        problem = check(value)
+        if problem is None:
             out[spec.name] = value
-    extra = sorted(str(k) for k in features if k not in known)
-    for name in extra:
-        errors.append(FieldError(name[:100], f"no such feature; known: {', '.join(sorted(known))[:300]}"))
+        else:
+            failed.append((spec, problem, value))
+    if failed or len(features) > len(out):
+        _raise(model, features, failed)
+    return out
+
+
+def _raise(model: ModelConfig, features: Mapping[Any, Any], failed: list[tuple[FeatureSpec, str, Any]]) -> None:
+    errors: list[FieldError] = [FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)]
+    for spec, problem, value in failed:
+        if not problem:
+            errors.append(FieldError(spec.name, f"a value ({spec.dtype}); the field is required", "nothing"))
+        else:
+            errors.append(FieldError(spec.name, problem, _describe(value)))
+    known = {f.name for f in model.features}
+    for name in sorted(str(k) for k in features if k not in known):
+        errors.append(FieldError(name[:100], f"a known feature ({', '.join(sorted(known))[:300]})", "an unknown field"))
     if errors:
         raise ValidationError(errors, subject=f"input for {model.id}")
-    return out

@@ -26,6 +26,7 @@ MAX_ITEMS = 20  # filters, groups, aggregates, order terms, fields
 MAX_IN = 200
 _ALIAS = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FUNC_LABEL = {"count": "Count of", "sum": "Total", "avg": "Average", "min": "Minimum", "max": "Maximum"}
 _SA_TYPES = {"integer": sa.Integer, "number": sa.Float, "currency": sa.Float, "percent": sa.Float, "string": sa.String,
              "date": sa.Date, "datetime": sa.DateTime, "boolean": sa.Boolean}
 
@@ -270,7 +271,7 @@ def _aggregate(b: _Builder, a: Aggregate, i: int, push: bool, where_out: list[sa
         expr = getattr(sa.func, a.func)(col)
     alias = a.alias or f"{a.func}_{rf.output}"
     typ = "number" if a.func == "count" or (a.func == "avg" and rf.type == "integer") else _out_type(rf.type)
-    return expr, AggInfo(alias, a.func, None, typ, f"{a.func.title() if a.func != 'avg' else 'Average'} {rf.label}"), None
+    return expr, AggInfo(alias, a.func, None, typ, f"{_FUNC_LABEL[a.func]} {rf.label}"), None
 
 
 def validate(query: Query, cat: Catalogue) -> None:

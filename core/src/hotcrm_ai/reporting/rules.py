@@ -37,11 +37,11 @@ AGG_WORDS = {"total": "sum", "sum": "sum", "sum of": "sum", "average": "avg", "a
 TIME_DIMS = {"day": "day", "days": "day", "daily": "day", "date": "day", "week": "week", "weeks": "week", "weekly": "week",
              "month": "month", "months": "month", "monthly": "month", "quarter": "quarter", "quarters": "quarter",
              "quarterly": "quarter", "year": "year", "years": "year", "yearly": "year", "annually": "year"}
-GROUP_START = re.compile(r"\b(?:group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?")
+GROUP_START = re.compile(r"\b(?:which|what|group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?")
 ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
 ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
 TOP_N = re.compile(r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b")
-NUMBER = r"\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand|bn|billion)?\b"
+NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?"
 COMPARATORS = [
     (r"(?:greater\s+than|more\s+than|over|above|exceeding|>)", "gt"), (r"(?:at\s+least|>=|no\s+less\s+than)", "gte"),
     (r"(?:less\s+than|fewer\s+than|under|below|<)", "lt"), (r"(?:at\s+most|<=|no\s+more\s+than|up\s+to)", "lte"),
@@ -100,6 +100,7 @@ def examples() -> list[str]:
 class _Parse:
     def __init__(self, cat: Catalogue, now: date, text: str) -> None:
         self.cat, self.now, self.text = cat, now, f" {text} "
+        self.which = bool(re.search(r"\bwhich\b", text))
         self.matched: list[str] = []
         self.order_dir: str | None = None
         self.limit: int | None = None
@@ -122,7 +123,8 @@ class _Parse:
             word = m.group(1) or m.group(4)
             self.limit = int(m.group(2) or m.group(3))
             self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
-            self.text = _blank(self.text, m)
+            # what follows "top N" may be a dimension ("bottom 3 industries by win rate"): read it as "by ..."
+            self.text = self.text[: m.start()] + " by " + " " * max(0, m.end() - m.start() - 4) + self.text[m.end():]
         numeric = self._numeric_filters_raw()
         period, self.text = periods.find_period(self.text, self.now)
         self.text = f" {self.text} "
@@ -138,9 +140,11 @@ class _Parse:
         field_aggs: list[tuple[str, str]] = []
         agg_re = re.compile(r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?")
         for am in list(agg_re.finditer(self.text)):
+            if any(re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", self.text[am.start():]) for mp, _ in metric_phrases):
+                continue  # "average deal size" is a metric, not avg(size)
             rest = self.text[am.end():]
             for p in sorted(field_phrases, key=len, reverse=True):
-                if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][1] in NUMERIC_TYPES:
+                if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][2] in NUMERIC_TYPES:
                     if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
                         break
                     field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
@@ -182,6 +186,12 @@ class _Parse:
             obj = owners[0] if owners else (mentioned_objs[0] if mentioned_objs else self._owner_of(field_aggs[0][1]))
         elif mentioned_objs:
             obj = mentioned_objs[0]
+        if obj is None:  # "top 10 accounts by annual revenue": the object was read as a dimension
+            for phrase in dims_raw:
+                owner = next((o for o, spec in cat.objects.items() if phrase in spec.get("synonyms", [])), None)
+                if owner:
+                    obj = owner
+                    break
         if obj is None:
             return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
 
@@ -189,6 +199,8 @@ class _Parse:
         group_by: list[GroupBy] = []
         unknown_dims: list[str] = []
         for phrase in dims_raw:
+            if phrase in cat.objects[obj].get("synonyms", []):
+                continue  # the object itself: rows are listed, not grouped
             g = self._resolve_dim(obj, phrase)
             if g is None:
                 unknown_dims.append(phrase)
@@ -239,8 +251,10 @@ class _Parse:
             if comparison:
                 cp = periods.year_over_year(period) if comparison == "year_over_year" else periods.previous_period(period)
                 cmp = Comparison(comparison, cp.start.isoformat(), cp.end.isoformat(), cp.label)
-        if any(g.bucket for g in group_by) and time_range is not None and time_range.field:
-            group_by = [GroupBy(time_range.field, g.bucket) if g.bucket else g for g in group_by]
+        bucket_field = (time_range.field if time_range is not None else None) or (
+            cat.metrics[metrics[0]].get("date_field") if metrics else None)
+        if bucket_field:
+            group_by = [GroupBy(bucket_field, g.bucket) if g.bucket else g for g in group_by]
 
         # order / limit
         order_by: list[OrderBy] = []
@@ -256,7 +270,7 @@ class _Parse:
                     self.order_dir = "asc"
             if self.order_dir and aggregates and group_by:
                 order_by.append(OrderBy(aggregates[0].alias or "count", self.order_dir))
-                if self.limit is None and re.search(r"\bwhich\b|\bwhat\b", self.text):
+                if self.limit is None and self.which:
                     self.limit = 1
             elif self.order_dir and not aggregates:
                 path = self._default_numeric(obj)
@@ -441,7 +455,7 @@ class _Parse:
         out = []
         for pattern, op in COMPARATORS:
             for m in list(re.finditer(r"(?P<before>(?:\b[a-z]+\s+){0,3})" + pattern + r"\s*" + NUMBER + r"(?P<after>(?:\s+[a-z]+){0,2})", self.text)):
-                num = float(m.group(1).replace(",", "")) * MULT.get(m.group(2) or "", 1)
+                num = float(m.group("num").replace(",", "")) * MULT.get(m.group("mult") or "", 1)
                 out.append((m.group("before").strip(), op, num, m.group("after").strip()))
                 self.text = _blank(self.text, (m.start() + len(m.group("before")), m.end() - len(m.group("after"))))
         return out

@@ -75,3 +75,14 @@ def register_models(register: Callable[[Any], None]) -> None:
             tags=("example",),
         )
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    import click
+
+    @cli.command("example-stages")
+    def example_stages() -> None:
+        """List the deal stages the example model knows (added by the example plugin)."""
+        for stage, weight in STAGE_WEIGHT.items():
+            click.echo(f"{stage}\t{weight:+.1f}")

@@ -1,0 +1,250 @@
+"""Cache benchmarks (issue 3 item 4, issue 5 item 8). Run: ``/work/venv/bin/python benchmarks/bench_cache.py``.
+
+Needs the Redis on 127.0.0.1:6379 (or ``HOTCRM_AI_REDIS_URL``) and the ``redis-server`` binary for the
+fault timings. Every figure is measured in this run, in this process; ratios compare against the
+obvious thing a user would do instead:
+
+(a) cache hit through CacheManager on Redis  vs  raw redis-py GET of the same key      goal <= 1.5x
+(b) get_many of 1,000 keys (one MGET)        vs  1,000 raw redis-py GETs                goal >= 10x faster
+(c) cache hit through CacheManager on memory vs  a dict lookup (and MemoryBackend.get)   (no goal: the floor)
+(d) cache-hit AICloud.predict through Redis  vs  raw redis-py GET of the same key       goal <= 1.5x
+(e) fault timings on an own redis-server: slowest call while killed / paused, time back to Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import redis
+
+from _timing import line, per_call_s
+from hotcrm_ai import AICloud, BaseMLProvider, hookimpl
+from hotcrm_ai.cache import CacheManager, MemoryBackend
+from hotcrm_ai.config import CacheSettings, Settings
+from hotcrm_ai.specs import CacheBackendSpec, ProviderSpec
+from hotcrm_ai.types import FeatureSpec, HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai_plugins.redis_cache import backend_spec
+
+URL = os.environ.get("HOTCRM_AI_REDIS_URL", "redis://127.0.0.1:6379/0")
+FEATURES = {f"f{i}": float(i) / 7 for i in range(20)}
+
+
+def interleaved(a: Callable[[], object], b: Callable[[], object], number: int, rounds: int = 3) -> tuple[float, float]:
+    """Per-call medians of ``a`` and ``b``, measured alternately so machine noise hits both alike."""
+    xs, ys = [], []
+    for _ in range(rounds):
+        xs.append(per_call_s(a, number=number, repeat=3))
+        ys.append(per_call_s(b, number=number, repeat=3))
+    return statistics.median(xs), statistics.median(ys)
+
+
+def redis_manager(namespace: str, url: str = URL, **settings: Any) -> CacheManager:
+    return CacheManager.from_specs(
+        {"redis": backend_spec()}, CacheSettings(backend="redis", namespace=namespace, options={"url": url}, **settings)
+    )
+
+
+# -- (a) (b) (c) ----------------------------------------------------------------------------------
+
+
+def bench_lookups() -> None:
+    ns = f"bench-{uuid.uuid4().hex[:8]}"
+    m = redis_manager(ns)
+    raw = redis.Redis.from_url(URL)
+    try:
+        value = {"prediction": {"probability": 0.73, "label": "hot"}, "confidence": 46.0, "metadata": {"provider": "x"}}
+        key = m.key(tenant="acme", model_id="lead-scoring-v1", model_version="1.0.0", features=FEATURES)
+        m.set(key, value, 300)
+        assert m.get(key) == value and raw.get(key) is not None
+        ours, base = interleaved(lambda: m.get(key), lambda: raw.get(key), number=2000)
+        print(line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x"))
+
+        keys = [m.key(tenant="acme", model_id="m", model_version="1", features={"i": i}) for i in range(1000)]
+        m.set_many([(k, {**value, "i": i}, 300) for i, k in enumerate(keys)])
+        assert all(v is not None for v in m.get_many(keys))
+
+        def singles() -> None:
+            for k in keys:
+                raw.get(k)
+
+        batch, single = interleaved(lambda: m.get_many(keys), singles, number=5)
+        print(line("(b) 1,000 keys: CacheManager.get_many vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster")
+              + f"  -> {single / batch:.1f}x faster")
+    finally:
+        m.clear()
+        m.close()
+        raw.close()
+
+    mem_manager = CacheManager(MemoryBackend(), CacheSettings())
+    mem_manager.set(key, value, 300)
+    backend = MemoryBackend()
+    backend.set_many([(key, b"x" * 100, 300)])
+    d = {key: value}
+    ours, base = interleaved(lambda: mem_manager.get(key), lambda: d.get(key), number=20000)
+    print(line("(c) hit: CacheManager.get on memory vs dict.get", ours * 1e6, base * 1e6, "us", "none (floor)"))
+    ours, base = interleaved(lambda: backend.get(key), lambda: d.get(key), number=20000)
+    print(line("(c) hit: MemoryBackend.get (bytes) vs dict.get", ours * 1e6, base * 1e6, "us", "none (floor)"))
+
+
+# -- (d) ------------------------------------------------------------------------------------------
+
+
+class BenchProvider(BaseMLProvider):
+    """A 20-feature logistic model in plain Python: only the first (miss) call reaches it."""
+
+    name = "bench-logit"
+    native_batch = True
+
+    def validate(self) -> bool:
+        return True
+
+    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
+        import math
+
+        z = sum(0.1 * float(v) for v in inp.features.values()) - 1.0
+        p = 1 / (1 + math.exp(-z))
+        return PredictionOutput(prediction={"probability": p}, confidence=abs(p - 0.5) * 200)
+
+    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
+        return [self.predict(model, i) for i in inputs]
+
+    def health_check(self) -> HealthReport:
+        return HealthReport(healthy=True, latency_ms=0.0)
+
+
+class BenchPlugin:
+    __name__ = "bench-cache"
+
+    @hookimpl
+    def register_providers(self, register: Callable[[Any], None]) -> None:
+        register(ProviderSpec(name="bench-logit", factory=BenchProvider))
+
+    @hookimpl
+    def register_cache_backends(self, register: Callable[[Any], None]) -> None:
+        register(backend_spec())
+
+    @hookimpl
+    def register_models(self, register: Callable[[Any], None]) -> None:
+        register(ModelConfig(id="bench-v1", name="bench", type="classification", provider="bench-logit",
+                             features=tuple(FeatureSpec(name=n, dtype="number") for n in FEATURES)))
+
+
+def bench_predict() -> None:
+    ns = f"bench-{uuid.uuid4().hex[:8]}"
+    settings = Settings(cache=CacheSettings(backend="redis", namespace=ns, options={"url": URL}))
+    ai = AICloud(settings, plugins=[BenchPlugin()], load_entrypoints=False)
+    raw = redis.Redis.from_url(URL)
+    try:
+        ctx: Mapping[str, Any] = {"tenant": "acme"}
+        assert ai.predict("bench-v1", FEATURES, context=ctx).cached is False
+        assert ai.predict("bench-v1", FEATURES, context=ctx).cached is True
+        model = ai.registry.get("bench-v1")
+        key = ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=FEATURES)
+        assert raw.get(key) is not None
+        ours, base = interleaved(lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=1000)
+        print(line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x"))
+        rows = [{**FEATURES, "f0": float(i)} for i in range(1000)]
+        ai.batch_predict("bench-v1", rows, context=ctx)
+
+        def singles() -> None:
+            for r in rows:
+                raw.get(ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=r))
+
+        batch, single = interleaved(lambda: ai.batch_predict("bench-v1", rows, context=ctx), singles, number=2, rounds=2)
+        print(line("(d) 1,000 cached rows: batch_predict vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster")
+              + f"  -> {single / batch:.1f}x faster")
+    finally:
+        ai.cache.clear()
+        ai.close()
+        raw.close()
+
+
+# -- (e) fault timings ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(port: int, workdir: str) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server not found"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(250):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("redis-server did not start")
+
+
+def _drive(m: CacheManager, until: Callable[[], bool], limit_s: float) -> tuple[float, float, int]:
+    """Call the cache every 10 ms until ``until()``; (elapsed s, slowest call s, calls)."""
+    start, slowest, calls = time.perf_counter(), 0.0, 0
+    while not until() and time.perf_counter() - start < limit_s:
+        t = time.perf_counter()
+        m.get(m.key(tenant="t", model_id="m", model_version="1", features={"n": calls}))
+        slowest = max(slowest, time.perf_counter() - t)
+        calls += 1
+        time.sleep(0.01)
+    return time.perf_counter() - start, slowest, calls
+
+
+def bench_faults() -> None:
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as workdir:
+        proc = _start(port, workdir)
+        m = redis_manager(f"bench-{uuid.uuid4().hex[:8]}", f"redis://127.0.0.1:{port}/0")
+        retry = m.settings.retry_backend_after_s
+        try:
+            m.get("warm")
+            proc.kill()
+            proc.wait()
+            t = time.perf_counter()
+            m.get(m.key(tenant="t", model_id="m", model_version="1", features={}))
+            print(f"(e) killed: first call after the kill took {1e3 * (time.perf_counter() - t):.1f} ms "
+                  f"(degraded={m.degraded})")
+            _, slowest, calls = _drive(m, lambda: False, 1.0)
+            print(f"(e) killed: slowest of {calls} calls while down {1e3 * slowest:.1f} ms")
+            proc = _start(port, workdir)
+            took, slowest, calls = _drive(m, lambda: not m.degraded, 10.0)
+            print(f"(e) restarted: back on Redis after {took:.2f} s (retry_backend_after_s={retry:g}), "
+                  f"slowest call {1e3 * slowest:.1f} ms")
+            os.kill(proc.pid, signal.SIGSTOP)
+            _, slowest, calls = _drive(m, lambda: False, 2.5)
+            print(f"(e) SIGSTOP: slowest of {calls} calls while paused {1e3 * slowest:.1f} ms "
+                  f"(socket timeout {1e3 * m._backend.options.socket_timeout_s:.0f} ms), degraded={m.degraded}")
+            os.kill(proc.pid, signal.SIGCONT)
+            took, slowest, _ = _drive(m, lambda: not m.degraded, 10.0)
+            print(f"(e) SIGCONT: back on Redis after {took:.2f} s, slowest call {1e3 * slowest:.1f} ms")
+        finally:
+            m.close()
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+            proc.wait()
+
+
+def main() -> None:
+    print(f"python {sys.version.split()[0]}, redis-py {redis.__version__}, Redis at {URL}")
+    bench_lookups()
+    bench_predict()
+    bench_faults()
+
+
+if __name__ == "__main__":
+    main()
