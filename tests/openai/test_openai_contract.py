@@ -13,12 +13,13 @@ from hotcrm_ai.testing import ProviderContract
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
 from hotcrm_ai_openai.provider import provider_spec
 
-SECRET = "sk-contract-PLANTED-0000111122223333aaaa"
+SECRET = "sk-contract-PLANTED-0000111122223333aaaa"  # the wrong key: the server echoes it in its 401 message
+GOOD = "sk-contract-good-key-9999888877776666"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[OpenAIStandIn]:
-    with OpenAIStandIn(api_key=SECRET) as s:
+    with OpenAIStandIn(api_key=GOOD) as s:
         yield s
 
 
@@ -41,14 +42,14 @@ class _Fixtures:
     @pytest.fixture
     def provider(self, server: OpenAIStandIn) -> Iterator[BaseMLProvider]:
         server.reset()
-        p = _provider(server, SECRET)
+        p = _provider(server, GOOD)
         yield p
         p.close()
 
     @pytest.fixture
     def unauthorized_provider(self, server: OpenAIStandIn) -> BaseMLProvider:
         # the stand-in echoes the presented key in its 401 message: the provider must redact it
-        return _provider(server, SECRET[::-1].replace("aaaa", "sk-x"))
+        return _provider(server, SECRET)
 
     @pytest.fixture
     def model(self) -> ModelConfig:
@@ -64,7 +65,7 @@ class _Fixtures:
         server.delay_next(self.path, 2.0)
         fast = ModelConfig(id=f"{self.model_config.id}-fast", name="t", type=self.model_config.type, provider="openai",
                            parameters=self.model_config.parameters, timeout_s=0.3)
-        return _provider(server, SECRET), fast
+        return _provider(server, GOOD), fast
 
 
 class TestOpenAIChatContract(_Fixtures, ProviderContract):

@@ -156,6 +156,10 @@ class ReportingEngine:
         if not isinstance(filters, Mapping):
             raise ValidationError("a mapping of field -> value", subject="context.filters")
         for field, value in filters.items():
+            try:
+                self.catalogue.resolve(query.object, str(field), where=f"context.filters.{field}")
+            except ValidationError as exc:
+                raise ValidationError(exc.errors, subject="context") from None
             extra.append(Filter(str(field), "eq", value))
         tenant_col = self.catalogue.tenant_column
         if tenant_col and ctx.get("tenant") is not None:

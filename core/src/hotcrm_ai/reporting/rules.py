@@ -52,7 +52,7 @@ MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "bn": 1e
 def normalize(question: str) -> str:
     """NFKC-fold, drop invisible/format characters, lower-case, one space between words."""
     text = unicodedata.normalize("NFKC", question)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    text = "".join("" if unicodedata.category(c) == "Cf" else (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c) for c in text)
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return re.sub(r"\s+", " ", text.lower()).strip()
 
