@@ -27,13 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
-
 from _timing import line, per_call_s
+
 from hotcrm_ai import AICloud, BaseMLProvider, hookimpl
 from hotcrm_ai.cache import CacheManager, MemoryBackend
 from hotcrm_ai.config import CacheSettings, Settings
-from hotcrm_ai.specs import CacheBackendSpec, ProviderSpec
-from hotcrm_ai.types import FeatureSpec, HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai.specs import ProviderSpec
+from hotcrm_ai.types import FeatureSpec, HealthReport, ModelConfig, PredictionInput, PredictionOutput
 from hotcrm_ai_plugins.redis_cache import backend_spec
 
 URL = os.environ.get("HOTCRM_AI_REDIS_URL", "redis://127.0.0.1:6379/0")

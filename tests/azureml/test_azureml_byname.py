@@ -217,3 +217,13 @@ def test_a_burst_of_first_calls_resolves_once(servers: tuple[ScoringStandin, Arm
         got = list(pool.map(call, rows))
     assert got == pytest.approx(scoring.scores(rows))
     assert len(arm.calls("listKeys")) == 1
+
+
+def test_model_endpoint_field_can_be_an_endpoint_name(servers: tuple[ScoringStandin, ArmStandin]) -> None:
+    scoring, arm = servers
+    provider = by_name(arm, endpoint_name=None)
+    named = ModelConfig(id="named", name="named", type="classification", provider="azure-ml", endpoint="lead-endpoint")
+    assert provider.problems(named) == []
+    out = provider.predict(named, PredictionInput(ROWS[0]))
+    assert out.metadata["path"] == "by-name"
+    assert out.prediction == pytest.approx(scoring.scores([ROWS[0]])[0])

@@ -413,3 +413,15 @@ def test_concurrent_predictions_share_the_pool(scoring: ScoringStandin, key: str
         outs = list(pool.map(lambda r: provider.predict(make_model(), PredictionInput(r)), rows))
     assert [o.prediction for o in outs] == pytest.approx(scoring.scores(rows))
     provider.close()
+
+
+@pytest.mark.parametrize(
+    ("key_name", "value"), [("timeout_s", "30"), ("max_request_bytes", -1), ("max_batch_rows", True)]
+)
+def test_bad_numbers_in_config_are_named(scoring: ScoringStandin, key: str, key_name: str, value: Any) -> None:
+    provider = make_provider(scoring, **{key_name: value})
+    assert provider.validate() is False
+    assert any(key_name in p for p in provider.problems())
+    with pytest.raises(ProviderError, match=f"providers.azure-ml.{key_name}: expected a number > 0") as info:
+        provider.predict(make_model(), PredictionInput(ROWS[0]))
+    assert info.value.retryable is False and scoring.requests == []

@@ -164,8 +164,21 @@ class AzureMLProvider(BaseMLProvider):
             return secret.reveal()
         return None
 
+    def _number(self, key: str, default: float | None) -> float | None:
+        """A positive number from the provider config; a bad one is a non-retryable error naming the key."""
+        value = self._opts.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+            raise ProviderError(
+                f"providers.azure-ml.{key}: expected a number > 0, got {str(value)[:40]!r}",
+                provider=PROVIDER,
+                retryable=False,
+            )
+        return float(value)
+
     def _timeout(self, model: ModelConfig | None) -> float:
-        timeout = float(self._opts.get("timeout_s", DEFAULT_TIMEOUT_S))
+        timeout = self._number("timeout_s", DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S
         if model is not None and model.timeout_s:
             timeout = min(timeout, float(model.timeout_s))
         return timeout
@@ -183,8 +196,12 @@ class AzureMLProvider(BaseMLProvider):
         return _text(self._opts.get("deployment"))
 
     def _endpoint_name(self, model: ModelConfig | None) -> str | None:
+        """``parameters.endpoint_name``, else a ``model.endpoint`` that is a name rather than a URL, else the
+        provider's ``endpoint_name``."""
         if model is not None and _text(model.parameters.get("endpoint_name")):
             return str(model.parameters["endpoint_name"])
+        if model is not None and model.endpoint and not _is_url(model.endpoint):
+            return model.endpoint
         return _text(self._opts.get("endpoint_name"))
 
     def problems(self, model: ModelConfig | None = None) -> list[str]:
@@ -197,10 +214,11 @@ class AzureMLProvider(BaseMLProvider):
             self._format(model)
         except ValidationError as exc:
             out.append(str(exc))
-        for key in ("timeout_s", "max_request_bytes"):
-            value = self._opts.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                out.append(f"providers.azure-ml.{key}: expected a number > 0")
+        for key in ("timeout_s", "max_request_bytes", "max_batch_rows", "key_ttl_s"):
+            try:
+                self._number(key, None)
+            except ProviderError as exc:
+                out.append(str(exc))
         name = self._endpoint_name(model)
         direct_uri = (model.endpoint if model is not None and _is_url(model.endpoint) else None) or self._provider_uri()
         if name and not (model is not None and _is_url(model.endpoint)):
@@ -287,13 +305,13 @@ class AzureMLProvider(BaseMLProvider):
                     cloud=_text(self._opts.get("cloud")),
                     resource_manager_url=_text(self._opts.get("resource_manager_url")),
                 )
-                ttl = self._opts.get("key_ttl_s")
+                ttl = self._number("key_ttl_s", None)
                 self._resolver = EndpointResolver(
                     ws,
                     self._credential_object,
                     timeout_s=self._timeout(None),
                     retry_total=int(self._opts.get("arm_retry_total", 0)),
-                    key_ttl_s=float(ttl) if ttl else None,
+                    key_ttl_s=ttl,
                 )
             return self._resolver
 
@@ -406,8 +424,8 @@ class AzureMLProvider(BaseMLProvider):
     def _score(self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], *, batch: bool) -> list[PredictionOutput]:
         fmt = self._format(model)
         encoded = payloads.encode(fmt, rows, feature_names=[f.name for f in model.features], batch=batch)
-        max_bytes = int(self._opts.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES))
-        max_rows = self._opts.get("max_batch_rows")
+        max_bytes = int(self._number("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES) or DEFAULT_MAX_REQUEST_BYTES)
+        max_rows = self._number("max_batch_rows", None)
         chunks = encoded.plan(max_bytes, int(max_rows) if max_rows else None)
         default_conf = self._default_confidence(model)
         timeout_s = self._timeout(model)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from hotcrm_ai.monitor.stats import ModelStats  # noqa: TC001 - cattrs resolves the annotation at runtime
 from hotcrm_ai.text import round_half_up
 
 if TYPE_CHECKING:
     from hotcrm_ai.config import HealthThresholds
-    from hotcrm_ai.monitor.stats import ModelStats
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 
