@@ -23,11 +23,17 @@ KEY = "sk-cloud-PLANTED-secret-abcdef0123456789"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "providers" / "openai.md"
 
 SENTIMENT = ModelConfig(
-    id="sentiment-analysis-llm", name="Sentiment (LLM)", type="nlp", provider="openai",
+    id="sentiment-analysis-llm",
+    name="Sentiment (LLM)",
+    type="nlp",
+    provider="openai",
     features=(FeatureSpec(name="text", dtype="string", max_length=20_000),),
 )
 LEAD = ModelConfig(
-    id="lead-scoring-llm", name="Lead scoring (LLM)", type="classification", provider="openai",
+    id="lead-scoring-llm",
+    name="Lead scoring (LLM)",
+    type="classification",
+    provider="openai",
     features=(
         FeatureSpec(name="company_size", dtype="number", minimum=0),
         FeatureSpec(name="industry", dtype="string"),
@@ -36,8 +42,13 @@ LEAD = ModelConfig(
         FeatureSpec(name="budget", dtype="number", minimum=0),
     ),
 )
-EMBED = ModelConfig(id="crm-embeddings", name="Embeddings", type="embedding", provider="openai",
-                    features=(FeatureSpec(name="text", dtype="string"),))
+EMBED = ModelConfig(
+    id="crm-embeddings",
+    name="Embeddings",
+    type="embedding",
+    provider="openai",
+    features=(FeatureSpec(name="text", dtype="string"),),
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +64,14 @@ def _fresh(server: OpenAIStandIn) -> None:
 
 def cloud(server: OpenAIStandIn, key: str = KEY, **config: Any) -> AICloud:
     settings = Settings(
-        providers={"openai": ProviderConfig(provider="openai", endpoint=server.base_url, credentials={"api_key": key},
-                                            config={"model": "gpt-4o-mini", **config})},
+        providers={
+            "openai": ProviderConfig(
+                provider="openai",
+                endpoint=server.base_url,
+                credentials={"api_key": key},
+                config={"model": "gpt-4o-mini", **config},
+            )
+        },
         models=(SENTIMENT, LEAD, EMBED),
     )
     return AICloud(settings, plugins=[hotcrm_ai_openai], load_entrypoints=False, env={})
@@ -77,10 +94,20 @@ def test_structured_sentiment_and_lead_scoring(ai: AICloud, server: OpenAIStandI
     assert good.ok and good.prediction["sentiment"] == "positive" and good.prediction["score"] > 0.5
     assert bad.prediction["sentiment"] == "negative" and bad.prediction["score"] < 0.5
     assert good.metadata["confidence_source"] == "logprobs" and good.confidence > 0
-    hot = ai.predict("lead-scoring-llm", {"company_size": 5000, "industry": "saas", "engagement_score": 88,
-                                          "job_title": "Chief Revenue Officer", "budget": 500000})
-    cold = ai.predict("lead-scoring-llm", {"company_size": 2, "industry": "retail", "engagement_score": 3,
-                                           "job_title": "Student", "budget": 0})
+    hot = ai.predict(
+        "lead-scoring-llm",
+        {
+            "company_size": 5000,
+            "industry": "saas",
+            "engagement_score": 88,
+            "job_title": "Chief Revenue Officer",
+            "budget": 500000,
+        },
+    )
+    cold = ai.predict(
+        "lead-scoring-llm",
+        {"company_size": 2, "industry": "retail", "engagement_score": 3, "job_title": "Student", "budget": 0},
+    )
     assert 0 <= cold.prediction["score"] < hot.prediction["score"] <= 100
     assert hot.confidence == hot.prediction["confidence"] and hot.metadata["confidence_source"] == "answer"
     assert len(server.requests_to(CHAT)) == 4
@@ -90,7 +117,9 @@ def test_structured_sentiment_and_lead_scoring(ai: AICloud, server: OpenAIStandI
 
 
 def test_usage_and_cost_in_metadata_and_summed_by_the_monitor(ai: AICloud) -> None:
-    results = [ai.predict("sentiment-analysis-llm", {"text": f"great call number {i}"}, use_cache=False) for i in range(3)]
+    results = [
+        ai.predict("sentiment-analysis-llm", {"text": f"great call number {i}"}, use_cache=False) for i in range(3)
+    ]
     usages = [r.metadata["usage"] for r in results]
     for u in usages:
         assert u["total_tokens"] == u["prompt_tokens"] + u["completion_tokens"] > 0
@@ -147,13 +176,23 @@ def test_an_invalid_key_is_reported_without_leaking_it(server: OpenAIStandIn, ca
         events = ai.monitor.recent_errors("sentiment-analysis-llm")
         assert events and events[0].error_type in ("ProviderAuthError", "PredictionError")
         health = ai.provider_health("sentiment-analysis-llm")
-        texts = [str(info.value), repr(info.value), str(cause), repr(vars(cause)), repr(events), repr(health),
-                 repr(ai.provider_for("sentiment-analysis-llm")), caplog.text]
+        texts = [
+            str(info.value),
+            repr(info.value),
+            str(cause),
+            repr(vars(cause)),
+            repr(events),
+            repr(health),
+            repr(ai.provider_for("sentiment-analysis-llm")),
+            caplog.text,
+        ]
     assert server.requests_to(CHAT)[0].bearer == wrong
     assert all(wrong not in t for t in texts)
 
 
-def test_the_documented_toml_example_works(server: OpenAIStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_documented_toml_example_works(
+    server: OpenAIStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     block = re.search(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
     assert block is not None
     config = tmp_path / "hotcrm-ai.toml"

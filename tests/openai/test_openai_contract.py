@@ -25,8 +25,9 @@ def server() -> Iterator[OpenAIStandIn]:
 
 def _provider(server: OpenAIStandIn, key: str) -> BaseMLProvider:
     return provider_spec().factory(
-        ProviderConfig(provider="openai", endpoint=server.base_url, credentials={"api_key": key},
-                       config={"model": "gpt-4o-mini"})
+        ProviderConfig(
+            provider="openai", endpoint=server.base_url, credentials={"api_key": key}, config={"model": "gpt-4o-mini"}
+        )
     )
 
 
@@ -63,8 +64,14 @@ class _Fixtures:
     def slow_model(self, server: OpenAIStandIn) -> tuple[BaseMLProvider, ModelConfig]:
         server.reset()
         server.delay_next(self.path, 2.0)
-        fast = ModelConfig(id=f"{self.model_config.id}-fast", name="t", type=self.model_config.type, provider="openai",
-                           parameters=self.model_config.parameters, timeout_s=0.3)
+        fast = ModelConfig(
+            id=f"{self.model_config.id}-fast",
+            name="t",
+            type=self.model_config.type,
+            provider="openai",
+            parameters=self.model_config.parameters,
+            timeout_s=0.3,
+        )
         return _provider(server, GOOD), fast
 
 

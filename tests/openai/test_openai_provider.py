@@ -43,8 +43,12 @@ def _fresh(server: OpenAIStandIn) -> None:
 
 def make(server: OpenAIStandIn, key: str | Secret = KEY, **config: Any) -> OpenAIProvider:
     provider = provider_spec().factory(
-        ProviderConfig(provider="openai", endpoint=server.base_url, credentials={"api_key": key},
-                       config={"model": "gpt-4o-mini", **config})
+        ProviderConfig(
+            provider="openai",
+            endpoint=server.base_url,
+            credentials={"api_key": key},
+            config={"model": "gpt-4o-mini", **config},
+        )
     )
     assert isinstance(provider, OpenAIProvider)
     return provider
@@ -60,7 +64,13 @@ def provider(server: OpenAIStandIn) -> Iterator[OpenAIProvider]:
 SENTIMENT = ModelConfig(id="sentiment-analysis-llm", name="Sentiment (LLM)", type="nlp", provider="openai")
 LEAD = ModelConfig(id="lead-scoring-llm", name="Lead scoring (LLM)", type="classification", provider="openai")
 EMBED = ModelConfig(id="crm-embeddings", name="Embeddings", type="embedding", provider="openai")
-HOT_LEAD = {"company_size": 2000, "industry": "software", "engagement_score": 92, "job_title": "VP of Sales", "budget": 250000}
+HOT_LEAD = {
+    "company_size": 2000,
+    "industry": "software",
+    "engagement_score": 92,
+    "job_title": "VP of Sales",
+    "budget": 250000,
+}
 COLD_LEAD = {"company_size": 3, "industry": "retail", "engagement_score": 5, "job_title": "Intern", "budget": 0}
 
 
@@ -71,7 +81,9 @@ def inp(**features: Any) -> PredictionInput:
 # -- structured answers ------------------------------------------------------------------------------
 
 
-def test_sentiment_is_a_structured_answer_that_depends_on_the_text(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
+def test_sentiment_is_a_structured_answer_that_depends_on_the_text(
+    provider: OpenAIProvider, server: OpenAIStandIn
+) -> None:
     happy = provider.predict(SENTIMENT, inp(text="Great product, I love the fast support!"))
     angry = provider.predict(SENTIMENT, inp(text="Terrible service, slow and broken. I want a refund."))
     assert happy.prediction["sentiment"] == "positive" and 0.5 < happy.prediction["score"] <= 1
@@ -104,10 +116,21 @@ def test_lead_scoring_answer_carries_its_own_confidence(provider: OpenAIProvider
 
 def test_custom_prompt_and_declared_output(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
     model = ModelConfig(
-        id="churn-llm", name="Churn (LLM)", type="classification", provider="openai",
-        output={"risk": {"type": "string", "enum": ["low", "high"]}, "probability": {"type": "number", "minimum": 0, "maximum": 1}},
-        parameters={"system_prompt": "You judge churn risk.", "user_template": "Account {account}: {features}",
-                    "temperature": 0, "prediction_field": "risk", "logprobs": False},
+        id="churn-llm",
+        name="Churn (LLM)",
+        type="classification",
+        provider="openai",
+        output={
+            "risk": {"type": "string", "enum": ["low", "high"]},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        parameters={
+            "system_prompt": "You judge churn risk.",
+            "user_template": "Account {account}: {features}",
+            "temperature": 0,
+            "prediction_field": "risk",
+            "logprobs": False,
+        },
     )
     out = provider.predict(model, inp(account="Acme", nps=9))
     assert out.prediction in ("low", "high")
@@ -117,7 +140,7 @@ def test_custom_prompt_and_declared_output(provider: OpenAIProvider, server: Ope
     assert body["messages"][0] == {"role": "system", "content": "You judge churn risk."}
     assert body["messages"][1]["content"].startswith("Account Acme: {")
     assert body["response_format"]["json_schema"]["schema"]["required"] == ["risk", "probability"]
-    with pytest.raises(ValidationError, match="features.account"):
+    with pytest.raises(ValidationError, match=r"features\.account"):
         provider.predict(model, inp(nps=9))
 
 
@@ -131,9 +154,17 @@ def test_json_object_mode_for_servers_without_structured_outputs(server: OpenAIS
 
 
 def test_optional_fields_are_sent_non_strict_but_validated(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
-    model = ModelConfig(id="opt-llm", name="o", type="nlp", provider="openai",
-                        output={"type": "object", "properties": {"label": {"type": "string"}, "note": {"type": "string"}},
-                                "required": ["label"]})
+    model = ModelConfig(
+        id="opt-llm",
+        name="o",
+        type="nlp",
+        provider="openai",
+        output={
+            "type": "object",
+            "properties": {"label": {"type": "string"}, "note": {"type": "string"}},
+            "required": ["label"],
+        },
+    )
     out = provider.predict(model, inp(text="fine"))
     assert "label" in out.prediction
     assert server.requests_to(CHAT)[0].body["response_format"]["json_schema"]["strict"] is False
@@ -144,10 +175,17 @@ def test_optional_fields_are_sent_non_strict_but_validated(provider: OpenAIProvi
 
 @pytest.mark.parametrize(
     "content",
-    ['{"sentiment": "ecstatic", "score": 0.9}', '{"sentiment": "positive", "score": 7}', "Sure! It is positive.",
-     '{"sentiment": "positive"}', '{"sentiment": "positive", "score": 0.9, "extra": true}'],
+    [
+        '{"sentiment": "ecstatic", "score": 0.9}',
+        '{"sentiment": "positive", "score": 7}',
+        "Sure! It is positive.",
+        '{"sentiment": "positive"}',
+        '{"sentiment": "positive", "score": 0.9, "extra": true}',
+    ],
 )
-def test_malformed_answer_is_asked_again_once_then_refused(provider: OpenAIProvider, server: OpenAIStandIn, content: str) -> None:
+def test_malformed_answer_is_asked_again_once_then_refused(
+    provider: OpenAIProvider, server: OpenAIStandIn, content: str
+) -> None:
     server.reply_next(CHAT, content, times=2)
     with pytest.raises(ProviderResponseError) as info:
         provider.predict(SENTIMENT, inp(text="good"))
@@ -188,12 +226,22 @@ def test_max_completion_tokens_parameter(server: OpenAIStandIn) -> None:
 
 
 def test_refusal_is_a_model_error(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
-    server.on_chat(lambda body: {
-        "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": None, "refusal": "I can't help with that."}}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-    })
+    server.on_chat(
+        lambda body: {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+                }
+            ],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+        }
+    )
     with pytest.raises(ProviderModelError, match="refused"):
         provider.predict(SENTIMENT, inp(text="good"))
 
@@ -254,8 +302,13 @@ def test_embeddings_split_by_api_limits(server: OpenAIStandIn) -> None:
 
 
 def test_embedding_dimensions_and_single_predict(server: OpenAIStandIn) -> None:
-    model = ModelConfig(id="emb-small", name="e", type="embedding", provider="openai",
-                        parameters={"dimensions": 16, "input_field": "body"})
+    model = ModelConfig(
+        id="emb-small",
+        name="e",
+        type="embedding",
+        provider="openai",
+        parameters={"dimensions": 16, "input_field": "body"},
+    )
     out = make(server).predict(model, inp(body="hello there"))
     assert len(out.prediction) == 16 and out.metadata["dimensions"] == 16
     assert server.requests_to(EMBEDDINGS)[0].body["dimensions"] == 16
@@ -263,7 +316,7 @@ def test_embedding_dimensions_and_single_predict(server: OpenAIStandIn) -> None:
 
 @pytest.mark.parametrize("rows", [[{"text": ""}], [{"text": "ok"}, {"text": 5}], [{"other": "x"}]])
 def test_embedding_input_errors_name_the_row(provider: OpenAIProvider, server: OpenAIStandIn, rows: list[dict]) -> None:
-    with pytest.raises(ValidationError, match="features.text"):
+    with pytest.raises(ValidationError, match=r"features\.text"):
         provider.batch_predict(EMBED, [PredictionInput(features=r) for r in rows])
     assert server.requests_to(EMBEDDINGS) == []
 
@@ -278,8 +331,13 @@ def test_chat_batch_runs_concurrently_in_order(server: OpenAIStandIn) -> None:
 
 
 def test_generation_returns_text(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
-    model = ModelConfig(id="email-writer", name="w", type="generation", provider="openai",
-                        parameters={"system_prompt": "Write short emails.", "logprobs": True})
+    model = ModelConfig(
+        id="email-writer",
+        name="w",
+        type="generation",
+        provider="openai",
+        parameters={"system_prompt": "Write short emails.", "logprobs": True},
+    )
     out = provider.predict(model, inp(prompt="Thank the customer for a great meeting"))
     assert isinstance(out.prediction, str) and "great meeting" in out.prediction
     assert out.metadata["confidence_source"] == "logprobs" and out.metadata["confidence_detail"] == "mean_token"
@@ -310,7 +368,9 @@ def test_invalid_key_is_an_auth_error_without_the_key(server: OpenAIStandIn, cap
     assert wrong not in caplog.text and wrong not in repr(provider) and wrong not in repr(provider.options)
 
 
-def test_missing_key_is_an_auth_error_before_any_request(server: OpenAIStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_is_an_auth_error_before_any_request(
+    server: OpenAIStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HOTCRM_TEST_OPENAI_KEY", raising=False)
     provider = make(server, key=Secret(env="HOTCRM_TEST_OPENAI_KEY"))
     assert provider.validate() is False
@@ -347,8 +407,17 @@ def test_rate_limit_carries_retry_after(provider: OpenAIProvider, server: OpenAI
 
 
 def test_quota_exhausted_is_not_retryable(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
-    server.fail_next(CHAT, 429, body={"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
-                                                "code": "insufficient_quota"}})
+    server.fail_next(
+        CHAT,
+        429,
+        body={
+            "error": {
+                "message": "You exceeded your current quota",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        },
+    )
     with pytest.raises(ProviderRateLimitError) as info:
         provider.predict(SENTIMENT, inp(text="good"))
     assert info.value.retryable is False
@@ -356,11 +425,18 @@ def test_quota_exhausted_is_not_retryable(provider: OpenAIProvider, server: Open
 
 @pytest.mark.parametrize(
     ("status", "error", "retryable"),
-    [(500, ProviderServerError, True), (503, ProviderServerError, True), (403, ProviderAuthError, False),
-     (400, ProviderRequestError, False), (422, ProviderRequestError, False), (408, ProviderTimeoutError, True)],
+    [
+        (500, ProviderServerError, True),
+        (503, ProviderServerError, True),
+        (403, ProviderAuthError, False),
+        (400, ProviderRequestError, False),
+        (422, ProviderRequestError, False),
+        (408, ProviderTimeoutError, True),
+    ],
 )
-def test_status_codes_map_to_typed_errors(provider: OpenAIProvider, server: OpenAIStandIn, status: int,
-                                          error: type[ProviderError], retryable: bool) -> None:
+def test_status_codes_map_to_typed_errors(
+    provider: OpenAIProvider, server: OpenAIStandIn, status: int, error: type[ProviderError], retryable: bool
+) -> None:
     server.fail_next(CHAT, status)
     with pytest.raises(error) as info:
         provider.predict(SENTIMENT, inp(text="good"))
@@ -415,5 +491,40 @@ def test_bad_config_is_reported_when_built(server: OpenAIStandIn) -> None:
     with pytest.raises(ConfigError, match=r"credentials: unknown keys token"):
         provider_spec().factory(ProviderConfig(provider="openai", credentials={"token": "x"}))
     no_schema = ModelConfig(id="free-llm", name="f", type="nlp", provider="openai", output={"x": "decimal"})
-    with pytest.raises(ConfigError, match="model free-llm: output.x"):
+    with pytest.raises(ConfigError, match=r"model free-llm: output\.x"):
         make(server).predict(no_schema, inp(text="a"))
+
+
+# -- awkward input ---------------------------------------------------------------------------------------
+
+
+def test_unicode_text_round_trips(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
+    text = "Great 👍 — très bien, 素晴らしい service \u202e and a zero-width\u200bjoiner"
+    out = provider.predict(SENTIMENT, inp(text=text))
+    assert out.prediction["sentiment"] == "positive"
+    assert server.requests_to(CHAT)[0].body["messages"][-1]["content"] == text
+    vec = provider.predict(EMBED, inp(text=text)).prediction
+    assert vec == pytest.approx(embed_text(text, 64), abs=1e-6)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_features_never_reach_the_wire(provider: OpenAIProvider, server: OpenAIStandIn, bad: float) -> None:
+    with pytest.raises(ValidationError, match="features"):
+        provider.predict(LEAD, inp(**{**HOT_LEAD, "budget": bad}))
+    assert server.requests == []
+
+
+def test_empty_or_missing_prompt_text_is_a_validation_error(provider: OpenAIProvider, server: OpenAIStandIn) -> None:
+    with pytest.raises(ValidationError, match=r"features\.text"):
+        provider.predict(SENTIMENT, inp(other="x"))
+    with pytest.raises(ValidationError, match="non-empty text"):
+        provider.predict(SENTIMENT, inp(text="   "))
+    assert server.requests == []
+
+
+def test_huge_texts_are_split_into_requests_within_the_token_budget(server: OpenAIStandIn) -> None:
+    provider = make(server, embedding_max_tokens_per_request=100_000)
+    texts = ["word " * 12_000 + str(i) for i in range(5)]  # 60,005 bytes each: one per request
+    outs = provider.batch_predict(EMBED, [inp(text=t) for t in texts])
+    assert [len(r.body["input"]) for r in server.requests_to(EMBEDDINGS)] == [1, 1, 1, 1, 1]
+    assert [o.metadata["batch_requests"] for o in outs] == [5] * 5

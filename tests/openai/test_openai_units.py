@@ -89,7 +89,12 @@ def test_price_lookup_snapshots_but_no_prefix_guessing() -> None:
     assert price_for(prices, "gpt-4-turbo") is None
     assert price_for(prices, "my-model").cost(1000, 500) == pytest.approx(2.0)
     record = usage_record(1000, 500, prices["gpt-4"])
-    assert record == {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost_usd": pytest.approx(0.06)}
+    assert record == {
+        "prompt_tokens": 1000,
+        "completion_tokens": 500,
+        "total_tokens": 1500,
+        "cost_usd": pytest.approx(0.06),
+    }
     assert "cost_usd" not in usage_record(10, 0, None)
 
 
@@ -156,7 +161,9 @@ def test_bad_options_name_the_key(config: dict, key: str) -> None:
 
 def test_model_parameters_override_provider_options() -> None:
     opts = _options({"model": "gpt-4o-mini", "temperature": 0.7})
-    model = ModelConfig(id="m", name="m", type="nlp", provider="openai", parameters={"temperature": 0, "model": "gpt-4"})
+    model = ModelConfig(
+        id="m", name="m", type="nlp", provider="openai", parameters={"temperature": 0, "model": "gpt-4"}
+    )
     call = opts.for_model(model)
     assert call.model == "gpt-4" and call.temperature == 0.0
     timed = ModelConfig(id="t", name="t", type="nlp", provider="openai", timeout_s=2.5)
@@ -178,7 +185,7 @@ def test_template_selection_by_parameter_then_id() -> None:
     assert prompts.select_template(_model("lead-scoring-gpt", type="classification")).name == "lead-scoring"
     assert prompts.select_template(_model("churn-llm")).name == "generic"
     assert prompts.select_template(_model("x", parameters={"template": "sentiment"})).name == "sentiment"
-    with pytest.raises(ConfigError, match="parameters.template"):
+    with pytest.raises(ConfigError, match=r"parameters\.template"):
         prompts.select_template(_model("x", parameters={"template": "poetry"}))
 
 
@@ -201,7 +208,9 @@ def test_values_are_not_reinterpreted_as_templates() -> None:
 
 
 def test_shorthand_output_becomes_closed_object_schema() -> None:
-    built = schema.build_schema({"churn": "boolean", "risk": {"type": "number", "minimum": 0, "maximum": 1}}, model_id="m")
+    built = schema.build_schema(
+        {"churn": "boolean", "risk": {"type": "number", "minimum": 0, "maximum": 1}}, model_id="m"
+    )
     assert built["required"] == ["churn", "risk"] and built["additionalProperties"] is False
     strict, ok = schema.strict_variant(built)
     assert ok and strict == built
@@ -211,7 +220,12 @@ def test_shorthand_output_becomes_closed_object_schema() -> None:
 
 @pytest.mark.parametrize(
     "output",
-    [{"x": "decimal"}, {"x": 3}, {"type": "object", "properties": {}}, {"type": "object", "properties": {"a": {"type": 5}}}],
+    [
+        {"x": "decimal"},
+        {"x": 3},
+        {"type": "object", "properties": {}},
+        {"type": "object", "properties": {"a": {"type": 5}}},
+    ],
 )
 def test_bad_output_declarations_are_config_errors(output: dict) -> None:
     with pytest.raises(ConfigError, match="model m: output"):

@@ -433,6 +433,7 @@ class OpenAIStandIn:
         self.dimensions = dimensions
         self.model_aliases = dict(model_aliases or {})
         self.echo_key_in_errors = echo_key_in_errors  # be as careless as a bad proxy: tests prove we redact
+        self.latency = 0.0  # seconds added to every answer (a remote API's round trip, for benchmarks)
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._actions: dict[str, collections.deque[_Action]] = collections.defaultdict(collections.deque)
@@ -559,6 +560,8 @@ class OpenAIStandIn:
         route = routes.get((req.method, req.path))
         if route is None:
             return 404, _error(f"Unknown request URL: {req.method} {req.path}", code="unknown_url"), {}
+        if self.latency > 0:
+            time.sleep(self.latency)
         if req.bearer != self.api_key:
             shown = req.bearer if self.echo_key_in_errors else "***"
             return (

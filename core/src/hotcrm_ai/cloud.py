@@ -72,13 +72,10 @@ class AICloud:
                 sources.append((f"plugin:{record.name}", model))
         sources += [("config", m) for m in self.settings.models]
         for actor, model in sources:
-            existing = self.registry.find(model.id, model.version)
-            if existing is not None:
-                if actor == "config":  # the deployment's own file wins over a plugin's default
+            if actor == "config" and self.registry.find(model.id, model.version) is not None:
+                existing = self.registry.get(model.id, model.version)
+                if existing in self.plugins.models:  # the deployment's file wins over a plugin's default
                     self.registry.unregister(model.id, version=model.version, actor=actor)
-                else:
-                    log.info("model %s from %s is already registered; keeping the registered one", model.key, actor)
-                    continue
             try:
                 self.registry.register(model, actor=actor, persist=False)
             except RegistryError as exc:

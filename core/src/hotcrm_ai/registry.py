@@ -55,16 +55,27 @@ class ModelRegistry:
     # -- changes ---------------------------------------------------------------------------
 
     def register(self, model: ModelConfig, *, actor: str = "api", persist: bool = True) -> ModelConfig:
-        """Add a model version. Ids+versions are unique: registering one again is an error."""
+        """Add a model version. Ids+versions are unique: registering one again is an error.
+
+        ``persist=False`` is for models contributed at start-up (plugins, the config file): they are
+        not registry changes, so they are neither written to the file nor logged in the history, and
+        when the file already holds that version (its status was changed earlier) the new definition
+        is adopted with the recorded status."""
         if not isinstance(model, ModelConfig):
             raise RegistryError(f"register: expected a ModelConfig, got {type(model).__name__}")
         with self._lock:
             versions = self._models.setdefault(model.id, {})
-            if model.version in versions:
+            existing = versions.get(model.version)
+            if existing is not None:
+                if not persist and model.key in self._persistent:
+                    adopted = attrs.evolve(model, status=existing.status)
+                    versions[model.version] = adopted
+                    return adopted
                 raise RegistryError(f"model {model.id} version {model.version} is already registered")
             versions[model.version] = model
-            if persist:
-                self._persistent.add(model.key)
+            if not persist:
+                return model
+            self._persistent.add(model.key)
             self._log("registered", model, actor)
             try:
                 self._save()
@@ -84,11 +95,15 @@ class ModelRegistry:
             model = self._exact(model_id, version)
             updated = attrs.evolve(model, status=status)
             self._models[model_id][model.version] = updated
+            newly_persistent = updated.key not in self._persistent
+            self._persistent.add(updated.key)  # a changed status must survive a restart
             self._log("status", updated, actor, {"from": model.status, "to": status})
             try:
                 self._save()
             except BaseException:
                 self._models[model_id][model.version] = model
+                if newly_persistent:
+                    self._persistent.discard(updated.key)
                 self._history.pop()
                 raise
         return updated

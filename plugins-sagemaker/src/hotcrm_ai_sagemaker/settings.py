@@ -71,8 +71,8 @@ def _number(key: str, value: Any, *, minimum: float, maximum: float | None = Non
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"providers.aws-sagemaker.{key}: expected a finite number, got {value!r:.80}")
     if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and <= {maximum:g}" if maximum is not None else ""
-        raise ConfigError(f"providers.aws-sagemaker.{key}: expected a number >= {minimum:g}{upper}, got {value!r}")
+        upper = f" and <= {maximum:.15g}" if maximum is not None else ""
+        raise ConfigError(f"providers.aws-sagemaker.{key}: expected a number >= {minimum:.15g}{upper}, got {value!r}")
     return float(value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ def register(cli: click.Group) -> None:
         started = time.perf_counter()
         summary = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
         with open(output_path, "w", encoding="utf-8") as out, click.progressbar(
-            length=len(rows), label="predicting", file=click.get_text_stream("stderr"), show_pos=True
+            length=len(rows), label="predicting", file=sys.stderr, show_pos=True
         ) as bar:
             for begin in range(0, len(rows), chunk_size):
                 chunk = rows[begin : begin + chunk_size]

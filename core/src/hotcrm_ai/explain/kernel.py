@@ -2,12 +2,14 @@
 
 Coalitions are drawn from the Shapley kernel (size ``s`` with probability proportional to
 ``1/(s(M-s))``, then a uniform subset), each together with its complement (paired sampling, which
-cancels much of the variance and is exact for games of order two). The attributions solve the weighted
+cancels much of the variance and is exact for games of order two). Draws repeat (the few coalitions of
+size 1 and M-1 carry much of the kernel's weight), so each DISTINCT pair is scored once and weighted by
+its draw count: the budget buys distinct coalitions, not draws. The attributions solve the weighted
 least-squares problem under ``sum(phi) = f(x) - E[f]`` by its KKT equations, so additivity holds to
 rounding whatever the sample. When the budget covers every coalition, they are all enumerated with
 their exact kernel weights and the result is the exact Shapley value (``exact=True``).
 
-The error estimate is the bootstrap standard error over sampled pairs (no extra model evaluations);
+The error estimate is the bootstrap standard error over the draws (no extra model evaluations);
 ``error_estimate`` is the largest over features, ``metadata["std_errors"]`` has them all.
 """
 
@@ -45,23 +47,52 @@ def kernel_weights(sizes: np.ndarray, m: int) -> np.ndarray:
     return (m - 1) / (comb * sizes * (m - sizes))
 
 
-def sample_paired_masks(m: int, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
-    """``2 * n_pairs`` masks: ``n_pairs`` kernel-distributed coalitions, then their complements."""
+def draw_coalitions(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` coalitions from the Shapley kernel: size ``s`` with p ~ 1/(s(m-s)), then a uniform subset."""
     sizes = np.arange(1, m)
     p = 1.0 / (sizes * (m - sizes))
-    s = rng.choice(sizes, size=n_pairs, p=p / p.sum())
-    r = rng.random((n_pairs, m))
-    threshold = np.sort(r, axis=1)[np.arange(n_pairs), s - 1]
-    masks = r <= threshold[:, None]
-    return np.vstack([masks, ~masks])
+    s = rng.choice(sizes, size=n, p=p / p.sum())
+    r = rng.random((n, m))
+    threshold = np.sort(r, axis=1)[np.arange(n), s - 1]
+    return r <= threshold[:, None]
+
+
+def sample_pairs(m: int, target: int, rng: np.random.Generator, max_draws: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct coalition pairs ``(S, complement)`` drawn from the kernel until ``target`` distinct
+    ones are found (or ``max_draws`` draws): each is scored ONCE and weighted by how often it was drawn,
+    so the frequent small and large coalitions cost one evaluation each, not one per draw.
+    Returns (one mask per pair, draw counts)."""
+    index: dict[bytes, int] = {}
+    kept: list[np.ndarray] = []
+    counts: list[int] = []
+    draws = 0
+    while len(kept) < target and draws < max_draws:
+        batch = draw_coalitions(m, min(max(256, 2 * (target - len(kept))), max_draws - draws), rng)
+        canon = np.where(batch[:, :1], ~batch, batch)  # a pair's canonical half: feature 0 left out
+        keys = np.packbits(canon, axis=1)
+        for row, key in zip(canon, keys, strict=True):
+            draws += 1
+            k = key.tobytes()
+            at = index.get(k)
+            if at is not None:
+                counts[at] += 1
+                continue
+            if len(kept) == target:
+                draws -= 1
+                break
+            index[k] = len(kept)
+            kept.append(row)
+            counts.append(1)
+    return np.array(kept, dtype=bool).reshape(len(kept), m), np.array(counts, dtype=float)
 
 
 class KernelExplainer:
     name = "kernel"
 
-    def __init__(self, bootstrap: int = 32, min_pairs_per_feature: int = 1) -> None:
+    def __init__(self, bootstrap: int = 32, min_pairs_per_feature: int = 1, max_draws_per_pair: int = 20) -> None:
         self.bootstrap = bootstrap
         self.min_pairs_per_feature = min_pairs_per_feature
+        self.max_draws_per_pair = max_draws_per_pair
 
     def _min_cost(self, m: int, b: int) -> int:
         interior = 2**m - 2 if m < 62 else 2**62
@@ -86,12 +117,13 @@ class KernelExplainer:
         interior = 2**m - 2 if m < 62 else None
         enumerate_all = interior is not None and affordable >= interior
         rng = np.random.default_rng(task.seed)
+        counts = np.zeros(0)
         if enumerate_all:
             inner = all_masks(m)[1:-1]
-            n_pairs = 0
         else:
-            n_pairs = affordable // 2
-            inner = sample_paired_masks(m, n_pairs, rng)
+            target = affordable // 2
+            half, counts = sample_pairs(m, target, rng, max_draws=self.max_draws_per_pair * target + 1000)
+            inner = np.vstack([half, ~half])
         masks = np.vstack([np.zeros((1, m), dtype=bool), inner])
         rows = CoalitionRows(names, task.features, task.background, masks, lead=[dict(task.features)])
         scores = np.asarray(task.score(rows), dtype=float)
@@ -109,8 +141,9 @@ class KernelExplainer:
             w = kernel_weights(inner.sum(axis=1).astype(float), m)
             phi, std = _solve(z, y, w / w.sum(), delta), np.zeros(m)
         else:
-            phi = _solve(z, y, np.full(len(z), 1.0 / len(z)), delta)
-            std = self._bootstrap(z, y, delta, n_pairs, rng)
+            w = np.concatenate([counts, counts])
+            phi = _solve(z, y, w / w.sum(), delta)
+            std = self._bootstrap(z, y, delta, counts, rng)
         error = float(std.max()) if np.all(np.isfinite(std)) else None
         return build_explanation(
             task.model, task.features, names, phi, base, output,
@@ -119,19 +152,22 @@ class KernelExplainer:
             metadata={
                 "background_rows": b,
                 "coalitions": len(masks),
+                "draws": int(2 * counts.sum()),
                 "std_errors": {n: (float(s) if np.isfinite(s) else None) for n, s in zip(names, std, strict=True)},
             },
         )
 
     def _bootstrap(
-        self, z: np.ndarray, y: np.ndarray, delta: float, n_pairs: int, rng: np.random.Generator
+        self, z: np.ndarray, y: np.ndarray, delta: float, counts: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
-        """Standard error of each attribution: re-solve on pairs resampled with replacement."""
-        if self.bootstrap < 2 or n_pairs < 2:
+        """Standard error of each attribution: re-solve on the draws resampled with replacement
+        (a multinomial over the distinct pairs with their draw frequencies; no model evaluations)."""
+        draws = int(counts.sum())
+        if self.bootstrap < 2 or len(counts) < 2:
             return np.full(z.shape[1], np.inf)
         reps = np.empty((self.bootstrap, z.shape[1]))
         for r in range(self.bootstrap):
-            counts = np.bincount(rng.integers(0, n_pairs, n_pairs), minlength=n_pairs).astype(float)
-            w = np.concatenate([counts, counts])
+            c = rng.multinomial(draws, counts / draws).astype(float)
+            w = np.concatenate([c, c])
             reps[r] = _solve(z, y, w / w.sum(), delta)
         return reps.std(axis=0, ddof=1)

@@ -17,6 +17,16 @@ from hotcrm_ai.interfaces import ExplanationTask
 from hotcrm_ai.types import Explanation
 
 
+def link_output_kind(link: str, declared: str, served: str) -> str:
+    """What the linear predictor is: log-odds under a logit link whatever else was declared (a
+    ``LinearModel`` may carry the kind of the *served* output); under identity it is the served number."""
+    if link == "logit":
+        return "log-odds"
+    if link == "identity":
+        return served if declared == "log-odds" else declared
+    return declared
+
+
 class LinearExplainer:
     name = "linear"
 
@@ -52,8 +62,7 @@ class LinearExplainer:
         extra = float(sum(per_column[c] for c, g in enumerate(lin.groups) if g not in index))
         base = float(lin.intercept + coef @ mean) + extra
         output = float(lin.intercept + coef @ x[0])
-        # identity link: the linear predictor IS the explained number, named as the service named it
-        kind = task.output_kind if lin.link == "identity" and lin.output_kind == "log-odds" else lin.output_kind
+        kind = link_output_kind(lin.link, lin.output_kind, task.output_kind)
         return build_explanation(
             task.model, task.features, names, phi, base, output,
             output_kind=kind, method=self.name, evaluations=0, exact=True,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from hotcrm_ai.monitor.stats import ModelStats  # noqa: TC001 - cattrs resolves the annotation at runtime
+from hotcrm_ai.monitor.stats import ModelStats  # at runtime: cattrs resolves the annotation
 from hotcrm_ai.text import round_half_up
 
 if TYPE_CHECKING:

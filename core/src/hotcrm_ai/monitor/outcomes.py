@@ -5,11 +5,12 @@ event, filled by every ``record``) and *resolved* (prediction id -> the scored o
 again for the same id replaces the earlier outcome (a correction), even after its event has left
 the pending map.
 
-Scoring: the prediction (``event.prediction``) is first reduced to the thing a caller can compare:
+Scoring: the prediction (``event.prediction``) is first reduced to the thing a caller compares:
 a mapping gives its ``label``, ``class``, ``risk`` or ``sentiment`` key (first present), else its
-``value``, ``score`` or ``probability`` key, else stays whole. An actual given as a mapping is reduced
-the same way, so the caller may pass back the prediction's own shape. Then, unless ``kind`` says otherwise, two real numbers (not bools)
-are a regression pair scored by absolute error; anything else is a label scored by equality.
+``value``, ``score`` or ``probability`` key, else stays whole. An actual given as a mapping is
+reduced the same way, so a caller may pass back the prediction's own shape. Then, unless ``kind``
+says otherwise, two real numbers (not bools) are a regression pair scored by absolute error;
+anything else is a label scored by equality.
 """
 
 from __future__ import annotations

@@ -130,6 +130,12 @@ def _quarter(m: re.Match[str], now: date) -> Period:
     return calendar("quarter", date(y, 3 * q - 2, 1))
 
 
+def _ordinal_quarter(m: re.Match[str], now: date) -> Period:
+    q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}[m.group("ord")]
+    y = int(m.group("y")) if m.group("y") else now.year
+    return calendar("quarter", date(y, 3 * q - 2, 1))
+
+
 def _half(m: re.Match[str], now: date) -> Period:
     h = 1 if m.group("h") in ("1", "first") else 2
     y = int(m.group("y")) if m.group("y") else now.year
@@ -179,6 +185,7 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period]]] 
     (re.compile(r"\b(?:in\s+|during\s+|over\s+|for\s+)?(?:the\s+)?(last|past|previous|trailing)\s+(\d{1,4})\s+(days?|weeks?|months?|quarters?|years?)\b"), _last_n),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?P<y>20\d{2})\s*-?\s*q(?P<q>[1-4])\b"), _quarter),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?q(?P<q>[1-4])(?:\s+(?:of\s+)?(?:fy\s*)?(?P<y>20\d{2}))?\b"), _quarter),
+    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"), _ordinal_quarter),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:h(?P<h>[12])|(?P<h2>first|second)\s+half)(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"), _half),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+)?" + _MONTH.replace("(", "(?P<m>", 1) + r"(?:\s+(?P<y>20\d{2}))?\b"), _month),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+|of\s+)?(?:fy\s*|year\s+)?(?P<y>20\d{2})\b"), _year),

@@ -30,7 +30,8 @@ value values amount figure figures number numbers data current currently so let 
 status? latest recent recently ever than more less most least top bottom best worst highest lowest largest biggest smallest
 where when compare compared against summary summarize sum count counts rate rates average avg mean metric metrics kpi kpis
 one two three four five six seven eight nine ten is it are been being got getting make made generated generate being
-created opened new open""".split())
+created opened new open still score scores rating ratings kind type? generated brought bring made make
+in? did get got have has do doing we've i'd like show""".split())
 AGG_WORDS = {"total": "sum", "sum": "sum", "sum of": "sum", "average": "avg", "avg": "avg", "mean": "avg",
              "minimum": "min", "min": "min", "smallest": "min", "lowest": "min", "maximum": "max", "max": "max",
              "largest": "max", "biggest": "max", "highest": "max"}
@@ -101,6 +102,7 @@ class _Parse:
     def __init__(self, cat: Catalogue, now: date, text: str) -> None:
         self.cat, self.now, self.text = cat, now, f" {text} "
         self.which = bool(re.search(r"\bwhich\b", text))
+        self.singular: set[str] = set()
         self.matched: list[str] = []
         self.order_dir: str | None = None
         self.limit: int | None = None
@@ -136,6 +138,7 @@ class _Parse:
 
         dims_raw, order_raw = self._group_phrases(field_phrases, metric_phrases)
 
+        obj_words = sorted({w for spec in cat.objects.values() for w in spec.get("synonyms", [])}, key=len, reverse=True)
         # explicit aggregate words over a numeric field ("average annual revenue", "total budget")
         field_aggs: list[tuple[str, str]] = []
         agg_re = re.compile(r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?")
@@ -143,12 +146,15 @@ class _Parse:
             if any(re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", self.text[am.start():]) for mp, _ in metric_phrases):
                 continue  # "average deal size" is a metric, not avg(size)
             rest = self.text[am.end():]
+            om = re.match(r"(?:" + "|".join(re.escape(o) for o in obj_words) + r")\s+", rest)
+            if om:
+                rest = " " * om.end() + rest[om.end():]
             for p in sorted(field_phrases, key=len, reverse=True):
-                if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][2] in NUMERIC_TYPES:
+                if re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][2] in NUMERIC_TYPES:
                     if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
                         break
                     field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
-                    self.text = _blank(self.text, (am.start(), am.end() + len(re.match(re.escape(p).replace(r"\ ", r"\s+"), rest).group(0))))  # type: ignore[union-attr]
+                    self.text = _blank(self.text, (am.start(), am.end() + len(re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+"), rest).group(0))))  # type: ignore[union-attr]
                     self.matched.append(p)
                     break
 
@@ -172,6 +178,8 @@ class _Parse:
         for phrase, oname in sorted(((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])):
             m2 = _phrase_re(phrase).search(self.text)
             if m2:
+                if not phrase.endswith("s") and phrase not in ("people", "salespeople"):
+                    self.singular.add(oname)
                 mentioned.append((m2.start(), oname))  # type: ignore[arg-type]
                 self.text = _blank(self.text, m2)
                 self.matched.append(phrase)
@@ -238,6 +246,9 @@ class _Parse:
         # filters
         filters = self._value_filters(obj)
         filters += self._numeric_filters(obj, numeric)
+        aggregates, filters = _as_metrics(cat, obj, aggregates, filters)
+        if not aggregates and (group_by or counting) is False:
+            pass
 
         # time range
         time_range = None
@@ -276,10 +287,15 @@ class _Parse:
                 path = self._default_numeric(obj)
                 if path:
                     order_by.append(OrderBy(path, self.order_dir))
+        if order_by and not aggregates and self.limit is None and obj in self.singular:
+            self.limit = 1  # "largest opportunity in APAC"
         for w in ("top", "highest", "most", "best", "largest", "biggest", "leading", "bottom", "lowest", "least", "worst", "smallest", "fewest"):
             self.take(w)
 
         unknown = self._unknown() + unknown_dims + ignored_metrics
+        if unknown and not (aggregates or group_by or filters or time_range or order_by):
+            # only an object was recognised: listing it would be a guess at what was asked
+            return NotUnderstood(f"Understood '{obj}' but not: {', '.join(dict.fromkeys(unknown))}.", unknown=unknown, suggestions=examples())
         query = Query(object=obj, filters=filters, group_by=group_by, aggregates=aggregates, order_by=order_by,
                       limit=self.limit, time_range=time_range, comparison=cmp)
         return _with_notes(query, self.matched, unknown)
@@ -495,6 +511,25 @@ class _Parse:
         return ("Could not tell which CRM data the question is about" + what +
                 ". Name a metric (revenue, pipeline, deal count, win rate, average deal size, lead count, lead conversion rate, "
                 "case count, average resolution time, average CSAT) or an object (accounts, contacts, leads, opportunities, cases, campaigns, products, users).")
+
+
+def _as_metrics(cat: Catalogue, obj: str, aggs: list[Aggregate], filters: list[Filter]) -> tuple[list[Aggregate], list[Filter]]:
+    """sum/avg/count of a metric's own field under exactly the metric's filter is that metric
+    ("total value of closed won deals" = revenue, dated as revenue is)."""
+    out = []
+    used: list[Filter] = []
+    for a in aggs:
+        hit = None
+        for name, m in cat.metrics.items():
+            if m["object"] != obj or m["kind"] != a.func or m.get("field") != a.field or not m.get("where"):
+                continue
+            want = [Filter(**c) for c in m["where"]]
+            if all(w in filters for w in want):
+                hit = name
+                used += want
+                break
+        out.append(Aggregate("metric", metric=hit, alias=hit) if hit else a)
+    return out, [f for f in filters if f not in used]
 
 
 def _with_notes(query: Query, matched: list[str], unknown: list[str]) -> Translated:
