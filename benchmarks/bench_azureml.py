@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.azureml_standin import BLUE, LEAD_FEATURES, ArmStandin, FakeCredential, ScoringStandin  # noqa: E402
+from support.azureml_standin import BLUE, LEAD_FEATURES, ArmStandin, FakeCredential, ScoringStandin
 
-from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput, ProviderConfig  # noqa: E402
-from hotcrm_ai_azureml.provider import AzureMLProvider  # noqa: E402
+from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput, ProviderConfig
+from hotcrm_ai_azureml.provider import AzureMLProvider
 
 
 def import_seconds(statement: str, repeat: int) -> float:

@@ -57,6 +57,7 @@ def test_its_model_serves_predictions(installed: None) -> None:
 
 
 def test_its_cli_command_and_selection(installed: None) -> None:
+    """The example plugin's register_commands hook adds `example-stages` to the real CLI."""
     assert cli("example-stages").stdout.startswith("prospecting\t-1.5")
     disabled = json.loads(cli("plugins", "--json", env={"HOTCRM_AI_DISABLE_PLUGINS": "example"}).stdout)
     assert "example" not in [p["name"] for p in disabled]

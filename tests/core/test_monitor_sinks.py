@@ -172,3 +172,22 @@ def test_stats_while_recording_never_see_a_torn_state() -> None:
             t.join()
     assert seen
     assert m.stats("test-model").total == 500  # type: ignore[union-attr]
+
+
+def test_eviction_count_is_exact_under_threads() -> None:
+    store = EventStore(100)
+
+    def work() -> None:
+        for _ in range(1000):
+            store.record(event())
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.events("test-model")) == 100
+    assert store.evicted("test-model") == 7900
+    assert store.evicted("test-model") == 7900  # reading does not change it
+    store.record(event())
+    assert store.evicted() == 7901

@@ -296,3 +296,9 @@ def test_only_prediction_events_are_accepted() -> None:
     m = monitor()
     with pytest.raises(ValidationError, match="event: expected a PredictionEvent, got dict"):
         m.record({"model_id": "x"})  # type: ignore[arg-type]
+
+
+def test_wrongly_typed_event_fields_are_rejected() -> None:
+    m = monitor()
+    with pytest.raises(ValidationError, match="latency_ms: expected a finite number >= 0, got '12'"):
+        m.record(event(latency_ms="12"))  # type: ignore[arg-type]

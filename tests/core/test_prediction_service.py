@@ -276,3 +276,16 @@ def test_degraded_answers_are_not_cached() -> None:
     assert ai.predict("down-v1", ROW).degraded
     second = ai.predict("down-v1", ROW)
     assert second.degraded and not second.cached
+
+
+def test_provider_instances_shared_per_provider_and_endpoint() -> None:
+    a = logit_model("a-v1")
+    b = logit_model("b-v1")
+    c = logit_model("c-v1", provider_config=ProviderConfig(provider="test-logit", endpoint="https://other"))
+    ai = cloud(a, b, c)
+    assert ai.provider_for("a-v1") is ai.provider_for("b-v1")  # default ProviderConfig(provider=name)
+    assert ai.provider_for("c-v1") is not ai.provider_for("a-v1")
+    assert ai.provider_for("a-v1").config == ProviderConfig(provider="test-logit")
+    with pytest.raises(Exception, match="no provider named 'nope' is installed"):
+        ai.registry.register(logit_model("d-v1", provider="nope"))
+        ai.predict("d-v1", ROW)

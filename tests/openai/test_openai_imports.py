@@ -16,6 +16,7 @@ steps["import hotcrm_ai"] = "openai" in sys.modules
 from hotcrm_ai.plugins import PluginHost
 host = PluginHost(load_entrypoints=True, env={})
 steps["load all plugins"] = "openai" in sys.modules
+steps["provider module loaded"] = "hotcrm_ai_openai.openai_provider" in sys.modules
 steps["registered"] = "openai" in host.providers
 from hotcrm_ai import AICloud, Settings
 cfg = ProviderConfig(provider="openai", endpoint="http://127.0.0.1:9/v1", credentials={"api_key": "sk-x"})
@@ -35,6 +36,7 @@ def test_openai_sdk_is_imported_only_when_the_provider_is_built() -> None:
     assert steps == {
         "import hotcrm_ai": False,
         "load all plugins": False,
+        "provider module loaded": False,  # registration needs only the descriptor
         "registered": True,
         "assemble AICloud": False,
         "build the provider": True,  # the positive control: the check can see the SDK when it is there

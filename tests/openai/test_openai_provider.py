@@ -528,3 +528,15 @@ def test_huge_texts_are_split_into_requests_within_the_token_budget(server: Open
     outs = provider.batch_predict(EMBED, [inp(text=t) for t in texts])
     assert [len(r.body["input"]) for r in server.requests_to(EMBEDDINGS)] == [1, 1, 1, 1, 1]
     assert [o.metadata["batch_requests"] for o in outs] == [5] * 5
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-abc\nPLANTED-rest", "sk-ключ-PLANTED-rest", "sk-with space-PLANTED", "sk-" + "x" * 2000]
+)
+def test_malformed_keys_are_refused_before_the_wire_without_quoting_them(server: OpenAIStandIn, key: str) -> None:
+    provider = make(server, key=key)
+    assert provider.validate() is False
+    with pytest.raises(ProviderAuthError, match="malformed") as info:
+        provider.predict(SENTIMENT, inp(text="good"))
+    assert "PLANTED" not in _all_text(info.value) and "x" * 50 not in _all_text(info.value)
+    assert server.requests == []

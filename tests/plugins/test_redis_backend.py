@@ -303,6 +303,23 @@ def test_config_error_from_factory_fails_the_manager_fast(ns: str) -> None:
         build(ns, socket_timout_s=0.2)
 
 
+def test_tls_with_rediss_url(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, tls=True).start()
+    try:
+        m = build(unique_namespace("tls"), url=server.url, ssl_ca_certs=server.tls_cert)
+        m.set(key(m), {"over": "tls"}, 60)
+        assert m.get(key(m)) == {"over": "tls"} and not m.degraded
+        assert server.client().dbsize() == 1
+        m.close()
+        # a server certificate the client does not trust: a fault served from memory, never an exception
+        untrusted = build(unique_namespace("tls"), url=server.url)
+        assert untrusted.get(key(untrusted)) is None
+        assert untrusted.degraded and "SSL" in (untrusted.stats().last_error or "").upper()
+        untrusted.close()
+    finally:
+        server.stop()
+
+
 def test_rediss_url_builds_a_tls_pool() -> None:
     backend = redis_backend(
         {"url": "rediss://:pw@127.0.0.1:6390/0", "ssl_cert_reqs": "none", "ssl_check_hostname": False}
@@ -318,3 +335,31 @@ def test_redact_url() -> None:
     assert redact_url("redis://:pw@h/0") == "redis://***@h/0"
     assert redact_url("unix:///tmp/r.sock?db=1&password=pw") == "unix:///tmp/r.sock?db=1&password=***"
     assert redact_url("rediss://h:6380") == "rediss://h:6380"
+
+
+def test_get_or_compute_single_flight_on_redis(cache: CacheManager, raw: redis.Redis) -> None:
+    import threading
+
+    k = key(cache)
+    calls: list[int] = []
+    barrier = threading.Barrier(8)
+    results: list[Any] = [None] * 8
+
+    def compute() -> tuple[dict[str, int], float]:
+        calls.append(1)
+        time.sleep(0.2)
+        return {"answer": 42}, 30
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = cache.get_or_compute(k, compute)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1
+    assert sorted(r.source for r in results) == ["computed"] + ["shared"] * 7
+    assert 29_000 < raw.pttl(k) <= 30_000
+    assert cache.get_or_compute(k, compute).source == "cache" and len(calls) == 1

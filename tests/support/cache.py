@@ -37,7 +37,13 @@ class RedisServer:
     """A ``redis-server`` process on 127.0.0.1:``port`` that the test controls."""
 
     def __init__(
-        self, workdir: Path, *, port: int | None = None, password: str | None = None, unixsocket: bool = False
+        self,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        password: str | None = None,
+        unixsocket: bool = False,
+        tls: bool = False,
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -45,11 +51,39 @@ class RedisServer:
         self.unixsocket = str(workdir / "redis.sock") if unixsocket else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.paused = False
+        self.tls_cert: str | None = None
+        if tls:
+            self.tls_cert = str(workdir / "cert.pem")
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-keyout",
+                    str(workdir / "key.pem"),
+                    "-out",
+                    self.tls_cert,
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                ],
+                check=True,
+                capture_output=True,
+            )
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
+        scheme = "rediss" if self.tls_cert else "redis"
+        return f"{scheme}://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 5.0) -> RedisServer:
         binary = shutil.which("redis-server")
@@ -77,11 +111,25 @@ class RedisServer:
             args += ["--requirepass", self.password]
         if self.unixsocket:
             args += ["--unixsocket", self.unixsocket, "--unixsocketperm", "700"]
+        if self.tls_cert:
+            args[1:3] = ["--port", "0", "--tls-port", str(self.port)]
+            args += [
+                "--tls-cert-file",
+                self.tls_cert,
+                "--tls-key-file",
+                str(self.workdir / "key.pem"),
+                "--tls-ca-cert-file",
+                self.tls_cert,
+                "--tls-auth-clients",
+                "no",
+            ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    if self.tls_cert:
+                        return self
                     conn.sendall(b"PING\r\n")
                     if conn.recv(64):
                         return self
@@ -116,7 +164,8 @@ class RedisServer:
     def client(self) -> Any:
         import redis
 
-        return redis.Redis.from_url(self.url, socket_timeout=2)
+        extra = {"ssl_ca_certs": self.tls_cert} if self.tls_cert else {}
+        return redis.Redis.from_url(self.url, socket_timeout=2, **extra)
 
     def command_calls(self, command: str) -> int:
         """How many times ``command`` ran on this server (INFO commandstats), for round-trip counting."""

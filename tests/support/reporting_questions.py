@@ -172,8 +172,16 @@ QUESTIONS: list[dict] = [
         "sql": f"SELECT o.type, COUNT(*) FROM opportunity o WHERE {_y('o.created_at', 2025)} GROUP BY o.type",
     },
     {
-        "q": "How many won deals in Q1 2026?",
-        "sql": f"SELECT COUNT(*) FROM opportunity o WHERE {WON} AND {_r('o.created_at', '2026-01-01', '2026-04-01')}",
+        "q": "How many deals were won in Q1 2026?",
+        "sql": f"SELECT COUNT(*) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-01-01', '2026-04-01')}",
+    },
+    {
+        "q": "How many deals did we win in Q1 2026?",
+        "sql": f"SELECT COUNT(*) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-01-01', '2026-04-01')}",
+    },
+    {
+        "q": "How many deals were lost in 2025 by region",
+        "sql": f"SELECT a.region, COUNT(*) FROM {OA} WHERE o.stage = 'closed_lost' AND {_y('o.close_date', 2025)} GROUP BY a.region",
     },
     {
         "q": "How many lost deals by region in 2025",
@@ -334,6 +342,14 @@ QUESTIONS: list[dict] = [
         "q": "Case volume by week last month",
         "sql": f"SELECT strftime('%Y-%m-%d', c.created_at, 'weekday 0', '-6 days'), COUNT(*) FROM \"case\" c WHERE {_r('c.created_at', '2026-10-01', '2026-11-01')} GROUP BY 1",
         "sql_pg": f"SELECT to_char(date_trunc('week', c.created_at), 'YYYY-MM-DD'), COUNT(*) FROM \"case\" c WHERE {_r('c.created_at', '2026-10-01', '2026-11-01')} GROUP BY 1",
+    },
+    {
+        "q": "How many cases were resolved last month?",
+        "sql": f'SELECT COUNT(*) FROM "case" c WHERE {_r("c.resolved_at", "2026-10-01", "2026-11-01")}',
+    },
+    {
+        "q": "How many leads were converted in Q2 2026?",
+        "sql": f"SELECT COUNT(*) FROM lead l WHERE l.status = 'converted' AND {_r('l.converted_at', '2026-04-01', '2026-07-01')}",
     },
     {
         "q": "How many cases were created yesterday",

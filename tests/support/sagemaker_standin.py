@@ -26,6 +26,7 @@ import datetime as dt
 import hmac
 import io
 import json
+import math
 import re
 import secrets
 import socket
@@ -81,7 +82,12 @@ class LinearModel:
         return out
 
     def predict(self, rows: Sequence[dict[str, Any]]) -> np.ndarray:
-        z = self.matrix(rows) @ np.asarray(self.weights) + self.bias
+        # Row by row with an exact sum (math.fsum), so a row's answer is bit-identical whether it came
+        # alone or in a batch (a BLAS matrix product may round differently per batch size).
+        x = self.matrix(rows)
+        z = np.array(
+            [math.fsum([*(xi * wi for xi, wi in zip(row, self.weights, strict=True)), self.bias]) for row in x]
+        )
         return 1.0 / (1.0 + np.exp(-z)) if self.logistic else z
 
 

@@ -6,7 +6,6 @@ this module is where "429 means wait, 401 means stop" lives, once, for both the 
 
 from __future__ import annotations
 
-import email.utils
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -63,6 +62,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     try:
         seconds = float(raw)
     except ValueError:
+        import email.utils  # only for the rare HTTP-date form; 5-40 ms to import
+
         try:
             when = email.utils.parsedate_to_datetime(raw)
         except (TypeError, ValueError):

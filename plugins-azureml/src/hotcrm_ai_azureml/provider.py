@@ -171,7 +171,7 @@ class AzureMLProvider(BaseMLProvider):
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
             raise ProviderError(
-                f"providers.azure-ml.{key}: expected a number > 0, got {str(value)[:40]!r}",
+                f"providers.azure-ml.config.{key}: expected a number > 0, got {str(value)[:40]!r}",
                 provider=PROVIDER,
                 retryable=False,
             )
@@ -188,7 +188,9 @@ class AzureMLProvider(BaseMLProvider):
             return payloads.payload_format(
                 model.parameters["payload_format"], field=f"models[{model.id}].parameters.payload_format"
             )
-        return payloads.payload_format(self._opts.get("payload_format"), field="providers.azure-ml.payload_format")
+        return payloads.payload_format(
+            self._opts.get("payload_format"), field="providers.azure-ml.config.payload_format"
+        )
 
     def _deployment(self, model: ModelConfig | None) -> str | None:
         if model is not None and _text(model.parameters.get("deployment")):
@@ -209,7 +211,7 @@ class AzureMLProvider(BaseMLProvider):
         out: list[str] = []
         unknown = sorted(set(self._opts) - CONFIG_KEYS)
         if unknown:
-            out.append(f"providers.azure-ml: unknown config keys {', '.join(unknown)}")
+            out.append(f"providers.azure-ml.config: unknown keys {', '.join(unknown)}")
         try:
             self._format(model)
         except ValidationError as exc:
@@ -294,7 +296,7 @@ class AzureMLProvider(BaseMLProvider):
                 missing = [k for k, v in fields.items() if not v]
                 if missing:
                     raise ProviderError(
-                        f"Azure ML by-name path: missing providers.azure-ml {', '.join(missing)}",
+                        f"Azure ML by-name path: missing providers.azure-ml.config {', '.join(missing)}",
                         provider=PROVIDER,
                         retryable=False,
                     )

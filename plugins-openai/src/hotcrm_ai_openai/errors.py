@@ -8,7 +8,6 @@ rebuilt from the parts we need (status, error type/code, server message) and run
 
 from __future__ import annotations
 
-import email.utils
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -73,6 +72,8 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
         return value if 0 <= value < float("inf") else None
     except ValueError:
         pass
+    import email.utils  # only a 429 or 503 with a date needs it
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):

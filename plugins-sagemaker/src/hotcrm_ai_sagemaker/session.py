@@ -9,6 +9,7 @@ off: the prediction service owns retries, backoff and the circuit breaker.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -79,7 +80,7 @@ class _StaticProvider(CredentialProvider):
 
 
 def _base_session(settings: SageMakerSettings) -> boto3.Session:
-    region = settings.region_name()
+    region = settings.region_name() or os.environ.get("AWS_REGION") or None
     if settings.access_key_id is not None and settings.secret_access_key is not None:
         return boto3.Session(
             aws_access_key_id=settings.access_key_id.reveal(),
@@ -135,9 +136,11 @@ def make_client(
 
 
 def resolve_region(settings: SageMakerSettings) -> str | None:
-    """The configured region, else the one boto3 finds (AWS_REGION, AWS_DEFAULT_REGION, the profile)."""
-    if settings.region_name():
-        return settings.region_name()
+    """The configured region, else AWS_REGION (set by Lambda and read by the other AWS SDKs, not by
+    botocore), else boto3's own lookup (AWS_DEFAULT_REGION, the profile's region)."""
+    explicit = settings.region_name() or os.environ.get("AWS_REGION")
+    if explicit:
+        return explicit
     return boto3.Session(profile_name=settings.profile, botocore_session=_core_session()).region_name
 
 

@@ -220,6 +220,12 @@ class RedisBackend:
         return self._prefix + key
 
     # -- CacheBackend ----------------------------------------------------------------------------
+    def get(self, key: str) -> bytes | None:
+        """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
+        value: bytes | None = self._client.get(self._prefix + key)
+        self._count(keys_read=1, keys_found=int(value is not None))
+        return value
+
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []

@@ -2,6 +2,8 @@
 
 A shared cache is written by every instance that can reach Redis; unpickling what it holds would be
 a code-execution path, so values are JSON (attrs objects go through the project's one converter).
+Writing uses the standard library (it refuses NaN; orjson would quietly write ``null``); reading uses
+orjson when installed, because every cache hit pays for parsing and orjson parses 3-5x faster.
 The envelope ``{"v": 1, "d": value}`` makes a foreign writer's bytes, a truncated value or an older
 format fail to decode: the manager treats that as a miss and overwrites it.
 """
@@ -12,6 +14,11 @@ import json
 from typing import Any
 
 import attrs
+
+try:  # optional accelerator (hotcrm-ai[fast]): 3-5x faster to parse; strict JSON like ours
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _loads = json.loads
 
 FORMAT = 1
 
@@ -40,7 +47,7 @@ def encode(value: Any) -> bytes:
 def decode(raw: bytes, type_: type | None = None) -> Any:
     """The value in ``raw``; with ``type_`` it is structured through the converter. ``DecodeError`` if not ours."""
     try:
-        doc = json.loads(raw)
+        doc = _loads(raw)
     except (ValueError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
         raise DecodeError(f"not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("v") != FORMAT or "d" not in doc or len(doc) != 2:

@@ -221,14 +221,44 @@ class CacheManager:
         return cache_key(self._namespace, tenant, model_id, model_version, features)
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
-        """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss)."""
-        return self.get_many((key,), type_)[0]
+        """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
+
+        The hot path of every cached prediction, so it is written out flat rather than through
+        ``get_many``; the behaviour is the same.
+        """
+        if not self.settings.enabled:
+            self._count("misses")
+            return None
+        backend = self._backend if not self._degraded else self._primary()
+        raw: bytes | None = None
+        if backend is not None:
+            try:
+                # a backend may offer ``get(key)`` (Redis: GET, a lighter reply than MGET)
+                single = getattr(backend, "get", None)
+                raw = single(key) if single is not None else backend.get_many((key,))[0]
+            except Exception as exc:
+                self._fault(exc, "get")
+                backend = None
+        if backend is None:
+            self._count("fallbacks")
+            raw = self._fallback.get(key)
+        value = None
+        if raw is not None:
+            try:
+                value = decode(raw, type_)
+            except DecodeError as exc:
+                log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
+                self._count("decode_errors")
+                self._call("delete", lambda b: b.delete(key), False)
+        self._count("misses" if value is None else "hits")
+        return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
         """One backend round trip for all ``keys``; results in the same order, None for misses."""
         keys = list(keys)
-        if not keys:
-            return []
+        return self._lookup(keys, type_) if keys else []
+
+    def _lookup(self, keys: list[str], type_: type | None) -> list[Any | None]:
         if not self.settings.enabled:
             self._count("misses", len(keys))
             return [None] * len(keys)
@@ -242,20 +272,23 @@ class CacheManager:
         raws = self._call("get", fetch, [None] * len(keys))
         out: list[Any | None] = []
         bad: list[str] = []
+        hits = 0
         for key, raw in zip(keys, raws, strict=True):
             value = None
             if raw is not None:
                 try:
                     value = decode(raw, type_)
+                    hits += value is not None
                 except DecodeError as exc:
                     log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
                     bad.append(key)
             out.append(value)
-        hits = sum(v is not None for v in out)
         with self._lock:
-            self._counts["hits"] += hits
-            self._counts["misses"] += len(keys) - hits
-            self._counts["decode_errors"] += len(bad)
+            counts = self._counts
+            counts["hits"] += hits
+            counts["misses"] += len(keys) - hits
+            if bad:
+                counts["decode_errors"] += len(bad)
         for key in bad:
             self._call("delete", lambda b, k=key: b.delete(k), False)
         return out

@@ -111,7 +111,18 @@ class MemoryBackend:
         return out
 
     def get(self, key: str) -> bytes | None:
-        return self.get_many((key,))[0]
+        """One key (the manager's single-lookup fast path); same rules as ``get_many``."""
+        now = self._clock()
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= now:
+                self._drop(key)
+                self._expirations += 1
+                return None
+            self._data.move_to_end(key)
+            return entry[1]
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         now = self._clock()

@@ -47,12 +47,15 @@ def stats_rows(stats: Sequence[ModelStats]) -> list[tuple[str, ...]]:
     ]
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 2) -> str:
+    """Aligned columns: the first ``left`` to the left (names), the rest to the right (numbers)."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-              for r in rows]
-    return "\n".join(lines)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = (c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
 
 
 def stats_text(stats: Mapping[str, ModelStats], window_s: float | None) -> str:
@@ -69,7 +72,7 @@ def health_text(statuses: Sequence[HealthStatus]) -> str:
     if not statuses:
         return "No models."
     rows = [(h.model_id, h.status, h.reason or "") for h in statuses]
-    return table(("model", "status", "reason"), rows)
+    return table(("model", "status", "reason"), rows, left=3)
 
 
 def register(cli: click.Group) -> None:

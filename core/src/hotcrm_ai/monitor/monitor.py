@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.stats import ModelStats
 
 log = logging.getLogger("hotcrm_ai.monitor")
-_isfinite = math.isfinite
+_INF = math.inf
 
 
 class PerformanceMonitor:
@@ -62,6 +62,8 @@ class PerformanceMonitor:
         self._sinks: tuple[MonitorSink, ...] = tuple(sinks)
         self._others: tuple[MonitorSink, ...] = tuple(s for s in sinks if s is not store)
         self._outcomes = OutcomeTracker(settings.max_outcomes)
+        self._store_record = store.record  # bound once: record() is on every prediction's path
+        self._remember = self._outcomes.remember
         self._sink_errors: dict[str, int] = {}
         self._errors_lock = threading.Lock()
         self._closed = False
@@ -72,13 +74,17 @@ class PerformanceMonitor:
         """Store ``event`` and send it to every other sink. Raises only for an invalid event."""
         if not isinstance(event, PredictionEvent):
             raise ValidationError([FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor")
-        if not (event.latency_ms >= 0 and _isfinite(event.latency_ms)) or not (
-            _isfinite(event.timestamp) and _isfinite(event.confidence)
-        ):
+        try:  # chained comparisons are False for NaN and for infinities: one cheap test per field
+            valid = (
+                0.0 <= event.latency_ms < _INF and -_INF < event.timestamp < _INF and -_INF < event.confidence < _INF
+            )
+        except TypeError:
+            valid = False
+        if not valid:
             raise _invalid_event(event)
-        self._store.record(event)
+        self._store_record(event)
         if event.success and event.prediction_id:
-            self._outcomes.remember(event)
+            self._remember(event)
         for sink in self._others:
             try:
                 sink.record(event)
@@ -209,12 +215,17 @@ def _window(window_s: float | None) -> float | None:
     return float(window_s)
 
 
+def _finite(value: Any, minimum: float = -math.inf) -> bool:
+    real = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return real and math.isfinite(value) and value >= minimum
+
+
 def _invalid_event(event: PredictionEvent) -> ValidationError:
     errors = []
-    if not (event.latency_ms >= 0 and math.isfinite(event.latency_ms)):
-        errors.append(FieldError("latency_ms", "a finite number >= 0", repr(event.latency_ms)))
-    if not math.isfinite(event.timestamp):
-        errors.append(FieldError("timestamp", "finite epoch seconds", repr(event.timestamp)))
-    if not math.isfinite(event.confidence):
-        errors.append(FieldError("confidence", "a finite number", repr(event.confidence)))
+    if not _finite(event.latency_ms, 0.0):
+        errors.append(FieldError("latency_ms", "a finite number >= 0", repr(event.latency_ms)[:80]))
+    if not _finite(event.timestamp):
+        errors.append(FieldError("timestamp", "finite epoch seconds", repr(event.timestamp)[:80]))
+    if not _finite(event.confidence):
+        errors.append(FieldError("confidence", "a finite number", repr(event.confidence)[:80]))
     return ValidationError(errors, subject="monitor event")

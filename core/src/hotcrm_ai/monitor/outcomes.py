@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -102,20 +102,31 @@ class OutcomeTracker:
 
             raise ConfigError(f"max_outcomes: expected an integer >= 0, got {max_outcomes!r}")
         self.max_outcomes = max_outcomes
-        self._pending: OrderedDict[str, PredictionEvent] = OrderedDict()
+        self._pending: dict[str, PredictionEvent] = {}
+        self._order: deque[str] = deque()  # pending ids, oldest first (ids are unique per prediction)
         self._resolved: OrderedDict[str, Outcome] = OrderedDict()
         self._by_model: dict[str, dict[str, Outcome]] = {}
         self._lock = threading.Lock()
 
     def remember(self, event: PredictionEvent) -> None:
-        """Hot path: keep a successful event so an outcome can be joined to it later."""
+        """Hot path: keep a successful event so an outcome can be joined to it later.
+
+        Lock-free: dict assignment, ``deque.append`` and ``popleft`` are each atomic. Two threads
+        trimming at once may drop one id more than needed, never leave the map above the bound.
+        """
         if not self.max_outcomes:
             return
-        with self._lock:
-            pending = self._pending
-            pending[event.prediction_id] = event
-            if len(pending) > self.max_outcomes:
-                pending.popitem(last=False)
+        key = event.prediction_id
+        self._pending[key] = event
+        order = self._order
+        order.append(key)
+        while len(order) > self.max_outcomes:
+            try:
+                old = order.popleft()
+            except IndexError:  # another thread trimmed first
+                break
+            if old != key:
+                self._pending.pop(old, None)
 
     def resolve(self, prediction_id: str, actual: Any, kind: str | None = None) -> Outcome:
         if not isinstance(prediction_id, str) or not prediction_id:
@@ -164,11 +175,12 @@ class OutcomeTracker:
         with self._lock:
             if model_id is None:
                 self._pending.clear()
+                self._order.clear()
                 self._resolved.clear()
                 self._by_model.clear()
                 return
-            for key in [k for k, e in self._pending.items() if e.model_id == model_id]:
-                del self._pending[key]
+            for key in [k for k, e in self._pending.copy().items() if e.model_id == model_id]:
+                self._pending.pop(key, None)
             for key in self._by_model.pop(model_id, {}):
                 self._resolved.pop(key, None)
 

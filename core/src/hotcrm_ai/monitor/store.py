@@ -2,15 +2,19 @@
 
 It is the built-in ``memory`` monitor sink *and* the store the monitor queries (stats, health,
 recent errors). Memory is bounded per model: once a model holds ``max_events_per_model`` events,
-each new one evicts that model's oldest (the original kept 10,000 the same way). The number of
-models is not bounded here; model ids come from the registry, so they are few.
+each new one evicts that model's oldest (the original kept 10,000 the same way), and ``evicted``
+says how many went. The number of models is not bounded here; model ids come from the registry.
 
-``record`` is on the hot path of every prediction: one uncontended lock, a dict lookup and a deque
-append. Reads take a snapshot (a list copy) under the lock and compute outside it.
+``record`` is on the hot path of every prediction, so it takes no lock: ``deque.append`` (with
+``maxlen``) and ``next()`` on an ``itertools.count`` are each atomic in CPython, with or without the
+GIL. A lock guards only the rare operations: creating a model's ring, reading, clearing, resizing.
+Resizing while other threads record may drop the events recorded during the swap: the monitor
+resizes once, at construction, before any traffic.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -41,6 +45,26 @@ class EventQuery(Protocol):
     def close(self) -> None: ...
 
 
+class _Ring:
+    """One model's events and a lock-free count of every event it ever received.
+
+    ``itertools.count`` cannot be read without advancing it, so a read calls ``next`` too and
+    remembers how many reads it made: received = next(count) - reads (reads happen under the lock).
+    """
+
+    __slots__ = ("count", "events", "reads")
+
+    def __init__(self, maxlen: int, events: deque[PredictionEvent] | None = None, received: int = 0) -> None:
+        self.events: deque[PredictionEvent] = deque(events or (), maxlen=maxlen)
+        self.count = itertools.count(received)
+        self.reads = 0
+
+    def received(self) -> int:
+        value = next(self.count) - self.reads
+        self.reads += 1
+        return value
+
+
 class EventStore:
     """Per-model ring buffers of ``PredictionEvent`` (thread-safe, bounded)."""
 
@@ -48,8 +72,7 @@ class EventStore:
 
     def __init__(self, max_events_per_model: int = DEFAULT_MAX_EVENTS) -> None:
         self._max = _check_bound(max_events_per_model)
-        self._buffers: dict[str, deque[PredictionEvent]] = {}
-        self._evicted: dict[str, int] = {}
+        self._rings: dict[str, _Ring] = {}
         self._lock = threading.Lock()
 
     @property
@@ -57,39 +80,39 @@ class EventStore:
         return self._max
 
     def record(self, event: PredictionEvent) -> None:
-        model_id = event.model_id
+        ring = self._rings.get(event.model_id)
+        if ring is None:
+            ring = self._ring(event.model_id)
+        ring.events.append(event)
+        next(ring.count)
+
+    def _ring(self, model_id: str) -> _Ring:
         with self._lock:
-            buffer = self._buffers.get(model_id)
-            if buffer is None:
-                buffer = self._buffers[model_id] = deque(maxlen=self._max)
-            elif len(buffer) == self._max:
-                self._evicted[model_id] = self._evicted.get(model_id, 0) + 1
-            buffer.append(event)
+            ring = self._rings.get(model_id)
+            if ring is None:
+                ring = self._rings[model_id] = _Ring(self._max)
+            return ring
 
     def events(self, model_id: str) -> list[PredictionEvent]:
-        with self._lock:
-            buffer = self._buffers.get(model_id)
-            return list(buffer) if buffer is not None else []
+        ring = self._rings.get(model_id)
+        return list(ring.events.copy()) if ring is not None else []  # copy(): one atomic C call
 
     def model_ids(self) -> list[str]:
         with self._lock:
-            return [model_id for model_id, buffer in self._buffers.items() if buffer]
+            return [model_id for model_id, ring in self._rings.items() if ring.events]
 
     def evicted(self, model_id: str | None = None) -> int:
         """How many events the bound has dropped (for one model, or in total)."""
         with self._lock:
-            if model_id is None:
-                return sum(self._evicted.values())
-            return self._evicted.get(model_id, 0)
+            rings = list(self._rings.values()) if model_id is None else [self._rings.get(model_id)]
+            return sum(r.received() - len(r.events) for r in rings if r is not None)
 
     def clear(self, model_id: str | None = None) -> None:
         with self._lock:
             if model_id is None:
-                self._buffers.clear()
-                self._evicted.clear()
+                self._rings.clear()
             else:
-                self._buffers.pop(model_id, None)
-                self._evicted.pop(model_id, None)
+                self._rings.pop(model_id, None)
 
     def resize(self, max_events_per_model: int) -> None:
         """Change the bound; when it shrinks, each model keeps its newest events."""
@@ -97,18 +120,15 @@ class EventStore:
         with self._lock:
             if bound == self._max:
                 return
-            for model_id, buffer in list(self._buffers.items()):
-                dropped = max(0, len(buffer) - bound)
-                if dropped:
-                    self._evicted[model_id] = self._evicted.get(model_id, 0) + dropped
-                self._buffers[model_id] = deque(buffer, maxlen=bound)
+            for model_id, ring in list(self._rings.items()):
+                self._rings[model_id] = _Ring(bound, ring.events, ring.received())
             self._max = bound
 
     def close(self) -> None:
         """Nothing to release; the events stay readable."""
 
     def __repr__(self) -> str:
-        return f"EventStore(models={len(self._buffers)}, max_events_per_model={self._max})"
+        return f"EventStore(models={len(self._rings)}, max_events_per_model={self._max})"
 
 
 def _check_bound(value: int) -> int:

@@ -33,7 +33,8 @@ def period_label(query: Query | None) -> str:
 def narrative(question: str, query: Query, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]],
               summary: Mapping[str, Any], comparison: Mapping[str, Any] | None, dims: Sequence[str]) -> str:
     period = period_label(query)
-    if not rows:
+    aliases = list(summary.get("aggregates", {}))
+    if not rows or (not dims and aliases and all(rows[0].get(a) is None for a in aliases)):
         return f'No data found for "{question}" in the {period} period. Try broadening your time range or adjusting filters.'
     types = {c.name: c.type for c in columns}
     labels = {c.name: c.label for c in columns}

@@ -102,6 +102,7 @@ class _Parse:
     def __init__(self, cat: Catalogue, now: date, text: str) -> None:
         self.cat, self.now, self.text = cat, now, f" {text} "
         self.which = bool(re.search(r"\bwhich\b", text))
+        self.original = f" {text} "
         self.singular: set[str] = set()
         self.matched: list[str] = []
         self.order_dir: str | None = None
@@ -243,12 +244,15 @@ class _Parse:
         if not aggregates and (counting or group_by):
             aggregates = [Aggregate("count", alias="count")]
 
+        # an event verb whose date the period applies to, and which is not also a value ("cases resolved in May")
+        for rule in cat.data.get("event_dates", {}).get(obj, []):
+            if rule.get("replaces_value") and period is not None and self._event(rule):
+                for w in re.findall(r"\b(?:" + rule["pattern"] + r")\b", self.text):
+                    self.take(w)
         # filters
         filters = self._value_filters(obj)
         filters += self._numeric_filters(obj, numeric)
         aggregates, filters = _as_metrics(cat, obj, aggregates, filters)
-        if not aggregates and (group_by or counting) is False:
-            pass
 
         # time range
         time_range = None
@@ -257,7 +261,7 @@ class _Parse:
             period = periods.calendar("year", self.now)
             period = periods.Period(period.start, period.end, f"this year ({period.label})", "year")
         if period is not None:
-            tfield = self._time_field(obj, bool(aggregates and metrics))
+            tfield = self._time_field(obj, any(a.func == "metric" for a in aggregates))
             time_range = TimeRange(period.start.isoformat(), period.end.isoformat(), tfield, period.label)
             if comparison:
                 cp = periods.year_over_year(period) if comparison == "year_over_year" else periods.previous_period(period)
@@ -293,6 +297,12 @@ class _Parse:
             self.take(w)
 
         unknown = self._unknown() + unknown_dims + ignored_metrics
+        loose = [m.group(2) for m in re.finditer(r"\b(by|per|for|from|at|with|about|of|in|on|named|called)\s+(?:the\s+|our\s+|all\s+)?([a-z0-9][a-z0-9_'.-]*)", self.text)
+                 if m.group(2) in unknown]
+        if loose or unknown_dims:
+            what = ", ".join(dict.fromkeys(unknown_dims + loose))
+            return NotUnderstood(f"Could not map '{what}' to a field, value or grouping of {obj} (answering without it would be a guess).",
+                                 unknown=unknown, suggestions=examples())
         if unknown and not (aggregates or group_by or filters or time_range or order_by):
             # only an object was recognised: listing it would be a guess at what was asked
             return NotUnderstood(f"Understood '{obj}' but not: {', '.join(dict.fromkeys(unknown))}.", unknown=unknown, suggestions=examples())
@@ -363,8 +373,9 @@ class _Parse:
         for fname, f in spec["fields"].items():
             if phrase in f.get("synonyms", []) or phrase == fname:
                 return fname
-        if phrase in spec.get("aliases", {}):
-            return phrase
+        aliases = spec.get("aliases", {})
+        if phrase in aliases:
+            return next(a for a, t in aliases.items() if t == aliases[phrase])  # "rep", "agent" -> "owner"
         for jname, j in spec.get("joins", {}).items():
             for fname, f in self.cat.objects[j["object"]]["fields"].items():
                 if phrase in f.get("synonyms", []):
@@ -406,17 +417,25 @@ class _Parse:
         return None
 
     def _time_field(self, obj: str, by_metric: bool) -> str | None:
+        """Which date a period applies to: an event verb next to the period picks its date
+        ("deals won last month" -> close_date, "cases resolved in May" -> resolved_at)."""
         spec = self.cat.objects[obj]
-        if obj == "opportunity" and re.search(r"\b(clos\w*)\b", self.text):
-            self.take(re.search(r"\b(clos\w*)\b", self.text).group(1))  # type: ignore[union-attr]
-            return "close_date"
-        if "resolved_at" in spec["fields"] and re.search(r"\bresolved\s*$|\bresolved\s+(?=\s)", self.text) and False:
-            return "resolved_at"
-        for w in ("created", "opened", "added", "new"):
+        for w in ("created", "opened", "added", "new", "submitted", "received"):
             self.take(w)
+        for rule in self.cat.data.get("event_dates", {}).get(obj, []):
+            verb = re.compile(r"\b(?:" + rule["pattern"] + r")\b")
+            if self._event(rule):
+                for w in verb.findall(self.text):
+                    self.take(w)
+                return rule["field"]
         if by_metric:
             return None  # the metric's own date field (revenue: close_date)
         return spec.get("date_field")
+
+    def _event(self, rule: Mapping[str, Any]) -> bool:
+        pat = rule["pattern"]
+        return bool(re.search(r"\b(?:" + pat + r")\b\s+(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b|\b(?:closing|closes|close)\b" if "clos" in pat else
+                              r"\b(?:" + pat + r")\b\s+(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b", self.original))
 
     # -- filters ----------------------------------------------------------------------------------
     def _value_filters(self, obj: str) -> list[Filter]:
@@ -432,7 +451,10 @@ class _Parse:
         for path, owner, field in paths:
             syn = self.cat.data.get("value_synonyms", {}).get(f"{owner}.{field}", {})
             for v in self.cat.values.get(f"{owner}.{field}", ()):
-                candidates.append((v.lower().replace("_", " "), path, v, "eq"))
+                phrase = v.lower().replace("_", " ")
+                candidates.append((phrase, path, v, "eq"))
+                if not phrase.endswith("s") and phrase.replace(" ", "").isalpha():
+                    candidates.append((phrase + "s", path, v, "eq"))  # "webinars", "renewals"
                 for s in syn.get(v, []):
                     candidates.append((s, path, v, "eq"))
         for key, vs in self.cat.data.get("value_sets", {}).items():

@@ -65,10 +65,7 @@ def detect_season(y: np.ndarray) -> int:
 def seasonal_indices(y: np.ndarray, m: int, multiplicative: bool) -> np.ndarray:
     """Classical decomposition: centred moving average, then the mean ratio (or difference) per position."""
     n = len(y)
-    if m % 2 == 0:
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
+    w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     trend = np.convolve(y, w, mode="valid")
     offset = (len(w) - 1) // 2
     detr = y[offset : offset + len(trend)] / trend if multiplicative else y[offset : offset + len(trend)] - trend
@@ -152,7 +149,7 @@ def theta_forecast(history: Sequence[float], horizon: int, season_length: int | 
     sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
     half = Z95 * sigma * np.sqrt(1 + (h - 1) * alpha**2)
     if method != "theta" and n >= 3:
-        da, db, dphi, dl, dt, dres = damped_fit(ys)
+        _, _, dphi, dl, dt, dres = damped_fit(ys)
         damp = np.cumsum(dphi ** h)
         dpoint = dl + damp * dt
         if method == "damped":
@@ -191,7 +188,7 @@ class ForecastRunner:
         check_rows(rows)
         batch, errors, out = len(rows) > 1, [], []
         for i, row in enumerate(rows):
-            name = lambda f: field_name(f, i, batch)  # noqa: E731
+            name = lambda f, i=i: field_name(f, i, batch)  # noqa: E731
             hist = row.get("history")
             values = np.zeros(0)
             if not isinstance(hist, Sequence) or isinstance(hist, (str, bytes)):

@@ -42,7 +42,7 @@ class RecommendationRunner:
         check_rows(rows)
         batch, errors, out = len(rows) > 1, [], []
         for i, row in enumerate(rows):
-            where = lambda f: field_name(f, i, batch)  # noqa: E731
+            where = lambda f, i=i: field_name(f, i, batch)  # noqa: E731
             products = row.get("products")
             k_raw = row.get("k", 10)
             k = int(as_number(k_raw, where("k"), errors, minimum=1, maximum=MAX_K, integer=True)) or 10

@@ -166,7 +166,7 @@ class LogitRunner:
 
         return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
                            groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
-                           output_kind="probability")
+                           output_kind="log-odds")
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "columns": len(self.coef), "fields": len(self.encoder.fields),

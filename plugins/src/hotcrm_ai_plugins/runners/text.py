@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 MAX_CHARS = 5000  # longer text is truncated before scoring (speed; sentiment is set early in a message)
 
@@ -21,7 +22,7 @@ def normalise(text: str) -> str:
 def words(text: str) -> list[str]:
     """Word unigrams and bigrams of an already normalised text."""
     tokens = _WORD.findall(text)
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
 def chars(text: str) -> list[str]:

@@ -29,8 +29,8 @@ MODEL_IDS = {
 
 def _train_one(name: str, data: Path, out: Path, sample: int | None) -> dict[str, Any]:
     if name in ("lead_scoring", "churn"):
-        from hotcrm_ai_plugins.train.tabular import CHURN, LEAD, train_tabular
         from hotcrm_ai_plugins.train.registry import tabular_features
+        from hotcrm_ai_plugins.train.tabular import CHURN, LEAD, train_tabular
 
         result = train_tabular(LEAD if name == "lead_scoring" else CHURN, data, sample=sample)
         write_json(out / f"{name}.json", result["artifact"], compact=True)

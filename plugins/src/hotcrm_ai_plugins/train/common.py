@@ -56,7 +56,7 @@ def classifier_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[s
         "base_rate": float(np.mean(y)),
         "majority_accuracy": float(max(np.mean(y), 1 - np.mean(y))),
         "threshold": float(threshold),
-        "n_test": int(len(y)),
+        "n_test": len(y),
     }
 
 

@@ -70,7 +70,8 @@ def evaluate_forecast(data_dir: Path, out: Path, *, sample: int | None = None) -
     table = products if sample is None else products[:sample]
     prod = [_scores(row, 1, 4, 3, 4, season=1) for row in table if np.std(row[:-4]) > 0]
     per_series["sales_weekly_per_product_mean"] = {
-        "mase": float(np.mean([p["mase"] for p in prod])), "naive_mase": float(np.mean([p["naive_mase"] for p in prod])),
+        "mase": float(np.mean([p["mase"] for p in prod])),
+        "naive_mase": float(np.mean([p["naive_mase"] for p in prod])),
         "mae": float(np.mean([p["mae"] for p in prod])), "naive_mae": float(np.mean([p["naive_mae"] for p in prod])),
         "share_better_than_naive": float(np.mean([p["mase"] < p["naive_mase"] for p in prod])),
         "series": len(prod), "origins": 3, "horizon": 4, "season_length": 1,

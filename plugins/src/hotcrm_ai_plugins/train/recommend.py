@@ -141,7 +141,8 @@ def train_recommendation(data_dir: Path, out: Path, *, sample: int | None = None
     _runner(final, out, reference)
     metrics["confidence_reference"] = reference
     rng = np.random.default_rng(SEED)
-    background = [{"products": list(h[:20]), "k": 10} for h, _ in (test_cases[i] for i in rng.choice(len(test_cases), 5))]
+    picks = rng.choice(len(test_cases), 5, replace=False)
+    background = [{"products": list(test_cases[i][0][:20]), "k": 10} for i in picks]
     features = [
         {"name": "products", "dtype": "array", "items": "string",
          "description": "StockCodes the customer already bought (unknown codes are ignored)"},

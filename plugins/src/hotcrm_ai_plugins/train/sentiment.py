@@ -110,7 +110,7 @@ def train_sentiment(data_dir: Path, out: Path, *, sample: int | None = None) -> 
         "accuracy_by_source": {s.split("_")[0]: float(np.mean((p[source[te] == k] >= 0.5) == y[te][source[te] == k]))
                                for k, s in enumerate(SOURCES)},
         "vader_only_accuracy": float(np.mean((vad[te][:, 0] >= 0.05) == y[te])),
-        "n_train": int(len(fit)), "vocabulary": {"word": nw, "char": nc},
+        "n_train": len(fit), "vocabulary": {"word": nw, "char": nc},
         "selected": best,
     })
     background = [{"text": texts[i]} for i in np.random.default_rng(SEED).choice(fit, 20, replace=False)]

@@ -1,0 +1,92 @@
+"""Forecasting: seasonal series, intervals, season detection, bad histories."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from support.models import batch, models, predict, provider
+
+from hotcrm_ai.errors import ValidationError
+from hotcrm_ai_plugins.models.examples import FORECAST
+from hotcrm_ai_plugins.runners.forecast import seasonal_naive, theta_forecast
+
+ID = "revenue-forecast-v1"
+
+
+def seasonal_series(n: int = 72, seed: int = 1) -> list[float]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return list(100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1.5, n))
+
+
+def test_seasonal_series_forecast_follows_the_season() -> None:
+    p, m = provider(), models()[ID]
+    y = seasonal_series()
+    out = predict(p, m, {"history": y, "horizon": 12, "season_length": 12})
+    fc = out.prediction["forecast"]
+    assert [f["period"] for f in fc] == list(range(1, 13))
+    values = np.array([f["value"] for f in fc])
+    t = np.arange(72, 84)
+    truth = 100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12)
+    assert np.mean(np.abs(values - truth)) < np.mean(np.abs(seasonal_naive(y, 12, 12) - truth))
+    assert all(f["lower"] < f["value"] < f["upper"] for f in fc)
+    widths = [f["upper"] - f["lower"] for f in fc]
+    assert widths[-1] >= widths[0]
+    assert out.metadata["seasonal"] is True and out.metadata["season_length"] == 12
+    assert 0 < out.confidence < 100
+
+
+def test_season_is_detected_when_not_given() -> None:
+    out = theta_forecast(seasonal_series(), 6, None)
+    assert out["season_length"] == 12 and out["seasonal"]
+
+
+def test_example_and_batch_equal_single() -> None:
+    p, m = provider(), models()[ID]
+    rows = [FORECAST, {"history": [10.0, 12.0, 11.0, 13.0], "horizon": 3},
+            {"history": seasonal_series(40), "horizon": 2}]
+    assert [o.prediction for o in batch(p, m, rows)] == [predict(p, m, r).prediction for r in rows]
+    out = predict(p, m, FORECAST)
+    assert len(out.prediction["forecast"]) == 6
+    assert all(2.5 < f["value"] < 4.5 for f in out.prediction["forecast"])
+
+
+def test_confidence_falls_with_noise() -> None:
+    p, m = provider(), models()[ID]
+    rng = np.random.default_rng(3)
+    calm = predict(p, m, {"history": list(100 + rng.normal(0, 1, 60)), "horizon": 6}).confidence
+    noisy = predict(p, m, {"history": list(100 + rng.normal(0, 30, 60)), "horizon": 6}).confidence
+    assert calm > noisy
+
+
+@pytest.mark.parametrize(
+    ("features", "field"),
+    [
+        ({"history": [], "horizon": 3}, "history"),
+        ({"history": [1.0], "horizon": 3}, "history"),
+        ({"history": [1.0, math.nan, 2.0], "horizon": 3}, "history[1]"),
+        ({"history": [1.0, "2", 3.0], "horizon": 3}, "history[1]"),
+        ({"history": "1,2,3", "horizon": 3}, "history"),
+        ({"history": [1.0, 2.0, 3.0], "horizon": 0}, "horizon"),
+        ({"history": [1.0, 2.0, 3.0], "horizon": 10_000}, "horizon"),
+        ({"history": [1.0, 2.0, 3.0], "horizon": 2.5}, "horizon"),
+        ({"history": [1.0, 2.0, 3.0]}, "horizon"),
+        ({"history": [1.0, 2.0, 3.0], "horizon": 2, "season_length": 12}, "history"),
+        ({"history": [1.0, 2.0, 3.0], "horizon": 2, "season_length": 0}, "season_length"),
+    ],
+)
+def test_bad_inputs(features: dict, field: str) -> None:
+    p, m = provider(), models()[ID]
+    with pytest.raises(ValidationError) as info:
+        predict(p, m, features)
+    assert info.value.errors[0].field == field
+
+
+def test_constant_and_negative_histories_are_fine() -> None:
+    p, m = provider(), models()[ID]
+    flat = predict(p, m, {"history": [5.0] * 30, "horizon": 4}).prediction["forecast"]
+    assert all(f["value"] == pytest.approx(5.0) for f in flat)
+    mixed = predict(p, m, {"history": [-3.0, 4.0, -1.0, 6.0] * 6, "horizon": 4, "season_length": 4})
+    assert all(math.isfinite(f["value"]) for f in mixed.prediction["forecast"])

@@ -1,0 +1,50 @@
+"""Shared helpers for the models tests: the shipped models, a provider, and a user-defined runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hotcrm_ai.types import ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai_plugins.custom import CustomProvider
+from hotcrm_ai_plugins.models import ARTIFACTS, default_models
+
+DATA = Path("/work/shared/data")
+
+
+def models() -> dict[str, ModelConfig]:
+    return {m.id: m for m in default_models()}
+
+
+def provider() -> CustomProvider:
+    return CustomProvider(ProviderConfig("custom"))
+
+
+def metrics_json() -> dict[str, Any]:
+    return json.loads((ARTIFACTS / "metrics.json").read_text())
+
+
+def predict(p: CustomProvider, model: ModelConfig, features: Mapping[str, Any]) -> PredictionOutput:
+    return p.predict(model, PredictionInput(dict(features)))
+
+
+def batch(p: CustomProvider, model: ModelConfig, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
+    return p.batch_predict(model, [PredictionInput(dict(r)) for r in rows])
+
+
+class EchoLengthRunner:
+    """A user's own in-process model: scores the length of ``text`` (used through 'module:Class')."""
+
+    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
+        self.scale = float(parameters.get("scale", 1.0))
+        self.calls = 0
+
+    def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
+        self.calls += 1
+        return [PredictionOutput(prediction={"value": len(r["text"]) * self.scale},
+                                 confidence=min(100.0, float(len(r["text"])))) for r in rows]
+
+    def describe(self) -> dict[str, Any]:
+        return {"scale": self.scale}
