@@ -84,7 +84,7 @@ def bench_lookups() -> None:
         key = m.key(tenant="acme", model_id="lead-scoring-v1", model_version="1.0.0", features=FEATURES)
         m.set(key, value, 300)
         assert m.get(key) == value and raw.get(key) is not None
-        ours, base = interleaved(lambda: m.get(key), lambda: raw.get(key), number=200)
+        ours, base = interleaved(lambda: m.get(key), lambda: raw.get(key), number=100, rounds=60)
         print(line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x")
               + medians_note(1e6, "us"))
 
@@ -171,7 +171,7 @@ def bench_predict() -> None:
         model = ai.registry.get("bench-v1")
         key = ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=FEATURES)
         assert raw.get(key) is not None
-        ours, base = interleaved(lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=200)
+        ours, base = interleaved(lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=100, rounds=60)
         print(line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x")
               + medians_note(1e6, "us"))
         rows = [{**FEATURES, "f0": float(i)} for i in range(1000)]

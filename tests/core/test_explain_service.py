@@ -205,3 +205,19 @@ def test_facade_predict_explain_and_compare() -> None:
         assert cmp.text == "Key differences:\n\n• C changed from -0.5 to 2.5, which decreased the prediction\n"
     finally:
         ai.close()
+
+
+def test_registering_the_builtin_explainers_imports_no_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from hotcrm_ai.builtins import explainers\n"
+        "specs = []\n"
+        "explainers.register_explainers(specs.append)\n"
+        "assert [s.name for s in specs] == ['exact', 'linear', 'kernel'], specs\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -19,9 +19,31 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_question_set_is_broad() -> None:
     assert len(QUESTIONS) >= 80
     text = " ".join(q["q"].lower() for q in QUESTIONS)
-    for word in ("revenue", "pipeline", "win rate", "deal size", "leads", "conversion", "cases", "resolution", "csat",
-                 "accounts", "contacts", "campaigns", "products", "users", "by month", "by quarter", "by week",
-                 "last quarter", "this month", "last 30 days", "q3 2025", "in 2025", "top"):
+    for word in (
+        "revenue",
+        "pipeline",
+        "win rate",
+        "deal size",
+        "leads",
+        "conversion",
+        "cases",
+        "resolution",
+        "csat",
+        "accounts",
+        "contacts",
+        "campaigns",
+        "products",
+        "users",
+        "by month",
+        "by quarter",
+        "by week",
+        "last quarter",
+        "this month",
+        "last 30 days",
+        "q3 2025",
+        "in 2025",
+        "top",
+    ):
         assert word in text, word
 
 

@@ -37,8 +37,14 @@ def pg_url() -> Iterator[str]:
 def _fingerprint(url: str) -> list[tuple]:
     eng = sa.create_engine(url)
     with eng.connect() as conn:
-        out = [tuple(conn.exec_driver_sql(f'SELECT COUNT(*), md5(string_agg(t::text, \'|\' ORDER BY t.id)) FROM "{t}" t').one())
-               for t in ("user", "product", "account", "contact", "lead", "opportunity", "case", "campaign")]
+        out = [
+            tuple(
+                conn.exec_driver_sql(
+                    f"SELECT COUNT(*), md5(string_agg(t::text, '|' ORDER BY t.id)) FROM \"{t}\" t"
+                ).one()
+            )
+            for t in ("user", "product", "account", "contact", "lead", "opportunity", "case", "campaign")
+        ]
     eng.dispose()
     return out
 

@@ -98,13 +98,22 @@ def test_original_bugs_fixed(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_synonyms_values_and_filters(engine, db) -> None:  # type: ignore[no-untyped-def]
-    won = db.execute("SELECT SUM(amount) FROM opportunity WHERE stage = 'closed_won' AND close_date BETWEEN '2025-01-01' AND '2025-12-31'").fetchone()[0]
+    won = db.execute(
+        "SELECT SUM(amount) FROM opportunity WHERE stage = 'closed_won' "
+        "AND close_date BETWEEN '2025-01-01' AND '2025-12-31'"
+    ).fetchone()[0]
     for q in ("sales in 2025", "bookings in 2025", "revenue in 2025", "What was our total revenue in 2025?"):
         assert engine.ask(q, now=NOW).rows[0]["revenue"] == pytest.approx(won), q
     res = engine.ask("How many high priority cases for the technology industry in EMEA", now=NOW)
-    assert {(f.field, f.value) for f in res.query.filters} == {("priority", "high"), ("industry", "Technology"), ("region", "EMEA")}
-    n = db.execute("SELECT COUNT(*) FROM \"case\" c JOIN account a ON c.account_id = a.id WHERE c.priority = 'high' "
-                   "AND a.industry = 'Technology' AND a.region = 'EMEA'").fetchone()[0]
+    assert {(f.field, f.value) for f in res.query.filters} == {
+        ("priority", "high"),
+        ("industry", "Technology"),
+        ("region", "EMEA"),
+    }
+    n = db.execute(
+        "SELECT COUNT(*) FROM \"case\" c JOIN account a ON c.account_id = a.id WHERE c.priority = 'high' "
+        "AND a.industry = 'Technology' AND a.region = 'EMEA'"
+    ).fetchone()[0]
     assert res.rows == [{"count": n}]
     res = engine.ask("deals over $100k", now=NOW)
     assert res.query.filters[0].op == "gt" and res.query.filters[0].value == 100000
@@ -116,14 +125,21 @@ def test_summary_is_not_a_sum_of_averages(engine, db) -> None:  # type: ignore[n
     assert res.summary["aggregates"]["avg_deal_size"] == pytest.approx(overall)
     assert res.summary["aggregates"]["avg_deal_size"] < sum(r["avg_deal_size"] for r in res.rows)
     res = engine.ask("win rate by region", now=NOW)
-    won, closed = db.execute("SELECT SUM(stage = 'closed_won'), COUNT(*) FROM opportunity WHERE stage IN ('closed_won', 'closed_lost')").fetchone()
+    won, closed = db.execute(
+        "SELECT SUM(stage = 'closed_won'), COUNT(*) FROM opportunity WHERE stage IN ('closed_won', 'closed_lost')"
+    ).fetchone()
     assert res.summary["aggregates"]["win_rate"] == pytest.approx(won / closed)
     res = engine.ask("top 2 regions by revenue", now=NOW)
     assert len(res.rows) == 2 and res.summary["aggregates"]["revenue"] > sum(r["revenue"] for r in res.rows)
 
 
 def test_not_understood_is_explicit(engine) -> None:  # type: ignore[no-untyped-def]
-    for q in ("What is the weather in Paris?", "total revenue for Acme", "deals by reason", "show me the passwords of users"):
+    for q in (
+        "What is the weather in Paris?",
+        "total revenue for Acme",
+        "deals by reason",
+        "show me the passwords of users",
+    ):
         res = engine.ask(q, now=NOW)
         assert not res.understood, q
         assert res.rows == [] and res.confidence == 0 and "for example" in res.message
@@ -177,37 +193,83 @@ def test_query_json_schema_and_round_trip(engine) -> None:  # type: ignore[no-un
     data = unstructure(res.query)
     jsonschema.validate(data, schema)
     assert parse_query(json.loads(json.dumps(data))) == res.query
-    for bad, where in (({**data, "limit": "10"}, "limit"), ({**data, "filters": [{"field": "x", "value": {"a": 1}}]}, "filters[0].value"),
-                       ({"fields": []}, "object"), ({**data, "group_by": [{"field": "region", "bucket": None, "sql": "x"}]}, "group_by[0].sql")):
+    for bad, where in (
+        ({**data, "limit": "10"}, "limit"),
+        ({**data, "filters": [{"field": "x", "value": {"a": 1}}]}, "filters[0].value"),
+        ({"fields": []}, "object"),
+        ({**data, "group_by": [{"field": "region", "bucket": None, "sql": "x"}]}, "group_by[0].sql"),
+    ):
         with pytest.raises(ValidationError, match=__import__("re").escape(where)):
             parse_query(bad)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "extra": 1}, schema)
     out = json.loads(json.dumps(unstructure(res), default=str))
-    assert set(out) >= {"query", "sql", "params", "columns", "rows", "summary", "narrative", "visualization", "follow_ups", "confidence"}
+    assert set(out) >= {
+        "query",
+        "sql",
+        "params",
+        "columns",
+        "rows",
+        "summary",
+        "narrative",
+        "visualization",
+        "follow_ups",
+        "confidence",
+    }
 
 
 def test_catalogue_is_extendable_and_checked(tmp_path: Path) -> None:
     extra = tmp_path / "cat.json"
-    extra.write_text(json.dumps({"metrics": {"big_deals": {"object": "opportunity", "label": "Big Deals", "type": "number",
-                                                           "kind": "count", "where": [{"field": "amount", "op": "gt", "value": 500000}],
-                                                           "date_field": "created_at", "synonyms": ["big deals", "whales"]}}}))
+    extra.write_text(
+        json.dumps(
+            {
+                "metrics": {
+                    "big_deals": {
+                        "object": "opportunity",
+                        "label": "Big Deals",
+                        "type": "number",
+                        "kind": "count",
+                        "where": [{"field": "amount", "op": "gt", "value": 500000}],
+                        "date_field": "created_at",
+                        "synonyms": ["big deals", "whales"],
+                    }
+                }
+            }
+        )
+    )
     cat = Catalogue.load(extra)
     assert "big_deals" in cat.metrics and "revenue" in cat.metrics
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"metrics": {"x": {"object": "nowhere", "kind": "sum"}}}))
-    with pytest.raises(ConfigError, match="metrics.x.object"):
+    with pytest.raises(ConfigError, match=r"metrics\.x\.object"):
         Catalogue.load(bad)
-    with pytest.raises(ConfigError, match="reporting.catalogue"):
+    with pytest.raises(ConfigError, match=r"reporting\.catalogue"):
         Catalogue.load(tmp_path / "missing.json")
 
 
 def test_custom_metric_from_config(demo: Path, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     extra = tmp_path / "cat.json"
-    extra.write_text(json.dumps({"metrics": {"big_deals": {"object": "opportunity", "label": "Big Deals", "type": "number",
-                                                           "kind": "count", "where": [{"field": "amount", "op": "gt", "value": 500000}],
-                                                           "date_field": "created_at", "synonyms": ["big deals", "whales"]}}}))
+    extra.write_text(
+        json.dumps(
+            {
+                "metrics": {
+                    "big_deals": {
+                        "object": "opportunity",
+                        "label": "Big Deals",
+                        "type": "number",
+                        "kind": "count",
+                        "where": [{"field": "amount", "op": "gt", "value": 500000}],
+                        "date_field": "created_at",
+                        "synonyms": ["big deals", "whales"],
+                    }
+                }
+            }
+        )
+    )
     eng = engine_for(f"sqlite:///{demo}", catalogue=str(extra))
-    n = db.execute("SELECT COUNT(*) FROM opportunity WHERE amount > 500000 AND created_at >= '2025-01-01' AND created_at < '2026-01-01'").fetchone()[0]
+    n = db.execute(
+        "SELECT COUNT(*) FROM opportunity WHERE amount > 500000 "
+        "AND created_at >= '2025-01-01' AND created_at < '2026-01-01'"
+    ).fetchone()[0]
     assert eng.ask("how many whales in 2025", now=NOW).rows == [{"big_deals": n}]
     eng.close()

@@ -88,9 +88,17 @@ def test_refusals_say_why(engine) -> None:  # type: ignore[no-untyped-def]
 def test_sqlite_connection_is_read_only(demo: Path) -> None:
     before = file_hash(demo)
     ex = ReadOnlyExecutor(f"sqlite:///{demo}")
-    for stmt in ("DELETE FROM opportunity", "CREATE TABLE evil (id INTEGER)", "UPDATE account SET name = 'x'",
-                 "INSERT INTO lead (id, company) VALUES (0, 'x')", "DROP TABLE campaign"):
-        with pytest.raises(sa.exc.OperationalError, match="readonly|read-only|query_only|attempt to write"), ex.read_only_connection() as conn:
+    for stmt in (
+        "DELETE FROM opportunity",
+        "CREATE TABLE evil (id INTEGER)",
+        "UPDATE account SET name = 'x'",
+        "INSERT INTO lead (id, company) VALUES (0, 'x')",
+        "DROP TABLE campaign",
+    ):
+        with (
+            pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only|query_only|attempt to write"),
+            ex.read_only_connection() as conn,
+        ):
             conn.exec_driver_sql(stmt)
     with pytest.raises(ReportingError, match="only SELECT"):
         ex.run(sa.delete(sa.table("opportunity")))  # type: ignore[arg-type]
@@ -154,7 +162,11 @@ MALICIOUS = [
     Query(object="opportunity", filters=[Filter("stage", "eq", "x" * 500)]),
     Query(object="opportunity", time_range=TimeRange("DROP", "2025-01-01")),
     Query(object="opportunity", time_range=TimeRange("2025-02-01", "2025-01-01")),
-    Query(object="campaign", aggregates=[Aggregate("count")], time_range=TimeRange("2025-01-01", "2025-12-31", field="budget")),
+    Query(
+        object="campaign",
+        aggregates=[Aggregate("count")],
+        time_range=TimeRange("2025-01-01", "2025-12-31", field="budget"),
+    ),
 ]
 
 
@@ -169,18 +181,24 @@ def test_malicious_asts_rejected(engine, demo: Path, query: Query) -> None:  # t
 
 def test_injection_in_values_stays_a_bound_parameter(engine, demo: Path) -> None:  # type: ignore[no-untyped-def]
     evil = "closed_won' OR '1'='1"
-    res = engine.run_query(Query(object="opportunity", filters=[Filter("stage", "eq", evil)], aggregates=[Aggregate("count")]))
+    res = engine.run_query(
+        Query(object="opportunity", filters=[Filter("stage", "eq", evil)], aggregates=[Aggregate("count")])
+    )
     assert res.rows == [{"count": 0}]
     assert evil in res.params.values() and evil not in res.sql
-    res = engine.run_query(Query(object="account", filters=[Filter("name", "contains", "%")], aggregates=[Aggregate("count")]))
+    res = engine.run_query(
+        Query(object="account", filters=[Filter("name", "contains", "%")], aggregates=[Aggregate("count")])
+    )
     assert res.rows == [{"count": 0}]  # '%' is escaped, not a wildcard
 
 
 def test_context_filters_and_tenant(demo: Path, tmp_path: Path) -> None:
     eng = engine_for(f"sqlite:///{demo}")
     con = sqlite3.connect(f"file:{demo}?mode=ro", uri=True)
-    emea = con.execute("SELECT SUM(o.amount) FROM opportunity o JOIN account a ON o.account_id = a.id "
-                       "WHERE o.stage = 'closed_won' AND a.region = 'EMEA'").fetchone()[0]
+    emea = con.execute(
+        "SELECT SUM(o.amount) FROM opportunity o JOIN account a ON o.account_id = a.id "
+        "WHERE o.stage = 'closed_won' AND a.region = 'EMEA'"
+    ).fetchone()[0]
     res = eng.ask("total revenue", context={"filters": {"region": "EMEA"}})
     assert res.rows[0]["revenue"] == pytest.approx(emea)
     with pytest.raises(ValidationError, match="context"):

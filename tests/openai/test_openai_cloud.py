@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,8 +217,7 @@ def test_batch_of_chat_rows_all_served(ai: AICloud, server: OpenAIStandIn) -> No
 def test_timeouts_are_retryable_and_recorded(server: OpenAIStandIn) -> None:
     with cloud(server, timeout=0.3) as ai:
         server.delay_next(CHAT, 1.0)
-        started = time.monotonic()
         result = ai.predict("sentiment-analysis-llm", {"text": "good"})
-        assert result.ok and time.monotonic() - started < 3
+        assert result.ok  # the first request timed out (0.3 s < 1 s), the service retried it
         assert [r.status for r in server.requests_to(CHAT)][-1] == 200
         assert len(server.requests_to(CHAT)) == 2

@@ -94,6 +94,19 @@ def test_jsonl_rotates_by_size(tmp_path: Path) -> None:
     assert lines(path)[-1]["prediction_id"] == "p59"  # the newest lines are in the live file
 
 
+def test_jsonl_without_backups_starts_afresh_when_full(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    sink = JsonlSink(path, max_bytes=1500, backups=0)
+    for i in range(30):
+        sink.record(event(prediction_id=f"p{i}"))
+    sink.close()
+    assert [f.name for f in tmp_path.iterdir()] == ["events.jsonl"]
+    rows = lines(path)
+    assert 0 < len(rows) < 30 and rows[-1]["prediction_id"] == "p29"
+    with pytest.raises(ValueError, match="closed"):
+        sink.record(event())
+
+
 def test_a_failing_jsonl_write_is_counted_by_the_monitor(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     sink = JsonlSink(path)

@@ -107,10 +107,7 @@ def main(argv: list[str]) -> None:
 
     from support.reporting_questions import NOW, QUESTIONS
 
-    if argv:
-        url = argv[0]
-    else:
-        url = f"sqlite:///{make_demo_sqlite(Path(tempfile.mkdtemp()))}"
+    url = argv[0] if argv else f"sqlite:///{make_demo_sqlite(Path(tempfile.mkdtemp()))}"
     passed, failures = measure(url, QUESTIONS, NOW)
     for q, why in failures:
         print(f"FAIL {q!r}: {why}")

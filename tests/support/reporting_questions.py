@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (hand-written SQL strings read best on one line)
 """Reporting question set: each question with its expected answer as hand-written SQL over the demo
 database (tests/core/test_reporting_accuracy.py runs both and compares the result sets).
 

@@ -50,6 +50,11 @@ class BaseMLProvider(abc.ABC):
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"hotcrm-{self.name or 'provider'}") as pool:
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
 
+    def batches_natively(self, model: ModelConfig) -> bool:
+        """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may
+        batch embeddings natively but not chat completions)."""
+        return self.native_batch
+
     @abc.abstractmethod
     def health_check(self) -> HealthReport:
         """Probe the backing service once; measure latency; never raise."""

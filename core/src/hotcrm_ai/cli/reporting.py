@@ -13,13 +13,22 @@ def _table(columns: list[Any], rows: list[dict[str, Any]], max_rows: int = 50) -
     from hotcrm_ai.reporting.narrative import fmt
 
     head = [c.label for c in columns]
-    body = [[fmt(r.get(c.name), c.type) if c.type in ("currency", "percent", "number") else ("" if r.get(c.name) is None else str(r.get(c.name)))
-             for c in columns] for r in rows[:max_rows]]
+    body = [
+        [
+            fmt(r.get(c.name), c.type)
+            if c.type in ("currency", "percent", "number")
+            else ("" if r.get(c.name) is None else str(r.get(c.name)))
+            for c in columns
+        ]
+        for r in rows[:max_rows]
+    ]
     widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(head)]
     numeric = [c.type in ("currency", "percent", "number") for c in columns]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
 
     out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
     if len(rows) > max_rows:
@@ -30,13 +39,19 @@ def _table(columns: list[Any], rows: list[dict[str, Any]], max_rows: int = 50) -
 def register(cli: click.Group) -> None:
     @cli.command("ask")
     @click.argument("question")
-    @click.option("--db", "db", default=None, help="SQLAlchemy URL of the CRM database (default: the embedded demo SQLite file).")
+    @click.option(
+        "--db", "db", default=None, help="SQLAlchemy URL of the CRM database (default: the embedded demo SQLite file)."
+    )
     @click.option("--now", "now", default=None, help="Today's date for relative periods (YYYY-MM-DD).")
-    @click.option("--limit", "limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000), help="Maximum rows.")
+    @click.option(
+        "--limit", "limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000), help="Maximum rows."
+    )
     @click.option("--translator", "translator", default=None, help="Translator name (default: [reporting] translator).")
     @json_option
     @pass_cli
-    def ask(cli_ctx: CLIContext, question: str, db: str | None, now: str | None, limit: int, translator: str | None) -> None:
+    def ask(
+        cli_ctx: CLIContext, question: str, db: str | None, now: str | None, limit: int, translator: str | None
+    ) -> None:
         """Answer a natural-language analytics QUESTION, read-only: table, narrative and the SQL run."""
         import attrs
 
@@ -45,7 +60,9 @@ def register(cli: click.Group) -> None:
         cloud = cli_ctx.cloud()
         settings = cloud.settings.reporting
         if db or translator:
-            settings = attrs.evolve(settings, database_url=db or settings.database_url, translator=translator or settings.translator)
+            settings = attrs.evolve(
+                settings, database_url=db or settings.database_url, translator=translator or settings.translator
+            )
             engine = ReportingEngine(settings, cloud.plugins.translators)
             try:
                 result = engine.ask(question, now=now, limit=limit)
@@ -60,7 +77,12 @@ def register(cli: click.Group) -> None:
             parts = [_table(result.columns, result.rows), "", result.narrative]
             if result.message:
                 parts.append(result.message)
-            parts += ["", f"SQL ({result.translator}, confidence {result.confidence}):", result.sql, f"params: {result.params}"]
+            parts += [
+                "",
+                f"SQL ({result.translator}, confidence {result.confidence}):",
+                result.sql,
+                f"params: {result.params}",
+            ]
             return "\n".join(parts)
 
         cli_ctx.output(result, human)
@@ -80,7 +102,10 @@ def register(cli: click.Group) -> None:
         if db is None:
             path = dd.default_demo_path()
             if path.exists() and not replace:
-                cli_ctx.output({"database": f"sqlite:///{path}", "created": False}, f"Demo database already exists: {path} (use --replace to rebuild)")
+                cli_ctx.output(
+                    {"database": f"sqlite:///{path}", "created": False},
+                    f"Demo database already exists: {path} (use --replace to rebuild)",
+                )
                 return
             path.unlink(missing_ok=True)
             if seed is None:
@@ -94,5 +119,7 @@ def register(cli: click.Group) -> None:
             url = db
             counts = dd.create_demo_database(db, seed=dd.SEED if seed is None else seed, replace=replace)
         shown = url.split("@")[-1] if "@" in url else url  # never print credentials
-        cli_ctx.output({"database": shown, "created": True, "rows": counts},
-                       lambda: f"Created demo database {shown}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        cli_ctx.output(
+            {"database": shown, "created": True, "rows": counts},
+            lambda: f"Created demo database {shown}: " + ", ".join(f"{t} {n}" for t, n in counts.items()),
+        )

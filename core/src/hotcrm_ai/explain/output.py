@@ -61,6 +61,8 @@ def explained_key(model: ModelConfig, prediction: Any) -> str | None:
 def explained_number(model: ModelConfig, prediction: Any, key: str | None) -> float:
     """The explained number of one prediction, finite, or ``ExplanationError`` naming what came."""
     value = prediction if key is None else (prediction.get(key) if isinstance(prediction, Mapping) else None)
+    if type(value) is float and math.isfinite(value):  # the common case, once per coalition row
+        return value
     if not _is_number(value):
         where = "prediction" if key is None else f"prediction[{key!r}]"
         raise ExplanationError(f"model {model.id}: {where}: expected a number, got {type(value).__name__}")

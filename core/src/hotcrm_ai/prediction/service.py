@@ -289,7 +289,7 @@ class PredictionService:
                     out[i] = exc
                 return out  # type: ignore[return-value]
             now = time.time()
-            if provider.native_batch:
+            if provider.batches_natively(model):
                 inputs = [PredictionInput(features=rows[i], context=ctx) for i in misses]
                 try:
                     outputs, _ = call_with_retries(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ReportingEngine", "ReportResult", "RulesTranslator"]
+__all__ = ["ReportResult", "ReportingEngine", "RulesTranslator"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing the package must not import SQLAlchemy

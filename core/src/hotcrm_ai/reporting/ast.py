@@ -136,7 +136,9 @@ def query_json_schema() -> dict[str, Any]:
                 },
                 "group_by": {
                     "type": "array",
-                    "items": obj({"field": {"type": "string"}, "bucket": _nullable({"type": "string", "enum": list(BUCKETS)})}),
+                    "items": obj(
+                        {"field": {"type": "string"}, "bucket": _nullable({"type": "string", "enum": list(BUCKETS)})}
+                    ),
                 },
                 "aggregates": {
                     "type": "array",
@@ -151,14 +153,30 @@ def query_json_schema() -> dict[str, Any]:
                 },
                 "order_by": {
                     "type": "array",
-                    "items": obj({"field": {"type": "string"}, "direction": {"type": "string", "enum": ["asc", "desc"]}}),
+                    "items": obj(
+                        {"field": {"type": "string"}, "direction": {"type": "string", "enum": ["asc", "desc"]}}
+                    ),
                 },
                 "limit": _nullable({"type": "integer", "minimum": 1}),
                 "time_range": _nullable(
-                    obj({"start": date, "end": date, "field": _nullable({"type": "string"}), "label": {"type": "string"}})
+                    obj(
+                        {
+                            "start": date,
+                            "end": date,
+                            "field": _nullable({"type": "string"}),
+                            "label": {"type": "string"},
+                        }
+                    )
                 ),
                 "comparison": _nullable(
-                    obj({"type": {"type": "string", "enum": list(COMPARISONS)}, "start": date, "end": date, "label": {"type": "string"}})
+                    obj(
+                        {
+                            "type": {"type": "string", "enum": list(COMPARISONS)},
+                            "start": date,
+                            "end": date,
+                            "label": {"type": "string"},
+                        }
+                    )
                 ),
             }
         ),
@@ -177,7 +195,11 @@ def _obj(data: Any, path: str, keys: dict[str, bool]) -> dict[str, Any]:
         _fail(path or "$", "an object", data)
     extra = set(data) - set(keys)
     if extra:
-        _fail(f"{path}.{sorted(extra)[0]}" if path else sorted(extra)[0], f"one of the keys {', '.join(keys)}", "an unknown key")
+        _fail(
+            f"{path}.{sorted(extra)[0]}" if path else sorted(extra)[0],
+            f"one of the keys {', '.join(keys)}",
+            "an unknown key",
+        )
     for k, req in keys.items():
         if req and k not in data:
             _fail(f"{path}.{k}" if path else k, "a value (required)", "nothing")
@@ -210,22 +232,62 @@ def _list(v: Any, path: str) -> list[Any]:
 def parse_query(data: Any) -> Query:
     """A Query from JSON data (e.g. a model's answer), strictly: unknown keys or wrong types are a
     ValidationError naming the path. Names are checked against the catalogue later, by the compiler."""
-    d = _obj(data, "", {k: k == "object" for k in ("object", "fields", "filters", "group_by", "aggregates", "order_by",
-                                                    "limit", "time_range", "comparison")})
+    d = _obj(
+        data,
+        "",
+        {
+            k: k == "object"
+            for k in (
+                "object",
+                "fields",
+                "filters",
+                "group_by",
+                "aggregates",
+                "order_by",
+                "limit",
+                "time_range",
+                "comparison",
+            )
+        },
+    )
     filters = []
     for i, f in enumerate(_list(d.get("filters", []), "filters")):
         f = _obj(f, f"filters[{i}]", {"field": True, "op": False, "value": False})
         value = f.get("value")
-        value = [_scalar(x, f"filters[{i}].value[{j}]") for j, x in enumerate(_list(value, f"filters[{i}].value"))] if isinstance(value, list) else _scalar(value, f"filters[{i}].value")
-        filters.append(Filter(_str(f["field"], f"filters[{i}].field"), _str(f.get("op", "eq"), f"filters[{i}].op"), value))  # type: ignore[arg-type]
-    groups = [GroupBy(_str(g["field"], f"group_by[{i}].field"), _str(g.get("bucket"), f"group_by[{i}].bucket", nullable=True))  # type: ignore[arg-type]
-              for i, g in enumerate(_obj(x, f"group_by[{i}]", {"field": True, "bucket": False}) for i, x in enumerate(_list(d.get("group_by", []), "group_by")))]
-    aggs = [Aggregate(_str(a["func"], f"aggregates[{i}].func"), _str(a.get("field"), f"aggregates[{i}].field", nullable=True),  # type: ignore[arg-type]
-                      _str(a.get("metric"), f"aggregates[{i}].metric", nullable=True), _str(a.get("alias"), f"aggregates[{i}].alias", nullable=True))
-            for i, a in enumerate(_obj(x, f"aggregates[{i}]", {"func": True, "field": False, "metric": False, "alias": False})
-                                  for i, x in enumerate(_list(d.get("aggregates", []), "aggregates")))]
-    order = [OrderBy(_str(o["field"], f"order_by[{i}].field"), _str(o.get("direction", "desc"), f"order_by[{i}].direction"))  # type: ignore[arg-type]
-             for i, o in enumerate(_obj(x, f"order_by[{i}]", {"field": True, "direction": False}) for i, x in enumerate(_list(d.get("order_by", []), "order_by")))]
+        value = (
+            [_scalar(x, f"filters[{i}].value[{j}]") for j, x in enumerate(_list(value, f"filters[{i}].value"))]
+            if isinstance(value, list)
+            else _scalar(value, f"filters[{i}].value")
+        )
+        filters.append(
+            Filter(_str(f["field"], f"filters[{i}].field"), _str(f.get("op", "eq"), f"filters[{i}].op"), value)
+        )  # type: ignore[arg-type]
+    groups = [
+        GroupBy(_str(g["field"], f"group_by[{i}].field"), _str(g.get("bucket"), f"group_by[{i}].bucket", nullable=True))  # type: ignore[arg-type]
+        for i, g in enumerate(
+            _obj(x, f"group_by[{i}]", {"field": True, "bucket": False})
+            for i, x in enumerate(_list(d.get("group_by", []), "group_by"))
+        )
+    ]
+    aggs = [
+        Aggregate(
+            _str(a["func"], f"aggregates[{i}].func"),
+            _str(a.get("field"), f"aggregates[{i}].field", nullable=True),  # type: ignore[arg-type]
+            _str(a.get("metric"), f"aggregates[{i}].metric", nullable=True),
+            _str(a.get("alias"), f"aggregates[{i}].alias", nullable=True),
+        )
+        for i, a in enumerate(
+            _obj(x, f"aggregates[{i}]", {"func": True, "field": False, "metric": False, "alias": False})
+            for i, x in enumerate(_list(d.get("aggregates", []), "aggregates"))
+        )
+    ]
+    order = [
+        OrderBy(_str(o["field"], f"order_by[{i}].field"), _str(o.get("direction", "desc"), f"order_by[{i}].direction"))  # type: ignore[arg-type]
+        for i, o in enumerate(
+            _obj(x, f"order_by[{i}]", {"field": True, "direction": False})
+            for i, x in enumerate(_list(d.get("order_by", []), "order_by"))
+        )
+    ]
     fields = [_str(x, f"fields[{i}]") for i, x in enumerate(_list(d.get("fields", []), "fields"))]
     limit = d.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
@@ -234,13 +296,30 @@ def parse_query(data: Any) -> Query:
     time_range = None
     if tr is not None:
         tr = _obj(tr, "time_range", {"start": True, "end": True, "field": False, "label": False})
-        time_range = TimeRange(_str(tr["start"], "time_range.start"), _str(tr["end"], "time_range.end"),  # type: ignore[arg-type]
-                               _str(tr.get("field"), "time_range.field", nullable=True), _str(tr.get("label", ""), "time_range.label") or "")
+        time_range = TimeRange(
+            _str(tr["start"], "time_range.start"),
+            _str(tr["end"], "time_range.end"),  # type: ignore[arg-type]
+            _str(tr.get("field"), "time_range.field", nullable=True),
+            _str(tr.get("label", ""), "time_range.label") or "",
+        )
     cmp_ = d.get("comparison")
     comparison = None
     if cmp_ is not None:
         cmp_ = _obj(cmp_, "comparison", {"type": True, "start": True, "end": True, "label": False})
-        comparison = Comparison(_str(cmp_["type"], "comparison.type"), _str(cmp_["start"], "comparison.start"),  # type: ignore[arg-type]
-                                _str(cmp_["end"], "comparison.end"), _str(cmp_.get("label", ""), "comparison.label") or "")
-    return Query(object=_str(d["object"], "object"), fields=fields, filters=filters, group_by=groups, aggregates=aggs,  # type: ignore[arg-type]
-                 order_by=order, limit=limit, time_range=time_range, comparison=comparison)
+        comparison = Comparison(
+            _str(cmp_["type"], "comparison.type"),
+            _str(cmp_["start"], "comparison.start"),  # type: ignore[arg-type]
+            _str(cmp_["end"], "comparison.end"),
+            _str(cmp_.get("label", ""), "comparison.label") or "",
+        )
+    return Query(
+        object=_str(d["object"], "object"),
+        fields=fields,
+        filters=filters,
+        group_by=groups,
+        aggregates=aggs,  # type: ignore[arg-type]
+        order_by=order,
+        limit=limit,
+        time_range=time_range,
+        comparison=comparison,
+    )

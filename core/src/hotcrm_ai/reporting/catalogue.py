@@ -60,7 +60,9 @@ class Catalogue:
                 try:
                     extra = json.loads(Path(extra).read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
-                    raise ConfigError(f"reporting.catalogue: expected a readable JSON file, got {str(extra)!r} ({exc})") from exc
+                    raise ConfigError(
+                        f"reporting.catalogue: expected a readable JSON file, got {str(extra)!r} ({exc})"
+                    ) from exc
             if not isinstance(extra, Mapping):
                 raise ConfigError("reporting.catalogue: expected a JSON object at the top level")
             data = _merge(data, extra)
@@ -97,7 +99,8 @@ class Catalogue:
             return self.metrics[name]
         except (KeyError, TypeError):
             raise ValidationError(
-                [FieldError("aggregates.metric", f"one of {', '.join(sorted(self.metrics))}", repr(name)[:80])], subject="query"
+                [FieldError("aggregates.metric", f"one of {', '.join(sorted(self.metrics))}", repr(name)[:80])],
+                subject="query",
             ) from None
 
     def resolve(self, obj_name: str, path: str, *, where: str = "field") -> ResolvedField:
@@ -112,7 +115,13 @@ class Catalogue:
             spec = obj.get("joins", {}).get(join)
             if spec is None or "." in join:
                 raise ValidationError(
-                    [FieldError(where, f"a field of {obj_name} or one of its joins ({', '.join(obj.get('joins', {})) or 'none'})", repr(path)[:80])],
+                    [
+                        FieldError(
+                            where,
+                            f"a field of {obj_name} or one of its joins ({', '.join(obj.get('joins', {})) or 'none'})",
+                            repr(path)[:80],
+                        )
+                    ],
                     subject="query",
                 )
             target = spec["object"]
@@ -129,8 +138,14 @@ class Catalogue:
         if join and output != column:
             label = output.replace("_", " ").title()
         return ResolvedField(
-            path=canonical, join=join or None, object=target, column=column, type=spec_f["type"],
-            label=label, output=output, categorical=bool(spec_f.get("categorical")),
+            path=canonical,
+            join=join or None,
+            object=target,
+            column=column,
+            type=spec_f["type"],
+            label=label,
+            output=output,
+            categorical=bool(spec_f.get("categorical")),
         )
 
     def categorical_fields(self) -> list[tuple[str, str]]:
@@ -165,9 +180,16 @@ class Catalogue:
                     "fields": {f: s["type"] for f, s in spec["fields"].items()},
                     "joins": {j: s["object"] for j, s in spec.get("joins", {}).items()},
                     "aliases": spec.get("aliases", {}),
-                    "values": {f: list(self.values.get(f"{o}.{f}", ()))[:30] for f, s in spec["fields"].items() if s.get("categorical")},
+                    "values": {
+                        f: list(self.values.get(f"{o}.{f}", ()))[:30]
+                        for f, s in spec["fields"].items()
+                        if s.get("categorical")
+                    },
                 }
                 for o, spec in self.objects.items()
             },
-            "metrics": {m: {"object": s["object"], "label": s["label"], "date_field": s.get("date_field")} for m, s in self.metrics.items()},
+            "metrics": {
+                m: {"object": s["object"], "label": s["label"], "date_field": s.get("date_field")}
+                for m, s in self.metrics.items()
+            },
         }

@@ -27,8 +27,16 @@ MAX_IN = 200
 _ALIAS = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FUNC_LABEL = {"count": "Count of", "sum": "Total", "avg": "Average", "min": "Minimum", "max": "Maximum"}
-_SA_TYPES = {"integer": sa.Integer, "number": sa.Float, "currency": sa.Float, "percent": sa.Float, "string": sa.String,
-             "date": sa.Date, "datetime": sa.DateTime, "boolean": sa.Boolean}
+_SA_TYPES = {
+    "integer": sa.Integer,
+    "number": sa.Float,
+    "currency": sa.Float,
+    "percent": sa.Float,
+    "string": sa.String,
+    "date": sa.Date,
+    "datetime": sa.DateTime,
+    "boolean": sa.Boolean,
+}
 
 
 # -- dialect-specific expressions ------------------------------------------------------------------
@@ -55,7 +63,7 @@ def _unit(element: Bucket) -> str:
 
 @compiles(Bucket)
 def _bucket_pg(element: Bucket, compiler: Any, **kw: Any) -> str:
-    col = compiler.process(list(element.clauses)[0], **kw)
+    col = compiler.process(next(iter(element.clauses)), **kw)
     unit = _unit(element)
     fmt = {"day": "YYYY-MM-DD", "week": "YYYY-MM-DD", "month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}[unit]
     if unit == "week":
@@ -65,7 +73,7 @@ def _bucket_pg(element: Bucket, compiler: Any, **kw: Any) -> str:
 
 @compiles(Bucket, "sqlite")
 def _bucket_sqlite(element: Bucket, compiler: Any, **kw: Any) -> str:
-    col = compiler.process(list(element.clauses)[0], **kw)
+    col = compiler.process(next(iter(element.clauses)), **kw)
     unit = _unit(element)
     if unit == "day":
         return f"strftime('%Y-%m-%d', {col})"
@@ -123,8 +131,14 @@ def _err(field: str, expected: str, got: Any = "") -> ValidationError:
 
 
 def _out_type(t: str) -> str:
-    return {"integer": "number", "number": "number", "currency": "currency", "percent": "percent",
-            "date": "date", "datetime": "date"}.get(t, "string")
+    return {
+        "integer": "number",
+        "number": "number",
+        "currency": "currency",
+        "percent": "percent",
+        "date": "date",
+        "datetime": "date",
+    }.get(t, "string")
 
 
 class _Builder:
@@ -218,7 +232,9 @@ def _and(conds: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElement[bool] | No
     return sa.and_(*conds) if conds else None
 
 
-def _aggregate(b: _Builder, a: Aggregate, i: int, push: bool, where_out: list[sa.ColumnElement[bool]]) -> tuple[sa.ColumnElement[Any], AggInfo, str | None]:
+def _aggregate(
+    b: _Builder, a: Aggregate, i: int, push: bool, where_out: list[sa.ColumnElement[bool]]
+) -> tuple[sa.ColumnElement[Any], AggInfo, str | None]:
     """The SQL aggregate for one AST aggregate; metric filters go to WHERE when ``push`` (single aggregate)."""
     where = f"aggregates[{i}]"
     if not isinstance(a, Aggregate) or a.func not in AGG_FUNCS:
@@ -231,7 +247,10 @@ def _aggregate(b: _Builder, a: Aggregate, i: int, push: bool, where_out: list[sa
         m = b.cat.metric(a.metric)
         if m["object"] != b.q.object:
             raise _err(f"{where}.metric", f"a metric of {b.q.object} ({a.metric} belongs to {m['object']})", a.metric)
-        conds = [_condition(b, Filter(**c) if isinstance(c, dict) else c, f"{where}.metric.where") for c in m.get("where", [])]
+        conds = [
+            _condition(b, Filter(**c) if isinstance(c, dict) else c, f"{where}.metric.where")
+            for c in m.get("where", [])
+        ]
         cond = _and(conds)
         if push and cond is not None:
             where_out.append(cond)
@@ -254,7 +273,11 @@ def _aggregate(b: _Builder, a: Aggregate, i: int, push: bool, where_out: list[sa
             fn = getattr(sa.func, kind)
             expr = fn(col if cond is None else sa.case((cond, col)))
         alias = a.alias or a.metric
-        return expr, AggInfo(alias, "metric", a.metric, _out_type(m.get("type", "number")), m.get("label", alias)), m.get("date_field")
+        return (
+            expr,
+            AggInfo(alias, "metric", a.metric, _out_type(m.get("type", "number")), m.get("label", alias)),
+            m.get("date_field"),
+        )
     if a.metric is not None:
         raise _err(f"{where}.metric", f"null unless func is 'metric' (func is {a.func!r})", a.metric)
     if a.func == "count" and a.field in (None, "id", "*"):
@@ -286,8 +309,12 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
     for name in ("fields", "filters", "group_by", "aggregates", "order_by"):
         items = getattr(query, name)
         if not isinstance(items, (list, tuple)) or len(items) > MAX_ITEMS:
-            raise _err(name, f"a list of at most {MAX_ITEMS} items", len(items) if isinstance(items, (list, tuple)) else items)
-    if query.limit is not None and (isinstance(query.limit, bool) or not isinstance(query.limit, int) or query.limit < 1):
+            raise _err(
+                name, f"a list of at most {MAX_ITEMS} items", len(items) if isinstance(items, (list, tuple)) else items
+            )
+    if query.limit is not None and (
+        isinstance(query.limit, bool) or not isinstance(query.limit, int) or query.limit < 1
+    ):
         raise _err("limit", "a positive integer or null", query.limit)
 
     where: list[sa.ColumnElement[bool]] = [_condition(b, f, f"filters[{i}]") for i, f in enumerate(query.filters)]
@@ -321,8 +348,10 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
         if end < start:
             raise _err("time_range.end", f"a date on or after start {tr.start}", tr.end)
         if rf.type == "datetime":
-            where += [col >= datetime(start.year, start.month, start.day),
-                      col < datetime(end.year, end.month, end.day) + timedelta(days=1)]
+            where += [
+                col >= datetime(start.year, start.month, start.day),
+                col < datetime(end.year, end.month, end.day) + timedelta(days=1),
+            ]
         else:
             where += [col >= start, col <= end]
     if query.comparison is not None:
@@ -343,8 +372,14 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
                 raise _err(f"group_by[{i}].bucket", f"one of {', '.join(BUCKETS)}", g.bucket)
             if rf.type not in DATE_TYPES:
                 raise _err(f"group_by[{i}].field", "a date field when bucketed", g.field)
-            name = g.bucket if rf.path == (time_field or metric_date or b.obj.get("date_field")) else f"{rf.output}_{g.bucket}"
-            dims.append((Bucket(col, sa.literal_column(f"'{g.bucket}'")).label(name), Column(name, "string", g.bucket.title())))
+            name = (
+                g.bucket
+                if rf.path == (time_field or metric_date or b.obj.get("date_field"))
+                else f"{rf.output}_{g.bucket}"
+            )
+            dims.append(
+                (Bucket(col, sa.literal_column(f"'{g.bucket}'")).label(name), Column(name, "string", g.bucket.title()))
+            )
         else:
             dims.append((col.label(rf.output), Column(rf.output, _out_type(rf.type), rf.label)))
 
@@ -355,7 +390,11 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
 
     if agg_exprs:
         if query.fields:
-            missing = [f for f in query.fields if f not in names and b.cat.resolve(query.object, f, where="fields").output not in names]
+            missing = [
+                f
+                for f in query.fields
+                if f not in names and b.cat.resolve(query.object, f, where="fields").output not in names
+            ]
             if missing:
                 raise _err("fields", "only grouped fields when aggregating (add them to group_by)", missing)
         sel_cols: list[Any] = [e for e, _ in dims] + [e.label(i.alias) for e, i in agg_exprs]

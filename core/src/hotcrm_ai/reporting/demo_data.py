@@ -22,60 +22,97 @@ SEED = 20240101
 
 metadata = sa.MetaData()
 user_t = sa.Table(
-    "user", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(100), nullable=False),
-    sa.Column("department", sa.String(50), nullable=False), sa.Column("region", sa.String(50), nullable=False),
+    "user",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("department", sa.String(50), nullable=False),
+    sa.Column("region", sa.String(50), nullable=False),
 )
 product_t = sa.Table(
-    "product", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(100), nullable=False),
-    sa.Column("family", sa.String(50), nullable=False), sa.Column("list_price", sa.Float, nullable=False),
+    "product",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("family", sa.String(50), nullable=False),
+    sa.Column("list_price", sa.Float, nullable=False),
 )
 account_t = sa.Table(
-    "account", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(120), nullable=False),
-    sa.Column("industry", sa.String(50), nullable=False), sa.Column("region", sa.String(50), nullable=False),
-    sa.Column("country", sa.String(60), nullable=False), sa.Column("employees", sa.Integer, nullable=False),
-    sa.Column("annual_revenue", sa.Float, nullable=False), sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
+    "account",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("industry", sa.String(50), nullable=False),
+    sa.Column("region", sa.String(50), nullable=False),
+    sa.Column("country", sa.String(60), nullable=False),
+    sa.Column("employees", sa.Integer, nullable=False),
+    sa.Column("annual_revenue", sa.Float, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 contact_t = sa.Table(
-    "contact", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
-    sa.Column("first_name", sa.String(50), nullable=False), sa.Column("last_name", sa.String(50), nullable=False),
-    sa.Column("email", sa.String(120), nullable=False), sa.Column("title", sa.String(80), nullable=False),
+    "contact",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
+    sa.Column("first_name", sa.String(50), nullable=False),
+    sa.Column("last_name", sa.String(50), nullable=False),
+    sa.Column("email", sa.String(120), nullable=False),
+    sa.Column("title", sa.String(80), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 lead_t = sa.Table(
-    "lead", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("company", sa.String(120), nullable=False),
-    sa.Column("industry", sa.String(50), nullable=False), sa.Column("region", sa.String(50), nullable=False),
-    sa.Column("country", sa.String(60), nullable=False), sa.Column("source", sa.String(50), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False), sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
-    sa.Column("created_at", sa.DateTime, nullable=False), sa.Column("converted_at", sa.DateTime),
+    "lead",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("company", sa.String(120), nullable=False),
+    sa.Column("industry", sa.String(50), nullable=False),
+    sa.Column("region", sa.String(50), nullable=False),
+    sa.Column("country", sa.String(60), nullable=False),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("converted_at", sa.DateTime),
 )
 opportunity_t = sa.Table(
-    "opportunity", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
-    sa.Column("product_id", sa.Integer, sa.ForeignKey("product.id")), sa.Column("name", sa.String(160), nullable=False),
-    sa.Column("stage", sa.String(20), nullable=False), sa.Column("type", sa.String(20), nullable=False),
-    sa.Column("amount", sa.Float, nullable=False), sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
-    sa.Column("created_at", sa.DateTime, nullable=False), sa.Column("close_date", sa.Date, nullable=False),
+    "opportunity",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
+    sa.Column("product_id", sa.Integer, sa.ForeignKey("product.id")),
+    sa.Column("name", sa.String(160), nullable=False),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("amount", sa.Float, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("close_date", sa.Date, nullable=False),
 )
 case_t = sa.Table(
-    "case", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
-    sa.Column("subject", sa.String(160), nullable=False), sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("priority", sa.String(20), nullable=False), sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
-    sa.Column("created_at", sa.DateTime, nullable=False), sa.Column("resolved_at", sa.DateTime),
+    "case",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
+    sa.Column("subject", sa.String(160), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("priority", sa.String(20), nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("user.id")),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime),
     sa.Column("csat", sa.Integer),
 )
 campaign_t = sa.Table(
-    "campaign", metadata,
-    sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(120), nullable=False),
-    sa.Column("type", sa.String(30), nullable=False), sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("budget", sa.Float, nullable=False), sa.Column("actual_cost", sa.Float, nullable=False),
-    sa.Column("start_date", sa.Date, nullable=False), sa.Column("end_date", sa.Date, nullable=False),
+    "campaign",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("type", sa.String(30), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("budget", sa.Float, nullable=False),
+    sa.Column("actual_cost", sa.Float, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
 )
 
 REGIONS = {
@@ -84,31 +121,171 @@ REGIONS = {
     "APAC": (0.18, ["Japan", "Australia", "India", "Singapore"]),
     "LATAM": (0.10, ["Brazil", "Argentina", "Chile"]),
 }
-INDUSTRIES = {"Technology": 0.24, "Finance": 0.16, "Healthcare": 0.14, "Manufacturing": 0.13, "Retail": 0.12,
-              "Education": 0.08, "Energy": 0.07, "Media": 0.06}
-FIRST = ["Alice", "Bob", "Carla", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Liam", "Mei",
-         "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe"]
-LAST = ["Johnson", "Smith", "Garcia", "Müller", "Tanaka", "Okafor", "Rossi", "Kowalski", "Silva", "Chen", "Patel",
-        "Nguyen", "Dubois", "Larsen", "Cohen", "Haddad", "Ivanova", "Moreau", "Santos", "Walsh"]
-WORD_A = ["Blue", "North", "Bright", "Silver", "Rapid", "Green", "Prime", "Atlas", "Nova", "Summit", "Vertex", "Iron",
-          "Clear", "Golden", "Urban", "Pacific", "Polar", "Crystal", "Quantum", "Solid"]
-WORD_B = ["Systems", "Labs", "Holdings", "Dynamics", "Works", "Partners", "Networks", "Health", "Capital", "Logistics",
-          "Foods", "Energy", "Media", "Analytics", "Robotics", "Retail", "Bank", "Motors", "Learning", "Studios"]
-PRODUCTS = [("Software", ["CRM Cloud", "Analytics Suite", "Marketing Hub", "Service Desk", "Data Platform", "AI Assistant",
-                          "Commerce Cloud", "Integration Hub"], (12000, 90000)),
-            ("Hardware", ["Edge Gateway", "POS Terminal", "Sensor Kit", "Rack Server", "Scanner Pro"], (3000, 40000)),
-            ("Services", ["Implementation", "Training Package", "Consulting Day Pack", "Migration Service",
-                          "Custom Development"], (5000, 60000)),
-            ("Support", ["Premium Support", "Standard Support", "Enterprise Success Plan", "Extended Warranty"], (2000, 25000))]
-TITLES = ["CEO", "CFO", "CTO", "VP Sales", "VP Marketing", "Head of IT", "Procurement Manager", "Operations Manager",
-          "Sales Director", "IT Manager", "Engineer", "Analyst"]
-LEAD_SOURCES = {"Web": 0.28, "Referral": 0.16, "Trade Show": 0.12, "Partner": 0.12, "Cold Call": 0.1,
-                "Email Campaign": 0.12, "Advertisement": 0.1}
+INDUSTRIES = {
+    "Technology": 0.24,
+    "Finance": 0.16,
+    "Healthcare": 0.14,
+    "Manufacturing": 0.13,
+    "Retail": 0.12,
+    "Education": 0.08,
+    "Energy": 0.07,
+    "Media": 0.06,
+}
+FIRST = [
+    "Alice",
+    "Bob",
+    "Carla",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kira",
+    "Liam",
+    "Mei",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+]
+LAST = [
+    "Johnson",
+    "Smith",
+    "Garcia",
+    "Müller",
+    "Tanaka",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Silva",
+    "Chen",
+    "Patel",
+    "Nguyen",
+    "Dubois",
+    "Larsen",
+    "Cohen",
+    "Haddad",
+    "Ivanova",
+    "Moreau",
+    "Santos",
+    "Walsh",
+]
+WORD_A = [
+    "Blue",
+    "North",
+    "Bright",
+    "Silver",
+    "Rapid",
+    "Green",
+    "Prime",
+    "Atlas",
+    "Nova",
+    "Summit",
+    "Vertex",
+    "Iron",
+    "Clear",
+    "Golden",
+    "Urban",
+    "Pacific",
+    "Polar",
+    "Crystal",
+    "Quantum",
+    "Solid",
+]
+WORD_B = [
+    "Systems",
+    "Labs",
+    "Holdings",
+    "Dynamics",
+    "Works",
+    "Partners",
+    "Networks",
+    "Health",
+    "Capital",
+    "Logistics",
+    "Foods",
+    "Energy",
+    "Media",
+    "Analytics",
+    "Robotics",
+    "Retail",
+    "Bank",
+    "Motors",
+    "Learning",
+    "Studios",
+]
+PRODUCTS = [
+    (
+        "Software",
+        [
+            "CRM Cloud",
+            "Analytics Suite",
+            "Marketing Hub",
+            "Service Desk",
+            "Data Platform",
+            "AI Assistant",
+            "Commerce Cloud",
+            "Integration Hub",
+        ],
+        (12000, 90000),
+    ),
+    ("Hardware", ["Edge Gateway", "POS Terminal", "Sensor Kit", "Rack Server", "Scanner Pro"], (3000, 40000)),
+    (
+        "Services",
+        ["Implementation", "Training Package", "Consulting Day Pack", "Migration Service", "Custom Development"],
+        (5000, 60000),
+    ),
+    ("Support", ["Premium Support", "Standard Support", "Enterprise Success Plan", "Extended Warranty"], (2000, 25000)),
+]
+TITLES = [
+    "CEO",
+    "CFO",
+    "CTO",
+    "VP Sales",
+    "VP Marketing",
+    "Head of IT",
+    "Procurement Manager",
+    "Operations Manager",
+    "Sales Director",
+    "IT Manager",
+    "Engineer",
+    "Analyst",
+]
+LEAD_SOURCES = {
+    "Web": 0.28,
+    "Referral": 0.16,
+    "Trade Show": 0.12,
+    "Partner": 0.12,
+    "Cold Call": 0.1,
+    "Email Campaign": 0.12,
+    "Advertisement": 0.1,
+}
 CAMPAIGN_TYPES = ["Email", "Webinar", "Trade Show", "Social", "Paid Search", "Content"]
 OPP_TYPES = {"new_business": 0.5, "renewal": 0.25, "upsell": 0.15, "cross_sell": 0.10}
 PRIORITY_HOURS = {"critical": 8.0, "high": 24.0, "medium": 60.0, "low": 120.0}
-SUBJECTS = ["Login issue", "Billing question", "Data sync failure", "Feature request", "Performance degradation",
-            "Integration error", "Password reset", "Report not loading", "API rate limit", "Export problem"]
+SUBJECTS = [
+    "Login issue",
+    "Billing question",
+    "Data sync failure",
+    "Feature request",
+    "Performance degradation",
+    "Integration error",
+    "Password reset",
+    "Report not loading",
+    "API rate limit",
+    "Export problem",
+]
 # month weights: slow summer, strong quarter ends (Mar, Jun, Sep) and a heavy Q4
 SEASON = [0.8, 0.85, 1.1, 0.9, 0.95, 1.15, 0.75, 0.7, 1.1, 1.05, 1.2, 1.45]
 SPAN_DAYS = (END - START).days + 1
@@ -134,41 +311,73 @@ def _at(rng: random.Random, d: date) -> datetime:
 def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
     """All rows, by table name. ``scale`` multiplies the row counts (1.0: a few thousand per table)."""
     rng = random.Random(seed)
-    n = {k: max(1, int(v * scale)) for k, v in
-         {"user": 60, "account": 2000, "contact": 4000, "lead": 5000, "opportunity": 5000, "case": 4000, "campaign": 300}.items()}
+    n = {
+        k: max(1, int(v * scale))
+        for k, v in {
+            "user": 60,
+            "account": 2000,
+            "contact": 4000,
+            "lead": 5000,
+            "opportunity": 5000,
+            "case": 4000,
+            "campaign": 300,
+        }.items()
+    }
     region_w = {r: w for r, (w, _) in REGIONS.items()}
     users = []
     for i in range(1, n["user"] + 1):
         dept = "Sales" if i <= int(n["user"] * 0.6) else ("Support" if i <= int(n["user"] * 0.85) else "Marketing")
-        users.append({"id": i, "name": f"{FIRST[(i * 7) % len(FIRST)]} {LAST[(i * 3) % len(LAST)]} {i:02d}",
-                      "department": dept, "region": _pick(rng, region_w)})
+        users.append(
+            {
+                "id": i,
+                "name": f"{FIRST[(i * 7) % len(FIRST)]} {LAST[(i * 3) % len(LAST)]} {i:02d}",
+                "department": dept,
+                "region": _pick(rng, region_w),
+            }
+        )
     sales = [u for u in users if u["department"] == "Sales"]
     support = [u for u in users if u["department"] == "Support"]
     products = []
     for family, names, (lo, hi) in PRODUCTS:
         for name in names:
-            products.append({"id": len(products) + 1, "name": name, "family": family,
-                             "list_price": round(rng.uniform(lo, hi), -2)})
+            products.append(
+                {"id": len(products) + 1, "name": name, "family": family, "list_price": round(rng.uniform(lo, hi), -2)}
+            )
     accounts = []
     for i in range(1, n["account"] + 1):
         region = _pick(rng, region_w)
         country = rng.choice(REGIONS[region][1]) if rng.random() > 0.4 else REGIONS[region][1][0]
         employees = int(min(200_000, max(5, rng.lognormvariate(5.3, 1.5))))
         owner = rng.choice([u for u in sales if u["region"] == region] or sales)
-        accounts.append({
-            "id": i, "name": f"{rng.choice(WORD_A)} {rng.choice(WORD_B)} {i}", "industry": _pick(rng, INDUSTRIES),
-            "region": region, "country": country, "employees": employees,
-            "annual_revenue": round(employees * rng.uniform(80_000, 400_000), -3), "owner_id": owner["id"],
-            "created_at": _at(rng, _day(rng, 0.2)),
-        })
+        accounts.append(
+            {
+                "id": i,
+                "name": f"{rng.choice(WORD_A)} {rng.choice(WORD_B)} {i}",
+                "industry": _pick(rng, INDUSTRIES),
+                "region": region,
+                "country": country,
+                "employees": employees,
+                "annual_revenue": round(employees * rng.uniform(80_000, 400_000), -3),
+                "owner_id": owner["id"],
+                "created_at": _at(rng, _day(rng, 0.2)),
+            }
+        )
     contacts = []
     for i in range(1, n["contact"] + 1):
         acc = rng.choice(accounts)
         first, last = rng.choice(FIRST), rng.choice(LAST)
         created = max(acc["created_at"], _at(rng, _day(rng)))
-        contacts.append({"id": i, "account_id": acc["id"], "first_name": first, "last_name": last,
-                         "email": f"{first.lower()}.{last.lower().replace('ü', 'ue')}{i}@example.com",
-                         "title": rng.choice(TITLES), "created_at": created})
+        contacts.append(
+            {
+                "id": i,
+                "account_id": acc["id"],
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first.lower()}.{last.lower().replace('ü', 'ue')}{i}@example.com",
+                "title": rng.choice(TITLES),
+                "created_at": created,
+            }
+        )
     leads = []
     for i in range(1, n["lead"] + 1):
         region = _pick(rng, region_w)
@@ -189,11 +398,23 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
             status = "working"
         else:
             status = "unqualified" if age > 180 else "new"
-        converted = created + timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)) if status == "converted" else None
-        leads.append({"id": i, "company": f"{rng.choice(WORD_A)} {rng.choice(WORD_B)} Lead {i}",
-                      "industry": _pick(rng, INDUSTRIES), "region": region,
-                      "country": rng.choice(REGIONS[region][1]), "source": source, "status": status,
-                      "owner_id": rng.choice(sales)["id"], "created_at": created, "converted_at": converted})
+        converted = (
+            created + timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)) if status == "converted" else None
+        )
+        leads.append(
+            {
+                "id": i,
+                "company": f"{rng.choice(WORD_A)} {rng.choice(WORD_B)} Lead {i}",
+                "industry": _pick(rng, INDUSTRIES),
+                "region": region,
+                "country": rng.choice(REGIONS[region][1]),
+                "source": source,
+                "status": status,
+                "owner_id": rng.choice(sales)["id"],
+                "created_at": created,
+                "converted_at": converted,
+            }
+        )
     opps = []
     for i in range(1, n["opportunity"] + 1):
         acc = rng.choice(accounts)
@@ -211,10 +432,20 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
             stage = rng.choices(["prospecting", "qualification", "proposal", "negotiation"], [0.35, 0.3, 0.2, 0.15])[0]
         if close > END:
             close = END - timedelta(days=rng.randrange(20))
-        opps.append({"id": i, "account_id": acc["id"], "product_id": product["id"],
-                     "name": f"{acc['name']} - {product['name']}", "stage": stage, "type": otype, "amount": amount,
-                     "owner_id": acc["owner_id"] if rng.random() < 0.8 else rng.choice(sales)["id"],
-                     "created_at": created, "close_date": close})
+        opps.append(
+            {
+                "id": i,
+                "account_id": acc["id"],
+                "product_id": product["id"],
+                "name": f"{acc['name']} - {product['name']}",
+                "stage": stage,
+                "type": otype,
+                "amount": amount,
+                "owner_id": acc["owner_id"] if rng.random() < 0.8 else rng.choice(sales)["id"],
+                "created_at": created,
+                "close_date": close,
+            }
+        )
     cases = []
     for i in range(1, n["case"] + 1):
         acc = rng.choice(accounts)
@@ -232,9 +463,19 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
         if resolved is not None and rng.random() < 0.7:
             base = 4.6 - min(hours, 400) / 120
             csat = int(min(5, max(1, round(rng.gauss(base, 0.9)))))
-        cases.append({"id": i, "account_id": acc["id"], "subject": rng.choice(SUBJECTS), "status": status,
-                      "priority": priority, "owner_id": rng.choice(support)["id"], "created_at": created,
-                      "resolved_at": resolved, "csat": csat})
+        cases.append(
+            {
+                "id": i,
+                "account_id": acc["id"],
+                "subject": rng.choice(SUBJECTS),
+                "status": status,
+                "priority": priority,
+                "owner_id": rng.choice(support)["id"],
+                "created_at": created,
+                "resolved_at": resolved,
+                "csat": csat,
+            }
+        )
     campaigns = []
     for i in range(1, n["campaign"] + 1):
         start = _day(rng)
@@ -244,11 +485,28 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
         if status == "completed" and rng.random() < 0.05:
             status = "aborted"
         spent = budget * (rng.uniform(0.7, 1.15) if status == "completed" else rng.uniform(0, 0.6))
-        campaigns.append({"id": i, "name": f"{rng.choice(WORD_A)} {rng.choice(CAMPAIGN_TYPES)} {start.year}-{i}",
-                          "type": rng.choice(CAMPAIGN_TYPES), "status": status, "budget": budget,
-                          "actual_cost": round(spent, 2), "start_date": start, "end_date": end})
-    return {"user": users, "product": products, "account": accounts, "contact": contacts, "lead": leads,
-            "opportunity": opps, "case": cases, "campaign": campaigns}
+        campaigns.append(
+            {
+                "id": i,
+                "name": f"{rng.choice(WORD_A)} {rng.choice(CAMPAIGN_TYPES)} {start.year}-{i}",
+                "type": rng.choice(CAMPAIGN_TYPES),
+                "status": status,
+                "budget": budget,
+                "actual_cost": round(spent, 2),
+                "start_date": start,
+                "end_date": end,
+            }
+        )
+    return {
+        "user": users,
+        "product": products,
+        "account": accounts,
+        "contact": contacts,
+        "lead": leads,
+        "opportunity": opps,
+        "case": cases,
+        "campaign": campaigns,
+    }
 
 
 def create_demo_database(url: str, *, seed: int = SEED, scale: float = 1.0, replace: bool = False) -> dict[str, int]:
@@ -260,7 +518,9 @@ def create_demo_database(url: str, *, seed: int = SEED, scale: float = 1.0, repl
             if existing and not replace:
                 from hotcrm_ai.errors import ReportingError
 
-                raise ReportingError(f"database already has demo tables ({', '.join(sorted(existing))}); pass replace=True")
+                raise ReportingError(
+                    f"database already has demo tables ({', '.join(sorted(existing))}); pass replace=True"
+                )
             metadata.drop_all(conn)
             metadata.create_all(conn)
             rows = generate(seed, scale)

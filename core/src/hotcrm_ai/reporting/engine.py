@@ -87,7 +87,9 @@ class ReportingEngine:
             if self._executor is None:
                 if not self.settings.database_url:
                     ensure_demo_sqlite(default_demo_path())
-                self._executor = ReadOnlyExecutor(self.database_url, row_cap=self.settings.row_cap, timeout_s=self.settings.timeout_s)
+                self._executor = ReadOnlyExecutor(
+                    self.database_url, row_cap=self.settings.row_cap, timeout_s=self.settings.timeout_s
+                )
             return self._executor
 
     @property
@@ -107,13 +109,24 @@ class ReportingEngine:
             if name not in self._translators:
                 spec = self._specs.get(name)
                 if spec is None:
-                    raise ReportingError(f"reporting.translator: unknown translator {name!r}; registered: {', '.join(sorted(self._specs)) or 'none'}")
+                    raise ReportingError(
+                        f"reporting.translator: unknown translator {name!r}; "
+                        f"registered: {', '.join(sorted(self._specs)) or 'none'}"
+                    )
                 self._translators[name] = spec.factory(dict(self.settings.options))
             return self._translators[name]
 
     # -- the one public verb ------------------------------------------------------------------------
-    def ask(self, question: str, *, now: Any = None, context: Mapping[str, Any] | None = None, limit: int = 100,
-            narrative: bool = True, translator: str | None = None) -> ReportResult:
+    def ask(
+        self,
+        question: str,
+        *,
+        now: Any = None,
+        context: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        narrative: bool = True,
+        translator: str | None = None,
+    ) -> ReportResult:
         if not isinstance(question, str):
             raise ValidationError(f"a string, got {type(question).__name__}", subject="question")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -131,12 +144,16 @@ class ReportingEngine:
         if isinstance(out, NotUnderstood):
             return self._not_understood(question, tr.name, out.reason, out.suggestions)
         if not isinstance(out, Query):
-            raise ReportingError(f"translator {tr.name!r} returned {type(out).__name__}, expected a Query or NotUnderstood")
+            raise ReportingError(
+                f"translator {tr.name!r} returned {type(out).__name__}, expected a Query or NotUnderstood"
+            )
         query = self._with_context(out, ctx)
         try:
             compiled = compile_query(query, cat, limit=min(limit, self.settings.row_cap))
         except ValidationError as exc:
-            return self._not_understood(question, tr.name, f"The {tr.name} translator produced a query that is not allowed: {exc}", [])
+            return self._not_understood(
+                question, tr.name, f"The {tr.name} translator produced a query that is not allowed: {exc}", []
+            )
         return self._answer(question, tr.name, query, compiled, unknown, narrative)
 
     def run_query(self, query: Query, *, question: str = "", limit: int = 100, narrative: bool = True) -> ReportResult:
@@ -171,10 +188,19 @@ class ReportingEngine:
 
         sugg = suggestions or examples()
         msg = f"{reason} You can ask, for example: " + "; ".join(f'"{s}"' for s in sugg[:4]) + "."
-        return ReportResult(question=question, understood=False, message=msg, narrative=msg, translator=name,
-                            suggestions=sugg, confidence=0)
+        return ReportResult(
+            question=question,
+            understood=False,
+            message=msg,
+            narrative=msg,
+            translator=name,
+            suggestions=sugg,
+            confidence=0,
+        )
 
-    def _answer(self, question: str, name: str, query: Query, compiled: Compiled, unknown: list[str], want_narrative: bool) -> ReportResult:
+    def _answer(
+        self, question: str, name: str, query: Query, compiled: Compiled, unknown: list[str], want_narrative: bool
+    ) -> ReportResult:
         ex = self.executor
         res = ex.run(compiled.select, cap=compiled.limit)
         names = [c.name for c in compiled.columns]
@@ -187,11 +213,18 @@ class ReportingEngine:
             agg_totals = {a: rows[0][a] for a in aliases}
         else:
             agg_totals = {}
-        summary = {"total_rows": len(rows), "truncated": res.truncated, "aggregates": agg_totals, "period": nar.period_label(query)}
+        summary = {
+            "total_rows": len(rows),
+            "truncated": res.truncated,
+            "aggregates": agg_totals,
+            "period": nar.period_label(query),
+        }
         comparison = None
         if query.comparison is not None and aliases and query.time_range is not None:
             c = query.comparison
-            cq = attrs.evolve(query, time_range=TimeRange(c.start, c.end, query.time_range.field, c.label), comparison=None)
+            cq = attrs.evolve(
+                query, time_range=TimeRange(c.start, c.end, query.time_range.field, c.label), comparison=None
+            )
             cc = compile_query(cq, self.catalogue, limit=compiled.limit)
             crow = ex.run(cc.select, cap=cc.limit)
             cnames = [col.name for col in cc.columns]
@@ -201,19 +234,37 @@ class ReportingEngine:
                 ctot = dict(zip(aliases, t[0], strict=True)) if t else {}
             else:
                 ctot = {a: crows[0][a] for a in aliases} if crows else {}
-            comparison = {"type": c.type, "start": c.start, "end": c.end, "label": c.label, "rows": crows,
-                          "aggregates": ctot, "current": agg_totals}
+            comparison = {
+                "type": c.type,
+                "start": c.start,
+                "end": c.end,
+                "label": c.label,
+                "rows": crows,
+                "aggregates": ctot,
+                "current": agg_totals,
+            }
         sql_c = compiled.select.compile(dialect=ex.dialect, compile_kwargs={"render_postcompile": True})
         params = {k: _plain(v) for k, v in sql_c.params.items()}
         msg = f"Not used from the question: {', '.join(unknown)}." if unknown else ""
         return ReportResult(
-            question=question, understood=True, message=msg, query=query, sql=str(sql_c), params=params,
-            columns=list(compiled.columns), rows=rows, summary=summary,
-            narrative=nar.narrative(question, query, compiled.columns, rows, summary, comparison, compiled.dimensions) if want_narrative else "",
+            question=question,
+            understood=True,
+            message=msg,
+            query=query,
+            sql=str(sql_c),
+            params=params,
+            columns=list(compiled.columns),
+            rows=rows,
+            summary=summary,
+            narrative=nar.narrative(question, query, compiled.columns, rows, summary, comparison, compiled.dimensions)
+            if want_narrative
+            else "",
             visualization=nar.visualization(query, compiled.columns, compiled.dimensions, aliases),
-            follow_ups=nar.follow_ups(question, query), confidence=nar.confidence(question, query, unknown),
-            comparison=comparison, translator=name,
+            follow_ups=nar.follow_ups(question, query),
+            confidence=nar.confidence(question, query, unknown),
+            comparison=comparison,
+            translator=name,
         )
 
 
-__all__ = ["ReportResult", "ReportingEngine", "Path"]
+__all__ = ["Path", "ReportResult", "ReportingEngine"]

@@ -55,12 +55,16 @@ class ReadOnlyExecutor:
         if self.url.get_backend_name() == "sqlite":
             db = self.url.database
             if not db or db == ":memory:":
-                raise ReportingError("reporting.database_url: expected a SQLite file (an in-memory database cannot be opened read-only)")
+                raise ReportingError(
+                    "reporting.database_url: expected a SQLite file (an in-memory database cannot be opened read-only)"
+                )
             self.path = Path(db).resolve()
             if not self.path.is_file():
                 raise ReportingError(f"reporting.database_url: SQLite file not found: {self.path}")
             uri = f"file:{quote(str(self.path))}?mode=ro"
-            self.engine = sa.create_engine("sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.NullPool)
+            self.engine = sa.create_engine(
+                "sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.NullPool
+            )
         else:
             self.path = None
             self.engine = sa.create_engine(self.url, pool_pre_ping=True)

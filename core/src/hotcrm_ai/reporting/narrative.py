@@ -30,12 +30,22 @@ def period_label(query: Query | None) -> str:
     return query.time_range.label or f"{query.time_range.start} to {query.time_range.end}"
 
 
-def narrative(question: str, query: Query, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]],
-              summary: Mapping[str, Any], comparison: Mapping[str, Any] | None, dims: Sequence[str]) -> str:
+def narrative(
+    question: str,
+    query: Query,
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    comparison: Mapping[str, Any] | None,
+    dims: Sequence[str],
+) -> str:
     period = period_label(query)
     aliases = list(summary.get("aggregates", {}))
     if not rows or (not dims and aliases and all(rows[0].get(a) is None for a in aliases)):
-        return f'No data found for "{question}" in the {period} period. Try broadening your time range or adjusting filters.'
+        return (
+            f'No data found for "{question}" in the {period} period. '
+            "Try broadening your time range or adjusting filters."
+        )
     types = {c.name: c.type for c in columns}
     labels = {c.name: c.label for c in columns}
     parts = [f"Showing {summary['total_rows']} results for {period}."]
@@ -48,7 +58,9 @@ def narrative(question: str, query: Query, columns: Sequence[Column], rows: Sequ
         valued = [r for r in rows if isinstance(r.get(first), (int, float))]
         if valued and not any(g.bucket for g in query.group_by[:1]):
             top = max(valued, key=lambda r: r[first])
-            parts.append(f"Top {labels.get(dim, dim).lower()}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}.")
+            parts.append(
+                f"Top {labels.get(dim, dim).lower()}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}."
+            )
         elif valued:
             top = max(valued, key=lambda r: r[first])
             parts.append(f"Highest {dim}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}.")
@@ -62,13 +74,16 @@ def narrative(question: str, query: Query, columns: Sequence[Column], rows: Sequ
             now_v = cur.get(alias)
             change = ""
             if isinstance(before, (int, float)) and isinstance(now_v, (int, float)) and before:
-                change = f" ({'+' if now_v >= before else ''}{format_number(round((now_v - before) / abs(before) * 100, 1))}%)"
+                pct = format_number(round((now_v - before) / abs(before) * 100, 1))
+                change = f" ({'+' if now_v >= before else ''}{pct}%)"
             bits.append(f"{labels.get(alias, alias)} {fmt(before, types.get(alias, 'number'))}{change}")
         parts.append(f"Comparison period ({comparison['type'].replace('_', ' ')}, {label}): " + "; ".join(bits) + ".")
     return " ".join(parts)
 
 
-def visualization(query: Query, columns: Sequence[Column], dims: Sequence[str], aliases: Sequence[str]) -> dict[str, Any]:
+def visualization(
+    query: Query, columns: Sequence[Column], dims: Sequence[str], aliases: Sequence[str]
+) -> dict[str, Any]:
     y = aliases[0] if aliases else "value"
     buckets = [g.bucket for g in query.group_by if g.bucket]
     if buckets:
@@ -95,7 +110,11 @@ def follow_ups(question: str, query: Query) -> list[str]:
     if query.group_by:
         if "by month" not in low and not any(g.bucket for g in query.group_by):
             out.append(f"{q} by month")
-        if "by region" not in low and "by industry" not in low and not any(g.field in ("region", "account.region") for g in query.group_by):
+        if (
+            "by region" not in low
+            and "by industry" not in low
+            and not any(g.field in ("region", "account.region") for g in query.group_by)
+        ):
             out.append(f"{q} by region")
     if query.comparison is None and query.aggregates:
         out.append(f"{q} vs last year")

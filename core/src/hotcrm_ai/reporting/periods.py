@@ -14,12 +14,39 @@ from datetime import date, timedelta
 
 import attrs
 
-MONTHS = {m: i + 1 for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"])}
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
-UNIT_WORDS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-              "quarter": "quarter", "quarters": "quarter", "year": "year", "years": "year"}
+UNIT_WORDS = {
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "quarter": "quarter",
+    "quarters": "quarter",
+    "year": "year",
+    "years": "year",
+}
 
 
 @attrs.frozen
@@ -74,14 +101,22 @@ def previous_period(p: Period) -> Period:
         return attrs.evolve(prev, label=f"previous period ({prev.label})")
     days = (p.end - p.start).days + 1
     s = p.start - timedelta(days=days)
-    return Period(s, p.start - timedelta(days=1), f"previous {days} days ({s.isoformat()} to {(p.start - timedelta(days=1)).isoformat()})")
+    return Period(
+        s,
+        p.start - timedelta(days=1),
+        f"previous {days} days ({s.isoformat()} to {(p.start - timedelta(days=1)).isoformat()})",
+    )
 
 
 def year_over_year(p: Period) -> Period:
     s, e = add_months(p.start, -12), add_months(p.end, -12)
     if p.end == month_end(p.end.year, p.end.month):
         e = month_end(e.year, e.month)
-    label = p.label.replace(str(p.start.year), str(s.year), 1) if str(p.start.year) in p.label else f"{s.isoformat()} to {e.isoformat()}"
+    label = (
+        p.label.replace(str(p.start.year), str(s.year), 1)
+        if str(p.start.year) in p.label
+        else f"{s.isoformat()} to {e.isoformat()}"
+    )
     return Period(s, e, label, p.unit)
 
 
@@ -181,13 +216,41 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period]]] 
     (re.compile(r"\b(?:since|after|from)\s+" + _ISO + r"\b"), _since),
     (re.compile(r"\b(?:since)\s+(20\d{2})\b"), _since_year),
     (re.compile(r"\b(ytd|mtd|qtd)\b|\b(year|month|quarter)[\s-]to[\s-]date\b"), _to_date),
-    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:(this|current|last|previous|past|prior|next)\s+(week|month|quarter|year))\b"), _relative),
-    (re.compile(r"\b(?:in\s+|during\s+|over\s+|for\s+)?(?:the\s+)?(last|past|previous|trailing)\s+(\d{1,4})\s+(days?|weeks?|months?|quarters?|years?)\b"), _last_n),
+    (
+        re.compile(
+            r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:(this|current|last|previous|past|prior|next)\s+(week|month|quarter|year))\b"
+        ),
+        _relative,
+    ),
+    (
+        re.compile(
+            r"\b(?:in\s+|during\s+|over\s+|for\s+)?(?:the\s+)?(last|past|previous|trailing)\s+(\d{1,4})\s+(days?|weeks?|months?|quarters?|years?)\b"
+        ),
+        _last_n,
+    ),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?P<y>20\d{2})\s*-?\s*q(?P<q>[1-4])\b"), _quarter),
-    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?q(?P<q>[1-4])(?:\s+(?:of\s+)?(?:fy\s*)?(?P<y>20\d{2}))?\b"), _quarter),
-    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"), _ordinal_quarter),
-    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:h(?P<h>[12])|(?P<h2>first|second)\s+half)(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"), _half),
-    (re.compile(r"\b(?:in\s+|during\s+|for\s+)?" + _MONTH.replace("(", "(?P<m>", 1) + r"(?:\s+(?P<y>20\d{2}))?\b"), _month),
+    (
+        re.compile(
+            r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?q(?P<q>[1-4])(?:\s+(?:of\s+)?(?:fy\s*)?(?P<y>20\d{2}))?\b"
+        ),
+        _quarter,
+    ),
+    (
+        re.compile(
+            r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"
+        ),
+        _ordinal_quarter,
+    ),
+    (
+        re.compile(
+            r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:h(?P<h>[12])|(?P<h2>first|second)\s+half)(?:\s+(?:of\s+)?(?P<y>20\d{2}))?\b"
+        ),
+        _half,
+    ),
+    (
+        re.compile(r"\b(?:in\s+|during\s+|for\s+)?" + _MONTH.replace("(", "(?P<m>", 1) + r"(?:\s+(?P<y>20\d{2}))?\b"),
+        _month,
+    ),
     (re.compile(r"\b(?:in\s+|during\s+|for\s+|of\s+)?(?:fy\s*|year\s+)?(?P<y>20\d{2})\b"), _year),
     (re.compile(r"\b(today|yesterday)\b"), _today),
 ]
@@ -208,18 +271,27 @@ def find_period(text: str, now: date) -> tuple[Period | None, str]:
     for pattern, build in PATTERNS:
         m = pattern.search(text)
         if m:
-            if build is _month and m.group("m") == "may" and not m.group("y") and not re.search(r"\b(in|during|for)\s+may\b", m.group(0)):
+            if (
+                build is _month
+                and m.group("m") == "may"
+                and not m.group("y")
+                and not re.search(r"\b(in|during|for)\s+may\b", m.group(0))
+            ):
                 continue  # "may" the verb
             try:
                 period = build(m, now)
             except ValueError:
                 continue
-            return period, text[: m.start()] + " " + text[m.end():]
+            return period, text[: m.start()] + " " + text[m.end() :]
     return None, text
 
 
-COMPARE_YOY = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+period\s+)?(?:last|previous|prior)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b")
-COMPARE_PREV = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:last|previous|prior|preceding)\s+(?:period|quarter|month|week)\b|\b(?:quarter|month|week|period)[\s-]over[\s-](?:quarter|month|week|period)\b|\b(?:qoq|mom|wow)\b|\bvs\.?\s+previous\b")
+COMPARE_YOY = re.compile(
+    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+period\s+)?(?:last|previous|prior)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b"
+)
+COMPARE_PREV = re.compile(
+    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:last|previous|prior|preceding)\s+(?:period|quarter|month|week)\b|\b(?:quarter|month|week|period)[\s-]over[\s-](?:quarter|month|week|period)\b|\b(?:qoq|mom|wow)\b|\bvs\.?\s+previous\b"
+)
 
 
 def find_comparison(text: str) -> tuple[str | None, str]:
@@ -228,5 +300,5 @@ def find_comparison(text: str) -> tuple[str | None, str]:
     for kind, pattern in (("year_over_year", COMPARE_YOY), ("previous_period", COMPARE_PREV)):
         m = pattern.search(text)
         if m:
-            return kind, text[: m.start()] + " " + text[m.end():]
+            return kind, text[: m.start()] + " " + text[m.end() :]
     return None, text

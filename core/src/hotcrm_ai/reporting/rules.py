@@ -16,44 +16,93 @@ from datetime import date
 from typing import Any
 
 from hotcrm_ai.reporting import periods
-from hotcrm_ai.reporting.ast import Aggregate, Comparison, Filter, GroupBy, NotUnderstood, OrderBy, Query, TimeRange, Translated
+from hotcrm_ai.reporting.ast import (
+    Aggregate,
+    Comparison,
+    Filter,
+    GroupBy,
+    NotUnderstood,
+    OrderBy,
+    Query,
+    TimeRange,
+    Translated,
+)
 from hotcrm_ai.reporting.catalogue import NUMERIC_TYPES, Catalogue
 
 MAX_QUESTION = 500
-WRITE_WORDS = re.compile(r"\b(insert|update|delete|drop|alter|create|truncate|grant|revoke|attach|detach|pragma|vacuum|merge|upsert|replace\s+into|exec|execute|call|commit|rollback)\b")
-SQL_SYNTAX = re.compile(r";|--|/\*|\*/|\bunion\b|\bselect\b.*\bfrom\b|\bwhere\b\s+\w+\s*(=|<|>|like)|\b(sqlite_\w*|pg_\w+|information_schema|sys\.\w+|mysql\.\w+)\b|\bsleep\s*\(|\bpg_sleep\b|\b0x[0-9a-f]+\b|'\s*or\s*'|\bor\s+1\s*=\s*1\b")
-STOPWORDS = set("""a an the me us show showing shown give get list display tell what whats what's which who whom is are was were be been
-our my your their its it this that these those of for in on at by per to from with without and or vs versus please can could
-would you i we do does did have has had how much many all each every overall total totals breakdown break down report chart
-graph plot trend trends over time there any some see want need know find into across between during as so far up
-value values amount figure figures number numbers data current currently so let lets let's view look split group grouped
-status? latest recent recently ever than more less most least top bottom best worst highest lowest largest biggest smallest
-where when compare compared against summary summarize sum count counts rate rates average avg mean metric metrics kpi kpis
-one two three four five six seven eight nine ten is it are been being got getting make made generated generate being
-created opened new open still score scores rating ratings kind type? generated brought bring made make
-in? did get got have has do doing we've i'd like show""".split())
-AGG_WORDS = {"total": "sum", "sum": "sum", "sum of": "sum", "average": "avg", "avg": "avg", "mean": "avg",
-             "minimum": "min", "min": "min", "smallest": "min", "lowest": "min", "maximum": "max", "max": "max",
-             "largest": "max", "biggest": "max", "highest": "max"}
-TIME_DIMS = {"day": "day", "days": "day", "daily": "day", "date": "day", "week": "week", "weeks": "week", "weekly": "week",
-             "month": "month", "months": "month", "monthly": "month", "quarter": "quarter", "quarters": "quarter",
-             "quarterly": "quarter", "year": "year", "years": "year", "yearly": "year", "annually": "year"}
-GROUP_START = re.compile(r"\b(?:which|what|group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?")
+WRITE_WORDS = re.compile(
+    r"\b(insert|update|delete|drop|alter|create|truncate|grant|revoke|attach|detach|pragma|vacuum|merge|upsert|replace\s+into|exec|execute|call|commit|rollback)\b"
+)
+SQL_SYNTAX = re.compile(
+    r";|--|/\*|\*/|\bunion\b|\bselect\b.*\bfrom\b|\bwhere\b\s+\w+\s*(=|<|>|like)|\b(sqlite_\w*|pg_\w+|information_schema|sys\.\w+|mysql\.\w+)\b|\bsleep\s*\(|\bpg_sleep\b|\b0x[0-9a-f]+\b|'\s*or\s*'|\bor\s+1\s*=\s*1\b"
+)
+STOPWORDS = set(
+    ["a", "an", "the", "me", "us", "show", "showing", "shown", "give", "get", "list", "display", "tell", "what", "whats", "what's", "which", "who", "whom", "is", "are", "was", "were", "be", "been", "our", "my", "your", "their", "its", "it", "this", "that", "these", "those", "of", "for", "in", "on", "at", "by", "per", "to", "from", "with", "without", "and", "or", "vs", "versus", "please", "can", "could", "would", "you", "i", "we", "do", "does", "did", "have", "has", "had", "how", "much", "many", "all", "each", "every", "overall", "total", "totals", "breakdown", "break", "down", "report", "chart", "graph", "plot", "trend", "trends", "over", "time", "there", "any", "some", "see", "want", "need", "know", "find", "into", "across", "between", "during", "as", "so", "far", "up", "value", "values", "amount", "figure", "figures", "number", "numbers", "data", "current", "currently", "let", "lets", "let's", "view", "look", "split", "group", "grouped", "latest", "recent", "recently", "ever", "than", "more", "less", "most", "least", "top", "bottom", "best", "worst", "highest", "lowest", "largest", "biggest", "smallest", "where", "when", "compare", "compared", "against", "summary", "summarize", "sum", "count", "counts", "rate", "rates", "average", "avg", "mean", "metric", "metrics", "kpi", "kpis", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "being", "got", "getting", "make", "made", "generated", "generate", "created", "opened", "new", "open", "still", "score", "scores", "rating", "ratings", "kind", "brought", "bring", "doing", "we've", "i'd", "like"]
+)
+AGG_WORDS = {
+    "total": "sum",
+    "sum": "sum",
+    "sum of": "sum",
+    "average": "avg",
+    "avg": "avg",
+    "mean": "avg",
+    "minimum": "min",
+    "min": "min",
+    "smallest": "min",
+    "lowest": "min",
+    "maximum": "max",
+    "max": "max",
+    "largest": "max",
+    "biggest": "max",
+    "highest": "max",
+}
+TIME_DIMS = {
+    "day": "day",
+    "days": "day",
+    "daily": "day",
+    "date": "day",
+    "week": "week",
+    "weeks": "week",
+    "weekly": "week",
+    "month": "month",
+    "months": "month",
+    "monthly": "month",
+    "quarter": "quarter",
+    "quarters": "quarter",
+    "quarterly": "quarter",
+    "year": "year",
+    "years": "year",
+    "yearly": "year",
+    "annually": "year",
+}
+GROUP_START = re.compile(
+    r"\b(?:which|what|group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?"
+)
 ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
 ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
-TOP_N = re.compile(r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b")
+TOP_N = re.compile(
+    r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b"
+)
 NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?"
 COMPARATORS = [
-    (r"(?:greater\s+than|more\s+than|over|above|exceeding|>)", "gt"), (r"(?:at\s+least|>=|no\s+less\s+than)", "gte"),
-    (r"(?:less\s+than|fewer\s+than|under|below|<)", "lt"), (r"(?:at\s+most|<=|no\s+more\s+than|up\s+to)", "lte"),
+    (r"(?:greater\s+than|more\s+than|over|above|exceeding|>)", "gt"),
+    (r"(?:at\s+least|>=|no\s+less\s+than)", "gte"),
+    (r"(?:less\s+than|fewer\s+than|under|below|<)", "lt"),
+    (r"(?:at\s+most|<=|no\s+more\s+than|up\s+to)", "lte"),
 ]
+_PERIOD_START = (
+    r"(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b"
+)
 MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 
 
 def normalize(question: str) -> str:
     """NFKC-fold, drop invisible/format characters, lower-case, one space between words."""
     text = unicodedata.normalize("NFKC", question)
-    text = "".join("" if unicodedata.category(c) == "Cf" else (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c) for c in text)
+    text = "".join(
+        "" if unicodedata.category(c) == "Cf" else (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c)
+        for c in text
+    )
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return re.sub(r"\s+", " ", text.lower()).strip()
 
@@ -76,26 +125,45 @@ class RulesTranslator:
         self.options = dict(options or {})
 
     # -- public -----------------------------------------------------------------------------------
-    def translate(self, question: str, *, catalogue: Catalogue, now: date, context: Mapping[str, Any]) -> Translated | NotUnderstood:
+    def translate(
+        self, question: str, *, catalogue: Catalogue, now: date, context: Mapping[str, Any]
+    ) -> Translated | NotUnderstood:
         if not isinstance(question, str) or not question.strip():
             return NotUnderstood("The question is empty.", suggestions=examples())
         if len(question) > MAX_QUESTION:
-            return NotUnderstood(f"The question is too long ({len(question)} characters; at most {MAX_QUESTION}).", suggestions=examples())
+            return NotUnderstood(
+                f"The question is too long ({len(question)} characters; at most {MAX_QUESTION}).",
+                suggestions=examples(),
+            )
         text = normalize(question)
         if WRITE_WORDS.search(text):
             word = WRITE_WORDS.search(text).group(1)  # type: ignore[union-attr]
-            return NotUnderstood(f"'{word}' asks to change data or the database; reporting is read-only and only answers questions about CRM data.",
-                                 unknown=[word], suggestions=examples())
+            return NotUnderstood(
+                f"'{word}' asks to change data or the database; reporting is read-only "
+                "and only answers questions about CRM data.",
+                unknown=[word],
+                suggestions=examples(),
+            )
         if SQL_SYNTAX.search(text):
-            return NotUnderstood("The question contains SQL or database names; ask in plain words about CRM data (SQL text is never run).",
-                                 unknown=[SQL_SYNTAX.search(text).group(0)[:40]], suggestions=examples())  # type: ignore[union-attr]
+            return NotUnderstood(
+                "The question contains SQL or database names; ask in plain words about CRM data "
+                "(SQL text is never run).",
+                unknown=[SQL_SYNTAX.search(text).group(0)[:40]],
+                suggestions=examples(),
+            )  # type: ignore[union-attr]
         return _Parse(catalogue, now, text).run()
 
 
 def examples() -> list[str]:
-    return ["Revenue by region last quarter", "Win rate by rep in 2025", "How many high priority cases this month?",
-            "Top 10 accounts by annual revenue", "Lead conversion rate by source in Q3 2025",
-            "Average resolution time by priority", "Pipeline by stage vs last year"]
+    return [
+        "Revenue by region last quarter",
+        "Win rate by rep in 2025",
+        "How many high priority cases this month?",
+        "Top 10 accounts by annual revenue",
+        "Lead conversion rate by source in Q3 2025",
+        "Average resolution time by priority",
+        "Pipeline by stage vs last year",
+    ]
 
 
 class _Parse:
@@ -127,35 +195,58 @@ class _Parse:
             self.limit = int(m.group(2) or m.group(3))
             self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
             # what follows "top N" may be a dimension ("bottom 3 industries by win rate"): read it as "by ..."
-            self.text = self.text[: m.start()] + " by " + " " * max(0, m.end() - m.start() - 4) + self.text[m.end():]
+            self.text = self.text[: m.start()] + " by " + " " * max(0, m.end() - m.start() - 4) + self.text[m.end() :]
         numeric = self._numeric_filters_raw()
         period, self.text = periods.find_period(self.text, self.now)
         self.text = f" {self.text} "
 
         # protect field phrases that contain a metric word ("annual revenue")
-        metric_phrases = sorted(((s, name) for name, mt in cat.metrics.items() for s in mt.get("synonyms", [name])), key=lambda x: -len(x[0]))
+        metric_phrases = sorted(
+            ((s, name) for name, mt in cat.metrics.items() for s in mt.get("synonyms", [name])),
+            key=lambda x: -len(x[0]),
+        )
         field_phrases = self._field_phrases()
-        protected = [p for p in field_phrases if any(_phrase_re(mp).search(p) for mp, _ in metric_phrases) and p not in dict(metric_phrases)]
+        protected = [
+            p
+            for p in field_phrases
+            if any(_phrase_re(mp).search(p) for mp, _ in metric_phrases) and p not in dict(metric_phrases)
+        ]
 
         dims_raw, order_raw = self._group_phrases(field_phrases, metric_phrases)
 
-        obj_words = sorted({w for spec in cat.objects.values() for w in spec.get("synonyms", [])}, key=len, reverse=True)
+        obj_words = sorted(
+            {w for spec in cat.objects.values() for w in spec.get("synonyms", [])}, key=len, reverse=True
+        )
         # explicit aggregate words over a numeric field ("average annual revenue", "total budget")
         field_aggs: list[tuple[str, str]] = []
-        agg_re = re.compile(r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?")
+        agg_re = re.compile(
+            r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?"
+        )
         for am in list(agg_re.finditer(self.text)):
-            if any(re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", self.text[am.start():]) for mp, _ in metric_phrases):
+            if any(
+                re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", self.text[am.start() :])
+                for mp, _ in metric_phrases
+            ):
                 continue  # "average deal size" is a metric, not avg(size)
-            rest = self.text[am.end():]
+            rest = self.text[am.end() :]
             om = re.match(r"(?:" + "|".join(re.escape(o) for o in obj_words) + r")\s+", rest)
             if om:
-                rest = " " * om.end() + rest[om.end():]
+                rest = " " * om.end() + rest[om.end() :]
             for p in sorted(field_phrases, key=len, reverse=True):
-                if re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and field_phrases[p][2] in NUMERIC_TYPES:
+                if (
+                    re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)
+                    and field_phrases[p][2] in NUMERIC_TYPES
+                ):
                     if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
                         break
                     field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
-                    self.text = _blank(self.text, (am.start(), am.end() + len(re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+"), rest).group(0))))  # type: ignore[union-attr]
+                    self.text = _blank(
+                        self.text,
+                        (
+                            am.start(),
+                            am.end() + len(re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+"), rest).group(0)),
+                        ),
+                    )  # type: ignore[union-attr]
                     self.matched.append(p)
                     break
 
@@ -176,7 +267,9 @@ class _Parse:
         # object
         obj: str | None = None
         mentioned: list[str] = []
-        for phrase, oname in sorted(((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])):
+        for phrase, oname in sorted(
+            ((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])
+        ):
             m2 = _phrase_re(phrase).search(self.text)
             if m2:
                 if not phrase.endswith("s") and phrase not in ("people", "salespeople"):
@@ -191,7 +284,11 @@ class _Parse:
             ignored_metrics = [mt for mt in metrics if cat.metrics[mt]["object"] != obj]
             metrics = [mt for mt in metrics if cat.metrics[mt]["object"] == obj]
         elif field_aggs:
-            owners = [o for o in mentioned_objs if field_phrases[field_aggs[0][1]][0] == o or field_aggs[0][1] in self._phrases_of(o)]
+            owners = [
+                o
+                for o in mentioned_objs
+                if field_phrases[field_aggs[0][1]][0] == o or field_aggs[0][1] in self._phrases_of(o)
+            ]
             obj = owners[0] if owners else (mentioned_objs[0] if mentioned_objs else self._owner_of(field_aggs[0][1]))
         elif mentioned_objs:
             obj = mentioned_objs[0]
@@ -232,8 +329,6 @@ class _Parse:
                 if order_raw is None:
                     order_raw = phrase
                 continue
-            if func in ("min", "max") and not group_by and not metrics and self.limit is None and False:
-                continue
             alias = f"{func}_{self.cat.resolve(obj, path).output}"
             if all(a.alias != alias for a in aggregates):
                 aggregates.append(Aggregate(func, field=path, alias=alias))
@@ -264,10 +359,15 @@ class _Parse:
             tfield = self._time_field(obj, any(a.func == "metric" for a in aggregates))
             time_range = TimeRange(period.start.isoformat(), period.end.isoformat(), tfield, period.label)
             if comparison:
-                cp = periods.year_over_year(period) if comparison == "year_over_year" else periods.previous_period(period)
+                cp = (
+                    periods.year_over_year(period)
+                    if comparison == "year_over_year"
+                    else periods.previous_period(period)
+                )
                 cmp = Comparison(comparison, cp.start.isoformat(), cp.end.isoformat(), cp.label)
         bucket_field = (time_range.field if time_range is not None else None) or (
-            cat.metrics[metrics[0]].get("date_field") if metrics else None)
+            cat.metrics[metrics[0]].get("date_field") if metrics else None
+        )
         if bucket_field:
             group_by = [GroupBy(bucket_field, g.bucket) if g.bucket else g for g in group_by]
 
@@ -293,21 +393,57 @@ class _Parse:
                     order_by.append(OrderBy(path, self.order_dir))
         if order_by and not aggregates and self.limit is None and obj in self.singular:
             self.limit = 1  # "largest opportunity in APAC"
-        for w in ("top", "highest", "most", "best", "largest", "biggest", "leading", "bottom", "lowest", "least", "worst", "smallest", "fewest"):
+        for w in (
+            "top",
+            "highest",
+            "most",
+            "best",
+            "largest",
+            "biggest",
+            "leading",
+            "bottom",
+            "lowest",
+            "least",
+            "worst",
+            "smallest",
+            "fewest",
+        ):
             self.take(w)
 
         unknown = self._unknown() + unknown_dims + ignored_metrics
-        loose = [m.group(2) for m in re.finditer(r"\b(by|per|for|from|at|with|about|of|in|on|named|called)\s+(?:the\s+|our\s+|all\s+)?([a-z0-9][a-z0-9_'.-]*)", self.text)
-                 if m.group(2) in unknown]
+        loose = [
+            m.group(2)
+            for m in re.finditer(
+                r"\b(by|per|for|from|at|with|about|of|in|on|named|called)\s+(?:the\s+|our\s+|all\s+)?([a-z0-9][a-z0-9_'.-]*)",
+                self.text,
+            )
+            if m.group(2) in unknown
+        ]
         if loose or unknown_dims:
             what = ", ".join(dict.fromkeys(unknown_dims + loose))
-            return NotUnderstood(f"Could not map '{what}' to a field, value or grouping of {obj} (answering without it would be a guess).",
-                                 unknown=unknown, suggestions=examples())
+            return NotUnderstood(
+                f"Could not map '{what}' to a field, value or grouping of {obj} "
+                "(answering without it would be a guess).",
+                unknown=unknown,
+                suggestions=examples(),
+            )
         if unknown and not (aggregates or group_by or filters or time_range or order_by):
             # only an object was recognised: listing it would be a guess at what was asked
-            return NotUnderstood(f"Understood '{obj}' but not: {', '.join(dict.fromkeys(unknown))}.", unknown=unknown, suggestions=examples())
-        query = Query(object=obj, filters=filters, group_by=group_by, aggregates=aggregates, order_by=order_by,
-                      limit=self.limit, time_range=time_range, comparison=cmp)
+            return NotUnderstood(
+                f"Understood '{obj}' but not: {', '.join(dict.fromkeys(unknown))}.",
+                unknown=unknown,
+                suggestions=examples(),
+            )
+        query = Query(
+            object=obj,
+            filters=filters,
+            group_by=group_by,
+            aggregates=aggregates,
+            order_by=order_by,
+            limit=self.limit,
+            time_range=time_range,
+            comparison=cmp,
+        )
         return _with_notes(query, self.matched, unknown)
 
     # -- vocabulary -------------------------------------------------------------------------------
@@ -327,10 +463,12 @@ class _Parse:
         owners = [o for o, spec in self.cat.objects.items() if phrase in self._phrases_of(o)]
         return owners[0] if len(owners) == 1 else None
 
-    def _group_phrases(self, field_phrases: Mapping[str, Any], metric_phrases: list[tuple[str, str]]) -> tuple[list[str], str | None]:
+    def _group_phrases(
+        self, field_phrases: Mapping[str, Any], metric_phrases: list[tuple[str, str]]
+    ) -> tuple[list[str], str | None]:
         """Phrases after "by/per/for each ..." that name dimensions; a numeric field after "by" is a sort key."""
         dim_vocab = set(TIME_DIMS) | set(field_phrases)
-        for o, spec in self.cat.objects.items():
+        for spec in self.cat.objects.values():
             dim_vocab |= set(spec.get("synonyms", [])) | set(spec.get("aliases", {}))
         vocab = sorted(dim_vocab, key=len, reverse=True)
         metric_words = [p for p, _ in metric_phrases]
@@ -346,8 +484,15 @@ class _Parse:
             first = True
             while True:
                 rest = self.text[cursor:]
-                hit = next((p for p in vocab if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)), None)
-                if hit is None or (any(re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and len(mp) > len(hit) for mp in metric_words)):
+                hit = next(
+                    (p for p in vocab if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)), None
+                )
+                if hit is None or (
+                    any(
+                        re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and len(mp) > len(hit)
+                        for mp in metric_words
+                    )
+                ):
                     break
                 end = cursor + len(re.match(re.escape(hit).replace(r"\ ", r"\s+"), rest).group(0))  # type: ignore[union-attr]
                 ftype = field_phrases.get(hit, ("", "", ""))[2]
@@ -395,7 +540,11 @@ class _Parse:
 
     def _resolve_dim(self, obj: str, phrase: str) -> GroupBy | None:
         if phrase in TIME_DIMS:
-            return GroupBy(self.cat.objects[obj].get("date_field") or "", TIME_DIMS[phrase]) if self.cat.objects[obj].get("date_field") else None
+            return (
+                GroupBy(self.cat.objects[obj].get("date_field") or "", TIME_DIMS[phrase])
+                if self.cat.objects[obj].get("date_field")
+                else None
+            )
         path = self._field_path(obj, phrase)
         if path is not None:
             return GroupBy(path)
@@ -433,9 +582,11 @@ class _Parse:
         return spec.get("date_field")
 
     def _event(self, rule: Mapping[str, Any]) -> bool:
-        pat = rule["pattern"]
-        return bool(re.search(r"\b(?:" + pat + r")\b\s+(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b|\b(?:closing|closes|close)\b" if "clos" in pat else
-                              r"\b(?:" + pat + r")\b\s+(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b", self.original))
+        """The event verb stands next to a period ("won last month"), or the deal is "closing"."""
+        verb = r"\b(?:" + rule["pattern"] + r")\b\s+" + _PERIOD_START
+        if "clos" in rule["pattern"]:
+            verb += r"|\b(?:closing|closes|close)\b"
+        return bool(re.search(verb, self.original))
 
     # -- filters ----------------------------------------------------------------------------------
     def _value_filters(self, obj: str) -> list[Filter]:
@@ -475,7 +626,9 @@ class _Parse:
         out: list[Filter] = []
         for path in found:  # words that only announce the value: "technology industry", "high priority"
             rf = self.cat.resolve(obj, path)
-            for syn in sorted(self.cat.objects[rf.object]["fields"][rf.column].get("synonyms", []), key=len, reverse=True):
+            for syn in sorted(
+                self.cat.objects[rf.object]["fields"][rf.column].get("synonyms", []), key=len, reverse=True
+            ):
                 self.take(syn)
         for path, vals in found.items():
             eqs = [v for v, op in vals if op == "eq"]
@@ -492,7 +645,12 @@ class _Parse:
         """(before-words, op, number, after-words) for "amount over $50k", "more than 500 employees"."""
         out = []
         for pattern, op in COMPARATORS:
-            for m in list(re.finditer(r"(?P<before>(?:\b[a-z]+\s+){0,3})" + pattern + r"\s*" + NUMBER + r"(?P<after>(?:\s+[a-z]+){0,2})", self.text)):
+            for m in list(
+                re.finditer(
+                    r"(?P<before>(?:\b[a-z]+\s+){0,3})" + pattern + r"\s*" + NUMBER + r"(?P<after>(?:\s+[a-z]+){0,2})",
+                    self.text,
+                )
+            ):
                 num = float(m.group("num").replace(",", "")) * MULT.get(m.group("mult") or "", 1)
                 out.append((m.group("before").strip(), op, num, m.group("after").strip()))
                 self.text = _blank(self.text, (m.start() + len(m.group("before")), m.end() - len(m.group("after"))))
@@ -506,7 +664,7 @@ class _Parse:
                 toks = words.split()
                 for n in range(len(toks), 0, -1):
                     for i in range(len(toks) - n + 1):
-                        cand = " ".join(toks[i:i + n])
+                        cand = " ".join(toks[i : i + n])
                         p = self._field_path(obj, cand)
                         if p and self.cat.resolve(obj, p).type in NUMERIC_TYPES:
                             path = p
@@ -525,17 +683,28 @@ class _Parse:
     # -- what was not understood ------------------------------------------------------------------
     def _unknown(self) -> list[str]:
         words = re.findall(r"[a-z0-9_.'$-]+", self.text)
-        return [w for w in words if w.strip("'.-$") and w.strip("'.-$?") not in STOPWORDS and not re.fullmatch(r"[\d.,$%]+", w)]
+        return [
+            w
+            for w in words
+            if w.strip("'.-$") and w.strip("'.-$?") not in STOPWORDS and not re.fullmatch(r"[\d.,$%]+", w)
+        ]
 
     def _not_understood_reason(self) -> str:
         unknown = self._unknown()
         what = f" (not understood: {', '.join(unknown[:8])})" if unknown else ""
-        return ("Could not tell which CRM data the question is about" + what +
-                ". Name a metric (revenue, pipeline, deal count, win rate, average deal size, lead count, lead conversion rate, "
-                "case count, average resolution time, average CSAT) or an object (accounts, contacts, leads, opportunities, cases, campaigns, products, users).")
+        return (
+            "Could not tell which CRM data the question is about"
+            + what
+            + ". Name a metric (revenue, pipeline, deal count, win rate, average deal size, lead count, "
+            "lead conversion rate, "
+            "case count, average resolution time, average CSAT) or an object "
+            "(accounts, contacts, leads, opportunities, cases, campaigns, products, users)."
+        )
 
 
-def _as_metrics(cat: Catalogue, obj: str, aggs: list[Aggregate], filters: list[Filter]) -> tuple[list[Aggregate], list[Filter]]:
+def _as_metrics(
+    cat: Catalogue, obj: str, aggs: list[Aggregate], filters: list[Filter]
+) -> tuple[list[Aggregate], list[Filter]]:
     """sum/avg/count of a metric's own field under exactly the metric's filter is that metric
     ("total value of closed won deals" = revenue, dated as revenue is)."""
     out = []
