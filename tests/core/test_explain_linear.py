@@ -132,3 +132,17 @@ def test_mismatched_linear_model_is_an_error() -> None:
     p = FuncProvider(eta, encode, linear=bad)
     with pytest.raises(ExplanationError, match="do not line up"):
         service().explain_model(model("log_odds"), X, p, method="linear")
+
+
+def test_linear_needs_no_background_when_none_can_be_built() -> None:
+    # no background rows and no defaults/ranges on the numbers: only the closed form can explain it
+    m = ModelConfig(id="hand-logit-nobg", name="n", type="classification", provider="test-func",
+                    features=[FeatureSpec("company_size"), FeatureSpec("engagement"),
+                              FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
+                              FeatureSpec("is_partner", dtype="boolean"), FeatureSpec("noise")],
+                    explain_output="probability")
+    exp = service().explain_model(m, X, provider())
+    assert exp.method == "linear" and exp.metadata["background_rows"] == 0
+    assert abs(exp.base_value + sum(c.contribution for c in exp.contributions) - exp.output_value) <= 1e-6
+    with pytest.raises(ExplanationError, match="no background value for feature 'company_size'"):
+        service().explain_model(m, X, provider(), method="exact")

@@ -150,7 +150,7 @@ def test_no_fallback_raises_prediction_error_with_cause() -> None:
 
 def test_stale_cached_answer_when_provider_fails() -> None:
     ai = cloud(logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0.05),
-               provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.0})})
+               prediction=PredictionSettings(retries=0, stale_if_error_s=60), provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.0})})
     fresh = ai.predict("flaky-v1", ROW)
     ai.test_plugin.instances[0].down = True
     time.sleep(0.08)

@@ -68,8 +68,9 @@ def test_good_ast_is_run_and_matches_hand_sql(engine: ReportingEngine, server: O
     con = sqlite3.connect(f"file:{demo}?mode=ro", uri=True)
     want = dict(
         con.execute(
-            "SELECT a.industry, SUM(o.amount) FROM opportunity o JOIN account a ON o.account_id = a.id WHERE o.stage = 'closed_won' "
-            "AND a.region = 'EMEA' AND o.close_date BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY a.industry"
+            "SELECT a.industry, SUM(o.amount) FROM opportunity o JOIN account a ON o.account_id = a.id "
+            "WHERE o.stage = 'closed_won' AND a.region = 'EMEA' "
+            "AND o.close_date BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY a.industry"
         ).fetchall()
     )
     con.close()

@@ -148,7 +148,7 @@ def test_stored_key_carries_tenant_and_version_and_a_ttl(ns: str) -> None:
     )
     client = redis.Redis.from_url(REDIS_URL)
     assert key.startswith(f"{ns}:v1:acme:logit-v1:")
-    # the service stores for cache_ttl_s + stale_if_error_s (stale answers may serve while the provider is down)
+    # TTL = cache_ttl_s (+ stale_if_error_s, 0 by default, when stale answers may serve a failing provider)
     expected_ms = (model.cache_ttl_s + ai.settings.prediction.stale_if_error_s) * 1000
     assert expected_ms - 5_000 < client.pttl(key) <= expected_ms
     assert b"x1" not in key.encode() and b"acme" in key.encode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from support.sagemaker_fixtures import aws_env, lead_model, lead_rows, provider_config, standin  # noqa: F401
 from support.sagemaker_standin import ACCESS_KEY, REGION, ROLE_ARN, SECRET_KEY
@@ -71,6 +73,24 @@ def test_assumed_role_signs_with_temporary_credentials(standin) -> None:  # noqa
     invoke = _last_invoke(standin)
     assert invoke.access_key.startswith("testing-assumed-") and invoke.signature_valid
     assert invoke.headers["X-Amz-Security-Token"].startswith("testing-session-token-")
+
+
+def test_debug_logs_never_show_credentials(standin, caplog) -> None:  # noqa: F811
+    caplog.set_level(logging.DEBUG)
+    standin.credentials["testing-temp-key-2"] = ("testing-temp-secret-2", "testing-temp-token-2")
+    creds = {
+        "access_key_id": "testing-temp-key-2",
+        "secret_access_key": "testing-temp-secret-2",
+        "session_token": "testing-temp-token-2",
+    }
+    SageMakerProvider(provider_config(standin.url, credentials=creds)).predict(lead_model(), ROW)
+    role = SageMakerProvider(provider_config(standin.url, role_arn=ROLE_ARN, sts_endpoint_url=standin.url))
+    role.predict(lead_model(), ROW)
+    assumed_key = _last_invoke(standin).access_key
+    assumed_secret, assumed_token = standin.credentials[assumed_key]
+    assert "X-Amz-Security-Token" in caplog.text and "AssumeRoleResponse" in caplog.text  # botocore did log them
+    for value in ("testing-temp-secret-2", "testing-temp-token-2", SECRET_KEY, assumed_secret, assumed_token):
+        assert value not in caplog.text
 
 
 def test_role_with_external_id(standin, monkeypatch) -> None:  # noqa: F811
@@ -180,3 +200,17 @@ def test_settings_repr_hides_secret_values() -> None:
 def test_factory_errors_name_the_key_before_boto3_is_touched() -> None:
     with pytest.raises(ConfigError, match="max_concurrency"):
         SageMakerProvider(ProviderConfig(provider="aws-sagemaker", config={"max_concurrency": 0}))
+
+
+def test_scrub_text_blanks_known_credential_shapes() -> None:
+    from hotcrm_ai_sagemaker.logscrub import scrub_text
+
+    raw = (
+        "<SecretAccessKey>abc/DEF+123</SecretAccessKey><SessionToken>tok==</SessionToken>\n"
+        "x-amz-security-token:tok-line\n"
+        "headers={'X-Amz-Security-Token': b'tok-bytes', 'Content-Type': b'application/json'}"
+    )
+    clean = scrub_text(raw)
+    for value in ("abc/DEF+123", "tok==", "tok-line", "tok-bytes"):
+        assert value not in clean
+    assert "application/json" in clean and "<SecretAccessKey>**********</SecretAccessKey>" in clean

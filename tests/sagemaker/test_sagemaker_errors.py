@@ -56,6 +56,13 @@ def test_model_error_carries_the_container_message_and_is_not_retried(provider, 
     assert err.details["log_stream_arn"].startswith("arn:aws:logs:")
 
 
+def test_bare_424_is_still_a_model_error(provider, standin, fresh_endpoint) -> None:  # noqa: F811
+    standin.fail_next(fresh_endpoint, "model_error_bare", message="Received server error (500): OOM in predict()")
+    with pytest.raises(ProviderModelError, match=r"OOM in predict\(\)") as info:
+        provider.predict(lead_model(fresh_endpoint), ROW)
+    assert info.value.status == 424 and info.value.retryable is False
+
+
 def test_container_rejecting_the_input_is_a_model_error_with_its_reason(provider) -> None:
     with pytest.raises(ProviderModelError, match="missing feature 'days_since_contact'"):
         provider.predict(lead_model(features=()), PredictionInput({"engagement": 1.0, "email_opens": 2}))
@@ -131,8 +138,9 @@ def test_read_timeout_follows_model_timeout(provider, standin, fresh_endpoint) -
     assert provider.predict(lead_model(fresh_endpoint, timeout_s=5), ROW).prediction is not None
 
 
-def test_configured_read_timeout_wins(standin, fresh_endpoint) -> None:  # noqa: F811
-    provider = SageMakerProvider(provider_config(standin.url, read_timeout_s=0.2))
+@pytest.mark.parametrize("key", ["read_timeout_s", "timeout_s", "read_timeout"])
+def test_configured_read_timeout_wins(standin, fresh_endpoint, key) -> None:  # noqa: F811
+    provider = SageMakerProvider(provider_config(standin.url, **{key: 0.2}))
     standin.endpoints[fresh_endpoint].delay_s = 1.0
     with pytest.raises(ProviderTimeoutError):
         provider.predict(lead_model(fresh_endpoint, timeout_s=30), ROW)

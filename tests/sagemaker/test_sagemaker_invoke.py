@@ -302,6 +302,8 @@ def test_unicode_and_large_strings_travel_intact(provider, standin) -> None:  # 
         ({"target_variant": 3}, "target_variant"),
         ({"confidence_scale": "logit"}, "confidence_scale"),
         ({"max_batch_rows": 0}, "max_batch_rows"),
+        ({"single_format": "list"}, "single_format"),
+        ({"single_format": "instances", "content_type": "csv"}, "single_format"),
     ],
 )
 def test_bad_model_parameters_name_the_key(provider, parameters, key) -> None:
@@ -319,3 +321,10 @@ def test_probabilities_numpy_reference_is_a_real_model() -> None:
     rows = [{"engagement": e, "email_opens": 1, "days_since_contact": 5} for e in np.linspace(-3, 3, 7)]
     probs = expected(rows)
     assert probs == sorted(probs) and 0 < probs[0] < 0.5 < probs[-1] < 1
+
+
+def test_single_format_instances_wraps_one_row(provider, standin) -> None:  # noqa: F811
+    row = lead_rows(5)[4]
+    out = provider.predict(lead_model(parameters={"single_format": "instances"}), PredictionInput(row))
+    assert json.loads(standin.invocations()[-1].body) == {"instances": [row]}
+    assert out.prediction == pytest.approx(expected([row])[0])

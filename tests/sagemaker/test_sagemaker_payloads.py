@@ -204,3 +204,15 @@ def test_decode_json_rejects_nan_and_non_json() -> None:
 def test_decode_csv_lines() -> None:
     assert payloads.decode(b"0.25\n1\nwon\n\n", "text/csv; charset=utf-8", endpoint="e") == [0.25, 1, "won"]
     assert payloads.decode(b"0.1,0.9\n", "text/csv", endpoint="e") == [[0.1, 0.9]]
+
+
+def test_decode_json_lines() -> None:
+    body = b'{"predictions": [0.1]}\n{"predictions": [0.9]}\n'
+    assert payloads.decode(body, "application/jsonlines", endpoint="e") == [
+        {"predictions": [0.1]},
+        {"predictions": [0.9]},
+    ]
+    model, s = regression_spec()
+    rows = payloads.decode(body, "application/jsonlines", endpoint="e")
+    mapped = payloads.map_batch(rows, 2, model, s, endpoint="e")
+    assert [m.prediction for m in mapped] == [0.1, 0.9]

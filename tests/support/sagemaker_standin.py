@@ -217,7 +217,7 @@ class SageMakerStandIn:
             self.endpoints[name].failure_reason = failure_reason
 
     def fail_next(self, name: str, kind: str, *, message: str = "", count: int = 1) -> None:
-        """Queue ``count`` faults on endpoint ``name``: model_error, throttle, server_error,
+        """Queue ``count`` faults on endpoint ``name``: model_error, model_error_bare, throttle, server_error,
         service_unavailable, model_not_ready, validation, drop, garbage, wrong_count."""
         with self._lock:
             queue = self._faults.setdefault(name, deque())
@@ -400,6 +400,8 @@ class SageMakerStandIn:
     def _raise_fault(endpoint: Endpoint, kind: str, message: str) -> None:
         if kind == "model_error":
             raise _model_error(endpoint.name, 500, message or "boom: the model container raised ZeroDivisionError")
+        if kind == "model_error_bare":  # a 424 without the x-amzn-ErrorType header (some proxies drop it)
+            raise _Fault(424, "", {"Message": message or "Received server error (500) from primary"})
         if kind == "throttle":
             raise _Fault(400, "ThrottlingException", message=message or "Rate exceeded")
         if kind == "server_error":
@@ -558,11 +560,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"__type": fault.code, **fault.body}
             self._send(fault.status, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(body).encode())
         else:
-            self._send(
-                fault.status,
-                {"Content-Type": "application/json", "x-amzn-ErrorType": fault.code},
-                json.dumps(fault.body).encode(),
-            )
+            headers = {"Content-Type": "application/json"}
+            if fault.code:
+                headers["x-amzn-ErrorType"] = fault.code
+            self._send(fault.status, headers, json.dumps(fault.body).encode())
 
     def do_POST(self) -> None:
         owner = self.owner

@@ -65,7 +65,7 @@ class PredictionSettings:
     backoff_max_s: float = 2.0
     breaker_failure_threshold: int = 5
     breaker_reset_s: float = 30.0
-    stale_if_error_s: float = 3600.0
+    stale_if_error_s: float = 0.0  # > 0 keeps entries that long past their TTL, for degraded answers
 
 
 @attrs.frozen

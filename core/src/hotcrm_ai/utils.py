@@ -79,8 +79,9 @@ def _integer(value: Any, func: str, field: str) -> int:
         raise _bad(func, field, "an integer", type(value).__name__)
     if isinstance(value, numbers.Integral):
         return int(value)
-    if math.isfinite(value) and float(value).is_integer():
-        return int(value)
+    number = float(value)
+    if math.isfinite(number) and number.is_integer():
+        return int(number)
     raise _bad(func, field, "an integer", value)
 
 

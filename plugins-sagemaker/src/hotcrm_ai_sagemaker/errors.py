@@ -118,13 +118,17 @@ def _client_error(exc: bx.ClientError, build: Any) -> ProviderError:
     details: dict[str, Any] = {"code": code}
     if meta.get("RequestId"):
         details["request_id"] = meta["RequestId"]
-    if code == "ModelError":
+    if code == "ModelError" or status == 424:  # 424 is SageMaker's ModelError, whatever the code parsed
         original = response.get("OriginalMessage")
         original_status = response.get("OriginalStatusCode")
         details.update(
             original_message=original, original_status=original_status, log_stream_arn=response.get("LogStreamArn")
         )
-        text = f"the model container failed (ModelError, container status {original_status}): {original or message}"
+        said = original or message
+        if original and message and original not in message:
+            said = f"{original} ({message})"
+        where = f", container status {original_status}" if original_status is not None else ""
+        text = f"the model container failed (ModelError{where}): {said}"
         return build(ProviderModelError, text, status=status, retryable=False, details=details)
     text = f"{code or 'error'} ({status}): {message}" if status else f"{code}: {message}"
     if code in _AUTH_CODES or status in (401, 403):

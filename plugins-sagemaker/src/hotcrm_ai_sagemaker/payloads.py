@@ -67,6 +67,7 @@ class RequestSpec:
     confidence_scale: str = "auto"
     probability_prediction: bool | None = None
     max_batch_rows: int | None = None
+    single_instances: bool = False
 
     @property
     def csv(self) -> bool:
@@ -127,6 +128,11 @@ def request_spec(model: ModelConfig) -> RequestSpec:
     probability = params.get("prediction_is_probability")
     if probability is not None and not isinstance(probability, bool):
         raise ConfigError(f"{where}.prediction_is_probability: expected true or false, got {probability!r:.80}")
+    single = params.get("single_format", "object")
+    if single not in ("object", "instances"):
+        raise ConfigError(f"{where}.single_format: expected object or instances, got {single!r:.80}")
+    if single == "instances" and _family(content_type) != "json":
+        raise ConfigError(f"{where}.single_format: instances needs content_type json, got {content_type}")
     max_rows = params.get("max_batch_rows")
     if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):
         raise ConfigError(f"{where}.max_batch_rows: expected an integer >= 1, got {max_rows!r:.80}")
@@ -141,6 +147,7 @@ def request_spec(model: ModelConfig) -> RequestSpec:
         confidence_scale=scale,
         probability_prediction=probability,
         max_batch_rows=max_rows,
+        single_instances=single == "instances",
     )
 
 
@@ -233,9 +240,11 @@ def encode_csv_row(
 
 
 def encode_single(model: ModelConfig, spec: RequestSpec, features: Mapping[str, Any]) -> bytes:
+    """One row: a CSV line, the feature object, or ``{"instances": [features]}`` (``single_format``)."""
     if spec.csv:
         return encode_csv_row(model, spec, features)
-    return encode_json_row(features)
+    row = encode_json_row(features)
+    return _INSTANCES_OPEN + row + _INSTANCES_CLOSE if spec.single_instances else row
 
 
 def encode_rows(model: ModelConfig, spec: RequestSpec, rows: Sequence[Mapping[str, Any]]) -> list[bytes]:
@@ -324,6 +333,8 @@ def decode(raw: bytes, content_type: str, *, endpoint: str) -> Any:
         ) from None
     if family == "json":
         try:
+            if any(kind in content_type.lower() for kind in ("jsonlines", "ndjson", "jsonl")):
+                return [json.loads(line, parse_constant=_reject_constant) for line in text.splitlines() if line.strip()]
             return json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
             raise ProviderResponseError(
@@ -472,7 +483,10 @@ def map_batch(body: Any, rows: int, model: ModelConfig, spec: RequestSpec, *, en
             provider=PROVIDER,
             details={"expected": rows, "got": len(preds)},
         )
-    return [
-        _finish(pred, confidences[i] if confidences is not None else None, model, spec, endpoint)
-        for i, pred in enumerate(preds)
-    ]
+    out = []
+    for i, pred in enumerate(preds):
+        if confidences is None and isinstance(pred, Mapping) and "predictions" in pred:
+            out.append(map_single(pred, model, spec, endpoint=endpoint))  # one reply per row (JSON lines)
+        else:
+            out.append(_finish(pred, confidences[i] if confidences is not None else None, model, spec, endpoint))
+    return out

@@ -24,6 +24,7 @@ from hotcrm_ai_sagemaker.settings import SageMakerSettings
 log = logging.getLogger("hotcrm_ai.sagemaker")
 PROVIDER = "aws-sagemaker"
 DEFAULT_READ_TIMEOUT_S = 60.0  # SageMaker gives a container 60 s per invocation
+CONTROL_READ_TIMEOUT_S = 10.0  # DescribeEndpoint answers in milliseconds; a health check must not hang
 T = TypeVar("T")
 
 
@@ -41,6 +42,9 @@ class SageMakerProvider(BaseMLProvider):
             import boto3  # noqa: F401 - fail at construction, with a clear message, when the SDK is missing
         except ImportError as exc:  # pragma: no cover - boto3 is a dependency of this distribution
             raise ConfigError("provider aws-sagemaker needs boto3: pip install hotcrm-ai-sagemaker") from exc
+        from hotcrm_ai_sagemaker import logscrub
+
+        logscrub.install()
         self._lock = threading.RLock()
         self._session: Any = None
         self._runtime_clients: dict[float, Any] = {}
@@ -57,14 +61,17 @@ class SageMakerProvider(BaseMLProvider):
         except Exception:
             return []
 
-    def _reset(self) -> None:
-        """Forget session and clients: the next call re-reads credentials (rotated env secrets)."""
+    def _reset(self, *, close: bool = False) -> None:
+        """Forget session and clients: the next call re-reads credentials (rotated env secrets).
+        After an auth failure the old clients are only dropped, not closed: other threads may still
+        be mid-call on them."""
         with self._lock:
             clients = [*self._runtime_clients.values(), self._control_client]
             self._session, self._runtime_clients, self._control_client = None, {}, None
-        for client in clients:
-            if client is not None:
-                client.close()
+        if close:
+            for client in clients:
+                if client is not None:
+                    client.close()
 
     def _get_session(self) -> Any:
         with self._lock:
@@ -100,7 +107,7 @@ class SageMakerProvider(BaseMLProvider):
                     "sagemaker",
                     self.settings,
                     endpoint_url=self.settings.control_url(),
-                    read_timeout_s=self.settings.read_timeout_s or DEFAULT_READ_TIMEOUT_S,
+                    read_timeout_s=self.settings.read_timeout_s or CONTROL_READ_TIMEOUT_S,
                 )
             return self._control_client
 
@@ -194,10 +201,7 @@ class SageMakerProvider(BaseMLProvider):
 
     def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
         spec = self._spec(model)
-        if model.parameters.get("single_format") == "instances":
-            body = payloads.join_batch(spec, [payloads.encode_single(model, spec, inp.features)])
-        else:
-            body = payloads.encode_single(model, spec, inp.features)
+        body = payloads.encode_single(model, spec, inp.features)
         decoded, meta = self._invoke(model, spec, body)
         mapped = payloads.map_single(decoded, model, spec, endpoint=spec.endpoint_name)
         meta["confidence_source"] = mapped.source
@@ -264,42 +268,47 @@ class SageMakerProvider(BaseMLProvider):
         start = time.perf_counter()
         statuses: dict[str, str] = {}
         reasons: dict[str, str] = {}
-        try:
-            if not names:
+        failures: list[BaseException] = []
+        if not names:
+            try:
                 listed = self._guard("SageMaker ListEndpoints", lambda: self._control().list_endpoints(MaxResults=100))
                 for summary in listed.get("Endpoints", []):
                     statuses[str(summary.get("EndpointName"))] = str(summary.get("EndpointStatus", "Unknown"))
-            for name in names:
+            except Exception as exc:  # a health check reports, it does not raise
+                failures.append(exc)
+        for name in names:  # each endpoint on its own: one missing endpoint does not hide the others
+            try:
                 described = self._guard(
                     f"SageMaker DescribeEndpoint {name}",
                     lambda n=name: self._control().describe_endpoint(EndpointName=n),
                 )
-                statuses[name] = str(described.get("EndpointStatus", "Unknown"))
-                if described.get("FailureReason"):
-                    reasons[name] = str(described["FailureReason"])
-        except Exception as exc:  # a health check reports, it does not raise
-            latency = (time.perf_counter() - start) * 1000
-            message = str(exc) if isinstance(exc, ProviderError) else f"{type(exc).__name__} during health check"
-            return HealthReport(
-                healthy=False,
-                latency_ms=latency,
-                error=message,
-                details={"endpoints": statuses, "check": check, "error_type": type(exc).__name__},
-            )
+            except Exception as exc:
+                failures.append(exc)
+                statuses[name] = "Unknown"
+                continue
+            statuses[name] = str(described.get("EndpointStatus", "Unknown"))
+            if described.get("FailureReason"):
+                reasons[name] = str(described["FailureReason"])
         latency = (time.perf_counter() - start) * 1000
+        problems = [
+            str(e) if isinstance(e, ProviderError) else f"{type(e).__name__} during health check" for e in failures
+        ]
         bad = {n: s for n, s in statuses.items() if s != "InService"}
-        error = None
-        if bad:
-            error = "; ".join(
-                f"endpoint {n} is {s}" + (f" ({reasons[n]})" if n in reasons else "") for n, s in bad.items()
-            )
+        problems += [
+            f"endpoint {n} is {s}" + (f" ({reasons[n]})" if n in reasons else "")
+            for n, s in bad.items()
+            if s != "Unknown"
+        ]
         details: dict[str, Any] = {"endpoints": statuses, "check": check}
         if reasons:
             details["failure_reasons"] = reasons
-        return HealthReport(healthy=not bad, latency_ms=latency, error=error, details=details)
+        if failures:
+            details["error_type"] = type(failures[0]).__name__
+        healthy = not bad and not failures
+        return HealthReport(healthy=healthy, latency_ms=latency, error="; ".join(problems) or None, details=details)
 
     def close(self) -> None:
-        self._reset()
+        self._reset(close=True)
 
 
 AWSSageMakerProvider = SageMakerProvider  # the original's class name (reference §8.2)

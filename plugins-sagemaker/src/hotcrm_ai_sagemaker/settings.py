@@ -28,8 +28,8 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^local$")
 
 # Accepted spellings: ours, boto3's, and the original's camelCase (reference §2.4).
 _CREDENTIAL_ALIASES: dict[str, tuple[str, ...]] = {
-    "access_key_id": ("access_key_id", "aws_access_key_id", "accessKeyId"),
-    "secret_access_key": ("secret_access_key", "aws_secret_access_key", "secretAccessKey"),
+    "access_key_id": ("access_key_id", "aws_access_key_id", "accessKeyId", "access_key", "accessKey"),
+    "secret_access_key": ("secret_access_key", "aws_secret_access_key", "secretAccessKey", "secret_key", "secretKey"),
     "session_token": ("session_token", "aws_session_token", "sessionToken"),
     "external_id": ("external_id", "externalId"),
     "region": ("region",),
@@ -44,8 +44,8 @@ _CONFIG_ALIASES: dict[str, tuple[str, ...]] = {
     "role_session_name": ("role_session_name",),
     "role_duration_s": ("role_duration_s",),
     "external_id": ("external_id",),
-    "connect_timeout_s": ("connect_timeout_s",),
-    "read_timeout_s": ("read_timeout_s",),
+    "connect_timeout_s": ("connect_timeout_s", "connect_timeout"),
+    "read_timeout_s": ("read_timeout_s", "read_timeout", "timeout_s", "timeout"),
     "max_concurrency": ("max_concurrency",),
     "max_payload_bytes": ("max_payload_bytes",),
     "health_endpoints": ("health_endpoints",),
@@ -134,11 +134,11 @@ class SageMakerSettings:
         section = "providers.aws-sagemaker"
         table = dict(config.config)
         known = {alias for aliases in _CONFIG_ALIASES.values() for alias in aliases}
-        unknown = sorted(set(table) - known - {"timeout_s"})
+        unknown = sorted(set(table) - known)
         if unknown:
             log.warning("%s: ignoring unknown config keys %s", section, ", ".join(unknown))
         cred_known = {alias for aliases in _CREDENTIAL_ALIASES.values() for alias in aliases}
-        cred_unknown = sorted(set(config.credentials) - cred_known - {"role_arn", "profile"})
+        cred_unknown = sorted(set(config.credentials) - cred_known - {"role_arn", "profile", "endpoint_url"})
         if cred_unknown:
             raise ConfigError(
                 f"{section}.credentials: unknown keys {', '.join(cred_unknown)}; expected access_key_id, "
@@ -161,6 +161,8 @@ class SageMakerSettings:
 
         endpoint = config.endpoint
         endpoint_url = _url("endpoint_url", conf("endpoint_url"))
+        if endpoint_url is None and "endpoint_url" in config.credentials:  # not secret, but accepted there too
+            endpoint_url = _url("credentials.endpoint_url", config.credentials["endpoint_url"].reveal())
         if endpoint and "://" in endpoint:
             # ProviderConfig.endpoint holding a URL is the runtime endpoint override.
             endpoint_url = endpoint_url or _url("endpoint", endpoint)

@@ -37,11 +37,12 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default)
+
+
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
-    return json.dumps(
-        {"v": FORMAT, "d": value}, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default
-    ).encode("utf-8")
+    return _ENCODER.encode({"v": FORMAT, "d": value}).encode("utf-8")
 
 
 def decode(raw: bytes, type_: type | None = None) -> Any:

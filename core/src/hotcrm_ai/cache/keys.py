@@ -22,6 +22,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -34,12 +35,17 @@ KEY_VERSION = "v1"
 NO_TENANT = "_"
 MAX_COMPONENT = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# Built once: ``json.dumps`` with non-default options builds a new encoder on every call. Always the
+# standard library (not orjson): keys must be byte-identical in every process sharing a Redis,
+# whatever optional packages each one has installed.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _escape(match: re.Match[str]) -> str:
     return "".join(f"%{b:02X}" for b in match.group().encode("utf-8"))
 
 
+@functools.lru_cache(maxsize=4096)  # tenants, model ids and versions repeat on every call
 def safe_component(value: str) -> str:
     """Injective, key-safe form of one key component (see the module docstring)."""
     if value == NO_TENANT:
@@ -53,7 +59,7 @@ def safe_component(value: str) -> str:
 def canonical_json(features: Any, *, field: str = "features") -> str:
     """The canonical JSON text of ``features``; ``ValidationError`` naming ``field`` if it has none."""
     try:
-        return json.dumps(features, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _CANONICAL.encode(features)
     except ValueError as exc:  # NaN / infinity, circular reference
         raise ValidationError(
             [FieldError(field, "finite JSON values (no NaN or infinity)", str(exc))], subject="cache key"
@@ -96,13 +102,10 @@ def tenant_component(tenant: str | None) -> str:
     return safe_component(_required("tenant", tenant))
 
 
-def cache_key(
-    namespace: str, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]
-) -> str:
-    """The cache key of one prediction request (format in the module docstring)."""
+def key_tail(tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
+    """Everything after ``{namespace}:`` (the manager prepends its checked namespace once)."""
     return ":".join(
         (
-            check_namespace(namespace),
             KEY_VERSION,
             tenant_component(tenant),
             safe_component(_required("model_id", model_id)),
@@ -110,3 +113,10 @@ def cache_key(
             features_digest(features),
         )
     )
+
+
+def cache_key(
+    namespace: str, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]
+) -> str:
+    """The cache key of one prediction request (format in the module docstring)."""
+    return check_namespace(namespace) + ":" + key_tail(tenant, model_id, model_version, features)

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import cache_key, check_namespace
+from hotcrm_ai.cache.keys import check_namespace, key_tail
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -66,6 +66,7 @@ class CacheManager:
             self._namespace = check_namespace(settings.namespace)
         except ValidationError as exc:
             raise ConfigError(f"[cache] {exc}") from None
+        self._key_prefix = self._namespace + ":"
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -218,7 +219,7 @@ class CacheManager:
     # -- keys and values -------------------------------------------------------------------------
     def key(self, *, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
         """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
-        return cache_key(self._namespace, tenant, model_id, model_version, features)
+        return self._key_prefix + key_tail(tenant, model_id, model_version, features)
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).

@@ -53,7 +53,8 @@ class ExactExplainer:
 
     def supports(self, task: ExplanationTask) -> bool:
         m = len(task.features)
-        return 1 <= m <= self.max_features and exact_cost(m, len(task.background)) <= task.budget
+        b = len(task.background)
+        return 1 <= m <= self.max_features and b >= 1 and exact_cost(m, b) <= task.budget
 
     def explain(self, task: ExplanationTask) -> Explanation:
         names = list(task.features)

@@ -9,7 +9,7 @@ and checks additivity on every explanation before returning it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -46,34 +46,39 @@ class Scorer:
         self.evaluations = 0
         self.calls = 0
 
-    def outputs(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """Raw predictions of ``rows`` (counted), in order."""
+    def _chunks(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, list[Any]]]:
+        """(offset, raw predictions) per provider call; counted, and refused past the budget."""
         n = len(rows)
         if self.evaluations + n > self.budget:
             raise ExplanationError(
                 f"model {self.model.id}: explanation needs {self.evaluations + n} model evaluations, "
                 f"budget is {self.budget} ([explain] budget)"
             )
-        out: list[Any] = []
         for start in range(0, n, self.chunk_rows):
-            chunk = rows[start : start + self.chunk_rows]
-            inputs = [PredictionInput(features=r) for r in chunk]
+            inputs = [PredictionInput(features=r) for r in rows[start : start + self.chunk_rows]]
             got = self.provider.batch_predict(self.model, inputs)
             self.calls += 1
             if len(got) != len(inputs):
                 raise ExplanationError(
                     f"model {self.model.id}: provider returned {len(got)} predictions for {len(inputs)} rows"
                 )
-            out.extend(o.prediction for o in got)
             self.evaluations += len(inputs)
-        return out
+            yield start, [o.prediction for o in got]
+
+    def outputs(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Raw predictions of ``rows`` (counted), in order."""
+        return [p for _, chunk in self._chunks(rows) for p in chunk]
 
     def __call__(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The explained number of every row. Chunk by chunk, so only one chunk's rows and outputs are
+        alive at a time (memory, and the garbage collector's work, stay bounded)."""
         import numpy as np
 
-        return np.fromiter(
-            (explained_number(self.model, p, self.key) for p in self.outputs(rows)), dtype=float, count=len(rows)
-        )
+        out = np.empty(len(rows), dtype=float)
+        model, key = self.model, self.key
+        for start, chunk in self._chunks(rows):
+            out[start : start + len(chunk)] = [explained_number(model, p, key) for p in chunk]
+        return out
 
 
 def check_features(features: Any) -> list[str]:
@@ -164,6 +169,15 @@ class ExplainabilityService:
         names = check_features(features)
         x = {n: features[n] for n in names}
         budget = self.settings.budget
+        linear = provider.linear_model(model)
+        try:
+            background, source = background_rows(
+                model, names, max_rows=self.settings.max_background, seed=self.settings.seed
+            )
+        except ExplanationError:
+            if linear is None or (method or model.explainer or "linear") != "linear":
+                raise
+            background, source = [], "none (the linear closed form uses the training means)"
         if prediction is None:
             first = Scorer(provider, model, None, budget).outputs([x])[0]
             spent = 1
@@ -171,9 +185,6 @@ class ExplainabilityService:
             first, spent = prediction, 0
         key = explained_key(model, first)
         model_output = explained_number(model, first, key)
-        background, source = background_rows(
-            model, names, max_rows=self.settings.max_background, seed=self.settings.seed
-        )
         scorer = Scorer(provider, model, key, budget - spent)
         task = ExplanationTask(
             model=model,
@@ -183,7 +194,7 @@ class ExplainabilityService:
             output_kind=output_kind(model, key),
             budget=budget - spent,
             seed=self.settings.seed,
-            linear=provider.linear_model(model),
+            linear=linear,
         )
         explainer = self._choose(task, method or model.explainer)
         exp = explainer.explain(task)

@@ -200,8 +200,15 @@ class PredictionService:
                 stale = hit
         if key is None:
             return self._compute(model, features, ctx, call, key, stale, explain)
+        def lead() -> _Served:
+            # look again inside the flight: a leader that just finished may have stored the answer
+            again = self._from_cache(model, self.cache.get(key)) if stale is None else None
+            if again is not None and self._fresh(model, again):
+                return again
+            return self._compute(model, features, ctx, call, key, stale, explain)
+
         # concurrent identical misses in this process call the provider once (followers share the answer)
-        served, _shared = self._flights.do(key, lambda: self._compute(model, features, ctx, call, key, stale, explain))
+        served, _shared = self._flights.do(key, lead)
         return served
 
     def _compute(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], call: _Call, key: str | None,

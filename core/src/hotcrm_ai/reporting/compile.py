@@ -141,22 +141,35 @@ def _out_type(t: str) -> str:
     }.get(t, "string")
 
 
+_TABLES: dict[int, tuple[Catalogue, dict[str, sa.Table]]] = {}
+
+
+def _tables(cat: Catalogue) -> dict[str, sa.Table]:
+    """Table objects for a catalogue, built once: stable tables let SQLAlchemy reuse compiled SQL."""
+    hit = _TABLES.get(id(cat.data))
+    if hit is not None and hit[0].data is cat.data:
+        return hit[1]
+    meta = sa.MetaData()
+    tables = {
+        name: sa.Table(spec["table"], meta, *(sa.Column(f, _SA_TYPES[s["type"]]()) for f, s in spec["fields"].items()))
+        for name, spec in cat.objects.items()
+    }
+    if len(_TABLES) > 8:
+        _TABLES.clear()
+    _TABLES[id(cat.data)] = (cat, tables)
+    return tables
+
+
 class _Builder:
     def __init__(self, cat: Catalogue, query: Query) -> None:
         self.cat = cat
         self.q = query
         self.obj = cat.object(query.object)
-        self.meta = sa.MetaData()
-        self.tables: dict[str, sa.Table] = {}
+        self.tables = _tables(cat)
         self.base = self._table(query.object, None)
         self.joins: dict[str, sa.Table] = {}
 
     def _table(self, obj_name: str, alias: str | None) -> Any:
-        spec = self.cat.objects[obj_name]
-        if obj_name not in self.tables:
-            self.tables[obj_name] = sa.Table(
-                spec["table"], self.meta, *(sa.Column(f, _SA_TYPES[s["type"]]()) for f, s in spec["fields"].items())
-            )
         t = self.tables[obj_name]
         return t.alias(alias) if alias else t
 

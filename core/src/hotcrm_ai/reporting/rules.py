@@ -9,6 +9,7 @@ is not the main period), previous periods are computed, numbers ("top 10") and f
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -37,7 +38,195 @@ SQL_SYNTAX = re.compile(
     r";|--|/\*|\*/|\bunion\b|\bselect\b.*\bfrom\b|\bwhere\b\s+\w+\s*(=|<|>|like)|\b(sqlite_\w*|pg_\w+|information_schema|sys\.\w+|mysql\.\w+)\b|\bsleep\s*\(|\bpg_sleep\b|\b0x[0-9a-f]+\b|'\s*or\s*'|\bor\s+1\s*=\s*1\b"
 )
 STOPWORDS = set(
-    ["a", "an", "the", "me", "us", "show", "showing", "shown", "give", "get", "list", "display", "tell", "what", "whats", "what's", "which", "who", "whom", "is", "are", "was", "were", "be", "been", "our", "my", "your", "their", "its", "it", "this", "that", "these", "those", "of", "for", "in", "on", "at", "by", "per", "to", "from", "with", "without", "and", "or", "vs", "versus", "please", "can", "could", "would", "you", "i", "we", "do", "does", "did", "have", "has", "had", "how", "much", "many", "all", "each", "every", "overall", "total", "totals", "breakdown", "break", "down", "report", "chart", "graph", "plot", "trend", "trends", "over", "time", "there", "any", "some", "see", "want", "need", "know", "find", "into", "across", "between", "during", "as", "so", "far", "up", "value", "values", "amount", "figure", "figures", "number", "numbers", "data", "current", "currently", "let", "lets", "let's", "view", "look", "split", "group", "grouped", "latest", "recent", "recently", "ever", "than", "more", "less", "most", "least", "top", "bottom", "best", "worst", "highest", "lowest", "largest", "biggest", "smallest", "where", "when", "compare", "compared", "against", "summary", "summarize", "sum", "count", "counts", "rate", "rates", "average", "avg", "mean", "metric", "metrics", "kpi", "kpis", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "being", "got", "getting", "make", "made", "generated", "generate", "created", "opened", "new", "open", "still", "score", "scores", "rating", "ratings", "kind", "brought", "bring", "doing", "we've", "i'd", "like"]
+    [
+        "a",
+        "an",
+        "the",
+        "me",
+        "us",
+        "show",
+        "showing",
+        "shown",
+        "give",
+        "get",
+        "list",
+        "display",
+        "tell",
+        "what",
+        "whats",
+        "what's",
+        "which",
+        "who",
+        "whom",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "our",
+        "my",
+        "your",
+        "their",
+        "its",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "per",
+        "to",
+        "from",
+        "with",
+        "without",
+        "and",
+        "or",
+        "vs",
+        "versus",
+        "please",
+        "can",
+        "could",
+        "would",
+        "you",
+        "i",
+        "we",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "how",
+        "much",
+        "many",
+        "all",
+        "each",
+        "every",
+        "overall",
+        "total",
+        "totals",
+        "breakdown",
+        "break",
+        "down",
+        "report",
+        "chart",
+        "graph",
+        "plot",
+        "trend",
+        "trends",
+        "over",
+        "time",
+        "there",
+        "any",
+        "some",
+        "see",
+        "want",
+        "need",
+        "know",
+        "find",
+        "into",
+        "across",
+        "between",
+        "during",
+        "as",
+        "so",
+        "far",
+        "up",
+        "value",
+        "values",
+        "amount",
+        "figure",
+        "figures",
+        "number",
+        "numbers",
+        "data",
+        "current",
+        "currently",
+        "let",
+        "lets",
+        "let's",
+        "view",
+        "look",
+        "split",
+        "group",
+        "grouped",
+        "latest",
+        "recent",
+        "recently",
+        "ever",
+        "than",
+        "more",
+        "less",
+        "most",
+        "least",
+        "top",
+        "bottom",
+        "best",
+        "worst",
+        "highest",
+        "lowest",
+        "largest",
+        "biggest",
+        "smallest",
+        "where",
+        "when",
+        "compare",
+        "compared",
+        "against",
+        "summary",
+        "summarize",
+        "sum",
+        "count",
+        "counts",
+        "rate",
+        "rates",
+        "average",
+        "avg",
+        "mean",
+        "metric",
+        "metrics",
+        "kpi",
+        "kpis",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "being",
+        "got",
+        "getting",
+        "make",
+        "made",
+        "generated",
+        "generate",
+        "created",
+        "opened",
+        "new",
+        "open",
+        "still",
+        "score",
+        "scores",
+        "rating",
+        "ratings",
+        "kind",
+        "brought",
+        "bring",
+        "doing",
+        "we've",
+        "i'd",
+        "like",
+    ]
 )
 AGG_WORDS = {
     "total": "sum",
@@ -112,8 +301,42 @@ def _blank(text: str, m: re.Match[str] | tuple[int, int]) -> str:
     return text[:s] + " " * (e - s) + text[e:]
 
 
+@functools.lru_cache(maxsize=16384)
+def _prefix_re(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as whole words at the start of a string (after optional spaces)."""
+    return re.compile(r"\s*" + re.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\w])")
+
+
+@functools.lru_cache(maxsize=16384)
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])" + re.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\w])")
+
+
+_VOCAB: dict[int, tuple[Catalogue, tuple[Any, ...]]] = {}
+
+
+def _vocabulary(cat: Catalogue) -> tuple[Any, ...]:
+    """Metric phrases (longest first), field phrases, and field phrases that contain a metric word
+    ("annual revenue" must stay a field): computed once per catalogue."""
+    hit = _VOCAB.get(id(cat))
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    metric_phrases = sorted(
+        ((s, name) for name, mt in cat.metrics.items() for s in mt.get("synonyms", [name])), key=lambda x: -len(x[0])
+    )
+    field_phrases: dict[str, tuple[str, str, str]] = {}
+    for oname, spec in cat.objects.items():
+        for fname, f in spec["fields"].items():
+            for syn in f.get("synonyms", []):
+                field_phrases.setdefault(syn, (oname, fname, f["type"]))
+    names = dict(metric_phrases)
+    protected = [
+        p for p in field_phrases if p not in names and any(_phrase_re(mp).search(p) for mp, _ in metric_phrases)
+    ]
+    if len(_VOCAB) > 8:
+        _VOCAB.clear()
+    _VOCAB[id(cat)] = (cat, (metric_phrases, field_phrases, protected))
+    return metric_phrases, field_phrases, protected
 
 
 class RulesTranslator:
@@ -200,17 +423,7 @@ class _Parse:
         period, self.text = periods.find_period(self.text, self.now)
         self.text = f" {self.text} "
 
-        # protect field phrases that contain a metric word ("annual revenue")
-        metric_phrases = sorted(
-            ((s, name) for name, mt in cat.metrics.items() for s in mt.get("synonyms", [name])),
-            key=lambda x: -len(x[0]),
-        )
-        field_phrases = self._field_phrases()
-        protected = [
-            p
-            for p in field_phrases
-            if any(_phrase_re(mp).search(p) for mp, _ in metric_phrases) and p not in dict(metric_phrases)
-        ]
+        metric_phrases, field_phrases, protected = _vocabulary(cat)
 
         dims_raw, order_raw = self._group_phrases(field_phrases, metric_phrases)
 
@@ -223,20 +436,14 @@ class _Parse:
             r"\b(sum\s+of|total|sum|average|avg|mean|minimum|min|maximum|max|smallest|lowest|largest|biggest|highest)\s+(?:of\s+(?:the\s+)?)?(?:deal\s+|case\s+)?"
         )
         for am in list(agg_re.finditer(self.text)):
-            if any(
-                re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", self.text[am.start() :])
-                for mp, _ in metric_phrases
-            ):
+            if any(_prefix_re(mp).match(self.text, am.start()) for mp, _ in metric_phrases):
                 continue  # "average deal size" is a metric, not avg(size)
             rest = self.text[am.end() :]
             om = re.match(r"(?:" + "|".join(re.escape(o) for o in obj_words) + r")\s+", rest)
             if om:
                 rest = " " * om.end() + rest[om.end() :]
             for p in sorted(field_phrases, key=len, reverse=True):
-                if (
-                    re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)
-                    and field_phrases[p][2] in NUMERIC_TYPES
-                ):
+                if _prefix_re(p).match(rest) and field_phrases[p][2] in NUMERIC_TYPES:
                     if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
                         break
                     field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
@@ -244,7 +451,7 @@ class _Parse:
                         self.text,
                         (
                             am.start(),
-                            am.end() + len(re.match(r"\s*" + re.escape(p).replace(r"\ ", r"\s+"), rest).group(0)),
+                            am.end() + _prefix_re(p).match(rest).end(),
                         ),
                     )  # type: ignore[union-attr]
                     self.matched.append(p)
@@ -447,15 +654,6 @@ class _Parse:
         return _with_notes(query, self.matched, unknown)
 
     # -- vocabulary -------------------------------------------------------------------------------
-    def _field_phrases(self) -> dict[str, tuple[str, str, str]]:
-        """phrase -> (object, field, type) for every field synonym (first owner wins)."""
-        out: dict[str, tuple[str, str, str]] = {}
-        for oname, spec in self.cat.objects.items():
-            for fname, f in spec["fields"].items():
-                for s in f.get("synonyms", []):
-                    out.setdefault(s, (oname, fname, f["type"]))
-        return out
-
     def _phrases_of(self, obj: str) -> set[str]:
         return {s for f in self.cat.objects[obj]["fields"].values() for s in f.get("synonyms", [])}
 
@@ -484,17 +682,10 @@ class _Parse:
             first = True
             while True:
                 rest = self.text[cursor:]
-                hit = next(
-                    (p for p in vocab if re.match(re.escape(p).replace(r"\ ", r"\s+") + r"(?![\w])", rest)), None
-                )
-                if hit is None or (
-                    any(
-                        re.match(re.escape(mp).replace(r"\ ", r"\s+") + r"(?![\w])", rest) and len(mp) > len(hit)
-                        for mp in metric_words
-                    )
-                ):
+                hit = next((p for p in vocab if _prefix_re(p).match(rest)), None)
+                if hit is None or (any(_prefix_re(mp).match(rest) and len(mp) > len(hit) for mp in metric_words)):
                     break
-                end = cursor + len(re.match(re.escape(hit).replace(r"\ ", r"\s+"), rest).group(0))  # type: ignore[union-attr]
+                end = cursor + _prefix_re(hit).match(rest).end()  # type: ignore[union-attr]
                 ftype = field_phrases.get(hit, ("", "", ""))[2]
                 if ftype in NUMERIC_TYPES and hit not in TIME_DIMS:
                     order = hit

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,11 @@ if TYPE_CHECKING:
 
 
 class Encoder:
-    """Rows -> design matrix, from the ``fields`` and ``columns`` tables of an artifact."""
+    """Rows -> checked values per field -> design matrix (or logits straight from per-field tables).
+
+    Checks and encodings work a whole column at a time: a batch of 10,000 rows costs a few list passes
+    per field, not 10,000 x fields Python calls.
+    """
 
     def __init__(self, fields: Sequence[Mapping[str, Any]], columns: Sequence[Mapping[str, Any]]) -> None:
         self.fields = [dict(f) for f in fields]
@@ -41,83 +47,143 @@ class Encoder:
         self._by_field: dict[str, list[int]] = {}
         for j, c in enumerate(self.columns):
             self._by_field.setdefault(c["field"], []).append(j)
+        self._onehot: dict[str, dict[Any, int]] = {}  # field -> category -> column
+        for j, c in enumerate(self.columns):
+            if c["kind"] == "onehot":
+                self._onehot.setdefault(c["field"], {})[c["value"]] = j
+        self._choices = {f["name"]: set(f["choices"]) for f in self.fields if f["kind"] == "category"}
 
-    def values(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
-        """Checked values per field, and per-row notes (unseen categories, clipped numbers)."""
+    # ------------------------------------------------------------------ checking
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Checked values per field (lists for categories, float arrays for numbers, clipped to the
+        training range) and per-row notes (unseen categories, clipped numbers)."""
         check_rows(rows)
         batch = len(rows) > 1
         errors: list[FieldError] = []
         notes: list[dict[str, Any]] = [{} for _ in rows]
-        out: dict[str, list[Any]] = {}
+        out: dict[str, Any] = {}
         for f in self.fields:
-            name, col = f["name"], []
-            for i, row in enumerate(rows):
-                where = field_name(name, i, batch)
-                if name not in row or row[name] is None:
-                    errors.append(FieldError(where, "a value (required)", "nothing"))
-                    col.append(None)
-                    continue
-                value = row[name]
-                if f["kind"] == "category":
-                    col.append(self._category(f, value, where, errors, notes[i]))
-                else:
-                    number = as_number(value, where, errors, minimum=f.get("minimum"), maximum=f.get("maximum"),
-                                       integer=bool(f.get("integer")))
-                    lo, hi = f["train_min"], f["train_max"]
-                    if number < lo or number > hi:
-                        notes[i].setdefault("clipped", {})[name] = value
-                        number = min(max(number, lo), hi)
-                    col.append(number)
-            out[name] = col
+            name = f["name"]
+            try:
+                col = list(map(itemgetter(name), rows))
+            except KeyError:
+                col = [row.get(name) for row in rows]
+            if f["kind"] == "category":
+                out[name] = self._check_category(f, col, batch, errors, notes)
+            else:
+                out[name] = self._check_number(f, col, batch, errors, notes)
         raise_if(errors)
         return out, notes
 
-    @staticmethod
-    def _category(f: Mapping[str, Any], value: Any, where: str, errors: list[FieldError], note: dict) -> Any:
-        choices = f["choices"]
-        want_int = isinstance(choices[0], int)
-        if want_int:
-            ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
-            if not ok:
-                errors.append(FieldError(where, f"one of {choices}", show(value)))
-                return None
-            value = int(value)
-        elif not isinstance(value, str):
-            errors.append(FieldError(where, "a string, e.g. " + ", ".join(map(repr, choices[:4])), show(value)))
-            return None
-        if value not in choices:
-            note.setdefault("unseen", {})[f["name"]] = value if len(str(value)) <= 80 else str(value)[:80] + "..."
-        return value
+    def _check_category(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
+                        notes: list[dict[str, Any]]) -> list[Any]:
+        name, choices = f["name"], self._choices[f["name"]]
+        want = int if isinstance(f["choices"][0], int) else str
+        if want is str and choices.issuperset(col):  # only strings equal strings: all valid and known
+            return col
+        if not set(map(type, col)) <= {want}:
+            col = list(col)
+            for i, v in enumerate(col):
+                if type(v) is want:
+                    continue
+                if want is int and isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+                    col[i] = int(v)
+                    continue
+                expected = f"one of {sorted(choices)}" if want is int else \
+                    "a string, e.g. " + ", ".join(map(repr, f["choices"][:4]))
+                got = "nothing (required)" if v is None else show(v)
+                errors.append(FieldError(field_name(name, i, batch), expected, got))
+        if not choices.issuperset(col):
+            for i, v in enumerate(col):
+                if v not in choices and type(v) is want:
+                    notes[i].setdefault("unseen", {})[name] = v if len(str(v)) <= 80 else str(v)[:80] + "..."
+        return col
 
+    def _check_number(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
+                      notes: list[dict[str, Any]]) -> np.ndarray:
+        name = f["name"]
+        lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
+        arr = None
+        if set(map(type, col)) <= {int, float}:
+            arr = np.asarray(col, dtype=np.float64)
+            bad = ~np.isfinite(arr)
+            if integer:
+                bad |= arr != np.round(arr)
+            if lo_ok is not None:
+                bad |= arr < lo_ok
+            if hi_ok is not None:
+                bad |= arr > hi_ok
+            if bad.any():
+                arr = None
+        if arr is None:  # slow path: say exactly what is wrong with each bad value
+            arr = np.array([as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok,
+                                      integer=integer) for i, v in enumerate(col)])
+        lo, hi = f["train_min"], f["train_max"]
+        out = (arr < lo) | (arr > hi)
+        if out.any():
+            for i in np.flatnonzero(out):
+                notes[i].setdefault("clipped", {})[name] = col[i]
+            arr = np.clip(arr, lo, hi)
+        return arr
+
+    # ------------------------------------------------------------------ encoding
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.encode_values(self.values(rows)[0], len(rows))
 
-    def encode_values(self, values: Mapping[str, list[Any]], n: int) -> np.ndarray:
-        x = np.empty((n, len(self.columns)), dtype=np.float64)
+    def encode_values(self, values: Mapping[str, Any], n: int) -> np.ndarray:
+        x = np.zeros((n, len(self.columns)), dtype=np.float64)
         for name, idx in self._by_field.items():
             raw = values[name]
-            numeric = None
-            known = {self.columns[k]["value"] for k in idx if self.columns[k]["kind"] == "onehot"}
+            if name in self._onehot:
+                table = self._onehot[name]
+                cols = np.fromiter(map(table.get, raw, repeat(-1, n)), dtype=np.int64, count=n)
+                known = cols >= 0
+                x[np.flatnonzero(known), cols[known]] = 1.0
+                if not known.all():
+                    freq = [self.columns[j]["freq"] for j in idx]
+                    x[np.ix_(np.flatnonzero(~known), idx)] = freq
+                continue
+            numeric = np.asarray(raw, dtype=np.float64)
             for j in idx:
-                c = self.columns[j]
-                kind = c["kind"]
-                if kind == "onehot":
-                    x[:, j] = [1.0 if v == c["value"] else (c["freq"] if v not in known else 0.0) for v in raw]
-                    continue
-                if numeric is None:
-                    numeric = np.asarray(raw, dtype=np.float64)
-                if kind == "standard":
-                    v = np.log1p(numeric) if c.get("log1p") else numeric
-                    x[:, j] = (v - c["mean"]) / c["std"]
-                elif kind == "bin":
-                    lo = -np.inf if c["lo"] is None else c["lo"]
-                    hi = np.inf if c["hi"] is None else c["hi"]
-                    x[:, j] = (numeric >= lo) & (numeric < hi)
-                elif kind == "equals":
-                    x[:, j] = numeric == c["value"]
-                else:  # pragma: no cover - artifacts are written by our trainer
-                    raise ValueError(f"unknown column kind {kind!r}")
+                x[:, j] = self._numeric_column(self.columns[j], numeric)
         return x
+
+    @staticmethod
+    def _numeric_column(c: Mapping[str, Any], v: np.ndarray) -> np.ndarray:
+        kind = c["kind"]
+        if kind == "standard":
+            return ((np.log1p(v) if c.get("log1p") else v) - c["mean"]) / c["std"]
+        if kind == "bin":
+            lo = -np.inf if c["lo"] is None else c["lo"]
+            hi = np.inf if c["hi"] is None else c["hi"]
+            return ((v >= lo) & (v < hi)).astype(np.float64)
+        if kind == "equals":
+            return (v == c["value"]).astype(np.float64)
+        raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - artifacts are ours
+
+    def logit_tables(self, coef: np.ndarray) -> dict[str, Any]:
+        """Per categorical field: category -> its coefficient, and the 'other' value (frequency-weighted)."""
+        tables: dict[str, Any] = {}
+        for name, cols in self._onehot.items():
+            table = {v: float(coef[j]) for v, j in cols.items()}
+            other = float(sum(self.columns[j]["freq"] * coef[j] for j in cols.values()))
+            tables[name] = (table, other)
+        return tables
+
+    def logits(self, values: Mapping[str, Any], n: int, coef: np.ndarray, intercept: float,
+               tables: Mapping[str, Any]) -> np.ndarray:
+        """intercept + coef . x without building x: the same sum, field by field."""
+        z = np.full(n, intercept)
+        for name, idx in self._by_field.items():
+            raw = values[name]
+            if name in tables:
+                table, other = tables[name]
+                z += np.fromiter(map(table.get, raw, repeat(other, n)), dtype=np.float64, count=n)
+                continue
+            numeric = np.asarray(raw, dtype=np.float64)
+            for j in idx:
+                z += coef[j] * self._numeric_column(self.columns[j], numeric)
+        return z
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -138,11 +204,11 @@ class LogitRunner:
         self.intercept = float(art["intercept"])
         self.mean = np.asarray(art["mean"], dtype=np.float64)
         self.threshold = float(art["threshold"])
+        self._tables = self.encoder.logit_tables(self.coef)
 
     def probabilities(self, rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[dict[str, Any]]]:
         values, notes = self.encoder.values(rows)
-        x = self.encoder.encode_values(values, len(rows))
-        return sigmoid(self.intercept + x @ self.coef), notes
+        return sigmoid(self.encoder.logits(values, len(rows), self.coef, self.intercept, self._tables)), notes
 
     def confidence(self, p: np.ndarray) -> np.ndarray:
         """Distance from the decision threshold, scaled so 100 = the farthest possible probability."""
@@ -153,12 +219,11 @@ class LogitRunner:
         if len(rows) == 0:
             return []
         p, notes = self.probabilities(rows)
-        conf = np.clip(self.confidence(p), 0.0, 100.0)
-        return [PredictionOutput(prediction=self.label(float(pi)), confidence=round(float(ci), 2),
-                                 metadata={**note, "threshold": self.threshold})
-                for pi, ci, note in zip(p, conf, notes, strict=True)]
+        conf = np.round(np.clip(self.confidence(p), 0.0, 100.0), 2).tolist()
+        return [PredictionOutput(prediction=pred, confidence=ci, metadata={**note, "threshold": self.threshold})
+                for pred, ci, note in zip(self.labels(p), conf, notes, strict=True)]
 
-    def label(self, p: float) -> dict[str, Any]:  # pragma: no cover - overridden
+    def labels(self, p: np.ndarray) -> list[dict[str, Any]]:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def linear_model(self) -> LinearModel:
@@ -182,10 +247,11 @@ class LeadScoringRunner(LogitRunner):
 
     artifact_name = "lead_scoring.json"
 
-    def label(self, p: float) -> dict[str, Any]:
+    def labels(self, p: np.ndarray) -> list[dict[str, Any]]:
         warm = float(self.meta["labels"]["warm"])
-        label = "hot" if p >= self.threshold else ("warm" if p >= warm else "cold")
-        return {"score": round(100.0 * p, 1), "label": label, "probability": round(p, 6)}
+        label = np.where(p >= self.threshold, "hot", np.where(p >= warm, "warm", "cold")).tolist()
+        score, prob = np.round(100.0 * p, 1).tolist(), np.round(p, 6).tolist()
+        return [{"score": s, "label": lb, "probability": q} for s, lb, q in zip(score, label, prob, strict=True)]
 
 
 class ChurnRunner(LogitRunner):
@@ -194,7 +260,7 @@ class ChurnRunner(LogitRunner):
 
     artifact_name = "churn.json"
 
-    def label(self, p: float) -> dict[str, Any]:
+    def labels(self, p: np.ndarray) -> list[dict[str, Any]]:
         medium = float(self.meta["labels"]["medium"])
-        risk = "high" if p >= self.threshold else ("medium" if p >= medium else "low")
-        return {"risk": risk, "probability": round(p, 6)}
+        risk = np.where(p >= self.threshold, "high", np.where(p >= medium, "medium", "low")).tolist()
+        return [{"risk": r, "probability": q} for r, q in zip(risk, np.round(p, 6).tolist(), strict=True)]
