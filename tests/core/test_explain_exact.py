@@ -128,3 +128,33 @@ def test_determinism_same_inputs_same_result() -> None:
     a = service().explain_model(model(), X, provider, method="exact")
     b = service().explain_model(model(), X, provider, method="exact")
     assert a.contributions == b.contributions and a.base_value == b.base_value
+
+
+def test_rows_equal_across_coalitions_are_scored_once() -> None:
+    # categorical background rows that already hold some explained values: S and S+{i} give the same
+    # row when row b has x_i, so each distinct row is scored once; the values stay brute-force exact
+    names = ["plan", "region", "seats", "active"]
+    plans, regions = ["free", "pro", "team"], ["eu", "us"]
+
+    def encode(rows):  # type: ignore[no-untyped-def]
+        return np.array([[plans.index(r["plan"]), regions.index(r["region"]), float(r["seats"]),
+                          1.0 if r["active"] else 0.0] for r in rows])
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.tanh(x[:, 0] * x[:, 2] / 10) + x[:, 1] * x[:, 3] - 0.1 * x[:, 0] ** 2
+
+    bg = [{"plan": "pro", "region": "eu", "seats": 5, "active": True},
+          {"plan": "free", "region": "us", "seats": 1, "active": False},
+          {"plan": "pro", "region": "us", "seats": 5, "active": True}]
+    x = {"plan": "pro", "region": "us", "seats": 12, "active": True}
+    m = ModelConfig(id="cat", name="c", type="regression", provider="test-func", background=bg)
+    provider = FuncProvider(f, encode)
+    exp = service().explain_model(m, x, provider, method="exact")
+    ref, _ = brute_force_shapley(rows_fn(provider), x, bg, names)
+    np.testing.assert_allclose([c.contribution for c in exp.contributions], ref, atol=1e-12)
+    # row b agrees with x on e_b features -> 2^(4 - e_b) distinct rows (e = 2, 1, 3), plus x twice
+    assert exp.evaluations == provider.rows == 1 + 1 + (2**2 + 2**3 + 2**1)
+    assert exp.metadata["rows_deduplicated"] == exact_cost(4, 3) - 1 - (2**2 + 2**3 + 2**1)
+    kernel = service().explain_model(m, x, provider, method="kernel")  # same rows: enumerates them all
+    assert kernel.exact and kernel.evaluations <= exp.evaluations
+    np.testing.assert_allclose([c.contribution for c in kernel.contributions], ref, atol=1e-9)

@@ -377,3 +377,4 @@ def test_accepts_any_iterable_and_numpy_input() -> None:
     assert u.standard_deviation(np.array([2, 4, 4, 4, 5, 5, 7, 9], dtype=np.int32)) == 2
     assert u.k_means_clustering(np.array([1.0, 2.0, 9.0]), 2)[1]["values"] == [9.0]
     assert u.moving_average([1, 2, 3], 2.0) == [1, 1.5, 2.5]  # an integral float window is fine
+    assert u.weighted_average(np.array([[80, 0.3], [90, 0.5], [70, 0.2]])) == pytest.approx(83)

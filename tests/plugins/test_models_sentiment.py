@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from support.models import batch, models, predict, provider
 
@@ -77,7 +78,7 @@ def test_numpy_path_equals_scikit_learn_on_the_same_vocabulary() -> None:
     tv = TfidfVectorizer(analyzer=lambda d: words(normalise(d)), sublinear_tf=True,
                          vocabulary={t: j for j, t in enumerate(vocab)})
     tv.fit(texts)
-    tv.idf_ = [v[0] for v in vocab.values()]
+    tv.idf_ = np.array([v[0] for v in vocab.values()])
     coef = [v[1] for v in vocab.values()]
     expected = tv.transform(texts) @ coef
     got = [tfidf_score(words(normalise(t)), vocab) for t in texts]

@@ -208,3 +208,11 @@ def test_validate_false_for_a_missing_profile() -> None:
     provider = SageMakerProvider(provider_config("http://127.0.0.1:9", credentials={}, profile="nope"))
     assert provider.validate() is False
     assert any("ProfileNotFound" in p for p in provider.problems())
+
+
+def test_each_endpoint_is_checked_on_its_own(standin, endpoint) -> None:  # noqa: F811
+    standin.set_status(endpoint, "Creating")
+    report = SageMakerProvider(provider_config(standin.url)).health_check(endpoints=["gone", endpoint, "lead-scoring"])
+    assert report.healthy is False
+    assert report.details["endpoints"] == {"gone": "Unknown", endpoint: "Creating", "lead-scoring": "InService"}
+    assert "Could not find endpoint" in report.error and f"endpoint {endpoint} is Creating" in report.error

@@ -186,7 +186,15 @@ QUESTIONS: list[dict] = [
     },
     {
         "q": "How many lost deals by region in 2025",
-        "sql": f"SELECT a.region, COUNT(*) FROM {OA} WHERE o.stage = 'closed_lost' AND {_y('o.created_at', 2025)} GROUP BY a.region",
+        "sql": f"SELECT a.region, COUNT(*) FROM {OA} WHERE o.stage = 'closed_lost' AND {_y('o.close_date', 2025)} GROUP BY a.region",
+    },
+    {
+        "q": "How many won deals were created in 2025",
+        "sql": f"SELECT COUNT(*) FROM opportunity o WHERE {WON} AND {_y('o.created_at', 2025)}",
+    },
+    {
+        "q": "Total closed lost amount in 2025",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE o.stage = 'closed_lost' AND {_y('o.close_date', 2025)}",
     },
     {
         "q": "How many opportunities by owner",

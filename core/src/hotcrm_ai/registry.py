@@ -48,6 +48,7 @@ class ModelRegistry:
         self._models: dict[str, dict[str, ModelConfig]] = {}
         self._history: list[HistoryEntry] = []
         self._persistent: set[str] = set()  # keys of models that belong in the file
+        self._current: dict[str, ModelConfig] = {}  # id -> default version, rebuilt on change (hot path)
         self.path = Path(path) if path else None
         if self.path is not None and self.path.exists():
             self._load(self.path)
@@ -64,6 +65,7 @@ class ModelRegistry:
         if not isinstance(model, ModelConfig):
             raise RegistryError(f"register: expected a ModelConfig, got {type(model).__name__}")
         with self._lock:
+            self._current.pop(model.id, None)
             versions = self._models.setdefault(model.id, {})
             existing = versions.get(model.version)
             if existing is not None:
@@ -93,6 +95,7 @@ class ModelRegistry:
             raise RegistryError(f"status: expected one of {', '.join(MODEL_STATUSES)}, got {status!r:.40}")
         with self._lock:
             model = self._exact(model_id, version)
+            self._current.pop(model_id, None)
             updated = attrs.evolve(model, status=status)
             self._models[model_id][model.version] = updated
             newly_persistent = updated.key not in self._persistent
@@ -113,6 +116,7 @@ class ModelRegistry:
         with self._lock:
             if model_id not in self._models:
                 raise ModelNotFoundError(model_id, version)
+            self._current.pop(model_id, None)
             targets = [self._exact(model_id, version)] if version else list(self._models[model_id].values())
             for model in targets:
                 del self._models[model_id][model.version]
@@ -126,6 +130,10 @@ class ModelRegistry:
 
     def get(self, model_id: str, version: str | None = None) -> ModelConfig:
         """A given version, else the newest active one, else the newest of any status."""
+        if version is None:
+            current = self._current.get(model_id)
+            if current is not None:
+                return current
         with self._lock:
             versions = self._models.get(model_id)
             if not versions:
@@ -133,7 +141,9 @@ class ModelRegistry:
             if version is not None:
                 return self._exact(model_id, version)
             ordered = sorted(versions.values(), key=lambda m: version_key(m.version), reverse=True)
-            return next((m for m in ordered if m.status == "active"), ordered[0])
+            chosen = next((m for m in ordered if m.status == "active"), ordered[0])
+            self._current[model_id] = chosen
+            return chosen
 
     def find(self, model_id: str, version: str | None = None) -> ModelConfig | None:
         try:

@@ -203,7 +203,7 @@ def weighted_average(items: Iterable[Mapping[str, float] | Sequence[float]]) -> 
                 if key not in item:
                     raise _bad(func, f"items[{i}].{key}", "a number (key is missing)")
             v, w = item["value"], item["weight"]
-        elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)) and len(item) == 2:
+        elif isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, (str, bytes)) and len(item) == 2:
             v, w = item
         else:
             raise _bad(func, f"items[{i}]", "a {value, weight} mapping or a (value, weight) pair", type(item).__name__)

@@ -77,7 +77,7 @@ def health_text(statuses: Sequence[HealthStatus]) -> str:
 
 def register(cli: click.Group) -> None:
     @cli.command("stats")
-    @click.argument("model_id", required=False)
+    @click.argument("model_id", required=False, metavar="[MODEL]")
     @click.option("--window", "window_s", type=click.FloatRange(min=0, min_open=True),
                   help="Only predictions of the last SECONDS (default: every retained event).", metavar="SECONDS")
     @click.option("--variant", help="Only this A/B variant (with MODEL).")
@@ -98,7 +98,7 @@ def register(cli: click.Group) -> None:
                  f"No predictions recorded for {model_id}" + (f" in the last {window_s:g} s." if window_s else "."))
 
     @cli.command("health")
-    @click.argument("model_id", required=False)
+    @click.argument("model_id", required=False, metavar="[MODEL]")
     @click.option("--strict", is_flag=True, help="Exit with status 1 unless every model shown is healthy.")
     @json_option
     @pass_cli

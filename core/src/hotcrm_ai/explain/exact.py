@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from hotcrm_ai.errors import ExplanationError
-from hotcrm_ai.explain.coalitions import CoalitionRows, coalition_values
+from hotcrm_ai.explain.coalitions import CoalitionRows, distinct_rows_per_background, same_as_explained
 from hotcrm_ai.explain.result import build_explanation
 from hotcrm_ai.interfaces import ExplanationTask
 from hotcrm_ai.types import Explanation
@@ -21,8 +21,18 @@ HARD_MAX_FEATURES = 20  # 2^20 coalitions: beyond this even the bookkeeping is u
 
 
 def exact_cost(n_features: int, n_background: int) -> int:
-    """Model evaluations for one exact explanation (the full coalition needs a single row)."""
+    """Model evaluations for one exact explanation at most (the full coalition needs a single row)."""
     return (2**n_features - 1) * n_background + 1
+
+
+def task_cost(task: ExplanationTask) -> int:
+    """Evaluations this task really needs: distinct rows only (``coalitions`` deduplicates rows where
+    background values already equal the explained ones)."""
+    names = list(task.features)
+    if not names or not task.background:
+        return 1
+    same = same_as_explained(names, task.features, task.background)
+    return 1 + int(distinct_rows_per_background(same, include_full=False).sum())
 
 
 def all_masks(m: int) -> np.ndarray:
@@ -54,7 +64,7 @@ class ExactExplainer:
     def supports(self, task: ExplanationTask) -> bool:
         m = len(task.features)
         b = len(task.background)
-        return 1 <= m <= self.max_features and b >= 1 and exact_cost(m, b) <= task.budget
+        return 1 <= m <= self.max_features and b >= 1 and task_cost(task) <= task.budget
 
     def explain(self, task: ExplanationTask) -> Explanation:
         names = list(task.features)
@@ -63,7 +73,7 @@ class ExactExplainer:
             raise ExplanationError(f"exact: expected 1-{self.max_features} features, got {m}; use kernel")
         if b < 1:
             raise ExplanationError("exact: expected at least one background row")
-        cost = exact_cost(m, b)
+        cost = task_cost(task)
         if cost > task.budget:
             raise ExplanationError(
                 f"exact: needs {cost} model evaluations ({m} features x {b} background rows), "
@@ -75,10 +85,10 @@ class ExactExplainer:
         if scores.shape != (len(rows),):
             raise ExplanationError(f"exact: expected {len(rows)} scores, got shape {scores.shape}")
         output = float(scores[0])
-        v = np.append(coalition_values(scores, 1, len(masks), b), output)
+        v = np.append(rows.values(scores), output)
         phi = shapley_from_values(v, m)
         return build_explanation(
             task.model, task.features, names, phi, float(v[0]), output,
             output_kind=task.output_kind, method=self.name, evaluations=len(rows), exact=True,
-            metadata={"background_rows": b, "coalitions": 2**m},
+            metadata={"background_rows": b, "coalitions": 2**m, "rows_deduplicated": exact_cost(m, b) - len(rows)},
         )

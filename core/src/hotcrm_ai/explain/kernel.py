@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from hotcrm_ai.errors import ExplanationError
-from hotcrm_ai.explain.coalitions import CoalitionRows, coalition_values
+from hotcrm_ai.explain.coalitions import CoalitionRows
 from hotcrm_ai.explain.exact import all_masks
 from hotcrm_ai.explain.result import build_explanation
 from hotcrm_ai.interfaces import ExplanationTask
@@ -133,7 +133,7 @@ class KernelExplainer:
         if scores.shape != (len(rows),):
             raise ExplanationError(f"kernel: expected {len(rows)} scores, got shape {scores.shape}")
         output = float(scores[0])
-        v = coalition_values(scores, 1, len(masks), b)
+        v = rows.values(scores)
         base, delta = float(v[0]), output - float(v[0])
         z = inner.astype(float)
         y = v[1:] - base

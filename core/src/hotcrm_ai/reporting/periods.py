@@ -159,6 +159,12 @@ def _to_date(m: re.Match[str], now: date) -> Period:
     return Period(cur.start, now, f"{unit} to date ({cur.start.isoformat()} to {now.isoformat()})")
 
 
+def _so_far(m: re.Match[str], now: date) -> Period:
+    unit = m.group("u") or m.group("u2")
+    cur = calendar(unit, now)
+    return Period(cur.start, now, f"{unit} to date ({cur.start.isoformat()} to {now.isoformat()})")
+
+
 def _quarter(m: re.Match[str], now: date) -> Period:
     q = int(m.group("q"))
     y = int(m.group("y")) if m.group("y") else now.year
@@ -216,6 +222,10 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period]]] 
     (re.compile(r"\b(?:since|after|from)\s+" + _ISO + r"\b"), _since),
     (re.compile(r"\b(?:since)\s+(20\d{2})\b"), _since_year),
     (re.compile(r"\b(ytd|mtd|qtd)\b|\b(year|month|quarter)[\s-]to[\s-]date\b"), _to_date),
+    (
+        re.compile(r"\bso\s+far\s+this\s+(?P<u>year|month|quarter)\b|\bthis\s+(?P<u2>year|month|quarter)\s+so\s+far\b"),
+        _so_far,
+    ),
     (
         re.compile(
             r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:(this|current|last|previous|past|prior|next)\s+(week|month|quarter|year))\b"

@@ -228,6 +228,7 @@ STOPWORDS = set(
         "like",
     ]
 )
+STOPWORDS |= {"hours", "hour", "hrs", "so", "far"}
 AGG_WORDS = {
     "total": "sum",
     "sum": "sum",
@@ -438,23 +439,26 @@ class _Parse:
         for am in list(agg_re.finditer(self.text)):
             if any(_prefix_re(mp).match(self.text, am.start()) for mp, _ in metric_phrases):
                 continue  # "average deal size" is a metric, not avg(size)
-            rest = self.text[am.end() :]
-            om = re.match(r"(?:" + "|".join(re.escape(o) for o in obj_words) + r")\s+", rest)
-            if om:
-                rest = " " * om.end() + rest[om.end() :]
-            for p in sorted(field_phrases, key=len, reverse=True):
-                if _prefix_re(p).match(rest) and field_phrases[p][2] in NUMERIC_TYPES:
-                    if any(_phrase_re(mp).match(rest) and len(mp) > len(p) for mp, _ in metric_phrases):
+            num_phrases = sorted(
+                (p for p in field_phrases if field_phrases[p][2] in NUMERIC_TYPES), key=len, reverse=True
+            )
+            # the field may follow a few words ("total closed lost amount", "average campaign budget")
+            starts = [am.end()] + [am.end() + m.end() for m in re.finditer(r"\S+\s+", self.text[am.end() :])][:3]
+            done = False
+            for start in starts:
+                rest = self.text[start:]
+                for p in num_phrases:
+                    fm = _prefix_re(p).match(rest)
+                    if not fm:
+                        continue
+                    if any(_phrase_re(mp).match(rest.lstrip()) and len(mp) > len(p) for mp, _ in metric_phrases):
                         break
                     field_aggs.append((AGG_WORDS[re.sub(r"\s+", " ", am.group(1))], p))
-                    self.text = _blank(
-                        self.text,
-                        (
-                            am.start(),
-                            am.end() + _prefix_re(p).match(rest).end(),
-                        ),
-                    )  # type: ignore[union-attr]
+                    self.text = _blank(_blank(self.text, (start, start + fm.end())), (am.start(), am.end()))
                     self.matched.append(p)
+                    done = True
+                    break
+                if done or rest.strip()[:1] in ("", ",") or _prefix_re("by").match(rest):
                     break
 
         # metrics
@@ -543,6 +547,14 @@ class _Parse:
         if counting:
             for w in ("how many", "number of", "count of", "count", "counts", "volume"):
                 self.take(w)
+        if not aggregates and (group_by or (self.limit is None and not self.order_dir)):
+            # a money field named on its own ("campaign spend by type", "pipeline amount"): its total
+            for p in sorted(self.cat.objects[obj]["fields"], key=len, reverse=True):
+                f = self.cat.objects[obj]["fields"][p]
+                syns = sorted(f.get("synonyms", []), key=len, reverse=True)
+                if f["type"] == "currency" and any(self.take(syn) for syn in syns):
+                    aggregates = [Aggregate("sum", field=p, alias=f"sum_{p}")]
+                    break
         if not aggregates and (counting or group_by):
             aggregates = [Aggregate("count", alias="count")]
 
@@ -563,7 +575,17 @@ class _Parse:
             period = periods.calendar("year", self.now)
             period = periods.Period(period.start, period.end, f"this year ({period.label})", "year")
         if period is not None:
+            explicit_created = bool(re.search(r"\b(created|opened|added|submitted|received)\b", self.original))
             tfield = self._time_field(obj, any(a.func == "metric" for a in aggregates))
+            closed = [
+                f
+                for f in filters
+                if f.field == "stage"
+                and f.op in ("eq", "in")
+                and set(f.value if isinstance(f.value, list) else [f.value]) <= {"closed_won", "closed_lost"}
+            ]
+            if obj == "opportunity" and closed and not explicit_created and tfield in (None, "created_at"):
+                tfield = "close_date"  # won/lost deals are dated by when they closed
             time_range = TimeRange(period.start.isoformat(), period.end.isoformat(), tfield, period.label)
             if comparison:
                 cp = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hotcrm_ai_plugins.train.common import SEED
+from hotcrm_ai_plugins.train.common import SEED, save_npz
 
 VAL = ("2011-07-01", "2011-09-01")
 TEST = ("2011-09-01", "2011-11-01")
@@ -99,7 +99,7 @@ def _evaluate(runner: Any, cases: list[tuple[list[str], set[str]]], popular: lis
 def _runner(model: dict[str, Any], out: Path, reference: float = 1.0) -> Any:
     from hotcrm_ai_plugins.runners.recommend import RecommendationRunner
 
-    np.savez_compressed(out / "recommendation.npz", reference=np.float64(reference), **model)
+    save_npz(out / "recommendation.npz", reference=np.float64(reference), **model)
     return RecommendationRunner(out, {"artifact": "recommendation.npz"})
 
 
