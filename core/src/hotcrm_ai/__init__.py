@@ -48,6 +48,11 @@ _EXPORTS: dict[str, str] = {
     "ModelRegistry": "hotcrm_ai.registry",
     "PluginHost": "hotcrm_ai.plugins",
     "Settings": "hotcrm_ai.config",
+    "PerformanceMonitor": "hotcrm_ai.monitor.monitor",
+    "ModelStats": "hotcrm_ai.monitor.stats",
+    "HealthStatus": "hotcrm_ai.monitor.health",
+    "CacheManager": "hotcrm_ai.cache.manager",
+    "ExplainabilityService": "hotcrm_ai.explain.service",
     "load_settings": "hotcrm_ai.config",
 }
 

@@ -121,9 +121,16 @@ class AICloud:
         """One result per row in input order; failed rows carry ``error`` instead of raising."""
         return self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
 
-    def record_outcome(self, prediction_id: str, actual: Any) -> None:
-        """Report the true outcome of an earlier prediction; feeds accuracy / MAE in the monitor."""
-        self.monitor.record_outcome(prediction_id, actual)
+    def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Any:
+        """Report the true outcome of an earlier prediction; feeds accuracy (labels) or MAE (values).
+
+        Classification and NLP answers are scored as labels, regression and forecasts as values, so
+        integer classes are not mistaken for quantities; ``model_id`` picks the rule when given."""
+        kind = None
+        if model_id is not None:
+            mtype = self.registry.get(model_id).type
+            kind = "value" if mtype in ("regression", "forecasting") else "label"
+        return self.monitor.record_outcome(prediction_id, actual, kind=kind)
 
     def provider_for(self, model: ModelConfig | str) -> BaseMLProvider:
         if isinstance(model, str):
