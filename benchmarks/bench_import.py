@@ -31,7 +31,9 @@ def main() -> None:
     help_ms = wall([cli, "--help"])
     print("start-up (median of 15 runs, wall clock, ms)")
     for name, ms in (("python -c 'import hotcrm_ai'", import_ms), ("hotcrm-ai --help", help_ms)):
-        print(f"  {name:<32} {ms:8.1f} ms   vs import numpy {numpy_ms:8.1f} ms   ratio {ms / numpy_ms:5.2f}x  (goal <= 1.5x)")
+        print(
+            f"  {name:<32} {ms:8.1f} ms   vs import numpy {numpy_ms:8.1f} ms   ratio {ms / numpy_ms:5.2f}x  (goal <= 1.5x)"
+        )
 
 
 if __name__ == "__main__":

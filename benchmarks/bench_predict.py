@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import line, per_call_s  # noqa: E402
+from _timing import line, per_call_s
 
-from hotcrm_ai import (  # noqa: E402
+from hotcrm_ai import (
     AICloud,
     BaseMLProvider,
     FeatureSpec,
@@ -30,7 +30,7 @@ from hotcrm_ai import (  # noqa: E402
     ProviderSpec,
     hookimpl,
 )
-from hotcrm_ai.config import PredictionSettings, Settings  # noqa: E402
+from hotcrm_ai.config import PredictionSettings, Settings
 
 N_FEATURES = 20
 NAMES = [f"f{i}" for i in range(N_FEATURES)]
@@ -73,8 +73,11 @@ class SlowRemote(BaseMLProvider):
         return True
 
     def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
-        req = urllib.request.Request(self.config.endpoint or "", data=json.dumps(inp.features).encode(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.config.endpoint or "",
+            data=json.dumps(inp.features).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=5) as resp:
             body = json.loads(resp.read())
         return PredictionOutput(prediction=body["score"], confidence=50.0)
@@ -84,7 +87,7 @@ class SlowRemote(BaseMLProvider):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         time.sleep(0.020)
         payload = json.dumps({"score": sum(float(v) for v in body.values())}).encode()
@@ -109,8 +112,12 @@ class BenchPlugin:
     @hookimpl
     def register_models(self, register: Any) -> None:
         feats = tuple(FeatureSpec(name=n, dtype="number") for n in NAMES)
-        register(ModelConfig(id="bench-logit", name="bench", type="classification", provider="bench-numpy", features=feats))
-        register(ModelConfig(id="bench-remote", name="remote", type="regression", provider="bench-remote", cache_ttl_s=0))
+        register(
+            ModelConfig(id="bench-logit", name="bench", type="classification", provider="bench-numpy", features=feats)
+        )
+        register(
+            ModelConfig(id="bench-remote", name="remote", type="regression", provider="bench-remote", cache_ttl_s=0)
+        )
 
 
 def main() -> None:
@@ -119,9 +126,12 @@ def main() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     concurrency = 8
-    settings = Settings(prediction=PredictionSettings(max_concurrency=concurrency),
-                        providers={"bench-remote": ProviderConfig(provider="bench-remote",
-                                                                  endpoint=f"http://127.0.0.1:{server.server_port}/")})
+    settings = Settings(
+        prediction=PredictionSettings(max_concurrency=concurrency),
+        providers={
+            "bench-remote": ProviderConfig(provider="bench-remote", endpoint=f"http://127.0.0.1:{server.server_port}/")
+        },
+    )
     ai = AICloud(settings, plugins=[BenchPlugin()], load_entrypoints=False)
 
     clf = LogisticRegression()
@@ -159,11 +169,20 @@ def main() -> None:
     ideal = 256 / concurrency * 0.020
 
     print("prediction pipeline (issue 3)")
-    print(line("single predict, cache miss, monitor on (us/call)", ours_miss * 1e6, sk_single * 1e6, "us",
-               "<= 1.0x sklearn predict_proba"))
+    print(
+        line(
+            "single predict, cache miss, monitor on (us/call)",
+            ours_miss * 1e6,
+            sk_single * 1e6,
+            "us",
+            "<= 1.0x sklearn predict_proba",
+        )
+    )
     print(line("single predict, cache hit (us/call)", ours_hit * 1e6, sk_single * 1e6, "us", "<= 0.5x"))
-    print(f"{'batch_predict 100,000 rows (throughput vs raw numpy)':<58} ours {100_000 / ours_batch:>12,.0f} rows/s "
-          f"raw {100_000 / raw:>14,.0f} rows/s ratio {raw / ours_batch:>7.4f}x  (goal >= 0.7x)")
+    print(
+        f"{'batch_predict 100,000 rows (throughput vs raw numpy)':<58} ours {100_000 / ours_batch:>12,.0f} rows/s "
+        f"raw {100_000 / raw:>14,.0f} rows/s ratio {raw / ours_batch:>7.4f}x  (goal >= 0.7x)"
+    )
     print(line("batch 256 rows, remote 20 ms/call, concurrency 8 (ms)", remote * 1000, ideal * 1000, "ms", "<= 1.5x"))
     ai.close()
     server.shutdown()

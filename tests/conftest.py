@@ -15,5 +15,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped:
         if reporter:
-            reporter.write_line(f"FAIL: {skipped} test(s) skipped; CI runs every test (HOTCRM_AI_FAIL_ON_SKIP=1)", red=True)
+            reporter.write_line(
+                f"FAIL: {skipped} test(s) skipped; CI runs every test (HOTCRM_AI_FAIL_ON_SKIP=1)", red=True
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from support.providers import LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import AICloud
 from hotcrm_ai.cli.main import cli
 from hotcrm_ai.config import load_settings
-from support.providers import LogitProvider, Plugin, logit_model
 
 PLANTED = "sk-cli-planted-secret-42"
 
@@ -23,7 +23,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "hotcrm-ai.toml"
     path.write_text(f"""
 [registry]
-path = "{tmp_path / 'registry.json'}"
+path = "{tmp_path / "registry.json"}"
 
 [providers.test-logit]
 credentials = {{ api_key = "{PLANTED}" }}
@@ -36,8 +36,9 @@ provider = "test-logit"
 """)
 
     def from_config(cls: type[AICloud], p: str | None = None, **kw: Any) -> AICloud:
-        return AICloud(load_settings(p), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])],
-                       load_entrypoints=False)
+        return AICloud(
+            load_settings(p), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])], load_entrypoints=False
+        )
 
     monkeypatch.setattr(AICloud, "from_config", classmethod(from_config))
     monkeypatch.setenv("HOTCRM_AI_CONFIG", str(path))
@@ -97,11 +98,13 @@ def test_predict_and_user_errors(config: Path) -> None:
 
 def test_batch_jsonl(config: Path, tmp_path: Path) -> None:
     rows = tmp_path / "rows.jsonl"
-    rows.write_text("\n".join(json.dumps(r) for r in [{"x1": 1, "x2": 0, "x3": 0}, {"x1": "bad"},
-                                                      {"x1": 0, "x2": 0, "x3": 0}]) + "\n")
+    rows.write_text(
+        "\n".join(json.dumps(r) for r in [{"x1": 1, "x2": 0, "x3": 0}, {"x1": "bad"}, {"x1": 0, "x2": 0, "x3": 0}])
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
     res = run("batch", "logit-v1", "--input", str(rows), "--output", str(out), "--json")
-    summary = json.loads(res.output[res.output.index("{"):])
+    summary = json.loads(res.output[res.output.index("{") :])
     assert summary["rows"] == 3 and summary["failures"] == 1
     results = [json.loads(line) for line in out.read_text().splitlines()]
     assert results[1]["error"]["type"] == "ValidationError" and results[2]["prediction"]["probability"] == 0.5

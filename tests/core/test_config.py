@@ -24,7 +24,9 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_full_file_with_secret_references(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [cache]
 backend = "redis"
 url = {env = "HOTCRM_AI_REDIS_URL"}
@@ -47,7 +49,8 @@ name = "Sentiment (LLM)"
 type = "nlp"
 provider = "openai"
 features = [{ name = "text", dtype = "string" }]
-""")
+""",
+    )
     s = load_settings(path, env={})
     assert s.source == str(path)
     assert s.cache.options == {"url": {"env": "HOTCRM_AI_REDIS_URL"}}
@@ -84,8 +87,14 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
 
 def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    s = load_settings(env={"HOTCRM_AI_CACHE_BACKEND": "redis", "HOTCRM_AI_REDIS_URL": "redis://x",
-                           "HOTCRM_AI_DATABASE_URL": "sqlite:///x.db", "HOTCRM_AI_REGISTRY_PATH": "r.json"})
+    s = load_settings(
+        env={
+            "HOTCRM_AI_CACHE_BACKEND": "redis",
+            "HOTCRM_AI_REDIS_URL": "redis://x",
+            "HOTCRM_AI_DATABASE_URL": "sqlite:///x.db",
+            "HOTCRM_AI_REGISTRY_PATH": "r.json",
+        }
+    )
     assert s.cache.backend == "redis"
     assert s.cache.options["url"] == {"env": "HOTCRM_AI_REDIS_URL"}  # a reference: the URL may hold a password
     assert s.reporting.database_url == "sqlite:///x.db" and s.registry.path == "r.json"

@@ -18,8 +18,9 @@ BIN = Path(sys.executable).parent
 
 
 def run(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, env={**os.environ, **(env or {})},
-                          timeout=300)
+    return subprocess.run(
+        list(args), capture_output=True, text=True, check=check, env={**os.environ, **(env or {})}, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,9 @@ def test_discovered_through_the_entry_point(installed: None) -> None:
 
 
 def test_its_model_serves_predictions(installed: None) -> None:
-    out = cli("predict", "deal-win-example-v1", "-f", '{"stage": "negotiation", "amount": 1000, "activities": 10}',
-              "--json")
+    out = cli(
+        "predict", "deal-win-example-v1", "-f", '{"stage": "negotiation", "amount": 1000, "activities": 10}', "--json"
+    )
     result = json.loads(out.stdout)
     # sigmoid(1.1 + 0.8 - 0.3)
     assert result["prediction"]["win_probability"] == pytest.approx(0.832018, abs=1e-6)

@@ -11,15 +11,19 @@ import pytest
 from hotcrm_ai import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
-HOOKS = sorted(
-    name for name, fn in vars(hookspecs).items()
-    if inspect.isfunction(fn) and hasattr(fn, "hotcrm_ai_spec")
-)
+HOOKS = sorted(name for name, fn in vars(hookspecs).items() if inspect.isfunction(fn) and hasattr(fn, "hotcrm_ai_spec"))
 
 
 def test_there_are_hooks() -> None:
-    assert {"register_providers", "register_cache_backends", "register_explainers", "register_monitor_sinks",
-            "register_models", "register_query_translators", "register_commands"} <= set(HOOKS)
+    assert {
+        "register_providers",
+        "register_cache_backends",
+        "register_explainers",
+        "register_monitor_sinks",
+        "register_models",
+        "register_query_translators",
+        "register_commands",
+    } <= set(HOOKS)
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -9,11 +9,11 @@ import types
 from typing import Any
 
 import pytest
+from support.providers import LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import CacheBackendSpec, ModelConfig, ProviderSpec, hookimpl
 from hotcrm_ai.errors import PluginError
 from hotcrm_ai.plugins import PluginHost
-from support.providers import LogitProvider, Plugin, logit_model
 
 
 def _module(name: str, **hooks: Any) -> types.ModuleType:
@@ -58,8 +58,10 @@ def test_garbage_is_refused() -> None:
     def wrong_type(register: Any) -> None:
         register({"name": "x"})
 
-    host = PluginHost(plugins=[_module("ret", register_providers=returns), _module("wrong", register_models=wrong_type)],
-                      load_entrypoints=False)
+    host = PluginHost(
+        plugins=[_module("ret", register_providers=returns), _module("wrong", register_models=wrong_type)],
+        load_entrypoints=False,
+    )
     assert "call register" in host.records["ret"].errors[0]
     assert "expected ModelConfig, got dict" in host.records["wrong"].errors[0]
     assert host.models == []
@@ -95,8 +97,11 @@ def test_strict_mode_turns_errors_into_failures() -> None:
     with pytest.raises(PluginError, match="bad plugin"):
         PluginHost(plugins=[_module("broken", register_providers=boom)], load_entrypoints=False, strict=True)
     with pytest.raises(PluginError, match="strict"):
-        PluginHost(plugins=[_module("broken", register_providers=boom)], load_entrypoints=False,
-                   env={"HOTCRM_AI_STRICT_PLUGINS": "1"})
+        PluginHost(
+            plugins=[_module("broken", register_providers=boom)],
+            load_entrypoints=False,
+            env={"HOTCRM_AI_STRICT_PLUGINS": "1"},
+        )
 
 
 def test_descriptors_validate_their_fields() -> None:
@@ -162,9 +167,14 @@ def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> Non
     assert data["dist"] == "broken-plugin-pkg"
     assert "broken on purpose" in data["errors"][0]
     strict = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(dist)!r}); "
-         "from hotcrm_ai.plugins import PluginHost; PluginHost()"],
-        capture_output=True, text=True, env={**__import__("os").environ, "HOTCRM_AI_STRICT_PLUGINS": "1"},
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(dist)!r}); from hotcrm_ai.plugins import PluginHost; PluginHost()",
+        ],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "HOTCRM_AI_STRICT_PLUGINS": "1"},
     )
     assert strict.returncode != 0 and "broken on purpose" in strict.stderr
 

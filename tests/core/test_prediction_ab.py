@@ -14,8 +14,13 @@ from hotcrm_ai.registry import ModelRegistry
 def registry(champion_status: str = "active", pct: float = 20.0) -> tuple[ModelRegistry, ModelConfig]:
     r = ModelRegistry()
     r.register(ModelConfig(id="lead-v2", name="v2", type="classification", provider="p", status=champion_status))
-    challenger = ModelConfig(id="lead-v3", name="v3", type="classification", provider="p",
-                             ab_test=ABTest(enabled=True, traffic_percentage=pct, champion_model_id="lead-v2"))
+    challenger = ModelConfig(
+        id="lead-v3",
+        name="v3",
+        type="classification",
+        provider="p",
+        ab_test=ABTest(enabled=True, traffic_percentage=pct, champion_model_id="lead-v2"),
+    )
     r.register(challenger)
     return r, challenger
 
@@ -59,8 +64,13 @@ def test_inactive_champion_never_serves(status: str, caplog: pytest.LogCaptureFi
 
 def test_missing_champion_serves_challenger() -> None:
     r = ModelRegistry()
-    ch = ModelConfig(id="solo", name="s", type="nlp", provider="p",
-                     ab_test=ABTest(enabled=True, traffic_percentage=0, champion_model_id="ghost"))
+    ch = ModelConfig(
+        id="solo",
+        name="s",
+        type="nlp",
+        provider="p",
+        ab_test=ABTest(enabled=True, traffic_percentage=0, champion_model_id="ghost"),
+    )
     r.register(ch)
     assert assign(ch, r, {}, {})[0].id == "solo"
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.providers import FlakyProvider, LogitProvider, Plugin, logit_model, score
 
 from hotcrm_ai import ABTest, AICloud, ModelConfig, ProviderConfig
 from hotcrm_ai.config import CacheSettings, PredictionSettings, Settings
@@ -24,14 +25,18 @@ from hotcrm_ai.errors import (
     PredictionError,
     ValidationError,
 )
-from support.providers import FlakyProvider, LogitProvider, Plugin, logit_model, score
 
 ROW = {"x1": 1.0, "x2": 2.0, "x3": 3.0}
 FAST = PredictionSettings(retries=2, backoff_base_s=0.0005, backoff_max_s=0.002, breaker_failure_threshold=1000)
 
 
-def cloud(*models: ModelConfig, providers: dict[str, Any] | None = None, prediction: PredictionSettings = FAST,
-          provider_configs: dict[str, ProviderConfig] | None = None, cache: CacheSettings | None = None) -> AICloud:
+def cloud(
+    *models: ModelConfig,
+    providers: dict[str, Any] | None = None,
+    prediction: PredictionSettings = FAST,
+    provider_configs: dict[str, ProviderConfig] | None = None,
+    cache: CacheSettings | None = None,
+) -> AICloud:
     plugin = Plugin(providers or {"test-logit": LogitProvider, "test-flaky": FlakyProvider}, models)
     s = Settings(prediction=prediction, providers=provider_configs or {}, cache=cache or CacheSettings())
     ai = AICloud(s, plugins=[plugin], load_entrypoints=False)
@@ -72,9 +77,18 @@ def test_errors_name_model_and_status_and_are_recorded() -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(["x1", "x2", "x3", "x4"]),
-                       st.one_of(st.none(), st.booleans(), st.text(max_size=5), st.floats(allow_nan=True),
-                                 st.lists(st.integers(), max_size=2))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["x1", "x2", "x3", "x4"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.text(max_size=5),
+            st.floats(allow_nan=True),
+            st.lists(st.integers(), max_size=2),
+        ),
+    )
+)
 def test_bad_payloads_only_raise_validation_errors_and_never_cache(payload: dict[str, Any]) -> None:
     ai = HYPO_CLOUD
     before = ai.cache.stats().sets
@@ -90,9 +104,12 @@ HYPO_CLOUD = cloud(logit_model())
 
 
 def test_sticky_ab_split_through_the_service() -> None:
-    champion = logit_model("lead-v2", provider_config=ProviderConfig(provider="test-logit", endpoint="v2",
-                                                                      config={"bias": 5.0}))
-    challenger = logit_model("lead-v3", ab_test=ABTest(enabled=True, traffic_percentage=20, champion_model_id="lead-v2"))
+    champion = logit_model(
+        "lead-v2", provider_config=ProviderConfig(provider="test-logit", endpoint="v2", config={"bias": 5.0})
+    )
+    challenger = logit_model(
+        "lead-v3", ab_test=ABTest(enabled=True, traffic_percentage=20, champion_model_id="lead-v2")
+    )
     ai = cloud(champion, challenger)
     served = [ai.predict("lead-v3", ROW, context={"subject": f"c-{i}"}).model_id for i in range(10_000)]
     share = served.count("lead-v3") / len(served) * 100
@@ -102,14 +119,20 @@ def test_sticky_ab_split_through_the_service() -> None:
     r = ai.predict("lead-v3", ROW, context={"subject": "c-0"})
     assert r.requested_model_id == "lead-v3" and r.variant in ("champion", "challenger")
     assert ai.monitor.stats("lead-v2", variant="champion").total == served.count("lead-v2") + served[:300].count(
-        "lead-v2") + (r.model_id == "lead-v2")
+        "lead-v2"
+    ) + (r.model_id == "lead-v2")
 
 
 def test_random_failures_with_fallback_model() -> None:
     primary = logit_model("flaky-v1", provider="test-flaky", fallback_model_id="logit-v1", cache_ttl_s=0)
-    ai = cloud(primary, logit_model(), provider_configs={"test-flaky": ProviderConfig(
-        provider="test-flaky", config={"failure_rate": 0.3, "seed": 11})},
-        prediction=PredictionSettings(retries=0, breaker_failure_threshold=10_000))
+    ai = cloud(
+        primary,
+        logit_model(),
+        provider_configs={
+            "test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.3, "seed": 11})
+        },
+        prediction=PredictionSettings(retries=0, breaker_failure_threshold=10_000),
+    )
     rng = np.random.default_rng(3)
     degraded = 0
     for _ in range(2000):
@@ -129,17 +152,22 @@ def test_random_failures_with_fallback_model() -> None:
 
 
 def test_retries_recover_transient_failures() -> None:
-    ai = cloud(logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0), provider_configs={
-        "test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.3, "seed": 5})},
-        prediction=PredictionSettings(retries=6, backoff_base_s=0.0001, backoff_max_s=0.0005,
-                                      breaker_failure_threshold=10_000))
+    ai = cloud(
+        logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0),
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.3, "seed": 5})},
+        prediction=PredictionSettings(
+            retries=6, backoff_base_s=0.0001, backoff_max_s=0.0005, breaker_failure_threshold=10_000
+        ),
+    )
     for i in range(300):
         assert not ai.predict("flaky-v1", {"x1": i, "x2": 0.0, "x3": 1.0}).degraded
 
 
 def test_no_fallback_raises_prediction_error_with_cause() -> None:
-    ai = cloud(logit_model("down-v1", provider="test-flaky"),
-               provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"down": True})})
+    ai = cloud(
+        logit_model("down-v1", provider="test-flaky"),
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"down": True})},
+    )
     with pytest.raises(PredictionError, match="no fallback available") as info:
         ai.predict("down-v1", ROW)
     assert type(info.value.cause).__name__ == "ProviderServerError"
@@ -149,8 +177,11 @@ def test_no_fallback_raises_prediction_error_with_cause() -> None:
 
 
 def test_stale_cached_answer_when_provider_fails() -> None:
-    ai = cloud(logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0.05),
-               prediction=PredictionSettings(retries=0, stale_if_error_s=60), provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.0})})
+    ai = cloud(
+        logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0.05),
+        prediction=PredictionSettings(retries=0, stale_if_error_s=60),
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.0})},
+    )
     fresh = ai.predict("flaky-v1", ROW)
     ai.test_plugin.instances[0].down = True
     time.sleep(0.08)
@@ -163,8 +194,11 @@ def test_stale_cached_answer_when_provider_fails() -> None:
 
 def test_circuit_opens_then_closes() -> None:
     settings_ = PredictionSettings(retries=0, breaker_failure_threshold=3, breaker_reset_s=0.2)
-    ai = cloud(logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0), prediction=settings_,
-               provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"down": True})})
+    ai = cloud(
+        logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0),
+        prediction=settings_,
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"down": True})},
+    )
     for _ in range(3):
         with pytest.raises(PredictionError):
             ai.predict("flaky-v1", ROW)
@@ -201,8 +235,9 @@ def test_exact_monitor_totals_under_threads() -> None:
 
 
 def test_single_flight_calls_provider_once_for_concurrent_misses() -> None:
-    ai = cloud(logit_model(), provider_configs={"test-logit": ProviderConfig(provider="test-logit",
-                                                                               config={"delay_s": 0.2})})
+    ai = cloud(
+        logit_model(), provider_configs={"test-logit": ProviderConfig(provider="test-logit", config={"delay_s": 0.2})}
+    )
     barrier = threading.Barrier(6)
     results: list[Any] = []
 
@@ -232,7 +267,7 @@ def test_batch_order_errors_in_place_and_cache_reuse() -> None:
         assert out[i].prediction["probability"] == pytest.approx(score([rows[i]])[0])
     provider = ai.test_plugin.instances[0]
     assert provider.batch_calls == 1 and provider.calls == 0  # one native batch call
-    again = ai.batch_predict("logit-v1", rows[:3] + [{"x1": 100.0, "x2": 0.0, "x3": 0.0}])
+    again = ai.batch_predict("logit-v1", [*rows[:3], {"x1": 100.0, "x2": 0.0, "x3": 0.0}])
     assert [r.cached for r in again] == [True, True, True, False]
     assert provider.batch_calls == 2
     assert ai.batch_predict("logit-v1", []) == []
@@ -242,14 +277,20 @@ def test_batch_order_errors_in_place_and_cache_reuse() -> None:
 
 def test_batch_with_failing_rows_uses_fallback_per_row() -> None:
     primary = logit_model("flaky-v1", provider="test-flaky", cache_ttl_s=0)
-    ai = cloud(primary, provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={
-        "failure_rate": 0.5, "seed": 1})}, prediction=PredictionSettings(retries=0, breaker_failure_threshold=10_000))
+    ai = cloud(
+        primary,
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.5, "seed": 1})},
+        prediction=PredictionSettings(retries=0, breaker_failure_threshold=10_000),
+    )
     out = ai.batch_predict("flaky-v1", [{"x1": float(i), "x2": 0.0, "x3": 0.0} for i in range(100)])
     failed = [r for r in out if not r.ok]
     assert 30 < len(failed) < 70
     assert all(r.error.type == "PredictionError" for r in failed)
-    assert all(r.prediction["probability"] == pytest.approx(score([{"x1": float(i), "x2": 0.0, "x3": 0.0}])[0])
-               for i, r in enumerate(out) if r.ok)
+    assert all(
+        r.prediction["probability"] == pytest.approx(score([{"x1": float(i), "x2": 0.0, "x3": 0.0}])[0])
+        for i, r in enumerate(out)
+        if r.ok
+    )
     s = ai.monitor.stats("flaky-v1")
     assert s.total == 100 and s.failures == len(failed)
 
@@ -271,8 +312,11 @@ def test_two_clouds_share_nothing() -> None:
 
 def test_degraded_answers_are_not_cached() -> None:
     primary = logit_model("down-v1", provider="test-flaky", fallback_model_id="logit-v1")
-    ai = cloud(primary, logit_model(), provider_configs={"test-flaky": ProviderConfig(provider="test-flaky",
-                                                                                        config={"down": True})})
+    ai = cloud(
+        primary,
+        logit_model(),
+        provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"down": True})},
+    )
     assert ai.predict("down-v1", ROW).degraded
     second = ai.predict("down-v1", ROW)
     assert second.degraded and not second.cached

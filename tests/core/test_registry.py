@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -73,7 +72,11 @@ def test_history_is_append_only_with_actor() -> None:
     r.set_status("lead-scoring-v2", "deprecated", actor="bob")
     r.unregister("lead-scoring-v2", actor="carol")
     hist = r.history("lead-scoring-v2")
-    assert [(h.action, h.actor) for h in hist] == [("registered", "alice"), ("status", "bob"), ("unregistered", "carol")]
+    assert [(h.action, h.actor) for h in hist] == [
+        ("registered", "alice"),
+        ("status", "bob"),
+        ("unregistered", "carol"),
+    ]
     assert hist[1].detail == {"from": "active", "to": "deprecated"}
     with pytest.raises(ModelNotFoundError):
         r.unregister("lead-scoring-v2")
@@ -103,10 +106,16 @@ def test_literal_secrets_are_never_written(tmp_path: Path) -> None:
     assert not path.exists() or secret not in path.read_text()
 
 
-@pytest.mark.parametrize("content", ["{not json", json.dumps({"schema": "other"}), json.dumps([1, 2]),
-                                     json.dumps({"schema": "hotcrm-ai/registry", "schema_version": 99}),
-                                     json.dumps({"schema": "hotcrm-ai/registry", "schema_version": 1,
-                                                 "models": [{"id": "x"}]})])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        json.dumps({"schema": "other"}),
+        json.dumps([1, 2]),
+        json.dumps({"schema": "hotcrm-ai/registry", "schema_version": 99}),
+        json.dumps({"schema": "hotcrm-ai/registry", "schema_version": 1, "models": [{"id": "x"}]}),
+    ],
+)
 def test_corrupt_or_foreign_files_are_errors_and_untouched(tmp_path: Path, content: str) -> None:
     path = tmp_path / "registry.json"
     path.write_text(content)

@@ -153,7 +153,9 @@ class AICloud:
     # -- monitoring ------------------------------------------------------------------------
 
     def stats(self, model_id: str | None = None, *, window_s: float | None = None) -> Any:
-        return self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
+        return (
+            self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
+        )
 
     def health(self, model_id: str | None = None) -> Any:
         if model_id is not None:

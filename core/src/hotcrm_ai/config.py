@@ -133,17 +133,28 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
     known = {"cache", "monitor", "prediction", "explain", "reporting", "registry", "providers", "models"}
     unknown = sorted(set(doc) - known)
     if unknown:
-        raise ConfigError(f"{source or 'config'}: unknown sections {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{source or 'config'}: unknown sections {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+        )
     where = source or "config"
     try:
         data: dict[str, Any] = {}
         if "cache" in doc:
-            data["cache"] = structure(_split_options(doc["cache"], CacheSettings, "cache"), CacheSettings, subject=f"{where} [cache]")
+            data["cache"] = structure(
+                _split_options(doc["cache"], CacheSettings, "cache"), CacheSettings, subject=f"{where} [cache]"
+            )
         if "reporting" in doc:
             data["reporting"] = structure(
-                _split_options(doc["reporting"], ReportingSettings, "reporting"), ReportingSettings, subject=f"{where} [reporting]"
+                _split_options(doc["reporting"], ReportingSettings, "reporting"),
+                ReportingSettings,
+                subject=f"{where} [reporting]",
             )
-        for name, cls in (("monitor", MonitorSettings), ("prediction", PredictionSettings), ("explain", ExplainSettings), ("registry", RegistrySettings)):
+        for name, cls in (
+            ("monitor", MonitorSettings),
+            ("prediction", PredictionSettings),
+            ("explain", ExplainSettings),
+            ("registry", RegistrySettings),
+        ):
             if name in doc:
                 data[name] = structure(doc[name], cls, subject=f"{where} [{name}]")
         providers = doc.get("providers", {})
@@ -157,7 +168,11 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
         if not isinstance(models, list):
             raise ConfigError(f"{where} [[models]]: expected an array of tables")
         data["models"] = tuple(
-            structure(m, ModelConfig, subject=f"{where} [[models]] #{i + 1} ({m.get('id', '?') if isinstance(m, Mapping) else '?'})")
+            structure(
+                m,
+                ModelConfig,
+                subject=f"{where} [[models]] #{i + 1} ({m.get('id', '?') if isinstance(m, Mapping) else '?'})",
+            )
             for i, m in enumerate(models)
         )
     except ValidationError as exc:

@@ -92,8 +92,13 @@ class PluginHost:
         self._model_owner: dict[str, str] = {}
 
         for module_name in builtins:
-            self._add(lambda m=module_name: importlib.import_module(m), module_name.rsplit(".", 1)[-1],
-                      "hotcrm-ai", _dist_version("hotcrm-ai"), "builtin")
+            self._add(
+                lambda m=module_name: importlib.import_module(m),
+                module_name.rsplit(".", 1)[-1],
+                "hotcrm-ai",
+                _dist_version("hotcrm-ai"),
+                "builtin",
+            )
         if load_entrypoints:
             self._load_entrypoints(env)
         for i, plugin in enumerate(plugins):
@@ -155,7 +160,9 @@ class PluginHost:
                 ms = (time.perf_counter() - started) * 1000
                 print(f"[hotcrm-ai] {record.name}.{impl.function.__name__} {ms:.2f} ms", file=sys.stderr)
         if result is not None:
-            self._fail(record, f"{kind}: hook returned {type(result).__name__}; call register(...) instead of returning")
+            self._fail(
+                record, f"{kind}: hook returned {type(result).__name__}; call register(...) instead of returning"
+            )
 
     def _register(self, record: PluginRecord, kind: str, spec_type: type, item: Any) -> None:
         if not isinstance(item, spec_type):
@@ -174,7 +181,11 @@ class PluginHost:
         existing = table.get(item.name)
         if existing is not None and not item.replace:
             owner = next((r.name for r in self.records.values() if item.name in r.registered.get(kind, [])), "?")
-            self._fail(record, f"{kind}: name {item.name!r} is already registered by plugin {owner} (pass replace=True to take it over)")
+            self._fail(
+                record,
+                f"{kind}: name {item.name!r} is already registered by plugin {owner} "
+                "(pass replace=True to take it over)",
+            )
             return
         table[item.name] = item
         record.registered.setdefault(kind, []).append(item.name)

@@ -63,7 +63,7 @@ class BaseMLProvider(abc.ABC):
         """Coefficients for closed-form explanations, when the model is linear in some link space."""
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook with a sensible no-op default
         """Release connections; called when the owning ``AICloud`` closes."""
 
     def __repr__(self) -> str:

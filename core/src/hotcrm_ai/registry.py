@@ -214,7 +214,7 @@ class ModelRegistry:
             if literal:
                 raise RegistryError(
                     f"model {m.key}: credentials {', '.join(literal)} are literal secrets; only "
-                    "{env = \"NAME\"} references can be written to the registry file"
+                    '{env = "NAME"} references can be written to the registry file'
                 )
         return {
             "schema": SCHEMA,

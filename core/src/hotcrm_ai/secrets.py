@@ -80,8 +80,8 @@ def as_secret(value: Any, *, field: str = "secret") -> Secret:
         return value
     if isinstance(value, str):
         if value == REDACTED:
-            raise ConfigError(f"{field}: got the redaction mark, not a secret; use {{env = \"NAME\"}}")
+            raise ConfigError(f'{field}: got the redaction mark, not a secret; use {{env = "NAME"}}')
         return Secret(value)
     if isinstance(value, dict) and set(value) == {"env"}:
         return Secret(env=value["env"])
-    raise ConfigError(f"{field}: expected a string or {{env = \"NAME\"}}, got {type(value).__name__}")
+    raise ConfigError(f'{field}: expected a string or {{env = "NAME"}}, got {type(value).__name__}')

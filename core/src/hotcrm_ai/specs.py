@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 
 
 def _name(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not isinstance(value, str) or not value or len(value) > 100 or not value.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ValueError(f"{type(inst).__name__}.name: expected 1-100 letters, digits, '-', '_' or '.', got {value!r:.80}")
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 100
+        or not value.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
+        raise ValueError(
+            f"{type(inst).__name__}.name: expected 1-100 letters, digits, '-', '_' or '.', got {value!r:.80}"
+        )
 
 
 def _callable(inst: Any, attribute: attrs.Attribute, value: Any) -> None:

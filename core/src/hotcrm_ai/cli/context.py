@@ -56,7 +56,9 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
         if value and obj is not None:
             obj.json_output = True
 
-    return click.option("--json", "json_flag", is_flag=True, expose_value=False, callback=set_json, help="Print JSON.")(func)
+    return click.option("--json", "json_flag", is_flag=True, expose_value=False, callback=set_json, help="Print JSON.")(
+        func
+    )
 
 
 pass_cli = click.make_pass_decorator(CLIContext, ensure=False)

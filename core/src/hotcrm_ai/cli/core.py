@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import click
 
 from hotcrm_ai.cli.context import CLIContext, json_option, pass_cli
@@ -41,7 +43,9 @@ def register(cli: click.Group) -> None:
     @click.option("--tag", help="Only models with this tag.")
     @json_option
     @pass_cli
-    def models_list(c: CLIContext, type_: str | None, status: str | None, provider: str | None, tag: str | None) -> None:
+    def models_list(
+        c: CLIContext, type_: str | None, status: str | None, provider: str | None, tag: str | None
+    ) -> None:
         """List models (newest version of each)."""
         items = c.cloud().registry.list(type=type_, status=status, provider=provider, tag=tag)
 
@@ -71,13 +75,13 @@ def register(cli: click.Group) -> None:
     @pass_cli
     def models_history(c: CLIContext, model_id: str | None) -> None:
         """The append-only history of registry changes."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         entries = c.cloud().registry.history(model_id)
 
         def text() -> str:
             return "\n".join(
-                f"{datetime.fromtimestamp(h.timestamp, timezone.utc):%Y-%m-%d %H:%M:%S}  {h.action:<12} "
+                f"{datetime.fromtimestamp(h.timestamp, UTC):%Y-%m-%d %H:%M:%S}  {h.action:<12} "
                 f"{h.model_id}@{h.version}  by {h.actor}" + (f"  {h.detail}" if h.detail else "")
                 for h in entries
             )

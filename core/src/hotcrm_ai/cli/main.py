@@ -44,8 +44,13 @@ class _Root(click.Group):
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", envvar="HOTCRM_AI_CONFIG", type=click.Path(dir_okay=False),
-              help="Config file (default: ./hotcrm-ai.toml if present, else embedded defaults).")
+@click.option(
+    "--config",
+    "config",
+    envvar="HOTCRM_AI_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./hotcrm-ai.toml if present, else embedded defaults).",
+)
 @click.option("--json", "json_output", is_flag=True, help="Print JSON instead of text.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="hotcrm-ai", prog_name="hotcrm-ai")

@@ -35,10 +35,12 @@ def context_from(tenant: str | None, subject: str | None) -> dict[str, Any]:
 
 def result_text(r: Any) -> str:
     lines = [
-        f"model:      {r.model_id}@{r.model_version}" + (f" ({r.variant} of {r.requested_model_id})" if r.variant else ""),
+        f"model:      {r.model_id}@{r.model_version}"
+        + (f" ({r.variant} of {r.requested_model_id})" if r.variant else ""),
         f"prediction: {json.dumps(r.prediction, ensure_ascii=False)}",
         f"confidence: {r.confidence:.1f}",
-        f"served:     {'cache' if r.cached else 'provider'}{', DEGRADED: ' + str(r.degraded_reason) if r.degraded else ''}",
+        f"served:     {'cache' if r.cached else 'provider'}"
+        + (f", DEGRADED: {r.degraded_reason}" if r.degraded else ""),
         f"latency:    {r.latency_ms:.2f} ms   id: {r.prediction_id}",
     ]
     if r.explanation is not None:
@@ -56,27 +58,52 @@ def register(cli: click.Group) -> None:
     @click.option("--explain", is_flag=True, help="Attach a Shapley-value explanation.")
     @json_option
     @pass_cli
-    def predict(c: CLIContext, model_id: str, features: str, tenant: str | None, subject: str | None,
-                no_cache: bool, explain: bool) -> None:
+    def predict(
+        c: CLIContext,
+        model_id: str,
+        features: str,
+        tenant: str | None,
+        subject: str | None,
+        no_cache: bool,
+        explain: bool,
+    ) -> None:
         """One prediction."""
         feats = load_json_arg(features)
-        result = c.cloud().predict(model_id, feats, context=context_from(tenant, subject), use_cache=not no_cache,
-                                   explain=explain)
+        result = c.cloud().predict(
+            model_id, feats, context=context_from(tenant, subject), use_cache=not no_cache, explain=explain
+        )
         c.output(result, lambda: result_text(result))
 
     @cli.command("batch")
     @click.argument("model_id")
-    @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
-                  help="JSON lines: one feature object per line.")
-    @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
-                  help="Where to write one result per line (JSON lines).")
+    @click.option(
+        "--input",
+        "input_path",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="JSON lines: one feature object per line.",
+    )
+    @click.option(
+        "--output",
+        "output_path",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="Where to write one result per line (JSON lines).",
+    )
     @click.option("--tenant", help="Tenant (cache isolation).")
     @click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
     @click.option("--no-cache", is_flag=True)
     @json_option
     @pass_cli
-    def batch(c: CLIContext, model_id: str, input_path: str, output_path: str, tenant: str | None,
-              chunk_size: int, no_cache: bool) -> None:
+    def batch(
+        c: CLIContext,
+        model_id: str,
+        input_path: str,
+        output_path: str,
+        tenant: str | None,
+        chunk_size: int,
+        no_cache: bool,
+    ) -> None:
         """Predict every row of a JSON-lines file; failed rows keep their error in place."""
         from hotcrm_ai.converter import unstructure
 
@@ -92,12 +119,15 @@ def register(cli: click.Group) -> None:
         cloud = c.cloud()
         started = time.perf_counter()
         summary = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
-        with open(output_path, "w", encoding="utf-8") as out, click.progressbar(
-            length=len(rows), label="predicting", file=sys.stderr, show_pos=True
-        ) as bar:
+        with (
+            open(output_path, "w", encoding="utf-8") as out,
+            click.progressbar(length=len(rows), label="predicting", file=sys.stderr, show_pos=True) as bar,
+        ):
             for begin in range(0, len(rows), chunk_size):
                 chunk = rows[begin : begin + chunk_size]
-                for r in cloud.batch_predict(model_id, chunk, context=context_from(tenant, None), use_cache=not no_cache):
+                for r in cloud.batch_predict(
+                    model_id, chunk, context=context_from(tenant, None), use_cache=not no_cache
+                ):
                     summary["failures"] += 0 if r.ok else 1
                     summary["cached"] += int(r.cached)
                     summary["degraded"] += int(r.degraded)

@@ -50,7 +50,9 @@ def assign(
         state = "missing" if champion is None else f"status {champion.status}"
         log.error(
             "A/B config error on %s: champion %s is %s; serving the challenger",
-            model.id, ab.champion_model_id, state if champion is None or champion.id != model.id else "the model itself",
+            model.id,
+            ab.champion_model_id,
+            state if champion is None or champion.id != model.id else "the model itself",
         )
         return model, CHALLENGER
     return champion, CHAMPION

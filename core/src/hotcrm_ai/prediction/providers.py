@@ -43,12 +43,19 @@ class ProviderPool:
                 except ConfigError:
                     raise
                 except Exception as exc:
-                    raise ConfigError(f"provider {model.provider}: could not be built: {type(exc).__name__}: {exc}") from exc
+                    raise ConfigError(
+                        f"provider {model.provider}: could not be built: {type(exc).__name__}: {exc}"
+                    ) from exc
                 if not isinstance(provider, BaseMLProvider):
-                    raise ConfigError(f"provider {model.provider}: factory returned {type(provider).__name__}, expected a BaseMLProvider")
+                    raise ConfigError(
+                        f"provider {model.provider}: factory returned {type(provider).__name__}, "
+                        "expected a BaseMLProvider"
+                    )
                 self._instances[key] = provider
                 s = self._settings.prediction
-                self._breakers[key] = CircuitBreaker(key, failure_threshold=s.breaker_failure_threshold, reset_s=s.breaker_reset_s)
+                self._breakers[key] = CircuitBreaker(
+                    key, failure_threshold=s.breaker_failure_threshold, reset_s=s.breaker_reset_s
+                )
             return provider, self._breakers[key]
 
     def breakers(self) -> dict[str, str]:

@@ -47,8 +47,14 @@ def counts_against_provider(error: BaseException) -> bool:
 class CircuitBreaker:
     """closed -> (N consecutive failures) -> open -> (cool-down) -> half-open: one probe -> closed/open."""
 
-    def __init__(self, name: str, *, failure_threshold: int = 5, reset_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        failure_threshold: int = 5,
+        reset_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         self.failure_threshold = max(1, failure_threshold)
         self.reset_s = reset_s

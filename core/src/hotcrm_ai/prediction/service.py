@@ -8,10 +8,10 @@ or from a stale cached answer, marked ``degraded`` with the reason; otherwise ``
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
-import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotcrm_ai.prediction")
 
+
 class _Call:
     """Who asked for what: carried down so every outcome is recorded against the right names."""
 
@@ -65,8 +66,16 @@ class _Served:
 
     __slots__ = ("cached", "degraded_reason", "explanation", "model", "output", "recorded", "stored_at")
 
-    def __init__(self, model: ModelConfig, output: PredictionOutput, *, cached: bool = False, stored_at: float | None = None,
-                 degraded_reason: str | None = None, explanation: Explanation | None = None) -> None:
+    def __init__(
+        self,
+        model: ModelConfig,
+        output: PredictionOutput,
+        *,
+        cached: bool = False,
+        stored_at: float | None = None,
+        degraded_reason: str | None = None,
+        explanation: Explanation | None = None,
+    ) -> None:
         self.model = model
         self.output = output
         self.cached = cached
@@ -119,10 +128,13 @@ class PredictionService:
         variant: str | None = None
         try:
             requested = self._active(model_id)
-            served_model, variant = ab.assign(requested, self.registry, ctx, features if isinstance(features, Mapping) else {})
+            served_model, variant = ab.assign(
+                requested, self.registry, ctx, features if isinstance(features, Mapping) else {}
+            )
             clean = validate_features(served_model, features)
-            served = self._serve_one(served_model, clean, ctx, _Call(requested_id, variant, start),
-                                     use_cache=use_cache, explain=explain)
+            served = self._serve_one(
+                served_model, clean, ctx, _Call(requested_id, variant, start), use_cache=use_cache, explain=explain
+            )
         except HotCRMAIError as exc:
             failed = served_model or self.registry.find(model_id)
             self._record_failure(requested_id, failed, variant, ctx, start, exc)
@@ -130,7 +142,9 @@ class PredictionService:
         except Exception as exc:  # a provider bug: reported as a failure, raised typed
             failed = served_model or self.registry.find(model_id)
             self._record_failure(requested_id, failed, variant, ctx, start, exc)
-            raise PredictionError(f"{model_id}: unexpected {type(exc).__name__}: {exc}", model_id=model_id, cause=exc) from exc
+            raise PredictionError(
+                f"{model_id}: unexpected {type(exc).__name__}: {exc}", model_id=model_id, cause=exc
+            ) from exc
         return self._finish(requested_id, variant, ctx, start, served)
 
     def batch_predict(
@@ -142,7 +156,7 @@ class PredictionService:
         use_cache: bool = True,
     ) -> list[PredictionResult]:
         """One result per row, in order; a failed row holds its error and does not fail the batch."""
-        if isinstance(rows, Mapping) or isinstance(rows, (str, bytes)):
+        if isinstance(rows, (Mapping, str, bytes)):
             raise ValidationError("a list of feature objects", subject="rows")
         rows = list(rows)
         if not rows:
@@ -162,9 +176,10 @@ class PredictionService:
                 continue
             groups.setdefault(served_model.key, (served_model, variant, []))[2].append((i, clean))
         for model, variant, items in groups.values():
-            served_rows = self._serve_many(model, [f for _, f in items], ctx, _Call(model_id, variant, start),
-                                           use_cache=use_cache)
-            for (i, _), outcome in zip(items, served_rows):
+            served_rows = self._serve_many(
+                model, [f for _, f in items], ctx, _Call(model_id, variant, start), use_cache=use_cache
+            )
+            for (i, _), outcome in zip(items, served_rows, strict=False):
                 if isinstance(outcome, BaseException):
                     self._record_failure(model_id, model, variant, ctx, start, outcome)
                     results[i] = self._failed_result(model_id, model, variant, start, outcome)
@@ -181,10 +196,20 @@ class PredictionService:
         return model
 
     def _cache_key(self, model: ModelConfig, features: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
-        return self.cache.key(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version, features=features)
+        return self.cache.key(
+            tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version, features=features
+        )
 
-    def _serve_one(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], call: _Call, *,
-                   use_cache: bool, explain: bool) -> _Served:
+    def _serve_one(
+        self,
+        model: ModelConfig,
+        features: dict[str, Any],
+        ctx: dict[str, Any],
+        call: _Call,
+        *,
+        use_cache: bool,
+        explain: bool,
+    ) -> _Served:
         caching = use_cache and model.cache_ttl_s > 0
         key = self._cache_key(model, features, ctx) if caching else None
         stale: _Served | None = None
@@ -200,6 +225,7 @@ class PredictionService:
                 stale = hit
         if key is None:
             return self._compute(model, features, ctx, call, key, stale, explain)
+
         def lead() -> _Served:
             # look again inside the flight: a leader that just finished may have stored the answer
             again = self._from_cache(model, self.cache.get(key)) if stale is None else None
@@ -211,8 +237,16 @@ class PredictionService:
         served, _shared = self._flights.do(key, lead)
         return served
 
-    def _compute(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], call: _Call, key: str | None,
-                 stale: _Served | None, explain: bool) -> _Served:
+    def _compute(
+        self,
+        model: ModelConfig,
+        features: dict[str, Any],
+        ctx: dict[str, Any],
+        call: _Call,
+        key: str | None,
+        stale: _Served | None,
+        explain: bool,
+    ) -> _Served:
         try:
             output = self._call(model, features, ctx)
         except ValidationError:
@@ -230,14 +264,28 @@ class PredictionService:
         provider, breaker = self.providers.get(model)
         inp = PredictionInput(features=features, context=ctx)
         output, _attempts = call_with_retries(
-            lambda: provider.predict(model, inp), self.policy, breaker=breaker, rng=self._locked_rng(), sleep=self._sleep
+            lambda: provider.predict(model, inp),
+            self.policy,
+            breaker=breaker,
+            rng=self._locked_rng(),
+            sleep=self._sleep,
         )
         if not isinstance(output, PredictionOutput):
-            raise PredictionError(f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput", model_id=model.id)
+            raise PredictionError(
+                f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput",
+                model_id=model.id,
+            )
         return output
 
-    def _fallback(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], call: _Call,
-                  cause: BaseException, stale: _Served | None) -> _Served:
+    def _fallback(
+        self,
+        model: ModelConfig,
+        features: dict[str, Any],
+        ctx: dict[str, Any],
+        call: _Call,
+        cause: BaseException,
+        stale: _Served | None,
+    ) -> _Served:
         """A degraded answer (fallback model, else a stale cached one), or ``PredictionError``.
 
         The failing model's outcome is recorded here as a failure when a degraded answer is served;
@@ -252,29 +300,53 @@ class PredictionService:
                     output = self._call(fallback, clean, ctx)
                 except Exception as exc:  # the fallback failed too: try what is left
                     log.warning("fallback %s for %s failed: %s", fb_id, model.id, exc)
-                    self._record_event(call.requested_id, fallback, None, ctx, call.latency_ms(), success=False, error=exc)
+                    self._record_event(
+                        call.requested_id, fallback, None, ctx, call.latency_ms(), success=False, error=exc
+                    )
                     reason = f"{reason}; fallback {fb_id} failed ({type(exc).__name__})"
                 else:
-                    self._record_event(call.requested_id, model, call.variant, ctx, call.latency_ms(), success=False,
-                                       error=cause, degraded=True)
-                    return _Served(fallback, output, stored_at=time.time(),
-                                   degraded_reason=f"{reason}; served by fallback model {fallback.id}")
+                    self._record_event(
+                        call.requested_id,
+                        model,
+                        call.variant,
+                        ctx,
+                        call.latency_ms(),
+                        success=False,
+                        error=cause,
+                        degraded=True,
+                    )
+                    return _Served(
+                        fallback,
+                        output,
+                        stored_at=time.time(),
+                        degraded_reason=f"{reason}; served by fallback model {fallback.id}",
+                    )
             else:
                 log.error("fallback model %s of %s is missing or inactive", fb_id, model.id)
         if stale is not None and stale.stored_at is not None:
             age = time.time() - stale.stored_at
             if age <= model.cache_ttl_s + self.settings.stale_if_error_s:
                 stale.degraded_reason = f"{reason}; served a cached answer from {age:.0f} s ago"
-                self._record_event(call.requested_id, model, call.variant, ctx, call.latency_ms(), success=False,
-                                   error=cause, degraded=True, cached=True)
+                self._record_event(
+                    call.requested_id,
+                    model,
+                    call.variant,
+                    ctx,
+                    call.latency_ms(),
+                    success=False,
+                    error=cause,
+                    degraded=True,
+                    cached=True,
+                )
                 stale.recorded = True
                 return stale
         raise PredictionError(f"{reason}; no fallback available", model_id=model.id, cause=cause) from cause
 
     # -- many rows -------------------------------------------------------------------------
 
-    def _serve_many(self, model: ModelConfig, rows: list[dict[str, Any]], ctx: dict[str, Any], call: _Call, *,
-                    use_cache: bool) -> list[_Served | BaseException]:
+    def _serve_many(
+        self, model: ModelConfig, rows: list[dict[str, Any]], ctx: dict[str, Any], call: _Call, *, use_cache: bool
+    ) -> list[_Served | BaseException]:
         out: list[_Served | BaseException | None] = [None] * len(rows)
         caching = use_cache and model.cache_ttl_s > 0
         keys = [self._cache_key(model, r, ctx) for r in rows] if caching else []
@@ -300,12 +372,18 @@ class PredictionService:
                 inputs = [PredictionInput(features=rows[i], context=ctx) for i in misses]
                 try:
                     outputs, _ = call_with_retries(
-                        lambda: provider.batch_predict(model, inputs), self.policy, breaker=breaker,
-                        rng=self._locked_rng(), sleep=self._sleep,
+                        lambda: provider.batch_predict(model, inputs),
+                        self.policy,
+                        breaker=breaker,
+                        rng=self._locked_rng(),
+                        sleep=self._sleep,
                     )
                     if len(outputs) != len(inputs):
-                        raise PredictionError(f"provider {model.provider} returned {len(outputs)} results for {len(inputs)} rows", model_id=model.id)
-                    for i, output in zip(misses, outputs):
+                        raise PredictionError(
+                            f"provider {model.provider} returned {len(outputs)} results for {len(inputs)} rows",
+                            model_id=model.id,
+                        )
+                    for i, output in zip(misses, outputs, strict=False):
                         out[i] = _Served(model, output, stored_at=now)
                 except Exception as exc:  # the batch failed as a whole: each row gets its own verdict
                     log.warning("batch call for %s failed (%s); serving rows one by one", model.id, exc)
@@ -314,18 +392,26 @@ class PredictionService:
             else:
                 workers = max(1, min(self.settings.max_concurrency, len(misses)))
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hotcrm-batch") as pool:
-                    for i, res in zip(misses, pool.map(lambda i: self._row_or_error(model, rows[i], ctx, call, stale[i]), misses)):
+                    for i, res in zip(
+                        misses,
+                        pool.map(lambda i: self._row_or_error(model, rows[i], ctx, call, stale[i]), misses),
+                        strict=False,
+                    ):
                         out[i] = res
             if caching:
-                fresh = [(keys[i], self._cache_value(model, o)) for i in misses if isinstance(o := out[i], _Served)
-                         and o.degraded_reason is None]
+                fresh = [
+                    (keys[i], self._cache_value(model, o))
+                    for i in misses
+                    if isinstance(o := out[i], _Served) and o.degraded_reason is None
+                ]
                 if fresh:
                     ttl = self._store_ttl(model)
                     self._safe(lambda: self.cache.set_many([(k, v, ttl) for k, v in fresh]))
         return out  # type: ignore[return-value]
 
-    def _row_or_error(self, model: ModelConfig, row: dict[str, Any], ctx: dict[str, Any], call: _Call,
-                      stale: _Served | None) -> _Served | BaseException:
+    def _row_or_error(
+        self, model: ModelConfig, row: dict[str, Any], ctx: dict[str, Any], call: _Call, stale: _Served | None
+    ) -> _Served | BaseException:
         try:
             output = self._call(model, row, ctx)
             return _Served(model, output, stored_at=time.time())
@@ -368,7 +454,9 @@ class PredictionService:
         try:
             if raw.get("model_id") != model.id or raw.get("model_version") != model.version:
                 return None
-            output = PredictionOutput(prediction=raw["prediction"], confidence=raw["confidence"], metadata=raw.get("metadata") or {})
+            output = PredictionOutput(
+                prediction=raw["prediction"], confidence=raw["confidence"], metadata=raw.get("metadata") or {}
+            )
             explanation = None
             if raw.get("explanation") is not None:
                 from hotcrm_ai.converter import structure
@@ -396,7 +484,9 @@ class PredictionService:
 
     # -- results and events ----------------------------------------------------------------
 
-    def _finish(self, requested_id: str, variant: str | None, ctx: dict[str, Any], start: float, served: _Served) -> PredictionResult:
+    def _finish(
+        self, requested_id: str, variant: str | None, ctx: dict[str, Any], start: float, served: _Served
+    ) -> PredictionResult:
         latency = (time.perf_counter() - start) * 1000
         prediction_id = os.urandom(16).hex()
         metadata = dict(served.output.metadata)
@@ -417,13 +507,24 @@ class PredictionService:
             explanation=served.explanation,
         )
         if not served.recorded:
-            self._record_event(requested_id, served.model, variant, ctx, latency, success=True, output=served.output,
-                               cached=served.cached, prediction_id=prediction_id, degraded_reason=served.degraded_reason,
-                               prediction=served.output.prediction)
+            self._record_event(
+                requested_id,
+                served.model,
+                variant,
+                ctx,
+                latency,
+                success=True,
+                output=served.output,
+                cached=served.cached,
+                prediction_id=prediction_id,
+                degraded_reason=served.degraded_reason,
+                prediction=served.output.prediction,
+            )
         return result
 
-    def _failed_result(self, requested_id: str, model: ModelConfig | None, variant: str | None, start: float,
-                       exc: BaseException) -> PredictionResult:
+    def _failed_result(
+        self, requested_id: str, model: ModelConfig | None, variant: str | None, start: float, exc: BaseException
+    ) -> PredictionResult:
         return PredictionResult(
             prediction=None,
             confidence=0.0,
@@ -436,15 +537,35 @@ class PredictionService:
             exception=exc,
         )
 
-    def _record_failure(self, requested_id: str, model: ModelConfig | None, variant: str | None, ctx: Mapping[str, Any],
-                        start: float, exc: BaseException) -> None:
+    def _record_failure(
+        self,
+        requested_id: str,
+        model: ModelConfig | None,
+        variant: str | None,
+        ctx: Mapping[str, Any],
+        start: float,
+        exc: BaseException,
+    ) -> None:
         latency = (time.perf_counter() - start) * 1000
         self._record_event(requested_id, model, variant, ctx, latency, success=False, error=exc)
 
-    def _record_event(self, requested_id: str, model: ModelConfig | None, variant: str | None, ctx: Mapping[str, Any],
-                      latency_ms: float, *, success: bool, output: PredictionOutput | None = None,
-                      error: BaseException | None = None, cached: bool = False, degraded: bool = False,
-                      prediction_id: str = "", degraded_reason: str | None = None, prediction: Any = None) -> None:
+    def _record_event(
+        self,
+        requested_id: str,
+        model: ModelConfig | None,
+        variant: str | None,
+        ctx: Mapping[str, Any],
+        latency_ms: float,
+        *,
+        success: bool,
+        output: PredictionOutput | None = None,
+        error: BaseException | None = None,
+        cached: bool = False,
+        degraded: bool = False,
+        prediction_id: str = "",
+        degraded_reason: str | None = None,
+        prediction: Any = None,
+    ) -> None:
         usage = output.metadata.get("usage") if output is not None else None
         event = PredictionEvent(
             model_id=model.id if model else requested_id,
@@ -464,7 +585,8 @@ class PredictionService:
             error_type=type(error).__name__ if error is not None else None,
             degraded_reason=degraded_reason,
             usage={k: v for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            if isinstance(usage, Mapping) else {},
+            if isinstance(usage, Mapping)
+            else {},
             prediction=prediction,
         )
         try:

@@ -77,9 +77,8 @@ def _check(spec: FeatureSpec, value: Any) -> str | None:
                 problem = _check(item_spec, item)
                 if problem:
                     return f"an array of {spec.items} values (item {i}: {problem})"
-    elif dtype == "object":
-        if not isinstance(value, Mapping):
-            return "an object"
+    elif dtype == "object" and not isinstance(value, Mapping):
+        return "an object"
     problem = _json_problem(value)
     if problem:
         return problem
@@ -149,9 +148,14 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
     """Return the features with optional defaults filled in, or raise ``ValidationError`` naming every
     bad field. Models without feature specs accept any JSON object."""
     if not isinstance(features, Mapping):
-        raise ValidationError([FieldError("features", "an object of feature values", _describe(features))], subject=f"input for {model.id}")
+        raise ValidationError(
+            [FieldError("features", "an object of feature values", _describe(features))],
+            subject=f"input for {model.id}",
+        )
     if not model.features:
-        errors: list[FieldError] = [FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)]
+        errors: list[FieldError] = [
+            FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)
+        ]
         problem = _json_problem(dict(features))
         if problem:
             errors.append(FieldError("features", problem))
@@ -179,7 +183,9 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
 
 
 def _raise(model: ModelConfig, features: Mapping[Any, Any], failed: list[tuple[FeatureSpec, str, Any]]) -> None:
-    errors: list[FieldError] = [FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)]
+    errors: list[FieldError] = [
+        FieldError(repr(k), "feature names that are strings") for k in features if not isinstance(k, str)
+    ]
     for spec, problem, value in failed:
         if not problem:
             errors.append(FieldError(spec.name, f"a value ({spec.dtype}); the field is required", "nothing"))

@@ -428,9 +428,6 @@ class _Parse:
 
         dims_raw, order_raw = self._group_phrases(field_phrases, metric_phrases)
 
-        obj_words = sorted(
-            {w for spec in cat.objects.values() for w in spec.get("synonyms", [])}, key=len, reverse=True
-        )
         # explicit aggregate words over a numeric field ("average annual revenue", "total budget")
         field_aggs: list[tuple[str, str]] = []
         agg_re = re.compile(
@@ -443,7 +440,8 @@ class _Parse:
                 (p for p in field_phrases if field_phrases[p][2] in NUMERIC_TYPES), key=len, reverse=True
             )
             # the field may follow a few words ("total closed lost amount", "average campaign budget")
-            starts = [am.end()] + [am.end() + m.end() for m in re.finditer(r"\S+\s+", self.text[am.end() :])][:3]
+            skips = [am.end() + m.end() for m in re.finditer(r"\S+\s+", self.text[am.end() :])][:3]
+            starts = [am.end(), *skips]
             done = False
             for start in starts:
                 rest = self.text[start:]

@@ -31,19 +31,23 @@ class ProviderContract:
         assert isinstance(provider, BaseMLProvider)
         assert provider.validate() is True
 
-    def test_predict_returns_output(self, provider: BaseMLProvider, model: ModelConfig, inputs: list[PredictionInput]) -> None:
+    def test_predict_returns_output(
+        self, provider: BaseMLProvider, model: ModelConfig, inputs: list[PredictionInput]
+    ) -> None:
         out = provider.predict(model, inputs[0])
         assert isinstance(out, PredictionOutput)
         assert 0 <= out.confidence <= 100
         assert out.prediction is not None
 
-    def test_predictions_depend_on_input(self, provider: BaseMLProvider, model: ModelConfig,
-                                         inputs: list[PredictionInput]) -> None:
+    def test_predictions_depend_on_input(
+        self, provider: BaseMLProvider, model: ModelConfig, inputs: list[PredictionInput]
+    ) -> None:
         answers = {repr(provider.predict(model, inp).prediction) for inp in inputs}
         assert len(answers) > 1, "different inputs gave the same answer: is the provider really calling the model?"
 
-    def test_batch_matches_single_in_order(self, provider: BaseMLProvider, model: ModelConfig,
-                                           inputs: list[PredictionInput]) -> None:
+    def test_batch_matches_single_in_order(
+        self, provider: BaseMLProvider, model: ModelConfig, inputs: list[PredictionInput]
+    ) -> None:
         batch = provider.batch_predict(model, inputs)
         assert len(batch) == len(inputs)
         assert all(isinstance(o, PredictionOutput) for o in batch)
@@ -61,14 +65,21 @@ class ProviderContract:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def test_bad_credentials_are_a_typed_auth_error(self, unauthorized_provider: BaseMLProvider, model: ModelConfig,
-                                                    inputs: list[PredictionInput], planted_secret: str) -> None:
+    def test_bad_credentials_are_a_typed_auth_error(
+        self,
+        unauthorized_provider: BaseMLProvider,
+        model: ModelConfig,
+        inputs: list[PredictionInput],
+        planted_secret: str,
+    ) -> None:
         with pytest.raises(ProviderAuthError) as info:
             unauthorized_provider.predict(model, inputs[0])
         assert info.value.retryable is False
         assert planted_secret not in _texts(info.value)
 
-    def test_timeout_is_honoured(self, slow_model: tuple[BaseMLProvider, ModelConfig], inputs: list[PredictionInput]) -> None:
+    def test_timeout_is_honoured(
+        self, slow_model: tuple[BaseMLProvider, ModelConfig], inputs: list[PredictionInput]
+    ) -> None:
         provider, model = slow_model
         assert model.timeout_s is not None
         started = time.monotonic()
@@ -84,9 +95,15 @@ class ProviderContract:
 
     # -- secrets ---------------------------------------------------------------------------
 
-    def test_no_secret_in_repr_or_errors(self, provider: BaseMLProvider, unauthorized_provider: BaseMLProvider,
-                                         model: ModelConfig, inputs: list[PredictionInput], planted_secret: str,
-                                         caplog: Any) -> None:
+    def test_no_secret_in_repr_or_errors(
+        self,
+        provider: BaseMLProvider,
+        unauthorized_provider: BaseMLProvider,
+        model: ModelConfig,
+        inputs: list[PredictionInput],
+        planted_secret: str,
+        caplog: Any,
+    ) -> None:
         caplog.set_level(logging.DEBUG)
         assert planted_secret not in repr(provider)
         assert planted_secret not in repr(provider.config)

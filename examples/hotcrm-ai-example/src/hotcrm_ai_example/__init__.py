@@ -54,7 +54,9 @@ class ExampleLogitProvider(BaseMLProvider):
 
 @hookimpl
 def register_providers(register: Callable[[Any], None]) -> None:
-    register(ProviderSpec(name="example-logit", factory=ExampleLogitProvider, description="Example logistic deal scorer"))
+    register(
+        ProviderSpec(name="example-logit", factory=ExampleLogitProvider, description="Example logistic deal scorer")
+    )
 
 
 @hookimpl

@@ -10,7 +10,7 @@ Theil-Sen's (median of pairwise slopes), so one level shift does not flip the tr
 the one-step in-sample residuals.
 
 Without ``season_length``, m is detected among 4, 6, 7, 12, 52: the candidate with the largest
-significant autocorrelation (needs 3 seasons of history). Only the last 5,000 values are used.
+significant autocorrelation of the differenced series (needs 3 seasons of history). Only the last 5,000 values are used.
 Confidence = 100 / (1 + mean interval half-width / mean |forecast|): narrow intervals, high confidence.
 """
 
@@ -53,10 +53,13 @@ def seasonal_significant(y: np.ndarray, m: int) -> tuple[bool, float]:
 
 
 def detect_season(y: np.ndarray) -> int:
+    """The candidate with the largest significant autocorrelation of the first differences (differencing
+    removes the trend, which would otherwise make every lag look seasonal)."""
     best, best_r = 1, 0.0
+    d = np.diff(y)
     for m in CANDIDATE_SEASONS:
-        if len(y) >= 3 * m:
-            ok, r = seasonal_significant(y, m)
+        if len(d) >= 3 * m:
+            ok, r = seasonal_significant(d, m)
             if ok and r > best_r:
                 best, best_r = m, r
     return best
