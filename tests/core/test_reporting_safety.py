@@ -47,6 +47,11 @@ HOSTILE = [
     "   ",
     "what is the meaning of life",
     "show me the passwords of all users",
+    "Update all deals to closed won",
+    "create table evil (id int)",
+    "alter table account add column x int",
+    "DROP the accounts table",
+    "Execute sp_who",
 ]
 
 
@@ -75,6 +80,16 @@ def test_hostile_questions_refused_or_safe(engine, demo: Path, question: str) ->
         assert res.message and res.rows == [] and res.sql == ""
         assert "for example" in res.message
     assert file_hash(demo) == before
+
+
+def test_ordinary_english_is_not_mistaken_for_sql(engine) -> None:  # type: ignore[no-untyped-def]
+    for q in (
+        "Why did revenue drop last quarter?",
+        "How many accounts did we create in 2025?",
+        "How many leads from cold call in 2025",
+        "Select the top 5 accounts by annual revenue",
+    ):
+        assert engine.ask(q, now=NOW).understood, q
 
 
 def test_refusals_say_why(engine) -> None:  # type: ignore[no-untyped-def]

@@ -297,6 +297,7 @@ def test_unicode_and_large_strings_travel_intact(provider, standin) -> None:  # 
     ("parameters", "key"),
     [
         ({"batch_format": "rows"}, "batch_format"),
+        ({"batch_format": ["csv"]}, "batch_format"),
         ({"content_type": "application/x-npy"}, "content_type"),
         ({"batch_format": "csv", "content_type": "json"}, "batch_format"),
         ({"target_variant": 3}, "target_variant"),

@@ -38,6 +38,7 @@ def test_defaults_are_json_with_endpoint_from_model_id() -> None:
 def test_csv_batch_format_implies_csv() -> None:
     s = spec(batch_format="csv")
     assert s.content_type == s.accept == "text/csv"
+    assert spec(batch_format="json").batch_format == "instances"  # accepted spelling
 
 
 def test_json_row_is_compact_utf8() -> None:

@@ -429,6 +429,81 @@ QUESTIONS: list[dict] = [
     {"q": "How many users by department", "sql": 'SELECT department, COUNT(*) FROM "user" GROUP BY department'},
     {"q": "How many products by family", "sql": "SELECT family, COUNT(*) FROM product GROUP BY family"},
     {"q": "Average list price by product family", "sql": "SELECT family, AVG(list_price) FROM product GROUP BY family"},
+    # -- paraphrases ---------------------------------------------------------------------------------
+    {
+        "q": "What is the total pipeline value by stage?",
+        "sql": f"SELECT o.stage, SUM(o.amount) FROM opportunity o WHERE {OPEN} GROUP BY o.stage",
+    },
+    {
+        "q": "Count contacts by account industry",
+        "sql": "SELECT a.industry, COUNT(*) FROM contact ct JOIN account a ON ct.account_id = a.id GROUP BY a.industry",
+    },
+    {
+        "q": "What is the total amount of won deals by quarter in 2025?",
+        "sql": f"SELECT strftime('%Y', o.close_date) || '-Q' || ((CAST(strftime('%m', o.close_date) AS INTEGER) + 2) / 3), SUM(o.amount) FROM opportunity o WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY 1",
+        "sql_pg": f"SELECT to_char(o.close_date, 'YYYY-\"Q\"Q'), SUM(o.amount) FROM opportunity o WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY 1",
+    },
+    {
+        "q": "What's our revenue so far this year?",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-01-01', '2026-11-26')}",
+    },
+    {
+        "q": "Campaign spend by type in 2025",
+        "sql": f"SELECT type, SUM(actual_cost) FROM campaign WHERE {_y('start_date', 2025)} GROUP BY type",
+    },
+    {
+        "q": "Average resolution time in hours by priority for 2025",
+        "sql": f'SELECT c.priority, AVG({HOURS}) FROM "case" c WHERE {_y("c.created_at", 2025)} GROUP BY c.priority',
+        "sql_pg": f'SELECT c.priority, AVG({HOURS_PG}) FROM "case" c WHERE {_y("c.created_at", 2025)} GROUP BY c.priority',
+    },
+    {
+        "q": "Which rep has the largest pipeline?",
+        "ordered": True,
+        "sql": f'SELECT u.name, SUM(o.amount) s FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {OPEN} GROUP BY u.name ORDER BY s DESC LIMIT 1',
+    },
+    {
+        "q": "How many accounts have more than 5000 employees?",
+        "sql": "SELECT COUNT(*) FROM account WHERE employees > 5000",
+    },
+    {
+        "q": "Which product family sells the most?",
+        "ordered": True,
+        "sql": f"SELECT p.family, SUM(o.amount) s FROM opportunity o JOIN product p ON o.product_id = p.id WHERE {WON} GROUP BY p.family ORDER BY s DESC LIMIT 1",
+    },
+    {
+        "q": "How much did we sell in EMEA in Q4 2025?",
+        "sql": f"SELECT SUM(o.amount) FROM {OA} WHERE {WON} AND a.region = 'EMEA' AND {_r('o.close_date', '2025-10-01', '2026-01-01')}",
+    },
+    {
+        "q": "How many cases were opened yesterday?",
+        "sql": f'SELECT COUNT(*) FROM "case" c WHERE {_r("c.created_at", "2026-11-24", "2026-11-25")}',
+    },
+    {
+        "q": "Show me the top 5 customers by revenue in 2025",
+        "ordered": True,
+        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.name ORDER BY s DESC LIMIT 5",
+    },
+    {
+        "q": "What percentage of leads converted in 2025?",
+        "sql": f"SELECT {CONV} FROM lead l WHERE {_y('l.created_at', 2025)}",
+    },
+    {
+        "q": "Number of cases by priority and status",
+        "sql": 'SELECT priority, status, COUNT(*) FROM "case" GROUP BY priority, status',
+    },
+    {
+        "q": "Win rate for renewal opportunities",
+        "sql": f"SELECT {WINRATE} FROM opportunity o WHERE {CLOSED} AND o.type = 'renewal'",
+    },
+    {
+        "q": "Average CSAT score by agent",
+        "sql": 'SELECT u.name, AVG(c.csat) FROM "case" c JOIN "user" u ON c.owner_id = u.id GROUP BY u.name',
+    },
+    {"q": "Total spend on webinars", "sql": "SELECT SUM(actual_cost) FROM campaign WHERE type = 'Webinar'"},
+    {
+        "q": "What is the average amount of open opportunities?",
+        "sql": f"SELECT AVG(o.amount) FROM opportunity o WHERE {OPEN}",
+    },
     # -- a different "now" ---------------------------------------------------------------------------
     {
         "q": "Revenue last quarter",

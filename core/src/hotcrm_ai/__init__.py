@@ -53,6 +53,8 @@ _EXPORTS: dict[str, str] = {
     "HealthStatus": "hotcrm_ai.monitor.health",
     "CacheManager": "hotcrm_ai.cache.manager",
     "ExplainabilityService": "hotcrm_ai.explain.service",
+    "Comparison": "hotcrm_ai.explain.compare",
+    "FeatureDifference": "hotcrm_ai.explain.compare",
     "load_settings": "hotcrm_ai.config",
 }
 

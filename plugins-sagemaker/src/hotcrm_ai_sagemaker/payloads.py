@@ -88,6 +88,8 @@ def request_spec(model: ModelConfig) -> RequestSpec:
     params = model.parameters
     where = f"models.{model.id}.parameters"
     batch_format = params.get("batch_format")
+    if isinstance(batch_format, str):
+        batch_format = {"json": "instances", "text/csv": "csv"}.get(batch_format, batch_format)
     if batch_format is not None and batch_format not in BATCH_FORMATS:
         raise ConfigError(f"{where}.batch_format: expected one of {', '.join(BATCH_FORMATS)}, got {batch_format!r:.80}")
     default_type = CSV if batch_format == "csv" else JSON

@@ -218,7 +218,7 @@ class PredictionService:
             if hit is not None:
                 if self._fresh(model, hit):
                     if explain and hit.explanation is None:
-                        hit.explanation = self._explain(model, features)
+                        hit.explanation = self._explain(model, features, hit.output.prediction)
                         if hit.explanation is not None:
                             self._store(key, model, hit)
                     return hit
@@ -255,7 +255,7 @@ class PredictionService:
             return self._fallback(model, features, ctx, call, exc, stale)
         served = _Served(model, output, stored_at=time.time())
         if explain:
-            served.explanation = self._explain(model, features)
+            served.explanation = self._explain(model, features, output.prediction)
         if key is not None:
             self._store(key, model, served)
         return served
@@ -472,12 +472,12 @@ class PredictionService:
 
     # -- explanations ----------------------------------------------------------------------
 
-    def _explain(self, model: ModelConfig, features: dict[str, Any]) -> Explanation | None:
+    def _explain(self, model: ModelConfig, features: dict[str, Any], prediction: Any) -> Explanation | None:
         if self.explainer is None:
             return None
         try:
             provider, _ = self.providers.get(model)
-            return self.explainer.explain_model(model, features, provider)
+            return self.explainer.explain_model(model, features, provider, prediction=prediction)
         except HotCRMAIError as exc:
             log.info("no explanation for %s: %s", model.id, exc)
             return None

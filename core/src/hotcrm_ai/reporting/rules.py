@@ -31,8 +31,18 @@ from hotcrm_ai.reporting.ast import (
 from hotcrm_ai.reporting.catalogue import NUMERIC_TYPES, Catalogue
 
 MAX_QUESTION = 500
+_DDL_OBJECTS = (
+    r"(?:table|tables|database|schema|index|view|column|constraint|trigger|function|procedure|user|role|sequence)"
+)
+_RECORDS = r"(?:the\s+|all\s+|every\s+|our\s+|this\s+|that\s+|these\s+|those\s+)?\S+"
+# words asking to change data or the database. Ordinary English senses stay allowed ("why did revenue
+# drop", "accounts we created", "cold call leads"): the verb must take a database or record object.
 WRITE_WORDS = re.compile(
-    r"\b(insert|update|delete|drop|alter|create|truncate|grant|revoke|attach|detach|pragma|vacuum|merge|upsert|replace\s+into|exec|execute|call|commit|rollback)\b"
+    r"\b(insert|delete|truncate|grant|revoke|attach|detach|pragma|vacuum|upsert|commit|rollback|exec)\b"
+    r"|\b((?:drop|create|alter|rename)\s+(?:or\s+replace\s+)?" + _DDL_OBJECTS + r")\b"
+    r"|\b(update\s+" + _RECORDS + r"\s+set)\b|\b(update\s+(?:the\s+|all\s+)?(?:records?|rows?|data|database|accounts?|"
+    r"leads?|contacts?|cases?|opportunit(?:y|ies)|deals?|campaigns?|users?|products?|tickets?))\b"
+    r"|\b(replace\s+into|merge\s+into|execute\s+\w+|call\s+\w+\s*\()"
 )
 SQL_SYNTAX = re.compile(
     r";|--|/\*|\*/|\bunion\b|\bselect\b.*\bfrom\b|\bwhere\b\s+\w+\s*(=|<|>|like)|\b(sqlite_\w*|pg_\w+|information_schema|sys\.\w+|mysql\.\w+)\b|\bsleep\s*\(|\bpg_sleep\b|\b0x[0-9a-f]+\b|'\s*or\s*'|\bor\s+1\s*=\s*1\b"
@@ -228,7 +238,7 @@ STOPWORDS = set(
         "like",
     ]
 )
-STOPWORDS |= {"hours", "hour", "hrs", "so", "far"}
+STOPWORDS |= {"hours", "hour", "hrs", "so", "far", "create", "why", "came", "come", "coming"}
 AGG_WORDS = {
     "total": "sum",
     "sum": "sum",
@@ -361,7 +371,7 @@ class RulesTranslator:
             )
         text = normalize(question)
         if WRITE_WORDS.search(text):
-            word = WRITE_WORDS.search(text).group(1)  # type: ignore[union-attr]
+            word = WRITE_WORDS.search(text).group(0)  # type: ignore[union-attr]
             return NotUnderstood(
                 f"'{word}' asks to change data or the database; reporting is read-only "
                 "and only answers questions about CRM data.",
@@ -444,6 +454,9 @@ class _Parse:
             starts = [am.end(), *skips]
             done = False
             for start in starts:
+                between = self.text[am.end() : start]
+                if between.strip() and any(_phrase_re(mp).search(between) for mp, _ in metric_phrases):
+                    break  # "total pipeline value" is the pipeline metric, not sum(value)
                 rest = self.text[start:]
                 for p in num_phrases:
                     fm = _prefix_re(p).match(rest)
@@ -510,6 +523,16 @@ class _Parse:
         if obj is None:
             return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
 
+        joinable = {j["object"] for j in cat.objects[obj].get("joins", {}).values()}
+        strangers = [o for o in dict.fromkeys(mentioned_objs) if o != obj and o not in joinable]
+        if strangers:
+            return NotUnderstood(
+                f"The question names several kinds of records ({', '.join([obj, *strangers])}) that cannot be "
+                "combined in one answer; ask about one at a time.",
+                unknown=strangers,
+                suggestions=examples(),
+            )
+
         # dimensions
         group_by: list[GroupBy] = []
         unknown_dims: list[str] = []
@@ -574,7 +597,9 @@ class _Parse:
             period = periods.Period(period.start, period.end, f"this year ({period.label})", "year")
         if period is not None:
             explicit_created = bool(re.search(r"\b(created|opened|added|submitted|received)\b", self.original))
-            tfield = self._time_field(obj, any(a.func == "metric" for a in aggregates))
+            ratio = any(a.func == "metric" and cat.metrics[a.metric]["kind"] == "ratio" for a in aggregates if a.metric)
+            # a rate is dated by its own cohort date ("converted in 2025" does not re-date the conversion rate)
+            tfield = None if ratio else self._time_field(obj, any(a.func == "metric" for a in aggregates))
             closed = [
                 f
                 for f in filters
@@ -592,8 +617,9 @@ class _Parse:
                     else periods.previous_period(period)
                 )
                 cmp = Comparison(comparison, cp.start.isoformat(), cp.end.isoformat(), cp.label)
+        first_metric = next((a.metric for a in aggregates if a.func == "metric" and a.metric), None)
         bucket_field = (time_range.field if time_range is not None else None) or (
-            cat.metrics[metrics[0]].get("date_field") if metrics else None
+            cat.metrics[first_metric].get("date_field") if first_metric else None
         )
         if bucket_field:
             group_by = [GroupBy(bucket_field, g.bucket) if g.bucket else g for g in group_by]
@@ -602,7 +628,7 @@ class _Parse:
         order_by: list[OrderBy] = []
         if order_raw is not None:
             path = self._field_path(obj, order_raw)
-            if path is not None and not aggregates:
+            if path is not None and not aggregates and all(f.field != path for f in filters):
                 order_by.append(OrderBy(path, self.order_dir or "desc"))
         if not order_by:
             if self.order_dir is None:
@@ -688,6 +714,9 @@ class _Parse:
         dim_vocab = set(TIME_DIMS) | set(field_phrases)
         for spec in self.cat.objects.values():
             dim_vocab |= set(spec.get("synonyms", [])) | set(spec.get("aliases", {}))
+            for jname, j in spec.get("joins", {}).items():  # "account industry", "owner region"
+                for f in self.cat.objects[j["object"]]["fields"].values():
+                    dim_vocab |= {f"{w} {syn}" for syn in f.get("synonyms", []) for w in (jname, j["object"])}
         vocab = sorted(dim_vocab, key=len, reverse=True)
         metric_words = [p for p, _ in metric_phrases]
         dims: list[str] = []
@@ -734,7 +763,8 @@ class _Parse:
             return next(a for a, t in aliases.items() if t == aliases[phrase])  # "rep", "agent" -> "owner"
         for jname, j in spec.get("joins", {}).items():
             for fname, f in self.cat.objects[j["object"]]["fields"].items():
-                if phrase in f.get("synonyms", []):
+                syns = f.get("synonyms", [])
+                if phrase in syns or any(phrase == f"{w} {syn}" for syn in syns for w in (jname, j["object"])):
                     for alias, target in spec.get("aliases", {}).items():
                         if target == f"{jname}.{fname}":
                             return alias
