@@ -305,16 +305,7 @@ class PredictionService:
                     )
                     reason = f"{reason}; fallback {fb_id} failed ({type(exc).__name__})"
                 else:
-                    self._record_event(
-                        call.requested_id,
-                        model,
-                        call.variant,
-                        ctx,
-                        call.latency_ms(),
-                        success=False,
-                        error=cause,
-                        degraded=True,
-                    )
+                    self._record_degraded(call, model, ctx, cause, cached=False)
                     return _Served(
                         fallback,
                         output,
@@ -327,20 +318,26 @@ class PredictionService:
             age = time.time() - stale.stored_at
             if age <= model.cache_ttl_s + self.settings.stale_if_error_s:
                 stale.degraded_reason = f"{reason}; served a cached answer from {age:.0f} s ago"
-                self._record_event(
-                    call.requested_id,
-                    model,
-                    call.variant,
-                    ctx,
-                    call.latency_ms(),
-                    success=False,
-                    error=cause,
-                    degraded=True,
-                    cached=True,
-                )
+                self._record_degraded(call, model, ctx, cause, cached=True)
                 stale.recorded = True
                 return stale
         raise PredictionError(f"{reason}; no fallback available", model_id=model.id, cause=cause) from cause
+
+    def _record_degraded(
+        self, call: _Call, model: ModelConfig, ctx: dict[str, Any], cause: BaseException, *, cached: bool
+    ) -> None:
+        """The failing model's outcome when the caller still gets a (degraded) answer: a failure."""
+        self._record_event(
+            call.requested_id,
+            model,
+            call.variant,
+            ctx,
+            call.latency_ms(),
+            success=False,
+            error=cause,
+            degraded=True,
+            cached=cached,
+        )
 
     # -- many rows -------------------------------------------------------------------------
 

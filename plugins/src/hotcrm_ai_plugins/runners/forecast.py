@@ -2,7 +2,8 @@
 fitted in numpy on the history given with each request.
 
 Steps: (1) seasonality: when ``season_length`` m > 1 is given (or detected, see below) and the
-autocorrelation at lag m is significant at 90% (the classical Theta test), the series is divided by
+autocorrelation at lag m of the series or of its differences is significant at 90% (the classical
+Theta test), the series is divided by
 classical multiplicative seasonal indices (additive when any value is <= 0); (2) simple exponential
 smoothing, alpha chosen by least squares on a grid, plus half the trend slope (theta = 2); the slope is
 Theil-Sen's (median of pairwise slopes), so one level shift does not flip the trend;
@@ -136,7 +137,8 @@ def theta_forecast(history: Sequence[float], horizon: int, season_length: int | 
     y = np.asarray(history, dtype=np.float64)[-MAX_HISTORY:]
     n = len(y)
     m = detect_season(y) if season_length is None else int(season_length)
-    seasonal, _ = seasonal_significant(y, m)
+    # the classical test on the series, or on its differences (a strong trend hides the season in the first)
+    seasonal = seasonal_significant(y, m)[0] or (n > 2 * m and seasonal_significant(np.diff(y), m)[0])
     multiplicative = bool(np.all(y > 0))
     if seasonal:
         s = seasonal_indices(y, m, multiplicative)
