@@ -90,3 +90,13 @@ def test_constant_and_negative_histories_are_fine() -> None:
     assert all(f["value"] == pytest.approx(5.0) for f in flat)
     mixed = predict(p, m, {"history": [-3.0, 4.0, -1.0, 6.0] * 6, "horizon": 4, "season_length": 4})
     assert all(math.isfinite(f["value"]) for f in mixed.prediction["forecast"])
+
+
+def test_short_trending_seasonal_history_is_seasonally_adjusted() -> None:
+    """Three years of a growing monthly series: the trend must not hide the season (differenced test)."""
+    air = [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141, 135, 125, 149, 170, 170,
+           158, 133, 114, 140, 145, 150, 178, 163, 172, 178, 199, 199, 184, 162, 146, 166]
+    out = theta_forecast([float(v) for v in air], 12, 12)
+    assert out["seasonal"]
+    values = out["value"]
+    assert values[6] > values[10]  # July above November, as every year in the history

@@ -163,7 +163,14 @@ class AICloud:
         return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
 
     def provider_health(self, model_id: str) -> HealthReport:
-        return self.provider_for(model_id).health_check()
+        """Probe the provider (and, where the provider supports it, the endpoint) serving a model."""
+        import inspect
+
+        model = self.registry.get(model_id)
+        provider = self.provider_for(model)
+        if "model" in inspect.signature(provider.health_check).parameters:
+            return provider.health_check(model=model)  # type: ignore[call-arg]
+        return provider.health_check()
 
     # -- reporting -------------------------------------------------------------------------
 

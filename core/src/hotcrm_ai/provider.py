@@ -57,7 +57,10 @@ class BaseMLProvider(abc.ABC):
 
     @abc.abstractmethod
     def health_check(self) -> HealthReport:
-        """Probe the backing service once; measure latency; never raise."""
+        """Probe the backing service once; measure latency; never raise.
+
+        A provider whose health depends on the model (its endpoint) may accept an optional
+        ``model: ModelConfig | None = None``; ``AICloud.provider_health`` passes it when accepted."""
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         """Coefficients for closed-form explanations, when the model is linear in some link space."""

@@ -238,7 +238,7 @@ STOPWORDS = set(
         "like",
     ]
 )
-STOPWORDS |= {"hours", "hour", "hrs", "so", "far", "create", "why", "came", "come", "coming"}
+STOPWORDS |= {"hours", "hour", "hrs", "so", "far", "create", "why", "came", "come", "coming", "started", "starting", "launched"}
 AGG_WORDS = {
     "total": "sum",
     "sum": "sum",
@@ -472,6 +472,29 @@ class _Parse:
                 if done or rest.strip()[:1] in ("", ",") or _prefix_re("by").match(rest):
                     break
 
+        # object names and "<value> <field>" phrases that contain a metric word ("sales reps", "sales department")
+        mentioned: list[tuple[int, str]] = []
+        pending: list[tuple[str, str, str]] = []
+        obj_syns = sorted(
+            ((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])
+        )
+        for phrase, oname in obj_syns:
+            if any(_phrase_re(mp).search(phrase) for mp, _ in metric_phrases):
+                m2 = _phrase_re(phrase).search(self.text)
+                if m2:
+                    mentioned.append((m2.start(), oname))
+                    self.text = _blank(self.text, m2)
+                    self.matched.append(phrase)
+        metric_names = dict(metric_phrases)
+        for key, vals in cat.values.items():
+            owner, field = key.split(".", 1)
+            syns = cat.objects[owner]["fields"][field].get("synonyms", [])
+            for v in vals:
+                if v.lower() in metric_names:
+                    for syn in syns:
+                        if self.take(f"{v.lower()} {syn}"):
+                            pending.append((owner, field, v))
+
         # metrics
         for p in protected:
             if _phrase_re(p).search(self.text):
@@ -488,18 +511,15 @@ class _Parse:
 
         # object
         obj: str | None = None
-        mentioned: list[str] = []
-        for phrase, oname in sorted(
-            ((s, o) for o, spec in cat.objects.items() for s in spec.get("synonyms", [o])), key=lambda x: -len(x[0])
-        ):
+        for phrase, oname in obj_syns:
             m2 = _phrase_re(phrase).search(self.text)
             if m2:
                 if not phrase.endswith("s") and phrase not in ("people", "salespeople"):
                     self.singular.add(oname)
-                mentioned.append((m2.start(), oname))  # type: ignore[arg-type]
+                mentioned.append((m2.start(), oname))
                 self.text = _blank(self.text, m2)
                 self.matched.append(phrase)
-        mentioned_objs = [o for _, o in sorted(mentioned)]  # type: ignore[misc]
+        mentioned_objs = [o for _, o in sorted(mentioned)]
         ignored_metrics: list[str] = []
         if metrics:
             obj = cat.metrics[metrics[0]]["object"]
@@ -586,6 +606,16 @@ class _Parse:
                     self.take(w)
         # filters
         filters = self._value_filters(obj)
+        for owner, field, value in pending:
+            path = field if owner == obj else next(
+                (a for a, t in cat.objects[obj].get("aliases", {}).items()
+                 if t.split(".")[0] in cat.objects[obj].get("joins", {})
+                 and cat.objects[obj]["joins"][t.split(".")[0]]["object"] == owner and t.split(".")[1] == field),
+                None,
+            )
+            if path is None:
+                return NotUnderstood(f"'{value}' ({owner} {field}) does not apply to {obj}.", suggestions=examples())
+            filters.append(Filter(path, "eq", value))
         filters += self._numeric_filters(obj, numeric)
         aggregates, filters = _as_metrics(cat, obj, aggregates, filters)
 
