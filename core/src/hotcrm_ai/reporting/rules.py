@@ -238,7 +238,21 @@ STOPWORDS = set(
         "like",
     ]
 )
-STOPWORDS |= {"hours", "hour", "hrs", "so", "far", "create", "why", "came", "come", "coming", "started", "starting", "launched"}
+STOPWORDS |= {
+    "hours",
+    "hour",
+    "hrs",
+    "so",
+    "far",
+    "create",
+    "why",
+    "came",
+    "come",
+    "coming",
+    "started",
+    "starting",
+    "launched",
+}
 AGG_WORDS = {
     "total": "sum",
     "sum": "sum",
@@ -607,11 +621,19 @@ class _Parse:
         # filters
         filters = self._value_filters(obj)
         for owner, field, value in pending:
-            path = field if owner == obj else next(
-                (a for a, t in cat.objects[obj].get("aliases", {}).items()
-                 if t.split(".")[0] in cat.objects[obj].get("joins", {})
-                 and cat.objects[obj]["joins"][t.split(".")[0]]["object"] == owner and t.split(".")[1] == field),
-                None,
+            path = (
+                field
+                if owner == obj
+                else next(
+                    (
+                        a
+                        for a, t in cat.objects[obj].get("aliases", {}).items()
+                        if t.split(".")[0] in cat.objects[obj].get("joins", {})
+                        and cat.objects[obj]["joins"][t.split(".")[0]]["object"] == owner
+                        and t.split(".")[1] == field
+                    ),
+                    None,
+                )
             )
             if path is None:
                 return NotUnderstood(f"'{value}' ({owner} {field}) does not apply to {obj}.", suggestions=examples())
