@@ -273,3 +273,13 @@ def test_custom_metric_from_config(demo: Path, db, tmp_path: Path) -> None:  # t
     ).fetchone()[0]
     assert eng.ask("how many whales in 2025", now=NOW).rows == [{"big_deals": n}]
     eng.close()
+
+
+def test_concurrent_questions_agree(engine) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Revenue by region in 2025", "Win rate by rep last quarter", "How many cases by priority"] * 6
+    expected = {q: engine.ask(q, now=NOW).rows for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda q: (q, engine.ask(q, now=NOW).rows), questions))
+    assert all(rows == expected[q] for q, rows in results)

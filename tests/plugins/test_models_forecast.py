@@ -100,3 +100,15 @@ def test_short_trending_seasonal_history_is_seasonally_adjusted() -> None:
     assert out["seasonal"]
     values = out["value"]
     assert values[6] > values[10]  # July above November, as every year in the history
+
+
+def test_extreme_magnitudes_and_oversized_histories() -> None:
+    p, m = provider(), models()[ID]
+    huge = predict(p, m, {"history": [1e300 * (1 + 0.1 * (i % 4)) for i in range(24)], "horizon": 4})
+    assert all(math.isfinite(f["value"]) and math.isfinite(f["upper"]) for f in huge.prediction["forecast"])
+    tiny = predict(p, m, {"history": [1e-300 * (1 + 0.1 * (i % 4)) for i in range(24)], "horizon": 2})
+    assert all(math.isfinite(f["value"]) for f in tiny.prediction["forecast"])
+    with pytest.raises(ValidationError, match="history"):
+        predict(p, m, {"history": [1.0] * 100_001, "horizon": 1})
+    long = predict(p, m, {"history": [float(i % 7) for i in range(20_000)], "horizon": 7, "season_length": 7})
+    assert len(long.prediction["forecast"]) == 7

@@ -37,7 +37,7 @@ def test_confidence_is_distance_from_even_odds() -> None:
     p, m = provider(), models()[ID]
     for out in batch(p, m, [{"text": t} for t in POSITIVE + NEGATIVE]):
         assert out.confidence == pytest.approx(min(100.0, 200 * abs(out.prediction["score"] - 0.5)), abs=0.01)
-        assert out.metadata["neutral_band"] == [0.4, 0.6]
+        assert out.metadata["neutral_band"] == [0.45, 0.55]
 
 
 def test_batch_equals_single() -> None:

@@ -105,7 +105,11 @@ class Explainer(Protocol):
 
 @runtime_checkable
 class QueryTranslator(Protocol):
-    """Turns a question into a structured query (the reporting AST); never into SQL text."""
+    """Turns a question into a structured query (the reporting AST); never into SQL text.
+
+    ``translate`` returns a ``hotcrm_ai.reporting.ast.Query``, a ``Translated`` (a query plus the words
+    it used and left unused, which feed the answer's confidence) or ``NotUnderstood`` (what was not
+    understood and what can be asked). Whatever it returns is validated against the catalogue."""
 
     name: str
 

@@ -108,12 +108,11 @@ def register(cli: click.Group) -> None:
                 )
                 return
             path.unlink(missing_ok=True)
-            if seed is None:
-                dd.ensure_demo_sqlite(path)
-                counts = {t: n for t, n in ((t, len(v)) for t, v in dd.generate().items())}
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                counts = dd.create_demo_database(f"sqlite:///{path}", seed=seed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.unlink(missing_ok=True)
+            counts = dd.create_demo_database(f"sqlite:///{tmp}", seed=dd.SEED if seed is None else seed)
+            tmp.replace(path)
             url = f"sqlite:///{path}"
         else:
             url = db

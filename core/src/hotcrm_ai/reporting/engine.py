@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -23,7 +22,7 @@ from hotcrm_ai.reporting.compile import Column, Compiled, compile_query
 from hotcrm_ai.reporting.demo_data import default_demo_path, ensure_demo_sqlite
 from hotcrm_ai.reporting.execute import ReadOnlyExecutor, _plain
 
-if False:  # pragma: no cover - typing only, keeps import cheap
+if TYPE_CHECKING:
     from hotcrm_ai.config import ReportingSettings
     from hotcrm_ai.specs import QueryTranslatorSpec
 
@@ -267,4 +266,4 @@ class ReportingEngine:
         )
 
 
-__all__ = ["Path", "ReportResult", "ReportingEngine"]
+__all__ = ["ReportResult", "ReportingEngine"]

@@ -51,7 +51,6 @@ class ReadOnlyExecutor:
         self.url = sa.make_url(url)
         self.row_cap = row_cap
         self.timeout_s = timeout_s
-        self._deadline = 0.0
         if self.url.get_backend_name() == "sqlite":
             db = self.url.database
             if not db or db == ":memory:":
@@ -72,8 +71,6 @@ class ReadOnlyExecutor:
     def _sqlite_connect(self, uri: str) -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = 1")
-        # abort a statement past the deadline (checked every 10k VM instructions)
-        conn.set_progress_handler(lambda: 1 if self._deadline and time.monotonic() > self._deadline else 0, 10_000)
         return conn
 
     @property
@@ -84,20 +81,24 @@ class ReadOnlyExecutor:
     def read_only_connection(self) -> Iterator[sa.Connection]:
         """A connection inside a read-only transaction that is always rolled back."""
         backend = self.engine.dialect.name
-        self._deadline = time.monotonic() + self.timeout_s
-        try:
-            with self.engine.connect() as conn:
-                if backend == "postgresql":
-                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.timeout_s * 1000)}")
-                elif backend == "mysql":
-                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                try:
-                    yield conn
-                finally:
-                    conn.rollback()
-        finally:
-            self._deadline = 0.0
+        deadline = time.monotonic() + self.timeout_s
+        with self.engine.connect() as conn:
+            if backend == "sqlite":
+                # abort a statement past this connection's deadline (checked every 10k VM instructions);
+                # per connection, so concurrent questions never share a clock
+                raw = conn.connection.dbapi_connection
+                raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)  # type: ignore[union-attr]
+            elif backend == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.timeout_s * 1000)}")
+            elif backend == "mysql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+                if backend == "sqlite":
+                    conn.connection.dbapi_connection.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
     def run(self, stmt: sa.Select[Any], *, cap: int | None = None) -> Executed:
         """Execute one SELECT; at most ``cap`` (default the row cap) rows come back."""

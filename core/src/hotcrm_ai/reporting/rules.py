@@ -423,7 +423,6 @@ class _Parse:
         self.matched: list[str] = []
         self.order_dir: str | None = None
         self.limit: int | None = None
-        self.order_field: str | None = None  # a field named after "by" that is numeric: sort by it
 
     def take(self, phrase: str) -> bool:
         m = _phrase_re(phrase).search(self.text)
@@ -935,8 +934,24 @@ class _Parse:
         return out
 
     def _numeric_filters_raw(self) -> list[tuple[str, str, float, str]]:
-        """(before-words, op, number, after-words) for "amount over $50k", "more than 500 employees"."""
+        """(before-words, op, number, after-words) for "amount over $50k", "more than 500 employees",
+        "between 10k and 50k" (two conditions)."""
         out = []
+        between = re.compile(
+            r"(?P<before>(?:\b[a-z]+\s+){0,3})between\s+"
+            + NUMBER.replace("num>", "lo>").replace("mult>", "lomult>")
+            + r"\s+(?:and|to|-)\s+"
+            + NUMBER.replace("num>", "hi>").replace("mult>", "himult>")
+            + r"(?P<after>(?:\s+[a-z]+){0,2})"
+        )
+        for m in list(between.finditer(self.text)):
+            lo = float(m.group("lo").replace(",", "")) * MULT.get(m.group("lomult") or "", 1)
+            hi = float(m.group("hi").replace(",", "")) * MULT.get(m.group("himult") or "", 1)
+            out += [
+                (m.group("before").strip(), "gte", min(lo, hi), m.group("after").strip()),
+                (m.group("before").strip(), "lte", max(lo, hi), m.group("after").strip()),
+            ]
+            self.text = _blank(self.text, (m.start() + len(m.group("before")), m.end() - len(m.group("after"))))
         for pattern, op in COMPARATORS:
             for m in list(
                 re.finditer(
@@ -977,10 +992,8 @@ class _Parse:
     def _unknown(self) -> list[str]:
         words = re.findall(r"[a-z0-9_.'$-]+", self.text)
         return [
-            w
-            for w in words
-            if w.strip("'.-$") and w.strip("'.-$?") not in STOPWORDS and not re.fullmatch(r"[\d.,$%]+", w)
-        ]
+            w for w in words if w.strip("'.-$") and w.strip("'.-$?") not in STOPWORDS
+        ]  # a stray number is unknown too: dropping it silently would change the answer
 
     def _not_understood_reason(self) -> str:
         unknown = self._unknown()

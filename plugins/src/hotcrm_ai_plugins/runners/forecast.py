@@ -29,7 +29,8 @@ from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, 
 
 MAX_HORIZON = 366
 MAX_SEASON = 366
-MAX_HISTORY = 5000
+MAX_HISTORY = 5000  # values fitted (the most recent)
+MAX_INPUT = 100_000  # values accepted
 CANDIDATE_SEASONS = (4, 6, 7, 12, 52)
 Z95 = 1.959964
 METHODS = ("theta", "damped", "comb")  # parameters['method']; theta is the measured default
@@ -135,6 +136,8 @@ def theil_sen(y: np.ndarray, limit: int = 400) -> float:
 def theta_forecast(history: Sequence[float], horizon: int, season_length: int | None,
                    method: str = "theta", robust: bool = True) -> dict[str, Any]:
     y = np.asarray(history, dtype=np.float64)[-MAX_HISTORY:]
+    scale = float(np.max(np.abs(y))) or 1.0  # fit on a unit scale: no overflow for huge values
+    y = y / scale
     n = len(y)
     m = detect_season(y) if season_length is None else int(season_length)
     # the classical test on the series, or on its differences (a strong trend hides the season in the first)
@@ -171,6 +174,7 @@ def theta_forecast(history: Sequence[float], horizon: int, season_length: int | 
             point, lower, upper = point * fs, lower * fs, upper * fs
         else:
             point, lower, upper = point + fs, lower + fs, upper + fs
+    point, lower, upper = point * scale, lower * scale, upper * scale
     return {"value": point, "lower": lower, "upper": upper, "season_length": m, "seasonal": seasonal,
             "multiplicative": seasonal and multiplicative, "alpha": alpha}
 
@@ -198,6 +202,8 @@ class ForecastRunner:
             values = np.zeros(0)
             if not isinstance(hist, Sequence) or isinstance(hist, (str, bytes)):
                 errors.append(FieldError(name("history"), "a list of numbers", show(hist)))
+            elif len(hist) > MAX_INPUT:
+                errors.append(FieldError(name("history"), f"at most {MAX_INPUT} numbers", str(len(hist))))
             else:
                 local: list[FieldError] = []
                 values = np.array([as_number(v, f"{name('history')}[{j}]", local) for j, v in enumerate(hist)])

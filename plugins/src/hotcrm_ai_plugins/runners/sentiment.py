@@ -1,7 +1,7 @@
 """Sentiment runner: logistic regression on word + character TF-IDF and VADER scores, in numpy.
 
 Output ``{sentiment, score}`` with score = P(positive). ``neutral`` when the score falls inside the
-neutral band (artifact ``neutral``, 0.4-0.6): the training data has only positive and negative
+neutral band (artifact ``neutral``, 0.45-0.55): the training data has only positive and negative
 sentences, so neutral means "the model cannot tell", not a third trained class.
 Confidence = 100 * |score - 0.5| / 0.5. Text longer than 5,000 characters is truncated first.
 """
@@ -90,7 +90,7 @@ class SentimentRunner:
         lo, hi = self.neutral
         out = []
         for raw, pi in zip(texts, p, strict=True):
-            label = "positive" if pi >= hi else ("negative" if pi <= lo else "neutral")
+            label = "positive" if pi >= hi else ("negative" if pi <= lo else "neutral")  # band is open
             meta = {"truncated": True} if len(raw) > MAX_CHARS else {}
             out.append(PredictionOutput(prediction={"sentiment": label, "score": round(float(pi), 6)},
                                         confidence=round(float(min(100.0, 200.0 * abs(pi - 0.5))), 2),

@@ -162,27 +162,60 @@ class Encoder:
         raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - artifacts are ours
 
     def logit_tables(self, coef: np.ndarray) -> dict[str, Any]:
-        """Per categorical field: category -> its coefficient, and the 'other' value (frequency-weighted)."""
+        """Each field's share of coef . x, folded into a few numbers: the same sum, computed per field.
+
+        Categories: category -> its coefficient, plus the 'other' value (frequency-weighted). Numbers:
+        the standardised columns collapse to ``a * v + b * log1p(v) + c``; each run of consecutive bins
+        becomes cut points and one coefficient per bin (a ``searchsorted``); indicators stay as pairs.
+        """
         tables: dict[str, Any] = {}
-        for name, cols in self._onehot.items():
-            table = {v: float(coef[j]) for v, j in cols.items()}
-            other = float(sum(self.columns[j]["freq"] * coef[j] for j in cols.values()))
-            tables[name] = (table, other)
+        for name, idx in self._by_field.items():
+            if name in self._onehot:
+                cols = self._onehot[name]
+                other = float(sum(self.columns[j]["freq"] * coef[j] for j in cols.values()))
+                tables[name] = ("category", {v: float(coef[j]) for v, j in cols.items()}, other)
+                continue
+            lin = log = const = 0.0
+            runs: list[tuple[list[float], list[float]]] = []
+            equals: list[tuple[float, float]] = []
+            for j in idx:
+                c, w = self.columns[j], float(coef[j])
+                if c["kind"] == "standard":
+                    if c.get("log1p"):
+                        log += w / c["std"]
+                    else:
+                        lin += w / c["std"]
+                    const -= w * c["mean"] / c["std"]
+                elif c["kind"] == "bin":
+                    if c["lo"] is None or not runs:
+                        runs.append(([], []))
+                    cuts, weights = runs[-1]
+                    if c["lo"] is not None:
+                        cuts.append(float(c["lo"]))
+                    weights.append(w)
+                else:
+                    equals.append((float(c["value"]), w))
+            tables[name] = ("number", lin, log, const,
+                            [(np.asarray(cu), np.asarray(we)) for cu, we in runs], equals)
         return tables
 
-    def logits(self, values: Mapping[str, Any], n: int, coef: np.ndarray, intercept: float,
-               tables: Mapping[str, Any]) -> np.ndarray:
-        """intercept + coef . x without building x: the same sum, field by field."""
+    def logits(self, values: Mapping[str, Any], n: int, intercept: float, tables: Mapping[str, Any]) -> np.ndarray:
+        """intercept + coef . x without building x (tables from ``logit_tables``)."""
         z = np.full(n, intercept)
-        for name, idx in self._by_field.items():
+        for name, table in tables.items():
             raw = values[name]
-            if name in tables:
-                table, other = tables[name]
-                z += np.fromiter(map(table.get, raw, repeat(other, n)), dtype=np.float64, count=n)
+            if table[0] == "category":
+                z += np.fromiter(map(table[1].get, raw, repeat(table[2], n)), dtype=np.float64, count=n)
                 continue
-            numeric = np.asarray(raw, dtype=np.float64)
-            for j in idx:
-                z += coef[j] * self._numeric_column(self.columns[j], numeric)
+            _, lin, log, const, runs, equals = table
+            v = np.asarray(raw, dtype=np.float64)
+            z += lin * v + const
+            if log:
+                z += log * np.log1p(v)
+            for cuts, weights in runs:
+                z += weights[np.searchsorted(cuts, v, side="right")]
+            for value, w in equals:
+                z += w * (v == value)
         return z
 
 
@@ -191,7 +224,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class LogitRunner:
-    """Shared serving path: one matrix product for the whole batch."""
+    """Shared serving path: one pass over the fields for the whole batch (no design matrix needed)."""
 
     artifact_name = ""
 
@@ -208,7 +241,7 @@ class LogitRunner:
 
     def probabilities(self, rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[dict[str, Any]]]:
         values, notes = self.encoder.values(rows)
-        return sigmoid(self.encoder.logits(values, len(rows), self.coef, self.intercept, self._tables)), notes
+        return sigmoid(self.encoder.logits(values, len(rows), self.intercept, self._tables)), notes
 
     def confidence(self, p: np.ndarray) -> np.ndarray:
         """Distance from the decision threshold, scaled so 100 = the farthest possible probability."""
