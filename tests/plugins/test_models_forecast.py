@@ -68,6 +68,7 @@ def test_confidence_falls_with_noise() -> None:
         ({"history": [1.0], "horizon": 3}, "history"),
         ({"history": [1.0, math.nan, 2.0], "horizon": 3}, "history[1]"),
         ({"history": [1.0, "2", 3.0], "horizon": 3}, "history[1]"),
+        ({"history": [1.0, 10**400, 3.0], "horizon": 3}, "history[1]"),
         ({"history": "1,2,3", "horizon": 3}, "history"),
         ({"history": [1.0, 2.0, 3.0], "horizon": 0}, "horizon"),
         ({"history": [1.0, 2.0, 3.0], "horizon": 10_000}, "horizon"),

@@ -99,6 +99,8 @@ def test_numbers_outside_training_range_are_clipped_and_reported() -> None:
         ({"contract": 12}, "contract"),
         ({"senior_citizen": "yes"}, "senior_citizen"),
         ({"tenure": None}, "tenure"),
+        ({"monthly_charges": 10**400}, "monthly_charges"),
+        ({"tenure": 2.5}, "tenure"),
     ],
 )
 def test_bad_churn_inputs_raise_validation_error_naming_the_field(change: dict, field: str) -> None:

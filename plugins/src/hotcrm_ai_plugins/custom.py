@@ -54,15 +54,15 @@ class CustomProvider(BaseMLProvider):
         if not isinstance(name, str) or not name:
             raise ProviderRequestError(f"model {model.id}: parameters.runner must name a runner "
                                        "(a built-in name or 'package.module:Class')", provider=self.name)
-        folder = self._artifact_dir(model)
-        key = (name, str(model.parameters.get("artifact", "")), str(folder))
-        runner = self._runners.get(key)
+        where = model.parameters.get("artifact_dir") or self.config.config.get("artifact_dir")
+        key = (name, str(model.parameters.get("artifact", "")), str(where or ""))
+        runner = self._runners.get(key)  # the hot path: no filesystem work once built
         if runner is not None:
             return runner
         with self._lock:
             runner = self._runners.get(key)
             if runner is None:
-                runner = self._build(name, folder, model)
+                runner = self._build(name, self._artifact_dir(model), model)
                 self._runners[key] = runner
         return runner
 

@@ -36,6 +36,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "nr_employed": 5099.1,
     },
     "churn-prediction-v1": {
+        "customer_id": "7590-VHVEG",
         "gender": "Female",
         "senior_citizen": 0,
         "partner": "No",

@@ -211,30 +211,24 @@ class PredictionService:
         explain: bool,
     ) -> _Served:
         caching = use_cache and model.cache_ttl_s > 0
-        key = self._cache_key(model, features, ctx) if caching else None
-        stale: _Served | None = None
-        if key is not None:
-            hit = self._from_cache(model, self.cache.get(key))
-            if hit is not None:
-                if self._fresh(model, hit):
-                    if explain and hit.explanation is None:
-                        hit.explanation = self._explain(model, features, hit.output.prediction)
-                        if hit.explanation is not None:
-                            self._store(key, model, hit)
-                    return hit
-                stale = hit
-        if key is None:
-            return self._compute(model, features, ctx, call, key, stale, explain)
+        if not caching:
+            return self._compute(model, features, ctx, call, None, None, explain)
+        key = self._cache_key(model, features, ctx)
 
         def lead() -> _Served:
-            # look again inside the flight: a leader that just finished may have stored the answer
-            again = self._from_cache(model, self.cache.get(key)) if stale is None else None
-            if again is not None and self._fresh(model, again):
-                return again
-            return self._compute(model, features, ctx, call, key, stale, explain)
+            # the lookup happens inside the flight, so a caller cannot miss just before the leader
+            # stores and then call the provider a second time
+            hit = self._from_cache(model, self.cache.get(key))
+            if hit is not None and self._fresh(model, hit):
+                return hit
+            return self._compute(model, features, ctx, call, key, hit, explain)
 
-        # concurrent identical misses in this process call the provider once (followers share the answer)
+        # concurrent identical requests in this process share one lookup and at most one provider call
         served, _shared = self._flights.do(key, lead)
+        if explain and served.explanation is None and served.degraded_reason is None:
+            served.explanation = self._explain(served.model, features, served.output.prediction)
+            if served.explanation is not None:
+                self._store(key, served.model, served)
         return served
 
     def _compute(

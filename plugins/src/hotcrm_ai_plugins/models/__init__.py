@@ -51,6 +51,35 @@ SEED: dict[str, dict[str, Any]] = {
 
 _METRIC_FIELDS = ("accuracy", "precision", "recall", "f1", "roc_auc", "mse", "mae")
 
+# Columns of the source records that the models deliberately do not use. They are accepted (a CRM
+# record maps without glue) and ignored, instead of being refused as unknown fields.
+IGNORED: dict[str, tuple[dict[str, Any], ...]] = {
+    "lead-scoring-v1": (
+        {"name": "duration", "dtype": "number", "required": False, "minimum": 0,
+         "description": "accepted and ignored: call duration is known only after the call (it leaks the outcome)"},
+    ),
+    "churn-prediction-v1": (
+        {"name": "customer_id", "dtype": "string", "required": False,
+         "description": "accepted and ignored: an identifier, not a signal"},
+        {"name": "gender", "dtype": "string", "required": False,
+         "description": "accepted and ignored: a protected attribute, left out of the model on purpose"},
+    ),
+}
+
+# Readable names for explanation text where the title-cased field name would read badly.
+LABELS: dict[str, str] = {
+    "emp_var_rate": "Employment Variation Rate", "cons_price_idx": "Consumer Price Index",
+    "cons_conf_idx": "Consumer Confidence Index", "euribor3m": "Euribor 3-Month Rate",
+    "nr_employed": "Number Employed", "pdays": "Days Since Last Contact", "poutcome": "Previous Outcome",
+    "campaign": "Contacts This Campaign", "previous": "Previous Contacts", "default": "Credit In Default",
+    "streaming_tv": "Streaming TV", "senior_citizen": "Senior Citizen", "tech_support": "Tech Support",
+    "internet_service": "Internet Service", "payment_method": "Payment Method",
+}
+
+
+def _with_labels(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**f, "label": f.get("label") or LABELS.get(f["name"], "")} for f in features]
+
 
 @lru_cache(maxsize=4)
 def _read(path: str, mtime: float) -> dict[str, Any]:
@@ -85,7 +114,8 @@ def default_models(directory: Path = ARTIFACTS) -> list[Any]:
             continue
         data = {
             "id": model_id, "name": seed["name"], "type": seed["type"], "provider": "custom", "version": "1.0.0",
-            "status": "active", "description": seed["description"], "features": entry["features"],
+            "status": "active", "description": seed["description"],
+            "features": _with_labels(list(entry["features"]) + [dict(f) for f in IGNORED.get(model_id, ())]),
             "parameters": {"runner": entry["runner"], "artifact": entry["artifact"]},
             "metrics": metrics_table(model_id, directory), "explain_output": seed["explain_output"],
             "background": entry.get("background", []), "tags": list(seed["tags"]),

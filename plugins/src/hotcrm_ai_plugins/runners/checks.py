@@ -35,7 +35,11 @@ def as_number(value: Any, name: str, errors: list[FieldError], *, minimum: float
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         errors.append(FieldError(name, kind, _show(value)))
         return 0.0
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not finite:
         errors.append(FieldError(name, f"{kind} (finite)", repr(value)))
         return 0.0
     if integer and not float(value).is_integer():

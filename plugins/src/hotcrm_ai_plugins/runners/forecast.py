@@ -7,8 +7,9 @@ Theta test), the series is divided by
 classical multiplicative seasonal indices (additive when any value is <= 0); (2) simple exponential
 smoothing, alpha chosen by least squares on a grid, plus half the trend slope (theta = 2); the slope is
 Theil-Sen's (median of pairwise slopes), so one level shift does not flip the trend;
-(3) re-seasonalise. Intervals are the SES ones, ``sigma * sqrt(1 + (h - 1) alpha^2)`` at 95%, from
-the one-step in-sample residuals.
+(3) re-seasonalise. 95% intervals: the SES ones, ``sigma * sqrt(1 + (h - 1) alpha^2)`` from the
+one-step residuals, widened to the RMS of the method's own h-step errors over the second half of the
+history when those are larger (they usually are: the analytic formula ignores trend and season error).
 
 Without ``season_length``, m is detected among 4, 6, 7, 12, 52: the candidate with the largest
 significant autocorrelation of the differenced series (needs 3 seasons of history). Only the last 5,000 values are used.
@@ -97,6 +98,24 @@ def ses_fit(y: np.ndarray) -> tuple[float, float, np.ndarray]:
     return alpha, float(lv), resid
 
 
+def empirical_spread(y: np.ndarray, alpha: float, slope: float, horizon: int) -> np.ndarray:
+    """RMS of the method's own h-step errors from origins in the second half of the history (NaN where
+    fewer than 5 origins): real multi-step errors, which the analytic SES formula understates."""
+    n = len(y)
+    levels = np.empty(n)
+    lv = y[0]
+    for t in range(n):
+        lv = lv + alpha * (y[t] - lv) if t else lv
+        levels[t] = lv
+    out = np.full(horizon, np.nan)
+    start = max(n // 2, 1) - 1
+    for h in range(1, min(horizon, n - start - 5) + 1):
+        t = np.arange(start, n - h)
+        fc = levels[t] + 0.5 * slope * (h - 1 + 1 / alpha - (1 - alpha) ** (t + 1) / alpha)
+        out[h - 1] = np.sqrt(np.mean((y[t + h] - fc) ** 2))
+    return out
+
+
 _GRID = np.array([(a, b, f) for a in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9) for b in (0.01, 0.05, 0.1, 0.2)
                   for f in (0.8, 0.9, 0.95, 0.98) if b <= a])
 
@@ -156,6 +175,11 @@ def theta_forecast(history: Sequence[float], horizon: int, season_length: int | 
     point = level + drift
     sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
     half = Z95 * sigma * np.sqrt(1 + (h - 1) * alpha**2)
+    emp = Z95 * empirical_spread(ys, alpha, slope, horizon)
+    if np.isfinite(emp).any():  # widen to the empirical errors; beyond them, keep the last ratio
+        ratio = np.where(np.isfinite(emp), emp / np.where(half > 0, half, 1.0), np.nan)
+        last = ratio[np.isfinite(ratio)][-1]
+        half = half * np.maximum(1.0, np.where(np.isfinite(ratio), ratio, last))
     if method != "theta" and n >= 3:
         _, _, dphi, dl, dt, dres = damped_fit(ys)
         damp = np.cumsum(dphi ** h)

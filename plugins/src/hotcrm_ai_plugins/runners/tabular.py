@@ -17,6 +17,7 @@ Handling of unusual input (documented in docs/models):
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
@@ -103,25 +104,25 @@ class Encoder:
                       notes: list[dict[str, Any]]) -> np.ndarray:
         name = f["name"]
         lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
-        arr = None
-        if set(map(type, col)) <= {int, float}:
-            arr = np.asarray(col, dtype=np.float64)
-            bad = ~np.isfinite(arr)
-            if integer:
-                bad |= arr != np.round(arr)
-            if lo_ok is not None:
-                bad |= arr < lo_ok
-            if hi_ok is not None:
-                bad |= arr > hi_ok
-            if bad.any():
-                arr = None
-        if arr is None:  # slow path: say exactly what is wrong with each bad value
-            arr = np.array([as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok,
-                                      integer=integer) for i, v in enumerate(col)])
+        types = set(map(type, col))
+        try:
+            fast = types <= {int, float} and all(map(math.isfinite, col))  # C-speed checks
+        except OverflowError:  # an int too large for a float
+            fast = False
+        if fast and integer and float in types:
+            fast = all(float(v).is_integer() for v in col)
+        if fast and col:
+            low, high = min(col), max(col)
+            fast = (lo_ok is None or low >= lo_ok) and (hi_ok is None or high <= hi_ok)
+        if not fast:  # slow path: say exactly what is wrong with each bad value
+            checked = [as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok,
+                                 integer=integer) for i, v in enumerate(col)]
+            low, high = min(checked, default=0.0), max(checked, default=0.0)
+            col = checked
+        arr = np.asarray(col, dtype=np.float64)
         lo, hi = f["train_min"], f["train_max"]
-        out = (arr < lo) | (arr > hi)
-        if out.any():
-            for i in np.flatnonzero(out):
+        if low < lo or high > hi:
+            for i in np.flatnonzero((arr < lo) | (arr > hi)):
                 notes[i].setdefault("clipped", {})[name] = col[i]
             arr = np.clip(arr, lo, hi)
         return arr

@@ -49,7 +49,7 @@ def fit_ease(lines: Any, n_items: int, lam: float, k: int) -> dict[str, Any]:
     w = np.take_along_axis(b, nb, axis=1)
     desc = (lines.dropna(subset=["Description"]).groupby("StockCode")["Description"]
             .agg(lambda s: s.value_counts().index[0]))
-    return {"codes": codes, "descriptions": np.array([str(desc.get(c, "")).strip() for c in codes]),
+    return {"codes": codes, "descriptions": np.array([" ".join(str(desc.get(c, "")).split()) for c in codes]),
             "neighbours": nb.astype(np.int16 if len(codes) < 32767 else np.int32),
             "weights": w.astype(np.float16), "popularity": counts.iloc[:n_items].to_numpy(np.float32)}
 
