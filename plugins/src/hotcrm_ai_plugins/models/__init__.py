@@ -106,6 +106,8 @@ def default_models(directory: Path = ARTIFACTS) -> list[Any]:
     from hotcrm_ai.converter import structure
     from hotcrm_ai.types import ModelConfig
 
+    from hotcrm_ai_plugins.models.examples import EXAMPLES
+
     registry = read_json("registry.json", directory)
     models = []
     for model_id, seed in SEED.items():
@@ -116,7 +118,7 @@ def default_models(directory: Path = ARTIFACTS) -> list[Any]:
             "id": model_id, "name": seed["name"], "type": seed["type"], "provider": "custom", "version": "1.0.0",
             "status": "active", "description": seed["description"],
             "features": _with_labels(list(entry["features"]) + [dict(f) for f in IGNORED.get(model_id, ())]),
-            "parameters": {"runner": entry["runner"], "artifact": entry["artifact"]},
+            "parameters": {"runner": entry["runner"], "artifact": entry["artifact"], "example": EXAMPLES.get(model_id)},
             "metrics": metrics_table(model_id, directory), "explain_output": seed["explain_output"],
             "background": entry.get("background", []), "tags": list(seed["tags"]),
             "last_trained": entry.get("trained_at"),
