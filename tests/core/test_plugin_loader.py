@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,6 +179,15 @@ def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> Non
         env={**__import__("os").environ, "HOTCRM_AI_STRICT_PLUGINS": "1"},
     )
     assert strict.returncode != 0 and "broken on purpose" in strict.stderr
+    # the CLI keeps working around it, and strict mode is one clear line with exit code 2
+    cli = str(Path(sys.executable).parent / "hotcrm-ai")
+    env = {**os.environ, "PYTHONPATH": str(dist)}
+    ok = subprocess.run([cli, "plugins", "--json"], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0 and "broken on purpose" in ok.stdout
+    failed = subprocess.run([cli, "plugins"], capture_output=True, text=True,
+                            env={**env, "HOTCRM_AI_STRICT_PLUGINS": "1"})
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1].startswith("error: plugin broken (broken-plugin-pkg)")
 
 
 def test_models_from_plugins_must_be_model_configs() -> None:

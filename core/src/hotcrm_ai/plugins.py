@@ -197,6 +197,20 @@ class PluginHost:
             raise PluginError(text + f" [strict mode: {STRICT_ENV}=1]")
         log.warning("%s; skipped", text)
 
+    def add_commands(self, cli: Any) -> list[str]:
+        """Call every plugin's ``register_commands(cli)`` in isolation; return the errors."""
+        errors: list[str] = []
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                record = self.records.get(impl.plugin_name)
+                message = f"commands: hook raised {type(exc).__name__}: {exc}"
+                if record is not None:
+                    self._fail(record, message)
+                errors.append(f"{impl.plugin_name}: {message}")
+        return errors
+
     # -- views -----------------------------------------------------------------------------
 
     @property

@@ -7,7 +7,6 @@ needs them.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from typing import Any
 
@@ -57,6 +56,8 @@ class _Root(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, json_output: bool, debug: bool) -> None:
     """hotcrm-ai: predictions, explanations, monitoring and analytics for CRM data."""
+    if _STRICT_ERROR:
+        raise _STRICT_ERROR[0]
     obj = CLIContext(config=config, json_output=json_output, debug=debug)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
@@ -74,35 +75,21 @@ def _install() -> None:
     _plugin_commands()
 
 
+_STRICT_ERROR: list[Exception] = []  # a strict-mode plugin failure, raised when a command runs
+
+
 def _plugin_commands() -> None:
-    """Plugins' ``register_commands(cli)``; a broken one is reported, never fatal (unless strict)."""
-    from importlib import metadata
+    """Plugins' ``register_commands(cli)``, through the same isolated loader as everything else: a
+    broken plugin is reported and skipped; in strict mode the failure is raised when a command runs
+    (never as a traceback at start-up)."""
+    from hotcrm_ai.errors import PluginError
+    from hotcrm_ai.plugins import PluginHost
 
-    import pluggy
-
-    from hotcrm_ai import hookspecs
-    from hotcrm_ai.plugins import DISABLE_ENV, LOAD_ENV, STRICT_ENV, _names, _truthy
-
-    only = _names(os.environ.get(LOAD_ENV)) if LOAD_ENV in os.environ else None
-    disabled = _names(os.environ.get(DISABLE_ENV))
-    pm = pluggy.PluginManager("hotcrm_ai")
-    pm.add_hookspecs(hookspecs)
-    for ep in metadata.entry_points(group="hotcrm_ai"):
-        if (only is not None and ep.name not in only) or ep.name in disabled or pm.has_plugin(ep.name):
-            continue
-        try:
-            pm.register(ep.load(), name=ep.name)
-        except Exception as exc:
-            if _truthy(os.environ.get(STRICT_ENV)):
-                raise
-            click.echo(f"warning: plugin {ep.name} failed to load: {type(exc).__name__}: {exc}", err=True)
-    for impl in pm.hook.register_commands.get_hookimpls():
-        try:
-            impl.function(cli=cli)
-        except Exception as exc:
-            if _truthy(os.environ.get(STRICT_ENV)):
-                raise
-            click.echo(f"warning: plugin {impl.plugin_name} failed to add commands: {exc}", err=True)
+    try:
+        host = PluginHost()
+        host.add_commands(cli)  # failures are logged and recorded like any other plugin error
+    except PluginError as exc:
+        _STRICT_ERROR.append(exc)
 
 
 _install()
