@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -91,19 +92,15 @@ class PluginHost:
         self.models: list[ModelConfig] = []
         self._model_owner: dict[str, str] = {}
 
+        core_version = _dist_version("hotcrm-ai")
         for module_name in builtins:
-            self._add(
-                lambda m=module_name: importlib.import_module(m),
-                module_name.rsplit(".", 1)[-1],
-                "hotcrm-ai",
-                _dist_version("hotcrm-ai"),
-                "builtin",
-            )
+            self._add(partial(importlib.import_module, module_name), module_name.rsplit(".", 1)[-1], "hotcrm-ai",
+                      core_version, "builtin")
         if load_entrypoints:
             self._load_entrypoints(env)
         for i, plugin in enumerate(plugins):
             name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
-            self._add(lambda p=plugin: p, name, None, None, "code")
+            self._add(partial(_identity, plugin), name, None, None, "code")
         self._collect()
 
     # -- discovery -------------------------------------------------------------------------
@@ -177,18 +174,19 @@ class PluginHost:
             self.models.append(item)
             record.registered.setdefault(kind, []).append(item.key)
             return
+        spec: Any = item
         table: dict[str, Any] = getattr(self, kind)
-        existing = table.get(item.name)
-        if existing is not None and not item.replace:
-            owner = next((r.name for r in self.records.values() if item.name in r.registered.get(kind, [])), "?")
+        existing = table.get(spec.name)
+        if existing is not None and not spec.replace:
+            owner = next((r.name for r in self.records.values() if spec.name in r.registered.get(kind, [])), "?")
             self._fail(
                 record,
-                f"{kind}: name {item.name!r} is already registered by plugin {owner} "
+                f"{kind}: name {spec.name!r} is already registered by plugin {owner} "
                 "(pass replace=True to take it over)",
             )
             return
-        table[item.name] = item
-        record.registered.setdefault(kind, []).append(item.name)
+        table[spec.name] = spec
+        record.registered.setdefault(kind, []).append(spec.name)
 
     def _fail(self, record: PluginRecord, message: str) -> None:
         record.errors.append(message)
@@ -222,6 +220,10 @@ class PluginHost:
 
     def specs(self, kind: str) -> Mapping[str, Any]:
         return getattr(self, kind)
+
+
+def _identity(obj: object) -> object:
+    return obj
 
 
 def _dist_version(name: str) -> str | None:

@@ -3,6 +3,7 @@ persistence to a JSON file written atomically (temp file + fsync + rename)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -181,13 +182,13 @@ class ModelRegistry:
                 and (tag is None or tag in m.tags)
             ]
 
-    def versions(self, model_id: str) -> list[ModelConfig]:
+    def versions(self, model_id: str) -> builtins.list[ModelConfig]:
         with self._lock:
             if model_id not in self._models:
                 raise ModelNotFoundError(model_id)
             return sorted(self._models[model_id].values(), key=lambda m: version_key(m.version))
 
-    def history(self, model_id: str | None = None) -> list[HistoryEntry]:
+    def history(self, model_id: str | None = None) -> builtins.list[HistoryEntry]:
         with self._lock:
             return [h for h in self._history if model_id is None or h.model_id == model_id]
 

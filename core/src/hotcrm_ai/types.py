@@ -196,6 +196,22 @@ class ProviderConfig:
         return f"{self.provider}:{self.endpoint or 'default'}"
 
 
+def _to_provider_config(value: Any) -> ProviderConfig | None:
+    return _of(ProviderConfig)(value)  # type: ignore[no-any-return]
+
+
+def _to_features(value: Any) -> tuple[FeatureSpec, ...]:
+    return _tuple_of(FeatureSpec)(value)  # type: ignore[no-any-return]
+
+
+def _to_metrics(value: Any) -> ModelMetrics:
+    return _of(ModelMetrics)(value)  # type: ignore[no-any-return]
+
+
+def _to_ab_test(value: Any) -> ABTest | None:
+    return _of(ABTest)(value)  # type: ignore[no-any-return]
+
+
 @attrs.frozen
 class ModelConfig:
     """Everything the registry knows about one model version."""
@@ -207,13 +223,13 @@ class ModelConfig:
     version: str = attrs.field(default="1.0.0", validator=_check_id)
     description: str = attrs.field(default="", validator=_check_text)
     endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
-    provider_config: ProviderConfig | None = attrs.field(default=None, converter=_of(ProviderConfig))
-    features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_tuple_of(FeatureSpec))
+    provider_config: ProviderConfig | None = attrs.field(default=None, converter=_to_provider_config)
+    features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_to_features)
     output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
     parameters: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
-    metrics: ModelMetrics = attrs.field(factory=ModelMetrics, converter=_of(ModelMetrics))
+    metrics: ModelMetrics = attrs.field(factory=ModelMetrics, converter=_to_metrics)
     status: str = attrs.field(default="active", validator=_one_of(MODEL_STATUSES))
-    ab_test: ABTest | None = attrs.field(default=None, converter=_of(ABTest))
+    ab_test: ABTest | None = attrs.field(default=None, converter=_to_ab_test)
     cache_ttl_s: float = attrs.field(default=300.0, validator=_check_non_negative)
     timeout_s: float | None = attrs.field(default=None, validator=_check_non_negative)  # None: provider default
     fallback_model_id: str | None = attrs.field(default=None, validator=_check_optional_text)

@@ -73,6 +73,8 @@ def register(cli: click.Group) -> None:
         report["stats"], report["health"] = {}, {}
         for model_id in available:
             stats = ai.monitor.stats(model_id)
+            if stats is None:
+                continue
             health = ai.monitor.health(model_id)
             report["stats"][model_id] = unstructure(stats)
             report["health"][model_id] = {"status": health.status, "reason": health.reason}

@@ -118,7 +118,7 @@ def register(cli: click.Group) -> None:
                     raise ValidationError(f"valid JSON ({exc.msg})", subject=f"--input line {n}") from None
         cloud = c.cloud()
         started = time.perf_counter()
-        summary = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
+        summary: dict[str, float] = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
         with (
             open(output_path, "w", encoding="utf-8") as out,
             click.progressbar(length=len(rows), label="predicting", file=sys.stderr, show_pos=True) as bar,
