@@ -20,7 +20,7 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -358,7 +358,7 @@ class Mapped:
     source: str  # "body", "probability" or "none"
 
 
-def _real(value: Any) -> bool:
+def _real(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

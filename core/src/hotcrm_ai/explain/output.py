@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from numbers import Real
-from typing import Any
+from typing import Any, TypeGuard
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.types import ModelConfig
@@ -17,7 +17,7 @@ from hotcrm_ai.types import ModelConfig
 OUTPUT_KINDS = ("probability", "score", "log-odds", "value")
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[Real]:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
@@ -63,10 +63,11 @@ def explained_number(model: ModelConfig, prediction: Any, key: str | None) -> fl
     value = prediction if key is None else (prediction.get(key) if isinstance(prediction, Mapping) else None)
     if type(value) is float and math.isfinite(value):  # the common case, once per coalition row
         return value
-    if not _is_number(value):
+    if _is_number(value):
+        number = float(value)
+    else:
         where = "prediction" if key is None else f"prediction[{key!r}]"
         raise ExplanationError(f"model {model.id}: {where}: expected a number, got {type(value).__name__}")
-    number = float(value)
     if not math.isfinite(number):
         where = "prediction" if key is None else f"prediction[{key!r}]"
         raise ExplanationError(f"model {model.id}: {where}: expected a finite number, got {number}")

@@ -7,7 +7,7 @@ what will run. Dates are ISO strings (``YYYY-MM-DD``), ranges inclusive of both 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -183,7 +183,7 @@ def query_json_schema() -> dict[str, Any]:
     }
 
 
-def _fail(path: str, expected: str, got: Any) -> None:
+def _fail(path: str, expected: str, got: Any) -> NoReturn:
     from hotcrm_ai.errors import FieldError, ValidationError
 
     raise ValidationError([FieldError(path, expected, repr(got)[:80])], subject="query")
@@ -206,11 +206,18 @@ def _obj(data: Any, path: str, keys: dict[str, bool]) -> dict[str, Any]:
     return data
 
 
-def _str(v: Any, path: str, *, nullable: bool = False) -> str | None:
-    if v is None and nullable:
+def _str(v: Any, path: str) -> str:
+    if not isinstance(v, str) or len(v) > 200:
+        _fail(path, "a string (at most 200 characters)", v)
+    return v
+
+
+def _opt_str(v: Any, path: str) -> str | None:
+    """``_str`` that also accepts null (a separate function so the non-null one is typed ``str``)."""
+    if v is None:
         return None
     if not isinstance(v, str) or len(v) > 200:
-        _fail(path, "a string (at most 200 characters)" + (" or null" if nullable else ""), v)
+        _fail(path, "a string (at most 200 characters) or null", v)
     return v
 
 
@@ -220,7 +227,6 @@ def _scalar(v: Any, path: str) -> Scalar:
             _fail(path, "a finite number", v)
         return v
     _fail(path, "a string, number, boolean or null", v)
-    return None
 
 
 def _list(v: Any, path: str) -> list[Any]:
@@ -261,9 +267,9 @@ def parse_query(data: Any) -> Query:
         )
         filters.append(
             Filter(_str(f["field"], f"filters[{i}].field"), _str(f.get("op", "eq"), f"filters[{i}].op"), value)
-        )  # type: ignore[arg-type]
+        )
     groups = [
-        GroupBy(_str(g["field"], f"group_by[{i}].field"), _str(g.get("bucket"), f"group_by[{i}].bucket", nullable=True))  # type: ignore[arg-type]
+        GroupBy(_str(g["field"], f"group_by[{i}].field"), _opt_str(g.get("bucket"), f"group_by[{i}].bucket"))
         for i, g in enumerate(
             _obj(x, f"group_by[{i}]", {"field": True, "bucket": False})
             for i, x in enumerate(_list(d.get("group_by", []), "group_by"))
@@ -272,9 +278,9 @@ def parse_query(data: Any) -> Query:
     aggs = [
         Aggregate(
             _str(a["func"], f"aggregates[{i}].func"),
-            _str(a.get("field"), f"aggregates[{i}].field", nullable=True),  # type: ignore[arg-type]
-            _str(a.get("metric"), f"aggregates[{i}].metric", nullable=True),
-            _str(a.get("alias"), f"aggregates[{i}].alias", nullable=True),
+            _opt_str(a.get("field"), f"aggregates[{i}].field"),
+            _opt_str(a.get("metric"), f"aggregates[{i}].metric"),
+            _opt_str(a.get("alias"), f"aggregates[{i}].alias"),
         )
         for i, a in enumerate(
             _obj(x, f"aggregates[{i}]", {"func": True, "field": False, "metric": False, "alias": False})
@@ -282,7 +288,7 @@ def parse_query(data: Any) -> Query:
         )
     ]
     order = [
-        OrderBy(_str(o["field"], f"order_by[{i}].field"), _str(o.get("direction", "desc"), f"order_by[{i}].direction"))  # type: ignore[arg-type]
+        OrderBy(_str(o["field"], f"order_by[{i}].field"), _str(o.get("direction", "desc"), f"order_by[{i}].direction"))
         for i, o in enumerate(
             _obj(x, f"order_by[{i}]", {"field": True, "direction": False})
             for i, x in enumerate(_list(d.get("order_by", []), "order_by"))
@@ -298,8 +304,8 @@ def parse_query(data: Any) -> Query:
         tr = _obj(tr, "time_range", {"start": True, "end": True, "field": False, "label": False})
         time_range = TimeRange(
             _str(tr["start"], "time_range.start"),
-            _str(tr["end"], "time_range.end"),  # type: ignore[arg-type]
-            _str(tr.get("field"), "time_range.field", nullable=True),
+            _str(tr["end"], "time_range.end"),
+            _opt_str(tr.get("field"), "time_range.field"),
             _str(tr.get("label", ""), "time_range.label") or "",
         )
     cmp_ = d.get("comparison")
@@ -308,7 +314,7 @@ def parse_query(data: Any) -> Query:
         cmp_ = _obj(cmp_, "comparison", {"type": True, "start": True, "end": True, "label": False})
         comparison = Comparison(
             _str(cmp_["type"], "comparison.type"),
-            _str(cmp_["start"], "comparison.start"),  # type: ignore[arg-type]
+            _str(cmp_["start"], "comparison.start"),
             _str(cmp_["end"], "comparison.end"),
             _str(cmp_.get("label", ""), "comparison.label") or "",
         )
@@ -317,7 +323,7 @@ def parse_query(data: Any) -> Query:
         fields=fields,
         filters=filters,
         group_by=groups,
-        aggregates=aggs,  # type: ignore[arg-type]
+        aggregates=aggs,
         order_by=order,
         limit=limit,
         time_range=time_range,

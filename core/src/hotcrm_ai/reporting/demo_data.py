@@ -13,6 +13,7 @@ import os
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -308,7 +309,10 @@ def _at(rng: random.Random, d: date) -> datetime:
     return datetime(d.year, d.month, d.day, rng.randrange(7, 20), rng.randrange(60), rng.randrange(60))
 
 
-def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
+Row = dict[str, Any]  # one table row: column name -> value
+
+
+def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
     """All rows, by table name. ``scale`` multiplies the row counts (1.0: a few thousand per table)."""
     rng = random.Random(seed)
     n = {
@@ -324,7 +328,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
         }.items()
     }
     region_w = {r: w for r, (w, _) in REGIONS.items()}
-    users = []
+    users: list[Row] = []
     for i in range(1, n["user"] + 1):
         dept = "Sales" if i <= int(n["user"] * 0.6) else ("Support" if i <= int(n["user"] * 0.85) else "Marketing")
         users.append(
@@ -337,13 +341,13 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
         )
     sales = [u for u in users if u["department"] == "Sales"]
     support = [u for u in users if u["department"] == "Support"]
-    products = []
+    products: list[Row] = []
     for family, names, (lo, hi) in PRODUCTS:
         for name in names:
             products.append(
                 {"id": len(products) + 1, "name": name, "family": family, "list_price": round(rng.uniform(lo, hi), -2)}
             )
-    accounts = []
+    accounts: list[Row] = []
     for i in range(1, n["account"] + 1):
         region = _pick(rng, region_w)
         country = rng.choice(REGIONS[region][1]) if rng.random() > 0.4 else REGIONS[region][1][0]
@@ -362,7 +366,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
                 "created_at": _at(rng, _day(rng, 0.2)),
             }
         )
-    contacts = []
+    contacts: list[Row] = []
     for i in range(1, n["contact"] + 1):
         acc = rng.choice(accounts)
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -378,7 +382,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
                 "created_at": created,
             }
         )
-    leads = []
+    leads: list[Row] = []
     for i in range(1, n["lead"] + 1):
         region = _pick(rng, region_w)
         created = _at(rng, _day(rng))
@@ -415,7 +419,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
                 "converted_at": converted,
             }
         )
-    opps = []
+    opps: list[Row] = []
     for i in range(1, n["opportunity"] + 1):
         acc = rng.choice(accounts)
         product = rng.choice(products)
@@ -446,12 +450,13 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
                 "close_date": close,
             }
         )
-    cases = []
+    cases: list[Row] = []
     for i in range(1, n["case"] + 1):
         acc = rng.choice(accounts)
         created = _at(rng, _day(rng, 0.5))
         priority = rng.choices(list(PRIORITY_HOURS), [0.07, 0.2, 0.43, 0.3])[0]
         hours = rng.expovariate(1 / PRIORITY_HOURS[priority]) + 0.5
+        resolved: datetime | None  # None: the case is still open
         resolved = created + timedelta(hours=round(hours, 2))
         if resolved > datetime(2026, 12, 31, 23, 0):
             status, resolved = rng.choice(["open", "in_progress"]), None
@@ -476,7 +481,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[dict]]:
                 "csat": csat,
             }
         )
-    campaigns = []
+    campaigns: list[Row] = []
     for i in range(1, n["campaign"] + 1):
         start = _day(rng)
         end = min(END, start + timedelta(days=rng.randint(7, 90)))

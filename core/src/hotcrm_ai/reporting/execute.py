@@ -51,6 +51,7 @@ class ReadOnlyExecutor:
         self.url = sa.make_url(url)
         self.row_cap = row_cap
         self.timeout_s = timeout_s
+        self.path: Path | None  # the SQLite file, None for a server database
         if self.url.get_backend_name() == "sqlite":
             db = self.url.database
             if not db or db == ":memory:":
