@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -25,7 +25,9 @@ from hotcrm_ai import hookspecs
 from hotcrm_ai.builtins import DEFAULT_PLUGINS
 from hotcrm_ai.errors import PluginError
 from hotcrm_ai.specs import CacheBackendSpec, ExplainerSpec, MonitorSinkSpec, ProviderSpec, QueryTranslatorSpec
-from hotcrm_ai.types import ModelConfig
+
+if TYPE_CHECKING:
+    from hotcrm_ai.types import ModelConfig
 
 log = logging.getLogger("hotcrm_ai.plugins")
 
@@ -35,14 +37,15 @@ LOAD_ENV = "HOTCRM_AI_LOAD_PLUGINS"
 DISABLE_ENV = "HOTCRM_AI_DISABLE_PLUGINS"
 TRACE_ENV = "HOTCRM_AI_TRACE_PLUGINS"
 
-# hook name -> (kind shown to users, descriptor type accepted by register)
-REGISTRATION_HOOKS: dict[str, tuple[str, type]] = {
+# hook name -> (kind shown to users, descriptor type accepted by register); "models" takes ModelConfig,
+# resolved when hooks are collected so that loading plugins for the CLI does not import the types.
+REGISTRATION_HOOKS: dict[str, tuple[str, type | None]] = {
     "register_providers": ("providers", ProviderSpec),
     "register_cache_backends": ("cache_backends", CacheBackendSpec),
     "register_explainers": ("explainers", ExplainerSpec),
     "register_monitor_sinks": ("monitor_sinks", MonitorSinkSpec),
     "register_query_translators": ("translators", QueryTranslatorSpec),
-    "register_models": ("models", ModelConfig),
+    "register_models": ("models", None),
 }
 
 
@@ -77,7 +80,10 @@ class PluginHost:
         builtins: Sequence[str] = DEFAULT_PLUGINS,
         env: Mapping[str, str] | None = None,
         strict: bool | None = None,
+        collect: bool = True,
     ) -> None:
+        """``collect=False`` only imports and registers the plugins (what the CLI needs to add
+        commands) without calling their registration hooks."""
         env = os.environ if env is None else env
         self.strict = _truthy(env.get(STRICT_ENV)) if strict is None else strict
         self.trace = _truthy(env.get(TRACE_ENV))
@@ -101,7 +107,8 @@ class PluginHost:
         for i, plugin in enumerate(plugins):
             name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
             self._add(partial(_identity, plugin), name, None, None, "code")
-        self._collect()
+        if collect:
+            self._collect()
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -134,13 +141,15 @@ class PluginHost:
     # -- registration ----------------------------------------------------------------------
 
     def _collect(self) -> None:
+        from hotcrm_ai.types import ModelConfig
+
         for hook_name, (kind, spec_type) in REGISTRATION_HOOKS.items():
             caller = getattr(self.pm.hook, hook_name)
             for impl in caller.get_hookimpls():  # registration order: built-ins first
                 record = self.records.get(impl.plugin_name)
                 if record is None:
                     continue
-                self._call_one(impl, record, kind, spec_type)
+                self._call_one(impl, record, kind, spec_type or ModelConfig)
 
     def _call_one(self, impl: pluggy.HookImpl, record: PluginRecord, kind: str, spec_type: type) -> None:
         def register(item: Any) -> None:
@@ -165,7 +174,7 @@ class PluginHost:
         if not isinstance(item, spec_type):
             self._fail(record, f"{kind}: expected {spec_type.__name__}, got {type(item).__name__}")
             return
-        if isinstance(item, ModelConfig):
+        if kind == "models":
             owner = self._model_owner.get(item.key)
             if owner is not None:
                 self._fail(record, f"models: {item.key} is already registered by plugin {owner}")

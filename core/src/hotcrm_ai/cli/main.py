@@ -86,7 +86,7 @@ def _plugin_commands() -> None:
     from hotcrm_ai.plugins import PluginHost
 
     try:
-        host = PluginHost()
+        host = PluginHost(builtins=(), collect=False)
         host.add_commands(cli)  # failures are logged and recorded like any other plugin error
     except PluginError as exc:
         _STRICT_ERROR.append(exc)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 from hotcrm_ai.reporting.ast import AGG_FUNCS, BUCKETS, COMPARISONS, OPERATORS, Aggregate, Filter, GroupBy, Query
 from hotcrm_ai.reporting.catalogue import DATE_TYPES, NUMERIC_TYPES, Catalogue, ResolvedField
 
@@ -269,10 +269,13 @@ def _aggregate(
             where_out.append(cond)
             cond = None
         kind = m["kind"]
+        expr: sa.ColumnElement[Any]
         if kind == "count":
             expr = sa.func.count() if cond is None else sa.func.count(sa.case((cond, 1)))
         elif kind == "ratio":
             num = _and([_condition(b, Filter(**c), f"{where}.metric.numerator") for c in m["numerator"]])
+            if num is None:  # an empty numerator would count nothing (or everything): a catalogue mistake
+                raise ConfigError(f"reporting catalogue: metrics.{a.metric}.numerator: expected at least one filter")
             num_cond = num if cond is None else sa.and_(num, cond)
             den = sa.func.count() if cond is None else sa.func.sum(sa.case((cond, 1), else_=0))
             expr = sa.cast(sa.func.sum(sa.case((num_cond, 1), else_=0)), sa.Float) / sa.func.nullif(den, 0)
@@ -441,8 +444,8 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
             order = [sa.literal_column(_quote(b, c.name)).asc() for _, c in dims]
         elif agg_exprs and dims:
             order = [sa.literal_column(_quote(b, agg_exprs[0][1].alias)).desc().nulls_last()]
-    for _, c in dims:
-        order.append(sa.literal_column(_quote(b, c.name)).asc().nulls_last())
+    for _, dim in dims:
+        order.append(sa.literal_column(_quote(b, dim.name)).asc().nulls_last())
     if not agg_exprs and "id" in b.base.c:
         order.append(b.base.c["id"].asc())
 

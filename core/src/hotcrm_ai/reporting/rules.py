@@ -332,6 +332,14 @@ def _prefix_re(phrase: str) -> re.Pattern[str]:
     return re.compile(r"\s*" + re.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\w])")
 
 
+def _first_prefix(phrases: list[str], text: str) -> tuple[str, re.Match[str]] | None:
+    """The first of ``phrases`` that ``text`` starts with, and its match (for where it ends)."""
+    for phrase in phrases:
+        if (match := _prefix_re(phrase).match(text)) is not None:
+            return phrase, match
+    return None
+
+
 @functools.lru_cache(maxsize=16384)
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])" + re.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\w])")
@@ -384,21 +392,21 @@ class RulesTranslator:
                 suggestions=examples(),
             )
         text = normalize(question)
-        if WRITE_WORDS.search(text):
-            word = WRITE_WORDS.search(text).group(0)  # type: ignore[union-attr]
+        if (write := WRITE_WORDS.search(text)) is not None:
+            word = write.group(0)
             return NotUnderstood(
                 f"'{word}' asks to change data or the database; reporting is read-only "
                 "and only answers questions about CRM data.",
                 unknown=[word],
                 suggestions=examples(),
             )
-        if SQL_SYNTAX.search(text):
+        if (sql := SQL_SYNTAX.search(text)) is not None:
             return NotUnderstood(
                 "The question contains SQL or database names; ask in plain words about CRM data "
                 "(SQL text is never run).",
-                unknown=[SQL_SYNTAX.search(text).group(0)[:40]],
+                unknown=[sql.group(0)[:40]],
                 suggestions=examples(),
-            )  # type: ignore[union-attr]
+            )
         return _Parse(catalogue, now, text).run()
 
 
@@ -549,9 +557,9 @@ class _Parse:
             obj = mentioned_objs[0]
         if obj is None:  # "top 10 accounts by annual revenue": the object was read as a dimension
             for phrase in dims_raw:
-                owner = next((o for o, spec in cat.objects.items() if phrase in spec.get("synonyms", [])), None)
-                if owner:
-                    obj = owner
+                syn_owner = next((o for o, spec in cat.objects.items() if phrase in spec.get("synonyms", [])), None)
+                if syn_owner:
+                    obj = syn_owner
                     break
         if obj is None:
             return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
@@ -782,10 +790,13 @@ class _Parse:
             first = True
             while True:
                 rest = self.text[cursor:]
-                hit = next((p for p in vocab if _prefix_re(p).match(rest)), None)
-                if hit is None or (any(_prefix_re(mp).match(rest) and len(mp) > len(hit) for mp in metric_words)):
+                found = _first_prefix(vocab, rest)
+                if found is None:
                     break
-                end = cursor + _prefix_re(hit).match(rest).end()  # type: ignore[union-attr]
+                hit, hit_match = found
+                if any(_prefix_re(mp).match(rest) and len(mp) > len(hit) for mp in metric_words):
+                    break
+                end = cursor + hit_match.end()
                 ftype = field_phrases.get(hit, ("", "", ""))[2]
                 if ftype in NUMERIC_TYPES and hit not in TIME_DIMS:
                     order = hit
