@@ -104,9 +104,9 @@ def empirical_spread(y: np.ndarray, alpha: float, slope: float, horizon: int) ->
     n = len(y)
     levels = np.empty(n)
     lv = y[0]
-    for t in range(n):
-        lv = lv + alpha * (y[t] - lv) if t else lv
-        levels[t] = lv
+    for i in range(n):
+        lv = lv + alpha * (y[i] - lv) if i else lv
+        levels[i] = lv
     out = np.full(horizon, np.nan)
     start = max(n // 2, 1) - 1
     for h in range(1, min(horizon, n - start - 5) + 1):
@@ -152,7 +152,7 @@ def theil_sen(y: np.ndarray, limit: int = 400) -> float:
     return float(np.median((y[j] - y[i]) / (j - i)))
 
 
-def theta_forecast(history: Sequence[float], horizon: int, season_length: int | None,
+def theta_forecast(history: Sequence[float] | np.ndarray, horizon: int, season_length: int | None,
                    method: str = "theta", robust: bool = True) -> dict[str, Any]:
     y = np.asarray(history, dtype=np.float64)[-MAX_HISTORY:]
     scale = float(np.max(np.abs(y))) or 1.0  # fit on a unit scale: no overflow for huge values
@@ -203,7 +203,7 @@ def theta_forecast(history: Sequence[float], horizon: int, season_length: int | 
             "multiplicative": seasonal and multiplicative, "alpha": alpha}
 
 
-def seasonal_naive(history: Sequence[float], horizon: int, m: int) -> np.ndarray:
+def seasonal_naive(history: Sequence[float] | np.ndarray, horizon: int, m: int) -> np.ndarray:
     y = np.asarray(history, dtype=np.float64)
     m = max(1, m)
     last = y[-m:]

@@ -40,7 +40,9 @@ class RecommendationRunner:
 
     def _baskets(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[list[int], list[str], int]]:
         check_rows(rows)
-        batch, errors, out = len(rows) > 1, [], []
+        batch = len(rows) > 1
+        errors: list[FieldError] = []
+        out: list[tuple[list[int], list[str], int]] = []
         for i, row in enumerate(rows):
             where = lambda f, i=i: field_name(f, i, batch)  # noqa: E731
             products = row.get("products")
