@@ -283,3 +283,11 @@ def test_concurrent_questions_agree(engine) -> None:  # type: ignore[no-untyped-
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda q: (q, engine.ask(q, now=NOW).rows), questions))
     assert all(rows == expected[q] for q, rows in results)
+
+
+def test_currency_shows_cents_as_two_digits() -> None:
+    from hotcrm_ai.reporting.narrative import fmt
+
+    assert fmt(4067005.2, "currency") == "$4,067,005.20"
+    assert fmt(500000, "currency") == "$500,000"
+    assert fmt(-12.345, "currency") == "-$12.35"

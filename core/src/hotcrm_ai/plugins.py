@@ -170,7 +170,7 @@ class PluginHost:
                 record, f"{kind}: hook returned {type(result).__name__}; call register(...) instead of returning"
             )
 
-    def _register(self, record: PluginRecord, kind: str, spec_type: type, item: Any) -> None:
+    def _register(self, record: PluginRecord, kind: str, spec_type: type[Any], item: Any) -> None:
         if not isinstance(item, spec_type):
             self._fail(record, f"{kind}: expected {spec_type.__name__}, got {type(item).__name__}")
             return

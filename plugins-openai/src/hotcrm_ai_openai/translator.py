@@ -128,7 +128,8 @@ class LLMTranslator:
         if data["understood"] and data.get("query") is None:
             return NotUnderstood("The language model's query was rejected: it claimed to understand but gave no query.")
         if not data["understood"]:
-            reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+            given = data.get("reason")
+            reason = given if isinstance(given, str) else ""
             return NotUnderstood(f"The language model could not map the question: {reason[:300] or 'no reason given'}.")
         try:
             query = parse_query(data["query"])

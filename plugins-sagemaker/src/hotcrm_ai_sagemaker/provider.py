@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from hotcrm_ai.errors import ConfigError, ProviderAuthError, ProviderError
@@ -110,6 +111,9 @@ class SageMakerProvider(BaseMLProvider):
                     read_timeout_s=self.settings.read_timeout_s or CONTROL_READ_TIMEOUT_S,
                 )
             return self._control_client
+
+    def _describe_endpoint(self, name: str) -> Any:
+        return self._control().describe_endpoint(EndpointName=name)
 
     def _read_timeout(self, model: ModelConfig) -> float:
         if self.settings.read_timeout_s is not None:
@@ -278,10 +282,7 @@ class SageMakerProvider(BaseMLProvider):
                 failures.append(exc)
         for name in names:  # each endpoint on its own: one missing endpoint does not hide the others
             try:
-                described = self._guard(
-                    f"SageMaker DescribeEndpoint {name}",
-                    lambda n=name: self._control().describe_endpoint(EndpointName=n),
-                )
+                described = self._guard(f"SageMaker DescribeEndpoint {name}", partial(self._describe_endpoint, name))
             except Exception as exc:
                 failures.append(exc)
                 statuses[name] = "Unknown"

@@ -222,7 +222,8 @@ class RedisBackend:
     # -- CacheBackend ----------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
         """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
-        value: bytes | None = self._client.get(self._prefix + key)
+        # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
+        value: bytes | None = self._client.get(self._prefix + key)  # type: ignore[assignment]
         self._count(keys_read=1, keys_found=int(value is not None))
         return value
 
@@ -232,7 +233,7 @@ class RedisBackend:
         full = [self._prefix + k for k in keys]
         chunk = self.options.mget_chunk
         if len(full) <= chunk:
-            values: list[bytes | None] = self._client.mget(full)
+            values: list[bytes | None] = self._client.mget(full)  # type: ignore[assignment]  # bytes: see get()
         else:  # still one round trip: a pipeline of MGETs
             pipe = self._client.pipeline(transaction=False)
             for i in range(0, len(full), chunk):

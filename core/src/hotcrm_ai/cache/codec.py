@@ -11,10 +11,12 @@ format fail to decode: the manager treats that as a miss and overwrites it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
+_loads: Callable[[bytes | str], Any]
 try:  # optional accelerator (hotcrm-ai[fast]): 3-5x faster to parse; strict JSON like ours
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - exercised where orjson is not installed

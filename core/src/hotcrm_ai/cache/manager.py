@@ -250,7 +250,7 @@ class CacheManager:
             except DecodeError as exc:
                 log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
                 self._count("decode_errors")
-                self._call("delete", lambda b: b.delete(key), False)
+                self._discard(key)
         self._count("misses" if value is None else "hits")
         return value
 
@@ -270,7 +270,8 @@ class CacheManager:
                 raise ValueError(f"backend returned {len(raws)} values for {len(keys)} keys")
             return raws
 
-        raws = self._call("get", fetch, [None] * len(keys))
+        misses: list[bytes | None] = [None] * len(keys)
+        raws = self._call("get", fetch, misses)
         out: list[Any | None] = []
         bad: list[str] = []
         hits = 0
@@ -291,8 +292,12 @@ class CacheManager:
             if bad:
                 counts["decode_errors"] += len(bad)
         for key in bad:
-            self._call("delete", lambda b, k=key: b.delete(k), False)
+            self._discard(key)
         return out
+
+    def _discard(self, key: str) -> None:
+        """Delete an entry that is not ours (undecodable), so the next write replaces it."""
+        self._call("delete", lambda b: b.delete(key), False)
 
     def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
         """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""

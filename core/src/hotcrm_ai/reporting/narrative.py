@@ -9,7 +9,13 @@ from typing import Any
 
 from hotcrm_ai.reporting.ast import Query
 from hotcrm_ai.reporting.compile import Column
-from hotcrm_ai.text import format_number
+from hotcrm_ai.text import format_number, round_half_up
+
+
+def _money(value: float) -> str:
+    """Cents shown as two digits ($4,067,005.20); whole amounts without them ($500,000, as the original)."""
+    cents = round_half_up(value, 2)
+    return f"{int(cents):,}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
 
 
 def fmt(value: Any, typ: str) -> str:
@@ -18,7 +24,7 @@ def fmt(value: Any, typ: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if typ == "currency":
-        return "$" + format_number(round(value, 2)) if value >= 0 else "-$" + format_number(round(-value, 2))
+        return ("-$" if value < 0 else "$") + _money(abs(value))
     if typ == "percent":
         return format_number(round(value * 100, 1)) + "%"
     return format_number(round(value, 2))
