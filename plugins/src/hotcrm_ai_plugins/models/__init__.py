@@ -105,7 +105,6 @@ def default_models(directory: Path = ARTIFACTS) -> list[Any]:
     """ModelConfig for each seed model whose artifacts were trained (all five in a release)."""
     from hotcrm_ai.converter import structure
     from hotcrm_ai.types import ModelConfig
-
     from hotcrm_ai_plugins.models.examples import EXAMPLES
 
     registry = read_json("registry.json", directory)

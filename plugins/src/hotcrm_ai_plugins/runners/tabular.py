@@ -142,7 +142,7 @@ class Encoder:
                 x[np.flatnonzero(known), cols[known]] = 1.0
                 if not known.all():
                     freq = [self.columns[j]["freq"] for j in idx]
-                    x[np.ix_(np.flatnonzero(~known), idx)] = freq
+                    x[np.ix_(np.flatnonzero(~known), np.asarray(idx, dtype=np.intp))] = freq
                 continue
             numeric = np.asarray(raw, dtype=np.float64)
             for j in idx:

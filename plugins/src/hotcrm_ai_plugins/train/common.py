@@ -33,7 +33,7 @@ def stratified_split(y: np.ndarray, fractions: tuple[float, ...], seed: int) -> 
     return [np.sort(np.concatenate(p)) for p in parts]
 
 
-def classifier_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+def classifier_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
     from sklearn.metrics import (
         accuracy_score,
         brier_score_loss,

@@ -68,14 +68,14 @@ def _cases(lines: Any, window: tuple[str, str]) -> list[tuple[list[str], set[str
     return cases
 
 
-def _evaluate(runner: Any, cases: list[tuple[list[str], set[str]]], popular: list[str]) -> dict[str, float]:
+def _evaluate(runner: Any, cases: list[tuple[list[str], set[str]]], popular: list[str]) -> dict[str, Any]:
     # a customer with no catalogue item cannot be served by the model (ValidationError): the caller would
     # fall back to popularity, so the evaluation does the same for those customers
     servable = [any(c in runner.index for c in h) for h, _ in cases]
     rows = [{"products": h, "k": 10} for (h, _), ok in zip(cases, servable, strict=True) if ok]
     out: dict[str, list[float]] = {"precision_at_10": [], "recall_at_10": [], "hit_rate_at_10": [],
                                    "pop_precision_at_10": [], "pop_recall_at_10": [], "pop_hit_rate_at_10": []}
-    tops = []
+    tops: list[Any] = []
     for start in range(0, len(rows), 500):
         preds = runner.predict_batch(rows[start : start + 500])
         tops.extend(p.prediction["items"] for p in preds)
@@ -119,7 +119,7 @@ def train_recommendation(data_dir: Path, out: Path, *, sample: int | None = None
     neighbours = 100
     val_hist = lines[lines["date"] < VAL[0]]
     val_cases = _cases(lines, VAL)
-    selection = []
+    selection: list[dict[str, Any]] = []
     for n_items, lam in grid:
         runner = _runner(fit_ease(val_hist, n_items, lam, neighbours), out)
         popular = list(runner.codes)
