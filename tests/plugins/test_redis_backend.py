@@ -363,3 +363,13 @@ def test_get_or_compute_single_flight_on_redis(cache: CacheManager, raw: redis.R
     assert sorted(r.source for r in results) == ["computed"] + ["shared"] * 7
     assert 29_000 < raw.pttl(k) <= 30_000
     assert cache.get_or_compute(k, compute).source == "cache" and len(calls) == 1
+
+
+def test_url_query_cannot_override_reply_decoding_or_timeouts() -> None:
+    from hotcrm_ai.errors import ConfigError
+    from hotcrm_ai_plugins.redis_cache import backend_spec
+
+    for query in ("decode_responses=false", "socket_timeout=30"):
+        with pytest.raises(ConfigError, match="set by hotcrm-ai") as info:
+            backend_spec().factory({"url": f"redis://:hunter2secret@127.0.0.1:6379/0?{query}", "namespace": "x"})
+        assert "hunter2secret" not in str(info.value)

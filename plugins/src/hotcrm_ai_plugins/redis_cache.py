@@ -189,6 +189,16 @@ class RedisBackend:
         }
         url = options.url.reveal()
         parts = urllib.parse.urlsplit(url)
+        # redis-py copies URL query parameters into the pool and they win over our keyword arguments;
+        # these would change what replies look like or bypass our timeouts, so they are refused
+        reserved = {"decode_responses", "encoding", "encoding_errors", "protocol", "socket_timeout",
+                    "socket_connect_timeout", "retry", "max_connections"}
+        clashing = sorted({k.lower() for k, _ in urllib.parse.parse_qsl(parts.query)} & reserved)
+        if clashing:
+            raise ConfigError(
+                f"[cache] url: query parameters {', '.join(clashing)} are set by hotcrm-ai; use the [cache] "
+                f"options instead ({options.display_url})"
+            )
         if options.username is not None and not parts.username:
             kwargs["username"] = options.username
         if options.password is not None and not parts.password:
