@@ -1,6 +1,6 @@
 """Azure ML provider benchmarks: import cost, batch vs single scoring, by-name resolution cost.
 
-Run: /work/venv/bin/python benchmarks/bench_azureml.py [--rows 1000] [--repeat 3]
+Run: python benchmarks/bench_azureml.py [--rows 1000] [--repeat 3]
 
 Everything runs against the local stand-ins in tests/support (loopback HTTP), so the numbers measure our
 client-side overhead and the protocol's round trips, not Azure. Ratios are against an in-process baseline

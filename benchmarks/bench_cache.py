@@ -1,4 +1,4 @@
-"""Cache benchmarks (issue 3 item 4, issue 5 item 8). Run: ``/work/venv/bin/python benchmarks/bench_cache.py``.
+"""Cache benchmarks (issue 3 item 4, issue 5 item 8). Run: ``python benchmarks/bench_cache.py``.
 
 Needs the Redis on 127.0.0.1:6379 (or ``HOTCRM_AI_REDIS_URL``) and the ``redis-server`` binary for the
 fault timings. Every figure is measured in this run, in this process; ratios compare against the

@@ -1,4 +1,4 @@
-"""Explainability benchmarks (issue 6 item 5). Run: ``/work/venv/bin/python benchmarks/bench_explain.py``.
+"""Explainability benchmarks (issue 6 item 5). Run: ``python benchmarks/bench_explain.py``.
 
 1. exact, 8-feature local model, 100-row background, through ExplainabilityService and the provider's
    batch_predict, against straightforward references that score one coalition per provider call

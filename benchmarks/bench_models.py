@@ -13,7 +13,7 @@ Also printed, for transparency: ``predict_proba`` alone on rows already encoded 
 product, no input handling at all), which no real caller gets.
 Goals: batch throughput >= 1.0x, single-row latency >= 3x faster.
 
-    /work/venv/bin/python benchmarks/bench_models.py
+    python benchmarks/bench_models.py
 """
 
 from __future__ import annotations

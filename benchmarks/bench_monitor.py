@@ -1,4 +1,4 @@
-"""Performance-monitor benchmarks. Run: ``/work/venv/bin/python benchmarks/bench_monitor.py``.
+"""Performance-monitor benchmarks. Run: ``python benchmarks/bench_monitor.py``.
 
 ``record()`` runs on the hot path of every prediction, so its cost is measured against the cheapest
 thing that could possibly keep an event: appending it to a Python list. Every figure comes from this

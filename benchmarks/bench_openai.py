@@ -1,7 +1,7 @@
 """OpenAI provider benchmarks: our overhead per call, native embedding batches, concurrent chat batches,
 and what registration costs compared with the SDK import it defers.
 
-Run: /work/venv/bin/python benchmarks/bench_openai.py [--rows 1000] [--repeat 3]
+Run: python benchmarks/bench_openai.py [--rows 1000] [--repeat 3]
 
 Everything runs against the local OpenAI stand-in (tests/support/openai_standin.py, loopback HTTP) with the
 real SDK, so the figures are client-side overhead and round trips, not OpenAI's latency. Baselines are the

@@ -1,4 +1,4 @@
-"""Reporting benchmark. Run: ``/work/venv/bin/python benchmarks/bench_reporting.py``.
+"""Reporting benchmark. Run: ``python benchmarks/bench_reporting.py``.
 
 For a few typical questions on the SQLite demo database: ``ReportingEngine.ask`` (translate, validate,
 compile, run read-only, summary, narrative) vs running the same compiled SQL directly with sqlite3 on

@@ -1,6 +1,6 @@
 """SageMaker provider benchmarks: import cost, provider build cost, batch (one invocation) vs per-row calls.
 
-Run: /work/venv/bin/python benchmarks/bench_sagemaker.py [--rows 1000] [--repeat 3]
+Run: python benchmarks/bench_sagemaker.py [--rows 1000] [--repeat 3]
 
 Everything runs against the local stand-in in tests/support (loopback HTTP, real boto3 and SigV4), so the
 numbers measure our client-side overhead and the protocol's round trips, not AWS. Ratios are against an

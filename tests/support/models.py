@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from hotcrm_ai.types import ModelConfig, PredictionInput, PredictionOutput, Prov
 from hotcrm_ai_plugins.custom import CustomProvider
 from hotcrm_ai_plugins.models import ARTIFACTS, default_models
 
-DATA = Path("/work/shared/data")
+# ../shared/data beside the checkout (as in CI and on developers' machines); HOTCRM_AI_DATA overrides
+DATA = Path(os.environ.get("HOTCRM_AI_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
 
 
 def models() -> dict[str, ModelConfig]:
