@@ -333,3 +333,24 @@ def test_provider_instances_shared_per_provider_and_endpoint() -> None:
     with pytest.raises(Exception, match="no provider named 'nope' is installed"):
         ai.registry.register(logit_model("d-v1", provider="nope"))
         ai.predict("d-v1", ROW)
+
+
+def test_hits_skip_validation_only_for_inputs_that_were_validated() -> None:
+    import attrs
+
+    from hotcrm_ai import FeatureSpec
+
+    base = logit_model("opt-v1")
+    model = attrs.evolve(base, features=(*base.features,
+                                         FeatureSpec(name="note", dtype="string", required=False, default="n/a")))
+    ai = cloud(model)
+    first = ai.predict("opt-v1", ROW)  # stored under the key of the request as given (default filled inside)
+    assert ai.predict("opt-v1", ROW).cached and ai.predict("opt-v1", ROW).prediction == first.prediction
+    for bad in ({**ROW, "x1": float("nan")}, {**ROW, "x1": "1"}, {**ROW, "extra": 1}, [1, 2]):
+        with pytest.raises(ValidationError):
+            ai.predict("opt-v1", bad)  # type: ignore[arg-type]
+    rows = [ROW, {**ROW, "x1": float("nan")}, {**ROW, "x2": 5.0}]
+    out = ai.batch_predict("opt-v1", rows)
+    assert [r.cached for r in out] == [True, False, False]
+    assert out[1].error is not None and out[1].error.type == "ValidationError" and "finite" in out[1].error.message
+    assert ai.cache.stats().sets == 2  # the two valid computed answers, never the invalid row

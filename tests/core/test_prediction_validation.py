@@ -46,6 +46,11 @@ def test_every_bad_field_is_listed() -> None:
     assert "age: expected a value >= 0, got int -1" in str(info.value)
 
 
+def test_unknown_field_is_caught_even_when_defaults_fill_the_count() -> None:
+    with pytest.raises(ValidationError, match="extra: expected a known feature"):
+        validate_features(MODEL, {**GOOD, "extra": 1})  # vip's default would make the counts match
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_nan_and_infinity_are_refused(bad: float) -> None:
     with pytest.raises(ValidationError, match="finite"):

@@ -131,9 +131,8 @@ class PredictionService:
             served_model, variant = ab.assign(
                 requested, self.registry, ctx, features if isinstance(features, Mapping) else {}
             )
-            clean = validate_features(served_model, features)
             served = self._serve_one(
-                served_model, clean, ctx, _Call(requested_id, variant, start), use_cache=use_cache, explain=explain
+                served_model, features, ctx, _Call(requested_id, variant, start), use_cache=use_cache, explain=explain
             )
         except HotCRMAIError as exc:
             failed = served_model or self.registry.find(model_id)
@@ -165,16 +164,10 @@ class PredictionService:
         ctx = dict(context or {})
         requested = self._active(model_id)
         results: list[PredictionResult | None] = [None] * len(rows)
-        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, dict[str, Any]]]]] = {}
+        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any]]]] = {}
         for i, row in enumerate(rows):
             served_model, variant = ab.assign(requested, self.registry, ctx, row if isinstance(row, Mapping) else {})
-            try:
-                clean = validate_features(served_model, row)
-            except ValidationError as exc:
-                self._record_failure(model_id, served_model, variant, ctx, start, exc)
-                results[i] = self._failed_result(model_id, served_model, variant, start, exc)
-                continue
-            groups.setdefault(served_model.key, (served_model, variant, []))[2].append((i, clean))
+            groups.setdefault(served_model.key, (served_model, variant, []))[2].append((i, row))
         for model, variant, items in groups.values():
             served_rows = self._serve_many(
                 model, [f for _, f in items], ctx, _Call(model_id, variant, start), use_cache=use_cache
@@ -203,33 +196,44 @@ class PredictionService:
     def _serve_one(
         self,
         model: ModelConfig,
-        features: dict[str, Any],
+        features: Any,
         ctx: dict[str, Any],
         call: _Call,
         *,
         use_cache: bool,
         explain: bool,
     ) -> _Served:
-        caching = use_cache and model.cache_ttl_s > 0
-        if not caching:
-            return self._compute(model, features, ctx, call, None, None, explain)
-        key = self._cache_key(model, features, ctx)
+        key = self._raw_key(model, features, ctx) if use_cache and model.cache_ttl_s > 0 else None
+        if key is None:
+            return self._compute(model, validate_features(model, features), ctx, call, None, None, explain)
 
         def lead() -> _Served:
             # the lookup happens inside the flight, so a caller cannot miss just before the leader
             # stores and then call the provider a second time
             hit = self._from_cache(model, self.cache.get(key))
             if hit is not None and self._fresh(model, hit):
-                return hit
-            return self._compute(model, features, ctx, call, key, hit, explain)
+                return hit  # these exact features were validated when the answer was stored
+            return self._compute(model, validate_features(model, features), ctx, call, key, hit, explain)
 
         # concurrent identical requests in this process share one lookup and at most one provider call
         served, _shared = self._flights.do(key, lead)
         if explain and served.explanation is None and served.degraded_reason is None:
-            served.explanation = self._explain(served.model, features, served.output.prediction)
+            clean = validate_features(served.model, features)
+            served.explanation = self._explain(served.model, clean, served.output.prediction)
             if served.explanation is not None:
                 self._store(key, served.model, served)
         return served
+
+    def _raw_key(self, model: ModelConfig, features: Any, ctx: Mapping[str, Any]) -> str | None:
+        """The cache key of the request as given. Answers are stored only for inputs that passed
+        validation, so a hit needs no second validation; input with no canonical form (NaN, not a
+        mapping) gets no key and is refused by validation with the field-by-field message."""
+        if not isinstance(features, Mapping):
+            return None
+        try:
+            return self._cache_key(model, features, ctx)
+        except ValidationError:
+            return None
 
     def _compute(
         self,
@@ -336,20 +340,32 @@ class PredictionService:
     # -- many rows -------------------------------------------------------------------------
 
     def _serve_many(
-        self, model: ModelConfig, rows: list[dict[str, Any]], ctx: dict[str, Any], call: _Call, *, use_cache: bool
+        self, model: ModelConfig, raw_rows: list[Any], ctx: dict[str, Any], call: _Call, *, use_cache: bool
     ) -> list[_Served | BaseException]:
-        out: list[_Served | BaseException | None] = [None] * len(rows)
+        """Cache hits for rows as given (validated when stored), then validation and the provider for
+        the misses; a row that fails validation holds its ValidationError."""
+        n = len(raw_rows)
+        out: list[_Served | BaseException | None] = [None] * n
         caching = use_cache and model.cache_ttl_s > 0
-        keys = [self._cache_key(model, r, ctx) for r in rows] if caching else []
-        stale: list[_Served | None] = [None] * len(rows)
-        if caching:
-            for i, raw in enumerate(self.cache.get_many(keys)):
+        keys: list[str | None] = [self._raw_key(model, r, ctx) for r in raw_rows] if caching else [None] * n
+        stale: list[_Served | None] = [None] * n
+        looked_up = [i for i, k in enumerate(keys) if k is not None]
+        if looked_up:
+            values = self.cache.get_many([keys[i] for i in looked_up])  # type: ignore[misc]
+            for i, raw in zip(looked_up, values, strict=True):
                 hit = self._from_cache(model, raw)
                 if hit is not None:
                     if self._fresh(model, hit):
                         out[i] = hit
                     else:
                         stale[i] = hit
+        rows: list[dict[str, Any]] = [{}] * n
+        for i in range(n):
+            if out[i] is None:
+                try:
+                    rows[i] = validate_features(model, raw_rows[i])
+                except ValidationError as exc:
+                    out[i] = exc
         misses = [i for i, o in enumerate(out) if o is None]
         if misses:
             try:
@@ -391,9 +407,9 @@ class PredictionService:
                         out[i] = res
             if caching:
                 fresh = [
-                    (keys[i], self._cache_value(model, o))
+                    (key, self._cache_value(model, o))
                     for i in misses
-                    if isinstance(o := out[i], _Served) and o.degraded_reason is None
+                    if (key := keys[i]) is not None and isinstance(o := out[i], _Served) and o.degraded_reason is None
                 ]
                 if fresh:
                     ttl = self._store_ttl(model)

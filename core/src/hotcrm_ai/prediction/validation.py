@@ -164,8 +164,11 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
         return dict(features)
     out: dict[str, Any] = {}
     failed: list[tuple[FeatureSpec, str, Any]] = []
+    present = 0  # input keys that name a feature; fewer than len(features) means unknown fields
     for spec, check in _compiled(model):
         value = features.get(spec.name)
+        if spec.name in features:
+            present += 1
         if value is None:
             if spec.required:
                 failed.append((spec, "", None))
@@ -177,7 +180,7 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
             out[spec.name] = value
         else:
             failed.append((spec, problem, value))
-    if failed or len(features) > len(out):
+    if failed or len(features) > present:
         _raise(model, features, failed)
     return out
 
