@@ -354,3 +354,13 @@ def test_hits_skip_validation_only_for_inputs_that_were_validated() -> None:
     assert [r.cached for r in out] == [True, False, False]
     assert out[1].error is not None and out[1].error.type == "ValidationError" and "finite" in out[1].error.message
     assert ai.cache.stats().sets == 2  # the two valid computed answers, never the invalid row
+
+
+def test_context_tenant_and_subject_must_be_usable_keys() -> None:
+    ai = cloud(logit_model())
+    for ctx, field in (({"tenant": 42}, "tenant"), ({"tenant": ""}, "tenant"), ({"subject": {"id": 1}}, "subject")):
+        with pytest.raises(ValidationError, match=f"Invalid context: {field}"):
+            ai.predict("logit-v1", ROW, context=ctx)
+        with pytest.raises(ValidationError, match=f"Invalid context: {field}"):
+            ai.batch_predict("logit-v1", [ROW], context=ctx)
+    assert ai.predict("logit-v1", ROW, context={"tenant": "acme ✓", "subject": 42}).ok

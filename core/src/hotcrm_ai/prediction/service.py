@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.errors import (
+    FieldError,
     HotCRMAIError,
     ModelInactiveError,
     PredictionError,
@@ -45,6 +46,19 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
 
 log = logging.getLogger("hotcrm_ai.prediction")
+
+
+def _check_context(ctx: Mapping[str, Any]) -> None:
+    """``tenant`` isolates cache entries and ``subject`` pins the A/B variant: both must be usable keys."""
+    errors = []
+    tenant = ctx.get("tenant")
+    if tenant is not None and (not isinstance(tenant, str) or not tenant or len(tenant) > 200):
+        errors.append(FieldError("tenant", "a non-empty string of at most 200 characters", repr(tenant)[:60]))
+    subject = ctx.get("subject")
+    if subject is not None and (isinstance(subject, bool) or not isinstance(subject, (str, int))):
+        errors.append(FieldError("subject", "a string or an integer (a stable customer key)", repr(subject)[:60]))
+    if errors:
+        raise ValidationError(errors, subject="context")
 
 
 class _Call:
@@ -127,6 +141,7 @@ class PredictionService:
         served_model: ModelConfig | None = None
         variant: str | None = None
         try:
+            _check_context(ctx)
             requested = self._active(model_id)
             served_model, variant = ab.assign(
                 requested, self.registry, ctx, features if isinstance(features, Mapping) else {}
@@ -162,6 +177,7 @@ class PredictionService:
             return []
         start = time.perf_counter()
         ctx = dict(context or {})
+        _check_context(ctx)
         requested = self._active(model_id)
         results: list[PredictionResult | None] = [None] * len(rows)
         groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any]]]] = {}
