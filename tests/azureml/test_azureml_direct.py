@@ -93,7 +93,7 @@ def test_mlflow_payload_per_model(scoring: ScoringStandin, key: str) -> None:
     provider = make_provider(scoring)
     out = provider.batch_predict(make_model(payload_format="mlflow"), [PredictionInput(r) for r in ROWS])
     assert [o.prediction for o in out] == pytest.approx(scoring.scores(ROWS))
-    assert all(o.metadata["confidence_source"] == "default" and o.confidence == 85.0 for o in out)
+    assert all(o.metadata["confidence_source"] == "default" and o.confidence == 0.0 for o in out)
     body = scoring.scoring_requests()[0].json()
     assert body["input_data"]["columns"] == list(LEAD_FEATURES)
     assert body["input_data"]["data"][1] == [ROWS[1][c] for c in LEAD_FEATURES]
@@ -237,6 +237,17 @@ def test_slow_endpoint_times_out(scoring: ScoringStandin, key: str) -> None:
         make_provider(scoring).predict(make_model(timeout_s=0.3), PredictionInput(ROWS[0]))
     assert time.monotonic() - started < 2.5  # well before the 3 s the endpoint takes
     assert info.value.retryable is True
+
+
+def test_model_timeout_wins_over_the_provider_timeout(scoring: ScoringStandin, key: str) -> None:
+    """Review regression: the core's contract is that a model's timeout_s, when set, is the call's timeout
+    (it used to be capped at the provider's timeout_s)."""
+    scoring.inject(Fault(delay_s=0.8))
+    out = make_provider(scoring, timeout_s=0.2).predict(make_model(timeout_s=5.0), PredictionInput(ROWS[0]))
+    assert out.prediction is not None
+    scoring.inject(Fault(delay_s=0.8))
+    with pytest.raises(ProviderTimeoutError):
+        make_provider(scoring, timeout_s=0.2).predict(make_model(timeout_s=None), PredictionInput(ROWS[0]))
 
 
 def test_connection_refused_is_a_connection_error(key: str) -> None:

@@ -79,10 +79,10 @@ def test_nested_nan_is_named() -> None:
 @pytest.mark.parametrize(
     ("body", "n", "expected"),
     [
-        (b"[0.1, 0.9]", 2, [(0.1, 85.0), (0.9, 85.0)]),
+        (b"[0.1, 0.9]", 2, [(0.1, 0.0), (0.9, 0.0)]),
         (b'{"result": [1, 0], "confidence": [90, 60]}', 2, [(1, 90.0), (0, 60.0)]),
         (b'{"predictions": ["a"], "confidence": 55.5}', 1, [("a", 55.5)]),
-        (json.dumps(json.dumps([3.5])).encode(), 1, [(3.5, 85.0)]),
+        (json.dumps(json.dumps([3.5])).encode(), 1, [(3.5, 0.0)]),
     ],
 )
 def test_parse_reply_shapes(body: bytes, n: int, expected: list[tuple[object, float]]) -> None:

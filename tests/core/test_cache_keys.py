@@ -141,3 +141,14 @@ def test_tenant_encoding_is_injective(a: str, b: str) -> None:
     if a != b:
         assert tenant_component(a) != tenant_component(b)
     assert re.fullmatch(r"[A-Za-z0-9._%~-]+", tenant_component(a))
+
+
+def test_lone_surrogates_are_a_validation_error_not_unicode_encode_error() -> None:
+    """Review regression: "\ud800" in a feature value or a tenant raised UnicodeEncodeError."""
+    with pytest.raises(ValidationError, match="features"):
+        features_digest({"name": "\ud800"})
+    with pytest.raises(ValidationError, match="tenant"):
+        cache_key("ns", "\udfff", "m", "1", {"a": 1})
+    with pytest.raises(ValidationError, match="model_id"):
+        cache_key("ns", None, "m\ud800", "1", {"a": 1})
+    assert cache_key("ns", "é", "m", "1", {"a": "é"}) != cache_key("ns", "e", "m", "1", {"a": "é"})

@@ -83,6 +83,17 @@ def test_non_positive_ttl_is_not_stored(ttl: float) -> None:
     assert backend.data == {} and "set_many" not in backend.calls
 
 
+@pytest.mark.parametrize("ttl", [float("nan"), float("inf"), 10**400, "60", b"60"])
+def test_non_finite_or_non_numeric_ttl_is_skipped_not_stored_forever(ttl: Any) -> None:
+    """Review regression: NaN was stored with no expiry, 10**400 raised OverflowError and "60" TypeError
+    out of ``set`` (documented as never raising)."""
+    backend = SwitchableBackend()
+    m = manager(backend)
+    m.set("key", {"a": 1}, ttl)
+    assert backend.data == {} and "set_many" not in backend.calls
+    assert m.stats().skipped == 1
+
+
 def test_default_ttl_applies_when_none() -> None:
     clock = FakeClock()
     mem = MemoryBackend(clock=clock)

@@ -150,3 +150,28 @@ def test_registered_through_the_hook_and_built_from_options() -> None:
     backend = specs[0].factory({"max_entries": 7, "max_bytes": 1000, "url": "ignored: meant for redis"})
     assert isinstance(backend, MemoryBackend)
     assert backend.max_entries == 7 and backend.max_bytes == 1000
+
+
+def test_full_cache_does_not_scan_every_entry_on_every_write() -> None:
+    """Review regression: at capacity each set ran an O(entries) expiry scan (a set cost ~300x more).
+    Scans are now at most one per SWEEP_INTERVAL_S; expired entries are still removed by them."""
+    from hotcrm_ai.cache.memory import SWEEP_INTERVAL_S
+
+    clock = FakeClock()
+    scanned: list[int] = []
+
+    class Counting(MemoryBackend):
+        def _sweep(self, now: float) -> None:
+            scanned.append(len(self._data))
+            super()._sweep(now)
+
+    b = Counting(max_entries=100, clock=clock)
+    b.set_many([(f"short{i}", b"v", 5.0) for i in range(50)])
+    b.set_many([(f"k{i}", b"v", 600.0) for i in range(50)])
+    for i in range(1000):  # full: every write evicts
+        b.set_many([(f"x{i}", b"v", 600.0)])
+    assert len(scanned) == 1 and len(b._data) == 100
+    clock.advance(SWEEP_INTERVAL_S + 5)  # the short entries are gone after the next scan
+    b.set_many([("late", b"v", 600.0)])
+    assert len(scanned) == 2 and b.get("late") == b"v"
+    assert all(b.get(f"short{i}") is None for i in range(50))

@@ -221,3 +221,17 @@ def test_registering_the_builtin_explainers_imports_no_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_untyped_provider_failure_and_huge_int_output_are_explanation_errors() -> None:
+    """Review regressions: a provider raising ValueError mid-explanation leaked it untyped, and an
+    int prediction beyond float range raised OverflowError instead of ExplanationError."""
+
+    def broken(x: np.ndarray) -> np.ndarray:
+        raise ValueError("provider bug")
+
+    with pytest.raises(ExplanationError, match="ValueError: provider bug"):
+        svc().explain_model(model(), X, FuncProvider(broken, numeric_encoder(NAMES)))
+    huge = FuncProvider(fn, numeric_encoder(NAMES), wrap=lambda p: 10**400)
+    with pytest.raises(ExplanationError, match="finite number"):
+        svc().explain_model(model(), X, huge)

@@ -107,10 +107,18 @@ def test_unknown_failed_and_forgotten_ids_are_errors_naming_the_id() -> None:
 def test_non_finite_actuals_are_rejected() -> None:
     m = monitor()
     predicted(m, "p", 3.0)
-    for bad in (math.nan, math.inf):
+    for bad in (math.nan, math.inf, 10**400):  # 10**400: review regression, raised OverflowError
         with pytest.raises(ValidationError, match="actual: expected a finite number"):
             m.record_outcome("p", bad)
     assert m.stats("test-model").outcomes == 0  # type: ignore[union-attr]
+
+
+def test_prediction_beyond_float_range_is_a_validation_error() -> None:
+    """Review regression: a huge int prediction made ``record_outcome`` raise OverflowError."""
+    m = monitor()
+    predicted(m, "p", 10**400)
+    with pytest.raises(ValidationError, match="prediction_id"):
+        m.record_outcome("p", 1.0, kind="value")
 
 
 def test_outcomes_follow_the_window_and_variant_of_their_prediction() -> None:

@@ -106,3 +106,14 @@ def test_any_payload_is_valid_or_a_validation_error(payload: dict) -> None:
     else:
         assert set(out) <= {f.name for f in MODEL.features}
         assert isinstance(out["score"], (int, float)) and math.isfinite(out["score"])
+
+
+def test_integers_beyond_the_float_range_are_refused_not_crashing() -> None:
+    huge = 10**5000  # its repr is refused by Python; math.isfinite would raise OverflowError
+    for payload in ({**GOOD, "age": huge}, {**GOOD, "score": -(10**400)}, {**GOOD, "history": [1, 10**400]}):
+        with pytest.raises(ValidationError, match="finite number") as info:
+            validate_features(MODEL, payload)
+        assert len(str(info.value)) < 600
+    free = ModelConfig(id="free", name="F", type="nlp", provider="p")
+    with pytest.raises(ValidationError, match="finite"):
+        validate_features(free, {"n": [huge]})

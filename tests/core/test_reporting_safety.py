@@ -229,3 +229,69 @@ def test_context_filters_and_tenant(demo: Path, tmp_path: Path) -> None:
     assert not eng.ask("how many campaigns", context={"tenant": "EMEA"}).understood
     eng.close()
     con.close()
+
+
+def test_huge_and_scientific_numbers_never_leak_or_misread(engine, demo: Path) -> None:  # type: ignore[no-untyped-def]
+    """Review regressions: a 25-digit amount raised a bare OverflowError from the SQLite driver, and
+    "$1e309" was read as "over $1" (the exponent silently dropped)."""
+    before = file_hash(demo)
+    res = engine.ask("deals over 1,000,000,000,000,000,000,000,000", now=NOW)
+    assert res.understood and res.rows == []  # no deal is that large; compared as a float
+    res = engine.run_query(
+        Query(object="opportunity", filters=[Filter("amount", "gt", 10**30)], aggregates=[Aggregate("count")])
+    )
+    assert res.rows == [{"count": 0}]
+    with pytest.raises(ValidationError, match="finite number"):
+        engine.run_query(Query(object="opportunity", filters=[Filter("amount", "gt", 10**400)]))
+    for question in ("opportunities over $1e309", "deals over 1.5e6"):
+        res = engine.ask(question, now=NOW)
+        assert not res.understood, (question, res.query)
+    res = engine.ask("deals over 50k.", now=NOW)
+    assert res.understood and res.query.filters == [Filter("amount", "gt", 50000)]
+    assert file_hash(demo) == before
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "revenue not in EMEA",  # answered EMEA's revenue: the opposite of what was asked
+        "revenue excluding EMEA",
+        "deals not closed",
+        "revenue last 0 days",  # answered all-time revenue
+        "revenue between 2025-13-45 and 2025-02-30",  # answered 2025
+        "deals closed on 2025-03-01",  # answered the whole of 2025
+        "top -5 accounts by employees",
+    ],
+)
+def test_unmapped_negations_and_numbers_are_refused_not_dropped(engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Review regression: these used to be answered with the negation/number silently left out."""
+    res = engine.ask(question, now=NOW)
+    assert not res.understood and res.rows == [] and "guess" in res.message, (question, res.query)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["revenue since 0001-01-01 vs previous period", "revenue from 9999-12-01 to 9999-12-31 vs last year"],
+)
+def test_dates_at_the_calendar_limits_are_refused_not_crashing(engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Review regression: date arithmetic past year 1 / 9999 leaked OverflowError / ValueError."""
+    res = engine.ask(question, now=NOW)
+    assert not res.understood and "dates could not be worked out" in res.message
+
+
+@pytest.mark.parametrize("now", ["0001-01-01", "9999-12-31"])
+def test_now_far_from_today_is_a_validation_error_naming_now(engine, now: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="now"):
+        engine.ask("revenue last 30 days", now=now)
+
+
+def test_truncated_says_when_the_cap_cut_the_answer(engine) -> None:  # type: ignore[no-untyped-def]
+    """Review regression: LIMIT was exactly the cap, so ``summary.truncated`` could never be True and
+    "Highest month" was stated from a cut list as if it were the whole answer."""
+    cut = engine.ask("revenue by month", now=NOW, limit=10)
+    assert len(cut.rows) == 10 and cut.summary["truncated"] is True
+    assert "of the rows shown" in cut.narrative and "Only the first 10 rows" in cut.narrative
+    whole = engine.ask("revenue by region", now=NOW, limit=10)
+    assert whole.summary["truncated"] is False and len(whole.rows) < 10
+    asked = engine.ask("top 5 accounts by employees", now=NOW, limit=10)
+    assert len(asked.rows) == 5 and asked.summary["truncated"] is False  # the question's own limit

@@ -378,3 +378,18 @@ def test_accepts_any_iterable_and_numpy_input() -> None:
     assert u.k_means_clustering(np.array([1.0, 2.0, 9.0]), 2)[1]["values"] == [9.0]
     assert u.moving_average([1, 2, 3], 2.0) == [1, 1.5, 2.5]  # an integral float window is fine
     assert u.weighted_average(np.array([[80, 0.3], [90, 0.5], [70, 0.2]])) == pytest.approx(83)
+
+
+def test_python_ints_beyond_float_range_raise_validation_errors() -> None:
+    """Review regression: ``10**400`` made ``float()``/``astype`` raise a bare OverflowError."""
+    huge = 10**400
+    with pytest.raises(ValidationError, match=r"sigmoid arguments.*x"):
+        u.sigmoid(huge)
+    with pytest.raises(ValidationError, match=r"values\[1\]"):
+        u.standard_deviation([1, huge, 3])
+    with pytest.raises(ValidationError, match="alpha"):
+        u.exponential_smoothing([1.0, 2.0], -huge)
+    with pytest.raises(ValidationError, match=r"b\[0\]"):
+        u.cosine_similarity([1.0], [huge])
+    with pytest.raises(ValidationError, match="sample_size"):
+        u.calculate_confidence(huge, 50, 80)

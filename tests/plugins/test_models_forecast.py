@@ -113,3 +113,14 @@ def test_extreme_magnitudes_and_oversized_histories() -> None:
         predict(p, m, {"history": [1.0] * 100_001, "horizon": 1})
     long = predict(p, m, {"history": [float(i % 7) for i in range(20_000)], "horizon": 7, "season_length": 7})
     assert len(long.prediction["forecast"]) == 7
+
+
+def test_history_near_the_float_limit_is_refused_not_answered_with_inf() -> None:
+    """Review regression: +-1e308 histories overflowed the interval to inf; now a ValidationError on history."""
+    p, m = provider(), models()[ID]
+    with pytest.raises(ValidationError) as info:
+        predict(p, m, {"history": [1e308, -1e308, 1e308], "horizon": 3})
+    assert info.value.errors[0].field == "history"
+    with pytest.raises(ValidationError) as info:
+        batch(p, m, [FORECAST, {"history": [1e308, -1e308, 1e308], "horizon": 3}])
+    assert info.value.errors[0].field == "rows[1].history"

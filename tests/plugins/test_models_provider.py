@@ -99,3 +99,16 @@ print(json.dumps(sorted(k for k in ('sklearn', 'scipy', 'pandas', 'statsmodels')
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_bad_runner_parameters_or_corrupt_artifact_are_typed_errors(tmp_path) -> None:
+    """Review regression: a runner constructor's ValueError (bad parameters, corrupt JSON) leaked untyped."""
+    bad_method = ModelConfig(id="f", name="f", type="forecasting", provider="custom",
+                             parameters={"runner": "forecast", "method": "nope"})
+    with pytest.raises(ProviderModelError, match=r"method"):
+        provider().predict(bad_method, PredictionInput({"history": [1.0, 2.0], "horizon": 1}))
+    (tmp_path / "corrupt.json").write_text("{not json", encoding="utf-8")
+    params = {"runner": "lead_scoring", "artifact": "corrupt.json", "artifact_dir": str(tmp_path)}
+    corrupt = ModelConfig(id="c", name="c", type="classification", provider="custom", parameters=params)
+    with pytest.raises(ProviderModelError, match=r"cannot build runner"):
+        provider().predict(corrupt, PredictionInput(dict(EXAMPLES["lead-scoring-v1"])))

@@ -94,6 +94,15 @@ def test_ttl_zero_is_not_stored(cache: CacheManager, raw: redis.Redis) -> None:
     assert raw.exists(k) == 0
 
 
+def test_huge_ttl_is_capped_not_an_outage(cache: CacheManager, raw: redis.Redis) -> None:
+    """Review regression: SET PX beyond Redis's range was refused and the manager fell back to memory."""
+    k = key(cache)
+    cache.set(k, {"v": 1}, 1e300)
+    stats = cache.stats()
+    assert stats.active_backend == "redis" and stats.errors == 0 and not stats.degraded
+    assert raw.exists(k) == 1 and raw.pttl(k) > 10**14
+
+
 def test_get_many_and_set_many_large_batch_in_order(ns: str) -> None:
     m = build(ns, mget_chunk=300)
     keys = [key(m, i=i) for i in range(1000)]

@@ -68,7 +68,10 @@ def _number(value: Any, func: str, field: str) -> float:
     """A finite real number (bool is not a number here)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _bad(func, field, "a finite number", type(value).__name__)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # a Python int beyond float range (10**400) is not a finite float
+        raise _bad(func, field, "a finite number", f"{type(value).__name__} out of float range") from None
     if not math.isfinite(out):
         raise _bad(func, field, "a finite number", out)
     return out
@@ -98,6 +101,10 @@ def _vector(values: Any, func: str, field: str = "values") -> NDArray[np.float64
         for i, item in enumerate(arr.ravel()):
             if isinstance(item, bool) or not isinstance(item, numbers.Real):
                 raise _bad(func, f"{field}[{i}]", "a number", type(item).__name__)
+            try:
+                float(item)
+            except OverflowError:  # huge Python ints: a typed error, not numpy's OverflowError
+                raise _bad(func, f"{field}[{i}]", "a finite number", "int out of float range") from None
         arr = arr.astype(np.float64)
     elif arr.dtype.kind not in "iuf":
         raise _bad(func, field, "a sequence of numbers", f"array of {arr.dtype}")

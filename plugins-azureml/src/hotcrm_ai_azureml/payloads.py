@@ -26,7 +26,9 @@ _ALIASES: dict[str, PayloadFormat] = {
     "mlflow": "mlflow",
     "input_data": "mlflow",
 }
-DEFAULT_CONFIDENCE = 85.0  # the original's default when the reply carries no confidence (reference §8.6)
+# A reply without a confidence gets 0 ("unknown"), not the original's invented 85 (reference §8.6):
+# a constant would look like a measurement. ``parameters.default_confidence`` sets another value.
+DEFAULT_CONFIDENCE = 0.0
 
 
 def payload_format(value: Any, *, field: str = "payload_format") -> PayloadFormat:

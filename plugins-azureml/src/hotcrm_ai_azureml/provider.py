@@ -178,10 +178,9 @@ class AzureMLProvider(BaseMLProvider):
         return float(value)
 
     def _timeout(self, model: ModelConfig | None) -> float:
-        timeout = self._number("timeout_s", DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S
-        if model is not None and model.timeout_s:
-            timeout = min(timeout, float(model.timeout_s))
-        return timeout
+        """The model's ``timeout_s`` when set (the core's contract), else the configured one, else 30 s."""
+        configured = self._number("timeout_s", DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S  # checked either way
+        return float(model.timeout_s) if model is not None and model.timeout_s else configured
 
     def _format(self, model: ModelConfig | None) -> payloads.PayloadFormat:
         if model is not None and "payload_format" in model.parameters:

@@ -116,9 +116,10 @@ class SageMakerProvider(BaseMLProvider):
         return self._control().describe_endpoint(EndpointName=name)
 
     def _read_timeout(self, model: ModelConfig) -> float:
-        if self.settings.read_timeout_s is not None:
-            return self.settings.read_timeout_s
-        return model.timeout_s if model.timeout_s else DEFAULT_READ_TIMEOUT_S
+        """The model's ``timeout_s`` when set (the core's contract), else the configured one, else 60 s."""
+        if model.timeout_s:
+            return float(model.timeout_s)
+        return self.settings.read_timeout_s if self.settings.read_timeout_s is not None else DEFAULT_READ_TIMEOUT_S
 
     def _guard(self, action: str, call: Callable[[], T]) -> T:
         """Run one AWS call; botocore's exceptions leave as hotcrm_ai's typed errors, secrets scrubbed."""

@@ -84,6 +84,9 @@ class CustomProvider(BaseMLProvider):
         except FileNotFoundError as exc:
             raise ProviderModelError(f"model {model.id}: artifact missing: {Path(exc.filename or '').name or exc}",
                                      provider=self.name, retryable=False) from exc
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # bad parameters or a corrupt artifact
+            raise ProviderModelError(f"model {model.id}: cannot build runner {name!r}: {type(exc).__name__}: "
+                                     f"{str(exc)[:200]}", provider=self.name, retryable=False) from exc
 
     # ------------------------------------------------------------------ contract
     def validate(self) -> bool:

@@ -33,6 +33,9 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 SCHEMES = ("redis", "rediss", "unix")
 # Keys the factory receives from the manager or meant for the in-memory fallback: accepted, not used.
 _SHARED_KEYS = frozenset({"namespace", "max_entries", "max_bytes"})
+# Redis refuses PX beyond LLONG_MAX - now ("value is not an integer or out of range"), which the manager
+# would take for an outage; a TTL this long (~31,700 years) is "forever" anyway.
+MAX_PX = 10**15
 
 
 def _number(options: Mapping[str, Any], name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -254,7 +257,8 @@ class RedisBackend:
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         limit = self.options.max_value_bytes
-        todo = [(self._prefix + k, v, max(1, round(ttl * 1000))) for k, v, ttl in items if ttl > 0 and len(v) <= limit]
+        todo = [(self._prefix + k, v, max(1, round(min(ttl * 1000, MAX_PX))))
+                for k, v, ttl in items if ttl > 0 and len(v) <= limit]
         oversize = sum(1 for _, v, ttl in items if ttl > 0 and len(v) > limit)
         if len(todo) == 1:
             key, value, px = todo[0]

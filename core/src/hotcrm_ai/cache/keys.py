@@ -76,12 +76,26 @@ def features_digest(features: Mapping[str, Any]) -> str:
         raise ValidationError(
             [FieldError("features", "a JSON object (mapping)", type(features).__name__)], subject="cache key"
         )
-    return hashlib.sha256(canonical_json(features).encode("utf-8")).hexdigest()
+    text = canonical_json(features)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") has no UTF-8 form
+        raise ValidationError(
+            [FieldError("features", "valid Unicode text (no lone surrogates)", str(exc)[:80])], subject="cache key"
+        ) from None
+    return hashlib.sha256(data).hexdigest()
 
 
 def _required(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValidationError([FieldError(name, "a non-empty string", repr(value)[:80])], subject="cache key")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate would escape as UnicodeEncodeError in safe_component
+            raise ValidationError(
+                [FieldError(name, "valid Unicode text (no lone surrogates)", repr(value)[:80])], subject="cache key"
+            ) from None
     return value
 
 

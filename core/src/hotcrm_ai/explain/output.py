@@ -64,7 +64,10 @@ def explained_number(model: ModelConfig, prediction: Any, key: str | None) -> fl
     if type(value) is float and math.isfinite(value):  # the common case, once per coalition row
         return value
     if _is_number(value):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range (10**400) is not a finite number either
+            number = math.inf
     else:
         where = "prediction" if key is None else f"prediction[{key!r}]"
         raise ExplanationError(f"model {model.id}: {where}: expected a number, got {type(value).__name__}")

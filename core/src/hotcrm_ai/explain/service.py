@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hotcrm_ai.errors import ExplanationError, FieldError, ValidationError
+from hotcrm_ai.errors import ExplanationError, FieldError, HotCRMAIError, ValidationError
 from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
 from hotcrm_ai.explain.text import reason_text
@@ -56,7 +56,15 @@ class Scorer:
             )
         for start in range(0, n, self.chunk_rows):
             inputs = [PredictionInput(features=r) for r in rows[start : start + self.chunk_rows]]
-            got = self.provider.batch_predict(self.model, inputs)
+            try:
+                got = self.provider.batch_predict(self.model, inputs)
+            except HotCRMAIError:
+                raise
+            except Exception as exc:  # a provider bug must not leak as an untyped error (as in predict)
+                raise ExplanationError(
+                    f"model {self.model.id}: provider {type(self.provider).__name__} failed: "
+                    f"{type(exc).__name__}: {str(exc)[:200]}"
+                ) from exc
             self.calls += 1
             if len(got) != len(inputs):
                 raise ExplanationError(

@@ -53,6 +53,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _finite(value: Any) -> bool:
+    """``math.isfinite`` that is False (not OverflowError) for an int beyond float range."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def comparable(value: Any) -> Any:
     """The part of a prediction (or an actual) that is compared (see the module docstring)."""
     if isinstance(value, Mapping):
@@ -69,7 +77,7 @@ def score(event: PredictionEvent, actual: Any, kind: str | None = None) -> Outco
         kind = "value" if _is_number(predicted) and _is_number(truth) else "label"
     elif kind not in KINDS:
         raise ValidationError([FieldError("kind", f"one of {', '.join(KINDS)} or None", repr(kind))], subject="outcome")
-    if _is_number(truth) and not math.isfinite(truth):
+    if _is_number(truth) and not _finite(truth):
         raise ValidationError([FieldError("actual", "a finite number", repr(truth))], subject="outcome")
     common = {
         "prediction_id": event.prediction_id,
@@ -84,7 +92,7 @@ def score(event: PredictionEvent, actual: Any, kind: str | None = None) -> Outco
         if not _is_number(truth):
             expected = "a number (kind 'value')"
             raise ValidationError([FieldError("actual", expected, repr(truth)[:80])], subject="outcome")
-        if not _is_number(predicted) or not math.isfinite(predicted):
+        if not _is_number(predicted) or not _finite(predicted):
             raise ValidationError(
                 [FieldError("prediction_id", "a prediction with a numeric value (kind 'value')", repr(predicted)[:80])],
                 subject="outcome",

@@ -4,6 +4,7 @@ first, so a caller fixes a payload in one round trip."""
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ from hotcrm_ai.types import FeatureSpec, ModelConfig
 
 MAX_STRING = 1_000_000  # characters; larger strings are refused before they reach a provider or a key
 MAX_DEPTH = 32
+_FLOAT_MAX = sys.float_info.max
+_NOT_FINITE = "a finite number (not NaN, infinity or beyond ±1.8e308)"
 
 
 def _describe(value: Any) -> str:
@@ -19,13 +22,23 @@ def _describe(value: Any) -> str:
         return f"string {value[:40]!r}" + ("..." if len(value) > 40 else "")
     if isinstance(value, bool):
         return f"boolean {value}"
+    if isinstance(value, int) and abs(value) > _FLOAT_MAX:
+        return f"an integer of {value.bit_length()} bits"  # repr of a huge int is slow or refused
     if isinstance(value, (int, float)):
-        return f"{type(value).__name__} {value!r}"
+        return f"{type(value).__name__} {value!r:.60}"
     return type(value).__name__
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    """NaN, infinity and integers beyond the float range are not usable numbers (a model computes in
+    floats; ``math.isfinite`` would raise OverflowError on such an integer)."""
+    if isinstance(value, int):
+        return abs(value) <= _FLOAT_MAX
+    return math.isfinite(value)
 
 
 def _json_problem(value: Any, depth: int = 0) -> str | None:
@@ -35,7 +48,7 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return None if math.isfinite(value) else "a finite number (not NaN or infinity)"
+        return None if _finite(value) else _NOT_FINITE
     if isinstance(value, str):
         return None if len(value) <= MAX_STRING else f"a string of at most {MAX_STRING} characters"
     if isinstance(value, (list, tuple)):
@@ -57,11 +70,13 @@ def _check(spec: FeatureSpec, value: Any) -> str | None:
     if dtype == "number":
         if not _is_number(value):
             return "a number"
-        if not math.isfinite(value):
-            return "a finite number (not NaN or infinity)"
+        if not _finite(value):
+            return _NOT_FINITE
     elif dtype == "integer":
-        if not _is_number(value) or not math.isfinite(value) or (isinstance(value, float) and not value.is_integer()):
+        if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
             return "an integer"
+        if not _finite(value):
+            return _NOT_FINITE
     elif dtype == "string":
         if not isinstance(value, str):
             return "a string"
@@ -106,10 +121,10 @@ def _fast_number(spec: FeatureSpec) -> Callable[[Any], str | None]:
         t = type(value)
         if t is float:
             if value != value or value == _INF or value == -_INF:
-                return "a finite number (not NaN or infinity)" if not integer else "an integer"
+                return _NOT_FINITE if not integer else "an integer"
             if integer and not value.is_integer():
                 return "an integer"
-        elif t is not int:
+        elif t is not int or value > _FLOAT_MAX or value < -_FLOAT_MAX:
             return _check(spec, value)
         if lo is not None and value < lo:
             return f"a value >= {lo:g}"

@@ -196,6 +196,12 @@ def _value(rf: ResolvedField, value: Any, where: str) -> Any:
     if rf.type in NUMERIC_TYPES:
         if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
             raise _err(where, "a finite number", value)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            # beyond a 64-bit integer the driver cannot bind it (SQLite raised OverflowError): compare as float
+            try:
+                return float(value)
+            except OverflowError:
+                raise _err(where, "a finite number", value) from None
         return value
     if rf.type in DATE_TYPES:
         if not isinstance(value, str) or not _DATE.match(value):
@@ -458,7 +464,10 @@ def compile_query(query: Query, cat: Catalogue, *, limit: int) -> Compiled:
     if order:
         stmt = stmt.order_by(*order)
     eff = min(query.limit, limit) if query.limit else limit
-    stmt = stmt.limit(eff)
+    # one row past the cap lets the executor tell "the cap cut the answer" (summary.truncated); without
+    # it LIMIT == cap and truncated was always False. A limit the question asked for ("top 10") is the answer.
+    asked = query.limit is not None and query.limit <= limit
+    stmt = stmt.limit(eff if asked else eff + 1)
 
     totals = None
     if agg_exprs and dims:

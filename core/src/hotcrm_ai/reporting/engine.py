@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hotcrm_ai.errors import ReportingError, ValidationError
+from hotcrm_ai.errors import HotCRMAIError, ReportingError, ValidationError
 from hotcrm_ai.reporting import narrative as nar
 from hotcrm_ai.reporting.ast import Filter, NotUnderstood, Query, TimeRange, Translated
 from hotcrm_ai.reporting.catalogue import Catalogue
@@ -47,19 +47,27 @@ class ReportResult:
     suggestions: list[str] = attrs.field(factory=list)
 
 
+NOW_MIN, NOW_MAX = date(1000, 1, 1), date(9000, 12, 31)
+
+
 def _as_date(now: Any) -> date:
     if now is None:
         return date.today()
+    day: date | None = None
     if isinstance(now, datetime):
-        return now.date()
-    if isinstance(now, date):
-        return now
-    if isinstance(now, str):
+        day = now.date()
+    elif isinstance(now, date):
+        day = now
+    elif isinstance(now, str):
         try:
-            return date.fromisoformat(now[:10])
+            day = date.fromisoformat(now[:10])
         except ValueError:
             pass
-    raise ValidationError(f"a date, datetime or ISO date string, got {now!r:.40}", subject="now")
+    if day is None:
+        raise ValidationError(f"a date, datetime or ISO date string, got {now!r:.40}", subject="now")
+    if not NOW_MIN <= day <= NOW_MAX:  # relative periods ("last year", "vs previous period") need room either side
+        raise ValidationError(f"a date between {NOW_MIN} and {NOW_MAX}, got {day}", subject="now")
+    return day
 
 
 class ReportingEngine:
@@ -136,7 +144,14 @@ class ReportingEngine:
         ctx = dict(context or {})
         cat = self.catalogue
         tr = self.translator(translator)
-        out = tr.translate(question, catalogue=cat, now=today, context=ctx)
+        try:
+            out = tr.translate(question, catalogue=cat, now=today, context=ctx)
+        except HotCRMAIError:
+            raise
+        except (ValueError, OverflowError) as exc:  # date arithmetic past year 1 / 9999 ("since 0001-01-01 vs ...")
+            return self._not_understood(
+                question, tr.name, f"The question's dates could not be worked out ({str(exc)[:120]}).", []
+            )
         unknown: list[str] = []
         if isinstance(out, Translated):
             unknown, out = list(out.unknown), out.query

@@ -48,7 +48,16 @@ class ReadOnlyExecutor:
             raise ReportingError(f"reporting.row_cap: expected a positive integer, got {row_cap}")
         if not timeout_s > 0:
             raise ReportingError(f"reporting.timeout_s: expected a positive number, got {timeout_s}")
-        self.url = sa.make_url(url)
+        try:
+            self.url = sa.make_url(url)
+            self.url.get_dialect()  # an unknown dialect or driver fails here, not at the first question
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
+            # the URL itself is never echoed (it may carry a password): ArgumentError's message quotes it
+            detail = "unparsable" if isinstance(exc, sa.exc.ArgumentError) else str(exc).splitlines()[0][:120]
+            raise ReportingError(
+                "reporting.database_url: expected a SQLAlchemy URL with an installed dialect and driver "
+                f"({type(exc).__name__}: {detail})"
+            ) from None
         self.row_cap = row_cap
         self.timeout_s = timeout_s
         self.path: Path | None  # the SQLite file, None for a server database
@@ -119,6 +128,8 @@ class ReadOnlyExecutor:
             raise ReportingError(f"database error: {str(exc.orig or exc).splitlines()[0][:200]}") from None
         except sa.exc.DBAPIError as exc:
             raise ReportingError(f"database error: {str(exc.orig or exc).splitlines()[0][:200]}") from None
+        except (OverflowError, sa.exc.StatementError) as exc:  # a parameter the driver cannot bind
+            raise ReportingError(f"database error: {str(exc).splitlines()[0][:200]}") from None
         rows = [tuple(_plain(v) for v in r) for r in raw[:cap]]
         return Executed(cols, rows, len(raw) > cap, (time.perf_counter() - t0) * 1000)
 

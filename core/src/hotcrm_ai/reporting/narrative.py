@@ -61,15 +61,17 @@ def narrative(
     aggs = list(summary.get("aggregates", {}))
     if dims and aggs:
         first, dim = aggs[0], dims[0]
+        shown = " (of the rows shown)" if summary.get("truncated") else ""  # a cut answer has no true top
         valued = [r for r in rows if isinstance(r.get(first), (int, float))]
         if valued and not any(g.bucket for g in query.group_by[:1]):
             top = max(valued, key=lambda r: r[first])
             parts.append(
-                f"Top {labels.get(dim, dim).lower()}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}."
+                f"Top {labels.get(dim, dim).lower()}{shown}: {top[dim]} with "
+                f"{fmt(top[first], types.get(first, 'number'))}."
             )
         elif valued:
             top = max(valued, key=lambda r: r[first])
-            parts.append(f"Highest {dim}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}.")
+            parts.append(f"Highest {dim}{shown}: {top[dim]} with {fmt(top[first], types.get(first, 'number'))}.")
     if summary.get("truncated"):
         parts.append(f"Only the first {summary['total_rows']} rows are shown.")
     if comparison is not None:

@@ -297,7 +297,8 @@ ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
 TOP_N = re.compile(
     r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b"
 )
-NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?"
+# the lookahead keeps "1e309" / "2.5x" from being read as 1 / 2.5 (the rest would be silently dropped)
+NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?(?!\w|\.\d)"
 COMPARATORS = [
     (r"(?:greater\s+than|more\s+than|over|above|exceeding|>)", "gt"),
     (r"(?:at\s+least|>=|no\s+less\s+than)", "gte"),
@@ -306,6 +307,9 @@ COMPARATORS = [
 ]
 _PERIOD_START = (
     r"(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b"
+)
+NEGATIONS = frozenset(
+    {"not", "no", "non", "never", "excluding", "exclude", "excludes", "except", "without", "other", "isn't", "aren't"}
 )
 MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 
@@ -731,6 +735,9 @@ class _Parse:
             )
             if m.group(2) in unknown
         ]
+        # an unmapped negation or number changes the answer ("revenue not in EMEA" is not EMEA's revenue,
+        # "last 0 days" is not all time): refuse rather than answer without it
+        loose += [w for w in unknown if w.strip("'") in NEGATIONS or any(c.isdigit() for c in w)]
         if loose or unknown_dims:
             what = ", ".join(dict.fromkeys(unknown_dims + loose))
             return NotUnderstood(

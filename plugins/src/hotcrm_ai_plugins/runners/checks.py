@@ -40,29 +40,41 @@ def as_number(value: Any, name: str, errors: list[FieldError], *, minimum: float
     except OverflowError:  # an int beyond the float range
         finite = False
     if not finite:
-        errors.append(FieldError(name, f"{kind} (finite)", repr(value)))
+        errors.append(FieldError(name, f"{kind} (finite)", _brief(value)))
         return 0.0
     if integer and not float(value).is_integer():
-        errors.append(FieldError(name, kind, repr(value)))
+        errors.append(FieldError(name, kind, _brief(value)))
         return 0.0
     if minimum is not None and value < minimum:
-        errors.append(FieldError(name, f"{kind} >= {minimum:g}", repr(value)))
+        errors.append(FieldError(name, f"{kind} >= {minimum:g}", _brief(value)))
         return 0.0
     if maximum is not None and value > maximum:
-        errors.append(FieldError(name, f"{kind} <= {maximum:g}", repr(value)))
+        errors.append(FieldError(name, f"{kind} <= {maximum:g}", _brief(value)))
         return 0.0
     return float(value)
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    """``repr`` cut to ``limit`` characters; safe for ints too long to print (repr raises past 4,300 digits)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "an integer too long to print"
+    return f"{text[:limit]}{'...' if len(text) > limit else ''}"
 
 
 def _show(value: Any) -> str:
     if value is None:
         return "nothing (missing)"
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+    return f"{type(value).__name__} {_brief(value)}"
 
 
 def show(value: Any) -> str:
     return _show(value)
+
+
+def brief(value: Any, limit: int = 80) -> str:
+    return _brief(value, limit)
 
 
 def raise_if(errors: list[FieldError]) -> None:

@@ -252,9 +252,17 @@ class ForecastRunner:
 
     def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
         outputs = []
-        for values, horizon, season in self._inputs(rows):
-            fc = theta_forecast(values, horizon, season, self.method)
+        batch = len(rows) > 1
+        for i, (values, horizon, season) in enumerate(self._inputs(rows)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                fc = theta_forecast(values, horizon, season, self.method)
             point, lower, upper = fc["value"], fc["lower"], fc["upper"]
+            # values near the float limit (e.g. +-1e308 alternating) can push an interval past it: refuse
+            # rather than answer inf/NaN
+            if not (np.isfinite(point).all() and np.isfinite(lower).all() and np.isfinite(upper).all()):
+                largest = float(np.max(np.abs(values)))
+                raise_if([FieldError(field_name("history", i, batch), "numbers small enough for a finite forecast "
+                                     "(|value| well below 1e308)", f"values up to {largest:.3g}")])
             half = float(np.mean((upper - lower) / 2))
             scale = float(np.mean(np.abs(point))) or 1.0
             confidence = 100.0 / (1.0 + half / scale)

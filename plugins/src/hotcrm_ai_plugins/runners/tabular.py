@@ -28,7 +28,7 @@ import numpy as np
 
 from hotcrm_ai.errors import FieldError
 from hotcrm_ai.types import PredictionOutput
-from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
+from hotcrm_ai_plugins.runners.checks import as_number, brief, check_rows, field_name, raise_if, show
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
@@ -97,7 +97,9 @@ class Encoder:
         if not choices.issuperset(col):
             for i, v in enumerate(col):
                 if v not in choices and type(v) is want:
-                    notes[i].setdefault("unseen", {})[name] = v if len(str(v)) <= 80 else str(v)[:80] + "..."
+                    fits = (isinstance(v, str) and len(v) <= 80) or (isinstance(v, int) and abs(v) < 10**80)
+                    short = v if fits else brief(v).strip("'")
+                    notes[i].setdefault("unseen", {})[name] = short
         return col
 
     def _check_number(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
