@@ -92,3 +92,13 @@ def test_labels_come_from_feature_specs_and_only_top_five_are_listed() -> None:
     assert lines[3] == "• Seats Bought: 1 (impact: +28%)"  # 6 / 21.5 = 27.9%
     assert "• F 3: 1 (impact: -19%)" in lines and "F 0" not in exp.text and "F 5" not in exp.text
     assert lines[2] == "Positive factors:" and "\nNegative factors:\n" in exp.text
+
+
+def test_huge_feature_values_are_formatted_not_crashing() -> None:
+    """Review regression: a feature value >= ~1e25 made hotcrm_ai.text.round_half_up raise
+    decimal.InvalidOperation (the default 28-digit context), so explaining such a row crashed."""
+    text = reason_text([FeatureContribution("rate", 1e308, 0.5, 100.0, label="Rate")])
+    assert "• Rate: 100,000,000,000,000,000" in text and "(impact: +100%)" in text
+    assert "15,000,000,000,000,000,000,000,000 (impact" in reason_text(
+        [FeatureContribution("amount", 1.5e25, 1.0, 100.0, label="Amount")]
+    )

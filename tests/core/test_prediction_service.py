@@ -364,3 +364,16 @@ def test_context_tenant_and_subject_must_be_usable_keys() -> None:
         with pytest.raises(ValidationError, match=f"Invalid context: {field}"):
             ai.batch_predict("logit-v1", [ROW], context=ctx)
     assert ai.predict("logit-v1", ROW, context={"tenant": "acme ✓", "subject": 42}).ok
+
+
+def test_unknown_or_malformed_model_ids_leave_no_monitor_state() -> None:
+    ai = cloud(logit_model())
+    for i in range(50):
+        with pytest.raises(ModelNotFoundError):
+            ai.predict(f"ghost-{i}", ROW)
+    for bad in (["a"], None, 7, ""):
+        with pytest.raises(ValidationError, match="model_id: expected a non-empty string"):
+            ai.predict(bad, ROW)  # type: ignore[arg-type]
+    assert ai.monitor.model_ids() == []
+    with pytest.raises(ModelNotFoundError):
+        ai.health("ghost-1")

@@ -295,3 +295,19 @@ def test_truncated_says_when_the_cap_cut_the_answer(engine) -> None:  # type: ig
     assert whole.summary["truncated"] is False and len(whole.rows) < 10
     asked = engine.ask("top 5 accounts by employees", now=NOW, limit=10)
     assert len(asked.rows) == 5 and asked.summary["truncated"] is False  # the question's own limit
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:hunter2@127.0.0.1:notaport/db",
+        "nosuchdialect://u:hunter2@h/db",
+        "hunter2 is not a url",
+        "postgresql+nodriver://u:hunter2@h/db",
+    ],
+)
+def test_bad_database_urls_are_reporting_errors_without_the_password(url: str) -> None:
+    """Review regression: these escaped as ValueError / ArgumentError / NoSuchModuleError tracebacks."""
+    with pytest.raises(ReportingError, match=r"reporting\.database_url") as info:
+        ReadOnlyExecutor(url)
+    assert "hunter2" not in str(info.value)

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hotcrm_ai.config import Settings, load_settings
-from hotcrm_ai.errors import ConfigError, ModelInactiveError, RegistryError
+from hotcrm_ai.errors import ConfigError, ModelInactiveError, ModelNotFoundError, RegistryError
 from hotcrm_ai.plugins import PluginHost
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.service import PredictionService
@@ -159,6 +159,8 @@ class AICloud:
 
     def health(self, model_id: str | None = None) -> Any:
         if model_id is not None:
+            if model_id not in self.registry and model_id not in self.monitor.model_ids():
+                raise ModelNotFoundError(model_id)
             return self.monitor.health(model_id)
         return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 _WORD_START = re.compile(r"\b\w")
+_PREC = 330  # digits of the largest float (1.8e308) plus its repr's fraction digits
 
 
 def title_case(name: str) -> str:
@@ -19,7 +20,8 @@ def title_case(name: str) -> str:
 def round_half_up(value: float, digits: int = 0) -> Decimal:
     """JS ``toFixed`` rounding (halves away from zero), not Python's banker's rounding."""
     quant = Decimal(1).scaleb(-digits)
-    return Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_UP)
+    # the default 28-digit context raised InvalidOperation for |value| >= ~1e25: give quantize room for any float
+    return Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_UP, context=Context(prec=_PREC + max(digits, 0)))
 
 
 def format_number(value: float) -> str:

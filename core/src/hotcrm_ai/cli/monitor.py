@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hotcrm_ai.cli.context import CLIContext, json_option, pass_cli
+from hotcrm_ai.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from hotcrm_ai.monitor import HealthStatus, ModelStats
@@ -107,6 +108,8 @@ def register(cli: click.Group) -> None:
         cloud = c.cloud()
         monitor = cloud.monitor
         if model_id is not None:
+            if model_id not in cloud.registry and model_id not in monitor.model_ids():
+                raise ModelNotFoundError(model_id)  # a typo must not read as "healthy"
             statuses = [monitor.health(model_id)]
             c.output(statuses[0], lambda: health_text(statuses))
         else:

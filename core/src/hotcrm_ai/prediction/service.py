@@ -21,6 +21,7 @@ from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
     ModelInactiveError,
+    ModelNotFoundError,
     PredictionError,
     ValidationError,
 )
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
 
 log = logging.getLogger("hotcrm_ai.prediction")
+
+
+def _check_model_id(model_id: Any) -> None:
+    if not isinstance(model_id, str) or not model_id:
+        raise ValidationError([FieldError("model_id", "a non-empty string", repr(model_id)[:60])], subject="request")
 
 
 def _check_context(ctx: Mapping[str, Any]) -> None:
@@ -136,6 +142,7 @@ class PredictionService:
         explain: bool = False,
     ) -> PredictionResult:
         start = time.perf_counter()
+        _check_model_id(model_id)
         ctx = dict(context or {})
         requested_id = model_id
         served_model: ModelConfig | None = None
@@ -149,6 +156,8 @@ class PredictionService:
             served = self._serve_one(
                 served_model, features, ctx, _Call(requested_id, variant, start), use_cache=use_cache, explain=explain
             )
+        except ModelNotFoundError:
+            raise  # no model to attribute it to: recording it would grow a buffer per unknown id
         except HotCRMAIError as exc:
             failed = served_model or self.registry.find(model_id)
             self._record_failure(requested_id, failed, variant, ctx, start, exc)
@@ -176,6 +185,7 @@ class PredictionService:
         if not rows:
             return []
         start = time.perf_counter()
+        _check_model_id(model_id)
         ctx = dict(context or {})
         _check_context(ctx)
         requested = self._active(model_id)
