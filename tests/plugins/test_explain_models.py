@@ -180,3 +180,26 @@ def test_sentiment_single_text_field_against_its_background() -> None:
     assert exp.output_value == pytest.approx(served, abs=1e-12)
     assert exp.contributions[0].contribution == pytest.approx(served - np.mean(scores), abs=1e-12)
     assert exp.text == f"The prediction was influenced by:\n\nPositive factors:\n• Text: {text} (impact: +100%)\n"
+
+
+@pytest.mark.parametrize("model_id", ["lead-scoring-v1", "churn-prediction-v1"])
+def test_linear_expectation_is_over_the_declared_background(model_id: str) -> None:
+    """All methods share one reference: the closed form's E[x] is the declared background's mean,
+    so it equals interventional enumeration over that background (in log-odds)."""
+    import numpy as np
+
+    import hotcrm_ai_plugins
+    from hotcrm_ai import AICloud
+    from hotcrm_ai.config import Settings
+
+    ai = AICloud(Settings(), plugins=[hotcrm_ai_plugins], load_entrypoints=False)
+    model = ai.registry.get(model_id)
+    lin = ai.provider_for(model).linear_model(model)
+    assert lin is not None
+    x = dict(model.background[5])
+    exp = ai.explain(model_id, x, method="linear")
+    encoded = lin.encode([dict(r) for r in model.background])
+    assert exp.base_value == pytest.approx(float(lin.intercept + lin.coef @ encoded.mean(axis=0)), abs=1e-9)
+    per_row = [float(lin.intercept + lin.coef @ e) for e in encoded]
+    assert exp.base_value == pytest.approx(float(np.mean(per_row)), abs=1e-9)  # mean log-odds of the background
+    assert exp.base_value + sum(c.contribution for c in exp.contributions) == pytest.approx(exp.output_value, abs=1e-6)

@@ -18,7 +18,7 @@ from hotcrm_ai.errors import ExplanationError, FieldError, HotCRMAIError, Valida
 from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
 from hotcrm_ai.explain.text import reason_text
-from hotcrm_ai.interfaces import ExplanationTask
+from hotcrm_ai.interfaces import ExplanationTask, LinearModel
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class ExplainabilityService:
         names = check_features(features)
         x = {n: features[n] for n in names}
         budget = self.settings.budget
-        linear = provider.linear_model(model)
+        linear = _over_declared_background(provider.linear_model(model), model)
         try:
             background, source = background_rows(
                 model, names, max_rows=self.settings.max_background, seed=self.settings.seed
@@ -237,3 +237,20 @@ class ExplainabilityService:
         ea = self.explain_model(model, a, provider, method=method)
         eb = self.explain_model(model, b, provider, method=ea.method)
         return build_comparison(model, a, b, ea, eb)
+
+
+def _over_declared_background(linear: LinearModel | None, model: ModelConfig) -> LinearModel | None:
+    """E[x] of the closed form over the model's declared background, when it has one, so that every
+    method explains against the same reference data (linear then equals exact interventional
+    enumeration over that background, in link space); the provider's training means otherwise."""
+    if linear is None or not model.background:
+        return linear
+    import numpy as np
+
+    try:
+        encoded = np.asarray(linear.encode([dict(r) for r in model.background]), dtype=float)
+    except Exception:  # a background the encoder cannot read: keep the training means
+        return linear
+    if encoded.ndim != 2 or encoded.shape[1] != np.asarray(linear.coef).size or not np.all(np.isfinite(encoded)):
+        return linear
+    return attrs.evolve(linear, mean=encoded.mean(axis=0))
