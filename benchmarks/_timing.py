@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -24,3 +26,23 @@ def per_call_s(fn: Callable[[], object], *, number: int, repeat: int = 5, warmup
 def line(name: str, ours: float, baseline: float, unit: str, goal: str, *, higher_is_better: bool = False) -> str:
     ratio = ours / baseline if baseline else float("inf")
     return f"{name:<58} ours {ours:>12.3f} {unit:<6} baseline {baseline:>12.3f} {unit:<6} ratio {ratio:>7.2f}x  (goal {goal})"
+
+
+def import_seconds(statement: str, repeat: int) -> float:
+    """Median wall time of ``statement`` in ``repeat`` fresh interpreters (import costs)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(repeat)
+    ]
+    return statistics.median(runs)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of one call of ``fn`` over ``repeat`` runs."""
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs)

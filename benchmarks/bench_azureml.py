@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,26 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _timing import import_seconds, timed
 from support.azureml_standin import BLUE, LEAD_FEATURES, ArmStandin, FakeCredential, ScoringStandin
 
 from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput, ProviderConfig
 from hotcrm_ai_azureml.provider import AzureMLProvider
-
-
-def import_seconds(statement: str, repeat: int) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-            for _ in range(repeat)]
-    return statistics.median(runs)
-
-
-def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
 
 
 def main() -> None:
