@@ -110,7 +110,7 @@ def test_parse_reply_errors(body: bytes, match: str) -> None:
 def test_retry_after_forms() -> None:
     assert parse_retry_after({"Retry-After": "12"}) == 12.0
     assert parse_retry_after({"retry-after": " 0 "}) == 0.0
-    assert parse_retry_after({"Retry-After": "-5"}) == 0.0
+    assert parse_retry_after({"Retry-After": "-5"}) is None  # not delay-seconds: no hint, our backoff applies
     assert parse_retry_after({"Retry-After": "soon"}) is None
     assert parse_retry_after({"Retry-After": "inf"}) is None
     assert parse_retry_after({}) is None

@@ -9,6 +9,7 @@ stored in the registry file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from hotcrm_ai.errors import ConfigError
@@ -85,3 +86,15 @@ def as_secret(value: Any, *, field: str = "secret") -> Secret:
     if isinstance(value, dict) and set(value) == {"env"}:
         return Secret(env=value["env"])
     raise ConfigError(f'{field}: expected a string or {{env = "NAME"}}, got {type(value).__name__}')
+
+
+def redact(text: str, secrets: Iterable[str | None], *, mark: str = REDACTED) -> str:
+    """``text`` with every occurrence of each secret value replaced by ``mark``.
+
+    Values shorter than 4 characters are left alone (they would blank out ordinary words); the longest
+    are replaced first, so a secret that contains another is hidden whole. Providers run every message
+    built from a server's reply through this, because servers echo what they were sent.
+    """
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, mark)
+    return text

@@ -6,8 +6,6 @@ this module is where "429 means wait, 401 means stop" lives, once, for both the 
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,18 +18,11 @@ from hotcrm_ai.errors import (
     ProviderServerError,
     ProviderTimeoutError,
 )
+from hotcrm_ai.retry_after import parse_retry_after
+from hotcrm_ai.secrets import redact
 
 PROVIDER = "azure-ml"
-REDACTED = "**********"
 _EXCERPT = 200
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret (and of 'Bearer <secret>') with a mark."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def excerpt(body: bytes | str, secrets: Iterable[str | None] = ()) -> str:
@@ -40,40 +31,6 @@ def excerpt(body: bytes | str, secrets: Iterable[str | None] = ()) -> str:
     text = " ".join(text.split())
     text = redact(text, secrets)
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
-
-
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait, from ``retry-after-ms`` / ``x-ms-retry-after-ms`` (Azure) or ``Retry-After``
-    (seconds or an HTTP date). ``None`` when absent or unreadable; never negative."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        raw = lower.get(name)
-        if raw:
-            try:
-                ms = float(raw)
-            except ValueError:
-                continue
-            if math.isfinite(ms) and ms >= 0:
-                return ms / 1000.0
-    raw = lower.get("retry-after")
-    if not raw:
-        return None
-    raw = raw.strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
-        import email.utils  # only for the rare HTTP-date form; 5-40 ms to import
-
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
 
 
 def error_for_status(

@@ -9,7 +9,6 @@ rebuilt from the parts we need (status, error type/code, server message) and run
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,6 +22,8 @@ from hotcrm_ai.errors import (
     ProviderServerError,
     ProviderTimeoutError,
 )
+from hotcrm_ai.retry_after import parse_retry_after
+from hotcrm_ai.secrets import redact
 
 PROVIDER = "openai"
 MAX_MESSAGE = 300  # characters of a server's error message we pass on
@@ -40,47 +41,13 @@ class Redactor:
     """Removes the configured secrets, and anything shaped like a key, from text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = tuple(secrets)
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
+        text = redact(text, self._secrets, mark="[redacted]")
         for pattern, replacement in _KEY_PATTERNS:
             text = pattern.sub(replacement, text)
         return text
-
-
-def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait, from ``retry-after-ms`` (OpenAI), else ``Retry-After`` (seconds or HTTP date)."""
-    if not headers:
-        return None
-    lower = {k.lower(): v for k, v in headers.items()}
-    raw_ms = lower.get("retry-after-ms")
-    if raw_ms:
-        try:
-            value = float(raw_ms) / 1000.0
-            if value >= 0 and value == value and value != float("inf"):
-                return value
-        except ValueError:
-            pass
-    raw = lower.get("retry-after")
-    if not raw:
-        return None
-    raw = raw.strip()
-    try:
-        value = float(raw)
-        return value if 0 <= value < float("inf") else None
-    except ValueError:
-        pass
-    import email.utils  # only a 429 or 503 with a date needs it
-
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _server_message(body: Any) -> tuple[str, str | None]:

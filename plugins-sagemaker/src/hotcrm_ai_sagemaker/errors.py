@@ -24,7 +24,7 @@ from hotcrm_ai.errors import (
     ProviderServerError,
     ProviderTimeoutError,
 )
-from hotcrm_ai.secrets import REDACTED
+from hotcrm_ai.secrets import redact
 
 PROVIDER = "aws-sagemaker"
 
@@ -67,20 +67,12 @@ _SERVER_CODES = frozenset(
 )
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (longer than 3 characters) in ``text`` with the redaction mark."""
-    for value in secrets:
-        if value and len(value) > 3 and value in text:
-            text = text.replace(value, REDACTED)
-    return text
-
-
 def map_exception(exc: BaseException, *, action: str, secrets: Iterable[str] = ()) -> ProviderError | None:
     """The typed error for a botocore exception, or None when it is not one of botocore's."""
     secrets = tuple(secrets)
 
     def build(cls: type[ProviderError], message: str, **kw: Any) -> ProviderError:
-        return cls(scrub(f"{action}: {message}", secrets), provider=PROVIDER, **kw)
+        return cls(redact(f"{action}: {message}", secrets), provider=PROVIDER, **kw)
 
     if isinstance(exc, bx.ClientError):
         return _client_error(exc, build)
