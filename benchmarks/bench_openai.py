@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _timing import import_seconds, timed
 from support.openai_standin import OpenAIStandIn
 
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
@@ -32,15 +31,6 @@ SENTIMENT = ModelConfig(id="sentiment-analysis-llm", name="s", type="nlp", provi
 EMBED = ModelConfig(id="crm-embeddings", name="e", type="embedding", provider="openai")
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
-
-
 def paired(ours: Callable[[], object], base: Callable[[], object], repeat: int) -> tuple[float, float]:
     """Medians of alternating runs: the machine's load drifts, so both sides see the same drift."""
     ours_runs, base_runs = [], []
@@ -48,15 +38,6 @@ def paired(ours: Callable[[], object], base: Callable[[], object], repeat: int) 
         base_runs.append(timed(base, 1))
         ours_runs.append(timed(ours, 1))
     return statistics.median(ours_runs), statistics.median(base_runs)
-
-
-def import_seconds(statement: str, repeat: int) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    runs = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(repeat)
-    ]
-    return statistics.median(runs)
 
 
 def report(name: str, ours: float, base: float, unit: str, goal: str) -> None:

@@ -218,25 +218,26 @@ def test_query_json_schema_and_round_trip(engine) -> None:  # type: ignore[no-un
     }
 
 
-def test_catalogue_is_extendable_and_checked(tmp_path: Path) -> None:
+BIG_DEALS = {
+    "object": "opportunity",
+    "label": "Big Deals",
+    "type": "number",
+    "kind": "count",
+    "where": [{"field": "amount", "op": "gt", "value": 500000}],
+    "date_field": "created_at",
+    "synonyms": ["big deals", "whales"],
+}
+
+
+def big_deals_catalogue(tmp_path: Path) -> Path:
+    """A catalogue extension adding one named metric, as a deployment's config would."""
     extra = tmp_path / "cat.json"
-    extra.write_text(
-        json.dumps(
-            {
-                "metrics": {
-                    "big_deals": {
-                        "object": "opportunity",
-                        "label": "Big Deals",
-                        "type": "number",
-                        "kind": "count",
-                        "where": [{"field": "amount", "op": "gt", "value": 500000}],
-                        "date_field": "created_at",
-                        "synonyms": ["big deals", "whales"],
-                    }
-                }
-            }
-        )
-    )
+    extra.write_text(json.dumps({"metrics": {"big_deals": BIG_DEALS}}))
+    return extra
+
+
+def test_catalogue_is_extendable_and_checked(tmp_path: Path) -> None:
+    extra = big_deals_catalogue(tmp_path)
     cat = Catalogue.load(extra)
     assert "big_deals" in cat.metrics and "revenue" in cat.metrics
     bad = tmp_path / "bad.json"
@@ -248,24 +249,7 @@ def test_catalogue_is_extendable_and_checked(tmp_path: Path) -> None:
 
 
 def test_custom_metric_from_config(demo: Path, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    extra = tmp_path / "cat.json"
-    extra.write_text(
-        json.dumps(
-            {
-                "metrics": {
-                    "big_deals": {
-                        "object": "opportunity",
-                        "label": "Big Deals",
-                        "type": "number",
-                        "kind": "count",
-                        "where": [{"field": "amount", "op": "gt", "value": 500000}],
-                        "date_field": "created_at",
-                        "synonyms": ["big deals", "whales"],
-                    }
-                }
-            }
-        )
-    )
+    extra = big_deals_catalogue(tmp_path)
     eng = engine_for(f"sqlite:///{demo}", catalogue=str(extra))
     n = db.execute(
         "SELECT COUNT(*) FROM opportunity WHERE amount > 500000 "

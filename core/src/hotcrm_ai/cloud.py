@@ -65,11 +65,7 @@ class AICloud:
     # -- assembly --------------------------------------------------------------------------
 
     def _register_models(self) -> None:
-        sources: list[tuple[str, ModelConfig]] = []
-        for record in self.plugins.describe():
-            for key in record.registered.get("models", []):
-                model = next(m for m in self.plugins.models if m.key == key)
-                sources.append((f"plugin:{record.name}", model))
+        sources = [(f"plugin:{self.plugins.model_owner(m)}", m) for m in self.plugins.models]
         sources += [("config", m) for m in self.settings.models]
         for actor, model in sources:
             if actor == "config" and self.registry.find(model.id, model.version) is not None:

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -220,6 +220,10 @@ class PluginHost:
 
     # -- views -----------------------------------------------------------------------------
 
+    def model_owner(self, model: ModelConfig) -> str:
+        """The name of the plugin that registered ``model``."""
+        return self._model_owner[model.key]
+
     @property
     def errors(self) -> list[str]:
         return [f"{r.name}: {e}" for r in self.records.values() for e in r.errors]
@@ -227,8 +231,6 @@ class PluginHost:
     def describe(self) -> list[PluginRecord]:
         return list(self.records.values())
 
-    def specs(self, kind: str) -> Mapping[str, Any]:
-        return getattr(self, kind)
 
 
 def _identity(obj: object) -> object:
@@ -241,6 +243,3 @@ def _dist_version(name: str) -> str | None:
     except metadata.PackageNotFoundError:
         return None
 
-
-def iter_kinds() -> Iterable[str]:
-    return (kind for kind, _ in REGISTRATION_HOOKS.values())

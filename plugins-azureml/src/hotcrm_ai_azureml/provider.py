@@ -378,27 +378,17 @@ class AzureMLProvider(BaseMLProvider):
 
     # ---- scoring ------------------------------------------------------------------------------------
     def _post(self, target: _Target, body: bytes, timeout_s: float) -> tuple[Any, _Target]:
-        reply = self._http.request(
-            "POST",
-            target.uri,
-            bearer=target.bearer,
-            body=body,
-            deployment=target.deployment,
-            timeout_s=timeout_s,
-            what=target.describe(),
-        )
+        def send(t: _Target) -> Any:
+            return self._http.request(
+                "POST", t.uri, bearer=t.bearer, body=body, deployment=t.deployment, timeout_s=timeout_s,
+                what=t.describe(),
+            )
+
+        reply = send(target)
         if reply.status == 401 and target.refreshable():
             # A rotated key or an expired token: fetch it again, once, and repeat this one request.
             target = target.refreshed()
-            reply = self._http.request(
-                "POST",
-                target.uri,
-                bearer=target.bearer,
-                body=body,
-                deployment=target.deployment,
-                timeout_s=timeout_s,
-                what=target.describe(),
-            )
+            reply = send(target)
         if not reply.ok:
             raise error_for_status(
                 reply.status,

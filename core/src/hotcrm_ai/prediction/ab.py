@@ -10,7 +10,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from hotcrm_ai.errors import RegistryError
 from hotcrm_ai.registry import ModelRegistry
 from hotcrm_ai.types import ModelConfig
 
@@ -57,9 +56,3 @@ def assign(
         return model, CHALLENGER
     return champion, CHAMPION
 
-
-def check_ab_config(model: ModelConfig, registry: ModelRegistry) -> None:
-    """Raise ``RegistryError`` for an A/B block that cannot work (used by ``models show``/lint)."""
-    ab = model.ab_test
-    if ab and ab.enabled and ab.champion_model_id and registry.find(ab.champion_model_id) is None:
-        raise RegistryError(f"{model.id}: ab_test.champion_model_id {ab.champion_model_id!r} is not registered")

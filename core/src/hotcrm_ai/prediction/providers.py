@@ -62,10 +62,6 @@ class ProviderPool:
         with self._lock:
             return {k: b.state for k, b in self._breakers.items()}
 
-    def instances(self) -> dict[str, BaseMLProvider]:
-        with self._lock:
-            return dict(self._instances)
-
     def close(self) -> None:
         with self._lock:
             instances, self._instances = list(self._instances.values()), {}

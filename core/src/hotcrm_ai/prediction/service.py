@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -126,8 +125,7 @@ class PredictionService:
         self.explainer = explainer
         self.policy = RetryPolicy(settings.retries, settings.backoff_base_s, settings.backoff_max_s)
         self._sleep = sleep
-        self._rng = random.Random(seed)
-        self._rng_lock = threading.Lock()
+        self._rng = random.Random(seed)  # jitter only; random() is atomic under the GIL
         self._flights: SingleFlight[_Served] = SingleFlight()
 
     # -- public ----------------------------------------------------------------------------
@@ -291,7 +289,7 @@ class PredictionService:
             lambda: provider.predict(model, inp),
             self.policy,
             breaker=breaker,
-            rng=self._locked_rng(),
+            rng=self._rng,
             sleep=self._sleep,
         )
         if not isinstance(output, PredictionOutput):
@@ -408,7 +406,7 @@ class PredictionService:
                         lambda: provider.batch_predict(model, inputs),
                         self.policy,
                         breaker=breaker,
-                        rng=self._locked_rng(),
+                        rng=self._rng,
                         sleep=self._sleep,
                     )
                     if len(outputs) != len(inputs):
@@ -628,10 +626,6 @@ class PredictionService:
             log.exception("monitor failed to record an event")
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _locked_rng(self) -> random.Random:
-        with self._rng_lock:
-            return random.Random(self._rng.random())
 
     @staticmethod
     def _safe(fn: Callable[[], Any]) -> None:
