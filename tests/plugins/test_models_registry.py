@@ -9,7 +9,7 @@ import sys
 from support.models import metrics_json, models
 
 from hotcrm_ai.types import ModelConfig
-from hotcrm_ai_plugins.models import ARTIFACTS, default_models
+from hotcrm_ai_plugins.models import ARTIFACTS, default_models, ignored_fields
 
 SEED = {
     "lead-scoring-v1": ("Lead Scoring Model", "classification"),
@@ -81,7 +81,7 @@ def test_explain_output_and_background() -> None:
     for model_id in ("lead-scoring-v1", "churn-prediction-v1"):
         bg = ms[model_id].background
         assert len(bg) == 50
-        names = {f.name for f in ms[model_id].features if "accepted and ignored" not in f.description}
+        names = {f.name for f in ms[model_id].features} - ignored_fields(model_id)
         assert all(set(row) == names for row in bg)
 
 

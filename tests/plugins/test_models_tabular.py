@@ -9,6 +9,7 @@ import pytest
 from support.models import batch, models, predict, provider
 
 from hotcrm_ai.errors import ValidationError
+from hotcrm_ai_plugins.models import ignored_fields
 from hotcrm_ai_plugins.models.examples import CHURN_HIGH, CHURN_LOW, LEAD_HOT, LEAD_WARM
 
 LEAD, CHURN = "lead-scoring-v1", "churn-prediction-v1"
@@ -69,7 +70,7 @@ def test_linear_model_reproduces_predict(model_id: str) -> None:
     probs = 1 / (1 + np.exp(-(lm.intercept + x @ lm.coef)))
     served = [o.prediction["probability"] for o in batch(p, m, rows)]
     np.testing.assert_allclose(probs, served, atol=1e-6)
-    assert set(lm.groups) == {f.name for f in m.features if "accepted and ignored" not in f.description}
+    assert set(lm.groups) == {f.name for f in m.features} - ignored_fields(model_id)
     assert lm.mean.shape == lm.coef.shape
     assert p.linear_model(models()["sentiment-analysis-v1"]) is None
 

@@ -66,6 +66,11 @@ IGNORED: dict[str, tuple[dict[str, Any], ...]] = {
     ),
 }
 
+def ignored_fields(model_id: str) -> frozenset[str]:
+    """The accepted-but-unused input fields of a seed model (see ``IGNORED``)."""
+    return frozenset(f["name"] for f in IGNORED.get(model_id, ()))
+
+
 # Readable names for explanation text where the title-cased field name would read badly.
 LABELS: dict[str, str] = {
     "emp_var_rate": "Employment Variation Rate", "cons_price_idx": "Consumer Price Index",
