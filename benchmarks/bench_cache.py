@@ -32,7 +32,7 @@ from _timing import line
 from hotcrm_ai import AICloud, BaseMLProvider, hookimpl
 from hotcrm_ai.cache import CacheManager, MemoryBackend
 from hotcrm_ai.config import CacheSettings, Settings
-from hotcrm_ai.specs import ProviderSpec
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.types import FeatureSpec, HealthReport, ModelConfig, PredictionInput, PredictionOutput
 from hotcrm_ai_plugins.redis_cache import backend_spec
 

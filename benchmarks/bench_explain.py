@@ -24,9 +24,9 @@ import numpy as np
 
 from hotcrm_ai.builtins import explainers as builtin_explainers
 from hotcrm_ai.config import ExplainSettings
+from hotcrm_ai.descriptors import ExplainerSpec
 from hotcrm_ai.explain.service import ExplainabilityService
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ExplainerSpec
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 

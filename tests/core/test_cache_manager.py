@@ -17,8 +17,8 @@ from support.cache import FakeClock, SwitchableBackend
 from hotcrm_ai.cache import CacheManager, MemoryBackend
 from hotcrm_ai.cache.codec import encode
 from hotcrm_ai.config import CacheSettings
+from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.specs import CacheBackendSpec
 from hotcrm_ai.types import HealthReport
 
 RETRY = 2.0

@@ -15,7 +15,7 @@ from hotcrm_ai import hookimpl
 from hotcrm_ai.cli import explain as explain_cli
 from hotcrm_ai.cli.context import CLIContext
 from hotcrm_ai.config import Settings
-from hotcrm_ai.specs import ProviderSpec
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.types import FeatureSpec, ModelConfig
 
 NAMES = ["seats", "tickets", "nps"]

@@ -12,10 +12,10 @@ from support.explain import FuncProvider, brute_force_shapley, builtin_specs, nu
 
 from hotcrm_ai import hookimpl
 from hotcrm_ai.config import ExplainSettings, Settings
+from hotcrm_ai.descriptors import ExplainerSpec, ProviderSpec
 from hotcrm_ai.errors import ExplanationError, ValidationError
 from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.service import ExplainabilityService
-from hotcrm_ai.specs import ExplainerSpec, ProviderSpec
 from hotcrm_ai.types import Explanation, FeatureSpec, ModelConfig
 
 NAMES = ["a", "b", "c"]

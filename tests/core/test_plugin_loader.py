@@ -196,3 +196,42 @@ def test_models_from_plugins_must_be_model_configs() -> None:
 
     host = PluginHost(plugins=[_module("models", register_models=reg)], load_entrypoints=False)
     assert host.models[0].id == "m-1"
+
+
+def test_a_misspelt_hook_is_reported_with_a_suggestion() -> None:
+    def register_provider(register: Any) -> None:  # singular: not a hook of the contract
+        register(ProviderSpec(name="never", factory=LogitProvider))
+
+    host = PluginHost(plugins=[_module("typo", register_provider=register_provider)], load_entrypoints=False)
+    (error,) = host.records["typo"].errors
+    assert "unknown hook 'register_provider'" in error and "did you mean 'register_providers'" in error
+    assert "never" not in host.providers
+
+
+def test_a_misspelt_hook_fails_strict_mode() -> None:
+    with pytest.raises(PluginError, match="unknown hook 'register_modles'"):
+        PluginHost(plugins=[_module("typo", register_modles=lambda register: None)], load_entrypoints=False,
+                   strict=True)
+
+
+def test_an_unmarked_contract_hook_is_reported() -> None:
+    mod = types.ModuleType("unmarked")
+    mod.register_providers = lambda register: None  # type: ignore[attr-defined]  # no @hookimpl
+    host = PluginHost(plugins=[mod], load_entrypoints=False)
+    assert "not marked with @hookimpl" in host.records["unmarked"].errors[0]
+
+
+def test_stores_and_engines_register_through_their_hooks() -> None:
+    from hotcrm_ai import EngineSpec, StoreSpec
+
+    def register_stores(register: Any) -> None:
+        register(StoreSpec(name="acme-store", factory=lambda options: dict(options)))
+
+    def register_engines(register: Any) -> None:
+        register(EngineSpec(name="acme-engine", factory=lambda options: dict(options)))
+
+    host = PluginHost(plugins=[_module("acme", register_stores=register_stores, register_engines=register_engines)],
+                      load_entrypoints=False)
+    assert host.stores["acme-store"].factory({"a": 1}) == {"a": 1}
+    assert host.engines["acme-engine"].kind == "engines"
+    assert host.records["acme"].registered == {"stores": ["acme-store"], "engines": ["acme-engine"]}

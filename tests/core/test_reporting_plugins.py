@@ -13,8 +13,8 @@ from support.reporting import file_hash, make_demo_sqlite
 
 from hotcrm_ai import hookimpl
 from hotcrm_ai.config import ReportingSettings, Settings
+from hotcrm_ai.descriptors import QueryTranslatorSpec
 from hotcrm_ai.reporting.ast import Aggregate, Filter, NotUnderstood, Query
-from hotcrm_ai.specs import QueryTranslatorSpec
 
 
 class KeywordTranslator:

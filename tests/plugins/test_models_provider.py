@@ -9,9 +9,9 @@ import sys
 import pytest
 from support.models import models, predict, provider
 
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderModelError, ProviderRequestError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ProviderSpec
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
 from hotcrm_ai_plugins.custom import CustomProvider, provider_spec
 from hotcrm_ai_plugins.models.examples import EXAMPLES

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from hotcrm_ai.descriptors import ExplainerSpec
 from hotcrm_ai.interfaces import LinearModel
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ExplainerSpec
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 Rows = Sequence[Mapping[str, Any]]

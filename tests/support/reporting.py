@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from hotcrm_ai.builtins.rules_translator import _factory
 from hotcrm_ai.config import ReportingSettings
+from hotcrm_ai.descriptors import QueryTranslatorSpec
 from hotcrm_ai.reporting.demo_data import create_demo_database
 from hotcrm_ai.reporting.engine import ReportingEngine
-from hotcrm_ai.specs import QueryTranslatorSpec
 
 RULES = {"rules": QueryTranslatorSpec("rules", _factory)}
 

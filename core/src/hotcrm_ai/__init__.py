@@ -15,11 +15,14 @@ _EXPORTS: dict[str, str] = {
     # the plugin contract
     "hookimpl": "hotcrm_ai.hookspecs",
     "hookspec": "hotcrm_ai.hookspecs",
-    "ProviderSpec": "hotcrm_ai.specs",
-    "CacheBackendSpec": "hotcrm_ai.specs",
-    "ExplainerSpec": "hotcrm_ai.specs",
-    "MonitorSinkSpec": "hotcrm_ai.specs",
-    "QueryTranslatorSpec": "hotcrm_ai.specs",
+    "ProviderSpec": "hotcrm_ai.descriptors",
+    "CacheBackendSpec": "hotcrm_ai.descriptors",
+    "ExplainerSpec": "hotcrm_ai.descriptors",
+    "MonitorSinkSpec": "hotcrm_ai.descriptors",
+    "QueryTranslatorSpec": "hotcrm_ai.descriptors",
+    "StoreSpec": "hotcrm_ai.descriptors",
+    "EngineSpec": "hotcrm_ai.descriptors",
+    "Descriptor": "hotcrm_ai.descriptors",
     "BaseMLProvider": "hotcrm_ai.provider",
     "CacheBackend": "hotcrm_ai.interfaces",
     "MonitorSink": "hotcrm_ai.interfaces",
@@ -86,6 +89,16 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     from hotcrm_ai.cloud import AICloud
     from hotcrm_ai.config import Settings, load_settings
     from hotcrm_ai.converter import converter
+    from hotcrm_ai.descriptors import (
+        CacheBackendSpec,
+        Descriptor,
+        EngineSpec,
+        ExplainerSpec,
+        MonitorSinkSpec,
+        ProviderSpec,
+        QueryTranslatorSpec,
+        StoreSpec,
+    )
     from hotcrm_ai.errors import *
     from hotcrm_ai.hookspecs import hookimpl, hookspec
     from hotcrm_ai.interfaces import (
@@ -100,7 +113,6 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     from hotcrm_ai.provider import BaseMLProvider
     from hotcrm_ai.registry import ModelRegistry
     from hotcrm_ai.secrets import Secret
-    from hotcrm_ai.specs import CacheBackendSpec, ExplainerSpec, MonitorSinkSpec, ProviderSpec, QueryTranslatorSpec
     from hotcrm_ai.types import (
         ABTest,
         ErrorInfo,

@@ -23,8 +23,17 @@ import pluggy
 
 from hotcrm_ai import hookspecs
 from hotcrm_ai.builtins import DEFAULT_PLUGINS
+from hotcrm_ai.descriptors import (
+    CacheBackendSpec,
+    Descriptor,
+    EngineSpec,
+    ExplainerSpec,
+    MonitorSinkSpec,
+    ProviderSpec,
+    QueryTranslatorSpec,
+    StoreSpec,
+)
 from hotcrm_ai.errors import PluginError
-from hotcrm_ai.specs import CacheBackendSpec, ExplainerSpec, MonitorSinkSpec, ProviderSpec, QueryTranslatorSpec
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ModelConfig
@@ -45,8 +54,12 @@ REGISTRATION_HOOKS: dict[str, tuple[str, type | None]] = {
     "register_explainers": ("explainers", ExplainerSpec),
     "register_monitor_sinks": ("monitor_sinks", MonitorSinkSpec),
     "register_query_translators": ("translators", QueryTranslatorSpec),
+    "register_stores": ("stores", StoreSpec),
+    "register_engines": ("engines", EngineSpec),
     "register_models": ("models", None),
 }
+# every hook name the contract defines; anything else a plugin marks with @hookimpl is a typo
+KNOWN_HOOKS = frozenset([*REGISTRATION_HOOKS, "register_commands"])
 
 
 @attrs.define
@@ -95,6 +108,8 @@ class PluginHost:
         self.explainers: dict[str, ExplainerSpec] = {}
         self.monitor_sinks: dict[str, MonitorSinkSpec] = {}
         self.translators: dict[str, QueryTranslatorSpec] = {}
+        self.stores: dict[str, StoreSpec] = {}
+        self.engines: dict[str, EngineSpec] = {}
         self.models: list[ModelConfig] = []
         self._model_owner: dict[str, str] = {}
 
@@ -137,6 +152,31 @@ class PluginHost:
             self.pm.register(plugin, name=name)
         except Exception as exc:  # a plugin that cannot even be imported
             self._fail(record, f"failed to load: {type(exc).__name__}: {exc}")
+            return
+        self._check_hook_names(plugin, record)
+
+    def _check_hook_names(self, plugin: object, record: PluginRecord) -> None:
+        """Report hooks the contract does not define, and contract hooks left unmarked.
+
+        pluggy accepts an ``@hookimpl`` for any name and simply never calls one without a spec, so a
+        plugin defining ``register_provider`` (singular) would load and do nothing, silently.
+        """
+        for attr in sorted(dir(plugin)):
+            if not attr.startswith("register_"):
+                continue
+            fn = getattr(plugin, attr, None)
+            if not callable(fn):
+                continue
+            marked = hasattr(fn, "hotcrm_ai_impl")
+            if marked and attr not in KNOWN_HOOKS:
+                hint = _closest(attr, KNOWN_HOOKS)
+                self._fail(
+                    record,
+                    f"unknown hook {attr!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                    + f"; hooks are: {', '.join(sorted(KNOWN_HOOKS))}",
+                )
+            elif not marked and attr in KNOWN_HOOKS:
+                self._fail(record, f"{attr} is not marked with @hookimpl, so it would never be called")
 
     # -- registration ----------------------------------------------------------------------
 
@@ -183,7 +223,7 @@ class PluginHost:
             self.models.append(item)
             record.registered.setdefault(kind, []).append(item.key)
             return
-        spec: Any = item
+        spec: Descriptor[Any] = item
         table: dict[str, Any] = getattr(self, kind)
         existing = table.get(spec.name)
         if existing is not None and not spec.replace:
@@ -231,6 +271,12 @@ class PluginHost:
     def describe(self) -> list[PluginRecord]:
         return list(self.records.values())
 
+
+def _closest(name: str, choices: frozenset[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def _identity(obj: object) -> object:

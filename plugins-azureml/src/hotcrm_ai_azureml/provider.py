@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Secret, as_secret
-from hotcrm_ai.specs import ProviderSpec
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.specs import ProviderSpec
+from hotcrm_ai.descriptors import ProviderSpec
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from hotcrm_ai.descriptors import QueryTranslatorSpec
 from hotcrm_ai.errors import ConfigError, ReportingError, ValidationError
 from hotcrm_ai.secrets import Secret, as_secret
-from hotcrm_ai.specs import QueryTranslatorSpec
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

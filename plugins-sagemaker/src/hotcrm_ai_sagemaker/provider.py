@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ConfigError, ProviderAuthError, ProviderError
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ProviderSpec
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_sagemaker import payloads
 from hotcrm_ai_sagemaker.settings import SageMakerSettings

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import FieldError, ProviderModelError, ProviderRequestError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ProviderSpec
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 if TYPE_CHECKING:

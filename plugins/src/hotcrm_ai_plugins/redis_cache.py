@@ -25,9 +25,9 @@ from typing import Any
 
 import attrs
 
+from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.errors import ConfigError
 from hotcrm_ai.secrets import Secret, as_secret
-from hotcrm_ai.specs import CacheBackendSpec
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 SCHEMES = ("redis", "rediss", "unix")

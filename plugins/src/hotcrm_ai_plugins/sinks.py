@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hotcrm_ai.descriptors import MonitorSinkSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.specs import MonitorSinkSpec
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import PredictionEvent

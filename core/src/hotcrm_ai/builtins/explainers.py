@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hotcrm_ai.descriptors import ExplainerSpec
 from hotcrm_ai.hookspecs import hookimpl
-from hotcrm_ai.specs import ExplainerSpec
 
 
 def _exact() -> Any:

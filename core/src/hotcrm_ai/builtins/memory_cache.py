@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.hookspecs import hookimpl
-from hotcrm_ai.specs import CacheBackendSpec
 
 
 def memory_backend(options: Mapping[str, Any]) -> Any:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hotcrm_ai.descriptors import MonitorSinkSpec
 from hotcrm_ai.hookspecs import hookimpl
-from hotcrm_ai.specs import MonitorSinkSpec
 
 
 def memory_sink(options: Mapping[str, Any]) -> Any:

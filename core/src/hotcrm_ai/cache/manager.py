@@ -26,9 +26,9 @@ from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
 from hotcrm_ai.config import CacheSettings
+from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.errors import ConfigError, ValidationError
 from hotcrm_ai.interfaces import CacheBackend
-from hotcrm_ai.specs import CacheBackendSpec
 
 log = logging.getLogger("hotcrm_ai.cache")
 T = TypeVar("T")

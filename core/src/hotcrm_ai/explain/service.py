@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     import numpy as np
 
     from hotcrm_ai.config import ExplainSettings
+    from hotcrm_ai.descriptors import ExplainerSpec
     from hotcrm_ai.explain.compare import Comparison
     from hotcrm_ai.interfaces import Explainer
     from hotcrm_ai.provider import BaseMLProvider
-    from hotcrm_ai.specs import ExplainerSpec
 
 CHUNK_ROWS = 2048  # rows per provider call: bounds memory of one coalition batch
 TOLERANCE = {"linear": 1e-6}  # additivity, relative to max(1, |output|, |base|); others 1e-9

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Mapping
 
 from hotcrm_ai.config import Settings
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ConfigError
 from hotcrm_ai.prediction.resilience import CircuitBreaker
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.specs import ProviderSpec
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
 

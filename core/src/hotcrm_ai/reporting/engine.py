@@ -24,7 +24,7 @@ from hotcrm_ai.reporting.execute import ReadOnlyExecutor, _plain
 
 if TYPE_CHECKING:
     from hotcrm_ai.config import ReportingSettings
-    from hotcrm_ai.specs import QueryTranslatorSpec
+    from hotcrm_ai.descriptors import QueryTranslatorSpec
 
 
 @attrs.frozen
