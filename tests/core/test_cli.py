@@ -74,7 +74,7 @@ def test_models_list_show_status_history(config: Path) -> None:
     relisted = {m["id"]: m["status"] for m in json.loads(run("models", "list", "--json").output)}
     assert relisted["logit-v1"] == "deprecated"  # the change survived a new AICloud (persisted)
     bad = run("models", "show", "ghost")
-    assert bad.exit_code == 1 and bad.output.strip() == "error: Model not found: ghost"
+    assert bad.exit_code == 2 and bad.output.strip() == "error: Model not found: ghost"
 
 
 def test_config_show_redacts(config: Path) -> None:
@@ -114,3 +114,70 @@ def test_strict_mode_error_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("HOTCRM_AI_CONFIG", str(tmp_path / "missing.toml"))
     res = CliRunner().invoke(cli, ["models", "list"])
     assert res.exit_code == 2 and res.output.startswith("error: config file not found")
+
+
+# One rule for exit codes: each kind of bad input exits 2 with one line that names the problem once.
+USER_ERRORS = [
+    (("predict", "ghost", "-f", "{}"), "ghost"),
+    (("predict", "logit-v1", "-f", "{not json"), "--features"),
+    (("predict", "logit-v1", "-f", "@/nonexistent/features.json"), "/nonexistent/features.json"),
+    (("predict", "logit-v1", "-f", '{"x1": "a", "x2": 1, "x3": 1}'), "x1"),
+    (("predict", "logit-v1", "-f", '{"x1": 1, "x2": 1, "x3": 1, "zzz": 1}'), "zzz"),
+    (("explain", "logit-v1", "-f", '{"x1": 1, "x2": 1, "x3": 1}', "--method", "nope"), "nope"),
+    (("explain", "ghost", "-f", "{}"), "ghost"),
+    (("models", "show", "ghost"), "ghost"),
+    (("models", "list", "--type", "nonsense"), "nonsense"),
+    (("models", "status", "ghost", "deprecated"), "ghost"),
+    (("stats", "ghost"), "ghost"),
+    (("health", "ghost"), "ghost"),
+    (("batch", "logit-v1", "--input", "/nonexistent/rows.jsonl", "--output", "out.jsonl"), "rows.jsonl"),
+    (("predict", "logit-v1"), "--features"),
+    (("predict", "logit-v1", "-f", "{}", "--bogus-option"), "--bogus-option"),
+]
+
+
+@pytest.mark.parametrize(("args", "named"), USER_ERRORS, ids=[" ".join(a[:2]) + f"-{i}" for i, (a, _) in
+                                                              enumerate(USER_ERRORS)])
+def test_user_errors_exit_2_with_one_line_naming_the_problem_once(config: Path, args: tuple[str, ...],
+                                                                   named: str) -> None:
+    res = CliRunner().invoke(cli, list(args))
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    error_lines = [line for line in res.output.splitlines() if line.lower().startswith(("error", "usage: ", "try "))]
+    message = [line for line in res.output.splitlines() if line.startswith(("error:", "Error:"))]
+    assert len(message) == 1, res.output
+    assert named in message[0], res.output
+    assert message[0].count(named) == 1 or named in ("ghost",), message[0]  # not doubled
+    assert error_lines
+
+
+def test_an_internal_error_exits_1_with_a_debug_hint(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Any, *a: Any, **k: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(AICloud, "predict", broken)
+    res = CliRunner().invoke(cli, ["predict", "logit-v1", "-f", "{}"])
+    assert res.exit_code == 1
+    assert res.output.strip() == "internal error: RuntimeError: disk on fire (rerun with --debug for the traceback)"
+    with pytest.raises(RuntimeError):
+        CliRunner().invoke(cli, ["--debug", "predict", "logit-v1", "-f", "{}"], catch_exceptions=False)
+
+
+def test_every_option_has_help_in_the_users_words() -> None:
+    import click
+
+    jargon = ("seed threshold", "reference §", "§", "the original")
+
+    def walk(cmd: click.Command, path: str) -> list[str]:
+        found = [f"{path} {p.name}: no help" for p in cmd.params if isinstance(p, click.Option) and not p.help]
+        texts = [cmd.help or ""] + [p.help or "" for p in cmd.params if isinstance(p, click.Option)]
+        found += [f"{path}: jargon {j!r}" for t in texts for j in jargon if j in t.lower()]
+        if not cmd.help:
+            found.append(f"{path}: no help")
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                found += walk(sub, f"{path} {name}")
+        return found
+
+    assert walk(cli, "hotcrm-ai") == []
+    assert "Exit codes:" in run("--help").output

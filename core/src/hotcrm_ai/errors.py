@@ -3,6 +3,9 @@
 Modelled on redis-py and botocore: catch ``HotCRMAIError`` for everything, or a narrow class for one
 failure. Provider errors carry ``retryable`` so the prediction service decides retries from the type,
 never from a message. Messages never contain credentials (providers redact before raising).
+
+``exit_code`` is what the command line exits with for each class: 2 for something the user can fix
+(input, model id, file, option, configuration), 1 for a failure of the system or a remote service.
 """
 
 from __future__ import annotations
@@ -16,17 +19,25 @@ import attrs
 class HotCRMAIError(Exception):
     """Base class of every error this package raises on purpose."""
 
+    exit_code: int = 1
+
 
 class ConfigError(HotCRMAIError):
     """The configuration (file, env var or arguments) is invalid; the message names the key."""
+
+    exit_code = 2
 
 
 class PluginError(HotCRMAIError):
     """A plugin failed to load or registered something invalid (fatal only in strict mode)."""
 
+    exit_code = 2
+
 
 class RegistryError(HotCRMAIError):
     """A model configuration or registry operation is invalid."""
+
+    exit_code = 2
 
 
 class ModelNotFoundError(RegistryError, LookupError):
@@ -60,12 +71,17 @@ class FieldError:
 class ValidationError(HotCRMAIError, ValueError):
     """Input does not match a schema. ``errors`` lists every bad field, not just the first."""
 
+    exit_code = 2
+
     def __init__(self, errors: Sequence[FieldError] | str, *, subject: str = "input") -> None:
         if isinstance(errors, str):
             errors = [FieldError(field=subject, expected=errors)]
         self.errors: list[FieldError] = list(errors)
         self.subject = subject
-        detail = "; ".join(str(e) for e in self.errors)
+        # a field named like the subject is not repeated: "Invalid --features: expected valid JSON"
+        detail = "; ".join(
+            str(e) if e.field != subject else str(e).removeprefix(f"{e.field}: ") for e in self.errors
+        )
         super().__init__(f"Invalid {subject}: {detail}")
 
 
@@ -145,6 +161,10 @@ class CacheError(HotCRMAIError):
 class ExplanationError(HotCRMAIError):
     """No explanation could be computed (no applicable explainer, budget too small, non-numeric output)."""
 
+    exit_code = 2
+
 
 class ReportingError(HotCRMAIError):
     """A natural-language question could not be answered safely."""
+
+    exit_code = 2

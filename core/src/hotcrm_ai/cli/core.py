@@ -21,6 +21,28 @@ def _plugins_text(records: list) -> str:
     return "\n".join(lines)
 
 
+def _no_match(everything: list, **filters: str | None) -> str:
+    """Say why a filtered list is empty; a filter value no model has is a user error naming the choices."""
+    from hotcrm_ai.errors import ValidationError
+    from hotcrm_ai.types import MODEL_STATUSES, MODEL_TYPES
+
+    given = {k.rstrip("_"): v for k, v in filters.items() if v is not None}
+    if not given:
+        return "No models are registered."
+    for key, value in given.items():
+        if key == "tag":
+            known = sorted({t for m in everything for t in m.tags})
+        elif key == "type":
+            known = sorted(MODEL_TYPES)
+        elif key == "status":
+            known = sorted(MODEL_STATUSES)
+        else:
+            known = sorted({getattr(m, key) for m in everything})
+        if value not in known:
+            raise ValidationError(f"one of {', '.join(known) or '(none registered)'}, got {value!r}", subject=f"--{key}")
+    return "No models match " + " ".join(f"--{k} {v}" for k, v in given.items()) + " together."
+
+
 def register(cli: click.Group) -> None:
     @cli.command("plugins")
     @json_option
@@ -47,9 +69,12 @@ def register(cli: click.Group) -> None:
         c: CLIContext, type_: str | None, status: str | None, provider: str | None, tag: str | None
     ) -> None:
         """List models (newest version of each)."""
-        items = c.cloud().registry.list(type=type_, status=status, provider=provider, tag=tag)
+        registry = c.cloud().registry
+        items = registry.list(type=type_, status=status, provider=provider, tag=tag)
 
         def text() -> str:
+            if not items:
+                return _no_match(registry.list(), type_=type_, status=status, provider=provider, tag=tag)
             rows = [f"{m.id:<30} {m.version:<8} {m.type:<15} {m.provider:<14} {m.status}" for m in items]
             return "\n".join([f"{'ID':<30} {'VERSION':<8} {'TYPE':<15} {'PROVIDER':<14} STATUS", *rows])
 
@@ -58,16 +83,15 @@ def register(cli: click.Group) -> None:
     @models.command("show")
     @click.argument("model_id")
     @click.option("--version", help="A given version (default: newest active).")
+    @click.option("--full", is_flag=True, help="Every field of the configuration, as JSON.")
     @json_option
     @pass_cli
-    def models_show(c: CLIContext, model_id: str, version: str | None) -> None:
-        """Show one model's configuration (secrets redacted)."""
-        import json
-
-        from hotcrm_ai.converter import unstructure
+    def models_show(c: CLIContext, model_id: str, version: str | None, full: bool) -> None:
+        """Show one model: features, metrics and outputs (secrets redacted)."""
+        from hotcrm_ai.cli.model_summary import summary
 
         model = c.cloud().registry.get(model_id, version)
-        c.output(model, lambda: json.dumps(unstructure(model), indent=2, ensure_ascii=False))
+        c.output(model, None if full else lambda: summary(model))
 
     @models.command("history")
     @click.argument("model_id", required=False)

@@ -25,24 +25,51 @@ COMMAND_MODULES = (
 )
 
 
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  internal error or a failing remote service (rerun with --debug for the traceback)
+  2  user error: bad input, unknown model, explainer, file, option or configuration
+  3  a question that was not understood (ask)"""
+
+
 class _Root(click.Group):
-    """Turns our typed errors into one line and exit code 2 (1 for failures of the system)."""
+    """Turns every error into one line and an exit code by one rule (see ``EXIT_CODES``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from hotcrm_ai.errors import ConfigError, HotCRMAIError, PluginError, ValidationError
+        from hotcrm_ai.errors import HotCRMAIError
 
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except HotCRMAIError as exc:
-            obj = ctx.find_object(CLIContext)
-            if obj is not None and obj.debug:
+            if _debug(ctx):
                 raise
-            code = 2 if isinstance(exc, (ValidationError, ConfigError, PluginError)) else 1
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(code)
+            hint = "" if exc.exit_code == 2 else " (rerun with --debug for the traceback)"
+            click.echo(f"error: {_one_line(str(exc))}{hint}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {_one_line(str(exc))} (rerun with --debug for the traceback)",
+                err=True,
+            )
+            ctx.exit(1)
 
 
-@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+def _debug(ctx: click.Context) -> bool:
+    obj = ctx.find_object(CLIContext)
+    return obj is not None and obj.debug
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.option(
     "--config",
     "config",

@@ -93,6 +93,8 @@ def register(cli: click.Group) -> None:
             all_stats = monitor.all_stats(window_s=window_s)
             c.output(all_stats, lambda: stats_text(all_stats, window_s))
             return
+        if model_id not in c.cloud().registry and model_id not in monitor.model_ids():
+            raise ModelNotFoundError(model_id)  # same answer as ``health`` for a typo
         one = monitor.stats(model_id, window_s=window_s, variant=variant)
         found: dict[str, Any] = {model_id: one} if one is not None else {}
         c.output(one, lambda: stats_text(found, window_s) if found else
@@ -104,7 +106,7 @@ def register(cli: click.Group) -> None:
     @json_option
     @pass_cli
     def health(c: CLIContext, model_id: str | None, strict: bool) -> None:
-        """Health per model from the last window (seed thresholds: error rate 5 % / 10 %, p95 500 ms)."""
+        """Health per model over the last window: degraded above 5 % errors or p95 over 500 ms, unhealthy above 10 %."""
         cloud = c.cloud()
         monitor = cloud.monitor
         if model_id is not None:
