@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -120,19 +119,22 @@ def register(cli: click.Group) -> None:
         cloud = c.cloud()
         started = time.perf_counter()
         summary: dict[str, float] = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
-        with (
-            open(output_path, "w", encoding="utf-8") as out,
-            click.progressbar(length=len(rows), label="predicting", file=sys.stderr, show_pos=True) as bar,
-        ):
-            for begin in range(0, len(rows), chunk_size):
-                chunk = rows[begin : begin + chunk_size]
-                for r in cloud.batch_predict(
-                    model_id, chunk, context=context_from(tenant, None), use_cache=not no_cache
-                ):
-                    summary["failures"] += 0 if r.ok else 1
-                    summary["cached"] += int(r.cached)
-                    summary["degraded"] += int(r.degraded)
-                    out.write(json.dumps(unstructure(r), ensure_ascii=False) + "\n")
-                bar.update(len(chunk))
+        from hotcrm_ai.progress import reporter
+
+        bar = reporter(True, len(rows), "predicting")
+        try:
+            with open(output_path, "w", encoding="utf-8") as out:
+                for begin in range(0, len(rows), chunk_size):
+                    chunk = rows[begin : begin + chunk_size]
+                    for r in cloud.batch_predict(
+                        model_id, chunk, context=context_from(tenant, None), use_cache=not no_cache
+                    ):
+                        summary["failures"] += 0 if r.ok else 1
+                        summary["cached"] += int(r.cached)
+                        summary["degraded"] += int(r.degraded)
+                        out.write(json.dumps(unstructure(r), ensure_ascii=False) + "\n")
+                    bar.advance(len(chunk))
+        finally:
+            bar.close()
         summary["elapsed_s"] = round(time.perf_counter() - started, 3)
         c.output(summary, lambda: "  ".join(f"{k}: {v}" for k, v in summary.items()))
