@@ -39,7 +39,8 @@ def _no_match(everything: list, **filters: str | None) -> str:
         else:
             known = sorted({getattr(m, key) for m in everything})
         if value not in known:
-            raise ValidationError(f"one of {', '.join(known) or '(none registered)'}, got {value!r}", subject=f"--{key}")
+            choices = ", ".join(known) or "(none registered)"
+            raise ValidationError(f"one of {choices}, got {value!r}", subject=f"--{key}")
     return "No models match " + " ".join(f"--{k} {v}" for k, v in given.items()) + " together."
 
 

@@ -9,8 +9,9 @@ if TYPE_CHECKING:
 
 _MAX_CHOICES = 6  # choices shown per feature before "... (N in all)"
 _METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "mse")
-_BASELINES = ("base_rate", "majority_accuracy", "mase", "seasonal_naive_mase", "naive_mase", "popularity_hit_rate_at_10",
-              "hit_rate_at_10")
+_EXTRA_METRICS = ("hit_rate_at_10", "mase")  # figures some model types keep in ``metrics.extra``
+_BASELINES = ("base_rate", "majority_accuracy", "vader_only_accuracy", "pop_hit_rate_at_10", "seasonal_naive_mase",
+              "naive_mase")
 
 
 def _number(value: Any) -> str:
@@ -46,6 +47,7 @@ def summary(model: ModelConfig) -> str:
         lines += [f"  {_feature_line(f)}" for f in model.features]
     metrics = {k: getattr(model.metrics, k) for k in _METRICS if getattr(model.metrics, k, None) is not None}
     extra = model.metrics.extra
+    metrics.update({k: extra[k] for k in _EXTRA_METRICS if isinstance(extra.get(k), int | float)})
     baselines = {k: extra[k] for k in _BASELINES if isinstance(extra.get(k), int | float)}
     if metrics or baselines:
         lines += ["", "metrics (held-out data):"]
