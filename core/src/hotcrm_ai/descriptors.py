@@ -16,7 +16,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import attrs
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Mapping
+
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator
+    from hotcrm_ai.provider import BaseMLProvider
+    from hotcrm_ai.types import ProviderConfig
+
+    # the factory signature of each kind (names only exist for the type checker)
+    ProviderFactory = Callable[[ProviderConfig], BaseMLProvider]
+    CacheBackendFactory = Callable[[Mapping[str, Any]], CacheBackend]
+    ExplainerFactory = Callable[[], Explainer]
+    MonitorSinkFactory = Callable[[Mapping[str, Any]], MonitorSink]
+    QueryTranslatorFactory = Callable[[Mapping[str, Any]], QueryTranslator]
+    StoreFactory = Callable[[Mapping[str, Any]], Any]
+    EngineFactory = Callable[[Mapping[str, Any]], Any]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,42 +61,42 @@ class Descriptor(Generic[F]):
 
 
 @attrs.frozen
-class ProviderSpec(Descriptor["Callable[[ProviderConfig], BaseMLProvider]"]):
+class ProviderSpec(Descriptor["ProviderFactory"]):
     """``factory(config: ProviderConfig) -> BaseMLProvider``: one instance per distinct configuration."""
 
     kind: ClassVar[str] = "providers"
 
 
 @attrs.frozen
-class CacheBackendSpec(Descriptor["Callable[[Mapping[str, Any]], CacheBackend]"]):
+class CacheBackendSpec(Descriptor["CacheBackendFactory"]):
     """``factory(options) -> CacheBackend``; options are the ``[cache]`` table."""
 
     kind: ClassVar[str] = "cache_backends"
 
 
 @attrs.frozen
-class ExplainerSpec(Descriptor["Callable[[], Explainer]"]):
+class ExplainerSpec(Descriptor["ExplainerFactory"]):
     """``factory() -> Explainer``."""
 
     kind: ClassVar[str] = "explainers"
 
 
 @attrs.frozen
-class MonitorSinkSpec(Descriptor["Callable[[Mapping[str, Any]], MonitorSink]"]):
+class MonitorSinkSpec(Descriptor["MonitorSinkFactory"]):
     """``factory(options) -> MonitorSink``; options are ``[monitor.sinks.<name>]``."""
 
     kind: ClassVar[str] = "monitor_sinks"
 
 
 @attrs.frozen
-class QueryTranslatorSpec(Descriptor["Callable[[Mapping[str, Any]], QueryTranslator]"]):
+class QueryTranslatorSpec(Descriptor["QueryTranslatorFactory"]):
     """``factory(options) -> QueryTranslator``; options are the ``[reporting]`` table."""
 
     kind: ClassVar[str] = "translators"
 
 
 @attrs.frozen
-class StoreSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
+class StoreSpec(Descriptor["StoreFactory"]):
     """``factory(options) -> Store``; options are the ``[store]`` table. Where the registry, the
     prediction log and monitor events live, shared by every process that points at it."""
 
@@ -91,7 +104,7 @@ class StoreSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
 
 
 @attrs.frozen
-class EngineSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
+class EngineSpec(Descriptor["EngineFactory"]):
     """``factory(options) -> Engine``; options are ``[engines.<name>]``. How a whole table is scored:
     in this process (``local``) or spread over a cluster."""
 
