@@ -10,7 +10,7 @@ import pytest
 from support.models import models, predict, provider
 
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai.errors import ProviderModelError, ProviderRequestError, ValidationError
+from hotcrm_ai.errors import ConfigError, ProviderModelError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
 from hotcrm_ai_plugins.custom import CustomProvider, provider_spec
@@ -61,22 +61,42 @@ def test_missing_artifact_is_a_typed_error(tmp_path) -> None:
         provider().predict(broken, PredictionInput(dict(m.background[0])))
 
 
-@pytest.mark.parametrize("runner", [None, "nope", "no.such.module:Runner", "support.models:Missing"])
-def test_bad_runner_names_are_request_errors(runner) -> None:
+@pytest.mark.parametrize("runner", [None, "nope", "no.such.module:Runner", "support.models:EchoLengthRunner",
+                                    "runpy:run_path"])
+def test_a_runner_that_is_not_installed_is_a_config_error(runner) -> None:
     params = {} if runner is None else {"runner": runner}
     m = ModelConfig(id="x", name="x", type="regression", provider="custom", parameters=params)
-    with pytest.raises(ProviderRequestError):
+    with pytest.raises(ConfigError, match=r"parameters\.runner"):
         provider().predict(m, PredictionInput({"text": "a"}))
 
 
-def test_user_runner_through_module_class() -> None:
+@pytest.fixture
+def echo_runner_installed(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An installed distribution (a dist-info folder on sys.path) publishing a runner entry point."""
+    dist = tmp_path / "echo_runner-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-runner\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[hotcrm_ai.runners]\necho = support.models:EchoLengthRunner\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "echo"
+
+
+def test_user_runner_through_an_entry_point(echo_runner_installed: str) -> None:
     m = ModelConfig(id="mine", name="Mine", type="regression", provider="custom",
-                    parameters={"runner": "support.models:EchoLengthRunner", "scale": 2})
+                    parameters={"runner": echo_runner_installed, "scale": 2})
     p = provider()
     outs = p.batch_predict(m, [PredictionInput({"text": "abc"}), PredictionInput({"text": "hello"})])
     assert [o.prediction["value"] for o in outs] == [6.0, 10.0]
     assert p.runner(m).calls == 1  # one vectorised call for the batch
     assert p.linear_model(m) is None
+
+
+@pytest.mark.parametrize("artifact", ["../../etc/passwd", "/etc/passwd", "..", "sub/../../x.json", 3])
+def test_an_artifact_outside_the_artifact_folder_is_refused(artifact: str, tmp_path) -> None:
+    m = ModelConfig(id="x", name="x", type="classification", provider="custom",
+                    parameters={"runner": "lead_scoring", "artifact": artifact, "artifact_dir": str(tmp_path)})
+    with pytest.raises(ConfigError, match=r"parameters\.artifact"):
+        provider().predict(m, PredictionInput({"age": 1}))
 
 
 def test_batch_rejects_non_inputs() -> None:

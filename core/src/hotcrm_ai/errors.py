@@ -93,6 +93,11 @@ class PredictionError(HotCRMAIError):
         self.cause = cause
         super().__init__(message)
 
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        """A configuration or input problem behind the failure is still the user's to fix (2)."""
+        return self.cause.exit_code if isinstance(self.cause, HotCRMAIError) else 1
+
 
 class ProviderError(HotCRMAIError):
     """A provider call failed. ``retryable`` says whether trying again can help."""

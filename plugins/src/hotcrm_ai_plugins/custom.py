@@ -6,9 +6,13 @@ A model names its runner in ``ModelConfig.parameters``:
   (``lead_scoring``, ``churn``, ``sentiment``, ``forecast``, ``recommendation``) reading its artifact
   from the shipped artifact folder, or from ``parameters['artifact_dir']`` / the provider config's
   ``config['artifact_dir']`` when given;
-- ``{"runner": "my_pkg.my_module:MyRunner", ...}``: your own class, imported on first use and built as
+- ``{"runner": "my_runner", ...}``: your own class, published by an installed package under that name
+  in the ``hotcrm_ai.runners`` entry-point group, loaded on first use and built as
   ``MyRunner(artifact_dir, parameters)``; it implements ``predict_batch(rows) -> list[PredictionOutput]``
   (one vectorised call) and ``describe() -> dict``, optionally ``linear_model() -> LinearModel``.
+
+A configuration or registry file is data: it picks a runner by name among those installed, never a
+module path, and its ``artifact`` must stay inside the artifact folder.
 
 Runners are built lazily, once per provider instance and (runner, artifact, folder), and cached.
 ``predict`` is a batch of one: both go through the same ``predict_batch`` path.
@@ -16,7 +20,6 @@ Runners are built lazily, once per provider instance and (runner, artifact, fold
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Sequence
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai.errors import FieldError, ProviderModelError, ProviderRequestError, ValidationError
+from hotcrm_ai.errors import ConfigError, FieldError, ProviderModelError, ProviderRequestError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
@@ -52,8 +55,7 @@ class CustomProvider(BaseMLProvider):
         """The model's runner, built on first use and cached on this provider instance."""
         name = model.parameters.get("runner")
         if not isinstance(name, str) or not name:
-            raise ProviderRequestError(f"model {model.id}: parameters.runner must name a runner "
-                                       "(a built-in name or 'package.module:Class')", provider=self.name)
+            raise ConfigError(f"model {model.id}: parameters.runner: expected the name of an installed runner")
         where = model.parameters.get("artifact_dir") or self.config.config.get("artifact_dir")
         key = (name, str(model.parameters.get("artifact", "")), str(where or ""))
         runner = self._runners.get(key)  # the hot path: no filesystem work once built
@@ -67,17 +69,19 @@ class CustomProvider(BaseMLProvider):
         return runner
 
     def _build(self, name: str, folder: Path, model: ModelConfig) -> Any:
-        from hotcrm_ai_plugins.runners import BUILTIN_RUNNERS
+        from hotcrm_ai_plugins.runners import installed_runners
 
-        target = BUILTIN_RUNNERS.get(name, name)
-        module_name, sep, attr = target.partition(":")
-        if not sep or not module_name or not attr:
-            raise ProviderRequestError(f"model {model.id}: unknown runner {name!r}; expected one of "
-                                       f"{', '.join(BUILTIN_RUNNERS)} or 'package.module:Class'", provider=self.name)
+        runners = installed_runners()
+        target = runners.get(name)
+        if target is None:
+            raise ConfigError(f"model {model.id}: parameters.runner: unknown runner {name!r}; installed runners "
+                              f"are {', '.join(sorted(runners))} (a package adds one under the "
+                              "'hotcrm_ai.runners' entry-point group)")
+        _check_artifact(model, folder)
         try:
-            cls = getattr(importlib.import_module(module_name), attr)
+            cls = target.load()
         except (ImportError, AttributeError) as exc:
-            raise ProviderRequestError(f"model {model.id}: cannot import runner {target!r}: {exc}",
+            raise ProviderRequestError(f"model {model.id}: cannot import runner {name!r}: {exc}",
                                        provider=self.name) from exc
         try:
             return cls(folder, dict(model.parameters))
@@ -135,6 +139,20 @@ class CustomProvider(BaseMLProvider):
         from hotcrm_ai_plugins.runners import linear_model_of
 
         return linear_model_of(self.runner(model))
+
+
+def _check_artifact(model: ModelConfig, folder: Path) -> None:
+    """``parameters.artifact`` is a file name inside the artifact folder: no absolute path, no ``..``."""
+    artifact = model.parameters.get("artifact")
+    if artifact is None or artifact == "":  # a runner with no artifact file (it fits on the history given)
+        return
+    if not isinstance(artifact, str):
+        raise ConfigError(f"model {model.id}: parameters.artifact: expected a file name, got {type(artifact).__name__}")
+    relative = Path(artifact)
+    root = folder.resolve()
+    if relative.is_absolute() or not (root / relative).resolve().is_relative_to(root):
+        raise ConfigError(f"model {model.id}: parameters.artifact: expected a path inside the artifact folder, "
+                          f"got {artifact!r:.200}")
 
 
 def provider_spec() -> ProviderSpec:

@@ -2,18 +2,23 @@
 
 A runner turns a batch of feature rows into ``PredictionOutput`` objects in ONE vectorised call; the
 provider's ``predict`` is a batch of one. Built-in runners are named here; a user's own runner is
-given as ``"package.module:Class"`` in ``ModelConfig.parameters['runner']`` (see ``docs/models/README.md``).
+published by an installed package in the ``hotcrm_ai.runners`` entry-point group and named in
+``ModelConfig.parameters['runner']`` (see ``docs/models/README.md``). Configuration is data: it can only
+pick among installed runners by name, never name a module to import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
     from hotcrm_ai.types import PredictionOutput
+
+RUNNER_GROUP = "hotcrm_ai.runners"
 
 BUILTIN_RUNNERS: dict[str, str] = {
     "lead_scoring": "hotcrm_ai_plugins.runners.tabular:LeadScoringRunner",
@@ -43,6 +48,14 @@ def linear_model_of(runner: Any) -> LinearModel | None:
     """The runner's ``LinearModel`` when it has one (lead, churn), else None."""
     method = getattr(runner, "linear_model", None)
     return method() if callable(method) else None
+
+
+def installed_runners() -> dict[str, metadata.EntryPoint]:
+    """Every runner a configuration may name: the built-ins, then those installed packages publish
+    (a built-in name cannot be taken over by a package)."""
+    found = {ep.name: ep for ep in metadata.entry_points(group=RUNNER_GROUP)}
+    found.update({name: metadata.EntryPoint(name, target, RUNNER_GROUP) for name, target in BUILTIN_RUNNERS.items()})
+    return found
 
 
 def default_artifact_dir() -> Path:
