@@ -91,12 +91,9 @@ class PredictionError(HotCRMAIError):
     def __init__(self, message: str, *, model_id: str | None = None, cause: BaseException | None = None) -> None:
         self.model_id = model_id
         self.cause = cause
+        # a configuration or input problem behind the failure is still the user's to fix (2)
+        self.exit_code = cause.exit_code if isinstance(cause, HotCRMAIError) else 1
         super().__init__(message)
-
-    @property  # type: ignore[override]
-    def exit_code(self) -> int:
-        """A configuration or input problem behind the failure is still the user's to fix (2)."""
-        return self.cause.exit_code if isinstance(self.cause, HotCRMAIError) else 1
 
 
 class ProviderError(HotCRMAIError):
