@@ -68,6 +68,9 @@ def canonical_json(features: Any, *, field: str = "features") -> str:
         raise ValidationError(
             [FieldError(field, "JSON-serialisable values with string keys", str(exc))], subject="cache key"
         ) from None
+    except RecursionError:  # nested deeper than the interpreter's stack; validation names the field
+        raise ValidationError([FieldError(field, "JSON nested a few levels deep at most", "deeper nesting")],
+                              subject="cache key") from None
 
 
 def features_digest(features: Mapping[str, Any]) -> str:
