@@ -71,4 +71,4 @@ def test_uninstall_removes_it(installed: None) -> None:
     run(sys.executable, "-m", "pip", "uninstall", "-q", "-y", "hotcrm-ai-example")
     names = [p["name"] for p in json.loads(cli("plugins", "--json").stdout)]
     assert "example" not in names and "memory_cache" in names
-    assert cli("predict", "deal-win-example-v1", "-f", "{}", check=False).returncode == 1
+    assert cli("predict", "deal-win-example-v1", "-f", "{}", check=False).returncode == 2  # unknown model
