@@ -387,7 +387,6 @@ class AnthropicStandIn:
             if not isinstance(schema, dict) or schema.get("type") != "object":
                 return f"tools.{i}.custom.input_schema.type: Input should be 'object'"
         choice = body.get("tool_choice")
-        if choice is not None:
-            if choice.get("type") == "tool" and choice.get("name") not in {t.get("name") for t in tools}:
-                return f"tool_choice: tool {choice.get('name')!r} is not among the tools"
+        if choice is not None and choice.get("type") == "tool" and choice.get("name") not in {t["name"] for t in tools}:
+            return f"tool_choice: tool {choice.get('name')!r} is not among the tools"
         return None

@@ -77,7 +77,11 @@ class MonitorSinkSpec:
 
 @attrs.frozen
 class QueryTranslatorSpec:
-    """``factory(options: Mapping[str, Any]) -> QueryTranslator``; options are ``[reporting]``."""
+    """``factory(options: Mapping[str, Any]) -> QueryTranslator``; options are ``[reporting]``.
+
+    A factory that also takes a ``models`` keyword gets the host's structured-output calls to registered
+    models (``complete_structured(model_id, system=, user=, schema=)``), for translators backed by a model.
+    """
 
     name: str = attrs.field(validator=_name)
     factory: Callable[[Mapping[str, Any]], QueryTranslator] = attrs.field(validator=_callable)
