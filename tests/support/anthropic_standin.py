@@ -117,7 +117,14 @@ class _Handler(BaseHTTPRequestHandler):
             method, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
         )
         owner._record(record)
-        status, payload, headers = owner._respond(record)
+        with owner._lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            status, payload, headers = owner._respond(record)
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
         record.status = status
         data = json.dumps(payload).encode()
         try:
@@ -164,6 +171,8 @@ class AnthropicStandIn:
         self.echo_key_in_errors = echo_key_in_errors  # as careless as a bad proxy: tests prove we redact
         self.min_cache_tokens = min_cache_tokens
         self.latency = 0.0  # seconds added to every answer (a remote API's round trip, for benchmarks)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests the server was answering at once
         self.requests: list[Recorded] = []
         self._cache: set[str] = set()
         self._lock = threading.Lock()
@@ -242,6 +251,7 @@ class AnthropicStandIn:
             self._actions.clear()
             self.requests.clear()
             self._cache.clear()
+            self.max_in_flight = 0
             self._script = None
 
     def requests_to(self, path: str) -> list[Recorded]:

@@ -166,5 +166,7 @@ def user_message(template: Template, features: Mapping[str, Any]) -> str:
         if missing:
             raise ValidationError(missing, subject="features")
     if not text.strip():
-        raise ValidationError([FieldError(field="features", expected="non-empty text for the prompt")], subject="features")
+        raise ValidationError(
+            [FieldError(field="features", expected="non-empty text for the prompt")], subject="features"
+        )
     return text

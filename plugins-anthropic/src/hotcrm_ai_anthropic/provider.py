@@ -105,7 +105,9 @@ class AnthropicProvider(BaseMLProvider):
         key = self._api_key()
         problem = _key_problem(key)
         if problem:
-            raise ProviderAuthError(f"Anthropic: the API key in {self._key_source()} is malformed: {problem}", provider=PROVIDER)
+            raise ProviderAuthError(
+                f"Anthropic: the API key in {self._key_source()} is malformed: {problem}", provider=PROVIDER
+            )
         with self._lock:
             if self._client is None or self._client_key != key:
                 old = self._client
@@ -254,7 +256,9 @@ class AnthropicProvider(BaseMLProvider):
             return schema.build_schema(model.output, model_id=model.id)
         if template.schema is not None:
             return template.schema
-        raise ConfigError(f"model {model.id}: output: expected a JSON schema of the answer (no built-in template applies)")
+        raise ConfigError(
+            f"model {model.id}: output: expected a JSON schema of the answer (no built-in template applies)"
+        )
 
     def _structured(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
         template = prompts.select_template(model, default_system=self.options.system_prompt)
@@ -301,9 +305,13 @@ class AnthropicProvider(BaseMLProvider):
     def _generate(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
         template = prompts.select_template(model, default_system=self.options.system_prompt)
         opts = self.settings.for_model(model)
-        message, latency = self._messages(opts, template.system_prompt or None, prompts.user_message(template, inp.features))
+        message, latency = self._messages(
+            opts, template.system_prompt or None, prompts.user_message(template, inp.features)
+        )
         text = "".join(
-            getattr(b, "text", "") for b in getattr(message, "content", None) or [] if getattr(b, "type", None) == "text"
+            getattr(b, "text", "")
+            for b in getattr(message, "content", None) or []
+            if getattr(b, "type", None) == "text"
         )
         if not text:
             if getattr(message, "stop_reason", None) == "refusal":
