@@ -79,7 +79,9 @@ def _fresh(server: AnthropicStandIn) -> None:
     server.latency = 0.0
 
 
-def cloud(server: AnthropicStandIn, key: str | Secret = KEY, models: tuple[ModelConfig, ...] = (), **config: Any) -> AICloud:
+def cloud(
+    server: AnthropicStandIn, key: str | Secret = KEY, models: tuple[ModelConfig, ...] = (), **config: Any
+) -> AICloud:
     settings = Settings(
         providers={
             "anthropic": ProviderConfig(
@@ -172,7 +174,9 @@ def test_rate_limits_and_overload_are_retried_after_the_servers_delay(
     assert second.time - first.time >= 0.95  # the service waited as long as the server asked
 
 
-def test_a_wrong_key_is_a_typed_error_without_the_key(server: AnthropicStandIn, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_wrong_key_is_a_typed_error_without_the_key(
+    server: AnthropicStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "sk-ant-WRONG-planted-5555444433332222"
     with cloud(server, key=wrong) as ai:

@@ -109,5 +109,5 @@ def test_errors_are_typed_and_never_show_the_key(server: OpenAIStandIn, demo: Pa
     assert "401" in str(info.value) and "abcdef0123456789" not in str(info.value)
     with make_ai(server, demo, llm_base_url="http://x") as ai, pytest.raises(ConfigError, match="llm_base_url"):
         ai.reporting.translator()
-    with make_ai(server, demo, llm_model="") as ai, pytest.raises(ConfigError, match="reporting.llm_model"):
+    with make_ai(server, demo, llm_model="") as ai, pytest.raises(ConfigError, match=r"reporting\.llm_model"):
         ai.reporting.translator()

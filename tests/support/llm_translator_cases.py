@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.reporting import file_hash
 
 from hotcrm_ai import AICloud
+from support.reporting import file_hash
 
 MODEL_ID = "report-llm"
 NOW = "2026-11-25"

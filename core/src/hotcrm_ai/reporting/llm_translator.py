@@ -120,7 +120,8 @@ class LLMTranslator:
         if not isinstance(data, Mapping) or not isinstance(data.get("understood"), bool):
             return NotUnderstood("The language model's answer did not have the expected shape, so nothing was run.")
         if not data["understood"]:
-            reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+            given = data.get("reason")
+            reason = given if isinstance(given, str) else ""
             return NotUnderstood(f"The language model could not map the question: {reason[:300] or 'no reason given'}.")
         if data.get("query") is None:
             return NotUnderstood("The language model's query was rejected: it claimed to understand but gave no query.")
