@@ -116,6 +116,9 @@ class AnthropicProvider(BaseMLProvider):
                     base_url=self.settings.base_url,
                     timeout=anthropic.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s),
                     max_retries=0,
+                    # The API's documented key header. Recent SDKs send the key as a Bearer token, older
+                    # ones as x-api-key; sending both (the same key) reaches any gateway whatever the SDK.
+                    default_headers={"x-api-key": key},
                 )
                 self._client_key = key
                 if old is not None:
