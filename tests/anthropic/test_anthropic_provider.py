@@ -159,6 +159,16 @@ def test_schema_invalid_reply_is_asked_again_once_then_refused(ai: AICloud, serv
     assert out.prediction["sentiment"] == "positive" and out.metadata["attempts"] == 2
 
 
+def test_a_json_text_reply_is_accepted_when_a_gateway_ignores_the_tool(ai: AICloud, server: AnthropicStandIn) -> None:
+    server.reply_next(MESSAGES, '{"sentiment": "negative", "score": 0.1}')
+    out = ai.predict("sentiment-analysis-llm", {"text": "meh"})
+    assert out.prediction == {"sentiment": "negative", "score": 0.1}
+    server.reply_next(MESSAGES, "I think it is negative.", times=2)
+    with pytest.raises(PredictionError) as info:
+        ai.predict("sentiment-analysis-llm", {"text": "meh, again"})
+    assert isinstance(info.value.cause, ProviderResponseError) and "'answer' tool call" in str(info.value.cause)
+
+
 # -- errors --------------------------------------------------------------------------------------------
 
 
@@ -313,6 +323,7 @@ def test_base_url_from_endpoint_then_config_then_environment() -> None:
         return ProviderSettings.from_config(conf, env=environ).base_url
 
     assert url("http://endpoint.example:3/", cfg, env) == "http://endpoint.example:3"
+    assert url("http://gateway.example/anthropic/v1", cfg, env) == "http://gateway.example/anthropic"
     assert url(None, cfg, env) == "http://config.example:2"
     assert url(None, {}, env) == "http://env.example:1"
     assert url(None, {}, {}) == "https://api.anthropic.com"

@@ -170,7 +170,10 @@ class ProviderSettings:
             base_url, source = DEFAULT_BASE_URL, "default"
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"{source}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
-        return cls(api_key=api_key, base_url=base_url.rstrip("/"), options=options)
+        base_url = base_url.rstrip("/")
+        if base_url.endswith("/v1"):  # the SDK adds /v1/messages itself; "<root>/v1" is a common slip
+            base_url = base_url[: -len("/v1")]
+        return cls(api_key=api_key, base_url=base_url, options=options)
 
     def for_model(self, model: ModelConfig) -> CallOptions:
         """Per-call options: ``model.parameters`` override the provider's (errors name the model)."""

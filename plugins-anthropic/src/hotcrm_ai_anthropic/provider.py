@@ -13,6 +13,7 @@ read per request (an ``{env = ...}`` key can rotate without a restart): one SDK 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -242,9 +243,18 @@ class AnthropicProvider(BaseMLProvider):
 
     @staticmethod
     def _tool_input(message: Any) -> Any:
-        for block in getattr(message, "content", None) or []:
+        """The forced tool's input; failing that, a reply whose whole text is one JSON object (a gateway
+        that ignored ``tool_choice``). Either is validated against the schema afterwards."""
+        blocks = getattr(message, "content", None) or []
+        for block in blocks:
             if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
                 return block.input
+        text = "".join(getattr(b, "text", "") for b in blocks if getattr(b, "type", None) == "text").strip()
+        if text.startswith("{") and text.endswith("}"):
+            try:
+                return json.loads(text)
+            except ValueError:
+                pass
         stop = getattr(message, "stop_reason", None)
         if stop == "refusal":
             raise ProviderModelError("Anthropic model refused to answer", provider=PROVIDER)
