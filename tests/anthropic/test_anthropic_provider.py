@@ -306,8 +306,12 @@ def test_unknown_option_names_the_key_and_suggests_one(server: AnthropicStandIn)
     with cloud(server, max_token=100) as ai, pytest.raises(ConfigError) as info:
         ai.provider_for("sentiment-analysis-llm")
     assert "providers.anthropic.config.max_token" in str(info.value) and "did you mean 'max_tokens'" in str(info.value)
-    with pytest.raises(ConfigError, match="temperature"):
+    with pytest.raises(ConfigError) as info:
         ProviderSettings.from_config(ProviderConfig(provider="anthropic", config={"temperature": 1.5}))
+    assert str(info.value) == "providers.anthropic.config.temperature: expected a number 0-1, got 1.5"
+    with pytest.raises(ConfigError) as info:
+        ProviderSettings.from_config(ProviderConfig(provider="anthropic", config={"prices": {"m": {"input": -1}}}))
+    assert str(info.value).startswith("providers.anthropic.config.prices['m'].input: expected a number >= 0")
     settings = ProviderSettings.from_config(ProviderConfig(provider="anthropic"))
     bad = ModelConfig(id="m", name="m", type="nlp", provider="anthropic", parameters={"max_tokns": 5})
     with pytest.raises(ConfigError, match="did you mean 'max_tokens'"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
@@ -32,25 +32,29 @@ CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
 
 
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _finite(low: float, high: float = math.inf) -> Any:
     def check(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value is None:
             return
         if not math.isfinite(value) or not low <= value <= high:
-            bound = f"{low:g}-{high:g}" if high != math.inf else f">= {low:g}"
-            raise ValueError(f"{attribute.name}: expected a number {bound}, got {value!r:.40}")
+            bound = f"{_fmt(low)}-{_fmt(high)}" if high != math.inf else f">= {_fmt(low)}"
+            raise ValueError(f"{attribute.name}: a number {bound}, got {value!r:.40}")
 
     return check
 
 
 def _nonempty(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is not None and not value.strip():
-        raise ValueError(f"{attribute.name}: expected a non-empty string")
+        raise ValueError(f"{attribute.name}: a non-empty string")
 
 
 def _url(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is not None and not value.startswith(("http://", "https://")):
-        raise ValueError(f"{attribute.name}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
+        raise ValueError(f"{attribute.name}: an http(s) URL such as {DEFAULT_BASE_URL}")
 
 
 @attrs.frozen
@@ -139,7 +143,17 @@ def _structure(data: Mapping[str, Any], where: str) -> AnthropicOptions:
     try:
         return structure(dict(data), AnthropicOptions, subject=where)
     except ValidationError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError("; ".join(_located(e, where) for e in exc.errors)) from None
+
+
+def _located(error: FieldError, where: str) -> str:
+    """``<where>.<key>: expected ...``; a range check raised in ``__init__`` names its key in the text."""
+    field, expected = error.field, error.expected
+    head, sep, rest = expected.partition(": ")
+    if sep and head.isidentifier():
+        field, expected = (head if field == "$" else f"{field}.{head}"), rest
+    path = where if field == "$" else f"{where}.{field}".replace(".[", "[")
+    return f"{path}: expected {expected}" + (f", got {error.got}" if error.got else "")
 
 
 @attrs.frozen
