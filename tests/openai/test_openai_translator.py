@@ -111,3 +111,32 @@ def test_errors_are_typed_and_never_show_the_key(server: OpenAIStandIn, demo: Pa
         ai.reporting.translator()
     with make_ai(server, demo, llm_model="") as ai, pytest.raises(ConfigError, match=r"reporting\.llm_model"):
         ai.reporting.translator()
+
+
+def test_cached_prompt_tokens_show_in_usage(ai: AICloud, server: OpenAIStandIn) -> None:
+    def reply(body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-cached",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": json.dumps(answer(GOOD)), "refusal": None},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 3000,
+                "completion_tokens": 90,
+                "total_tokens": 3090,
+                "prompt_tokens_details": {"cached_tokens": 2816},
+            },
+        }
+
+    server.on_chat(reply)
+    assert ai.reporting.ask("Revenue by industry in EMEA in 2025", now=NOW).understood
+    usage = ai.stats(MODEL_ID).usage
+    assert usage["cached_tokens"] == 2816 and usage["prompt_tokens"] == 3000
