@@ -83,6 +83,7 @@ class AnthropicProvider(BaseMLProvider):
         self._lock = threading.Lock()
         self._client: Any = None
         self._client_key: str | None = None
+        self._retired: list[Any] = []  # clients of rotated keys
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -122,8 +123,8 @@ class AnthropicProvider(BaseMLProvider):
                     default_headers={"x-api-key": key},
                 )
                 self._client_key = key
-                if old is not None:
-                    old.close()
+                if old is not None:  # a request may still be using it: closed with the provider
+                    self._retired.append(old)
             return self._client
 
     def validate(self) -> bool:
@@ -398,9 +399,10 @@ class AnthropicProvider(BaseMLProvider):
 
     def close(self) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            clients = [*self._retired, *([self._client] if self._client is not None else [])]
+            self._client, self._retired = None, []
+        for client in clients:
+            client.close()
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(base_url={_public_url(self.settings.base_url)!r}, model={self.options.model!r})"
