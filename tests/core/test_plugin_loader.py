@@ -127,7 +127,8 @@ def test_registration_imports_no_sdk_and_selection_env() -> None:
         import sys, json
         from hotcrm_ai.plugins import PluginHost
         host = PluginHost()
-        sdk = sorted(m for m in sys.modules if m.split('.')[0] in {'openai', 'boto3', 'botocore', 'azure'})
+        sdks = {'openai', 'boto3', 'botocore', 'azure', 'anthropic'}
+        sdk = sorted(m for m in sys.modules if m.split('.')[0] in sdks)
         only = PluginHost(env={'HOTCRM_AI_LOAD_PLUGINS': ''})
         print(json.dumps({'sdk': sdk, 'loaded': sorted(host.records), 'only': sorted(only.records)}))
         """
@@ -138,7 +139,8 @@ def test_registration_imports_no_sdk_and_selection_env() -> None:
     data = json.loads(out.strip().splitlines()[-1])
     assert data["sdk"] == []
     # LOAD_PLUGINS set but empty: only built-ins
-    assert all(name in {"memory_cache", "memory_sink", "explainers", "rules_translator"} for name in data["only"])
+    builtins = {"memory_cache", "memory_sink", "explainers", "rules_translator", "llm_translator"}
+    assert all(name in builtins for name in data["only"])
 
 
 def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> None:

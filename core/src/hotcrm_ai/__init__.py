@@ -64,8 +64,8 @@ _EXPORTS: dict[str, str] = {
 _ERRORS = (
     "HotCRMAIError ConfigError PluginError RegistryError ModelNotFoundError ModelInactiveError FieldError "
     "ValidationError PredictionError ProviderError ProviderTimeoutError ProviderConnectionError "
-    "ProviderRateLimitError ProviderServerError ProviderAuthError ProviderRequestError ProviderModelError "
-    "ProviderResponseError CircuitOpenError CacheError ExplanationError ReportingError"
+    "ProviderRateLimitError ProviderServerError ProviderAuthError ProviderRequestError ProviderCapabilityError "
+    "ProviderModelError ProviderResponseError CircuitOpenError CacheError ExplanationError ReportingError"
 ).split()
 _EXPORTS.update({name: "hotcrm_ai.errors" for name in _ERRORS})
 

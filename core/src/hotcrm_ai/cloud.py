@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
     from hotcrm_ai.explain.service import ExplainabilityService
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
+    from hotcrm_ai.prediction.structured import StructuredCalls
     from hotcrm_ai.reporting.engine import ReportingEngine
 
 log = logging.getLogger("hotcrm_ai")
@@ -176,7 +177,14 @@ class AICloud:
     def reporting(self) -> ReportingEngine:
         from hotcrm_ai.reporting.engine import ReportingEngine
 
-        return ReportingEngine(self.settings.reporting, self.plugins.translators)
+        return ReportingEngine(self.settings.reporting, self.plugins.translators, models=self.structured)
+
+    @cached_property
+    def structured(self) -> StructuredCalls:
+        """Structured-output calls to registered models (the ``llm`` translator uses them)."""
+        from hotcrm_ai.prediction.structured import StructuredCalls
+
+        return StructuredCalls(self.registry, self.providers, self.monitor, self.settings.prediction)
 
     def ask(
         self,

@@ -144,6 +144,10 @@ class ProviderRequestError(ProviderError):
     """The provider refused the request as invalid (4xx other than auth/throttle): never retried."""
 
 
+class ProviderCapabilityError(ProviderRequestError):
+    """The provider does not offer what was asked of it (e.g. structured output): never retried."""
+
+
 class ProviderModelError(ProviderError):
     """The model behind the endpoint raised (e.g. SageMaker ModelError); carries its message."""
 

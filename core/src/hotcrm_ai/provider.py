@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
@@ -61,6 +61,33 @@ class BaseMLProvider(abc.ABC):
 
         A provider whose health depends on the model (its endpoint) may accept an optional
         ``model: ModelConfig | None = None``; ``AICloud.provider_health`` passes it when accepted."""
+
+    def complete_structured(
+        self,
+        model: ModelConfig,
+        *,
+        system: str,
+        user: str,
+        schema: Mapping[str, Any],
+        cache_system: bool = False,
+    ) -> PredictionOutput:
+        """One chat call whose answer is a JSON object matching ``schema`` (optional capability).
+
+        Used by features that talk to "whichever model is configured", such as the ``llm`` query
+        translator. ``system`` holds the instructions, ``user`` the caller's text; ``cache_system`` asks
+        the provider to use its API's prompt caching for a long, stable system prompt. The result's
+        ``prediction`` is the answer (a dict, already validated against ``schema``) and its metadata
+        carries ``usage`` (token counts, cache tokens where the API reports them). A reply that cannot
+        be made to match is a non-retryable ``ProviderResponseError``. Providers without structured
+        output keep this default, which raises ``ProviderCapabilityError``.
+        """
+        from hotcrm_ai.errors import ProviderCapabilityError
+
+        raise ProviderCapabilityError(
+            f"provider {self.name or type(self).__name__!r} does not offer structured output "
+            f"(model {model.id}); configure a model on a provider that does (openai, anthropic)",
+            provider=self.name or None,
+        )
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         """Coefficients for closed-form explanations, when the model is linear in some link space."""

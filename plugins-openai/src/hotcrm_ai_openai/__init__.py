@@ -1,4 +1,5 @@
-"""hotcrm-ai-openai: the OpenAI provider (and the LLM query translator). The SDK loads on first use."""
+"""hotcrm-ai-openai: the OpenAI provider. The SDK loads on first use. (The ``llm`` query translator is
+in the core and talks to any registered model through ``complete_structured``.)"""
 
 from __future__ import annotations
 
@@ -13,10 +14,3 @@ def register_providers(register: Callable[[Any], None]) -> None:
     from hotcrm_ai_openai.provider import provider_spec
 
     register(provider_spec())
-
-
-@hookimpl
-def register_query_translators(register: Callable[[Any], None]) -> None:
-    from hotcrm_ai_openai.translator import translator_spec
-
-    register(translator_spec())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -204,7 +204,15 @@ class OpenAIProvider(BaseMLProvider):
         completion = sum(int(getattr(c.usage, "completion_tokens", 0) or 0) for c in completions if c.usage is not None)
         served = completions[-1].model if completions else None
         price = price_for(self.options.prices, served) or price_for(self.options.prices, requested_model)
-        return usage_record(prompt, completion, price)
+        record = usage_record(prompt, completion, price)
+        cached = sum(
+            int(getattr(getattr(c.usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0)
+            for c in completions
+            if c.usage is not None
+        )
+        if cached:  # prompt tokens OpenAI served from its automatic prompt cache
+            record["cached_tokens"] = cached
+        return record
 
     def _structured(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
         template = prompts.select_template(model)
@@ -302,6 +310,69 @@ class OpenAIProvider(BaseMLProvider):
                 attempts=len(completions),
                 finish_reason=choice.finish_reason,
             ),
+        )
+
+    def complete_structured(
+        self,
+        model: ModelConfig,
+        *,
+        system: str,
+        user: str,
+        schema: Mapping[str, Any],
+        cache_system: bool = False,
+    ) -> PredictionOutput:
+        """Structured outputs constrained to ``schema`` (strict where it allows), validated here and asked
+        again ``malformed_retries`` times, then a non-retryable ``ProviderResponseError``. ``cache_system``
+        needs no flag on this API: OpenAI caches long prompt prefixes by itself, and the cached tokens
+        show in ``usage.cached_tokens``."""
+        from hotcrm_ai_openai.schema import parse_answer, schema_name, strict_variant, validate_answer
+
+        opts = self.options.for_model(model)
+        answer_schema = dict(schema)
+        wire_schema, strict_ok = strict_variant(answer_schema)
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": schema_name(model.id), "schema": wire_schema, "strict": strict_ok},
+        }
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        completions: list[Any] = []
+        latency = 0.0
+        for _ in range(1 + self.options.malformed_retries):
+            completion, took = self._chat(opts, messages, response_format=response_format, logprobs=False)
+            completions.append(completion)
+            latency += took
+            choice = completion.choices[0]
+            refusal = getattr(choice.message, "refusal", None)
+            if refusal:
+                raise ProviderModelError(
+                    f"OpenAI model refused to answer: {self._redactor()(str(refusal))[:200]}",
+                    provider=NAME,
+                    details={"usage": self._usage(completions, opts.model)},
+                )
+            try:
+                answer = parse_answer(choice.message.content, finish_reason=choice.finish_reason)
+                validate_answer(answer, answer_schema)
+            except ProviderResponseError as exc:
+                error = exc
+                log.info("openai provider: model %s gave a malformed structured answer: %s", model.id, exc)
+                continue
+            usage = self._usage(completions, opts.model)
+            meta = self._metadata(
+                completion,
+                opts,
+                latency,
+                usage,
+                NONE,
+                template="structured",
+                attempts=len(completions),
+                finish_reason=choice.finish_reason,
+            )
+            return PredictionOutput(prediction=answer, confidence=0.0, metadata=meta)
+        raise ProviderResponseError(
+            f"{error} (refused after {len(completions)} attempt{'s' if len(completions) > 1 else ''})",
+            provider=NAME,
+            retryable=False,
+            details={**error.details, "attempts": len(completions), "usage": self._usage(completions, opts.model)},
         )
 
     def _generate(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:

@@ -63,7 +63,7 @@ def register(cli: click.Group) -> None:
             settings = attrs.evolve(
                 settings, database_url=db or settings.database_url, translator=translator or settings.translator
             )
-            engine = ReportingEngine(settings, cloud.plugins.translators)
+            engine = ReportingEngine(settings, cloud.plugins.translators, models=cloud.structured)
             try:
                 result = engine.ask(question, now=now, limit=limit)
             finally:

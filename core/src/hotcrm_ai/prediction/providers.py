@@ -26,10 +26,20 @@ class ProviderPool:
         """The model's own provider config, else ``[providers.<name>]``, else the default."""
         return model.provider_config or self._settings.provider_config(model.provider)
 
+    def _slot(self, config: ProviderConfig) -> str:
+        """The instance key for ``config``: shared per provider and endpoint, but two configs that differ
+        (another key, other options) on one endpoint get instances of their own (``name:endpoint#1``)."""
+        base = key = config.cache_key()
+        n = 0
+        while (existing := self._instances.get(key)) is not None and existing.config != config:
+            n += 1
+            key = f"{base}#{n}"
+        return key
+
     def get(self, model: ModelConfig) -> tuple[BaseMLProvider, CircuitBreaker]:
         config = self.config_for(model)
-        key = config.cache_key()
         with self._lock:
+            key = self._slot(config)
             provider = self._instances.get(key)
             if provider is None:
                 spec = self._specs.get(model.provider)

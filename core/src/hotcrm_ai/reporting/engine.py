@@ -25,6 +25,7 @@ from hotcrm_ai.reporting.execute import ReadOnlyExecutor, _plain
 if TYPE_CHECKING:
     from hotcrm_ai.config import ReportingSettings
     from hotcrm_ai.descriptors import QueryTranslatorSpec
+    from hotcrm_ai.reporting.llm_translator import StructuredModels
 
 
 @attrs.frozen
@@ -73,8 +74,15 @@ def _as_date(now: Any) -> date:
 class ReportingEngine:
     """Answers questions from the configured database (default: the embedded SQLite demo file)."""
 
-    def __init__(self, settings: ReportingSettings, translators: Mapping[str, QueryTranslatorSpec]) -> None:
+    def __init__(
+        self,
+        settings: ReportingSettings,
+        translators: Mapping[str, QueryTranslatorSpec],
+        *,
+        models: StructuredModels | None = None,
+    ) -> None:
         self.settings = settings
+        self.models = models  # structured-output calls to registered models, for model-backed translators
         self._specs = dict(translators)
         self._translators: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -120,8 +128,19 @@ class ReportingEngine:
                         f"reporting.translator: unknown translator {name!r}; "
                         f"registered: {', '.join(sorted(self._specs)) or 'none'}"
                     )
-                self._translators[name] = spec.factory(dict(self.settings.options))
+                self._translators[name] = self._build(spec)
             return self._translators[name]
+
+    def _build(self, spec: QueryTranslatorSpec) -> Any:
+        """``factory(options)``, plus ``models=`` for a factory that declares it (see QueryTranslatorSpec)."""
+        import inspect
+
+        options = dict(self.settings.options)
+        try:
+            takes_models = "models" in inspect.signature(spec.factory).parameters
+        except (TypeError, ValueError):  # a callable without an introspectable signature
+            takes_models = False
+        return spec.factory(options, models=self.models) if takes_models else spec.factory(options)  # type: ignore[call-arg]
 
     # -- the one public verb ------------------------------------------------------------------------
     def ask(
