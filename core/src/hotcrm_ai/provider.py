@@ -56,11 +56,16 @@ class BaseMLProvider(abc.ABC):
         return self.native_batch
 
     @abc.abstractmethod
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """Probe the backing service once; measure latency; never raise.
 
-        A provider whose health depends on the model (its endpoint) may accept an optional
-        ``model: ModelConfig | None = None``; ``AICloud.provider_health`` passes it when accepted."""
+        ``model``, when given, is the model whose endpoint to probe (a provider serving several
+        endpoints checks that one); ``None`` probes what the provider configuration alone names."""
+
+    def problems(self, model: ModelConfig | None = None) -> list[str]:
+        """Why the configuration (for ``model``, when given) cannot serve, one reason per line, naming
+        fields and never values; empty when usable. No network. The default knows of no problem."""
+        return []
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         """Coefficients for closed-form explanations, when the model is linear in some link space."""

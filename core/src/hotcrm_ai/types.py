@@ -8,6 +8,8 @@ exists) belong to the registry.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -191,9 +193,38 @@ class ProviderConfig:
     credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
     config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
 
-    def cache_key(self) -> str:
-        """Provider instances are shared per provider and endpoint (reference §8.2)."""
-        return f"{self.provider}:{self.endpoint or 'default'}"
+    def identity(self) -> str:
+        """A stable digest of the *whole* configuration: provider, endpoint, credentials and options.
+
+        Two models share a provider instance (and its circuit breaker) only when this is equal, so a
+        model configured with key B is never served by a client built with key A. A credential that
+        is an ``{env = ...}`` reference takes part by its variable name; a literal one by a hash of its
+        value (never the value itself, and the digest is all that leaves this method).
+        """
+        doc = {
+            "provider": self.provider,
+            "endpoint": self.endpoint,
+            "credentials": {k: _secret_identity(v) for k, v in sorted(self.credentials.items())},
+            "config": self.config,
+        }
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=_identity_default)
+        return f"{self.provider}:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+
+
+def _secret_identity(secret: Secret) -> str:
+    """How a secret takes part in an identity: its env reference, else a hash of its value."""
+    if secret.env is not None:
+        return "env:" + secret.env
+    return "sha256:" + hashlib.sha256(secret.reveal().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity_default(value: Any) -> Any:
+    """Non-JSON option values (a Secret, a set, an object) by a stable text, so any config has an identity."""
+    if isinstance(value, Secret):
+        return {"secret": _secret_identity(value)}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return f"{type(value).__qualname__}:{value!r}"
 
 
 def _to_provider_config(value: Any) -> ProviderConfig | None:
