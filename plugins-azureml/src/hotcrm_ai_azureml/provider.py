@@ -460,13 +460,13 @@ class AzureMLProvider(BaseMLProvider):
         return self._score(model, [i.features for i in inputs], batch=True)
 
     # ---- health -------------------------------------------------------------------------------------
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """By name: the endpoint's provisioning state must be Succeeded. Direct: the configured probe
         (``probe = {features = {...}}``) must score, else the scoring host's liveness route must answer 2xx."""
         start = time.perf_counter()
         details: dict[str, Any] = {}
         try:
-            name = self._endpoint_name(None)
+            name = self._endpoint_name(model)
             if name:
                 details.update(path="by-name", endpoint_name=name)
                 from hotcrm_ai_azureml.resolve import _state
@@ -476,17 +476,17 @@ class AzureMLProvider(BaseMLProvider):
                 healthy = state.lower() == "succeeded"
                 error = None if healthy else f"endpoint {name} provisioning state is {state}, expected Succeeded"
             else:
-                healthy, error = self._direct_health(details)
+                healthy, error = self._direct_health(details, model)
         except Exception as exc:
             healthy, error = False, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - start) * 1000.0
         return HealthReport(healthy=healthy, latency_ms=latency_ms, error=error, details=details)
 
-    def _direct_health(self, details: dict[str, Any]) -> tuple[bool, str | None]:
-        target = self.target(None)
+    def _direct_health(self, details: dict[str, Any], model: ModelConfig | None) -> tuple[bool, str | None]:
+        target = self.target(model)
         details.update(path="direct", endpoint=_public_uri(target.uri))
         probe = self._opts.get("probe")
-        timeout_s = self._timeout(None)
+        timeout_s = self._timeout(model)
         if isinstance(probe, Mapping) and isinstance(probe.get("features"), Mapping):
             details["probe"] = "score"
             fmt = payloads.payload_format(

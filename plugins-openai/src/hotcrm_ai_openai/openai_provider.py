@@ -439,7 +439,7 @@ class OpenAIProvider(BaseMLProvider):
 
     # -- health ----------------------------------------------------------------------------------------
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """``GET /models`` once, latency measured; never raises, never shows the key."""
         start = time.perf_counter()
         try:

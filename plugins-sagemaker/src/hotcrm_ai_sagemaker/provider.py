@@ -189,7 +189,7 @@ class SageMakerProvider(BaseMLProvider):
             log.warning("aws-sagemaker: %s", problem)
         return not problems
 
-    def problems(self) -> list[str]:
+    def problems(self, model: ModelConfig | None = None) -> list[str]:
         """Why ``validate`` fails, one reason a line (safe to print: names, never values)."""
         from hotcrm_ai_sagemaker.session import credentials_resolvable, resolve_region
 

@@ -114,7 +114,7 @@ class CustomProvider(BaseMLProvider):
                                      f"{len(inputs)} inputs", provider=self.name)
         return list(outputs)
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """Load every shipped artifact (cached afterwards) and report what was loaded."""
         from hotcrm_ai_plugins.models import default_models
 
