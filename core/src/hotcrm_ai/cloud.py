@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
 
 from hotcrm_ai.config import Settings, load_settings
+from hotcrm_ai.config_check import check_settings
 from hotcrm_ai.errors import ConfigError, ModelInactiveError, ModelNotFoundError, RegistryError
 from hotcrm_ai.plugins import PluginHost
 from hotcrm_ai.prediction.providers import ProviderPool
@@ -51,6 +52,7 @@ class AICloud:
 
         self.settings = settings or Settings()
         self.plugins = PluginHost(plugins=plugins, load_entrypoints=load_entrypoints, env=env)
+        check_settings(self.settings, self.plugins)
         self.registry = ModelRegistry(self.settings.registry.path)
         self._register_models()
         self.cache: CacheManager = CacheManager.from_specs(self.plugins.cache_backends, self.settings.cache)

@@ -402,7 +402,9 @@ class PredictionService:
                     self._safe(lambda: self.cache.set_many(fresh))
         return out  # type: ignore[return-value]
 
-    def _row(self, model: ModelConfig, row: dict[str, Any], ctx: dict[str, Any], stale: Served | None) -> Outcome | BaseException:
+    def _row(
+        self, model: ModelConfig, row: dict[str, Any], ctx: dict[str, Any], stale: Served | None
+    ) -> Outcome | BaseException:
         try:
             return Served(model, self._call(model, row, ctx), stored_at=time.time())
         except ValidationError as exc:

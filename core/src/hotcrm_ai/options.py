@@ -1,0 +1,85 @@
+"""Declared options: every plugin part states its options as a frozen attrs class, and one policy reads them.
+
+The policy, everywhere (providers, cache backends, monitor sinks, explainers, translators, config
+sections): an unknown key is a ``ConfigError`` naming the section and the key, with the closest valid
+name ("did you mean ``backend``?"); a wrong type names the key and the type expected. Values are
+structured through ``hotcrm_ai.converter`` (strict: no ``"1"`` becoming ``1.0``). A field typed
+``Secret`` accepts a plain string or ``{ env = "NAME" }`` and is never printed.
+
+A class may accept other spellings of a key (an SDK's, a camelCase one) by listing them in a class
+variable ``ALIASES = {"other_name": "field_name"}``; giving two spellings of one key is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from hotcrm_ai.errors import ConfigError, ValidationError
+
+T = TypeVar("T")
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean `x`?"`` for the closest known name, else ``""``."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> ConfigError:
+    """The error for a name (a key, a provider, a backend) that is not among ``known``."""
+    names = sorted(known)
+    listed = ", ".join(names) if names else "none"
+    return ConfigError(f"{what}: unknown {name!r}{suggestion(name, names)} (known: {listed})")
+
+
+def option_names(cls: type) -> frozenset[str]:
+    """The keys ``cls`` accepts: its fields and their aliases."""
+    return frozenset(a.name for a in attrs.fields(cls)) | frozenset(getattr(cls, "ALIASES", {}))
+
+
+def check_keys(section: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """``ConfigError`` for the first unknown key in ``given`` (sorted), naming the section and key."""
+    known = frozenset(known)
+    for key in sorted(set(given) - known):
+        raise ConfigError(
+            f"[{section}] unknown key {key!r}{suggestion(key, known)} (known: {', '.join(sorted(known)) or 'none'})"
+        )
+
+
+def _canonical_keys(cls: type, data: Mapping[str, Any], section: str) -> dict[str, Any]:
+    aliases: Mapping[str, str] = getattr(cls, "ALIASES", {})
+    out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in data.items():
+        name = aliases.get(key, key)
+        if name in spelled:
+            raise ConfigError(f"[{section}] {spelled[name]!r} and {key!r} both given; expected one of them")
+        spelled[name] = key
+        out[name] = value
+    return out
+
+
+def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str) -> T:
+    """``data`` structured into the declared options class ``cls`` under the one policy."""
+    from hotcrm_ai.converter import structure
+
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
+    check_keys(section, data, option_names(cls))
+    try:
+        return structure(_canonical_keys(cls, data, section), cls, subject=f"[{section}]")
+    except ValidationError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def options_text(options: Any) -> dict[str, Any]:
+    """A declared options object as printable data: secrets as their reference or a redaction mark."""
+    from hotcrm_ai.converter import unstructure
+
+    return unstructure(options)  # type: ignore[no-any-return]
