@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.providers import LogitProvider, Plugin, logit_model, score
 
 from hotcrm_ai import AICloud, ProviderConfig
 from hotcrm_ai.config import Settings
 from hotcrm_ai.secrets import Secret
-from support.providers import LogitProvider, Plugin, logit_model, score
 
 ROW = {"x1": 1.0, "x2": 2.0, "x3": 3.0}
 

@@ -30,6 +30,10 @@ def _declared(spec: Descriptor[Any], options: Mapping[str, Any] | None, section:
 
 
 def check_cache(settings: Settings, host: PluginHost) -> None:
+    """The backend is installed; the ``[cache]`` keys are the manager's, the backend's or the
+    in-memory fallback's (which takes its bounds from the same table)."""
+    from hotcrm_ai.builtins.memory_cache import MemoryOptions
+
     cache = settings.cache
     spec = host.cache_backends.get(cache.backend)
     if spec is None:
@@ -38,8 +42,10 @@ def check_cache(settings: Settings, host: PluginHost) -> None:
         return
     own = {a.name for a in attrs.fields(CacheSettings)} - {"options"}
     # one list of valid names, so `backnd` suggests `backend` and `ulr` suggests `url`
-    check_keys("cache", cache.options, option_names(spec.options) | own)
-    _declared(spec, {k: v for k, v in cache.options.items() if k not in own}, f"cache] [{cache.backend}")
+    check_keys("cache", cache.options, option_names(spec.options) | option_names(MemoryOptions) | own)
+    for cls in {spec.options, MemoryOptions}:
+        names = option_names(cls)
+        parse_options(cls, {k: v for k, v in cache.options.items() if k in names}, section="cache")
 
 
 def check_sinks(settings: Settings, host: PluginHost) -> None:

@@ -13,14 +13,80 @@ variable ``ALIASES = {"other_name": "field_name"}``; giving two spellings of one
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 
 T = TypeVar("T")
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): expected (.*?)(?:, got (.*))?$", re.S)
+
+
+class OptionError(ValueError):
+    """Raised by an option's validator: ``field: expected ..., got ...`` (kept apart by ``parse_options``)."""
+
+    def __init__(self, field: str, expected: str, got: Any = None) -> None:
+        self.field_error = FieldError(field, expected, "" if got is None else repr(got)[:80])
+        super().__init__(str(self.field_error))
+
+
+def at_least(low: float, *, integer: bool = True) -> Validator:
+    """Validator: a number >= ``low`` (None passes: optional options)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and value < low:
+            raise OptionError(attribute.name, f"{'an integer' if integer else 'a number'} >= {low:g}", value)
+
+    return check
+
+
+def between(low: float, high: float, *, integer: bool = True) -> Validator:
+    """Validator: a number in ``[low, high]`` (None passes)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and not low <= value <= high:
+            kind = "an integer" if integer else "a number"
+            raise OptionError(attribute.name, f"{kind} >= {low:g} and <= {high:g}", value)
+
+    return check
+
+
+def positive(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a number > 0 (None passes)."""
+    if value is not None and not value > 0:
+        raise OptionError(attribute.name, "a number > 0", value)
+
+
+def non_empty(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a non-blank string (None passes)."""
+    if value is not None and not str(value).strip():
+        raise OptionError(attribute.name, "a non-empty string", value)
+
+
+def one_of(*choices: Any) -> Validator:
+    """Validator: one of ``choices``, compared with their types (``True`` is not ``1``)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not any(type(value) is type(c) and value == c for c in choices):
+            raise OptionError(attribute.name, f"one of {', '.join(repr(c) for c in choices)}", value)
+
+    return check
+
+
+def _named(errors: list[FieldError]) -> list[FieldError]:
+    """A validator's ``name: expected ...`` reported under ``$`` (attrs runs it after cattrs) put
+    back under its field."""
+    out = []
+    for error in errors:
+        match = _NAMED.match(error.expected) if error.field == "$" else None
+        if match is None and error.field == "$":
+            match = _NAMED.match(error.expected.removeprefix("expected "))
+        out.append(FieldError(match[1], match[2], match[3] or "") if match else error)
+    return out
 
 
 def suggestion(name: str, known: Iterable[str]) -> str:
@@ -75,7 +141,9 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
     try:
         return structure(_canonical_keys(cls, data, section), cls, subject=f"[{section}]")
     except ValidationError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(str(ValidationError(_named(exc.errors), subject=exc.subject))) from None
+    except OptionError as exc:
+        raise ConfigError(str(ValidationError([exc.field_error], subject=f"[{section}]"))) from None
 
 
 def options_text(options: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseError, ValidationError
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.secrets import Secret, as_secret
+from hotcrm_ai.secrets import Secret, as_secret, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
@@ -66,15 +66,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _public_uri(uri: str) -> str:
-    """A scoring URI as shown in metadata and messages: no query string, no user info."""
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 def _installed(distribution: str) -> bool:
     """Whether a distribution is installed, without importing it (find_spec would import ``azure``)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -114,7 +105,7 @@ class _Target:
     def describe(self) -> str:
         pinned = f", deployment {self.deployment}" if self.deployment else ""
         name = f"endpoint {self.endpoint_name} at " if self.endpoint_name else ""
-        return f"{name}{_public_uri(self.uri)}{pinned}"
+        return f"{name}{mask_url(self.uri)}{pinned}"
 
     def __repr__(self) -> str:
         return f"_Target({self.describe()!r})"
@@ -435,7 +426,7 @@ class AzureMLProvider(BaseMLProvider):
                 meta: dict[str, Any] = {
                     "provider": PROVIDER,
                     "model_id": model.id,
-                    "endpoint": _public_uri(target.uri),
+                    "endpoint": mask_url(target.uri),
                     "path": target.path,
                     "latency_ms": reply.latency_ms,
                     "payload_format": fmt,
@@ -484,7 +475,7 @@ class AzureMLProvider(BaseMLProvider):
 
     def _direct_health(self, details: dict[str, Any], model: ModelConfig | None) -> tuple[bool, str | None]:
         target = self.target(model)
-        details.update(path="direct", endpoint=_public_uri(target.uri))
+        details.update(path="direct", endpoint=mask_url(target.uri))
         probe = self._opts.get("probe")
         timeout_s = self._timeout(model)
         if isinstance(probe, Mapping) and isinstance(probe.get("features"), Mapping):
@@ -499,11 +490,11 @@ class AzureMLProvider(BaseMLProvider):
         parts = urlsplit(target.uri)
         url = _text(self._opts.get("health_url")) or urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         details["probe"] = "liveness"
-        reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=_public_uri(url))
+        reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=mask_url(url))
         if reply.ok:
             return True, None
         return False, str(
-            error_for_status(reply.status, reply.content, reply.headers, what=_public_uri(url), secrets=[target.bearer])
+            error_for_status(reply.status, reply.content, reply.headers, what=mask_url(url), secrets=[target.bearer])
         )
 
     def close(self) -> None:

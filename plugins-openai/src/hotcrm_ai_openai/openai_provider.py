@@ -31,6 +31,7 @@ from hotcrm_ai.errors import (
     ValidationError,
 )
 from hotcrm_ai.provider import BaseMLProvider
+from hotcrm_ai.secrets import mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import NONE, Confidence, from_answer, from_logprobs
@@ -42,14 +43,6 @@ log = logging.getLogger("hotcrm_ai_openai")
 
 NAME = "openai"
 HEALTH_TIMEOUT_S = 10.0
-
-
-def _public_url(url: str) -> str:
-    """The base URL without user:password, for metadata and messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def _key_problem(key: str) -> str | None:
@@ -452,13 +445,13 @@ class OpenAIProvider(BaseMLProvider):
                 healthy=False,
                 latency_ms=(time.perf_counter() - start) * 1000.0,
                 error=str(exc),
-                details={"base_url": _public_url(self.options.base_url), "error_type": type(exc).__name__},
+                details={"base_url": mask_url(self.options.base_url), "error_type": type(exc).__name__},
             )
         return HealthReport(
             healthy=True,
             latency_ms=latency,
             details={
-                "base_url": _public_url(self.options.base_url),
+                "base_url": mask_url(self.options.base_url),
                 "models": len(ids),
                 "model_available": self.options.chat_model in ids,
             },
@@ -468,4 +461,4 @@ class OpenAIProvider(BaseMLProvider):
         self._client.close()
 
     def __repr__(self) -> str:
-        return f"OpenAIProvider(base_url={_public_url(self.options.base_url)!r}, model={self.options.chat_model!r})"
+        return f"OpenAIProvider(base_url={mask_url(self.options.base_url)!r}, model={self.options.chat_model!r})"

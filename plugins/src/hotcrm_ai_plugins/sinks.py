@@ -20,7 +20,7 @@ import attrs
 
 from hotcrm_ai.descriptors import MonitorSinkSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.options import parse_options
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, parse_options
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import PredictionEvent
@@ -50,12 +50,12 @@ LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 # -- options ----------------------------------------------------------------------------------
 def _positive_buckets(inst: Any, attribute: Any, value: tuple[float, ...]) -> None:
     if not value or any(not b > 0 for b in value) or list(value) != sorted(set(value)):
-        raise ValueError(f"expected increasing positive numbers of seconds, got {list(value)!r}")
+        raise OptionError(attribute.name, "increasing positive numbers of seconds", list(value))
 
 
 def _metric_prefix(inst: Any, attribute: Any, value: str) -> None:
     if not _METRIC_PREFIX.fullmatch(value):
-        raise ValueError(f"expected a metric name prefix ({_METRIC_PREFIX.pattern}), got {value!r}")
+        raise OptionError(attribute.name, f"a metric name prefix ({_METRIC_PREFIX.pattern})", value)
 
 
 @attrs.frozen
@@ -63,9 +63,9 @@ class JsonlOptions:
     """``[monitor.sink_options.jsonl]``: ``path`` (required), ``max_bytes`` (0 = never rotate),
     ``backups`` (rotated files kept)."""
 
-    path: str = attrs.field(validator=attrs.validators.min_len(1))
-    max_bytes: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    backups: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    path: str = attrs.field(validator=non_empty)
+    max_bytes: int = attrs.field(default=0, validator=at_least(0))
+    backups: int = attrs.field(default=5, validator=at_least(0))
 
 
 @attrs.frozen
@@ -74,10 +74,8 @@ class PrometheusOptions:
     (none: no server; 0: a free port), its ``addr``, and the latency ``buckets`` in seconds."""
 
     namespace: str = attrs.field(default="hotcrm_ai", validator=_metric_prefix)
-    port: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional([attrs.validators.ge(0), attrs.validators.le(65535)])
-    )
-    addr: str = attrs.field(default="127.0.0.1", validator=attrs.validators.min_len(1))
+    port: int | None = attrs.field(default=None, validator=between(0, 65535))
+    addr: str = attrs.field(default="127.0.0.1", validator=non_empty)
     buckets: tuple[float, ...] = attrs.field(default=LATENCY_BUCKETS_S, validator=_positive_buckets)
 
 

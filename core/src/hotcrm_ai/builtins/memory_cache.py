@@ -9,6 +9,7 @@ import attrs
 
 from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.hookspecs import hookimpl
+from hotcrm_ai.options import at_least
 
 
 @attrs.frozen
@@ -16,9 +17,9 @@ class MemoryOptions:
     """The memory backend's bounds: entries (the manager passes ``[cache] max_entries``), total
     bytes and bytes per value."""
 
-    max_entries: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
-    max_bytes: int = attrs.field(default=256 * 1024 * 1024, validator=attrs.validators.ge(1))
-    max_value_bytes: int = attrs.field(default=1024 * 1024, validator=attrs.validators.ge(1))
+    max_entries: int = attrs.field(default=10_000, validator=at_least(1))
+    max_bytes: int = attrs.field(default=256 * 1024 * 1024, validator=at_least(1))
+    max_value_bytes: int = attrs.field(default=1024 * 1024, validator=at_least(1))
 
 
 def memory_backend(options: Mapping[str, Any]) -> Any:
