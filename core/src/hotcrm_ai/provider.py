@@ -46,9 +46,15 @@ class BaseMLProvider(abc.ABC):
             return []
         if len(inputs) == 1:
             return [self.predict(model, inputs[0])]
-        workers = max(1, min(int(self.config.config.get("max_concurrency", self.default_concurrency)), len(inputs)))
+        workers = max(1, min(self.concurrency(), len(inputs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"hotcrm-{self.name or 'provider'}") as pool:
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
+
+    def concurrency(self) -> int:
+        """How many single calls the default ``batch_predict`` runs at once: a provider with declared
+        options returns its own; otherwise an integer ``max_concurrency`` in the config, else the default."""
+        value = self.config.config.get("max_concurrency")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else self.default_concurrency
 
     def batches_natively(self, model: ModelConfig) -> bool:
         """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may
