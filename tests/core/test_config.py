@@ -97,4 +97,5 @@ def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert s.cache.backend == "redis"
     assert s.cache.options["url"] == {"env": "HOTCRM_AI_REDIS_URL"}  # a reference: the URL may hold a password
-    assert s.reporting.database_url is not None and s.reporting.database_url.reveal() == "sqlite:///x.db" and s.registry.path == "r.json"
+    assert s.reporting.database_url is not None
+    assert s.reporting.database_url.reveal() == "sqlite:///x.db" and s.registry.path == "r.json"

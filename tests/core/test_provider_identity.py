@@ -34,7 +34,8 @@ def cloud(*models: Any) -> tuple[AICloud, Plugin]:
 
 
 def model(model_id: str, **config: Any) -> Any:
-    return logit_model(model_id, provider="third-party", provider_config=ProviderConfig(provider="third-party", **config))
+    config_ = ProviderConfig(provider="third-party", **config)
+    return logit_model(model_id, provider="third-party", provider_config=config_)
 
 
 def test_models_differing_only_in_key_get_their_own_instance(monkeypatch: pytest.MonkeyPatch) -> None:

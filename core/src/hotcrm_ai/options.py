@@ -34,12 +34,16 @@ class OptionError(ValueError):
         super().__init__(str(self.field_error))
 
 
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def at_least(low: float, *, integer: bool = True) -> Validator:
     """Validator: a number >= ``low`` (None passes: optional options)."""
 
     def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and value < low:
-            raise OptionError(attribute.name, f"{'an integer' if integer else 'a number'} >= {low:g}", value)
+            raise OptionError(attribute.name, f"{'an integer' if integer else 'a number'} >= {_num(low)}", value)
 
     return check
 
@@ -50,7 +54,7 @@ def between(low: float, high: float, *, integer: bool = True) -> Validator:
     def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and not low <= value <= high:
             kind = "an integer" if integer else "a number"
-            raise OptionError(attribute.name, f"{kind} >= {low:g} and <= {high:g}", value)
+            raise OptionError(attribute.name, f"{kind} >= {_num(low)} and <= {_num(high)}", value)
 
     return check
 
@@ -138,8 +142,13 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
     if not isinstance(data, Mapping):
         raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
     check_keys(section, data, option_names(cls))
+    data = _canonical_keys(cls, data, section)
+    for a in attrs.fields(cls):  # a string is iterable: "one" must not become ("o", "n", "e")
+        if isinstance(data.get(a.name), str) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):
+            error = FieldError(a.name, "a list", repr(data[a.name])[:80])
+            raise ConfigError(str(ValidationError([error], subject=f"[{section}]")))
     try:
-        return structure(_canonical_keys(cls, data, section), cls, subject=f"[{section}]")
+        return structure(data, cls, subject=f"[{section}]")
     except ValidationError as exc:
         raise ConfigError(str(ValidationError(_named(exc.errors), subject=exc.subject))) from None
     except OptionError as exc:

@@ -54,7 +54,8 @@ class BaseMLProvider(abc.ABC):
         """How many single calls the default ``batch_predict`` runs at once: a provider with declared
         options returns its own; otherwise an integer ``max_concurrency`` in the config, else the default."""
         value = self.config.config.get("max_concurrency")
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else self.default_concurrency
+        usable = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return value if usable else self.default_concurrency  # type: ignore[return-value]
 
     def batches_natively(self, model: ModelConfig) -> bool:
         """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may

@@ -19,46 +19,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+import attrs
+
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseError, ValidationError
+from hotcrm_ai.options import parse_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Secret, as_secret, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
+from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials
 
 log = logging.getLogger(__name__)
 
 AAD_SCOPE = "https://ml.azure.com/.default"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000  # managed online endpoints refuse bodies over ~1.5 MB; stay clear of it
-CONFIG_KEYS = frozenset(
-    {
-        "subscription_id",
-        "resource_group",
-        "resource_group_name",
-        "workspace_name",
-        "workspace",
-        "endpoint_name",
-        "deployment",
-        "payload_format",
-        "timeout_s",
-        "max_request_bytes",
-        "max_batch_rows",
-        "auth",
-        "probe",
-        "health_url",
-        "default_confidence",
-        "cloud",
-        "resource_manager_url",
-        "verify_tls",
-        "key_ttl_s",
-        "arm_retry_total",
-        "credential",
-        "max_concurrency",
-        "pool_size",
-    }
-)
 KEY_NAMES = ("api_key", "apiKey", "key")
 
 
@@ -119,11 +96,20 @@ class AzureMLProvider(BaseMLProvider):
 
     def __init__(self, config: ProviderConfig, *, credential: Any = None) -> None:
         super().__init__(config)
-        opts = config.config
-        self._credential = credential if credential is not None else opts.get("credential")
+        section = f"providers.{config.provider}"
+        self.options = parse_options(AzureMLConfig, config.config, section=f"{section}.config")
+        creds = parse_options(AzureMLCredentials, config.credentials, section=f"{section}.credentials")
+        # the declared values by their canonical names (aliases resolved), unset ones left out
+        self._values: dict[str, Any] = {
+            k: v for k, v in attrs.asdict(self.options, recurse=False).items() if v is not None
+        }
+        self._credentials: dict[str, Secret] = {
+            k: v for k, v in attrs.asdict(creds, recurse=False).items() if v is not None
+        }
+        self._credential = credential if credential is not None else self.options.credential
         from hotcrm_ai_azureml.scoring import ScoringClient
 
-        self._http = ScoringClient(pool_size=int(opts.get("pool_size", 16)), verify=opts.get("verify_tls", True))
+        self._http = ScoringClient(pool_size=self.options.pool_size, verify=self.options.verify_tls)
         self._resolver: Any = None
         self._aad: tuple[str, float] | None = None
         self._lock = threading.Lock()
@@ -131,20 +117,20 @@ class AzureMLProvider(BaseMLProvider):
     # ---- configuration -------------------------------------------------------------------------
     @property
     def _opts(self) -> Mapping[str, Any]:
-        return self.config.config
+        return self._values
 
     def _secret(self, *names: str) -> Secret | None:
         for n in names:
-            if n in self.config.credentials:
-                return self.config.credentials[n]
+            if n in self._credentials:
+                return self._credentials[n]
         return None
 
     def _workspace_fields(self) -> dict[str, str | None]:
         o = self._opts
         return {
             "subscription_id": _text(o.get("subscription_id")),
-            "resource_group": _text(o.get("resource_group") or o.get("resource_group_name")),
-            "workspace_name": _text(o.get("workspace_name") or o.get("workspace")),
+            "resource_group": _text(o.get("resource_group")),
+            "workspace_name": _text(o.get("workspace_name")),
         }
 
     def _provider_uri(self) -> str | None:
@@ -199,9 +185,6 @@ class AzureMLProvider(BaseMLProvider):
     def problems(self, model: ModelConfig | None = None) -> list[str]:
         """What is missing or wrong for each path, by field name (never a value). Empty when usable."""
         out: list[str] = []
-        unknown = sorted(set(self._opts) - CONFIG_KEYS)
-        if unknown:
-            out.append(f"providers.azure-ml.config: unknown keys {', '.join(unknown)}")
         try:
             self._format(model)
         except ValidationError as exc:
@@ -512,5 +495,6 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         factory=create,
+        options=AzureMLConfig,
         description="Azure ML managed online endpoints (scoring URI + key, or workspace + endpoint name)",
     )

@@ -20,7 +20,7 @@ from hotcrm_ai.errors import ConfigError, ProviderAuthError, ProviderError
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_sagemaker import payloads
-from hotcrm_ai_sagemaker.settings import SageMakerSettings
+from hotcrm_ai_sagemaker.settings import SageMakerConfig, SageMakerSettings
 
 log = logging.getLogger("hotcrm_ai.sagemaker")
 PROVIDER = "aws-sagemaker"
@@ -324,5 +324,6 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         factory=_factory,
+        options=SageMakerConfig,
         description="AWS SageMaker real-time endpoints (InvokeEndpoint: JSON/CSV, batch; DescribeEndpoint health)",
     )
