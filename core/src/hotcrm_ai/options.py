@@ -143,7 +143,7 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
         raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
     check_keys(section, data, option_names(cls))
     data = _canonical_keys(cls, data, section)
-    for a in attrs.fields(cls):  # a string is iterable: "one" must not become ("o", "n", "e")
+    for a in attrs.fields(cls):  # type: ignore[arg-type]  # a string is iterable: "one" must not become ("o", "n", "e")
         if isinstance(data.get(a.name), str) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):
             error = FieldError(a.name, "a list", repr(data[a.name])[:80])
             raise ConfigError(str(ValidationError([error], subject=f"[{section}]")))

@@ -27,7 +27,7 @@ class Call:
 
     __slots__ = ("ctx", "requested_id", "start", "variant")
 
-    def __init__(self, requested_id: str, variant: str | None, ctx: Mapping[str, Any], start: float) -> None:
+    def __init__(self, requested_id: str, variant: str | None, ctx: dict[str, Any], start: float) -> None:
         self.requested_id = requested_id
         self.variant = variant
         self.ctx = ctx
