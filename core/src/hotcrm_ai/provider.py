@@ -1,4 +1,5 @@
-"""``BaseMLProvider``: the seed's provider interface, plus the shared batch default."""
+"""``BaseMLProvider``: the provider interface (validate, predict, batch_predict, health_check,
+problems), plus the shared batch default."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ class FeatureSpec:
 
     @property
     def display_name(self) -> str:
-        """The label, else the name in the original's title case (reference §7.1)."""
+        """The label, else the name in title case (``days_since_contact`` -> ``Days Since Contact``)."""
         if self.label:
             return self.label
         from hotcrm_ai.text import title_case
@@ -173,7 +173,8 @@ class ModelMetrics:
 
 @attrs.frozen
 class ABTest:
-    """The seed's A/B block: ``traffic_percentage`` of subjects stay on the model carrying it."""
+    """An A/B block: ``traffic_percentage`` of subjects stay on the model carrying it, the rest go to
+    ``champion_model_id``."""
 
     enabled: bool = False
     traffic_percentage: float = attrs.field(default=100.0, validator=_check_finite)
@@ -186,7 +187,7 @@ class ABTest:
 
 @attrs.frozen
 class ProviderConfig:
-    """How to reach a provider (the seed's MLProviderConfig). Credentials are ``Secret`` objects."""
+    """How to reach a provider: name, endpoint, credentials (``Secret`` objects) and options."""
 
     provider: str = attrs.field(validator=_check_id)
     endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
@@ -300,7 +301,7 @@ class PredictionInput:
 
 @attrs.frozen
 class PredictionOutput:
-    """What a provider returns. ``confidence`` is 0-100, as in the seed."""
+    """What a provider returns. ``confidence`` is a percentage, 0-100."""
 
     prediction: Any
     confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_finite)

@@ -2,7 +2,7 @@
 
 Two ways to reach an endpoint, chosen per model:
 
-- direct: a scoring URI (``model.endpoint``, else ``[providers.azure-ml] endpoint``, else the original's
+- direct: a scoring URI (``model.endpoint``, else ``[providers.azure-ml] endpoint``, else
   ``credentials.endpoint``) and a key (``credentials.api_key``) or an Azure AD token;
 - by name: ``subscription_id``, ``resource_group``, ``workspace_name`` and an ``endpoint_name`` (model
   ``parameters.endpoint_name`` or provider config); URI and key come from azure-ai-ml (see ``resolve``).

@@ -2,7 +2,7 @@
 
 Provider-level values (``[providers.openai]``) are defaults; a model's ``parameters`` override the
 per-call ones (model name, temperature, max tokens, logprobs, prompts), so one provider serves many
-models. ``temperature = 0`` is a value, not "unset" (the original's ``||`` turned 0 into 0.3).
+models. ``temperature = 0`` is a value, not "unset" (0 must never fall back to the 0.3 default).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class OpenAIConfig:
 
 @attrs.frozen
 class OpenAICredentials:
-    """``[providers.openai] credentials``: the API key (``apiKey`` is the original's spelling)."""
+    """``[providers.openai] credentials``: the API key (``apiKey``, the camelCase spelling, is accepted too)."""
 
     ALIASES: ClassVar[dict[str, str]] = {"apiKey": "api_key"}
     api_key: Secret | None = attrs.field(default=None, repr=False)

@@ -180,7 +180,7 @@ class SageMakerProvider(BaseMLProvider):
             meta["custom_attributes"] = response["CustomAttributes"]
         return payloads.decode(raw, content_type, endpoint=spec.endpoint_name), meta
 
-    # ------------------------------------------------------------ the seed's interface
+    # ------------------------------------------------------------ the provider interface
 
     def validate(self) -> bool:
         """Region set and a credential source resolvable; no network call, nothing secret logged."""
@@ -313,7 +313,7 @@ class SageMakerProvider(BaseMLProvider):
         self._reset(close=True)
 
 
-AWSSageMakerProvider = SageMakerProvider  # the original's class name (reference §8.2)
+AWSSageMakerProvider = SageMakerProvider  # the class name of the TypeScript version, kept as an alias
 
 
 def _factory(config: ProviderConfig) -> SageMakerProvider:

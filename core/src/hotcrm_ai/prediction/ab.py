@@ -1,4 +1,4 @@
-"""Sticky A/B assignment. The seed's semantics (``traffic_percentage`` of traffic stays on the model
+"""Sticky A/B assignment: ``traffic_percentage`` of traffic stays on the model
 carrying the block, the rest goes to the champion), but by a hash of a stable subject key instead of a
 random draw, so one customer always sees one variant."""
 
