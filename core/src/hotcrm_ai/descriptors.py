@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+if TYPE_CHECKING:  # the factory types below are strings (no import cycle at run time); mypy reads these
+    from collections.abc import Mapping  # noqa: F401
 
-    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator
-    from hotcrm_ai.provider import BaseMLProvider
-    from hotcrm_ai.types import ProviderConfig
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator  # noqa: F401
+    from hotcrm_ai.provider import BaseMLProvider  # noqa: F401
+    from hotcrm_ai.types import ProviderConfig  # noqa: F401
 
 F = TypeVar("F", bound=Callable[..., Any])
 
