@@ -238,12 +238,19 @@ class CacheManager:
         """The key of one prediction whose canonical features were already hashed (``keys.text_digest``)."""
         return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)
 
+    def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:
+        """Everything of a key but the features' digest: built once for a batch's rows."""
+        return self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
 
         The hot path of every cached prediction, so it is written out flat rather than through
         ``get_many``; the behaviour is the same.
         """
+        return self._get(key, type_, count=True)
+
+    def _get(self, key: str, type_: type | None, *, count: bool) -> Any | None:
         if not self.settings.enabled:
             self._count("misses")
             return None
@@ -268,7 +275,8 @@ class CacheManager:
                 log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
                 self._count("decode_errors")
                 self._discard(key)
-        self._count("misses" if value is None else "hits")
+        if count:
+            self._count("misses" if value is None else "hits")
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
@@ -397,12 +405,21 @@ class CacheManager:
         """
         if not self.settings.enabled:
             return Lookup(compute(None)[0], "computed")
+        # a fresh entry needs no flight (no lock, no event): the common case of a hot key
+        hit = self.get(key, type_)
+        if hit is not None and (fresh is None or fresh(hit)):
+            return Lookup(hit, "cache")
 
         def lead() -> tuple[Any, Source]:
-            hit = self.get(key, type_)
-            if hit is not None and (fresh is None or fresh(hit)):
-                return hit, "cache"
-            value, ttl_s = compute(hit)
+            # looked up again inside the flight: a caller that missed just before another stored
+            # must not call compute a second time
+            again = self._get(key, type_, count=False)
+            if again is not None and (fresh is None or fresh(again)):
+                with self._lock:  # the lookup above counted a miss; it was a hit after all
+                    self._counts["misses"] -= 1
+                    self._counts["hits"] += 1
+                return again, "cache"
+            value, ttl_s = compute(again)
             record = value if store is None else store(value)
             if record is not None and ttl_s and ttl_s > 0:
                 self.set(key, record, ttl_s)

@@ -65,6 +65,12 @@ def _check_context(ctx: Mapping[str, Any]) -> None:
         raise ValidationError(errors, subject="context")
 
 
+def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
+    """Whether anything will read the canonical features: the cache key, or a sticky A/B subject."""
+    ab_test = model.ab_test
+    return use_cache or (ab_test is not None and ab_test.enabled)
+
+
 def _canonical(features: Any) -> str | None:
     """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
     if not isinstance(features, Mapping):
@@ -116,7 +122,7 @@ class PredictionService:
         try:
             _check_context(call.ctx)
             requested = self._active(model_id)
-            canonical = _canonical(features)
+            canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
             served_model, call.variant = ab.assign(
                 requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
             )
@@ -158,8 +164,9 @@ class PredictionService:
         requested = self._active(model_id)
         results: list[PredictionResult | None] = [None] * len(rows)
         groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, str | None]]]] = {}
+        encode = _needs_canonical(requested, use_cache)
         for i, row in enumerate(rows):
-            canonical = _canonical(row)
+            canonical = _canonical(row) if encode else None
             served_model, variant = ab.assign(
                 requested, self.registry, ctx, row if isinstance(row, Mapping) else {}, canonical
             )
@@ -189,13 +196,18 @@ class PredictionService:
             raise ModelInactiveError(model.id, model.status)
         return model
 
-    def _key(self, model: ModelConfig, canonical: str | None, ctx: Mapping[str, Any]) -> str | None:
+    def _key(
+        self, model: ModelConfig, canonical: str | None, ctx: Mapping[str, Any], prefix: str | None = None
+    ) -> str | None:
         """The cache key of the request as given. Answers are stored only for inputs that passed
         validation, so a hit needs no second validation; input with no canonical form (NaN, not a
-        mapping) gets no key and is refused by validation with the field-by-field message."""
+        mapping) gets no key and is refused by validation with the field-by-field message.
+        ``prefix`` (``CacheManager.key_prefix``) saves rebuilding the constant part per batch row."""
         if canonical is None:
             return None
         try:
+            if prefix is not None:
+                return prefix + text_digest(canonical)
             return self.cache.digest_key(
                 tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version, digest=text_digest(canonical)
             )
@@ -334,7 +346,10 @@ class PredictionService:
         ctx = dict(call.ctx)
         out: list[Outcome | BaseException | None] = [None] * n
         caching = use_cache and model.cache_ttl_s > 0
-        keys = [self._key(model, c, ctx) for _, c in raw_rows] if caching else [None] * n
+        keys: list[str | None] = [None] * n
+        if caching:
+            prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
+            keys = [self._key(model, c, ctx, prefix) for _, c in raw_rows]
         stale: list[Served | None] = [None] * n
         looked_up = [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
