@@ -145,13 +145,13 @@ class AICloud:
         """Shapley-value attributions for one input (computed fresh; not served from the cache)."""
         model = self._active(model_id)
         clean = validate_features(model, features)
-        return self.explainer.explain_model(model, clean, self.provider_for(model), method=method)
+        return self.explainer.explain_model(model, clean, self.service.scoring_provider(model), method=method)
 
     def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
         """How two inputs' explanations differ, feature by feature."""
         model = self._active(model_id)
         clean_a, clean_b = validate_features(model, a), validate_features(model, b)
-        return self.explainer.compare(model, clean_a, clean_b, self.provider_for(model))
+        return self.explainer.compare(model, clean_a, clean_b, self.service.scoring_provider(model))
 
     # -- monitoring ------------------------------------------------------------------------
 

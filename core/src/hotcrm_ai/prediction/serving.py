@@ -28,6 +28,7 @@ from hotcrm_ai.errors import (
     ValidationError,
 )
 from hotcrm_ai.prediction import ab
+from hotcrm_ai.prediction.guarded import GuardedProvider
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
@@ -447,11 +448,17 @@ class PredictionService:
 
     # -- explanations ----------------------------------------------------------------------
 
+    def scoring_provider(self, model: ModelConfig) -> GuardedProvider:
+        """``model``'s provider for explanation scoring: the same instance, breaker and retries as a
+        prediction (``prediction.guarded``)."""
+        provider, breaker = self.providers.get(model)
+        return GuardedProvider(provider, breaker, self.policy, rng=self._rng, sleep=self._sleep)
+
     def _explain(self, model: ModelConfig, features: dict[str, Any], prediction: Any) -> Explanation | None:
         if self.explainer is None:
             return None
         try:
-            provider, _ = self.providers.get(model)
+            provider = self.scoring_provider(model)
             return self.explainer.explain_model(model, features, provider, prediction=prediction)
         except HotCRMAIError as exc:
             log.info("no explanation for %s: %s", model.id, exc)
