@@ -66,3 +66,16 @@ def interleaved_ratio(
                 fn()
             out.append((time.perf_counter() - start) / number)
     return min(xs), min(ys), statistics.median(x / y for x, y in zip(xs, ys, strict=True))
+
+
+def fastest_s(fn: Callable[[], object], *, number: int, blocks: int = 15) -> float:
+    """Per-call time of the least-disturbed of ``blocks`` blocks of ``number`` calls (noise only adds)."""
+    for _ in range(min(number, 100)):
+        fn()
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
