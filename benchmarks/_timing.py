@@ -46,3 +46,36 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
         fn()
         runs.append(time.perf_counter() - t)
     return statistics.median(runs)
+
+
+def interleaved_ratio(
+    a: Callable[[], object], b: Callable[[], object], *, number: int, rounds: int = 30
+) -> tuple[float, float, float]:
+    """``a`` and ``b`` in short alternating blocks; returns (fastest a, fastest b, median of the
+    per-round ratios). On a shared machine a block's time is its cost plus whatever noise hit it:
+    alternating and keeping the least-disturbed block of each side compares intrinsic costs, and the
+    median ratio of neighbouring blocks says how stable that comparison is."""
+    for fn in (a, b):
+        for _ in range(min(number, 100)):
+            fn()
+    xs, ys = [], []
+    for _ in range(rounds):
+        for fn, out in ((a, xs), (b, ys)):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            out.append((time.perf_counter() - start) / number)
+    return min(xs), min(ys), statistics.median(x / y for x, y in zip(xs, ys, strict=True))
+
+
+def fastest_s(fn: Callable[[], object], *, number: int, blocks: int = 15) -> float:
+    """Per-call time of the least-disturbed of ``blocks`` blocks of ``number`` calls (noise only adds)."""
+    for _ in range(min(number, 100)):
+        fn()
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best

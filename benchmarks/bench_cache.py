@@ -4,10 +4,10 @@ Needs the Redis on 127.0.0.1:6379 (or ``HOTCRM_AI_REDIS_URL``) and the ``redis-s
 fault timings. Every figure is measured in this run, in this process; ratios compare against the
 obvious thing a user would do instead:
 
-(a) cache hit through CacheManager on Redis  vs  raw redis-py GET of the same key      goal <= 1.5x
+(a) cache hit through CacheManager on Redis  vs  raw redis-py GET of the same key      goal <= 1.3x
 (b) get_many of 1,000 keys (one MGET)        vs  1,000 raw redis-py GETs                goal >= 10x faster
 (c) cache hit through CacheManager on memory vs  a dict lookup (and MemoryBackend.get)   (no goal: the floor)
-(d) cache-hit AICloud.predict through Redis  vs  raw redis-py GET of the same key       goal <= 1.5x
+(d) cache-hit AICloud.predict through Redis  vs  raw redis-py GET of the same key       goal <= 1.3x
 (e) fault timings on an own redis-server: slowest call while killed / paused, time back to Redis.
 """
 
@@ -66,9 +66,16 @@ def medians_note(scale: float, unit: str) -> str:
     return f"  [medians {a * scale:.1f} vs {b * scale:.1f} {unit}: {a / b:.2f}x]"
 
 
-def redis_manager(namespace: str, url: str = URL, **settings: Any) -> CacheManager:
+# Lookups are timed with a generous socket timeout: on a loaded machine the default 0.1 s would turn a
+# slow GET into a degraded (memory) answer and the figure would time the wrong thing. The fault
+# timings keep the default, which is what they measure.
+BENCH_TIMEOUT_S = 2.0
+
+
+def redis_manager(namespace: str, url: str = URL, timeout_s: float = BENCH_TIMEOUT_S, **settings: Any) -> CacheManager:
+    options = {"url": url, "socket_timeout_s": timeout_s}
     return CacheManager.from_specs(
-        {"redis": backend_spec()}, CacheSettings(backend="redis", namespace=namespace, options={"url": url}, **settings)
+        {"redis": backend_spec()}, CacheSettings(backend="redis", namespace=namespace, options=options, **settings)
     )
 
 
@@ -85,7 +92,7 @@ def bench_lookups() -> None:
         m.set(key, value, 300)
         assert m.get(key) == value and raw.get(key) is not None
         ours, base = interleaved(lambda: m.get(key), lambda: raw.get(key), number=100, rounds=60)
-        print(line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x")
+        print(line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
               + medians_note(1e6, "us"))
 
         keys = [m.key(tenant="acme", model_id="m", model_version="1", features={"i": i}) for i in range(1000)]
@@ -138,7 +145,7 @@ class BenchProvider(BaseMLProvider):
     def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
         return [self.predict(model, i) for i in inputs]
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True, latency_ms=0.0)
 
 
@@ -161,7 +168,8 @@ class BenchPlugin:
 
 def bench_predict() -> None:
     ns = f"bench-{uuid.uuid4().hex[:8]}"
-    settings = Settings(cache=CacheSettings(backend="redis", namespace=ns, options={"url": URL}))
+    options = {"url": URL, "socket_timeout_s": BENCH_TIMEOUT_S}
+    settings = Settings(cache=CacheSettings(backend="redis", namespace=ns, options=options))
     ai = AICloud(settings, plugins=[BenchPlugin()], load_entrypoints=False)
     raw = redis.Redis.from_url(URL)
     try:
@@ -172,7 +180,7 @@ def bench_predict() -> None:
         key = ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=FEATURES)
         assert raw.get(key) is not None
         ours, base = interleaved(lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=100, rounds=60)
-        print(line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.5x")
+        print(line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
               + medians_note(1e6, "us"))
         rows = [{**FEATURES, "f0": float(i)} for i in range(1000)]
         ai.batch_predict("bench-v1", rows, context=ctx)
@@ -229,7 +237,7 @@ def bench_faults() -> None:
     port = _free_port()
     with tempfile.TemporaryDirectory() as workdir:
         proc = _start(port, workdir)
-        m = redis_manager(f"bench-{uuid.uuid4().hex[:8]}", f"redis://127.0.0.1:{port}/0")
+        m = redis_manager(f"bench-{uuid.uuid4().hex[:8]}", f"redis://127.0.0.1:{port}/0", timeout_s=0.1)
         retry = m.settings.retry_backend_after_s
         try:
             m.get("warm")

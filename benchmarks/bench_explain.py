@@ -52,7 +52,7 @@ class LocalProvider(BaseMLProvider):
         x = np.array([[i.features[n] for n in self.names] for i in inputs], dtype=float)
         return [PredictionOutput(prediction={"probability": float(p)}, confidence=50.0) for p in self.fn(x)]
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True)
 
 

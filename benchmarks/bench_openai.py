@@ -54,7 +54,7 @@ def main() -> None:
 
     print(f"== import cost (median of {args.repeat} fresh interpreters)")
     sdk_s = import_seconds("import openai", args.repeat)
-    plugin_s = import_seconds("import hotcrm_ai_openai, hotcrm_ai_openai.provider", args.repeat)
+    plugin_s = import_seconds("import hotcrm_ai_openai, hotcrm_ai_openai.plugin", args.repeat)
     report(
         "register the plugin (provider module, no SDK) vs import openai", plugin_s * 1000, sdk_s * 1000, "ms", "<= 0.3x"
     )

@@ -66,7 +66,7 @@ features = [{ name = "text", dtype = "string" }]
         ("[cache]\ndefault_ttl_s = 'soon'\n", "default_ttl_s"),
         ("[monitor]\nsinks = 'memory'\nbogus = 1\n", "bogus"),
         ("[prediction]\nretries = 1.5\n", "retries"),
-        ("[nonsense]\nx = 1\n", "unknown sections nonsense"),
+        ("[nonsense]\nx = 1\n", "unknown section 'nonsense'"),
         ("[[models]]\nid = 'm'\nname = 'M'\ntype = 'sorcery'\nprovider = 'x'\n", "type"),
         ("[[models]]\nname = 'M'\ntype = 'nlp'\nprovider = 'x'\n", "id"),
         ("[providers.openai]\ncredentials = { api_key = 42 }\n", "credentials"),
@@ -97,4 +97,5 @@ def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert s.cache.backend == "redis"
     assert s.cache.options["url"] == {"env": "HOTCRM_AI_REDIS_URL"}  # a reference: the URL may hold a password
-    assert s.reporting.database_url == "sqlite:///x.db" and s.registry.path == "r.json"
+    assert s.reporting.database_url is not None
+    assert s.reporting.database_url.reveal() == "sqlite:///x.db" and s.registry.path == "r.json"

@@ -78,7 +78,7 @@ def test_a_sink_implementing_the_query_interface_is_used_as_the_store() -> None:
 
 
 def test_memory_sink_takes_no_options() -> None:
-    with pytest.raises(ConfigError, match=r"\[monitor.sink_options.memory\]: unknown keys size"):
+    with pytest.raises(ConfigError, match=r"\[monitor.sink_options.memory\] unknown key 'size'"):
         memory_sink({"size": 3})
     assert isinstance(memory_sink({}), EventStore)
 

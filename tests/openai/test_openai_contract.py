@@ -11,7 +11,7 @@ from support.openai_standin import CHAT, EMBEDDINGS, OpenAIStandIn
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.testing import ProviderContract
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
-from hotcrm_ai_openai.provider import provider_spec
+from hotcrm_ai_openai.plugin import provider_spec
 
 SECRET = "sk-contract-PLANTED-0000111122223333aaaa"  # the wrong key: the server echoes it in its 401 message
 GOOD = "sk-contract-good-key-9999888877776666"

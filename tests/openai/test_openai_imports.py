@@ -16,7 +16,7 @@ steps["import hotcrm_ai"] = "openai" in sys.modules
 from hotcrm_ai.plugins import PluginHost
 host = PluginHost(load_entrypoints=True, env={})
 steps["load all plugins"] = "openai" in sys.modules
-steps["provider module loaded"] = "hotcrm_ai_openai.openai_provider" in sys.modules
+steps["provider module loaded"] = "hotcrm_ai_openai.provider" in sys.modules
 steps["registered"] = "openai" in host.providers
 from hotcrm_ai import AICloud, Settings
 cfg = ProviderConfig(provider="openai", endpoint="http://127.0.0.1:9/v1", credentials={"api_key": "sk-x"})

@@ -24,7 +24,8 @@ from hotcrm_ai.errors import (
 )
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, PredictionInput, ProviderConfig
-from hotcrm_ai_openai.provider import OpenAIProvider, provider_spec
+from hotcrm_ai_openai.plugin import provider_spec
+from hotcrm_ai_openai.provider import OpenAIProvider
 
 KEY = "sk-planted-SECRET-0123456789abcdefXYZ"
 
@@ -482,11 +483,11 @@ def test_health_check_lists_models(provider: OpenAIProvider, server: OpenAIStand
 
 
 def test_bad_config_is_reported_when_built(server: OpenAIStandIn) -> None:
-    with pytest.raises(ConfigError, match=r"providers\.openai\.config\.temperature"):
+    with pytest.raises(ConfigError, match=r"providers\.openai\.config\]: temperature"):
         make(server, temperature=-1)
     with pytest.raises(ConfigError, match="max_concurrency"):
         make(server, max_concurrency=0)
-    with pytest.raises(ConfigError, match=r"credentials: unknown keys token"):
+    with pytest.raises(ConfigError, match=r"credentials\] unknown key 'token'"):
         provider_spec().factory(ProviderConfig(provider="openai", credentials={"token": "x"}))
     no_schema = ModelConfig(id="free-llm", name="f", type="nlp", provider="openai", output={"x": "decimal"})
     with pytest.raises(ConfigError, match=r"model free-llm: output\.x"):

@@ -141,17 +141,17 @@ def test_options_base_url_precedence() -> None:
 @pytest.mark.parametrize(
     ("config", "key"),
     [
-        ({"temperature": 3}, "config.temperature"),
-        ({"temperature": "hot"}, "config.temperature"),
-        ({"temperature": True}, "config.temperature"),
-        ({"max_tokens": 0}, "config.max_tokens"),
-        ({"max_tokens": 1.5}, "config.max_tokens"),
-        ({"timeout": math.inf}, "config.timeout"),
-        ({"logprobs": "yes"}, "config.logprobs"),
-        ({"logprobs": 1}, "config.logprobs"),
-        ({"base_url": "ftp://x"}, "config.base_url"),
-        ({"embedding_batch_size": 5000}, "config.embedding_batch_size"),
-        ({"temprature": 0.1}, "unknown keys temprature"),
+        ({"temperature": 3}, r"config\]: temperature: expected a number >= 0 and <= 2"),
+        ({"temperature": "hot"}, r"config\]: temperature: expected a number"),
+        ({"temperature": True}, r"config\]: temperature: expected a number"),
+        ({"max_tokens": 0}, r"config\]: max_tokens: expected an integer >= 1"),
+        ({"max_tokens": 1.5}, r"config\]: max_tokens: expected an integer"),
+        ({"timeout": math.inf}, r"config\]: timeout: expected a finite number"),
+        ({"logprobs": "yes"}, r"config\]: logprobs: expected one of True, False, 'auto'"),
+        ({"logprobs": 1}, r"config\]: logprobs: expected one of"),
+        ({"base_url": "ftp://x"}, r"config\]: base_url: expected an http\(s\) URL"),
+        ({"embedding_batch_size": 5000}, r"config\]: embedding_batch_size: expected an integer >= 1 and <= 2048"),
+        ({"temprature": 0.1}, r"\[providers.openai.config\] unknown key 'temprature'; did you mean `temperature`\?"),
     ],
 )
 def test_bad_options_name_the_key(config: dict, key: str) -> None:

@@ -94,7 +94,7 @@ class PinnedProvider(BaseMLProvider):
         eta = lin.intercept + lin.encode(rows) @ lin.coef
         return [PredictionOutput(prediction={"log_odds": float(e)}) for e in eta]
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True)
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:

@@ -295,7 +295,7 @@ def test_defaults_are_short_timeouts_and_no_prefix() -> None:
         ({"socket_timeout_s": -1}, "socket_timeout_s"),
         ({"socket_timeout_s": "fast"}, "socket_timeout_s"),
         ({"max_value_bytes": 0}, "max_value_bytes"),
-        ({"sockettimeout": 1}, "unknown redis option(s) sockettimeout"),
+        ({"sockettimeout": 1}, "unknown key 'sockettimeout'; did you mean `socket_timeout_s`?"),
         ({"ssl_ca_certs": "/ca.pem"}, "rediss://"),
         ({"url": {"env": "HCAI_SURELY_UNSET_VAR"}}, "HCAI_SURELY_UNSET_VAR"),
     ],
@@ -308,7 +308,7 @@ def test_bad_options_are_config_errors_without_secrets(options: dict[str, Any], 
 
 
 def test_config_error_from_factory_fails_the_manager_fast(ns: str) -> None:
-    with pytest.raises(ConfigError, match="unknown redis option"):
+    with pytest.raises(ConfigError, match="unknown key 'socket_timout_s'; did you mean `socket_timeout_s`"):
         build(ns, socket_timout_s=0.2)
 
 
@@ -340,7 +340,7 @@ def test_rediss_url_builds_a_tls_pool() -> None:
 
 
 def test_redact_url() -> None:
-    assert redact_url("redis://user:pw@h:1/0") == "redis://user:***@h:1/0"
+    assert redact_url("redis://user:pw@h:1/0") == "redis://***@h:1/0"
     assert redact_url("redis://:pw@h/0") == "redis://***@h/0"
     assert redact_url("unix:///tmp/r.sock?db=1&password=pw") == "unix:///tmp/r.sock?db=1&password=***"
     assert redact_url("rediss://h:6380") == "rediss://h:6380"

@@ -161,20 +161,20 @@ def test_control_url_follows_runtime_url_unless_set() -> None:
     ("config", "credentials", "message"),
     [
         ({"region": "Europe"}, {}, "region: expected an AWS region name"),
-        ({"region": 5}, {}, "region: expected a non-empty string"),
+        ({"region": 5}, {}, "region: expected a string, got int"),
         ({"endpoint_url": "ftp://x"}, {}, "endpoint_url: expected an http"),
-        ({"connect_timeout_s": 0}, {}, "connect_timeout_s: expected a number >= 0.001"),
+        ({"connect_timeout_s": 0}, {}, "connect_timeout_s: expected a number >= 0.001, got 0.0"),
         ({"read_timeout_s": float("nan")}, {}, "read_timeout_s: expected a finite number"),
         ({"max_concurrency": 2.5}, {}, "max_concurrency: expected an integer"),
-        ({"max_payload_bytes": 7 * 1024 * 1024}, {}, "max_payload_bytes: expected a number >= 64 and <= 6291456"),
+        ({"max_payload_bytes": 7 * 1024 * 1024}, {}, "max_payload_bytes: expected an integer >= 64 and <= 6291456"),
         ({"role_arn": "admin"}, {}, "role_arn: expected arn:aws:iam::"),
         ({"role_duration_s": 60, "role_arn": ROLE_ARN}, {}, "role_duration_s"),
         ({"health_endpoints": "one"}, {}, "health_endpoints: expected a list"),
-        ({"region": "eu-west-1", "region_name": "eu-west-2"}, {}, "region and region_name both given"),
+        ({"region": "eu-west-1", "region_name": "eu-west-2"}, {}, "'region' and 'region_name' both given"),
         ({}, {"access_key_id": "k"}, "credentials.secret_access_key: expected it together"),
         ({}, {"session_token": "t"}, "session_token: expected only with"),
         ({"profile": "p"}, {"access_key_id": "k", "secret_access_key": "s"}, "profile and explicit keys"),
-        ({}, {"password": "x"}, "credentials: unknown keys password"),
+        ({}, {"password": "x"}, "credentials] unknown key 'password'"),
         ({}, {"external_id": "x"}, "external_id: expected only together with role_arn"),
     ],
 )
@@ -185,10 +185,9 @@ def test_bad_settings_name_the_key(config, credentials, message) -> None:
     assert "providers.aws-sagemaker" in str(info.value)
 
 
-def test_unknown_config_keys_are_logged_not_fatal(caplog) -> None:
-    s = _settings(region="eu-west-1", regoin="typo")
-    assert s.region == "eu-west-1"
-    assert "regoin" in caplog.text
+def test_unknown_config_keys_are_errors_with_the_closest_name() -> None:
+    with pytest.raises(ConfigError, match=r"aws-sagemaker.config\] unknown key 'regoin'; did you mean `region`"):
+        _settings(region="eu-west-1", regoin="typo")
 
 
 def test_settings_repr_hides_secret_values() -> None:

@@ -61,7 +61,7 @@ class FuncProvider(BaseMLProvider):
         y = np.asarray(self.fn(self.encode([i.features for i in inputs])), dtype=float)
         return [PredictionOutput(prediction=self.wrap(float(v)), confidence=50.0) for v in y]
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True)
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:

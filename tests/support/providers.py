@@ -76,7 +76,7 @@ class LogitProvider(BaseMLProvider):
             return []
         return [output(p) for p in score([i.features for i in inputs], self.bias)]
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True, latency_ms=0.0)
 
 

@@ -8,13 +8,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from hotcrm_ai.config import Settings, load_settings
+from hotcrm_ai.config_check import check_settings
 from hotcrm_ai.errors import ConfigError, ModelInactiveError, ModelNotFoundError, RegistryError
 from hotcrm_ai.plugins import PluginHost
 from hotcrm_ai.prediction.providers import ProviderPool
-from hotcrm_ai.prediction.service import PredictionService
+from hotcrm_ai.prediction.serving import PredictionService
 from hotcrm_ai.prediction.validation import validate_features
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.registry import ModelRegistry
@@ -22,10 +23,14 @@ from hotcrm_ai.types import Explanation, HealthReport, ModelConfig, PredictionRe
 
 if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
+    from hotcrm_ai.explain.compare import Comparison
     from hotcrm_ai.explain.service import ExplainabilityService
+    from hotcrm_ai.monitor.health import HealthStatus
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
+    from hotcrm_ai.monitor.outcomes import Outcome
+    from hotcrm_ai.monitor.stats import ModelStats
     from hotcrm_ai.prediction.structured import StructuredCalls
-    from hotcrm_ai.reporting.engine import ReportingEngine
+    from hotcrm_ai.reporting.engine import ReportingEngine, ReportResult
 
 log = logging.getLogger("hotcrm_ai")
 
@@ -48,6 +53,7 @@ class AICloud:
 
         self.settings = settings or Settings()
         self.plugins = PluginHost(plugins=plugins, load_entrypoints=load_entrypoints, env=env)
+        check_settings(self.settings, self.plugins)
         self.registry = ModelRegistry(self.settings.registry.path)
         self._register_models()
         self.cache: CacheManager = CacheManager.from_specs(self.plugins.cache_backends, self.settings.cache)
@@ -118,7 +124,7 @@ class AICloud:
         """One result per row in input order; failed rows carry ``error`` instead of raising."""
         return self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
 
-    def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Any:
+    def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Outcome:
         """Report the true outcome of an earlier prediction; feeds accuracy (labels) or MAE (values).
 
         Classification and NLP answers are scored as labels, regression and forecasts as values, so
@@ -140,21 +146,34 @@ class AICloud:
         """Shapley-value attributions for one input (computed fresh; not served from the cache)."""
         model = self._active(model_id)
         clean = validate_features(model, features)
-        return self.explainer.explain_model(model, clean, self.provider_for(model), method=method)
+        return self.explainer.explain_model(model, clean, self.service.scoring_provider(model), method=method)
 
-    def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Any:
+    def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
+        """How two inputs' explanations differ, feature by feature."""
         model = self._active(model_id)
         clean_a, clean_b = validate_features(model, a), validate_features(model, b)
-        return self.explainer.compare(model, clean_a, clean_b, self.provider_for(model))
+        return self.explainer.compare(model, clean_a, clean_b, self.service.scoring_provider(model))
 
     # -- monitoring ------------------------------------------------------------------------
 
-    def stats(self, model_id: str | None = None, *, window_s: float | None = None) -> Any:
+    @overload
+    def stats(self, model_id: str, *, window_s: float | None = None) -> ModelStats | None: ...
+    @overload
+    def stats(self, model_id: None = None, *, window_s: float | None = None) -> dict[str, ModelStats]: ...
+    def stats(
+        self, model_id: str | None = None, *, window_s: float | None = None
+    ) -> ModelStats | dict[str, ModelStats] | None:
+        """One model's statistics (None before its first event), else every model's by id."""
         return (
             self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
         )
 
-    def health(self, model_id: str | None = None) -> Any:
+    @overload
+    def health(self, model_id: str) -> HealthStatus: ...
+    @overload
+    def health(self, model_id: None = None) -> dict[str, HealthStatus]: ...
+    def health(self, model_id: str | None = None) -> HealthStatus | dict[str, HealthStatus]:
+        """One model's health, else every registered model's by id."""
         if model_id is not None:
             if model_id not in self.registry and model_id not in self.monitor.model_ids():
                 raise ModelNotFoundError(model_id)
@@ -162,14 +181,9 @@ class AICloud:
         return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
 
     def provider_health(self, model_id: str) -> HealthReport:
-        """Probe the provider (and, where the provider supports it, the endpoint) serving a model."""
-        import inspect
-
+        """Probe the provider serving a model, for that model's endpoint."""
         model = self.registry.get(model_id)
-        provider = self.provider_for(model)
-        if "model" in inspect.signature(provider.health_check).parameters:
-            return provider.health_check(model=model)  # type: ignore[call-arg]
-        return provider.health_check()
+        return self.provider_for(model).health_check(model=model)
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -194,7 +208,7 @@ class AICloud:
         context: Mapping[str, Any] | None = None,
         limit: int = 100,
         narrative: bool = True,
-    ) -> Any:
+    ) -> ReportResult:
         """Answer a natural-language analytics question from the CRM database (read-only)."""
         return self.reporting.ask(question, now=now, context=context, limit=limit, narrative=narrative)
 

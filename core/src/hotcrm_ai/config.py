@@ -1,7 +1,11 @@
 """Configuration: ``hotcrm-ai.toml`` (or ``HOTCRM_AI_CONFIG``), env overrides, embedded defaults.
 
 Every table maps onto a frozen settings class through the one converter, so an unknown key or a
-wrong type is an error naming the key. Secrets are written ``{env = "NAME"}`` and stay references.
+wrong type is an error naming the key (with the closest valid name). Secrets are written
+``{env = "NAME"}`` and stay references. The sections are a registry (``SECTIONS``): a part that adds a
+table of its own (``[store]``, say) registers it with :func:`register_section`. What depends on the
+installed plugins (backend, sink, provider and translator names, their declared options, every
+``[[models]]`` provider) is checked when ``AICloud`` starts (``hotcrm_ai.config_check``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 import attrs
 
 from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.options import check_keys
+from hotcrm_ai.secrets import Secret, as_secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
 CONFIG_ENV = "HOTCRM_AI_CONFIG"
@@ -23,7 +29,8 @@ DEFAULT_FILE = "hotcrm-ai.toml"
 
 @attrs.frozen
 class CacheSettings:
-    """``[cache]``. Keys other than these are passed to the backend's factory as ``options``."""
+    """``[cache]``. Keys other than these are the backend's options, checked at start against the
+    options the backend declares (``[cache.options]`` is the same, spelled out)."""
 
     backend: str = "memory"
     enabled: bool = True
@@ -36,7 +43,8 @@ class CacheSettings:
 
 @attrs.frozen
 class HealthThresholds:
-    """The seed's thresholds (reference §6.3): strict comparisons, percentages 0-100."""
+    """Health thresholds: strict comparisons, percentages 0-100 (over 10% errors unhealthy, over 5%
+    or a p95 latency over 500 ms degraded)."""
 
     error_rate_unhealthy: float = 10.0
     error_rate_degraded: float = 5.0
@@ -78,11 +86,18 @@ class ExplainSettings:
     max_background: int = 100
 
 
+def _optional_secret(value: Any) -> Secret | None:
+    return None if value is None else as_secret(value, field="database_url")
+
+
 @attrs.frozen
 class ReportingSettings:
-    """``[reporting]``: database (SQLAlchemy URL; default an embedded SQLite demo file), translator."""
+    """``[reporting]``: database (SQLAlchemy URL; default an embedded SQLite demo file), translator.
 
-    database_url: str | None = None
+    ``database_url`` usually carries a password, so it is a ``Secret``: a string or ``{ env = "NAME" }``,
+    never printed."""
+
+    database_url: Secret | None = attrs.field(default=None, converter=_optional_secret)
     translator: str = "rules"
     row_cap: int = 1_000
     timeout_s: float = 10.0
@@ -115,48 +130,66 @@ class Settings:
 
 
 def _split_options(table: Mapping[str, Any], cls: type, section: str) -> dict[str, Any]:
-    """Known keys stay; the rest become ``options`` (for backend-specific settings)."""
+    """Known keys stay; the rest become ``options`` (the plugin part's own, checked at start against
+    what it declares)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"[{section}]: expected a table")
     known = {a.name for a in attrs.fields(cls)} - {"options"}
     data = {k: v for k, v in table.items() if k in known}
-    extra = {k: v for k, v in table.items() if k not in known}
-    if extra:
-        if "options" not in {a.name for a in attrs.fields(cls)}:
-            raise ConfigError(f"[{section}]: unknown keys {', '.join(sorted(extra))}")
-        data["options"] = {**dict(table.get("options", {})), **extra}
+    extra = {k: v for k, v in table.items() if k not in known and k != "options"}
+    nested = table.get("options", {})
+    if not isinstance(nested, Mapping):
+        raise ConfigError(f"[{section}] options: expected a table")
+    if extra or nested:
+        data["options"] = {**dict(nested), **extra}
     return data
+
+
+@attrs.frozen
+class Section:
+    """One top-level table: the ``Settings`` field it fills, its class, and whether keys the class
+    does not know are a plugin part's options (``[cache]``, ``[reporting]``) rather than typos."""
+
+    cls: type
+    plugin_options: bool = False
+
+
+SECTIONS: dict[str, Section] = {
+    "cache": Section(CacheSettings, plugin_options=True),
+    "monitor": Section(MonitorSettings),
+    "prediction": Section(PredictionSettings),
+    "explain": Section(ExplainSettings),
+    "reporting": Section(ReportingSettings, plugin_options=True),
+    "registry": Section(RegistrySettings),
+}
+"""The known top-level tables besides ``[providers.*]`` and ``[[models]]``; each is a ``Settings`` field."""
+
+
+def register_section(name: str, cls: type, *, plugin_options: bool = False) -> None:
+    """Make ``[name]`` a known table structured into ``cls`` (a ``Settings`` field of that name)."""
+    SECTIONS[name] = Section(cls, plugin_options=plugin_options)
 
 
 def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> Settings:
     """Build ``Settings`` from a parsed TOML document; errors name the section and key."""
     from hotcrm_ai.converter import structure
 
-    known = {"cache", "monitor", "prediction", "explain", "reporting", "registry", "providers", "models"}
-    unknown = sorted(set(doc) - known)
-    if unknown:
-        raise ConfigError(
-            f"{source or 'config'}: unknown sections {', '.join(unknown)}; expected {', '.join(sorted(known))}"
-        )
     where = source or "config"
     try:
+        check_keys(where, doc, {*SECTIONS, "providers", "models"})
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("unknown key", "unknown section", 1)) from None
+    try:
         data: dict[str, Any] = {}
-        if "cache" in doc:
-            data["cache"] = structure(
-                _split_options(doc["cache"], CacheSettings, "cache"), CacheSettings, subject=f"{where} [cache]"
-            )
-        if "reporting" in doc:
-            data["reporting"] = structure(
-                _split_options(doc["reporting"], ReportingSettings, "reporting"),
-                ReportingSettings,
-                subject=f"{where} [reporting]",
-            )
-        for name, cls in (
-            ("monitor", MonitorSettings),
-            ("prediction", PredictionSettings),
-            ("explain", ExplainSettings),
-            ("registry", RegistrySettings),
-        ):
-            if name in doc:
-                data[name] = structure(doc[name], cls, subject=f"{where} [{name}]")
+        for name, section in SECTIONS.items():
+            if name not in doc:
+                continue
+            table = doc[name]
+            if section.plugin_options:
+                table = _split_options(table, section.cls, name)
+            elif isinstance(table, Mapping):
+                check_keys(name, table, {a.name for a in attrs.fields(section.cls)})
+            data[name] = structure(table, section.cls, subject=f"{where} [{name}]")
         providers = doc.get("providers", {})
         if not isinstance(providers, Mapping):
             raise ConfigError(f"{where} [providers]: expected tables [providers.<name>]")
@@ -188,7 +221,7 @@ def _env_overrides(settings: Settings, env: Mapping[str, str]) -> Settings:
         cache = attrs.evolve(cache, options={**cache.options, "url": {"env": "HOTCRM_AI_REDIS_URL"}})
     reporting = settings.reporting
     if env.get("HOTCRM_AI_DATABASE_URL"):
-        reporting = attrs.evolve(reporting, database_url=env["HOTCRM_AI_DATABASE_URL"])
+        reporting = attrs.evolve(reporting, database_url=Secret(env["HOTCRM_AI_DATABASE_URL"]))
     registry = settings.registry
     if env.get("HOTCRM_AI_REGISTRY_PATH"):
         registry = attrs.evolve(registry, path=env["HOTCRM_AI_REGISTRY_PATH"])

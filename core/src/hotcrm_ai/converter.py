@@ -48,6 +48,49 @@ def _strict_float(value: Any, _: type) -> float:
     return float(value)
 
 
+_RECORD_KEYS = frozenset(
+    {"prediction", "confidence", "model_id", "model_version", "stored_at", "metadata", "explanation"}
+)
+
+
+def _record_hooks(conv: cattrs.Converter) -> None:
+    """``CacheRecord`` by hand, both ways: every cache hit and every stored answer goes through these,
+    and the generated hooks cost several times more. Same strictness (extra keys and wrong types
+    are errors, so a foreign entry is a miss)."""
+    from hotcrm_ai.prediction.outcome import CacheRecord
+
+    def structure_record(d: Any, _: type) -> CacheRecord:
+        if not isinstance(d, dict) or not d.keys() <= _RECORD_KEYS:
+            raise TypeError("expected a cache record object with known keys only")
+        metadata = d.get("metadata") or {}
+        explanation = d.get("explanation")
+        if not isinstance(metadata, dict):
+            raise TypeError("metadata: expected an object")
+        return CacheRecord(
+            prediction=d["prediction"],
+            confidence=_strict_float(d["confidence"], float),
+            model_id=_strict_str(d["model_id"], str),
+            model_version=_strict_str(d["model_version"], str),
+            stored_at=_strict_float(d["stored_at"], float),
+            metadata=metadata,
+            explanation=None if explanation is None else conv.structure(explanation, t.Explanation),
+        )
+
+    def unstructure_record(r: CacheRecord) -> dict[str, Any]:
+        return {
+            "prediction": r.prediction,
+            "confidence": r.confidence,
+            "model_id": r.model_id,
+            "model_version": r.model_version,
+            "stored_at": r.stored_at,
+            "metadata": r.metadata,
+            "explanation": None if r.explanation is None else conv.unstructure(r.explanation),
+        }
+
+    conv.register_structure_hook(CacheRecord, structure_record)
+    conv.register_unstructure_hook(CacheRecord, unstructure_record)
+
+
 def make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=False)
     conv.register_structure_hook(str, _strict_str)
@@ -66,6 +109,7 @@ def make_converter() -> cattrs.Converter:
         t.PredictionResult,
         make_dict_structure_fn(t.PredictionResult, conv, exception=override(omit=True), _cattrs_forbid_extra_keys=True),
     )
+    _record_hooks(conv)
     return conv
 
 

@@ -58,6 +58,10 @@ class Descriptor(Generic[F]):
     factory: F = attrs.field(validator=_callable)
     description: str = ""
     replace: bool = False
+    #: The frozen attrs class declaring this part's options (``hotcrm_ai.options``), or None for a
+    #: part that takes none it declares. Declared options are checked when ``AICloud`` starts, with
+    #: one policy: unknown key -> ``ConfigError`` naming it and the closest valid name.
+    options: type | None = None
 
 
 @attrs.frozen

@@ -130,7 +130,9 @@ class PluginHost:
     def _load_entrypoints(self, env: Mapping[str, str]) -> None:
         only = _names(env.get(LOAD_ENV)) if LOAD_ENV in env else None
         disabled = _names(env.get(DISABLE_ENV))
-        eps = sorted(metadata.entry_points(group=GROUP), key=lambda ep: ep.name)
+        from hotcrm_ai.entrypoints import entry_points  # the scan, cached per set of installed distributions
+
+        eps = sorted(entry_points(GROUP, env=dict(env)), key=lambda ep: ep.name)
         seen: set[str] = set()
         for ep in eps:
             if ep.name in seen:  # the same distribution found twice on sys.path
@@ -138,9 +140,7 @@ class PluginHost:
             seen.add(ep.name)
             if (only is not None and ep.name not in only) or ep.name in disabled:
                 continue
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            self._add(ep.load, ep.name, dist, version, "entrypoint")
+            self._add(ep.load, ep.name, ep.distribution, ep.version, "entrypoint")
 
     def _add(self, load: Callable[[], object], name: str, dist: str | None, version: str | None, source: str) -> None:
         if name in self.records:

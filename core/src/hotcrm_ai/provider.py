@@ -1,4 +1,5 @@
-"""``BaseMLProvider``: the seed's provider interface, plus the shared batch default."""
+"""``BaseMLProvider``: the provider interface (validate, predict, batch_predict, health_check,
+problems), plus the shared batch default."""
 
 from __future__ import annotations
 
@@ -46,9 +47,16 @@ class BaseMLProvider(abc.ABC):
             return []
         if len(inputs) == 1:
             return [self.predict(model, inputs[0])]
-        workers = max(1, min(int(self.config.config.get("max_concurrency", self.default_concurrency)), len(inputs)))
+        workers = max(1, min(self.concurrency(), len(inputs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"hotcrm-{self.name or 'provider'}") as pool:
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
+
+    def concurrency(self) -> int:
+        """How many single calls the default ``batch_predict`` runs at once: a provider with declared
+        options returns its own; otherwise an integer ``max_concurrency`` in the config, else the default."""
+        value = self.config.config.get("max_concurrency")
+        usable = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return value if usable else self.default_concurrency  # type: ignore[return-value]
 
     def batches_natively(self, model: ModelConfig) -> bool:
         """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may
@@ -56,11 +64,16 @@ class BaseMLProvider(abc.ABC):
         return self.native_batch
 
     @abc.abstractmethod
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """Probe the backing service once; measure latency; never raise.
 
-        A provider whose health depends on the model (its endpoint) may accept an optional
-        ``model: ModelConfig | None = None``; ``AICloud.provider_health`` passes it when accepted."""
+        ``model``, when given, is the model whose endpoint to probe (a provider serving several
+        endpoints checks that one); ``None`` probes what the provider configuration alone names."""
+
+    def problems(self, model: ModelConfig | None = None) -> list[str]:
+        """Why the configuration (for ``model``, when given) cannot serve, one reason per line, naming
+        fields and never values; empty when usable. No network. The default knows of no problem."""
+        return []
 
     def complete_structured(
         self,

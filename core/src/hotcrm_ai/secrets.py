@@ -9,8 +9,10 @@ stored in the registry file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from hotcrm_ai.errors import ConfigError
 
@@ -98,3 +100,36 @@ def redact(text: str, secrets: Iterable[str | None], *, mark: str = REDACTED) ->
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, mark)
     return text
+
+
+_SENSITIVE_PARAMS = frozenset(
+    {"password", "passwd", "pwd", "token", "secret", "key", "api_key", "apikey", "code", "sig"}
+)
+_URL_IN_TEXT = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
+URL_MASK = "***"
+
+
+def mask_url(url: str) -> str:
+    """``url`` safe to print: its userinfo (user and password) and the values of credential-like query
+    parameters (``password``, ``token``, ``key``, ``code``, ``sig``...) become ``***``; scheme, host,
+    port and path stay, so the URL still says where it points. The one masking rule for every
+    URL we print (Redis URLs, provider endpoints, scoring URIs, database URLs, error messages)."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:  # user names too: they often name a tenant or a service account
+            netloc = f"{URL_MASK}@{netloc.rsplit('@', 1)[1]}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, URL_MASK if k.lower() in _SENSITIVE_PARAMS else v) for k, v in pairs], safe="*"
+            )
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    except ValueError:
+        return "<unparseable url>"
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`mask_url` (for error messages)."""
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group()), text)

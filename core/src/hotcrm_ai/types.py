@@ -8,6 +8,8 @@ exists) belong to the registry.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -147,7 +149,7 @@ class FeatureSpec:
 
     @property
     def display_name(self) -> str:
-        """The label, else the name in the original's title case (reference §7.1)."""
+        """The label, else the name in title case (``days_since_contact`` -> ``Days Since Contact``)."""
         if self.label:
             return self.label
         from hotcrm_ai.text import title_case
@@ -171,7 +173,8 @@ class ModelMetrics:
 
 @attrs.frozen
 class ABTest:
-    """The seed's A/B block: ``traffic_percentage`` of subjects stay on the model carrying it."""
+    """An A/B block: ``traffic_percentage`` of subjects stay on the model carrying it, the rest go to
+    ``champion_model_id``."""
 
     enabled: bool = False
     traffic_percentage: float = attrs.field(default=100.0, validator=_check_finite)
@@ -184,16 +187,45 @@ class ABTest:
 
 @attrs.frozen
 class ProviderConfig:
-    """How to reach a provider (the seed's MLProviderConfig). Credentials are ``Secret`` objects."""
+    """How to reach a provider: name, endpoint, credentials (``Secret`` objects) and options."""
 
     provider: str = attrs.field(validator=_check_id)
     endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
     credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
     config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
 
-    def cache_key(self) -> str:
-        """Provider instances are shared per provider and endpoint (reference §8.2)."""
-        return f"{self.provider}:{self.endpoint or 'default'}"
+    def identity(self) -> str:
+        """A stable digest of the *whole* configuration: provider, endpoint, credentials and options.
+
+        Two models share a provider instance (and its circuit breaker) only when this is equal, so a
+        model configured with key B is never served by a client built with key A. A credential that
+        is an ``{env = ...}`` reference takes part by its variable name; a literal one by a hash of its
+        value (never the value itself, and the digest is all that leaves this method).
+        """
+        doc = {
+            "provider": self.provider,
+            "endpoint": self.endpoint,
+            "credentials": {k: _secret_identity(v) for k, v in sorted(self.credentials.items())},
+            "config": self.config,
+        }
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=_identity_default)
+        return f"{self.provider}:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+
+
+def _secret_identity(secret: Secret) -> str:
+    """How a secret takes part in an identity: its env reference, else a hash of its value."""
+    if secret.env is not None:
+        return "env:" + secret.env
+    return "sha256:" + hashlib.sha256(secret.reveal().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity_default(value: Any) -> Any:
+    """Non-JSON option values (a Secret, a set, an object) by a stable text, so any config has an identity."""
+    if isinstance(value, Secret):
+        return {"secret": _secret_identity(value)}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return f"{type(value).__qualname__}:{value!r}"
 
 
 def _to_provider_config(value: Any) -> ProviderConfig | None:
@@ -269,7 +301,7 @@ class PredictionInput:
 
 @attrs.frozen
 class PredictionOutput:
-    """What a provider returns. ``confidence`` is 0-100, as in the seed."""
+    """What a provider returns. ``confidence`` is a percentage, 0-100."""
 
     prediction: Any
     confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_finite)

@@ -372,7 +372,7 @@ class AnthropicProvider(BaseMLProvider):
 
     # -- health --------------------------------------------------------------------------------------
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """``GET /v1/models`` once (cheap and authenticated), latency measured; never raises."""
         start = time.perf_counter()
         try:

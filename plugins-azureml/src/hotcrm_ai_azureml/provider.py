@@ -2,7 +2,7 @@
 
 Two ways to reach an endpoint, chosen per model:
 
-- direct: a scoring URI (``model.endpoint``, else ``[providers.azure-ml] endpoint``, else the original's
+- direct: a scoring URI (``model.endpoint``, else ``[providers.azure-ml] endpoint``, else
   ``credentials.endpoint``) and a key (``credentials.api_key``) or an Azure AD token;
 - by name: ``subscription_id``, ``resource_group``, ``workspace_name`` and an ``endpoint_name`` (model
   ``parameters.endpoint_name`` or provider config); URI and key come from azure-ai-ml (see ``resolve``).
@@ -19,60 +19,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+import attrs
+
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseError, ValidationError
+from hotcrm_ai.options import parse_options
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.secrets import Secret, as_secret
+from hotcrm_ai.secrets import Secret, as_secret, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
+from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials
 
 log = logging.getLogger(__name__)
 
 AAD_SCOPE = "https://ml.azure.com/.default"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000  # managed online endpoints refuse bodies over ~1.5 MB; stay clear of it
-CONFIG_KEYS = frozenset(
-    {
-        "subscription_id",
-        "resource_group",
-        "resource_group_name",
-        "workspace_name",
-        "workspace",
-        "endpoint_name",
-        "deployment",
-        "payload_format",
-        "timeout_s",
-        "max_request_bytes",
-        "max_batch_rows",
-        "auth",
-        "probe",
-        "health_url",
-        "default_confidence",
-        "cloud",
-        "resource_manager_url",
-        "verify_tls",
-        "key_ttl_s",
-        "arm_retry_total",
-        "credential",
-        "max_concurrency",
-        "pool_size",
-    }
-)
 KEY_NAMES = ("api_key", "apiKey", "key")
 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _public_uri(uri: str) -> str:
-    """A scoring URI as shown in metadata and messages: no query string, no user info."""
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _installed(distribution: str) -> bool:
@@ -114,7 +82,7 @@ class _Target:
     def describe(self) -> str:
         pinned = f", deployment {self.deployment}" if self.deployment else ""
         name = f"endpoint {self.endpoint_name} at " if self.endpoint_name else ""
-        return f"{name}{_public_uri(self.uri)}{pinned}"
+        return f"{name}{mask_url(self.uri)}{pinned}"
 
     def __repr__(self) -> str:
         return f"_Target({self.describe()!r})"
@@ -128,11 +96,20 @@ class AzureMLProvider(BaseMLProvider):
 
     def __init__(self, config: ProviderConfig, *, credential: Any = None) -> None:
         super().__init__(config)
-        opts = config.config
-        self._credential = credential if credential is not None else opts.get("credential")
+        section = f"providers.{config.provider}"
+        self.options = parse_options(AzureMLConfig, config.config, section=f"{section}.config")
+        creds = parse_options(AzureMLCredentials, config.credentials, section=f"{section}.credentials")
+        # the declared values by their canonical names (aliases resolved), unset ones left out
+        self._values: dict[str, Any] = {
+            k: v for k, v in attrs.asdict(self.options, recurse=False).items() if v is not None
+        }
+        self._credentials: dict[str, Secret] = {
+            k: v for k, v in attrs.asdict(creds, recurse=False).items() if v is not None
+        }
+        self._credential = credential if credential is not None else self.options.credential
         from hotcrm_ai_azureml.scoring import ScoringClient
 
-        self._http = ScoringClient(pool_size=int(opts.get("pool_size", 16)), verify=opts.get("verify_tls", True))
+        self._http = ScoringClient(pool_size=self.options.pool_size, verify=self.options.verify_tls)
         self._resolver: Any = None
         self._aad: tuple[str, float] | None = None
         self._lock = threading.Lock()
@@ -140,20 +117,20 @@ class AzureMLProvider(BaseMLProvider):
     # ---- configuration -------------------------------------------------------------------------
     @property
     def _opts(self) -> Mapping[str, Any]:
-        return self.config.config
+        return self._values
 
     def _secret(self, *names: str) -> Secret | None:
         for n in names:
-            if n in self.config.credentials:
-                return self.config.credentials[n]
+            if n in self._credentials:
+                return self._credentials[n]
         return None
 
     def _workspace_fields(self) -> dict[str, str | None]:
         o = self._opts
         return {
             "subscription_id": _text(o.get("subscription_id")),
-            "resource_group": _text(o.get("resource_group") or o.get("resource_group_name")),
-            "workspace_name": _text(o.get("workspace_name") or o.get("workspace")),
+            "resource_group": _text(o.get("resource_group")),
+            "workspace_name": _text(o.get("workspace_name")),
         }
 
     def _provider_uri(self) -> str | None:
@@ -208,9 +185,6 @@ class AzureMLProvider(BaseMLProvider):
     def problems(self, model: ModelConfig | None = None) -> list[str]:
         """What is missing or wrong for each path, by field name (never a value). Empty when usable."""
         out: list[str] = []
-        unknown = sorted(set(self._opts) - CONFIG_KEYS)
-        if unknown:
-            out.append(f"providers.azure-ml.config: unknown keys {', '.join(unknown)}")
         try:
             self._format(model)
         except ValidationError as exc:
@@ -435,7 +409,7 @@ class AzureMLProvider(BaseMLProvider):
                 meta: dict[str, Any] = {
                     "provider": PROVIDER,
                     "model_id": model.id,
-                    "endpoint": _public_uri(target.uri),
+                    "endpoint": mask_url(target.uri),
                     "path": target.path,
                     "latency_ms": reply.latency_ms,
                     "payload_format": fmt,
@@ -460,13 +434,13 @@ class AzureMLProvider(BaseMLProvider):
         return self._score(model, [i.features for i in inputs], batch=True)
 
     # ---- health -------------------------------------------------------------------------------------
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """By name: the endpoint's provisioning state must be Succeeded. Direct: the configured probe
         (``probe = {features = {...}}``) must score, else the scoring host's liveness route must answer 2xx."""
         start = time.perf_counter()
         details: dict[str, Any] = {}
         try:
-            name = self._endpoint_name(None)
+            name = self._endpoint_name(model)
             if name:
                 details.update(path="by-name", endpoint_name=name)
                 from hotcrm_ai_azureml.resolve import _state
@@ -476,17 +450,17 @@ class AzureMLProvider(BaseMLProvider):
                 healthy = state.lower() == "succeeded"
                 error = None if healthy else f"endpoint {name} provisioning state is {state}, expected Succeeded"
             else:
-                healthy, error = self._direct_health(details)
+                healthy, error = self._direct_health(details, model)
         except Exception as exc:
             healthy, error = False, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - start) * 1000.0
         return HealthReport(healthy=healthy, latency_ms=latency_ms, error=error, details=details)
 
-    def _direct_health(self, details: dict[str, Any]) -> tuple[bool, str | None]:
-        target = self.target(None)
-        details.update(path="direct", endpoint=_public_uri(target.uri))
+    def _direct_health(self, details: dict[str, Any], model: ModelConfig | None) -> tuple[bool, str | None]:
+        target = self.target(model)
+        details.update(path="direct", endpoint=mask_url(target.uri))
         probe = self._opts.get("probe")
-        timeout_s = self._timeout(None)
+        timeout_s = self._timeout(model)
         if isinstance(probe, Mapping) and isinstance(probe.get("features"), Mapping):
             details["probe"] = "score"
             fmt = payloads.payload_format(
@@ -499,11 +473,11 @@ class AzureMLProvider(BaseMLProvider):
         parts = urlsplit(target.uri)
         url = _text(self._opts.get("health_url")) or urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         details["probe"] = "liveness"
-        reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=_public_uri(url))
+        reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=mask_url(url))
         if reply.ok:
             return True, None
         return False, str(
-            error_for_status(reply.status, reply.content, reply.headers, what=_public_uri(url), secrets=[target.bearer])
+            error_for_status(reply.status, reply.content, reply.headers, what=mask_url(url), secrets=[target.bearer])
         )
 
     def close(self) -> None:
@@ -521,5 +495,6 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         factory=create,
+        options=AzureMLConfig,
         description="Azure ML managed online endpoints (scoring URI + key, or workspace + endpoint name)",
     )

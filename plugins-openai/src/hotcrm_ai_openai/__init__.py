@@ -11,6 +11,6 @@ from hotcrm_ai import hookimpl
 
 @hookimpl
 def register_providers(register: Callable[[Any], None]) -> None:
-    from hotcrm_ai_openai.provider import provider_spec
+    from hotcrm_ai_openai.plugin import provider_spec
 
     register(provider_spec())

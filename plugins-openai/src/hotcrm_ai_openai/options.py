@@ -2,7 +2,7 @@
 
 Provider-level values (``[providers.openai]``) are defaults; a model's ``parameters`` override the
 per-call ones (model name, temperature, max tokens, logprobs, prompts), so one provider serves many
-models. ``temperature = 0`` is a value, not "unset" (the original's ``||`` turned 0 into 0.3).
+models. ``temperature = 0`` is a value, not "unset" (0 must never fall back to the 0.3 default).
 """
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, one_of, parse_options
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 from hotcrm_ai_openai.pricing import Price, parse_prices
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_CHAT_MODEL = "gpt-4"  # the original's default (reference §8.4, §12.2)
+DEFAULT_CHAT_MODEL = "gpt-4"  # the default model of the TypeScript version this replaces
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 DEFAULT_TEMPERATURE = 0.3
 DEFAULT_MAX_TOKENS = 500
@@ -32,33 +33,52 @@ LOGPROBS_MODES = (True, False, "auto")
 RESPONSE_FORMATS = ("json_schema", "json_object")
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 
-PROVIDER_KEYS = frozenset(
-    {
-        "base_url",
-        "organization",
-        "project",
-        "model",
-        "embedding_model",
-        "temperature",
-        "max_tokens",
-        "max_tokens_param",
-        "timeout",
-        "logprobs",
-        "response_format",
-        "strict",
-        "malformed_retries",
-        "max_concurrency",
-        "embedding_batch_size",
-        "embedding_max_tokens_per_request",
-        "dimensions",
-        "seed",
-        "prices",
-    }
-)
+def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    text = value.reveal() if isinstance(value, Secret) else value
+    if not text.strip().lower().startswith(("http://", "https://")):
+        raise OptionError(attribute.name, f"an http(s) URL such as {DEFAULT_BASE_URL}", "a value without http(s)://")
 
 
-def _where(config: ProviderConfig, key: str) -> str:
-    return f"providers.{config.provider}.config.{key}"
+@attrs.frozen
+class OpenAIConfig:
+    """``[providers.openai] config``: the provider's declared options (one policy: ``hotcrm_ai.options``).
+
+    Provider-level values are defaults; a model's ``parameters`` override the per-call ones.
+    ``base_url`` may carry a token (a proxy's, say), so it is a secret: a string or ``{ env = ... }``."""
+
+    base_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    organization: str | None = attrs.field(default=None, validator=non_empty)
+    project: str | None = attrs.field(default=None, validator=non_empty)
+    model: str = attrs.field(default=DEFAULT_CHAT_MODEL, validator=non_empty)
+    embedding_model: str = attrs.field(default=DEFAULT_EMBEDDING_MODEL, validator=non_empty)
+    temperature: float = attrs.field(default=DEFAULT_TEMPERATURE, validator=between(0, 2, integer=False))
+    max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=at_least(1))
+    max_tokens_param: str = attrs.field(default="max_tokens", validator=one_of(*MAX_TOKENS_PARAMS))
+    timeout: float = attrs.field(default=DEFAULT_TIMEOUT_S, validator=between(0.001, 3600, integer=False))
+    logprobs: Any = attrs.field(default="auto", validator=one_of(*LOGPROBS_MODES))
+    response_format: str = attrs.field(default="json_schema", validator=one_of(*RESPONSE_FORMATS))
+    strict: bool = True
+    malformed_retries: int = attrs.field(default=1, validator=between(0, 3))
+    max_concurrency: int = attrs.field(default=8, validator=between(1, 256))
+    embedding_batch_size: int = attrs.field(
+        default=API_MAX_EMBEDDING_INPUTS, validator=between(1, API_MAX_EMBEDDING_INPUTS)
+    )
+    embedding_max_tokens_per_request: int = attrs.field(
+        default=API_MAX_EMBEDDING_TOKENS, validator=between(1, API_MAX_EMBEDDING_TOKENS)
+    )
+    dimensions: int | None = attrs.field(default=None, validator=at_least(1))
+    seed: int | None = attrs.field(default=None, validator=between(-(2**63), 2**63 - 1))
+    prices: Any = None  # model -> {input, output} USD per million tokens (``pricing.parse_prices``)
+
+
+@attrs.frozen
+class OpenAICredentials:
+    """``[providers.openai] credentials``: the API key (``apiKey``, the camelCase spelling, is accepted too)."""
+
+    ALIASES: ClassVar[dict[str, str]] = {"apiKey": "api_key"}
+    api_key: Secret | None = attrs.field(default=None, repr=False)
 
 
 def _number(value: Any, where: str, *, low: float, high: float = math.inf, integer: bool = False) -> float:
@@ -131,6 +151,7 @@ class OpenAIOptions:
     response_format: str
     strict: bool
     malformed_retries: int
+    max_concurrency: int
     embedding_batch_size: int
     embedding_max_tokens_per_request: int
     dimensions: int | None
@@ -139,80 +160,40 @@ class OpenAIOptions:
 
     @classmethod
     def from_config(cls, config: ProviderConfig, env: Mapping[str, str] | None = None) -> OpenAIOptions:
+        """The declared ``OpenAIConfig`` and credentials, plus the SDK's environment variables as defaults."""
         env = os.environ if env is None else env
-        raw = config.config
-        unknown = sorted(set(raw) - PROVIDER_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"providers.{config.provider}.config: unknown keys {', '.join(unknown)}; "
-                f"expected {', '.join(sorted(PROVIDER_KEYS))}"
-            )
-        creds = config.credentials
-        extra_creds = sorted(set(creds) - {"api_key", "apiKey"})
-        if extra_creds:
-            raise ConfigError(
-                f"providers.{config.provider}.credentials: unknown keys {', '.join(extra_creds)}; expected api_key"
-            )
-        api_key = creds.get("api_key") or creds.get("apiKey") or Secret(env="OPENAI_API_KEY")
-
-        w = lambda key: _where(config, key)  # noqa: E731
+        section = f"providers.{config.provider}"
+        raw = parse_options(OpenAIConfig, config.config, section=f"{section}.config")
+        creds = parse_options(OpenAICredentials, config.credentials, section=f"{section}.credentials")
         if config.endpoint:
-            base_url = _url(config.endpoint, f"providers.{config.provider}.endpoint")
-        elif "base_url" in raw:
-            base_url = _url(raw["base_url"], w("base_url"))
+            base_url = _url(config.endpoint, f"{section}.endpoint")
+        elif raw.base_url is not None:
+            base_url = raw.base_url.reveal().strip().rstrip("/")
         elif env.get("OPENAI_BASE_URL"):
             base_url = _url(env["OPENAI_BASE_URL"], "OPENAI_BASE_URL")
         else:
             base_url = DEFAULT_BASE_URL
-
-        def opt_text(key: str, env_name: str | None = None) -> str | None:
-            if key in raw:
-                return _text(raw[key], w(key))
-            return env.get(env_name) or None if env_name else None
-
-        def opt_int(key: str, low: float, high: float = math.inf) -> int | None:
-            return None if raw.get(key) is None else int(_number(raw[key], w(key), low=low, high=high, integer=True))
-
         return cls(
-            api_key=api_key,
+            api_key=creds.api_key or Secret(env="OPENAI_API_KEY"),
             base_url=base_url,
-            organization=opt_text("organization", "OPENAI_ORG_ID"),
-            project=opt_text("project", "OPENAI_PROJECT_ID"),
-            chat_model=_text(raw.get("model", DEFAULT_CHAT_MODEL), w("model")),
-            embedding_model=_text(raw.get("embedding_model", DEFAULT_EMBEDDING_MODEL), w("embedding_model")),
-            temperature=_number(raw.get("temperature", DEFAULT_TEMPERATURE), w("temperature"), low=0, high=2),
-            max_tokens=int(_number(raw.get("max_tokens", DEFAULT_MAX_TOKENS), w("max_tokens"), low=1, integer=True)),
-            max_tokens_param=_choice(
-                raw.get("max_tokens_param", "max_tokens"), w("max_tokens_param"), MAX_TOKENS_PARAMS
-            ),
-            timeout_s=_number(raw.get("timeout", DEFAULT_TIMEOUT_S), w("timeout"), low=0.001, high=3600),
-            logprobs=_choice(raw.get("logprobs", "auto"), w("logprobs"), LOGPROBS_MODES),
-            response_format=_choice(raw.get("response_format", "json_schema"), w("response_format"), RESPONSE_FORMATS),
-            strict=_bool(raw.get("strict", True), w("strict")),
-            malformed_retries=int(
-                _number(raw.get("malformed_retries", 1), w("malformed_retries"), low=0, high=3, integer=True)
-            ),
-            embedding_batch_size=int(
-                _number(
-                    raw.get("embedding_batch_size", API_MAX_EMBEDDING_INPUTS),
-                    w("embedding_batch_size"),
-                    low=1,
-                    high=API_MAX_EMBEDDING_INPUTS,
-                    integer=True,
-                )
-            ),
-            embedding_max_tokens_per_request=int(
-                _number(
-                    raw.get("embedding_max_tokens_per_request", API_MAX_EMBEDDING_TOKENS),
-                    w("embedding_max_tokens_per_request"),
-                    low=1,
-                    high=API_MAX_EMBEDDING_TOKENS,
-                    integer=True,
-                )
-            ),
-            dimensions=opt_int("dimensions", 1),
-            seed=opt_int("seed", -(2**63), 2**63 - 1),
-            prices=parse_prices(raw.get("prices")),
+            organization=raw.organization or env.get("OPENAI_ORG_ID") or None,
+            project=raw.project or env.get("OPENAI_PROJECT_ID") or None,
+            chat_model=raw.model,
+            embedding_model=raw.embedding_model,
+            temperature=raw.temperature,
+            max_tokens=raw.max_tokens,
+            max_tokens_param=raw.max_tokens_param,
+            timeout_s=raw.timeout,
+            logprobs=raw.logprobs,
+            response_format=raw.response_format,
+            strict=raw.strict,
+            malformed_retries=raw.malformed_retries,
+            max_concurrency=raw.max_concurrency,
+            embedding_batch_size=raw.embedding_batch_size,
+            embedding_max_tokens_per_request=raw.embedding_max_tokens_per_request,
+            dimensions=raw.dimensions,
+            seed=raw.seed,
+            prices=parse_prices(raw.prices),
         )
 
     def for_model(self, model: ModelConfig, *, embedding: bool = False) -> CallOptions:

@@ -20,7 +20,7 @@ from hotcrm_ai.errors import ConfigError, ProviderAuthError, ProviderError
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_sagemaker import payloads
-from hotcrm_ai_sagemaker.settings import SageMakerSettings
+from hotcrm_ai_sagemaker.settings import SageMakerConfig, SageMakerSettings
 
 log = logging.getLogger("hotcrm_ai.sagemaker")
 PROVIDER = "aws-sagemaker"
@@ -180,7 +180,7 @@ class SageMakerProvider(BaseMLProvider):
             meta["custom_attributes"] = response["CustomAttributes"]
         return payloads.decode(raw, content_type, endpoint=spec.endpoint_name), meta
 
-    # ------------------------------------------------------------ the seed's interface
+    # ------------------------------------------------------------ the provider interface
 
     def validate(self) -> bool:
         """Region set and a credential source resolvable; no network call, nothing secret logged."""
@@ -189,7 +189,7 @@ class SageMakerProvider(BaseMLProvider):
             log.warning("aws-sagemaker: %s", problem)
         return not problems
 
-    def problems(self) -> list[str]:
+    def problems(self, model: ModelConfig | None = None) -> list[str]:
         """Why ``validate`` fails, one reason a line (safe to print: names, never values)."""
         from hotcrm_ai_sagemaker.session import credentials_resolvable, resolve_region
 
@@ -313,7 +313,7 @@ class SageMakerProvider(BaseMLProvider):
         self._reset(close=True)
 
 
-AWSSageMakerProvider = SageMakerProvider  # the original's class name (reference §8.2)
+AWSSageMakerProvider = SageMakerProvider  # the class name of the TypeScript version, kept as an alias
 
 
 def _factory(config: ProviderConfig) -> SageMakerProvider:
@@ -324,5 +324,6 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         factory=_factory,
+        options=SageMakerConfig,
         description="AWS SageMaker real-time endpoints (InvokeEndpoint: JSON/CSV, batch; DescribeEndpoint health)",
     )

@@ -26,13 +26,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
+
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ConfigError, FieldError, ProviderModelError, ProviderRequestError, ValidationError
+from hotcrm_ai.options import at_least, non_empty, parse_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
+
+
+@attrs.frozen
+class CustomOptions:
+    """``[providers.custom] config``: ``artifact_dir`` (the folder of trained artifacts; default the
+    shipped one) and ``max_concurrency`` (unused by vectorised runners, accepted for symmetry)."""
+
+    artifact_dir: str | None = attrs.field(default=None, validator=non_empty)
+    max_concurrency: int | None = attrs.field(default=None, validator=at_least(1))
 
 
 class CustomProvider(BaseMLProvider):
@@ -41,6 +53,7 @@ class CustomProvider(BaseMLProvider):
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
+        self.options = parse_options(CustomOptions, config.config, section=f"providers.{config.provider}.config")
         self._runners: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +61,7 @@ class CustomProvider(BaseMLProvider):
     def _artifact_dir(self, model: ModelConfig | None) -> Path:
         from hotcrm_ai_plugins.runners import default_artifact_dir
 
-        where = (model.parameters.get("artifact_dir") if model else None) or self.config.config.get("artifact_dir")
+        where = (model.parameters.get("artifact_dir") if model else None) or self.options.artifact_dir
         return Path(where) if where else default_artifact_dir()
 
     def runner(self, model: ModelConfig) -> Any:
@@ -56,7 +69,7 @@ class CustomProvider(BaseMLProvider):
         name = model.parameters.get("runner")
         if not isinstance(name, str) or not name:
             raise ConfigError(f"model {model.id}: parameters.runner: expected the name of an installed runner")
-        where = model.parameters.get("artifact_dir") or self.config.config.get("artifact_dir")
+        where = model.parameters.get("artifact_dir") or self.options.artifact_dir
         key = (name, str(model.parameters.get("artifact", "")), str(where or ""))
         runner = self._runners.get(key)  # the hot path: no filesystem work once built
         if runner is not None:
@@ -118,7 +131,7 @@ class CustomProvider(BaseMLProvider):
                                      f"{len(inputs)} inputs", provider=self.name)
         return list(outputs)
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """Load every shipped artifact (cached afterwards) and report what was loaded."""
         from hotcrm_ai_plugins.models import default_models
 
@@ -156,4 +169,6 @@ def _check_artifact(model: ModelConfig, folder: Path) -> None:
 
 
 def provider_spec() -> ProviderSpec:
-    return ProviderSpec("custom", CustomProvider, "In-process models: the five CRM models, or your own runner")
+    return ProviderSpec(
+        "custom", CustomProvider, "In-process models: the five CRM models, or your own runner", options=CustomOptions
+    )

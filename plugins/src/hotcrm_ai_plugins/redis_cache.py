@@ -27,58 +27,58 @@ import attrs
 
 from hotcrm_ai.descriptors import CacheBackendSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.secrets import Secret, as_secret
+from hotcrm_ai.options import at_least, check_keys, option_names, parse_options, positive
+from hotcrm_ai.secrets import Secret, mask_url
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 SCHEMES = ("redis", "rediss", "unix")
-# Keys the factory receives from the manager or meant for the in-memory fallback: accepted, not used.
-_SHARED_KEYS = frozenset({"namespace", "max_entries", "max_bytes"})
 # Redis refuses PX beyond LLONG_MAX - now ("value is not an integer or out of range"), which the manager
 # would take for an outage; a TTL this long (~31,700 years) is "forever" anyway.
 MAX_PX = 10**15
 
 
-def _number(options: Mapping[str, Any], name: str, default: float, *, minimum: float = 0.0) -> float:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum or value != value:
-        raise ConfigError(f"[cache] {name}: expected a number > {minimum:g}, got {value!r:.40}")
-    return float(value)
+_POSITIVE_INT = at_least(1)
 
 
-def _integer(options: Mapping[str, Any], name: str, default: int) -> int:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"[cache] {name}: expected a positive integer, got {value!r:.40}")
-    return value
+def _default_url() -> Secret:
+    return Secret(DEFAULT_URL)
 
 
-def _string(options: Mapping[str, Any], name: str, default: str | None) -> str | None:
-    value = options.get(name, default)
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(f"[cache] {name}: expected a string, got {type(value).__name__}")
-    return value
+@attrs.frozen
+class RedisConfig:
+    """The ``[cache]`` keys this backend declares (docs/cache.md has the table with defaults).
+
+    ``url`` and ``password`` are secrets: a string or ``{ env = "NAME" }``, never printed whole."""
+
+    url: Secret = attrs.field(factory=_default_url, repr=False)
+    username: str | None = None
+    password: Secret | None = attrs.field(default=None, repr=False)
+    prefix: str = ""
+    namespace: str = "hotcrm-ai"
+    socket_timeout_s: float = attrs.field(default=0.1, validator=positive)
+    socket_connect_timeout_s: float = attrs.field(default=0.1, validator=positive)
+    pool_timeout_s: float | None = attrs.field(default=None, validator=positive)  # None: socket_timeout_s
+    max_connections: int = attrs.field(default=64, validator=_POSITIVE_INT)
+    max_value_bytes: int = attrs.field(default=1024 * 1024, validator=_POSITIVE_INT)
+    mget_chunk: int = attrs.field(default=1000, validator=_POSITIVE_INT)
+    scan_count: int = attrs.field(default=1000, validator=_POSITIVE_INT)
+    stats_scan_limit: int = attrs.field(default=100_000, validator=_POSITIVE_INT)
+    client_name: str | None = "hotcrm-ai"
+    ssl_ca_certs: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_cert_reqs: str | None = None
+    ssl_check_hostname: bool | None = None
 
 
 def redact_url(url: str) -> str:
-    """``url`` with its password (in the userinfo or a ``password=`` query parameter) replaced by ``***``."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{host}" if user else f"***@{host}"
-        query = urllib.parse.urlencode(
-            [(k, "***" if k.lower() == "password" else v) for k, v in urllib.parse.parse_qsl(parts.query)], safe="*"
-        )
-        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-    except ValueError:
-        return "<unparseable redis url>"
+    """``url`` with its password masked (``hotcrm_ai.secrets.mask_url``, the one rule for URLs)."""
+    return mask_url(url)
 
 
 @attrs.frozen
 class RedisOptions:
-    """The ``[cache]`` keys this backend reads (docs/cache.md has the table with defaults)."""
+    """What the backend runs with: ``RedisConfig`` checked, the URL's display form, the TLS settings."""
 
     url: Secret = attrs.field(repr=False)
     display_url: str
@@ -97,70 +97,43 @@ class RedisOptions:
     client_name: str | None = "hotcrm-ai"
     ssl: dict[str, Any] = attrs.field(factory=dict)
 
-    KNOWN = frozenset(
-        {
-            "url",
-            "username",
-            "password",
-            "prefix",
-            "socket_timeout_s",
-            "socket_connect_timeout_s",
-            "pool_timeout_s",
-            "max_connections",
-            "max_value_bytes",
-            "mget_chunk",
-            "scan_count",
-            "stats_scan_limit",
-            "client_name",
-            "ssl_ca_certs",
-            "ssl_certfile",
-            "ssl_keyfile",
-            "ssl_cert_reqs",
-            "ssl_check_hostname",
-        }
-    )
-
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> RedisOptions:
-        """Validate ``options``; every error is a ``ConfigError`` naming the key (never showing a secret)."""
-        unknown = sorted(set(options) - cls.KNOWN - _SHARED_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"[cache] unknown redis option(s) {', '.join(unknown)}; known: {', '.join(sorted(cls.KNOWN))}"
-            )
-        url = as_secret(options.get("url", DEFAULT_URL), field="[cache] url")
-        plain = url.reveal()
+        """``RedisConfig`` from the options (keys for the manager or the memory fallback are not ours),
+        then the checks across keys; every error is a ``ConfigError`` naming the key, never a secret."""
+        from hotcrm_ai.builtins.memory_cache import MemoryOptions
+
+        # the table is shared with the manager (namespace) and the in-memory fallback (its bounds)
+        check_keys("cache", options, option_names(RedisConfig) | option_names(MemoryOptions) | {"namespace"})
+        ours = {k: v for k, v in options.items() if k in option_names(RedisConfig)}
+        cfg = parse_options(RedisConfig, ours, section="cache")
+        plain = cfg.url.reveal()
         scheme = plain.split("://", 1)[0].lower() if "://" in plain else ""
         if scheme not in SCHEMES:
             raise ConfigError(f"[cache] url: expected a redis://, rediss:// or unix:// URL, got scheme {scheme!r:.20}")
-        password = options.get("password")
-        ssl: dict[str, Any] = {}
-        for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"):
-            if options.get(key) is not None:
-                ssl[key] = _string(options, key, None)
-        if "ssl_check_hostname" in options:
-            if not isinstance(options["ssl_check_hostname"], bool):
-                raise ConfigError("[cache] ssl_check_hostname: expected true or false")
-            ssl["ssl_check_hostname"] = options["ssl_check_hostname"]
+        ssl: dict[str, Any] = {
+            key: getattr(cfg, key)
+            for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname")
+            if getattr(cfg, key) is not None
+        }
         if ssl and scheme != "rediss":
             raise ConfigError(f"[cache] {', '.join(sorted(ssl))}: only apply to rediss:// URLs")
-        socket_timeout = _number(options, "socket_timeout_s", 0.1)
         return cls(
-            url=url,
-            display_url=redact_url(plain),
-            username=_string(options, "username", None),
-            password=as_secret(password, field="[cache] password") if password is not None else None,
-            prefix=_string(options, "prefix", "") or "",
-            namespace=_string(options, "namespace", "hotcrm-ai") or "hotcrm-ai",
-            socket_timeout_s=socket_timeout,
-            socket_connect_timeout_s=_number(options, "socket_connect_timeout_s", 0.1),
-            pool_timeout_s=_number(options, "pool_timeout_s", socket_timeout),
-            max_connections=_integer(options, "max_connections", 64),
-            max_value_bytes=_integer(options, "max_value_bytes", 1024 * 1024),
-            mget_chunk=_integer(options, "mget_chunk", 1000),
-            scan_count=_integer(options, "scan_count", 1000),
-            stats_scan_limit=_integer(options, "stats_scan_limit", 100_000),
-            client_name=_string(options, "client_name", "hotcrm-ai"),
+            url=cfg.url,
+            display_url=mask_url(plain),
+            username=cfg.username,
+            password=cfg.password,
+            prefix=cfg.prefix,
+            namespace=cfg.namespace or "hotcrm-ai",
+            socket_timeout_s=cfg.socket_timeout_s,
+            socket_connect_timeout_s=cfg.socket_connect_timeout_s,
+            pool_timeout_s=cfg.pool_timeout_s if cfg.pool_timeout_s is not None else cfg.socket_timeout_s,
+            max_connections=cfg.max_connections,
+            max_value_bytes=cfg.max_value_bytes,
+            mget_chunk=cfg.mget_chunk,
+            scan_count=cfg.scan_count,
+            stats_scan_limit=cfg.stats_scan_limit,
+            client_name=cfg.client_name,
             ssl=ssl,
         )
 
@@ -342,5 +315,6 @@ def backend_spec() -> CacheBackendSpec:
     return CacheBackendSpec(
         name="redis",
         factory=redis_backend,
+        options=RedisConfig,
         description="Redis via redis-py: shared across processes, TTL per key, JSON values (never pickle)",
     )

@@ -16,8 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from hotcrm_ai.descriptors import MonitorSinkSpec
 from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, parse_options
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import PredictionEvent
@@ -28,44 +31,52 @@ def sink_specs() -> list[MonitorSinkSpec]:
         MonitorSinkSpec(
             name="jsonl",
             factory=jsonl_sink,
+            options=JsonlOptions,
             description="Appends one JSON line per prediction event to a file (optional size-based rotation).",
         ),
         MonitorSinkSpec(
             name="prometheus",
             factory=prometheus_sink,
+            options=PrometheusOptions,
             description="Prometheus counters and histograms per model/variant/outcome (optional /metrics server).",
         ),
     ]
 
 
+_METRIC_PREFIX = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
 # -- options ----------------------------------------------------------------------------------
+def _positive_buckets(inst: Any, attribute: Any, value: tuple[float, ...]) -> None:
+    if not value or any(not b > 0 for b in value) or list(value) != sorted(set(value)):
+        raise OptionError(attribute.name, "increasing positive numbers of seconds", list(value))
 
 
-def _options(sink: str, options: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
-    """``known`` maps option name -> default (``...`` = required); unknown keys are an error."""
-    where = f"[monitor.sink_options.{sink}]"
-    unknown = sorted(set(map(str, options)) - set(known))
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected {', '.join(known)}")
-    values = {}
-    for key, default in known.items():
-        if key not in options:
-            if default is ...:
-                raise ConfigError(f"{where} {key}: required")
-            values[key] = default
-        else:
-            values[key] = options[key]
-    return values
+def _metric_prefix(inst: Any, attribute: Any, value: str) -> None:
+    if not _METRIC_PREFIX.fullmatch(value):
+        raise OptionError(attribute.name, f"a metric name prefix ({_METRIC_PREFIX.pattern})", value)
 
 
-def _int_option(sink: str, key: str, value: Any, minimum: int, maximum: int | None = None) -> int:
-    bad = isinstance(value, bool) or not isinstance(value, int)
-    if bad or value < minimum or (maximum is not None and value > maximum):
-        upper = f" and <= {maximum}" if maximum is not None else ""
-        raise ConfigError(
-            f"[monitor.sink_options.{sink}] {key}: expected an integer >= {minimum}{upper}, got {value!r}"
-        )
-    return value
+@attrs.frozen
+class JsonlOptions:
+    """``[monitor.sink_options.jsonl]``: ``path`` (required), ``max_bytes`` (0 = never rotate),
+    ``backups`` (rotated files kept)."""
+
+    path: str = attrs.field(validator=non_empty)
+    max_bytes: int = attrs.field(default=0, validator=at_least(0))
+    backups: int = attrs.field(default=5, validator=at_least(0))
+
+
+@attrs.frozen
+class PrometheusOptions:
+    """``[monitor.sink_options.prometheus]``: metric ``namespace``, ``port`` of a ``/metrics`` server
+    (none: no server; 0: a free port), its ``addr``, and the latency ``buckets`` in seconds."""
+
+    namespace: str = attrs.field(default="hotcrm_ai", validator=_metric_prefix)
+    port: int | None = attrs.field(default=None, validator=between(0, 65535))
+    addr: str = attrs.field(default="127.0.0.1", validator=non_empty)
+    buckets: tuple[float, ...] = attrs.field(default=LATENCY_BUCKETS_S, validator=_positive_buckets)
 
 
 # -- JSON lines -------------------------------------------------------------------------------
@@ -138,24 +149,24 @@ class JsonlSink:
         return f"JsonlSink(path={str(self.path)!r})"
 
 
+def _paths_as_text(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A ``PathLike`` path (from code, not TOML) as its text, so the declared ``str`` field takes it."""
+    path = options.get("path")
+    return {**options, "path": os.fspath(path)} if isinstance(path, os.PathLike) else options
+
+
 def jsonl_sink(options: Mapping[str, Any]) -> JsonlSink:
-    """Options: ``path`` (required), ``max_bytes`` (0 = never rotate), ``backups`` (rotated files kept)."""
-    values = _options("jsonl", options, {"path": ..., "max_bytes": 0, "backups": 5})
-    path = values["path"]
-    if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise ConfigError(f"[monitor.sink_options.jsonl] path: expected a file path, got {path!r}")
-    max_bytes = _int_option("jsonl", "max_bytes", values["max_bytes"], 0)
-    backups = _int_option("jsonl", "backups", values["backups"], 0)
+    """The factory: options declared by ``JsonlOptions``."""
+    opts = parse_options(JsonlOptions, _paths_as_text(options), section="monitor.sink_options.jsonl")
+    path = opts.path
     try:
-        return JsonlSink(path, max_bytes=max_bytes, backups=backups)
+        return JsonlSink(path, max_bytes=opts.max_bytes, backups=opts.backups)
     except OSError as exc:
         raise ConfigError(f"[monitor.sink_options.jsonl] path: cannot open {path}: {exc.strerror or exc}") from None
 
 
 # -- Prometheus -------------------------------------------------------------------------------
 
-_METRIC_PREFIX = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONFIDENCE_BUCKETS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
 
@@ -256,28 +267,10 @@ class PrometheusSink:
 
 
 def prometheus_sink(options: Mapping[str, Any]) -> PrometheusSink:
-    """Options: ``namespace`` ("hotcrm_ai"), ``port`` (none: no server), ``addr`` ("127.0.0.1"),
-    ``buckets`` (latency histogram bounds in seconds)."""
-    defaults = {"namespace": "hotcrm_ai", "port": None, "addr": "127.0.0.1", "buckets": LATENCY_BUCKETS_S}
-    values = _options("prometheus", options, defaults)
+    """The factory: options declared by ``PrometheusOptions``."""
     where = "[monitor.sink_options.prometheus]"
-    namespace = values["namespace"]
-    if not isinstance(namespace, str) or not _METRIC_PREFIX.fullmatch(namespace):
-        expected = f"a metric name prefix ({_METRIC_PREFIX.pattern})"
-        raise ConfigError(f"{where} namespace: expected {expected}, got {namespace!r}")
-    port = values["port"]
-    if port is not None:
-        port = _int_option("prometheus", "port", port, 0, 65535)
-    if not isinstance(values["addr"], str) or not values["addr"]:
-        raise ConfigError(f"{where} addr: expected a host address, got {values['addr']!r}")
-    buckets = values["buckets"]
-    if (
-        not isinstance(buckets, (list, tuple))
-        or not buckets
-        or any(isinstance(b, bool) or not isinstance(b, (int, float)) or not b > 0 for b in buckets)
-        or list(buckets) != sorted(set(buckets))
-    ):
-        raise ConfigError(f"{where} buckets: expected increasing positive numbers of seconds, got {buckets!r}")
+    opts = parse_options(PrometheusOptions, options, section="monitor.sink_options.prometheus")
+    port, values = opts.port, {"addr": opts.addr}
     try:
         import prometheus_client  # noqa: F401
     except ImportError:
@@ -285,6 +278,6 @@ def prometheus_sink(options: Mapping[str, Any]) -> PrometheusSink:
             f"{where}: the prometheus sink needs prometheus-client (pip install 'hotcrm-ai-plugins[prometheus]')"
         ) from None
     try:
-        return PrometheusSink(namespace=namespace, port=port, addr=values["addr"], buckets=tuple(map(float, buckets)))
+        return PrometheusSink(namespace=opts.namespace, port=port, addr=opts.addr, buckets=opts.buckets)
     except OSError as exc:
         raise ConfigError(f"{where} port: cannot listen on {values['addr']}:{port}: {exc.strerror or exc}") from None

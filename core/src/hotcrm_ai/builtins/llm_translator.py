@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hotcrm_ai.hookspecs import hookimpl
 from hotcrm_ai.descriptors import QueryTranslatorSpec
+from hotcrm_ai.hookspecs import hookimpl
 
 
 def _factory(options: Mapping[str, Any], models: Any = None) -> Any:

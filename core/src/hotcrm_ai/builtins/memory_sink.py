@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
 from hotcrm_ai.descriptors import MonitorSinkSpec
 from hotcrm_ai.hookspecs import hookimpl
 
 
-def memory_sink(options: Mapping[str, Any]) -> Any:
-    if options:
-        from hotcrm_ai.errors import ConfigError
+@attrs.frozen
+class MemorySinkOptions:
+    """None: the memory sink's bound is ``[monitor] max_events_per_model``."""
 
-        raise ConfigError(
-            f"[monitor.sink_options.memory]: unknown keys {', '.join(sorted(map(str, options)))}; "
-            "the memory sink takes none (its bound is [monitor] max_events_per_model)"
-        )
+
+def memory_sink(options: Mapping[str, Any]) -> Any:
     from hotcrm_ai.monitor.store import EventStore
+    from hotcrm_ai.options import parse_options
+
+    parse_options(MemorySinkOptions, options, section="monitor.sink_options.memory")
 
     return EventStore()
 
@@ -32,6 +35,7 @@ def register_monitor_sinks(register: Callable[[Any], None]) -> None:
         MonitorSinkSpec(
             name="memory",
             factory=memory_sink,
+            options=MemorySinkOptions,
             description="In-process ring buffer of events per model; what stats, health and recent errors read.",
         )
     )

@@ -79,7 +79,11 @@ def features_digest(features: Mapping[str, Any]) -> str:
         raise ValidationError(
             [FieldError("features", "a JSON object (mapping)", type(features).__name__)], subject="cache key"
         )
-    text = canonical_json(features)
+    return text_digest(canonical_json(features))
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 hex digest of canonical JSON text (``ValidationError`` for a lone surrogate)."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") has no UTF-8 form
@@ -121,13 +125,19 @@ def tenant_component(tenant: str | None) -> str:
 
 def key_tail(tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
     """Everything after ``{namespace}:`` (the manager prepends its checked namespace once)."""
+    return canonical_key_tail(tenant, model_id, model_version, features_digest(features))
+
+
+def canonical_key_tail(tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
+    """``key_tail`` for features already encoded and hashed (``text_digest(canonical_json(...))``),
+    so a request encodes its features once for its A/B subject and its cache key."""
     return ":".join(
         (
             KEY_VERSION,
             tenant_component(tenant),
             safe_component(_required("model_id", model_id)),
             safe_component(_required("model_version", model_version)),
-            features_digest(features),
+            digest,
         )
     )
 

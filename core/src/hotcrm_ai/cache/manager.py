@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import check_namespace, key_tail
+from hotcrm_ai.cache.keys import canonical_key_tail, check_namespace, key_tail
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -234,12 +234,23 @@ class CacheManager:
         """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
         return self._key_prefix + key_tail(tenant, model_id, model_version, features)
 
+    def digest_key(self, *, tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
+        """The key of one prediction whose canonical features were already hashed (``keys.text_digest``)."""
+        return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)
+
+    def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:
+        """Everything of a key but the features' digest: built once for a batch's rows."""
+        return self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
 
         The hot path of every cached prediction, so it is written out flat rather than through
         ``get_many``; the behaviour is the same.
         """
+        return self._get(key, type_, count=True)
+
+    def _get(self, key: str, type_: type | None, *, count: bool) -> Any | None:
         if not self.settings.enabled:
             self._count("misses")
             return None
@@ -264,7 +275,8 @@ class CacheManager:
                 log.debug("cache entry %s is not ours (%s); treating it as a miss", key, exc)
                 self._count("decode_errors")
                 self._discard(key)
-        self._count("misses" if value is None else "hits")
+        if count:
+            self._count("misses" if value is None else "hits")
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
@@ -372,15 +384,45 @@ class CacheManager:
         handed to the waiters but not stored. Across processes there is no lock: each process may
         compute once. With the cache disabled, ``compute`` runs for every call.
         """
+        return self.get_or_refresh(key, lambda _stale: compute(), type_=type_, wait_timeout_s=wait_timeout_s)
+
+    def get_or_refresh(
+        self,
+        key: str,
+        compute: Callable[[Any | None], tuple[Any, float]],
+        *,
+        type_: type | None = None,
+        fresh: Callable[[Any], bool] | None = None,
+        store: Callable[[Any], Any | None] | None = None,
+        wait_timeout_s: float | None = None,
+    ) -> Lookup:
+        """``get_or_compute`` for values that go stale and for callers that hand more than they store.
+
+        A stored value for which ``fresh(value)`` is False is stale: ``compute(stale)`` runs (it may
+        serve the stale value when its own source fails); otherwise ``compute(None)`` runs on a miss.
+        ``store(value)`` is what of the computed value goes into the cache (None: nothing), so the
+        waiters get the whole computed value while only the record is kept. One flight per key.
+        """
         if not self.settings.enabled:
-            return Lookup(compute()[0], "computed")
+            return Lookup(compute(None)[0], "computed")
+        # a fresh entry needs no flight (no lock, no event): the common case of a hot key
+        hit = self.get(key, type_)
+        if hit is not None and (fresh is None or fresh(hit)):
+            return Lookup(hit, "cache")
 
         def lead() -> tuple[Any, Source]:
-            hit = self.get(key, type_)
-            if hit is not None:
-                return hit, "cache"
-            value, ttl_s = compute()
-            self.set(key, value, ttl_s if ttl_s and ttl_s > 0 else 0)
+            # looked up again inside the flight: a caller that missed just before another stored
+            # must not call compute a second time
+            again = self._get(key, type_, count=False)
+            if again is not None and (fresh is None or fresh(again)):
+                with self._lock:  # the lookup above counted a miss; it was a hit after all
+                    self._counts["misses"] -= 1
+                    self._counts["hits"] += 1
+                return again, "cache"
+            value, ttl_s = compute(again)
+            record = value if store is None else store(value)
+            if record is not None and ttl_s and ttl_s > 0:
+                self.set(key, record, ttl_s)
             return value, "computed"
 
         (value, source), shared = self._flights.do(key, lead, wait_timeout_s=wait_timeout_s)

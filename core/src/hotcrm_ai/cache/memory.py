@@ -24,11 +24,6 @@ DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 SWEEP_INTERVAL_S = 1.0  # between full expiry scans a full cache evicts LRU entries; expired ones also go on read
 
 
-def _positive_int(options: Mapping[str, Any], name: str, default: int) -> int:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"[cache] {name}: expected a positive integer, got {value!r:.40}")
-    return value
 
 
 class MemoryBackend:
@@ -65,13 +60,14 @@ class MemoryBackend:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, clock: Callable[[], float] = time.monotonic) -> MemoryBackend:
-        """Build from the ``[cache]`` options; keys meant for other backends are ignored."""
-        return cls(
-            _positive_int(options, "max_entries", DEFAULT_MAX_ENTRIES),
-            max_bytes=_positive_int(options, "max_bytes", DEFAULT_MAX_BYTES),
-            max_value_bytes=_positive_int(options, "max_value_bytes", DEFAULT_MAX_VALUE_BYTES),
-            clock=clock,
-        )
+        """Build from the ``[cache]`` options (``MemoryOptions``); keys meant for other backends are
+        not ours and are left out (the fallback memory shares the table with Redis's options)."""
+        from hotcrm_ai.builtins.memory_cache import MemoryOptions
+        from hotcrm_ai.options import option_names, parse_options
+
+        ours = {k: v for k, v in options.items() if k in option_names(MemoryOptions)}
+        opts = parse_options(MemoryOptions, ours, section="cache")
+        return cls(opts.max_entries, max_bytes=opts.max_bytes, max_value_bytes=opts.max_value_bytes, clock=clock)
 
     def __repr__(self) -> str:
         return f"MemoryBackend(max_entries={self.max_entries}, max_bytes={self.max_bytes})"

@@ -7,13 +7,14 @@ from typing import Any
 
 import attrs
 
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^@/\s]*@")
+from hotcrm_ai.secrets import mask_urls
+
 _PASSWORD_PARAM = re.compile(r"(?i)(password|passwd|pwd|token|secret)=([^&\s,;]+)")
 
 
 def redact(text: str, limit: int = 300) -> str:
     """``text`` with URL credentials and ``password=`` values masked, cut to ``limit`` characters."""
-    text = _URL_CREDENTIALS.sub(r"\1***@", text)
+    text = mask_urls(text)
     text = _PASSWORD_PARAM.sub(r"\1=***", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -1,4 +1,4 @@
-"""Sticky A/B assignment. The seed's semantics (``traffic_percentage`` of traffic stays on the model
+"""Sticky A/B assignment: ``traffic_percentage`` of traffic stays on the model
 carrying the block, the rest goes to the champion), but by a hash of a stable subject key instead of a
 random draw, so one customer always sees one variant."""
 
@@ -19,12 +19,14 @@ CHALLENGER = "challenger"
 CHAMPION = "champion"
 
 
-def subject_key(context: Mapping[str, Any], features: Mapping[str, Any]) -> str:
-    """``context['subject']`` when given, else tenant + canonical features."""
+def subject_key(context: Mapping[str, Any], features: Mapping[str, Any], canonical: str | None = None) -> str:
+    """``context['subject']`` when given, else tenant + canonical features (``canonical`` when the
+    caller already encoded them, so a request encodes its features once)."""
     subject = context.get("subject")
     if subject is not None:
         return f"s:{subject}"
-    canonical = json.dumps(features, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    if canonical is None:
+        canonical = json.dumps(features, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return f"t:{context.get('tenant')}:{canonical}"
 
 
@@ -36,13 +38,17 @@ def bucket(experiment: str, key: str) -> float:
 
 
 def assign(
-    model: ModelConfig, registry: ModelRegistry, context: Mapping[str, Any], features: Mapping[str, Any]
+    model: ModelConfig,
+    registry: ModelRegistry,
+    context: Mapping[str, Any],
+    features: Mapping[str, Any],
+    canonical: str | None = None,
 ) -> tuple[ModelConfig, str | None]:
     """The model to serve and the variant name (None when no test applies)."""
     ab = model.ab_test
     if ab is None or not ab.enabled or not ab.champion_model_id:
         return model, None
-    if bucket(model.id, subject_key(context, features)) < ab.traffic_percentage:
+    if bucket(model.id, subject_key(context, features, canonical)) < ab.traffic_percentage:
         return model, CHALLENGER
     champion = registry.find(ab.champion_model_id)
     if champion is None or champion.status != "active" or champion.id == model.id:

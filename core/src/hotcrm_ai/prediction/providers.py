@@ -1,5 +1,6 @@
-"""Provider instances and their circuit breakers, built lazily from the registered specs and shared
-per provider name and endpoint (reference §8.2)."""
+"""Provider instances and their circuit breakers, built lazily from the registered specs: one of each
+per distinct *whole* provider configuration (``ProviderConfig.identity``), so models that differ in a
+key or an option never share a client."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from hotcrm_ai.prediction.resilience import CircuitBreaker
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
+_MAX_IDENTITIES = 4096
+
 
 class ProviderPool:
     def __init__(self, specs: Mapping[str, ProviderSpec], settings: Settings) -> None:
@@ -21,25 +24,31 @@ class ProviderPool:
         self._lock = threading.Lock()
         self._instances: dict[str, BaseMLProvider] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
+        self._identities: dict[tuple[str, int], tuple[ProviderConfig | None, ProviderConfig, str]] = {}
 
     def config_for(self, model: ModelConfig) -> ProviderConfig:
         """The model's own provider config, else ``[providers.<name>]``, else the default."""
-        return model.provider_config or self._settings.provider_config(model.provider)
+        return self._resolve(model)[0]
 
-    def _slot(self, config: ProviderConfig) -> str:
-        """The instance key for ``config``: shared per provider and endpoint, but two configs that differ
-        (another key, other options) on one endpoint get instances of their own (``name:endpoint#1``)."""
-        base = key = config.cache_key()
-        n = 0
-        while (existing := self._instances.get(key)) is not None and existing.config != config:
-            n += 1
-            key = f"{base}#{n}"
-        return key
+    def _resolve(self, model: ModelConfig) -> tuple[ProviderConfig, str]:
+        """The model's provider config and its identity, worked out once per config object (the
+        digest is a JSON encoding and a hash: not something to redo on every prediction)."""
+        slot = (model.provider, id(model.provider_config))
+        found = self._identities.get(slot)
+        if found is not None and found[0] is model.provider_config:
+            return found[1], found[2]
+        config = model.provider_config or self._settings.provider_config(model.provider)
+        identity = config.identity()
+        if len(self._identities) >= _MAX_IDENTITIES:
+            self._identities.clear()
+        # the model's own config object is held, so its id cannot be reused while the entry lives
+        self._identities[slot] = (model.provider_config, config, identity)
+        return config, identity
 
     def get(self, model: ModelConfig) -> tuple[BaseMLProvider, CircuitBreaker]:
-        config = self.config_for(model)
+        """The provider instance and breaker for ``model``'s whole provider configuration."""
+        config, key = self._resolve(model)
         with self._lock:
-            key = self._slot(config)
             provider = self._instances.get(key)
             if provider is None:
                 spec = self._specs.get(model.provider)
@@ -69,6 +78,7 @@ class ProviderPool:
             return provider, self._breakers[key]
 
     def breakers(self) -> dict[str, str]:
+        """Breaker state per provider identity (``provider:digest``; the digest shows no secret)."""
         with self._lock:
             return {k: b.state for k, b in self._breakers.items()}
 

@@ -92,15 +92,15 @@ class ReportingEngine:
 
     @property
     def database_url(self) -> str:
-        if self.settings.database_url:
-            return self.settings.database_url
+        if self.settings.database_url is not None:
+            return self.settings.database_url.reveal()
         return f"sqlite:///{default_demo_path()}"
 
     @property
     def executor(self) -> ReadOnlyExecutor:
         with self._lock:
             if self._executor is None:
-                if not self.settings.database_url:
+                if self.settings.database_url is None:
                     ensure_demo_sqlite(default_demo_path())
                 self._executor = ReadOnlyExecutor(
                     self.database_url, row_cap=self.settings.row_cap, timeout_s=self.settings.timeout_s

@@ -1,4 +1,4 @@
-"""``hotcrm_ai.utils``: the reference's worked examples (§9), properties against independent
+"""``hotcrm_ai.numeric``: the reference's worked examples (§9), properties against independent
 computations (statistics, scipy, numpy, a literal port of the JS k-means), edge cases and bad input."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import scipy.stats
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hotcrm_ai import utils as u
+from hotcrm_ai import numeric as u
 from hotcrm_ai.errors import ValidationError
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

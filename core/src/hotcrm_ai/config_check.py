@@ -1,0 +1,94 @@
+"""The whole configuration checked against the installed plugins when ``AICloud`` starts.
+
+What ``config.settings_from_dict`` cannot know alone: that the cache backend, the monitor sinks, the
+providers of ``[providers.*]`` and of every ``[[models]]`` entry, and the translator are installed
+(each unknown name with the closest installed one), and that their options match what each part
+declares (``Descriptor.options``, one policy: ``hotcrm_ai.options``). So a typo fails at start, not
+at the first prediction. Checks are a list (``CHECKS``) a new section adds to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hotcrm_ai.config import CacheSettings, Settings
+from hotcrm_ai.descriptors import Descriptor
+from hotcrm_ai.options import check_keys, option_names, parse_options, unknown_name
+
+if TYPE_CHECKING:
+    from hotcrm_ai.plugins import PluginHost
+
+Check = Callable[[Settings, "PluginHost"], None]
+
+
+def _declared(spec: Descriptor[Any], options: Mapping[str, Any] | None, section: str) -> None:
+    if spec.options is not None:
+        parse_options(spec.options, options or {}, section=section)
+
+
+def check_cache(settings: Settings, host: PluginHost) -> None:
+    """The backend is installed; the ``[cache]`` keys are the manager's, the backend's or the
+    in-memory fallback's (which takes its bounds from the same table)."""
+    from hotcrm_ai.builtins.memory_cache import MemoryOptions
+
+    cache = settings.cache
+    spec = host.cache_backends.get(cache.backend)
+    if spec is None:
+        raise unknown_name("[cache] backend", cache.backend, host.cache_backends)
+    if spec.options is None:
+        return
+    own = {a.name for a in attrs.fields(CacheSettings)} - {"options"}
+    # one list of valid names, so `backnd` suggests `backend` and `ulr` suggests `url`
+    check_keys("cache", cache.options, option_names(spec.options) | option_names(MemoryOptions) | own)
+    for cls in {spec.options, MemoryOptions}:
+        names = option_names(cls)
+        parse_options(cls, {k: v for k, v in cache.options.items() if k in names}, section="cache")
+
+
+def check_sinks(settings: Settings, host: PluginHost) -> None:
+    monitor = settings.monitor
+    for name in monitor.sinks:
+        if name not in host.monitor_sinks:
+            raise unknown_name("[monitor] sinks", name, host.monitor_sinks)
+    for name, options in monitor.sink_options.items():
+        spec = host.monitor_sinks.get(name)
+        if spec is None:
+            raise unknown_name("[monitor.sink_options]", name, host.monitor_sinks)
+        _declared(spec, options, f"monitor.sink_options.{name}")
+
+
+def check_providers(settings: Settings, host: PluginHost) -> None:
+    for name, config in settings.providers.items():
+        spec = host.providers.get(name)
+        if spec is None:
+            raise unknown_name("[providers]", name, host.providers)
+        _declared(spec, config.config, f"providers.{name}.config")
+    for i, model in enumerate(settings.models):
+        spec = host.providers.get(model.provider)
+        where = f"[[models]] #{i + 1} ({model.id}) provider"
+        if spec is None:
+            raise unknown_name(where, model.provider, host.providers)
+        if model.provider_config is not None:
+            _declared(spec, model.provider_config.config, f"[models]] #{i + 1} ({model.id}) provider_config.config")
+        if model.explainer is not None and model.explainer not in host.explainers:
+            raise unknown_name(f"[[models]] #{i + 1} ({model.id}) explainer", model.explainer, host.explainers)
+
+
+def check_reporting(settings: Settings, host: PluginHost) -> None:
+    name = settings.reporting.translator
+    spec = host.translators.get(name)
+    if spec is None:
+        raise unknown_name("[reporting] translator", name, host.translators)
+    _declared(spec, settings.reporting.options, f"reporting] [{name}")
+
+
+CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting]
+
+
+def check_settings(settings: Settings, host: PluginHost) -> None:
+    """Every check in ``CHECKS``; the first problem is a ``ConfigError`` naming the section and key."""
+    for check in CHECKS:
+        check(settings, host)

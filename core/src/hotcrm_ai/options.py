@@ -1,0 +1,162 @@
+"""Declared options: every plugin part states its options as a frozen attrs class, and one policy reads them.
+
+The policy, everywhere (providers, cache backends, monitor sinks, explainers, translators, config
+sections): an unknown key is a ``ConfigError`` naming the section and the key, with the closest valid
+name ("did you mean ``backend``?"); a wrong type names the key and the type expected. Values are
+structured through ``hotcrm_ai.converter`` (strict: no ``"1"`` becoming ``1.0``). A field typed
+``Secret`` accepts a plain string or ``{ env = "NAME" }`` and is never printed.
+
+A class may accept other spellings of a key (an SDK's, a camelCase one) by listing them in a class
+variable ``ALIASES = {"other_name": "field_name"}``; giving two spellings of one key is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
+
+T = TypeVar("T")
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): expected (.*?)(?:, got (.*))?$", re.S)
+
+
+class OptionError(ValueError):
+    """Raised by an option's validator: ``field: expected ..., got ...`` (kept apart by ``parse_options``)."""
+
+    def __init__(self, field: str, expected: str, got: Any = None) -> None:
+        self.field_error = FieldError(field, expected, "" if got is None else repr(got)[:80])
+        super().__init__(str(self.field_error))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def at_least(low: float, *, integer: bool = True) -> Validator:
+    """Validator: a number >= ``low`` (None passes: optional options)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and value < low:
+            raise OptionError(attribute.name, f"{'an integer' if integer else 'a number'} >= {_num(low)}", value)
+
+    return check
+
+
+def between(low: float, high: float, *, integer: bool = True) -> Validator:
+    """Validator: a number in ``[low, high]`` (None passes)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and not low <= value <= high:
+            kind = "an integer" if integer else "a number"
+            raise OptionError(attribute.name, f"{kind} >= {_num(low)} and <= {_num(high)}", value)
+
+    return check
+
+
+def positive(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a number > 0 (None passes)."""
+    if value is not None and not value > 0:
+        raise OptionError(attribute.name, "a number > 0", value)
+
+
+def non_empty(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a non-blank string (None passes)."""
+    if value is not None and not str(value).strip():
+        raise OptionError(attribute.name, "a non-empty string", value)
+
+
+def one_of(*choices: Any) -> Validator:
+    """Validator: one of ``choices``, compared with their types (``True`` is not ``1``)."""
+
+    def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not any(type(value) is type(c) and value == c for c in choices):
+            raise OptionError(attribute.name, f"one of {', '.join(repr(c) for c in choices)}", value)
+
+    return check
+
+
+def _named(errors: list[FieldError]) -> list[FieldError]:
+    """A validator's ``name: expected ...`` reported under ``$`` (attrs runs it after cattrs) put
+    back under its field."""
+    out = []
+    for error in errors:
+        match = _NAMED.match(error.expected) if error.field == "$" else None
+        if match is None and error.field == "$":
+            match = _NAMED.match(error.expected.removeprefix("expected "))
+        out.append(FieldError(match[1], match[2], match[3] or "") if match else error)
+    return out
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean `x`?"`` for the closest known name, else ``""``."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> ConfigError:
+    """The error for a name (a key, a provider, a backend) that is not among ``known``."""
+    names = sorted(known)
+    listed = ", ".join(names) if names else "none"
+    return ConfigError(f"{what}: unknown {name!r}{suggestion(name, names)} (known: {listed})")
+
+
+def option_names(cls: type) -> frozenset[str]:
+    """The keys ``cls`` accepts: its fields and their aliases."""
+    return frozenset(a.name for a in attrs.fields(cls)) | frozenset(getattr(cls, "ALIASES", {}))
+
+
+def check_keys(section: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """``ConfigError`` for the first unknown key in ``given`` (sorted), naming the section and key."""
+    known = frozenset(known)
+    for key in sorted(set(given) - known):
+        raise ConfigError(
+            f"[{section}] unknown key {key!r}{suggestion(key, known)} (known: {', '.join(sorted(known)) or 'none'})"
+        )
+
+
+def _canonical_keys(cls: type, data: Mapping[str, Any], section: str) -> dict[str, Any]:
+    aliases: Mapping[str, str] = getattr(cls, "ALIASES", {})
+    out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in data.items():
+        name = aliases.get(key, key)
+        if name in spelled:
+            raise ConfigError(f"[{section}] {spelled[name]!r} and {key!r} both given; expected one of them")
+        spelled[name] = key
+        out[name] = value
+    return out
+
+
+def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str) -> T:
+    """``data`` structured into the declared options class ``cls`` under the one policy."""
+    from hotcrm_ai.converter import structure
+
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
+    check_keys(section, data, option_names(cls))
+    data = _canonical_keys(cls, data, section)
+    for a in attrs.fields(cls):  # type: ignore[arg-type]  # a string is iterable: "one" must not become ("o", "n", "e")
+        if isinstance(data.get(a.name), str) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):
+            error = FieldError(a.name, "a list", repr(data[a.name])[:80])
+            raise ConfigError(str(ValidationError([error], subject=f"[{section}]")))
+    try:
+        return structure(data, cls, subject=f"[{section}]")
+    except ValidationError as exc:
+        raise ConfigError(str(ValidationError(_named(exc.errors), subject=exc.subject))) from None
+    except OptionError as exc:
+        raise ConfigError(str(ValidationError([exc.field_error], subject=f"[{section}]"))) from None
+
+
+def options_text(options: Any) -> dict[str, Any]:
+    """A declared options object as printable data: secrets as their reference or a redaction mark."""
+    from hotcrm_ai.converter import unstructure
+
+    return unstructure(options)  # type: ignore[no-any-return]

@@ -1,0 +1,82 @@
+"""What one request's serving produces before it becomes a ``PredictionResult``, and what the cache keeps.
+
+A served answer travels through the cache's single flight to every concurrent caller of the same
+request, so it carries the failures met on the way (``failures``) instead of recording them: each
+caller records its own events with its own latency and names (``prediction.recording``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from hotcrm_ai.types import Explanation, ModelConfig, PredictionOutput
+
+
+@attrs.frozen
+class CacheRecord:
+    """One cached answer, stored as JSON through the cache manager's typed get and set."""
+
+    prediction: Any
+    confidence: float
+    model_id: str
+    model_version: str
+    stored_at: float
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    explanation: Explanation | None = None
+
+
+@attrs.frozen
+class Failure:
+    """A failed attempt on the way to an answer: recorded as a failure event by every caller.
+
+    ``as_variant`` says whether the event carries the caller's A/B variant (the model the caller
+    was routed to) or none (a fallback model tried on its behalf)."""
+
+    model: ModelConfig
+    error: BaseException
+    as_variant: bool = True
+    cached: bool = False
+
+
+@attrs.define
+class Served:
+    """One answer: from the provider, a fallback model or the cache (fresh or stale)."""
+
+    model: ModelConfig
+    output: PredictionOutput
+    stored_at: float | None = None
+    cached: bool = False
+    degraded_reason: str | None = None
+    explanation: Explanation | None = None
+    failures: tuple[Failure, ...] = ()
+    # a stale answer counts only as the failing model's (degraded) failure, not also as a success
+    success_event: bool = True
+
+    def record(self) -> CacheRecord | None:
+        """What the cache keeps of this answer; None for degraded answers, which are never cached."""
+        if self.degraded_reason is not None or self.stored_at is None:
+            return None
+        return CacheRecord(
+            prediction=self.output.prediction,
+            confidence=self.output.confidence,
+            model_id=self.model.id,
+            model_version=self.model.version,
+            stored_at=self.stored_at,
+            metadata=self.output.metadata,
+            explanation=self.explanation,
+        )
+
+    @classmethod
+    def from_record(cls, model: ModelConfig, record: CacheRecord) -> Served:
+        output = PredictionOutput(prediction=record.prediction, confidence=record.confidence, metadata=record.metadata)
+        return cls(model, output, stored_at=record.stored_at, cached=True, explanation=record.explanation)
+
+
+@attrs.frozen
+class Refused:
+    """No answer at all: ``error`` is raised to every caller after it records ``failures``."""
+
+    error: BaseException
+    failures: tuple[Failure, ...] = ()

@@ -1,0 +1,157 @@
+"""Turning what was served into a ``PredictionResult`` and the monitor's events, one caller at a time.
+
+Every call records its own events, whoever did the work: a caller that waited on a concurrent
+identical request (the cache's single flight) records the same outcome with its own latency, so the
+monitor's totals equal the calls made. A degraded answer records the failing model's failure first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from hotcrm_ai.prediction.outcome import Failure, Served
+from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult
+
+if TYPE_CHECKING:
+    from hotcrm_ai.monitor.monitor import PerformanceMonitor
+
+log = logging.getLogger("hotcrm_ai.prediction")
+
+
+class Call:
+    """Who asked for what, and when: every event of the call is recorded against these names."""
+
+    __slots__ = ("ctx", "requested_id", "start", "variant")
+
+    def __init__(self, requested_id: str, variant: str | None, ctx: dict[str, Any], start: float) -> None:
+        self.requested_id = requested_id
+        self.variant = variant
+        self.ctx = ctx
+        self.start = start
+
+    def latency_ms(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+
+def _usage(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    usage = metadata.get("usage")
+    if not isinstance(usage, Mapping):
+        return {}
+    return {k: v for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+class Recorder:
+    """Builds results and writes their events to the monitor (which isolates its sinks)."""
+
+    def __init__(self, monitor: PerformanceMonitor) -> None:
+        self.monitor = monitor
+
+    def finish(self, call: Call, served: Served) -> PredictionResult:
+        """The caller's result for ``served``, its failures and its success recorded."""
+        for failure in served.failures:
+            self.failure(call, failure)
+        result = PredictionResult(
+            prediction=served.output.prediction,
+            confidence=served.output.confidence,
+            model_id=served.model.id,
+            model_version=served.model.version,
+            requested_model_id=call.requested_id,
+            variant=call.variant,
+            cached=served.cached,
+            degraded=served.degraded_reason is not None,
+            degraded_reason=served.degraded_reason,
+            latency_ms=call.latency_ms(),
+            prediction_id=os.urandom(16).hex(),
+            metadata={"provider": served.model.provider, **served.output.metadata},
+            explanation=served.explanation,
+        )
+        if served.success_event:
+            self._emit(self.event_from_result(result, call.ctx, served.model.provider))
+        return result
+
+    @staticmethod
+    def event_from_result(result: PredictionResult, ctx: Mapping[str, Any], provider: str | None) -> PredictionEvent:
+        """The monitor event of a served result: everything it says, nothing recomputed."""
+        return PredictionEvent(
+            model_id=result.model_id,
+            requested_model_id=result.requested_model_id,
+            model_version=result.model_version,
+            timestamp=time.time(),
+            latency_ms=result.latency_ms,
+            success=True,
+            confidence=result.confidence,
+            cached=result.cached,
+            degraded=result.degraded,
+            variant=result.variant,
+            provider=provider,
+            tenant=ctx.get("tenant"),
+            prediction_id=result.prediction_id,
+            degraded_reason=result.degraded_reason,
+            usage=_usage(result.metadata),
+            prediction=result.prediction,
+        )
+
+    def failure(self, call: Call, failure: Failure) -> None:
+        """A failed attempt on the way to a (degraded) answer, or to none."""
+        self.error(
+            call,
+            failure.model,
+            failure.error,
+            variant=call.variant if failure.as_variant else None,
+            degraded=failure.as_variant,
+            cached=failure.cached,
+        )
+
+    def error(
+        self,
+        call: Call,
+        model: ModelConfig | None,
+        exc: BaseException,
+        *,
+        variant: str | None = None,
+        degraded: bool = False,
+        cached: bool = False,
+    ) -> None:
+        """One failure event for ``model`` (None: the requested id, when no model was found)."""
+        self._emit(
+            PredictionEvent(
+                model_id=model.id if model else call.requested_id,
+                requested_model_id=call.requested_id,
+                model_version=model.version if model else "",
+                timestamp=time.time(),
+                latency_ms=call.latency_ms(),
+                success=False,
+                cached=cached,
+                degraded=degraded,
+                variant=variant,
+                provider=model.provider if model else None,
+                tenant=call.ctx.get("tenant"),
+                error=str(exc)[:500],
+                error_type=type(exc).__name__,
+            )
+        )
+
+    @staticmethod
+    def failed_result(call: Call, model: ModelConfig | None, exc: BaseException) -> PredictionResult:
+        """A batch row's result when it got no answer (the row holds the error instead of raising)."""
+        return PredictionResult(
+            prediction=None,
+            confidence=0.0,
+            model_id=model.id if model else call.requested_id,
+            model_version=model.version if model else "",
+            requested_model_id=call.requested_id,
+            variant=call.variant,
+            latency_ms=call.latency_ms(),
+            error=ErrorInfo.from_exception(exc),
+            exception=exc,
+        )
+
+    def _emit(self, event: PredictionEvent) -> None:
+        try:
+            self.monitor.record(event)
+        except Exception:  # the monitor isolates sinks; this guards against the monitor itself
+            log.exception("monitor failed to record an event")

@@ -1,0 +1,472 @@
+"""The prediction service: validate, assign a variant, look in the cache, call the provider with
+retries and a circuit breaker, fall back honestly; ``prediction.recording`` records every outcome.
+
+One pass per request: the features are encoded to canonical JSON once (A/B subject and cache key),
+validated once before the provider sees them, and the answer goes through the cache manager's typed
+``get_or_refresh`` (its single flight: concurrent identical requests share one lookup and at most one
+provider call). No mock predictions, ever: when the provider fails the answer comes from the
+configured fallback model or from a stale cached answer, marked ``degraded`` with the reason;
+otherwise ``PredictionError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from hotcrm_ai.cache.keys import canonical_json, text_digest
+from hotcrm_ai.errors import (
+    FieldError,
+    HotCRMAIError,
+    ModelInactiveError,
+    ModelNotFoundError,
+    PredictionError,
+    ValidationError,
+)
+from hotcrm_ai.prediction import ab
+from hotcrm_ai.prediction.guarded import GuardedProvider
+from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Refused, Served
+from hotcrm_ai.prediction.providers import ProviderPool
+from hotcrm_ai.prediction.recording import Call, Recorder
+from hotcrm_ai.prediction.resilience import RetryPolicy, call_with_retries
+from hotcrm_ai.prediction.validation import validate_features
+from hotcrm_ai.registry import ModelRegistry
+from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput, PredictionOutput, PredictionResult
+
+if TYPE_CHECKING:
+    from hotcrm_ai.cache.manager import CacheManager
+    from hotcrm_ai.config import PredictionSettings
+    from hotcrm_ai.explain.service import ExplainabilityService
+    from hotcrm_ai.monitor.monitor import PerformanceMonitor
+
+log = logging.getLogger("hotcrm_ai.prediction")
+
+Outcome = Served | Refused
+
+
+def _check_model_id(model_id: Any) -> None:
+    if not isinstance(model_id, str) or not model_id:
+        raise ValidationError([FieldError("model_id", "a non-empty string", repr(model_id)[:60])], subject="request")
+
+
+def _check_context(ctx: Mapping[str, Any]) -> None:
+    """``tenant`` isolates cache entries and ``subject`` pins the A/B variant: both must be usable keys."""
+    errors = []
+    tenant = ctx.get("tenant")
+    if tenant is not None and (not isinstance(tenant, str) or not tenant or len(tenant) > 200):
+        errors.append(FieldError("tenant", "a non-empty string of at most 200 characters", repr(tenant)[:60]))
+    subject = ctx.get("subject")
+    if subject is not None and (isinstance(subject, bool) or not isinstance(subject, (str, int))):
+        errors.append(FieldError("subject", "a string or an integer (a stable customer key)", repr(subject)[:60]))
+    if errors:
+        raise ValidationError(errors, subject="context")
+
+
+def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
+    """Whether anything will read the canonical features: the cache key, or a sticky A/B subject."""
+    ab_test = model.ab_test
+    return use_cache or (ab_test is not None and ab_test.enabled)
+
+
+def _canonical(features: Any) -> str | None:
+    """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
+    if not isinstance(features, Mapping):
+        return None
+    try:
+        return canonical_json(features)
+    except ValidationError:
+        return None
+
+
+class PredictionService:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        providers: ProviderPool,
+        cache: CacheManager,
+        monitor: PerformanceMonitor,
+        settings: PredictionSettings,
+        explainer: ExplainabilityService | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self.registry = registry
+        self.providers = providers
+        self.cache = cache
+        self.monitor = monitor
+        self.recorder = Recorder(monitor)
+        self.settings = settings
+        self.explainer = explainer
+        self.policy = RetryPolicy(settings.retries, settings.backoff_base_s, settings.backoff_max_s)
+        self._sleep = sleep
+        self._rng = random.Random(seed)  # jitter only; random() is atomic under the GIL
+
+    # -- public ----------------------------------------------------------------------------
+
+    def predict(
+        self,
+        model_id: str,
+        features: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+        use_cache: bool = True,
+        explain: bool = False,
+    ) -> PredictionResult:
+        call = Call(model_id, None, dict(context or {}), time.perf_counter())
+        _check_model_id(model_id)
+        served_model: ModelConfig | None = None
+        try:
+            _check_context(call.ctx)
+            requested = self._active(model_id)
+            canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
+            served_model, call.variant = ab.assign(
+                requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
+            )
+            outcome = self._serve_one(served_model, features, canonical, call, use_cache=use_cache, explain=explain)
+            if isinstance(outcome, Refused):
+                for failure in outcome.failures:
+                    self.recorder.failure(call, failure)
+                raise outcome.error
+        except ModelNotFoundError:
+            raise  # no model to attribute it to: recording it would grow a buffer per unknown id
+        except HotCRMAIError as exc:
+            self.recorder.error(call, served_model or self.registry.find(model_id), exc, variant=call.variant)
+            raise
+        except Exception as exc:  # a provider bug: reported as a failure, raised typed
+            self.recorder.error(call, served_model or self.registry.find(model_id), exc, variant=call.variant)
+            raise PredictionError(
+                f"{model_id}: unexpected {type(exc).__name__}: {exc}", model_id=model_id, cause=exc
+            ) from exc
+        return self.recorder.finish(call, outcome)
+
+    def batch_predict(
+        self,
+        model_id: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        context: Mapping[str, Any] | None = None,
+        use_cache: bool = True,
+    ) -> list[PredictionResult]:
+        """One result per row, in order; a failed row holds its error and does not fail the batch."""
+        if isinstance(rows, (Mapping, str, bytes)):
+            raise ValidationError("a list of feature objects", subject="rows")
+        rows = list(rows)
+        if not rows:
+            return []
+        start = time.perf_counter()
+        _check_model_id(model_id)
+        ctx = dict(context or {})
+        _check_context(ctx)
+        requested = self._active(model_id)
+        results: list[PredictionResult | None] = [None] * len(rows)
+        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, str | None]]]] = {}
+        encode = _needs_canonical(requested, use_cache)
+        for i, row in enumerate(rows):
+            canonical = _canonical(row) if encode else None
+            served_model, variant = ab.assign(
+                requested, self.registry, ctx, row if isinstance(row, Mapping) else {}, canonical
+            )
+            groups.setdefault(served_model.key, (served_model, variant, []))[2].append((i, row, canonical))
+        for model, variant, items in groups.values():
+            call = Call(model_id, variant, ctx, start)
+            outcomes = self._serve_many(model, [(f, c) for _, f, c in items], call, use_cache=use_cache)
+            for (i, _, _), outcome in zip(items, outcomes, strict=True):
+                results[i] = self._row_result(call, model, outcome)
+        return [r for r in results if r is not None]
+
+    def _row_result(self, call: Call, model: ModelConfig, outcome: Outcome | BaseException) -> PredictionResult:
+        if isinstance(outcome, Served):
+            return self.recorder.finish(call, outcome)
+        error = outcome.error if isinstance(outcome, Refused) else outcome
+        if isinstance(outcome, Refused):
+            for failure in outcome.failures:
+                self.recorder.failure(call, failure)
+        self.recorder.error(call, model, error, variant=call.variant)
+        return self.recorder.failed_result(call, model, error)
+
+    # -- one row ---------------------------------------------------------------------------
+
+    def _active(self, model_id: str) -> ModelConfig:
+        model = self.registry.get(model_id)
+        if model.status != "active":
+            raise ModelInactiveError(model.id, model.status)
+        return model
+
+    def _key(
+        self, model: ModelConfig, canonical: str | None, ctx: Mapping[str, Any], prefix: str | None = None
+    ) -> str | None:
+        """The cache key of the request as given. Answers are stored only for inputs that passed
+        validation, so a hit needs no second validation; input with no canonical form (NaN, not a
+        mapping) gets no key and is refused by validation with the field-by-field message.
+        ``prefix`` (``CacheManager.key_prefix``) saves rebuilding the constant part per batch row."""
+        if canonical is None:
+            return None
+        try:
+            if prefix is not None:
+                return prefix + text_digest(canonical)
+            return self.cache.digest_key(
+                tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version, digest=text_digest(canonical)
+            )
+        except ValidationError:
+            return None
+
+    def _serve_one(
+        self, model: ModelConfig, features: Any, canonical: str | None, call: Call, *, use_cache: bool, explain: bool
+    ) -> Outcome:
+        key = self._key(model, canonical, call.ctx) if use_cache and model.cache_ttl_s > 0 else None
+        if key is None:
+            return self._compute(model, validate_features(model, features), call.ctx, None, explain)
+
+        def compute(stale: CacheRecord | None) -> tuple[Outcome, float]:
+            # the lookup happened inside the flight, so a caller cannot miss just before the leader
+            # stores and then call the provider a second time
+            previous = Served.from_record(model, stale) if stale is not None else None
+            outcome = self._compute(model, validate_features(model, features), call.ctx, previous, explain)
+            return outcome, self._store_ttl(model)
+
+        lookup = self.cache.get_or_refresh(
+            key,
+            compute,
+            type_=CacheRecord,
+            fresh=lambda record: self._fresh(model, record),
+            store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
+        )
+        # a hit: these exact features were validated when the answer was stored
+        outcome = Served.from_record(model, lookup.value) if lookup.source == "cache" else lookup.value
+        if explain and isinstance(outcome, Served) and outcome.explanation is None and outcome.degraded_reason is None:
+            clean = validate_features(outcome.model, features)
+            explanation = self._explain(outcome.model, clean, outcome.output.prediction)
+            if explanation is not None:
+                outcome = Served(
+                    outcome.model,
+                    outcome.output,
+                    stored_at=outcome.stored_at,
+                    cached=outcome.cached,
+                    explanation=explanation,
+                    failures=outcome.failures,
+                )
+                self._store(key, outcome)
+        return outcome
+
+    def _compute(
+        self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any], stale: Served | None, explain: bool
+    ) -> Outcome:
+        try:
+            output = self._call(model, features, ctx)
+        except ValidationError:
+            raise
+        except Exception as exc:
+            return self._fallback(model, features, ctx, exc, stale)
+        served = Served(model, output, stored_at=time.time())
+        if explain:
+            served.explanation = self._explain(model, features, output.prediction)
+        return served
+
+    def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
+        provider, breaker = self.providers.get(model)
+        inp = PredictionInput(features=features, context=ctx)
+        output, _attempts = call_with_retries(
+            lambda: provider.predict(model, inp),
+            self.policy,
+            breaker=breaker,
+            rng=self._rng,
+            sleep=self._sleep,
+        )
+        if not isinstance(output, PredictionOutput):
+            raise PredictionError(
+                f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput",
+                model_id=model.id,
+            )
+        return output
+
+    def _fallback(
+        self,
+        model: ModelConfig,
+        features: dict[str, Any],
+        ctx: dict[str, Any],
+        cause: BaseException,
+        stale: Served | None,
+    ) -> Outcome:
+        """A degraded answer (fallback model, else a stale cached one), or ``Refused``.
+
+        Nothing is recorded here: the failures travel with the outcome, and every caller that gets it
+        records them (one failure of the failing model per call when a degraded answer is served)."""
+        reason = f"{model.id} failed ({type(cause).__name__}: {cause})"
+        failures: list[Failure] = []
+        fb_id = model.fallback_model_id
+        if fb_id:
+            fallback = self.registry.find(fb_id)
+            if fallback is not None and fallback.status == "active" and fallback.id != model.id:
+                try:
+                    clean = validate_features(fallback, features)
+                    output = self._call(fallback, clean, ctx)
+                except Exception as exc:  # the fallback failed too: try what is left
+                    log.warning("fallback %s for %s failed: %s", fb_id, model.id, exc)
+                    failures.append(Failure(fallback, exc, as_variant=False))
+                    reason = f"{reason}; fallback {fb_id} failed ({type(exc).__name__})"
+                else:
+                    return Served(
+                        fallback,
+                        output,
+                        stored_at=time.time(),
+                        degraded_reason=f"{reason}; served by fallback model {fallback.id}",
+                        failures=(Failure(model, cause),),
+                    )
+            else:
+                log.error("fallback model %s of %s is missing or inactive", fb_id, model.id)
+        if stale is not None and stale.stored_at is not None:
+            age = time.time() - stale.stored_at
+            if age <= model.cache_ttl_s + self.settings.stale_if_error_s:
+                return Served(
+                    stale.model,
+                    stale.output,
+                    stored_at=stale.stored_at,
+                    cached=True,
+                    degraded_reason=f"{reason}; served a cached answer from {age:.0f} s ago",
+                    explanation=stale.explanation,
+                    failures=(*failures, Failure(model, cause, cached=True)),
+                    success_event=False,
+                )
+        error = PredictionError(f"{reason}; no fallback available", model_id=model.id, cause=cause)
+        error.__cause__ = cause
+        return Refused(error, tuple(failures))
+
+    # -- many rows -------------------------------------------------------------------------
+
+    def _serve_many(
+        self, model: ModelConfig, raw_rows: list[tuple[Any, str | None]], call: Call, *, use_cache: bool
+    ) -> list[Outcome | BaseException]:
+        """Cache hits for rows as given (validated when stored), then validation and the provider for
+        the misses; a row that fails validation holds its ValidationError."""
+        n = len(raw_rows)
+        ctx = dict(call.ctx)
+        out: list[Outcome | BaseException | None] = [None] * n
+        caching = use_cache and model.cache_ttl_s > 0
+        keys: list[str | None] = [None] * n
+        if caching:
+            prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
+            keys = [self._key(model, c, ctx, prefix) for _, c in raw_rows]
+        stale: list[Served | None] = [None] * n
+        looked_up = [i for i, k in enumerate(keys) if k is not None]
+        if looked_up:
+            records = self.cache.get_many([k for k in keys if k is not None], CacheRecord)
+            for i, record in zip(looked_up, records, strict=True):
+                if record is not None and record.model_id == model.id and record.model_version == model.version:
+                    if self._fresh(model, record):
+                        out[i] = Served.from_record(model, record)
+                    else:
+                        stale[i] = Served.from_record(model, record)
+        rows: list[dict[str, Any]] = [{}] * n
+        for i in range(n):
+            if out[i] is None:
+                try:
+                    rows[i] = validate_features(model, raw_rows[i][0])
+                except ValidationError as exc:
+                    out[i] = exc
+        misses = [i for i, o in enumerate(out) if o is None]
+        if misses:
+            try:
+                provider, breaker = self.providers.get(model)
+            except Exception as exc:
+                for i in misses:
+                    out[i] = exc
+                return out  # type: ignore[return-value]
+            if provider.batches_natively(model):
+                inputs = [PredictionInput(features=rows[i], context=ctx) for i in misses]
+                try:
+                    outputs, _ = call_with_retries(
+                        lambda: provider.batch_predict(model, inputs),
+                        self.policy,
+                        breaker=breaker,
+                        rng=self._rng,
+                        sleep=self._sleep,
+                    )
+                    if len(outputs) != len(inputs):
+                        raise PredictionError(
+                            f"provider {model.provider} returned {len(outputs)} results for {len(inputs)} rows",
+                            model_id=model.id,
+                        )
+                    now = time.time()
+                    for i, output in zip(misses, outputs, strict=False):
+                        out[i] = Served(model, output, stored_at=now)
+                except Exception as exc:  # the batch failed as a whole: each row gets its own verdict
+                    log.warning("batch call for %s failed (%s); serving rows one by one", model.id, exc)
+                    for i in misses:
+                        out[i] = self._row(model, rows[i], ctx, stale[i])
+            else:
+                workers = max(1, min(self.settings.max_concurrency, len(misses)))
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hotcrm-batch") as pool:
+                    for i, res in zip(
+                        misses, pool.map(lambda i: self._row(model, rows[i], ctx, stale[i]), misses), strict=False
+                    ):
+                        out[i] = res
+            if caching:
+                ttl = self._store_ttl(model)
+                fresh = [
+                    (key, record, ttl)
+                    for i in misses
+                    if (key := keys[i]) is not None
+                    and isinstance(o := out[i], Served)
+                    and (record := o.record()) is not None
+                ]
+                if fresh:
+                    self._safe(lambda: self.cache.set_many(fresh))
+        return out  # type: ignore[return-value]
+
+    def _row(
+        self, model: ModelConfig, row: dict[str, Any], ctx: dict[str, Any], stale: Served | None
+    ) -> Outcome | BaseException:
+        try:
+            return Served(model, self._call(model, row, ctx), stored_at=time.time())
+        except ValidationError as exc:
+            return exc
+        except Exception as exc:
+            return self._fallback(model, row, ctx, exc, stale)
+
+    # -- cache records ---------------------------------------------------------------------
+
+    def _store_ttl(self, model: ModelConfig) -> float:
+        return model.cache_ttl_s + max(0.0, self.settings.stale_if_error_s)
+
+    def _store(self, key: str, served: Served) -> None:
+        record = served.record()
+        if record is not None:  # degraded answers are never cached
+            self._safe(lambda: self.cache.set(key, record, self._store_ttl(served.model)))
+
+    @staticmethod
+    def _fresh(model: ModelConfig, record: CacheRecord) -> bool:
+        return (
+            record.model_id == model.id
+            and record.model_version == model.version
+            and time.time() - record.stored_at <= model.cache_ttl_s
+        )
+
+    # -- explanations ----------------------------------------------------------------------
+
+    def scoring_provider(self, model: ModelConfig) -> GuardedProvider:
+        """``model``'s provider for explanation scoring: the same instance, breaker and retries as a
+        prediction (``prediction.guarded``)."""
+        provider, breaker = self.providers.get(model)
+        return GuardedProvider(provider, breaker, self.policy, rng=self._rng, sleep=self._sleep)
+
+    def _explain(self, model: ModelConfig, features: dict[str, Any], prediction: Any) -> Explanation | None:
+        if self.explainer is None:
+            return None
+        try:
+            provider = self.scoring_provider(model)
+            return self.explainer.explain_model(model, features, provider, prediction=prediction)
+        except HotCRMAIError as exc:
+            log.info("no explanation for %s: %s", model.id, exc)
+            return None
+
+    @staticmethod
+    def _safe(fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except Exception:  # the cache manager absorbs faults; this guards against the manager itself
+            log.exception("cache write failed")

@@ -1,0 +1,60 @@
+"""The Azure ML provider's declared options, read under the one policy of ``hotcrm_ai.options``.
+
+Pure Python (no azure SDK): a typo or a wrong type is a ``ConfigError`` naming the key, at
+``AICloud`` start and when the provider is built, before anything touches the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from hotcrm_ai.options import at_least, non_empty, one_of, positive
+from hotcrm_ai.secrets import Secret
+
+
+@attrs.frozen
+class AzureMLConfig:
+    """``[providers.azure-ml] config``. The by-name path needs ``subscription_id``, ``resource_group``,
+    ``workspace_name`` and ``endpoint_name``; the direct path only the scoring URI (``endpoint``)."""
+
+    ALIASES: ClassVar[dict[str, str]] = {"resource_group_name": "resource_group", "workspace": "workspace_name"}
+
+    subscription_id: str | None = attrs.field(default=None, validator=non_empty)
+    resource_group: str | None = attrs.field(default=None, validator=non_empty)
+    workspace_name: str | None = attrs.field(default=None, validator=non_empty)
+    endpoint_name: str | None = attrs.field(default=None, validator=non_empty)
+    deployment: str | None = attrs.field(default=None, validator=non_empty)
+    payload_format: str | None = None  # data | mlflow (checked by ``payloads.payload_format``)
+    timeout_s: float | None = attrs.field(default=None, validator=positive)
+    max_request_bytes: float | None = attrs.field(default=None, validator=positive)
+    max_batch_rows: float | None = attrs.field(default=None, validator=positive)
+    key_ttl_s: float | None = attrs.field(default=None, validator=positive)
+    auth: str | None = attrs.field(default=None, validator=attrs.validators.optional(one_of("key", "aad")))
+    probe: dict[str, Any] | None = None  # {features = {...}, payload_format = ...}: a health probe that scores
+    health_url: str | None = attrs.field(default=None, validator=non_empty)
+    default_confidence: float | None = None
+    cloud: str | None = attrs.field(default=None, validator=non_empty)
+    resource_manager_url: str | None = attrs.field(default=None, validator=non_empty)
+    verify_tls: Any = True  # true, false, or a CA bundle path
+    arm_retry_total: int = attrs.field(default=0, validator=at_least(0))
+    credential: Any = None  # an azure TokenCredential object, from code
+    max_concurrency: int | None = attrs.field(default=None, validator=at_least(1))
+    pool_size: int = attrs.field(default=16, validator=at_least(1))
+
+
+@attrs.frozen
+class AzureMLCredentials:
+    """``[providers.azure-ml] credentials``: an endpoint key (``api_key``, ``apiKey`` or ``key``) or an
+    AAD token, a service principal (``tenant_id``, ``client_id``, ``client_secret``), or the scoring
+    URI itself (``endpoint``, when it embeds a token)."""
+
+    ALIASES: ClassVar[dict[str, str]] = {"apiKey": "api_key", "key": "api_key"}
+
+    api_key: Secret | None = attrs.field(default=None, repr=False)
+    token: Secret | None = attrs.field(default=None, repr=False)
+    endpoint: Secret | None = attrs.field(default=None, repr=False)
+    tenant_id: Secret | None = attrs.field(default=None, repr=False)
+    client_id: Secret | None = attrs.field(default=None, repr=False)
+    client_secret: Secret | None = attrs.field(default=None, repr=False)

@@ -1,0 +1,82 @@
+"""The whole configuration is checked when ``AICloud`` starts: one policy for unknown keys (named,
+with the closest valid name), installed names for backends, sinks, providers and models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.providers import LogitProvider, Plugin
+
+from hotcrm_ai import AICloud
+from hotcrm_ai.config import load_settings, settings_from_dict
+from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import parse_options
+from hotcrm_ai.secrets import REDACTED
+
+MODEL = {"id": "m-v1", "name": "M", "type": "classification"}
+
+
+def start(doc: dict[str, object]) -> AICloud:
+    plugin = Plugin({"test-logit": LogitProvider})
+    return AICloud(settings_from_dict(doc), plugins=[plugin], load_entrypoints=False)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"cache": {"backnd": "memory"}}, r"\[cache\] unknown key 'backnd'; did you mean `backend`\?"),
+        ({"cache": {"default_ttl": 300}}, r"\[cache\] unknown key 'default_ttl'; did you mean `default_ttl_s`\?"),
+        ({"cache": {"max_bytes": "big"}}, r"max_bytes.*integer"),
+        ({"cache": {"backend": "memroy"}}, r"\[cache\] backend: unknown 'memroy'; did you mean `memory`\?"),
+        ({"monitor": {"sinks": ["memori"]}}, r"\[monitor\] sinks: unknown 'memori'; did you mean `memory`\?"),
+        ({"monitor": {"sink_options": {"memory": {"size": 1}}}}, r"sink_options.memory\] unknown key 'size'"),
+        ({"providers": {"test-logti": {}}}, r"\[providers\]: unknown 'test-logti'; did you mean `test-logit`\?"),
+        (
+            {"models": [{**MODEL, "provider": "test-logti"}]},
+            r"\[\[models\]\] #1 \(m-v1\) provider: unknown 'test-logti'; did you mean `test-logit`\?",
+        ),
+        ({"models": [{**MODEL, "provider": "test-logit", "explainer": "exakt"}]}, r"did you mean `exact`\?"),
+        ({"reporting": {"translator": "rulez"}}, r"translator: unknown 'rulez'; did you mean `rules`\?"),
+        ({"prediction": {"retires": 3}}, r"\[prediction\] unknown key 'retires'; did you mean `retries`\?"),
+        ({"cahce": {}}, r"unknown section 'cahce'; did you mean `cache`\?"),
+    ],
+)
+def test_typos_are_refused_at_start_with_the_key_named(doc: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        start(doc)
+
+
+def test_a_valid_config_starts_and_serves(tmp_path: Path) -> None:
+    ai = start({"cache": {"backend": "memory", "max_bytes": 1 << 20}, "models": [{**MODEL, "provider": "test-logit"}]})
+    assert ai.predict("m-v1", {"x1": 1.0, "x2": 2.0, "x3": 3.0}).model_id == "m-v1"
+
+
+def test_database_url_takes_an_env_reference_and_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_DB", "postgresql://crm:hunter2-pw@127.0.0.1/crm")
+    file = tmp_path / "hotcrm-ai.toml"
+    file.write_text('[reporting]\ndatabase_url = { env = "CRM_DB" }\n', encoding="utf-8")
+    settings = load_settings(file, env={})
+    url = settings.reporting.database_url
+    assert url is not None and url.reveal().endswith("/crm")
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.reporting)
+    literal = settings_from_dict({"reporting": {"database_url": "postgresql://u:hunter2-pw@h/db"}})
+    assert "hunter2" not in repr(literal) and "hunter2" not in str(literal.reporting)
+    assert literal.reporting.database_url is not None and literal.reporting.database_url.to_json() == REDACTED
+
+
+def test_aliases_and_two_spellings() -> None:
+    import attrs
+
+    @attrs.frozen
+    class Opts:
+        ALIASES = {"timeout": "timeout_s"}
+        timeout_s: float = 1.0
+
+    assert parse_options(Opts, {"timeout": 2}, section="x").timeout_s == 2.0
+    with pytest.raises(ConfigError, match=r"\[x\] 'timeout_s' and 'timeout' both given"):
+        parse_options(Opts, {"timeout_s": 1, "timeout": 2}, section="x")
+    with pytest.raises(ConfigError, match=r"timeout_s.*number"):
+        parse_options(Opts, {"timeout_s": "soon"}, section="x")
