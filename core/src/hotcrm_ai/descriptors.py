@@ -83,8 +83,9 @@ class QueryTranslatorSpec(Descriptor["Callable[[Mapping[str, Any]], QueryTransla
 
 
 @attrs.frozen
-class StoreSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
-    """``factory(options) -> Store``; options are the ``[store]`` table. Where the registry, the
+class StoreSpec(Descriptor["Callable[[Mapping[str, Any]], Store]"]):
+    """``factory(options) -> Store``; options are the ``[store]`` table with ``url`` resolved (the
+    real URL, revealed from its reference). Where the registry, the
     prediction log and monitor events live, shared by every process that points at it."""
 
     kind: ClassVar[str] = "stores"
