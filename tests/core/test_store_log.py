@@ -50,10 +50,12 @@ def test_purge_deletes_what_is_older_than_retention(tmp_path: Path, monkeypatch:
         old = ai.predict("logit-v1", features(1))
         ai.record_outcome(old.prediction_id, 1.0)
     time.sleep(0.3)
+    mark = time.time()  # the cutoff: after the old prediction, well before the new one
+    time.sleep(1.5)
     with cloud(url) as ai:
         new = ai.predict("logit-v1", features(2))
     config = tmp_path / "hotcrm-ai.toml"
-    config.write_text(f'[store]\nurl = "{url}"\nretention_days = {0.2 / 86_400}\n')
+    config.write_text(f'[store]\nurl = "{url}"\nretention_days = {(time.time() - mark) / 86_400!r}\n')
     monkeypatch.setenv("HOTCRM_AI_CONFIG", str(config))
     res = CliRunner().invoke(cli, ["store", "purge", "--json"], catch_exceptions=False)
     import json

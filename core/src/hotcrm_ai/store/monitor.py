@@ -112,18 +112,7 @@ class StoreMonitor(PerformanceMonitor):
         return {
             "prediction_id": event.prediction_id,
             "timestamp": event.timestamp,
-            "tenant": event.tenant,
-            "requested_model_id": event.requested_model_id,
-            "model_id": event.model_id,
-            "model_version": event.model_version,
-            "variant": event.variant,
             "config_digest": self._digests[key],
-            "cached": event.cached,
-            "degraded": event.degraded,
-            "degraded_reason": event.degraded_reason,
-            "latency_ms": event.latency_ms,
-            "confidence": event.confidence,
-            "output": event.prediction,
             "features": None,
         }
 

@@ -12,6 +12,7 @@ otherwise, with nothing written).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -31,8 +32,19 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.stats import ModelStats
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+try:  # the ``fast`` extra: about 5x quicker, and the writer shares the process with predictions
+    import orjson
+
+    def _dumps(value: Any) -> str:
+        try:
+            return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+        except TypeError:
+            return json.dumps(value, default=str, ensure_ascii=False)
+
+except ImportError:  # pragma: no cover - depends on the install
+
+    def _dumps(value: Any) -> str:
+        return json.dumps(value, default=str, ensure_ascii=False)
 
 
 class SQLStore:
@@ -238,9 +250,9 @@ class SQLStore:
         now = time.time()
         with self._tx() as conn:
             if events:
-                conn.execute(t.events.insert(), list(events))
+                self._insert_many(conn, t.events, events)
             if logged:
-                conn.execute(t.prediction_log.insert(), list(logged))
+                self._insert_many(conn, t.prediction_log, logged)
             for prediction_id, values in features:
                 conn.execute(
                     update(t.prediction_log)
@@ -258,6 +270,32 @@ class SQLStore:
                         t.drops.insert().values(process_id=process_id, model_id=model_id, dropped=count, updated_at=now)
                     )
 
+    def _insert_many(self, conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Batch insert straight through the driver's ``executemany``: the compiled-statement path
+        costs ~10x more per row in Python, and this runs beside the request path in one process."""
+        sql, getter, json_idx = self._insert_plan(table, conn.dialect.paramstyle)
+        params = []
+        for row in rows:
+            values = list(getter(row))
+            for i in json_idx:
+                if values[i] is not None:
+                    values[i] = _dumps(values[i])
+            params.append(tuple(values))
+        conn.exec_driver_sql(sql, params)
+
+    @functools.cache  # noqa: B019 (one plan per table and paramstyle; the store lives as long as the process)
+    def _insert_plan(self, table: Any, paramstyle: str) -> tuple[str, Any, tuple[int, ...]]:
+        from operator import itemgetter
+
+        from sqlalchemy import JSON
+
+        cols = [c for c in table.columns if not (c.primary_key and c.autoincrement is True and c.name == "id")]
+        mark = "?" if paramstyle == "qmark" else "%s"
+        names = [c.name for c in cols]
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(cols))})"
+        json_idx = tuple(i for i, c in enumerate(cols) if isinstance(c.type, JSON))
+        return sql, itemgetter(*names), json_idx
+
     def dropped(self, model_id: str | None = None) -> int:
         from sqlalchemy import func, select
 
@@ -270,10 +308,19 @@ class SQLStore:
     def prediction(self, prediction_id: str) -> LoggedPrediction | None:
         from sqlalchemy import select
 
+        log, ev = t.prediction_log.c, t.events.c
+        query = (
+            select(
+                log.prediction_id, ev.timestamp, ev.tenant, ev.requested_model_id, ev.model_id, ev.model_version,
+                ev.variant, log.config_digest, ev.cached, ev.degraded, ev.degraded_reason, ev.latency_ms,
+                ev.confidence, ev.prediction.label("output"), log.features,
+            )
+            .select_from(t.prediction_log.join(t.events, ev.prediction_id == log.prediction_id))
+            .where(log.prediction_id == prediction_id, ev.success.is_(True))
+            .limit(1)
+        )
         with self._errors(), self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.prediction_log).where(t.prediction_log.c.prediction_id == prediction_id)
-            ).first()
+            row = conn.execute(query).first()
         return None if row is None else LoggedPrediction(**row._mapping)
 
     # -- monitor queries ----------------------------------------------------------------------

@@ -100,24 +100,15 @@ drops = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-# schema 2: the prediction log ("which model version, config and variant served this answer?")
+# schema 2: the prediction log ("which model version, config and variant served this answer?"): the
+# sampled predictions, with the digest of the config that served them (and the input, when asked);
+# everything else about the answer is its row in ``events``, so a logged prediction costs one small row
 prediction_log = Table(
     "prediction_log",
     metadata,
     Column("prediction_id", String(64), primary_key=True),
     Column("timestamp", Float, nullable=False),
-    Column("tenant", String(200)),
-    Column("requested_model_id", String(200), nullable=False),
-    Column("model_id", String(200), nullable=False),
-    Column("model_version", String(100), nullable=False),
-    Column("variant", String(100)),
     Column("config_digest", String(64)),
-    Column("cached", Boolean, nullable=False),
-    Column("degraded", Boolean, nullable=False),
-    Column("degraded_reason", Text),
-    Column("latency_ms", Float, nullable=False),
-    Column("confidence", Float, nullable=False),
-    Column("output", JSON),
     Column("features", JSON),
     Index("ix_prediction_log_time", "timestamp"),
 )

@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hotcrm_ai.errors import StoreError, StoreUnavailableError
+
 log = logging.getLogger("hotcrm_ai.store")
 
 WriteBatch = Callable[[Sequence[Any], dict[str, int]], None]
@@ -134,15 +136,12 @@ class BackgroundWriter:
                 try:
                     self._write([item for _, item in batch], drops)
                 except Exception as exc:
-                    self.failures += 1
-                    if self.connected or self.failures == 1:
-                        log.warning("store writer: %s; retrying in the background", exc)
-                    self.connected = False
-                    with self._cond:
-                        if self._stop:  # closing: give up on what cannot be written
-                            self._release(len(batch))
-                            return
-                        self._cond.wait(backoff)
+                    if isinstance(exc, StoreError) and not isinstance(exc, StoreUnavailableError):
+                        self._discard(batch, exc)  # retrying cannot help (bad data): counted as drops
+                        batch = []
+                        continue
+                    if not self._wait_to_retry(exc, batch, backoff):
+                        return
                     backoff = min(backoff * 2, self.reconnect_s)
                     continue
                 if not self.connected and self.failures:
@@ -160,6 +159,27 @@ class BackgroundWriter:
                     self._on_idle()
                 except Exception as exc:  # the registry refresh must never stop the writer
                     log.debug("store refresh failed: %s", exc)
+
+    def _discard(self, batch: list[tuple[str, Any]], exc: BaseException) -> None:
+        log.warning("store writer: batch of %d events dropped: %s", len(batch), exc)
+        with self._cond:
+            for model_id, _ in batch:
+                self._drops[model_id] = self._drops.get(model_id, 0) + 1
+        self._release(len(batch))
+
+    def _wait_to_retry(self, exc: BaseException, batch: list[tuple[str, Any]], backoff: float) -> bool:
+        """Back off before retrying the batch (the reconnect); False when closing (batch given up)."""
+        self.failures += 1
+        if self.connected or self.failures == 1:
+            log.warning("store writer: %s; retrying in the background", exc)
+        self.connected = False
+        with self._cond:
+            if self._stop:
+                self._pending -= len(batch)
+                self._cond.notify_all()
+                return False
+            self._cond.wait(backoff)
+        return True
 
     def _release(self, n: int) -> None:
         with self._cond:

@@ -14,18 +14,7 @@ def upgrade() -> None:
         "prediction_log",
         sa.Column("prediction_id", sa.String(64), primary_key=True),
         sa.Column("timestamp", sa.Float, nullable=False),
-        sa.Column("tenant", sa.String(200)),
-        sa.Column("requested_model_id", sa.String(200), nullable=False),
-        sa.Column("model_id", sa.String(200), nullable=False),
-        sa.Column("model_version", sa.String(100), nullable=False),
-        sa.Column("variant", sa.String(100)),
         sa.Column("config_digest", sa.String(64)),
-        sa.Column("cached", sa.Boolean, nullable=False),
-        sa.Column("degraded", sa.Boolean, nullable=False),
-        sa.Column("degraded_reason", sa.Text),
-        sa.Column("latency_ms", sa.Float, nullable=False),
-        sa.Column("confidence", sa.Float, nullable=False),
-        sa.Column("output", sa.JSON),
         sa.Column("features", sa.JSON),
     )
     op.create_index("ix_prediction_log_time", "prediction_log", ["timestamp"])
