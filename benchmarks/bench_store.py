@@ -34,6 +34,7 @@ def single_predict() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         memory, sqlite = cloud("memory"), cloud(f"sqlite:///{Path(tmp) / 'store.sqlite'}")
         try:
+
             def one(ai: AICloud) -> float:
                 return per_call_s(lambda: ai.predict("lead-scoring-v1", FEATURES, use_cache=False), number=2_000)
 
@@ -44,8 +45,10 @@ def single_predict() -> None:
             b, o = sorted(base)[1], sorted(ours)[1]
             print(line("(a) predict, SQLite store vs in-memory monitor", o * 1e6, b * 1e6, "us", "<= 1.1x"))
             sqlite.monitor.writer.flush(30)  # type: ignore[attr-defined]
-            print(f"    SQLite writer: written {sqlite.monitor.writer.written:,}, "  # type: ignore[attr-defined]
-                  f"high-water {sqlite.monitor.writer.high_water:,}, dropped {sqlite.monitor.writer.dropped}")  # type: ignore[attr-defined]
+            print(
+                f"    SQLite writer: written {sqlite.monitor.writer.written:,}, "  # type: ignore[attr-defined]
+                f"high-water {sqlite.monitor.writer.high_water:,}, dropped {sqlite.monitor.writer.dropped}"
+            )  # type: ignore[attr-defined]
         finally:
             memory.close()
             sqlite.close()
@@ -74,11 +77,19 @@ def sustained_postgres(rate: float = 2_000.0, seconds: float = 30.0) -> None:
         writer.flush(60)
         total = ai.stats("lead-scoring-v1").total
         print(
-            line("(b) PostgreSQL, achieved vs offered predictions/s", made / elapsed, rate, "/s", ">= 1.0x",
-                 higher_is_better=True)
+            line(
+                "(b) PostgreSQL, achieved vs offered predictions/s",
+                made / elapsed,
+                rate,
+                "/s",
+                ">= 1.0x",
+                higher_is_better=True,
+            )
         )
-        print(f"    {seconds:.0f} s: made {made:,}, written {writer.written:,}, in stats {total:,}, "
-              f"queue high-water {writer.high_water:,} of {writer.queue_size:,}, dropped {writer.dropped} (goal 0)")
+        print(
+            f"    {seconds:.0f} s: made {made:,}, written {writer.written:,}, in stats {total:,}, "
+            f"queue high-water {writer.high_water:,} of {writer.queue_size:,}, dropped {writer.dropped} (goal 0)"
+        )
         ai.close()
     finally:
         with admin.connect() as conn:

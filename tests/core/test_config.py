@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import attrs
+import pytest
 
 from hotcrm_ai.config import Settings, StoreSettings, load_settings
 from hotcrm_ai.errors import ConfigError

@@ -9,7 +9,15 @@ import time
 import uuid
 
 import pytest
-from support.store import PG_ADMIN, cloud, create_pg_database, drop_pg_database, features, pg_database, terminate_backends
+from support.store import (
+    PG_ADMIN,
+    cloud,
+    create_pg_database,
+    drop_pg_database,
+    features,
+    pg_database,
+    terminate_backends,
+)
 
 from hotcrm_ai.errors import StoreUnavailableError
 

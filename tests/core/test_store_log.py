@@ -22,7 +22,11 @@ def test_log_answers_which_version_config_and_variant_served(tmp_path: Path) -> 
         digest_v1 = ai.predictions.get(r.prediction_id).config_digest
     with cloud(url) as later:  # another process, long after the fact
         found = later.predictions.get(r.prediction_id)
-        assert (found.requested_model_id, found.model_id, found.model_version) == ("logit-v1@champion", "logit-v1", "1.0.0")
+        assert (found.requested_model_id, found.model_id, found.model_version) == (
+            "logit-v1@champion",
+            "logit-v1",
+            "1.0.0",
+        )
         assert found.tenant == "acme" and found.variant is None and not found.cached and not found.degraded
         assert found.output == r.prediction and found.confidence == pytest.approx(r.confidence)
         assert found.features is None  # off by default: CRM rows hold personal data

@@ -27,19 +27,35 @@ def _first_schema_store(path: Path) -> str:
         conn.execute(t.aliases.insert().values(model_id="logit-v1", alias="champion", version="1.0.0"))
         conn.execute(
             t.history.insert().values(
-                timestamp=time.time(), actor="ann", action="alias", model_id="logit-v1", version="1.0.0",
-                before={"alias": "champion", "version": None}, after={"alias": "champion", "version": "1.0.0"},
+                timestamp=time.time(),
+                actor="ann",
+                action="alias",
+                model_id="logit-v1",
+                version="1.0.0",
+                before={"alias": "champion", "version": None},
+                after={"alias": "champion", "version": "1.0.0"},
             )
         )
         conn.execute(
             t.events.insert().values(
-                prediction_id="p1", timestamp=time.time(), model_id="logit-v1", requested_model_id="logit-v1",
-                model_version="1.0.0", success=True, latency_ms=1.5, confidence=80.0, cached=False, degraded=False,
+                prediction_id="p1",
+                timestamp=time.time(),
+                model_id="logit-v1",
+                requested_model_id="logit-v1",
+                model_version="1.0.0",
+                success=True,
+                latency_ms=1.5,
+                confidence=80.0,
+                cached=False,
+                degraded=False,
                 prediction={"probability": 0.8},
             )
         )
-        conn.execute(t.outcomes.insert().values(prediction_id="p1", recorded_at=time.time(), kind="value",
-                                                actual=1.0, abs_error=0.2))
+        conn.execute(
+            t.outcomes.insert().values(
+                prediction_id="p1", recorded_at=time.time(), kind="value", actual=1.0, abs_error=0.2
+            )
+        )
     engine.dispose()
     return url
 
@@ -84,7 +100,7 @@ def test_newer_schema_is_refused_and_never_written(tmp_path: Path) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
     before = {name: _count(url, name) for name in t.ROW_COUNTED}
-    with pytest.raises(StoreSchemaError, match="newer than this hotcrm-ai knows .0002.: upgrade hotcrm-ai"):
+    with pytest.raises(StoreSchemaError, match=r"newer than this hotcrm-ai knows .0002.: upgrade hotcrm-ai"):
         cloud(url)
     with pytest.raises(StoreSchemaError, match="newer"):
         schema.upgrade(create_engine(url))

@@ -22,7 +22,11 @@ def test_cli_keeps_state_across_commands_under_a_fresh_home(tmp_path: Path) -> N
     def run(*args: str) -> Any:
         done = subprocess.run(
             [sys.executable, "-m", "hotcrm_ai.cli.main", "--json", *args],
-            env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)

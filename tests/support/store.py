@@ -72,10 +72,9 @@ def terminate_backends(url: str) -> int:
 
 def cloud(url: str, **store: Any) -> Any:
     """An AICloud on the store at ``url`` serving the test logistic model (two versions)."""
-    from support.providers import LogitProvider, Plugin, logit_model
-
     from hotcrm_ai.cloud import AICloud
     from hotcrm_ai.config import Settings, StoreSettings
+    from support.providers import LogitProvider, Plugin, logit_model
 
     plugin = Plugin(providers={"test-logit": LogitProvider}, models=[logit_model(), logit_model(version="2.0.0")])
     return AICloud(Settings(store=StoreSettings(url=url, **store)), plugins=[plugin], load_entrypoints=False)

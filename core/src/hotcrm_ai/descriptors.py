@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import attrs
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Mapping
+
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store
+    from hotcrm_ai.provider import BaseMLProvider
+    from hotcrm_ai.types import ProviderConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 

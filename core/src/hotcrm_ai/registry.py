@@ -192,9 +192,8 @@ class ModelRegistry:
             if version is None:
                 raise ModelNotFoundError(f"{model_id}@{alias}")
             del self._aliases[model_id][alias]
-            self._history.append(
-                HistoryEntry(time.time(), "alias", model_id, version, actor, {"alias": alias, "before": version, "after": None})
-            )
+            detail = {"alias": alias, "before": version, "after": None}
+            self._history.append(HistoryEntry(time.time(), "alias", model_id, version, actor, detail))
 
     @staticmethod
     def _check_alias(alias: Any) -> None:

@@ -45,7 +45,12 @@ def store_upgrade(c: CLIContext) -> None:
     finally:
         store.close()
     data = {"url": store.url, "from": before, "to": version}
-    c.output(data, f"{store.url}: schema {before or 'none'} -> {version}" if before != version else f"{store.url}: schema {version} is current")
+    c.output(
+        data,
+        f"{store.url}: schema {before or 'none'} -> {version}"
+        if before != version
+        else f"{store.url}: schema {version} is current",
+    )
 
 
 @store_group.command("info")
@@ -60,7 +65,10 @@ def store_info(c: CLIContext) -> None:
         store.close()
 
     def text() -> str:
-        lines = [f"url:     {info['url']}", f"schema:  {info['schema_version'] or 'none'} (newest {info['newest_schema']})"]
+        lines = [
+            f"url:     {info['url']}",
+            f"schema:  {info['schema_version'] or 'none'} (newest {info['newest_schema']})",
+        ]
         if not info["rows"] and info["schema_version"] != info["newest_schema"]:
             lines.append("rows:    (run `hotcrm-ai store upgrade`)")
         for name, count in info["rows"].items():

@@ -79,7 +79,9 @@ class StoreMonitor(PerformanceMonitor):
 
     def record(self, event: PredictionEvent) -> None:
         super().record(event)
-        logged = bool(event.success and event.prediction_id) and (self._sample >= 1.0 or self._rng.random() < self._sample)
+        logged = bool(event.success and event.prediction_id) and (
+            self._sample >= 1.0 or self._rng.random() < self._sample
+        )
         self.writer.put(event.model_id, (event, logged, None))
 
     def log_features(self, prediction_id: str, features: Any) -> None:
@@ -133,7 +135,10 @@ class StoreMonitor(PerformanceMonitor):
         if self._shared():
             try:
                 found = self.link.store.stats(
-                    model_id, variant=variant, window_s=window, now=self._clock(),
+                    model_id,
+                    variant=variant,
+                    window_s=window,
+                    now=self._clock(),
                     max_rows=self.store_settings.stats_max_rows,
                 )
                 return None if found is None else attrs.evolve(found, dropped=self._dropped(model_id))

@@ -58,8 +58,14 @@ class StoreRegistry(ModelRegistry):
             return super().register(model, actor=who, persist=False)
         if self.find(model.id, model.version) is not None:
             raise RegistryError(f"model {model.id} version {model.version} is already registered")
-        row = {"model_id": model.id, "version": model.version, "definition": definition(model),
-               "status": model.status, "source": "api", "updated_at": time.time()}
+        row = {
+            "model_id": model.id,
+            "version": model.version,
+            "definition": definition(model),
+            "status": model.status,
+            "source": "api",
+            "updated_at": time.time(),
+        }
 
         def apply(conn: Connection) -> None:
             conn.execute(t.models.insert().values(**row))
@@ -74,8 +80,15 @@ class StoreRegistry(ModelRegistry):
             for (model_id, version), source in self._sources.items():
                 model = self._models.get(model_id, {}).get(version)
                 if model is not None:
-                    rows.append({"model_id": model_id, "version": version, "definition": definition(model),
-                                 "status": model.status, "source": source})
+                    rows.append(
+                        {
+                            "model_id": model_id,
+                            "version": version,
+                            "definition": definition(model),
+                            "status": model.status,
+                            "source": source,
+                        }
+                    )
         self.link.store.upsert_models(rows)
         self._apply(self.link.store.load_registry())
 
@@ -144,15 +157,20 @@ class StoreRegistry(ModelRegistry):
             model_id, version = self.resolve(model_id)
         model = self._exact(model_id, version)
         super()._check_status(status)
-        row = {"model_id": model.id, "version": model.version, "definition": definition(model),
-               "status": status, "source": self._sources.get((model.id, model.version), "api")}
+        row = {
+            "model_id": model.id,
+            "version": model.version,
+            "definition": definition(model),
+            "status": status,
+            "source": self._sources.get((model.id, model.version), "api"),
+        }
 
         def apply(conn: Connection) -> None:
             c = t.models.c
             hit = conn.execute(
-                update(t.models).where(c.model_id == model.id, c.version == model.version).values(
-                    status=status, updated_at=time.time()
-                )
+                update(t.models)
+                .where(c.model_id == model.id, c.version == model.version)
+                .values(status=status, updated_at=time.time())
             )
             if hit.rowcount == 0:
                 conn.execute(t.models.insert().values(**row, updated_at=time.time()))
@@ -205,7 +223,9 @@ class StoreRegistry(ModelRegistry):
             self._write(model.id, who, "unregistered", model.version, {"status": model.status}, None, apply)
             self._sources.pop((model.id, model.version), None)
             with self._lock:
-                self._aliases[model.id] = {a: v for a, v in self._aliases.get(model.id, {}).items() if v != model.version}
+                self._aliases[model.id] = {
+                    a: v for a, v in self._aliases.get(model.id, {}).items() if v != model.version
+                }
             super().unregister(model.id, version=model.version, actor=who)
 
     # -- history ------------------------------------------------------------------------------
@@ -218,8 +238,14 @@ class StoreRegistry(ModelRegistry):
         except StoreUnavailableError:
             return super().history(model_id)
         return [
-            HistoryEntry(r["timestamp"], r["action"], r["model_id"], r["version"], r["actor"],
-                         {"before": r["before"], "after": r["after"]})
+            HistoryEntry(
+                r["timestamp"],
+                r["action"],
+                r["model_id"],
+                r["version"],
+                r["actor"],
+                {"before": r["before"], "after": r["after"]},
+            )
             for r in rows
         ]
 

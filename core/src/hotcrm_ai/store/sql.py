@@ -20,7 +20,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-
 from hotcrm_ai.errors import RegistryConflictError, StoreError, StoreUnavailableError
 from hotcrm_ai.store import tables as t
 from hotcrm_ai.store.records import LoggedPrediction, RegistrySnapshot
@@ -37,7 +36,9 @@ try:  # the ``fast`` extra: about 5x quicker, and the writer shares the process 
 
     def _dumps(value: Any) -> str:
         try:
-            return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+            return orjson.dumps(
+                value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+            ).decode()
         except TypeError:
             return json.dumps(value, default=str, ensure_ascii=False)
 
@@ -311,9 +312,21 @@ class SQLStore:
         log, ev = t.prediction_log.c, t.events.c
         query = (
             select(
-                log.prediction_id, ev.timestamp, ev.tenant, ev.requested_model_id, ev.model_id, ev.model_version,
-                ev.variant, log.config_digest, ev.cached, ev.degraded, ev.degraded_reason, ev.latency_ms,
-                ev.confidence, ev.prediction.label("output"), log.features,
+                log.prediction_id,
+                ev.timestamp,
+                ev.tenant,
+                ev.requested_model_id,
+                ev.model_id,
+                ev.model_version,
+                ev.variant,
+                log.config_digest,
+                ev.cached,
+                ev.degraded,
+                ev.degraded_reason,
+                ev.latency_ms,
+                ev.confidence,
+                ev.prediction.label("output"),
+                log.features,
             )
             .select_from(t.prediction_log.join(t.events, ev.prediction_id == log.prediction_id))
             .where(log.prediction_id == prediction_id, ev.success.is_(True))
@@ -368,13 +381,18 @@ class SQLStore:
         ).where(*where)
         o = t.outcomes.c
         joined = (
-            select(func.count(), func.avg(case((o.correct, 100.0), (o.correct.is_(None), None), else_=0.0)),
-                   func.avg(o.abs_error), func.count(o.correct), func.count(o.abs_error))
+            select(
+                func.count(),
+                func.avg(case((o.correct, 100.0), (o.correct.is_(None), None), else_=0.0)),
+                func.avg(o.abs_error),
+                func.count(o.correct),
+                func.count(o.abs_error),
+            )
             .select_from(t.outcomes.join(t.events, t.events.c.prediction_id == o.prediction_id))
             .where(*where, c.success.is_(True))
         )
         with self._errors(), self.engine.connect() as conn:
-            n, ok, cached, degraded, lat_mean, conf_mean, last, lo, hi = conn.execute(counts).one()
+            n, ok, cached, degraded, lat_mean, conf_mean, last, lo, _hi = conn.execute(counts).one()
             if not n:
                 return None
             step = max(1, math.ceil(n / max_rows))
@@ -506,5 +524,3 @@ def _make_engine(url: str) -> Engine:
     return create_engine(
         url, json_serializer=_dumps, pool_pre_ping=True, pool_size=2, max_overflow=4, connect_args=connect_args
     )
-
-
