@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+if TYPE_CHECKING:  # names used inside the string type arguments below (ruff cannot see them there)
+    from collections.abc import Mapping  # noqa: F401
 
-    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store
-    from hotcrm_ai.provider import BaseMLProvider
-    from hotcrm_ai.types import ProviderConfig
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store  # noqa: F401
+    from hotcrm_ai.provider import BaseMLProvider  # noqa: F401
+    from hotcrm_ai.types import ProviderConfig  # noqa: F401
 
 F = TypeVar("F", bound=Callable[..., Any])
 
