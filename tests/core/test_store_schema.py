@@ -137,3 +137,7 @@ def test_store_info_shows_the_redacted_url_version_and_counts(monkeypatch: pytes
     info = json.loads(CliRunner().invoke(cli, ["store", "info", "--json"], catch_exceptions=False).output)
     assert info["schema_version"] == "0002" and info["rows"]["events"] == 0
     assert info["url"].endswith("store.sqlite")
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    assert schema.HEAD == schema.head()

@@ -183,6 +183,8 @@ class AICloud:
     # -- monitoring ------------------------------------------------------------------------
 
     def stats(self, model_id: str | None = None, *, window_s: float | None = None) -> Any:
+        if model_id is not None and "@" in model_id:
+            model_id = self.registry.resolve(model_id)[0]
         return (
             self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
         )
@@ -191,6 +193,7 @@ class AICloud:
         if model_id is not None:
             if model_id not in self.registry and model_id not in self.monitor.model_ids():
                 raise ModelNotFoundError(model_id)
+            model_id = self.registry.resolve(model_id)[0] if "@" in model_id else model_id
             return self.monitor.health(model_id)
         return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
 

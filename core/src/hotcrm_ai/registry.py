@@ -132,6 +132,9 @@ class ModelRegistry:
                 del self._models[model_id][model.version]
                 self._persistent.discard(model.key)
                 self._log("unregistered", model, actor)
+                aliases = self._aliases.get(model_id, {})
+                for alias in [a for a, v in aliases.items() if v == model.version]:
+                    del aliases[alias]  # an alias never points at a version that is gone
             if not self._models[model_id]:
                 del self._models[model_id]
             self._save()
