@@ -140,4 +140,4 @@ def test_store_info_shows_the_redacted_url_version_and_counts(monkeypatch: pytes
 
 
 def test_the_head_constant_is_the_newest_migration() -> None:
-    assert schema.HEAD == schema.head()
+    assert schema.head() == schema.HEAD
