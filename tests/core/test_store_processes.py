@@ -26,8 +26,7 @@ def _pool(n: int) -> ProcessPoolExecutor:
 
 
 def test_four_processes_give_exact_totals(store_url: str) -> None:
-    cloud(store_url).close()  # create the schema once, before the race to first use
-    with _pool(4) as pool:
+    with _pool(4) as pool:  # four processes starting together on an empty database: one creates it
         runs = [pool.submit(predict_many, store_url, 500, seed) for seed in range(4)]
         ids = [pid for run in runs for pid in run.result(timeout=240)]
     assert len(set(ids)) == 2000

@@ -36,6 +36,12 @@ def test_cli_keeps_state_across_commands_under_a_fresh_home(tmp_path: Path) -> N
     run("predict", "lead-scoring-v1", "-f", features, "--no-cache")
     stats = run("stats")
     assert stats["lead-scoring-v1"]["total"] == 2 and stats["lead-scoring-v1"]["dropped"] == 0
+    assert stats["lead-scoring-v1"]["accuracy"] is None
+    label = first["prediction"]["label"]
+    assert run("predictions", "outcome", first["prediction_id"], label)["correct"] is True
+    assert run("stats", "lead-scoring-v1")["accuracy"] == 100.0  # reported by another process, counted
+    run("predictions", "outcome", first["prediction_id"], "cold" if label != "cold" else "hot")  # a correction
+    assert run("stats", "lead-scoring-v1")["accuracy"] == 0.0
     run("models", "alias", "set", "lead-scoring-v1", "champion", "1.0.0")
     run("models", "status", "churn-prediction-v1", "deprecated")
     assert run("models", "alias", "list") == {"lead-scoring-v1": {"champion": "1.0.0"}}
@@ -47,4 +53,4 @@ def test_cli_keeps_state_across_commands_under_a_fresh_home(tmp_path: Path) -> N
     assert len(shown["config_digest"]) == 16
     assert (tmp_path / ".local" / "share" / "hotcrm-ai" / "store.sqlite").exists()  # the user's data dir
     info = run("store", "info")
-    assert info["rows"]["events"] == 3 and info["rows"]["history"] == 2
+    assert info["rows"]["events"] == 3 and info["rows"]["history"] == 2 and info["rows"]["outcomes"] == 1

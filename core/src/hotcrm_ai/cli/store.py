@@ -136,6 +136,24 @@ def predictions_show(c: CLIContext, prediction_id: str) -> None:
     c.output(found, text)
 
 
+@predictions_group.command("outcome")
+@click.argument("prediction_id")
+@click.argument("actual")
+@click.option("--model", "model_id", help="Score by this model's type (labels vs values).")
+@json_option
+@pass_cli
+def predictions_outcome(c: CLIContext, prediction_id: str, actual: str, model_id: str | None) -> None:
+    """Report the true outcome of a prediction (made by any process): feeds accuracy or MAE.
+    ACTUAL is JSON (a number, "text", an object), else taken as text."""
+    try:
+        value = json.loads(actual)
+    except json.JSONDecodeError:
+        value = actual
+    outcome = c.cloud().record_outcome(prediction_id, value, model_id=model_id)
+    scored = f"correct: {outcome.correct}" if outcome.correct is not None else f"abs error: {outcome.abs_error}"
+    c.output(outcome, f"{prediction_id}: predicted {outcome.prediction!r}, actual {outcome.actual!r}, {scored}")
+
+
 @click.group("alias")
 def alias_group() -> None:
     """Aliases (champion, challenger, ...): use ``<model-id>@<alias>`` wherever a model id goes."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 UPGRADE_COMMAND = "hotcrm-ai store upgrade"
+_LOCK_KEY = 0x484352_4D4149  # "HCRMAI": the advisory lock that serialises migrations on PostgreSQL
 HEAD = "0002"  # the newest migration (a test checks it against the scripts): start-up needs no Alembic
 
 
@@ -57,6 +58,10 @@ def upgrade(engine: Engine, target: str = "head") -> str:
     from alembic import command
 
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # processes starting together on an empty database take turns
+            from sqlalchemy import text
+
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         version = current(conn)
         if version is not None and not _known(version):
             raise _newer(version)

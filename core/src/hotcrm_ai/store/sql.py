@@ -97,6 +97,8 @@ class SQLStore:
 
         try:
             yield
+        except exc.IntegrityError as err:
+            raise DuplicateError(f"store {self.url}: {_first_line(err)}") from None
         except (exc.OperationalError, exc.InterfaceError) as err:
             raise StoreUnavailableError(f"store {self.url} unreachable: {_first_line(err)}") from None
         except exc.DBAPIError as err:
@@ -159,6 +161,12 @@ class SQLStore:
     def upsert_models(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Definitions from plugins and config: inserted when new, else their definition refreshed.
         The stored status is kept: a status set through the registry wins over the plugin's."""
+        try:
+            self._upsert_models(rows)
+        except DuplicateError:  # another process inserted the same model first: now it is an update
+            self._upsert_models(rows)
+
+    def _upsert_models(self, rows: Sequence[Mapping[str, Any]]) -> None:
         from sqlalchemy import select, update
 
         now = time.time()
@@ -189,15 +197,12 @@ class SQLStore:
     ) -> int:
         """One registry change in one transaction: check and bump the revision, ``apply(conn)``,
         append the history row. Returns the new revision."""
-        from sqlalchemy import exc, insert, update
+        from sqlalchemy import insert, update
 
         try:
             with self._tx() as conn:
-                if expected_revision == 0:
-                    try:
-                        conn.execute(insert(t.model_revisions).values(model_id=model_id, revision=1))
-                    except exc.IntegrityError:
-                        raise _conflict(model_id) from None
+                if expected_revision == 0:  # a concurrent first write fails on the key: DuplicateError
+                    conn.execute(insert(t.model_revisions).values(model_id=model_id, revision=1))
                 else:
                     bumped = conn.execute(
                         update(t.model_revisions)
@@ -221,7 +226,7 @@ class SQLStore:
                         after=after,
                     )
                 )
-        except exc.IntegrityError:  # a concurrent first write of the same id or key
+        except DuplicateError:  # a concurrent first write of the same id or key
             raise _conflict(model_id) from None
         return expected_revision + 1
 
@@ -468,6 +473,10 @@ class SQLStore:
 
     def __repr__(self) -> str:
         return f"SQLStore(url={self.url!r}, schema={self.schema_version!r})"
+
+
+class DuplicateError(StoreError):
+    """A row with that key already exists (another process wrote it first)."""
 
 
 def _conflict(model_id: str) -> RegistryConflictError:
