@@ -94,6 +94,11 @@ def test_full_queue_drops_are_counted_and_shown() -> None:
             time.sleep(0.05)
         stats = ai.stats("logit-v1")
         assert (stats.total, stats.dropped) == (10, 15)  # written: the 10 queued; dropped: counted in the store
+        from hotcrm_ai.cli.monitor import health_text, stats_text
+
+        said = "events dropped by the store writer (queue full):\n  logit-v1: 15"
+        assert said in stats_text({"logit-v1": stats}, None)
+        assert said in health_text([ai.health("logit-v1")])
     finally:
         ai.close()
         drop_pg_database(url)
