@@ -41,11 +41,13 @@ def test_features_only_with_log_features_and_sampling(tmp_path: Path) -> None:
     with cloud(url, log_features=True) as ai:
         r = ai.predict("logit-v1", features(4))
         assert ai.predictions.get(r.prediction_id).features == features(4)
+        batch = ai.batch_predict("logit-v1", [features(6), features(7)], use_cache=False)
+        assert ai.predictions.get(batch[1].prediction_id).features == features(7)
     with cloud(url, log_sample_rate=0.0) as ai:
         r = ai.predict("logit-v1", features(5))
         with pytest.raises(ValidationError, match="log_sample_rate"):
             ai.predictions.get(r.prediction_id)
-        assert ai.stats("logit-v1").total == 2  # sampling thins the log, never the monitor
+        assert ai.stats("logit-v1").total == 4  # sampling thins the log, never the monitor
 
 
 def test_purge_deletes_what_is_older_than_retention(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -132,7 +132,7 @@ class AICloud:
         """One prediction. ``context``: ``tenant`` (cache isolation), ``subject`` (sticky A/B key)."""
         result = self.service.predict(model_id, features, context=context, use_cache=use_cache, explain=explain)
         if self.settings.store.log_features and self.store is not None:
-            self.monitor.log_features(result.prediction_id, features)  # type: ignore[attr-defined]
+            self.monitor.log_features(result.prediction_id, result.model_id, features)  # type: ignore[attr-defined]
         return result
 
     def batch_predict(
@@ -148,7 +148,7 @@ class AICloud:
         if self.settings.store.log_features and self.store is not None:
             for row, result in zip(rows, results, strict=False):
                 if result.ok:
-                    self.monitor.log_features(result.prediction_id, row)  # type: ignore[attr-defined]
+                    self.monitor.log_features(result.prediction_id, result.model_id, row)  # type: ignore[attr-defined]
         return results
 
     def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Any:

@@ -84,11 +84,11 @@ class StoreMonitor(PerformanceMonitor):
         )
         self.writer.put(event.model_id, (event, logged, None))
 
-    def log_features(self, prediction_id: str, features: Any) -> None:
+    def log_features(self, prediction_id: str, model_id: str, features: Any) -> None:
         """Attach the input to a logged prediction; only with ``[store] log_features = true`` (CRM
         rows hold personal data). Queued behind the prediction's event, so it lands after it."""
         if self.store_settings.log_features and prediction_id:
-            self.writer.put("", (None, False, (prediction_id, _plain(dict(features)))))
+            self.writer.put(model_id, (None, False, (prediction_id, _plain(dict(features)))))
 
     def _write(self, items: Sequence[tuple[PredictionEvent | None, bool, Any]], drops: dict[str, int]) -> None:
         self.link.ensure()
@@ -148,9 +148,7 @@ class StoreMonitor(PerformanceMonitor):
         return None if local is None else attrs.evolve(local, dropped=self.writer.drops().get(model_id, 0))
 
     def _dropped(self, model_id: str) -> int:
-        stored = self.link.store.dropped(model_id)
-        # this process's drops not yet written are added (written ones are already in ``stored``)
-        return stored + max(0, self.writer.drops().get(model_id, 0) - self.writer._drops_written.get(model_id, 0))
+        return self.link.store.dropped(model_id) + max(0, self.writer.unwritten_drops(model_id))
 
     def all_stats(self, *, window_s: float | None = None) -> dict[str, ModelStats]:
         window = _window(window_s)

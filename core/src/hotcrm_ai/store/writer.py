@@ -87,6 +87,11 @@ class BackgroundWriter:
         with self._cond:
             return dict(self._drops)
 
+    def unwritten_drops(self, model_id: str) -> int:
+        """Drops of ``model_id`` not yet written to the store (written ones are counted there)."""
+        with self._cond:
+            return self._drops.get(model_id, 0) - self._drops_written.get(model_id, 0)
+
     @property
     def queued(self) -> int:
         with self._cond:
