@@ -110,8 +110,9 @@ class BackgroundWriter:
         return True
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued (up to ``timeout``), then stop the thread."""
-        self.flush(timeout)
+        """Write what is queued (up to ``timeout``; briefly when the store is known to be down), then
+        stop the thread. Events that cannot be written by then are lost with the process."""
+        self.flush(timeout if self.connected or not self.failures else min(timeout, 0.5))
         with self._cond:
             self._stop = True
             self._cond.notify_all()
