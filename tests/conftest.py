@@ -7,6 +7,14 @@ import os
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _fresh_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own ``HOTCRM_AI_HOME``, so the default store file (and the demo database)
+    never carries state from one test into another."""
+    monkeypatch.setenv("HOTCRM_AI_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("HOTCRM_AI_STORE_URL", raising=False)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """CI must run every test: with HOTCRM_AI_FAIL_ON_SKIP=1 a skipped test fails the run."""
     if os.environ.get("HOTCRM_AI_FAIL_ON_SKIP") != "1":

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
-from hotcrm_ai.config import Settings, load_settings
+from hotcrm_ai.config import Settings, StoreSettings, load_settings
 from hotcrm_ai.errors import ConfigError
 
 
@@ -19,7 +20,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(env={})
-    assert settings == Settings()
+    # loaded settings keep state in the default store file; Settings() built in code stays per-process
+    assert settings == attrs.evolve(Settings(), store=StoreSettings(url="default"))
+    assert Settings().store.url.reveal() == "memory"
     assert settings.cache.backend == "memory" and settings.monitor.sinks == ("memory",)
 
 

@@ -65,7 +65,8 @@ _ERRORS = (
     "HotCRMAIError ConfigError PluginError RegistryError ModelNotFoundError ModelInactiveError FieldError "
     "ValidationError PredictionError ProviderError ProviderTimeoutError ProviderConnectionError "
     "ProviderRateLimitError ProviderServerError ProviderAuthError ProviderRequestError ProviderCapabilityError "
-    "ProviderModelError ProviderResponseError CircuitOpenError CacheError ExplanationError ReportingError"
+    "ProviderModelError ProviderResponseError CircuitOpenError CacheError ExplanationError ReportingError "
+    "RegistryConflictError StoreError StoreUnavailableError StoreSchemaError"
 ).split()
 _EXPORTS.update({name: "hotcrm_ai.errors" for name in _ERRORS})
 

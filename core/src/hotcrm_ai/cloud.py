@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
     from hotcrm_ai.explain.compare import Comparison
     from hotcrm_ai.explain.service import ExplainabilityService
+    from hotcrm_ai.interfaces import Store
     from hotcrm_ai.monitor.health import HealthStatus
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
     from hotcrm_ai.monitor.outcomes import Outcome
     from hotcrm_ai.monitor.stats import ModelStats
     from hotcrm_ai.prediction.structured import StructuredCalls
     from hotcrm_ai.reporting.engine import ReportingEngine, ReportResult
+    from hotcrm_ai.store.link import StoreLink
 
 log = logging.getLogger("hotcrm_ai")
 
@@ -54,10 +56,22 @@ class AICloud:
         self.settings = settings or Settings()
         self.plugins = PluginHost(plugins=plugins, load_entrypoints=load_entrypoints, env=env)
         check_settings(self.settings, self.plugins)
-        self.registry = ModelRegistry(self.settings.registry.path)
+        self.registry: ModelRegistry
+        self.store, self.registry, link = self._build_store()
         self._register_models()
+        if link is not None:
+            from hotcrm_ai.store import assemble
+
+            assemble.connect(link)  # unreachable: said once, retried in the background
+            self.monitor: PerformanceMonitor = assemble.build_monitor(
+                self._build_sinks(), self.settings.monitor, link, self.settings.store, self.registry
+            )
+        else:
+            self.monitor = PerformanceMonitor(self._build_sinks(), self.settings.monitor)
+        from hotcrm_ai.store.predictions import PredictionLog
+
+        self.predictions = PredictionLog(link, self.monitor if link is not None else None)  # type: ignore[arg-type]
         self.cache: CacheManager = CacheManager.from_specs(self.plugins.cache_backends, self.settings.cache)
-        self.monitor: PerformanceMonitor = PerformanceMonitor(self._build_sinks(), self.settings.monitor)
         self.explainer: ExplainabilityService = ExplainabilityService(self.plugins.explainers, self.settings.explain)
         self.providers = ProviderPool(self.plugins.providers, self.settings)
         self.service = PredictionService(
@@ -83,6 +97,18 @@ class AICloud:
                 self.registry.register(model, actor=actor, persist=False)
             except RegistryError as exc:
                 log.warning("model %s from %s not registered: %s", model.key, actor, exc)
+
+    def _build_store(self) -> tuple[Store | None, ModelRegistry, StoreLink | None]:
+        """``[store] url = "memory"``: per-process registry and monitor; else the store-backed ones."""
+        from hotcrm_ai.store.urls import is_memory
+
+        if is_memory(self.settings.store.url):
+            return None, ModelRegistry(self.settings.registry.path), None
+        from hotcrm_ai.store import assemble
+
+        store = assemble.build_store(self.plugins.stores, self.settings.store)
+        registry, link = assemble.build_registry(store, self.settings.registry.path)
+        return store, registry, link
 
     def _build_sinks(self) -> list[Any]:
         sinks = []
@@ -111,7 +137,10 @@ class AICloud:
         explain: bool = False,
     ) -> PredictionResult:
         """One prediction. ``context``: ``tenant`` (cache isolation), ``subject`` (sticky A/B key)."""
-        return self.service.predict(model_id, features, context=context, use_cache=use_cache, explain=explain)
+        result = self.service.predict(model_id, features, context=context, use_cache=use_cache, explain=explain)
+        if self.settings.store.log_features and self.store is not None:
+            self.monitor.log_features(result.prediction_id, result.model_id, features)  # type: ignore[attr-defined]
+        return result
 
     def batch_predict(
         self,
@@ -122,7 +151,12 @@ class AICloud:
         use_cache: bool = True,
     ) -> list[PredictionResult]:
         """One result per row in input order; failed rows carry ``error`` instead of raising."""
-        return self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
+        results = self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
+        if self.settings.store.log_features and self.store is not None:
+            for row, result in zip(rows, results, strict=False):
+                if result.ok:
+                    self.monitor.log_features(result.prediction_id, result.model_id, row)  # type: ignore[attr-defined]
+        return results
 
     def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Outcome:
         """Report the true outcome of an earlier prediction; feeds accuracy (labels) or MAE (values).
@@ -163,7 +197,10 @@ class AICloud:
     def stats(
         self, model_id: str | None = None, *, window_s: float | None = None
     ) -> ModelStats | dict[str, ModelStats] | None:
-        """One model's statistics (None before its first event), else every model's by id."""
+        """One model's statistics (None before its first event), else every model's by id; ``id@alias``
+        names the model the alias points at."""
+        if model_id is not None and "@" in model_id:
+            model_id = self.registry.resolve(model_id)[0]
         return (
             self.monitor.stats(model_id, window_s=window_s) if model_id else self.monitor.all_stats(window_s=window_s)
         )
@@ -177,6 +214,7 @@ class AICloud:
         if model_id is not None:
             if model_id not in self.registry and model_id not in self.monitor.model_ids():
                 raise ModelNotFoundError(model_id)
+            model_id = self.registry.resolve(model_id)[0] if "@" in model_id else model_id
             return self.monitor.health(model_id)
         return {m.id: self.monitor.health(m.id) for m in self.registry.list()}
 
@@ -222,7 +260,8 @@ class AICloud:
 
     def close(self) -> None:
         self.providers.close()
-        for closer in (self.cache.close, self.monitor.close):
+        closers = [self.cache.close, self.monitor.close] + ([self.store.close] if self.store is not None else [])
+        for closer in closers:
             try:
                 closer()
             except Exception:

@@ -105,11 +105,44 @@ class ReportingSettings:
     options: dict[str, Any] = attrs.field(factory=dict)
 
 
+def _rate(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"[store] {attribute.name}: expected a number from 0 to 1, got {value!r:.40}")
+
+
+def _positive(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"[store] {attribute.name}: expected an integer >= 1, got {value!r:.40}")
+
+
 @attrs.frozen
 class RegistrySettings:
     """``[registry]``: ``path`` persists the registry to a JSON file (atomic writes)."""
 
     path: str | None = None
+
+
+@attrs.frozen
+class StoreSettings:
+    """``[store]``: where registry changes, the prediction log and monitor events live.
+
+    ``url``: a SQLAlchemy URL (or ``{env = "NAME"}``; shown redacted), ``"default"`` for the SQLite
+    file in the user's data directory, ``"memory"`` for per-process state. ``AICloud.from_config()``
+    and the CLI default to ``"default"``; ``Settings()`` built in code defaults to ``"memory"``.
+    Keys other than these go to the store's factory as ``options``."""
+
+    url: Secret = attrs.field(factory=lambda: Secret("memory"), converter=lambda v: as_secret(v, field="[store] url"))
+    backend: str = "sql"
+    log_features: bool = False  # CRM rows hold personal data: features are logged only when asked
+    log_sample_rate: float = attrs.field(default=1.0, validator=_rate)
+    retention_days: float | None = None
+    queue_size: int = attrs.field(default=50_000, validator=_positive)
+    batch_size: int = attrs.field(default=500, validator=_positive)
+    flush_interval_s: float = 0.2
+    reconnect_s: float = 2.0  # cap of the writer's reconnect back-off
+    refresh_s: float = 2.0  # how often registry changes made by other processes are picked up
+    stats_max_rows: int = attrs.field(default=200_000, validator=_positive)
+    options: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -120,9 +153,11 @@ class Settings:
     explain: ExplainSettings = attrs.field(factory=ExplainSettings)
     reporting: ReportingSettings = attrs.field(factory=ReportingSettings)
     registry: RegistrySettings = attrs.field(factory=RegistrySettings)
+    store: StoreSettings = attrs.field(factory=StoreSettings)
     providers: dict[str, ProviderConfig] = attrs.field(factory=dict)
     models: tuple[ModelConfig, ...] = ()
     source: str | None = None  # the file these came from, if any
+    store_configured: bool = False  # the file set [store] url (else loading picks the default file)
 
     def provider_config(self, name: str) -> ProviderConfig:
         """The configured ``[providers.<name>]``, else the provider's default config."""
@@ -161,6 +196,7 @@ SECTIONS: dict[str, Section] = {
     "explain": Section(ExplainSettings),
     "reporting": Section(ReportingSettings, plugin_options=True),
     "registry": Section(RegistrySettings),
+    "store": Section(StoreSettings, plugin_options=True),
 }
 """The known top-level tables besides ``[providers.*]`` and ``[[models]]``; each is a ``Settings`` field."""
 
@@ -210,7 +246,8 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
         )
     except ValidationError as exc:
         raise ConfigError(str(exc)) from None
-    return Settings(**data, source=source)
+    configured = isinstance(doc.get("store"), Mapping) and "url" in doc["store"]
+    return Settings(**data, source=source, store_configured=configured)
 
 
 def _env_overrides(settings: Settings, env: Mapping[str, str]) -> Settings:
@@ -225,7 +262,18 @@ def _env_overrides(settings: Settings, env: Mapping[str, str]) -> Settings:
     registry = settings.registry
     if env.get("HOTCRM_AI_REGISTRY_PATH"):
         registry = attrs.evolve(registry, path=env["HOTCRM_AI_REGISTRY_PATH"])
-    return attrs.evolve(settings, cache=cache, reporting=reporting, registry=registry)
+    return attrs.evolve(settings, cache=cache, reporting=reporting, registry=registry, store=_store_env(settings, env))
+
+
+def _store_env(settings: Settings, env: Mapping[str, str]) -> StoreSettings:
+    """``HOTCRM_AI_STORE_URL`` wins (kept as a reference); loaded settings without a URL use the
+    default SQLite file, so the CLI keeps its state across commands with no configuration."""
+    store = settings.store
+    if env.get("HOTCRM_AI_STORE_URL"):
+        return attrs.evolve(store, url=Secret(env="HOTCRM_AI_STORE_URL"))
+    if not settings.store_configured:
+        return attrs.evolve(store, url=Secret("default"))
+    return store
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Settings:

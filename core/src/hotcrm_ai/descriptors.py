@@ -18,7 +18,7 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store
     from hotcrm_ai.provider import BaseMLProvider
     from hotcrm_ai.types import ProviderConfig
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     ExplainerFactory = Callable[[], Explainer]
     MonitorSinkFactory = Callable[[Mapping[str, Any]], MonitorSink]
     QueryTranslatorFactory = Callable[[Mapping[str, Any]], QueryTranslator]
-    StoreFactory = Callable[[Mapping[str, Any]], Any]
+    StoreFactory = Callable[[Mapping[str, Any]], Store]
     EngineFactory = Callable[[Mapping[str, Any]], Any]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -101,7 +101,8 @@ class QueryTranslatorSpec(Descriptor["QueryTranslatorFactory"]):
 
 @attrs.frozen
 class StoreSpec(Descriptor["StoreFactory"]):
-    """``factory(options) -> Store``; options are the ``[store]`` table. Where the registry, the
+    """``factory(options) -> Store``; options are the ``[store]`` table with ``url`` resolved (the
+    real URL, revealed from its reference). Where the registry, the
     prediction log and monitor events live, shared by every process that points at it."""
 
     kind: ClassVar[str] = "stores"

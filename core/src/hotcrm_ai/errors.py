@@ -40,6 +40,11 @@ class RegistryError(HotCRMAIError):
     exit_code = 2
 
 
+class RegistryConflictError(RegistryError):
+    """Another process changed the model since this one last read it; nothing was written. Re-read
+    (``registry.refresh()``) and retry if the change still makes sense."""
+
+
 class ModelNotFoundError(RegistryError, LookupError):
     def __init__(self, model_id: str, version: str | None = None) -> None:
         self.model_id = model_id
@@ -172,5 +177,22 @@ class ExplanationError(HotCRMAIError):
 
 class ReportingError(HotCRMAIError):
     """A natural-language question could not be answered safely."""
+
+    exit_code = 2
+
+class StoreError(HotCRMAIError):
+    """The shared store (registry, prediction log, monitor events) failed or cannot be used."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached. Registry writes raise this instead of being lost; predictions
+    carry on and events wait in the bounded writer queue."""
+
+    retryable = True
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema is older (run ``hotcrm-ai store upgrade``) or newer (refused) than this
+    version of hotcrm-ai knows."""
 
     exit_code = 2

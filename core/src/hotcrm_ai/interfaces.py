@@ -114,3 +114,72 @@ class QueryTranslator(Protocol):
     name: str
 
     def translate(self, question: str, *, catalogue: Any, now: Any, context: Mapping[str, Any]) -> Any: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the registry, the prediction log and monitor events live, shared by every process that
+    points at it. The built-in one is ``hotcrm_ai.store.sql.SQLStore`` (SQLite, PostgreSQL); see it
+    for each method's contract. Methods raise ``StoreUnavailableError`` when the store cannot be
+    reached and ``StoreError`` for anything else; ``RegistryConflictError`` from ``change``."""
+
+    name: str
+    url: str  # redacted: safe to print
+    schema_version: str | None
+
+    def open(self) -> str:
+        """Connect and check (or create) the schema; returns its version."""
+
+    def upgrade(self) -> str: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def purge(self, older_than: float) -> dict[str, int]: ...
+
+    def registry_token(self) -> int: ...
+
+    def load_registry(self) -> Any: ...
+
+    def upsert_models(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    def change(
+        self,
+        model_id: str,
+        expected_revision: int,
+        *,
+        actor: str,
+        action: str,
+        version: str,
+        before: Any,
+        after: Any,
+        apply: Any,
+    ) -> int: ...
+
+    def history(self, model_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def write_events(
+        self,
+        events: Sequence[Mapping[str, Any]],
+        logged: Sequence[Mapping[str, Any]],
+        drops: Mapping[str, int],
+        process_id: str,
+        features: Sequence[tuple[str, Any]] = (),
+    ) -> None: ...
+
+    def dropped(self, model_id: str | None = None) -> int: ...
+
+    def prediction(self, prediction_id: str) -> Any: ...
+
+    def model_ids(self, window_s: float | None, now: float) -> list[str]: ...
+
+    def stats(
+        self, model_id: str, *, variant: str | None, window_s: float | None, now: float, max_rows: int
+    ) -> Any: ...
+
+    def recent_errors(self, model_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def event(self, prediction_id: str) -> dict[str, Any] | None: ...
+
+    def save_outcome(self, prediction_id: str, *, kind: str, actual: Any, correct: Any, abs_error: Any) -> None: ...
+
+    def close(self) -> None: ...

@@ -16,8 +16,10 @@ from typing import Any
 
 import attrs
 
-from hotcrm_ai.errors import ModelNotFoundError, RegistryError, ValidationError
+from hotcrm_ai.errors import FieldError, ModelNotFoundError, RegistryError, ValidationError
 from hotcrm_ai.types import MODEL_STATUSES, ModelConfig
+
+_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 
 SCHEMA = "hotcrm-ai/registry"
 SCHEMA_VERSION = 1
@@ -50,6 +52,7 @@ class ModelRegistry:
         self._history: list[HistoryEntry] = []
         self._persistent: set[str] = set()  # keys of models that belong in the file
         self._current: dict[str, ModelConfig] = {}  # id -> default version, rebuilt on change (hot path)
+        self._aliases: dict[str, dict[str, str]] = {}  # id -> alias -> version
         self.path = Path(path) if path else None
         if self.path is not None and self.path.exists():
             self._load(self.path)
@@ -91,9 +94,15 @@ class ModelRegistry:
                 raise
         return model
 
-    def set_status(self, model_id: str, status: str, *, version: str | None = None, actor: str = "api") -> ModelConfig:
+    @staticmethod
+    def _check_status(status: str) -> None:
         if status not in MODEL_STATUSES:
             raise RegistryError(f"status: expected one of {', '.join(MODEL_STATUSES)}, got {status!r:.40}")
+
+    def set_status(self, model_id: str, status: str, *, version: str | None = None, actor: str = "api") -> ModelConfig:
+        self._check_status(status)
+        if "@" in model_id:
+            model_id, version = self.resolve(model_id)
         with self._lock:
             model = self._exact(model_id, version)
             self._current.pop(model_id, None)
@@ -123,6 +132,9 @@ class ModelRegistry:
                 del self._models[model_id][model.version]
                 self._persistent.discard(model.key)
                 self._log("unregistered", model, actor)
+                aliases = self._aliases.get(model_id, {})
+                for alias in [a for a, v in aliases.items() if v == model.version]:
+                    del aliases[alias]  # an alias never points at a version that is gone
             if not self._models[model_id]:
                 del self._models[model_id]
             self._save()
@@ -130,11 +142,15 @@ class ModelRegistry:
     # -- queries ---------------------------------------------------------------------------
 
     def get(self, model_id: str, version: str | None = None) -> ModelConfig:
-        """A given version, else the newest active one, else the newest of any status."""
+        """A given version, else the newest active one, else the newest of any status.
+
+        ``model_id`` may be a reference ``"<model-id>@<alias>"``: the version the alias points to."""
         if version is None:
             current = self._current.get(model_id)
             if current is not None:
                 return current
+            if "@" in model_id:
+                model_id, version = self.resolve(model_id)
         with self._lock:
             versions = self._models.get(model_id)
             if not versions:
@@ -146,6 +162,50 @@ class ModelRegistry:
             self._current[model_id] = chosen
             return chosen
 
+    def resolve(self, reference: str) -> tuple[str, str | None]:
+        """``"id@alias"`` -> (id, the alias's version); a plain id -> (id, None). The one place a
+        model reference is read, so predict, batch, explain and the CLI all accept aliases."""
+        model_id, sep, alias = reference.partition("@")
+        if not sep:
+            return reference, None
+        version = self._aliases.get(model_id, {}).get(alias)
+        if version is None:
+            raise ModelNotFoundError(reference)
+        return model_id, version
+
+    def aliases(self, model_id: str | None = None) -> dict[str, dict[str, str]]:
+        """``{model_id: {alias: version}}`` (one model's, or all)."""
+        with self._lock:
+            if model_id is not None:
+                return {model_id: dict(self._aliases.get(model_id, {}))} if model_id in self._aliases else {}
+            return {m: dict(a) for m, a in self._aliases.items() if a}
+
+    def set_alias(self, model_id: str, alias: str, version: str, *, actor: str = "api") -> None:
+        """Point ``alias`` (e.g. champion, challenger) at one version of ``model_id``."""
+        self._check_alias(alias)
+        with self._lock:
+            model = self._exact(model_id, version)
+            before = self._aliases.get(model_id, {}).get(alias)
+            self._aliases.setdefault(model_id, {})[alias] = version
+            self._log("alias", model, actor, {"alias": alias, "before": before, "after": version})
+
+    def delete_alias(self, model_id: str, alias: str, *, actor: str = "api") -> None:
+        with self._lock:
+            version = self._aliases.get(model_id, {}).get(alias)
+            if version is None:
+                raise ModelNotFoundError(f"{model_id}@{alias}")
+            del self._aliases[model_id][alias]
+            detail = {"alias": alias, "before": version, "after": None}
+            self._history.append(HistoryEntry(time.time(), "alias", model_id, version, actor, detail))
+
+    @staticmethod
+    def _check_alias(alias: Any) -> None:
+        if not isinstance(alias, str) or not _ALIAS.match(alias):
+            raise ValidationError(
+                [FieldError("alias", "a letter, then up to 99 letters, digits, '-' or '_'", repr(alias)[:60])],
+                subject="alias",
+            )
+
     def find(self, model_id: str, version: str | None = None) -> ModelConfig | None:
         try:
             return self.get(model_id, version)
@@ -153,6 +213,12 @@ class ModelRegistry:
             return None
 
     def __contains__(self, model_id: object) -> bool:
+        if isinstance(model_id, str) and "@" in model_id:
+            try:
+                self.resolve(model_id)
+            except ModelNotFoundError:
+                return False
+            return True
         return model_id in self._models
 
     def __len__(self) -> int:

@@ -120,7 +120,7 @@ def register(cli: click.Group) -> None:
     @json_option
     @pass_cli
     def models_status(c: CLIContext, model_id: str, status: str, version: str | None) -> None:
-        """Change a model's status (persisted when [registry] path is set)."""
+        """Change a model's status (kept in the store; with [store] url = "memory", in [registry] path)."""
         model = c.cloud().registry.set_status(model_id, status, version=version, actor="cli")
         c.output(model, f"{model.id}@{model.version}: {model.status}")
 

@@ -16,6 +16,7 @@ from hotcrm_ai.cli.context import CLIContext
 
 COMMAND_MODULES = (
     "hotcrm_ai.cli.core",
+    "hotcrm_ai.cli.store",
     "hotcrm_ai.cli.predict",
     "hotcrm_ai.cli.monitor",
     "hotcrm_ai.cli.cache",

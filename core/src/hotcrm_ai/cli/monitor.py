@@ -1,8 +1,8 @@
 """``stats`` and ``health``: the performance monitor from the command line.
 
-The monitor lives in the process, so these show what this process recorded (for example during a
-``batch`` run in the same invocation, or through a plugin sink that persists); ``--json`` prints the
-``ModelStats`` / ``HealthStatus`` objects through the converter.
+With a store (the default) these show every process that writes to it; with ``[store] url =
+"memory"`` only what this process recorded. ``--json`` prints the ``ModelStats`` / ``HealthStatus``
+objects through the converter.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def stats_text(stats: Mapping[str, ModelStats], window_s: float | None) -> str:
     text = table(_COLUMNS, stats_rows(list(stats.values())))
     usage = [f"{mid}: " + ", ".join(f"{k}={v:,.6g}" for k, v in sorted(s.usage.items()))
              for mid, s in stats.items() if s.usage]
+    dropped = [f"{mid}: {s.dropped:,}" for mid, s in stats.items() if s.dropped]
+    text += "\n\nevents dropped by the store writer (queue full):\n  " + "\n  ".join(dropped) if dropped else ""
     return text + ("\n\nusage:\n  " + "\n  ".join(usage) if usage else "")
 
 
@@ -73,7 +75,9 @@ def health_text(statuses: Sequence[HealthStatus]) -> str:
     if not statuses:
         return "No models."
     rows = [(h.model_id, h.status, h.reason or "") for h in statuses]
-    return table(("model", "status", "reason"), rows, left=3)
+    dropped = [f"{h.model_id}: {h.dropped:,}" for h in statuses if h.dropped]
+    note = "\n\nevents dropped by the store writer (queue full):\n  " + "\n  ".join(dropped) if dropped else ""
+    return table(("model", "status", "reason"), rows, left=3) + note
 
 
 def register(cli: click.Group) -> None:

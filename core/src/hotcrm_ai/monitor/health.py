@@ -28,6 +28,7 @@ class HealthStatus:
     reason: str | None
     model_id: str
     stats: ModelStats | None = None
+    dropped: int = 0  # events a store writer dropped for this model (see docs/store.md)
 
     @property
     def healthy(self) -> bool:

@@ -65,6 +65,7 @@ class ModelStats:
     accuracy: float | None = None
     mae: float | None = None
     usage: dict[str, float] = attrs.field(factory=dict)
+    dropped: int = 0  # events a store writer dropped (its queue was full); 0 without a store
 
 
 def percentile_index(n: int, p: float) -> int:
