@@ -76,7 +76,7 @@ def test_older_schema_names_the_command_and_upgrade_keeps_every_row(
         cloud(url)
     monkeypatch.setenv("HOTCRM_AI_STORE_URL", url)
     failed = CliRunner().invoke(cli, ["models", "list"])
-    assert failed.exit_code == 1
+    assert failed.exit_code == 2  # the user runs the named command
     assert failed.output.strip().splitlines() == [
         "error: the store is at schema version 0001, older than 0002: run `hotcrm-ai store upgrade`"
     ]
