@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from support.reporting import check, engine_for
+from support.reporting import DEMO_NOW, check, engine_for
 from support.reporting_questions import NOW, QUESTIONS
 
 from hotcrm_ai.errors import ReportingError
@@ -26,7 +26,7 @@ def pg_url() -> Iterator[str]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
-        create_demo_database(url)
+        create_demo_database(url, now=DEMO_NOW)
         yield url
     finally:
         with admin.connect() as conn:
