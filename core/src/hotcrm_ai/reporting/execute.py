@@ -1,8 +1,9 @@
 """Read-only execution with a row cap and a time limit, whatever the database.
 
 Belt and braces: the compiler only makes SELECTs, and the connection itself cannot write —
-SQLite is opened with ``mode=ro`` (plus ``PRAGMA query_only``) and a progress handler that aborts
-past the deadline; PostgreSQL runs every statement in a ``READ ONLY`` transaction with a
+SQLite is opened with ``mode=ro`` (plus ``PRAGMA query_only``), an authorizer that allows reading
+only (no ``ATTACH``, no extension loading, no pragmas) and a progress handler that aborts past the
+deadline; PostgreSQL runs every statement in a ``READ ONLY`` transaction with a
 ``statement_timeout``; any other database at least gets a rolled-back transaction.
 """
 
@@ -21,6 +22,43 @@ import attrs
 import sqlalchemy as sa
 
 from hotcrm_ai.errors import ReportingError
+
+
+# What an analytics connection may do: read tables and call functions, nothing else. ATTACH (another
+# file), load_extension (native code) and every write or schema change are denied by SQLite itself.
+_SQLITE_ALLOWED = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_TRANSACTION}
+    | ({sqlite3.SQLITE_RECURSIVE} if hasattr(sqlite3, "SQLITE_RECURSIVE") else set())
+)
+_SQLITE_DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
+# pragmas SQLAlchemy reads when it connects or inspects; reading only (a pragma given a value is denied)
+_SQLITE_READ_PRAGMAS = frozenset({"read_uncommitted", "query_only", "table_info", "table_xinfo", "index_list"})
+
+# (backend, driver) -> the extra of hotcrm-ai that installs that driver
+DRIVER_EXTRAS = {("postgresql", "psycopg"): "postgres"}
+# a URL without a driver ("postgresql://...") uses the driver the extra installs, not SQLAlchemy's default
+DEFAULT_DRIVERS = {"postgresql": "psycopg"}
+# import name -> the distribution to pip install, where they differ
+_DISTRIBUTIONS = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "cx_Oracle": "cx-Oracle"}
+
+
+def _sqlite_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None) -> int:
+    if action == sqlite3.SQLITE_PRAGMA:
+        return sqlite3.SQLITE_OK if (arg1 or "").lower() in _SQLITE_READ_PRAGMAS and arg2 is None else sqlite3.SQLITE_DENY
+    if action not in _SQLITE_ALLOWED:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _SQLITE_DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def missing_driver_message(url: sa.URL, exc: BaseException) -> str:
+    """One line naming what to install for a database URL whose driver is not importable."""
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    module = (getattr(exc, "name", None) or driver or backend).split(".")[0][:60]
+    extra = DRIVER_EXTRAS.get((backend, driver))
+    how = f"pip install 'hotcrm-ai[{extra}]'" if extra else f"pip install {_DISTRIBUTIONS.get(module, module)}"
+    return f"reporting.database_url: the {backend} driver '{module}' is not installed; install it with: {how}"
 
 
 @attrs.frozen
@@ -50,7 +88,13 @@ class ReadOnlyExecutor:
             raise ReportingError(f"reporting.timeout_s: expected a positive number, got {timeout_s}")
         try:
             self.url = sa.make_url(url)
-            self.url.get_dialect()  # an unknown dialect or driver fails here, not at the first question
+            if "+" not in self.url.drivername and self.url.drivername in DEFAULT_DRIVERS:
+                self.url = self.url.set(drivername=f"{self.url.drivername}+{DEFAULT_DRIVERS[self.url.drivername]}")
+            dialect = self.url.get_dialect()  # an unknown dialect or driver fails here, not at the first question
+            if self.url.get_backend_name() != "sqlite":
+                dialect.import_dbapi()  # a missing driver (psycopg, pymysql...) is named now, in one line
+        except ImportError as exc:
+            raise ReportingError(missing_driver_message(self.url, exc)) from None
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
             # the URL itself is never echoed (it may carry a password): ArgumentError's message quotes it
             detail = "unparsable" if isinstance(exc, sa.exc.ArgumentError) else str(exc).splitlines()[0][:120]
@@ -81,6 +125,8 @@ class ReadOnlyExecutor:
     def _sqlite_connect(self, uri: str) -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = 1")
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        conn.set_authorizer(_sqlite_authorizer)
         return conn
 
     @property
