@@ -101,6 +101,7 @@ class Translated:
     query: Query
     matched: list[str] = attrs.field(factory=list)
     unknown: list[str] = attrs.field(factory=list)
+    corrections: dict[str, str] = attrs.field(factory=dict)  # misspelt word -> the vocabulary word read instead
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

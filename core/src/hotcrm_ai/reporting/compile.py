@@ -285,10 +285,10 @@ def _aggregate(
             num_cond = num if cond is None else sa.and_(num, cond)
             den = sa.func.count() if cond is None else sa.func.sum(sa.case((cond, 1), else_=0))
             expr = sa.cast(sa.func.sum(sa.case((num_cond, 1), else_=0)), sa.Float) / sa.func.nullif(den, 0)
-        elif kind == "avg_duration_hours":
+        elif kind in ("avg_duration_hours", "avg_duration_days"):
             start, _ = b.col(m["start_field"], f"{where}.metric.start_field")
             end, _ = b.col(m["end_field"], f"{where}.metric.end_field")
-            val: Any = HoursBetween(start, end)
+            val: Any = HoursBetween(start, end) if kind == "avg_duration_hours" else HoursBetween(start, end) / 24.0
             expr = sa.func.avg(val if cond is None else sa.case((cond, val)))
         else:
             col, _ = b.col(m["field"], f"{where}.metric.field")

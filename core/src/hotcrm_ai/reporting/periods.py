@@ -297,7 +297,7 @@ def find_period(text: str, now: date) -> tuple[Period | None, str]:
 
 
 COMPARE_YOY = re.compile(
-    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+period\s+)?(?:last|previous|prior)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b"
+    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+(?:period|month|quarter|week|day|time|half)\s+(?:of\s+)?)?(?:last|previous|prior|a)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b"
 )
 COMPARE_PREV = re.compile(
     r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:last|previous|prior|preceding)\s+(?:period|quarter|month|week)\b|\b(?:quarter|month|week|period)[\s-]over[\s-](?:quarter|month|week|period)\b|\b(?:qoq|mom|wow)\b|\bvs\.?\s+previous\b"
@@ -311,4 +311,24 @@ def find_comparison(text: str) -> tuple[str | None, str]:
         m = pattern.search(text)
         if m:
             return kind, text[: m.start()] + " " + text[m.end() :]
+    return None, text
+
+
+COMPARE_WORD = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against)\s+(?:the\s+)?")
+
+
+def find_explicit_comparison(text: str, now: date) -> tuple[Period | None, str]:
+    """A period named right after "vs" / "compared to" ("Q3 2026 vs Q3 2025", "2025 vs 2024"): the
+    period compared with, and the text without that phrase (the main period is read from the rest)."""
+    for m in COMPARE_WORD.finditer(text):
+        tail = text[m.end() :]
+        for pattern, build in PATTERNS:
+            pm = pattern.match(tail)
+            if pm is None:
+                continue
+            try:
+                period = build(pm, now)
+            except ValueError:
+                continue
+            return period, text[: m.start()] + " " + tail[pm.end() :]
     return None, text

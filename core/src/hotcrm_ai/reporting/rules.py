@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from hotcrm_ai.reporting import periods
+import attrs
+
+from hotcrm_ai.reporting import periods, rephrase
 from hotcrm_ai.reporting.ast import (
     Aggregate,
     Comparison,
@@ -252,6 +254,9 @@ STOPWORDS |= {
     "started",
     "starting",
     "launched",
+    "list",
+    "owned",
+    "vs",
 }
 AGG_WORDS = {
     "total": "sum",
@@ -292,6 +297,8 @@ TIME_DIMS = {
 GROUP_START = re.compile(
     r"\b(?:which|what|group(?:ed)?\s+by|broken\s+down\s+by|break(?:ing)?\s+down\s+by|split\s+by|segmented\s+by|by|per|for\s+each|for\s+every|each|across(?:\s+all)?)\s+(?:the\s+|each\s+|every\s+|all\s+)?"
 )
+BARE_TOP = re.compile(r"\b(top|bottom)\b(?=\s+[a-z])")
+MAX_NAME_WORDS = 6
 ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
 ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
 TOP_N = re.compile(
@@ -322,7 +329,13 @@ def normalize(question: str) -> str:
         for c in text
     )
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return re.sub(r"\s+", " ", text.lower()).strip()
+    return re.sub(r"\s+", " ", fold(text)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, so "Müller" and "muller" are the same name."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def _blank(text: str, m: re.Match[str] | tuple[int, int]) -> str:
@@ -411,7 +424,19 @@ class RulesTranslator:
                 unknown=[sql.group(0)[:40]],
                 suggestions=examples(),
             )
-        return _Parse(catalogue, now, text).run()
+        parse = _Parse(catalogue, now, text)
+        out = parse.run()
+        if isinstance(out, Translated):
+            return out
+        fixes = rephrase.corrections(out.unknown, catalogue)
+        if fixes:
+            parse = _Parse(catalogue, now, rephrase.apply(text, fixes))
+            fixed = parse.run()
+            if isinstance(fixed, Translated):
+                return attrs.evolve(fixed, corrections=fixes)
+            out = fixed
+        offers = rephrase.rephrasings(parse.partial, catalogue, lambda q: _Parse(catalogue, now, normalize(q)).run())
+        return attrs.evolve(out, suggestions=offers or out.suggestions)
 
 
 def examples() -> list[str]:
@@ -435,6 +460,11 @@ class _Parse:
         self.matched: list[str] = []
         self.order_dir: str | None = None
         self.limit: int | None = None
+        self.list_filters: list[Filter] = []
+        self.split_fields: list[str] = []  # fields of which several values were named: one row per value
+        self.partial: Query | None = None  # what was understood of a refused question (for rephrasings)
+        self.bare_top = False  # "top accounts by revenue": a ranking without a number (10 rows)
+        self.names: list[tuple[str, str, str]] = []  # (object, field, value) of records named in the question
 
     def take(self, phrase: str) -> bool:
         m = _phrase_re(phrase).search(self.text)
@@ -447,8 +477,18 @@ class _Parse:
     def run(self) -> Translated | NotUnderstood:
         cat = self.cat
         comparison, self.text = periods.find_comparison(self.text)
+        compared_with: periods.Period | None = None
+        if comparison is None:
+            compared_with, self.text = periods.find_explicit_comparison(self.text, self.now)
+            comparison = "custom" if compared_with is not None else None
+        self._named_records()
         # top / bottom N
         m = TOP_N.search(self.text)
+        bare = BARE_TOP.search(self.text) if m is None else None
+        if bare:
+            self.bare_top = True
+            self.order_dir = "asc" if bare.group(1) == "bottom" else "desc"
+            self.text = self.text[: bare.start()] + " by " + " " * max(0, bare.end() - bare.start() - 4) + self.text[bare.end() :]
         if m:
             word = m.group(1) or m.group(4)
             self.limit = int(m.group(2) or m.group(3))
@@ -595,6 +635,11 @@ class _Parse:
                 if g and g not in group_by:
                     group_by.append(g)
 
+        named_objs = mentioned_objs + [o for o in cat.objects if set(dims_raw) & set(cat.objects[o].get("synonyms", []))]
+        if self._ranks_records(obj, metrics, order_raw, named_objs, group_by):
+            for mt in metrics:
+                self.list_filters += [Filter(**c) for c in cat.metrics[mt].get("where", [])]
+            metrics = []
         # aggregates
         aggregates = [Aggregate("metric", metric=mt, alias=mt) for mt in metrics]
         for func, phrase in field_aggs:
@@ -614,13 +659,14 @@ class _Parse:
             for w in ("how many", "number of", "count of", "count", "counts", "volume"):
                 self.take(w)
         if not aggregates and (group_by or (self.limit is None and not self.order_dir)):
-            # a money field named on its own ("campaign spend by type", "pipeline amount"): its total
+            # money fields named on their own ("campaign spend by type", "spend vs budget"): their totals
             for p in sorted(self.cat.objects[obj]["fields"], key=len, reverse=True):
                 f = self.cat.objects[obj]["fields"][p]
                 syns = sorted(f.get("synonyms", []), key=len, reverse=True)
                 if f["type"] == "currency" and any(self.take(syn) for syn in syns):
-                    aggregates = [Aggregate("sum", field=p, alias=f"sum_{p}")]
-                    break
+                    aggregates.append(Aggregate("sum", field=p, alias=f"sum_{p}"))
+            if aggregates and self._counted_with_measure(obj):
+                aggregates.insert(0, Aggregate("count", alias="count"))  # "deals and amount by stage"
         if not aggregates and (counting or group_by):
             aggregates = [Aggregate("count", alias="count")]
 
@@ -631,6 +677,7 @@ class _Parse:
                     self.take(w)
         # filters
         filters = self._value_filters(obj)
+        filters += [f for f in self.list_filters if f not in filters]
         for owner, field, value in pending:
             path = (
                 field
@@ -649,8 +696,23 @@ class _Parse:
             if path is None:
                 return NotUnderstood(f"'{value}' ({owner} {field}) does not apply to {obj}.", suggestions=examples())
             filters.append(Filter(path, "eq", value))
+        for owner, field, value in self.names:
+            named = self._path_to(obj, owner, field)
+            if named is None:
+                return NotUnderstood(
+                    f"'{value}' is a {owner}, which {cat.objects[obj].get('plural', obj)} cannot be filtered by.",
+                    unknown=[value],
+                    suggestions=examples(),
+                )
+            filters.append(Filter(named, "eq", value))
         filters += self._numeric_filters(obj, numeric)
         aggregates, filters = _as_metrics(cat, obj, aggregates, filters)
+        # several values of one field ("new business vs renewals", "won vs lost deals"): one row per value
+        for f in filters:
+            if f.field in self.split_fields and f.op == "in" and all(g.field != f.field for g in group_by):
+                group_by.append(GroupBy(f.field))
+                if not aggregates:
+                    aggregates = [Aggregate("count", alias="count")]
 
         # time range
         time_range = None
@@ -674,7 +736,7 @@ class _Parse:
                 tfield = "close_date"  # won/lost deals are dated by when they closed
             time_range = TimeRange(period.start.isoformat(), period.end.isoformat(), tfield, period.label)
             if comparison:
-                cp = (
+                cp = compared_with or (
                     periods.year_over_year(period)
                     if comparison == "year_over_year"
                     else periods.previous_period(period)
@@ -709,6 +771,8 @@ class _Parse:
                     order_by.append(OrderBy(path, self.order_dir))
         if order_by and not aggregates and self.limit is None and obj in self.singular:
             self.limit = 1  # "largest opportunity in APAC"
+        if self.bare_top and self.limit is None and order_by:
+            self.limit = 10
         for w in (
             "top",
             "highest",
@@ -738,21 +802,6 @@ class _Parse:
         # an unmapped negation or number changes the answer ("revenue not in EMEA" is not EMEA's revenue,
         # "last 0 days" is not all time): refuse rather than answer without it
         loose += [w for w in unknown if w.strip("'") in NEGATIONS or any(c.isdigit() for c in w)]
-        if loose or unknown_dims:
-            what = ", ".join(dict.fromkeys(unknown_dims + loose))
-            return NotUnderstood(
-                f"Could not map '{what}' to a field, value or grouping of {obj} "
-                "(answering without it would be a guess).",
-                unknown=unknown,
-                suggestions=examples(),
-            )
-        if unknown and not (aggregates or group_by or filters or time_range or order_by):
-            # only an object was recognised: listing it would be a guess at what was asked
-            return NotUnderstood(
-                f"Understood '{obj}' but not: {', '.join(dict.fromkeys(unknown))}.",
-                unknown=unknown,
-                suggestions=examples(),
-            )
         query = Query(
             object=obj,
             filters=filters,
@@ -763,7 +812,72 @@ class _Parse:
             time_range=time_range,
             comparison=cmp,
         )
+        if unknown:
+            # every content word must be accounted for: an unmapped verb, measure, grouping or name could
+            # change the answer, so the question is not answered as if it had been understood
+            self.partial = query
+            what = ", ".join(dict.fromkeys(unknown_dims + loose + unknown))
+            return NotUnderstood(
+                f"Could not map '{what}' to a field, value, grouping or period of {obj} "
+                "(answering without it would be a guess).",
+                unknown=list(dict.fromkeys(unknown)),
+                suggestions=examples(),
+            )
         return _with_notes(query, self.matched, unknown)
+
+    # -- named records, rankings, several measures ---------------------------------------------------
+    def _named_records(self) -> None:
+        """Names of records found in the data ("Iron Bank 3", "hiro muller 01"), longest first, as filters."""
+        index = _name_index(self.cat)
+        if not index:
+            return
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", self.text)]
+        i = 0
+        while i < len(spans):
+            for n in range(min(MAX_NAME_WORDS, len(spans) - i), 0, -1):
+                start, end = spans[i][0], spans[i + n - 1][1]
+                key = " ".join(self.text[start:end].split()).strip("?,.!")
+                hit = index.get(key)
+                if hit is not None:
+                    self.names.append(hit)
+                    self.matched.append(key)
+                    self.text = _blank(self.text, (start, end))
+                    i += n - 1
+                    break
+            i += 1
+        if self.names:
+            for w in ("owned", "handled", "managed", "assigned", "named", "called"):
+                self.take(w)
+
+    def _path_to(self, obj: str, owner: str, field: str) -> str | None:
+        """The field path from ``obj`` to ``owner.field`` (itself, an alias of a join, or the join path)."""
+        if owner == obj:
+            return field
+        spec = self.cat.objects[obj]
+        for jname, j in spec.get("joins", {}).items():
+            if j["object"] == owner:
+                target = f"{jname}.{field}"
+                return next((a for a, t in spec.get("aliases", {}).items() if t == target), target)
+        return None
+
+    def _counted_with_measure(self, obj: str) -> bool:
+        """"deals and amount", "amount and number of deals": the records are counted beside the measure."""
+        syns = "|".join(re.escape(x) for x in self.cat.objects[obj].get("synonyms", [obj]))
+        return bool(re.search(rf"\b(?:{syns})\s+(?:and|&)\s|\s(?:and|&)\s+(?:number\s+of\s+)?(?:{syns})\b", self.original))
+
+    def _ranks_records(
+        self, obj: str, metrics: list[str], order_raw: str | None, mentioned: list[str], group_by: list[GroupBy]
+    ) -> bool:
+        """"top 5 opportunities in the pipeline by amount": a ranking of the records themselves by one of
+        their own numeric fields, the metric only saying which records."""
+        if not metrics or order_raw is None or group_by or obj not in mentioned:
+            return False
+        if self.limit is None and self.order_dir is None:
+            return False
+        path = self._field_path(obj, order_raw)
+        if path is None or "." in path:
+            return False
+        return all(self.cat.metrics[m]["kind"] in ("sum", "count") and self.cat.metrics[m].get("where") for m in metrics)
 
     # -- vocabulary -------------------------------------------------------------------------------
     def _phrases_of(self, obj: str) -> set[str]:
@@ -912,19 +1026,22 @@ class _Parse:
         for path, owner, field in paths:
             syn = self.cat.data.get("value_synonyms", {}).get(f"{owner}.{field}", {})
             for v in self.cat.values.get(f"{owner}.{field}", ()):
-                phrase = v.lower().replace("_", " ")
+                phrase = fold(v).replace("_", " ")
                 candidates.append((phrase, path, v, "eq"))
                 if not phrase.endswith("s") and phrase.replace(" ", "").isalpha():
                     candidates.append((phrase + "s", path, v, "eq"))  # "webinars", "renewals"
                 for s in syn.get(v, []):
-                    candidates.append((s, path, v, "eq"))
+                    candidates.append((fold(s), path, v, "eq"))
         for key, vs in self.cat.data.get("value_sets", {}).items():
             if key.split(".")[0] == obj:
                 for s in vs.get("synonyms", []):
-                    candidates.append((s, vs["field"], vs["value"], vs["op"]))
+                    candidates.append((s, vs["field"], vs["value"], "set:" + vs["op"]))
         found: dict[str, list[tuple[Any, str]]] = {}
         own = set(spec["fields"])
-        for phrase, path, value, op in sorted(candidates, key=lambda c: (-len(c[0]), c[1] not in own)):
+        for phrase, path, value, op in sorted(
+            candidates, key=lambda c: (-len(c[0]), not c[3].startswith("set:"), c[1] not in own)
+        ):
+            op = op.removeprefix("set:")
             if len(phrase) < 2:
                 continue
             pat = _phrase_re(phrase)
@@ -947,6 +1064,7 @@ class _Parse:
                 out.append(Filter(path, "eq", eqs[0]))
             elif eqs:
                 out.append(Filter(path, "in", list(dict.fromkeys(eqs))))
+                self.split_fields.append(path)
             out += [Filter(path, op, v) for v, op in others]
         # tidy up words that only announced the value ("industry", "priority", "region" after a value)
         return out
@@ -1045,6 +1163,37 @@ def _as_metrics(
                 break
         out.append(Aggregate("metric", metric=hit, alias=hit) if hit else a)
     return out, [f for f in filters if f not in used]
+
+
+_NAMES: dict[int, tuple[Catalogue, dict[str, tuple[str, str, str]]]] = {}
+
+
+def _name_index(cat: Catalogue) -> dict[str, tuple[str, str, str]]:
+    """Folded record name -> (object, field, stored value), for objects whose names are matched
+    against the data (``match_names`` in the catalogue); a name shared by two records' objects is
+    ambiguous and left out."""
+    hit = _NAMES.get(id(cat))
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    index: dict[str, tuple[str, str, str]] = {}
+    clashes: set[str] = set()
+    for oname, spec in cat.objects.items():
+        if not spec.get("match_names"):
+            continue
+        field = spec.get("name_field", "name")
+        for v in cat.values.get(f"{oname}.{field}", ()):
+            key = " ".join(fold(v).split())
+            if len(key) < 3 or len(key.split()) > MAX_NAME_WORDS:
+                continue
+            if key in index and index[key][0] != oname:
+                clashes.add(key)
+            index.setdefault(key, (oname, field, v))
+    for key in clashes:
+        del index[key]
+    if len(_NAMES) > 8:
+        _NAMES.clear()
+    _NAMES[id(cat)] = (cat, index)
+    return index
 
 
 def _with_notes(query: Query, matched: list[str], unknown: list[str]) -> Translated:
