@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-from datetime import date
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 
 from hotcrm_ai.errors import ReportingError
 
-
 # What an analytics connection may do: read tables and call functions, nothing else. ATTACH (another
 # file), load_extension (native code) and every write or schema change are denied by SQLite itself.
 _SQLITE_ALLOWED = frozenset(
@@ -44,7 +43,9 @@ _DISTRIBUTIONS = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "cx_O
 
 def _sqlite_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None) -> int:
     if action == sqlite3.SQLITE_PRAGMA:
-        return sqlite3.SQLITE_OK if (arg1 or "").lower() in _SQLITE_READ_PRAGMAS and arg2 is None else sqlite3.SQLITE_DENY
+        return (
+            sqlite3.SQLITE_OK if (arg1 or "").lower() in _SQLITE_READ_PRAGMAS and arg2 is None else sqlite3.SQLITE_DENY
+        )
     if action not in _SQLITE_ALLOWED:
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _SQLITE_DENIED_FUNCTIONS:

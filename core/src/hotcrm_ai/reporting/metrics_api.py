@@ -15,7 +15,18 @@ from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai.reporting import periods
-from hotcrm_ai.reporting.ast import AGG_FUNCS, BUCKETS, OPERATORS, Aggregate, Comparison, Filter, GroupBy, OrderBy, Query, TimeRange
+from hotcrm_ai.reporting.ast import (
+    AGG_FUNCS,
+    BUCKETS,
+    OPERATORS,
+    Aggregate,
+    Comparison,
+    Filter,
+    GroupBy,
+    OrderBy,
+    Query,
+    TimeRange,
+)
 from hotcrm_ai.reporting.catalogue import Catalogue
 
 # "sum:opportunity.amount", "count:case": a plain aggregate where no named metric fits

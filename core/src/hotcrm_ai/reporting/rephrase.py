@@ -17,11 +17,46 @@ from typing import Any
 from hotcrm_ai.reporting.ast import Query, Translated
 from hotcrm_ai.reporting.catalogue import Catalogue
 
-PERIOD_WORDS = (
-    "last this next past quarter quarters month months year years week weeks today yesterday since between "
-    "daily weekly monthly quarterly yearly average total number count maximum minimum highest lowest largest "
-    "biggest smallest top bottom created closed resolved converted"
-).split()
+PERIOD_WORDS = [
+    "last",
+    "this",
+    "next",
+    "past",
+    "quarter",
+    "quarters",
+    "month",
+    "months",
+    "year",
+    "years",
+    "week",
+    "weeks",
+    "today",
+    "yesterday",
+    "since",
+    "between",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "yearly",
+    "average",
+    "total",
+    "number",
+    "count",
+    "maximum",
+    "minimum",
+    "highest",
+    "lowest",
+    "largest",
+    "biggest",
+    "smallest",
+    "top",
+    "bottom",
+    "created",
+    "closed",
+    "resolved",
+    "converted",
+]
 MIN_WORD = 4  # shorter words are too easily another word
 CUTOFF = 0.8
 
