@@ -148,3 +148,7 @@ class ExplanationError(HotCRMAIError):
 
 class ReportingError(HotCRMAIError):
     """A natural-language question could not be answered safely."""
+
+
+class DatabaseURLError(ReportingError, ConfigError):
+    """``reporting.database_url`` cannot be used: unparsable, no such file, or its driver is not installed."""

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import attrs
 import sqlalchemy as sa
 
-from hotcrm_ai.errors import ReportingError
+from hotcrm_ai.errors import DatabaseURLError, ReportingError
 
 # What an analytics connection may do: read tables and call functions, nothing else. ATTACH (another
 # file), load_extension (native code) and every write or schema change are denied by SQLite itself.
@@ -95,11 +95,11 @@ class ReadOnlyExecutor:
             if self.url.get_backend_name() != "sqlite":
                 dialect.import_dbapi()  # a missing driver (psycopg, pymysql...) is named now, in one line
         except ImportError as exc:
-            raise ReportingError(missing_driver_message(self.url, exc)) from None
+            raise DatabaseURLError(missing_driver_message(self.url, exc)) from None
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
             # the URL itself is never echoed (it may carry a password): ArgumentError's message quotes it
             detail = "unparsable" if isinstance(exc, sa.exc.ArgumentError) else str(exc).splitlines()[0][:120]
-            raise ReportingError(
+            raise DatabaseURLError(
                 "reporting.database_url: expected a SQLAlchemy URL with an installed dialect and driver "
                 f"({type(exc).__name__}: {detail})"
             ) from None
@@ -109,12 +109,12 @@ class ReadOnlyExecutor:
         if self.url.get_backend_name() == "sqlite":
             db = self.url.database
             if not db or db == ":memory:":
-                raise ReportingError(
+                raise DatabaseURLError(
                     "reporting.database_url: expected a SQLite file (an in-memory database cannot be opened read-only)"
                 )
             self.path = Path(db).resolve()
             if not self.path.is_file():
-                raise ReportingError(f"reporting.database_url: SQLite file not found: {self.path}")
+                raise DatabaseURLError(f"reporting.database_url: SQLite file not found: {self.path}")
             uri = f"file:{quote(str(self.path))}?mode=ro"
             self.engine = sa.create_engine(
                 "sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.NullPool
