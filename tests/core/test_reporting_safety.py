@@ -84,12 +84,15 @@ def test_hostile_questions_refused_or_safe(engine, demo: Path, question: str) ->
 
 def test_ordinary_english_is_not_mistaken_for_sql(engine) -> None:  # type: ignore[no-untyped-def]
     for q in (
-        "Why did revenue drop last quarter?",
         "How many accounts did we create in 2025?",
         "How many leads from cold call in 2025",
         "Select the top 5 accounts by annual revenue",
     ):
         assert engine.ask(q, now=NOW).understood, q
+    # "drop" as English is no write attempt: the question is refused for the word it cannot answer
+    # ("why ... drop" asks for a cause), never as SQL
+    res = engine.ask("Why did revenue drop last quarter?", now=NOW)
+    assert not res.understood and res.unknown == ["drop"] and "read-only" not in res.message
 
 
 def test_refusals_say_why(engine) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +114,7 @@ def test_sqlite_connection_is_read_only(demo: Path) -> None:
         "DROP TABLE campaign",
     ):
         with (
-            pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only|query_only|attempt to write"),
+            pytest.raises(sa.exc.DatabaseError, match=r"not authorized|readonly|read-only|query_only|attempt to write"),
             ex.read_only_connection() as conn,
         ):
             conn.exec_driver_sql(stmt)

@@ -222,6 +222,7 @@ STOPWORDS |= {
     "starting",
     "launched",
     "list",
+    "select",
     "owned",
     "vs",
 }
