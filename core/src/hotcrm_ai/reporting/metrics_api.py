@@ -91,7 +91,9 @@ def _period(spec: Any, now: date, path: str) -> periods.Period:
     return found
 
 
-def _time(cat: Catalogue, obj: str, time: Any, now: date) -> tuple[TimeRange | None, Comparison | None, GroupBy | None]:
+def _time(
+    cat: Catalogue, obj: str, aggs: list[Aggregate], time: Any, now: date
+) -> tuple[TimeRange | None, Comparison | None, GroupBy | None]:
     if time is None:
         return None, None, None
     if not isinstance(time, Mapping) or set(time) - {"field", "grain", "range", "compare"}:
@@ -121,14 +123,18 @@ def _time(cat: Catalogue, obj: str, time: Any, now: date) -> tuple[TimeRange | N
         raise _fail("time.compare", "a range to compare with", time.get("compare"))
     bucket = None
     if grain is not None:
-        bucket_field = field or _date_field(cat, obj)
+        bucket_field = field or _date_field(cat, obj, aggs)
         if bucket_field is None:
             raise _fail("time.field", f"a date field of {obj} to cut by {grain}", None)
         bucket = GroupBy(bucket_field, grain)
     return rng, cmp_, bucket
 
 
-def _date_field(cat: Catalogue, obj: str) -> str | None:
+def _date_field(cat: Catalogue, obj: str, aggs: list[Aggregate]) -> str | None:
+    """The date a period and a grain apply to by default: the first metric's, else the object's."""
+    for a in aggs:
+        if a.func == "metric" and a.metric and cat.metrics[a.metric].get("date_field"):
+            return str(cat.metrics[a.metric]["date_field"])
     return cat.objects[obj].get("date_field")
 
 
@@ -187,7 +193,7 @@ def build_query(
             raise _fail(f"group_by[{i}]", "a dimension name", g)
         cat.resolve(obj, g, where=f"group_by[{i}]")
         groups.append(GroupBy(g))
-    rng, cmp_, bucket = _time(cat, obj, time, now)
+    rng, cmp_, bucket = _time(cat, obj, aggs, time, now)
     if bucket is not None:
         groups.insert(0, bucket)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
