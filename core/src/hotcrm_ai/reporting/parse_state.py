@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from hotcrm_ai.reporting.ast import Filter, Query
-from hotcrm_ai.reporting.catalogue import Catalogue
+from hotcrm_ai.reporting.catalogue import NUMERIC_TYPES, Catalogue
 from hotcrm_ai.reporting.vocabulary import Vocabulary, blank, phrase_re
 
 
@@ -33,3 +33,32 @@ class ParseState:
         self.text = blank(self.text, m)
         self.matched.append(phrase)
         return True
+
+    # -- how phrases resolve on an object (shared by the phases) -------------------------------------
+    def _field_path(self, obj: str, phrase: str) -> str | None:
+        spec = self.cat.objects[obj]
+        for fname, f in spec["fields"].items():
+            if phrase in f.get("synonyms", []) or phrase == fname:
+                return fname
+        aliases = spec.get("aliases", {})
+        if phrase in aliases:
+            return next(a for a, t in aliases.items() if t == aliases[phrase])  # "rep", "agent" -> "owner"
+        for jname, j in spec.get("joins", {}).items():
+            for fname, f in self.cat.objects[j["object"]]["fields"].items():
+                syns = f.get("synonyms", [])
+                if phrase in syns or any(phrase == f"{w} {syn}" for syn in syns for w in (jname, j["object"])):
+                    for alias, target in spec.get("aliases", {}).items():
+                        if target == f"{jname}.{fname}":
+                            return alias
+                    return f"{jname}.{fname}"
+        return None
+
+    def _default_numeric(self, obj: str) -> str | None:
+        spec = self.cat.objects[obj]
+        for f in spec.get("display", []) + list(spec["fields"]):
+            if spec["fields"][f]["type"] == "currency":
+                return f
+        for f, s in spec["fields"].items():
+            if s["type"] in NUMERIC_TYPES and f != "id" and not f.endswith("_id"):
+                return f
+        return None

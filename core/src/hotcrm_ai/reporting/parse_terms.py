@@ -175,24 +175,6 @@ class TermReader(ParseState):
                 dims.append(word)
         return dims, order
 
-    def _field_path(self, obj: str, phrase: str) -> str | None:
-        spec = self.cat.objects[obj]
-        for fname, f in spec["fields"].items():
-            if phrase in f.get("synonyms", []) or phrase == fname:
-                return fname
-        aliases = spec.get("aliases", {})
-        if phrase in aliases:
-            return next(a for a, t in aliases.items() if t == aliases[phrase])  # "rep", "agent" -> "owner"
-        for jname, j in spec.get("joins", {}).items():
-            for fname, f in self.cat.objects[j["object"]]["fields"].items():
-                syns = f.get("synonyms", [])
-                if phrase in syns or any(phrase == f"{w} {syn}" for syn in syns for w in (jname, j["object"])):
-                    for alias, target in spec.get("aliases", {}).items():
-                        if target == f"{jname}.{fname}":
-                            return alias
-                    return f"{jname}.{fname}"
-        return None
-
     def _object_dim(self, obj: str, other: str) -> GroupBy | None:
         spec = self.cat.objects[obj]
         for jname, j in spec.get("joins", {}).items():
@@ -216,14 +198,4 @@ class TermReader(ParseState):
                 if oname == obj:
                     return GroupBy(spec.get("name_field", "name"))
                 return self._object_dim(obj, oname)
-        return None
-
-    def _default_numeric(self, obj: str) -> str | None:
-        spec = self.cat.objects[obj]
-        for f in spec.get("display", []) + list(spec["fields"]):
-            if spec["fields"][f]["type"] == "currency":
-                return f
-        for f, s in spec["fields"].items():
-            if s["type"] in NUMERIC_TYPES and f != "id" and not f.endswith("_id"):
-                return f
         return None

@@ -306,7 +306,7 @@ COMPARE_PREV = re.compile(
 
 def find_comparison(text: str) -> tuple[str | None, str]:
     """``year_over_year`` / ``previous_period`` if asked, with the phrase removed (so "vs last year"
-    is never mistaken for the main period "last year": the bug of the original)."""
+    is never mistaken for the main period "last year")."""
     for kind, pattern in (("year_over_year", COMPARE_YOY), ("previous_period", COMPARE_PREV)):
         m = pattern.search(text)
         if m:
