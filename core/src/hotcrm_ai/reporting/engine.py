@@ -150,7 +150,7 @@ class ReportingEngine:
             aggregates=[Aggregate("count", alias="n")],
             order_by=[OrderBy(cat.resolve(obj, field).output, "asc")],
         )
-        rows = self.executor.run(compile_query(grouped, cat, limit=cap).select, cap=cap).rows
+        rows = self.executor.run(compile_query(grouped, cat, limit=cap).select, cap=cap, catalogue_read=True).rows
         return tuple(str(r[0]) for r in rows)
 
     def _tenant(self, tenant: Any, all_tenants: bool) -> str | None:

@@ -157,11 +157,12 @@ class ReadOnlyExecutor:
                 if backend == "sqlite":
                     conn.connection.dbapi_connection.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
-    def run(self, stmt: sa.Select[Any], *, cap: int | None = None) -> Executed:
+    def run(self, stmt: sa.Select[Any], *, cap: int | None = None, catalogue_read: bool = False) -> Executed:
         """Execute one SELECT; at most ``cap`` (default the row cap) rows come back."""
         if not isinstance(stmt, sa.Select):
             raise ReportingError("only SELECT statements built by the compiler can be executed")
-        cap = min(cap or self.row_cap, self.row_cap)
+        # the row cap bounds answers; the engine's own reads of values and names have their own limit
+        cap = (cap or self.row_cap) if catalogue_read else min(cap or self.row_cap, self.row_cap)
         t0 = time.perf_counter()
         try:
             with self.read_only_connection() as conn:
@@ -184,7 +185,7 @@ class ReadOnlyExecutor:
         """Distinct text values of a categorical catalogue column (feeds value matching in translators)."""
         t = sa.table(table, sa.column(column))
         stmt = sa.select(t.c[column]).where(t.c[column].is_not(None)).distinct().order_by(t.c[column]).limit(limit)
-        return tuple(str(r[0]) for r in self.run(stmt, cap=limit).rows)
+        return tuple(str(r[0]) for r in self.run(stmt, cap=limit, catalogue_read=True).rows)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -32,7 +32,18 @@ class FilterReader(ParseState):
                     break
             i += 1
         if self.names:
-            for w in ("owned", "handled", "managed", "assigned", "named", "called"):
+            for w in (
+                "owned",
+                "own",
+                "owns",
+                "handled",
+                "handles",
+                "managed",
+                "manages",
+                "assigned",
+                "named",
+                "called",
+            ):
                 self.take(w)
 
     def _path_to(self, obj: str, owner: str, field: str) -> str | None:
@@ -45,6 +56,13 @@ class FilterReader(ParseState):
                 target = f"{jname}.{field}"
                 return next((a for a, t in spec.get("aliases", {}).items() if t == target), target)
         return None
+
+    def _names_own_value(self, obj: str) -> bool:
+        """The unread text names a value of one of ``obj``'s own categorical fields (not a joined one)."""
+        own = self.cat.objects[obj]["fields"]
+        return any(
+            path in own and phrase_re(phrase).search(self.text) for phrase, path, _, _ in self.vocab.candidates[obj]
+        )
 
     def _value_filters(self, obj: str) -> list[Filter]:
         """Values found in the data ("EMEA", "high priority", "renewals") and status groups ("open")."""

@@ -79,6 +79,7 @@ class Parse(TermReader, FilterReader):
 
     def run(self) -> Translated | NotUnderstood:
         comparison, compared_with, period, numeric = self._modifiers()
+        self.compared = comparison is not None
         terms = self._terms()
         obj = self._object(terms)
         if isinstance(obj, NotUnderstood):
@@ -131,7 +132,8 @@ class Parse(TermReader, FilterReader):
         if m:
             word = m.group(1) or m.group(4)
             self.limit = int(m.group(2) or m.group(3))
-            self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
+            if word != "which":  # "which 3 reps ... the least": the direction comes from the rest
+                self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
             self._as_by(m.start(), m.end())
         numeric = self._numeric_filters_raw()
         period, self.text = periods.find_period(self.text, self.now)
@@ -153,7 +155,7 @@ class Parse(TermReader, FilterReader):
         """The object asked about: a metric's, an aggregated field's, else the first named."""
         cat = self.cat
         obj: str | None = None
-        self.ignored_metrics: list[str] = []
+        self.ignored_metrics = []
         if t.metrics:
             obj = cat.metrics[t.metrics[0]]["object"]
             self.ignored_metrics = [mt for mt in t.metrics if cat.metrics[mt]["object"] != obj]
@@ -170,6 +172,11 @@ class Parse(TermReader, FilterReader):
             obj = next(
                 (o for p in t.dims_raw for o, spec in cat.objects.items() if p in spec.get("synonyms", [])), None
             )
+        if obj is None:  # "spend by campaign type": a dimension only one object has
+            obj = next((o for p in t.dims_raw if (o := self._owner_of(p)) is not None), None)
+        if obj is None:  # "biggest wins last quarter": values of one object's own fields only
+            owners = {o for o in cat.objects if self._names_own_value(o)}
+            obj = owners.pop() if len(owners) == 1 else None
         if obj is None:
             return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
         joinable = {j["object"] for j in cat.objects[obj].get("joins", {}).values()}
@@ -227,8 +234,8 @@ class Parse(TermReader, FilterReader):
                 self.take(w)
         if not aggregates and (group_by or (self.limit is None and not self.order_dir)):
             aggregates = self._money_fields(obj)
-        if not aggregates and (counting or group_by):
-            aggregates = [Aggregate("count", alias="count")]
+        if not aggregates and (counting or group_by or self.compared):
+            aggregates = [Aggregate("count", alias="count")]  # records compared across periods are counted
         return aggregates, unknown_dims
 
     def _money_fields(self, obj: str) -> list[Aggregate]:

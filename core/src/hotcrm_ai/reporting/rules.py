@@ -48,10 +48,8 @@ class RulesTranslator:
             return out
         fixes = rephrase.corrections(out.unknown, catalogue)
         if fixes:  # misspelt catalogue words ("revnue by regoin"): read again with the corrections shown
-            parse = Parse(catalogue, now, rephrase.apply(text, fixes))
-            fixed = parse.run()
+            fixed = Parse(catalogue, now, rephrase.apply(text, fixes)).run()
             if isinstance(fixed, Translated):
                 return attrs.evolve(fixed, corrections=fixes)
-            out = fixed
         offers = rephrase.rephrasings(parse.partial, catalogue, lambda q: Parse(catalogue, now, normalize(q)).run())
         return attrs.evolve(out, suggestions=offers or out.suggestions)

@@ -269,7 +269,7 @@ BARE_TOP = re.compile(r"\b(top|bottom)\b(?=\s+[a-z])")
 ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
 ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
 TOP_N = re.compile(
-    r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b"
+    r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest|which)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b"
 )
 # the lookahead keeps "1e309" / "2.5x" from being read as 1 / 2.5 (the rest would be silently dropped)
 NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?(?!\w|\.\d)"
