@@ -304,10 +304,17 @@ COMPARE_PREV = re.compile(
 )
 
 
+GROWTH = re.compile(r"\b(?:growth|grown|grew)\b")  # "revenue growth this year": against the year before
+
+
 def find_comparison(text: str) -> tuple[str | None, str]:
     """``year_over_year`` / ``previous_period`` if asked, with the phrase removed (so "vs last year"
     is never mistaken for the main period "last year")."""
-    for kind, pattern in (("year_over_year", COMPARE_YOY), ("previous_period", COMPARE_PREV)):
+    for kind, pattern in (
+        ("year_over_year", COMPARE_YOY),
+        ("previous_period", COMPARE_PREV),
+        ("year_over_year", GROWTH),
+    ):
         m = pattern.search(text)
         if m:
             return kind, text[: m.start()] + " " + text[m.end() :]

@@ -222,6 +222,7 @@ STOPWORDS |= {
     "starting",
     "launched",
     "list",
+    "add",
     "select",
     "owned",
     "vs",
