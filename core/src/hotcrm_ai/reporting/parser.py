@@ -175,8 +175,8 @@ class Parse(TermReader, FilterReader):
         if obj is None:  # "spend by campaign type": a dimension only one object has
             obj = next((o for p in t.dims_raw if (o := self._owner_of(p)) is not None), None)
         if obj is None:  # "biggest wins last quarter": values of one object's own fields only
-            owners = {o for o in cat.objects if self._names_own_value(o)}
-            obj = owners.pop() if len(owners) == 1 else None
+            holders = {o for o in cat.objects if self._names_own_value(o)}
+            obj = holders.pop() if len(holders) == 1 else None
         if obj is None:
             return NotUnderstood(self._not_understood_reason(), unknown=self._unknown(), suggestions=examples())
         joinable = {j["object"] for j in cat.objects[obj].get("joins", {}).values()}
