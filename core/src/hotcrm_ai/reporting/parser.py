@@ -38,6 +38,7 @@ from hotcrm_ai.reporting.vocabulary import (
     PERIOD_START,
     STOPWORDS,
     TOP_N,
+    VERSUS,
 )
 
 COUNTING = re.compile(r"\b(how\s+many|number\s+of|count\s+of|count|counts|volume|no\.\s+of)\b")
@@ -225,6 +226,10 @@ class Parse(TermReader, FilterReader):
             if func == "__field__":
                 t.order_raw = t.order_raw or phrase
                 continue
+            if self.which and func in ("max", "min") and obj in named and not group_by and "." not in path:
+                # "which campaign had the highest spend": the record, not the maximum alone
+                t.order_raw, self.order_dir, self.limit = phrase, "desc" if func == "max" else "asc", self.limit or 1
+                continue
             alias = f"{func}_{cat.resolve(obj, path).output}"
             if all(a.alias != alias for a in aggregates):
                 aggregates.append(Aggregate(func, field=path, alias=alias))
@@ -358,6 +363,10 @@ class Parse(TermReader, FilterReader):
     def _finish(self, query: Query, unmapped: list[str]) -> Translated | NotUnderstood:
         """Every content word must be accounted for: an unmapped verb, measure, grouping or name could
         change the answer, so a question with one is refused, never answered as if understood."""
+        if len(query.aggregates) > 1 or self.split_fields:
+            for w in VERSUS:
+                while self.take(w):
+                    pass
         unknown = self._unknown() + unmapped
         if not unknown:
             return Translated(query, list(dict.fromkeys(self.matched)), [])

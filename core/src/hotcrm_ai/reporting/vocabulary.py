@@ -66,8 +66,6 @@ STOPWORDS = set(
         "without",
         "and",
         "or",
-        "vs",
-        "versus",
         "please",
         "can",
         "could",
@@ -225,7 +223,6 @@ STOPWORDS |= {
     "add",
     "select",
     "owned",
-    "vs",
 }
 AGG_WORDS = {
     "total": "sum",
@@ -283,6 +280,9 @@ COMPARATORS = [
 PERIOD_START = (
     r"(?:in|during|on|since|between|from|last|this|next|past|yesterday|today|q[1-4]|20\d\d|ytd|before|after|over)\b"
 )
+# "vs" joins two things the answer must show side by side: two values of a field, two measures, two
+# periods. Left over otherwise ("cases opened vs resolved"), it means a comparison that was not understood.
+VERSUS = ("vs", "vs.", "versus")
 NEGATIONS = frozenset(
     {"not", "no", "non", "never", "excluding", "exclude", "excludes", "except", "without", "other", "isn't", "aren't"}
 )
