@@ -144,3 +144,33 @@ def test_cli_query_and_metrics(demo: Path, tmp_path: Path, monkeypatch: pytest.M
     assert "region" in info["dimensions"]["opportunity"]
     assert {"verbs": "convert\\w*", "field": "converted_at"} in info["event_dates"]["lead"]
     assert file_hash(demo) == before
+
+
+def test_share_aggregates_are_validated_and_exact(ai: Any, demo: Path) -> None:
+    from hotcrm_ai.reporting.ast import Aggregate, Filter, Query, parse_query, query_json_schema
+
+    emea = Filter("region", "eq", "EMEA")
+    res = ai.reporting.run_query(
+        Query(object="opportunity", aggregates=[Aggregate("share", metric="revenue", alias="s", where=[emea])])
+    )
+    want = _sql(
+        demo,
+        "SELECT SUM(CASE WHEN a.region = 'EMEA' THEN o.amount ELSE 0 END) * 1.0 / SUM(o.amount) FROM opportunity o "
+        "JOIN account a ON o.account_id = a.id WHERE o.stage = 'closed_won'",
+    )[0][0]
+    assert res.rows == [{"s": pytest.approx(want)}] and res.columns[0].type == "percent"
+    bad = [
+        Aggregate("share", metric="revenue", where=[]),  # no segment
+        Aggregate("share", metric="win_rate", where=[emea]),  # a share of a ratio means nothing
+        Aggregate("share", field="name", where=[emea]),  # not numeric
+        Aggregate("sum", field="amount", where=[emea]),  # a segment only on a share
+        Aggregate("share", where=[Filter("password", "eq", "x")]),  # not in the catalogue
+    ]
+    for agg in bad:
+        with pytest.raises(ValidationError, match="aggregates"):
+            ai.reporting.run_query(Query(object="opportunity", aggregates=[agg]))
+    data = {"object": "case", "aggregates": [{"func": "share", "where": [{"field": "priority", "value": "critical"}]}]}
+    parsed = parse_query(data)
+    assert parsed.aggregates[0].where == [Filter("priority", "eq", "critical")]
+    item = query_json_schema()["properties"]["aggregates"]["items"]
+    assert "where" in item["required"] and "share" in item["properties"]["func"]["enum"]

@@ -213,8 +213,8 @@ def build_query(
 
 def query_call(query: Query, cat: Catalogue) -> dict[str, Any] | None:
     """The ``query(...)`` arguments that reproduce ``query`` (None for a record list, which is not a metric)."""
-    if not query.aggregates:
-        return None
+    if not query.aggregates or any(a.func == "share" for a in query.aggregates):
+        return None  # a record list or a share of a segment is not a governed metric
     metrics = []
     for a in query.aggregates:
         if a.func == "metric":

@@ -41,6 +41,7 @@ from hotcrm_ai.reporting.vocabulary import (
     VERSUS,
 )
 
+SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction)\s+of\b|%\s+of\b")
 COUNTING = re.compile(r"\b(how\s+many|number\s+of|count\s+of|count|counts|volume|no\.\s+of)\b")
 RANK_WORDS = (
     "top",
@@ -99,6 +100,7 @@ class Parse(TermReader, FilterReader):
                 group_by.append(GroupBy(f.field))
                 if not aggregates:
                     aggregates = [Aggregate("count", alias="count")]
+        aggregates, filters = self._share(aggregates, filters, group_by)
         time_range, cmp = self._time(obj, period, comparison, compared_with, aggregates, filters)
         group_by = self._bucket_dates(group_by, time_range, aggregates)
         order_by = self._order(obj, terms.order_raw, aggregates, group_by, filters)
@@ -256,6 +258,29 @@ class Parse(TermReader, FilterReader):
             out.insert(0, Aggregate("count", alias="count"))
         return out
 
+    def _share(
+        self, aggregates: list[Aggregate], filters: list[Filter], group_by: list[GroupBy]
+    ) -> tuple[list[Aggregate], list[Filter]]:
+        """ "share of revenue from EMEA", "percentage of cases that are critical": the named conditions
+        become the segment of a share; without a condition, or beside a split, "share" stays unread
+        (and the question is refused)."""
+        m = SHARE.search(self.text)
+        segment = [f for f in filters if f not in self.list_filters]
+        if m is None or not segment or self.split_fields or len(aggregates) > 1:
+            return aggregates, filters
+        a = aggregates[0] if aggregates else Aggregate("count", alias="count")
+        if a.func == "metric" and a.metric and self.cat.metrics[a.metric]["kind"] in ("sum", "count"):
+            share = Aggregate("share", metric=a.metric, alias=f"share_of_{a.metric}", where=segment)
+        elif a.func == "count" and a.field is None:
+            share = Aggregate("share", alias="share", where=segment)
+        elif a.func == "sum":
+            share = Aggregate("share", field=a.field, alias=f"share_of_{a.alias or 'total'}", where=segment)
+        else:
+            return aggregates, filters
+        self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end() :]
+        self.matched.append(m.group(0).strip())
+        return [share], [f for f in filters if f not in segment]
+
     def _event_words(self, obj: str) -> None:
         """An event verb whose date the period applies to, and which is not also a value ("cases resolved in May")."""
         for rule in self.cat.data.get("event_dates", {}).get(obj, []):
@@ -295,7 +320,7 @@ class Parse(TermReader, FilterReader):
         cat = self.cat
         ratio = any(a.func == "metric" and cat.metrics[a.metric]["kind"] == "ratio" for a in aggregates if a.metric)
         # a rate is dated by its own cohort date ("converted in 2025" does not re-date the conversion rate)
-        tfield = None if ratio else self._time_field(obj, any(a.func == "metric" for a in aggregates))
+        tfield = None if ratio else self._time_field(obj, any(a.metric for a in aggregates))
         closed = [
             f
             for f in filters
