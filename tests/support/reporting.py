@@ -147,16 +147,20 @@ def main(argv: list[str]) -> None:
         f"must-refuse refused {len(MUST_REFUSE) - len(answered)}/{len(MUST_REFUSE)}"
     )
     engine = engine_for(url)
+    wall: list[float] = []
+    cpu: list[float] = []  # this process's CPU time: what the answer costs when the machine is not shared
     try:
-        times = []
-        for item in QUESTIONS:
-            t0 = time.perf_counter()
-            engine.ask(item["q"], now=item.get("now", NOW))
-            times.append(time.perf_counter() - t0)
+        for _ in range(3):
+            for item in QUESTIONS:
+                t0, c0 = time.perf_counter(), time.process_time()
+                engine.ask(item["q"], now=item.get("now", NOW))
+                wall.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
     finally:
         engine.close()
-    times.sort()
-    print(f"ask latency: p50 {times[n // 2] * 1e3:.1f} ms, p95 {times[int(n * 0.95)] * 1e3:.1f} ms")
+    for name, xs in (("wall", wall), ("cpu", cpu)):
+        xs.sort()
+        print(f"ask latency ({name}): p50 {xs[len(xs) // 2] * 1e3:.1f} ms, p95 {xs[int(len(xs) * 0.95)] * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from hotcrm_ai.reporting.parse_terms import TermReader
 from hotcrm_ai.reporting.vocabulary import (
     BARE_TOP,
     NEGATIONS,
+    NEWEST,
+    OLDEST,
     ORDER_ASC,
     ORDER_DESC,
     PERIOD_START,
@@ -136,7 +138,8 @@ class Parse(TermReader, FilterReader):
             word = m.group(1) or m.group(4)
             self.limit = int(m.group(2) or m.group(3))
             if word != "which":  # "which 3 reps ... the least": the direction comes from the rest
-                self.order_dir = "asc" if word in ("bottom", "worst", "lowest", "smallest", "least") else "desc"
+                asc = ("bottom", "worst", "lowest", "smallest", "least", "oldest", "earliest")
+                self.order_dir = "asc" if word in asc else "desc"
             self._as_by(m.start(), m.end())
         numeric = self._numeric_filters_raw()
         period, self.text = periods.find_period(self.text, self.now)
@@ -359,6 +362,12 @@ class Parse(TermReader, FilterReader):
         filters: list[Filter],
     ) -> list[OrderBy]:
         order_by: list[OrderBy] = []
+        date_field = self.cat.objects[obj].get("date_field")
+        recency = "desc" if NEWEST.search(self.original) else "asc" if OLDEST.search(self.original) else None
+        if recency and order_raw is None and not aggregates and date_field:
+            for w in ("most recently created", "most recent", "least recent", "newest", "latest", "oldest", "earliest"):
+                self.take(w)
+            return [OrderBy(date_field, recency)]
         if order_raw is not None:
             path = self._field_path(obj, order_raw)
             if path is not None and not aggregates and all(f.field != path for f in filters):

@@ -267,8 +267,11 @@ BARE_TOP = re.compile(r"\b(top|bottom)\b(?=\s+[a-z])")
 ORDER_DESC = re.compile(r"\b(top|highest|most|best|largest|biggest|leading)\b")
 ORDER_ASC = re.compile(r"\b(bottom|lowest|least|worst|smallest|fewest)\b")
 TOP_N = re.compile(
-    r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest|which)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least)\b"
+    r"\b(top|bottom|first|best|worst|highest|lowest|largest|biggest|smallest|which|latest|newest|oldest|earliest)\s+(\d{1,4})\b|\b(\d{1,4})\s+(largest|biggest|highest|lowest|smallest|best|worst|top|most|least|oldest|newest|latest|earliest)\b"
 )
+# a list ordered by the object's own date: "the 5 most recent deals", "the 10 oldest open cases"
+NEWEST = re.compile(r"\b(?:most\s+recent|newest|latest|most\s+recently\s+created)\b")
+OLDEST = re.compile(r"\b(?:oldest|earliest|least\s+recent)\b")
 # the lookahead keeps "1e309" / "2.5x" from being read as 1 / 2.5 (the rest would be silently dropped)
 NUMBER = r"\$?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<mult>k|mm|m|million|thousand|bn|billion)\b)?(?!\w|\.\d)"
 COMPARATORS = [
