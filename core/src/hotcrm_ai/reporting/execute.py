@@ -116,8 +116,10 @@ class ReadOnlyExecutor:
             if not self.path.is_file():
                 raise DatabaseURLError(f"reporting.database_url: SQLite file not found: {self.path}")
             uri = f"file:{quote(str(self.path))}?mode=ro"
+            # a few read-only connections are kept (opening one costs about as much as a small query); a
+            # file replaced on disk is seen once the engine is closed and opened again
             self.engine = sa.create_engine(
-                "sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.NullPool
+                "sqlite://", creator=lambda: self._sqlite_connect(uri), poolclass=sa.pool.QueuePool, pool_size=4
             )
         else:
             self.path = None
