@@ -24,6 +24,7 @@ class ParseState:
         self.split_fields: list[str] = []  # fields of which several values were named: one row per value
         self.bare_top = False  # "top accounts by revenue": a ranking without a number (10 rows)
         self.names: list[tuple[str, str, str]] = []  # (object, field, value) of records named in the question
+        self.compounds: list[str] = []  # "account owner": two dimension words naming one unknown thing
         self.compared = False  # the question compares two periods
         self.ignored_metrics: list[str] = []  # metrics of another object than the one asked about
         self.partial: Query | None = None  # what was understood of a refused question (for rephrasings)

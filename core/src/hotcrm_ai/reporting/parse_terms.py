@@ -165,15 +165,31 @@ class TermReader(ParseState):
                 self.text = blank(self.text, (m.start() if first else cursor, end))
                 self.matched.append(hit)
                 first = False
-                sep = re.match(r"\s*(?:,|and|&|then)?\s*(?:by\s+|per\s+)?(?:the\s+)?", self.text[end:])
+                # two dimensions need a separator: "by account owner" is one thing (the account's
+                # owner), not the account and the owner, so an unseparated word ends the list
+                sep = re.match(
+                    r"\s*(?:,\s*|(?:and|&|then)\s+|by\s+|per\s+)(?:by\s+|per\s+)?(?:the\s+)?", self.text[end:]
+                )
                 cursor = end + (sep.end() if sep else 0)
                 if cursor == end:
+                    self._compound(hit, end, vocab, dims)
                     break
         # adjectives: "monthly revenue", "quarterly bookings"
         for word in ("daily", "weekly", "monthly", "quarterly", "yearly", "annually"):
             if self.take(word):
                 dims.append(word)
         return dims, order
+
+    def _compound(self, hit: str, end: int, vocab: list[str], dims: list[str]) -> None:
+        """A dimension word followed directly by another ("account owner", "region industry") names
+        one thing the catalogue does not have: neither word is used, and the pair is not understood."""
+        nxt = first_prefix(vocab, self.text[end:])
+        if nxt is None:
+            return
+        if dims and dims[-1] == hit:
+            dims.pop()
+        self.text = blank(self.text, (end, end + nxt[1].end()))
+        self.compounds.append(f"{hit} {nxt[0]}")
 
     def _object_dim(self, obj: str, other: str) -> GroupBy | None:
         spec = self.cat.objects[obj]

@@ -198,7 +198,7 @@ class Parse(TermReader, FilterReader):
 
     def _dimensions(self, obj: str, t: Terms) -> tuple[list[GroupBy], list[str]]:
         group_by: list[GroupBy] = []
-        unknown_dims: list[str] = []
+        unknown_dims: list[str] = list(self.compounds)
         for phrase in t.dims_raw:
             if phrase in self.cat.objects[obj].get("synonyms", []):
                 continue  # the object itself: rows are listed, not grouped

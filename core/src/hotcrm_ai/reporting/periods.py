@@ -215,12 +215,18 @@ def _today(m: re.Match[str], now: date) -> Period:
     return Period(d, d, f"{m.group(1)} ({d.isoformat()})", "day")
 
 
+def _on_day(m: re.Match[str], now: date) -> Period:
+    d = _iso(m.group(1))
+    return Period(d, d, d.isoformat(), "day")
+
+
 # Ordered: more specific patterns first. Each match is removed from the text before the next runs.
 PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period]]] = [
     (re.compile(r"\b(?:between|from)\s+" + _ISO + r"\s+(?:and|to|until|through)\s+" + _ISO + r"\b"), _between),
     (re.compile(r"\b" + _ISO + r"\s+(?:to|until|through|-)\s+" + _ISO + r"\b"), _between),
     (re.compile(r"\b(?:since|after|from)\s+" + _ISO + r"\b"), _since),
     (re.compile(r"\b(?:since)\s+(20\d{2})\b"), _since_year),
+    (re.compile(r"\b(?:on\s+)?" + _ISO + r"\b"), _on_day),
     (re.compile(r"\b(ytd|mtd|qtd)\b|\b(year|month|quarter)[\s-]to[\s-]date\b"), _to_date),
     (
         re.compile(r"\bso\s+far\s+this\s+(?P<u>year|month|quarter)\b|\bthis\s+(?P<u2>year|month|quarter)\s+so\s+far\b"),

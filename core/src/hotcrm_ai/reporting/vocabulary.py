@@ -221,6 +221,9 @@ STOPWORDS |= {
     "launched",
     "list",
     "add",
+    "brings",
+    "right",
+    "now",
     "select",
     "owned",
 }
