@@ -647,6 +647,30 @@ QUESTIONS: list[dict] = [
         "sql": f"SELECT a.industry, AVG(o.amount) FROM {OA} WHERE {WON} GROUP BY a.industry",
     },
     {"q": "pipline by stage", "sql": f"SELECT o.stage, SUM(o.amount) FROM opportunity o WHERE {OPEN} GROUP BY o.stage"},
+    # -- found by probing after the implementation (kept as regressions) ------------------------------
+    {
+        "q": "Which of our reps has the lowest win rate?",
+        "ordered": True,
+        "sql": f'SELECT u.name, {WINRATE} w FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {CLOSED} GROUP BY u.name ORDER BY w ASC, u.name LIMIT 1',
+    },
+    {
+        "q": "Show the 5 most recent deals",
+        "ordered": True,
+        "sql": "SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o ORDER BY o.created_at DESC, o.id LIMIT 5",
+    },
+    {
+        "q": "Which campaign had the highest spend?",
+        "ordered": True,
+        "sql": "SELECT name, type, status, budget, actual_cost, start_date FROM campaign ORDER BY actual_cost DESC, id LIMIT 1",
+    },
+    {
+        "q": "What was our revenue on 2026-03-15?",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND o.close_date = '2026-03-15'",
+    },
+    {
+        "q": "What percentage of deals did we win in 2025?",
+        "sql": f"SELECT SUM(CASE WHEN o.stage = 'closed_won' THEN 1 ELSE 0 END) * 1.0 / COUNT(*) FROM opportunity o WHERE {_y('o.close_date', 2025)}",
+    },
     # -- a different "now" ---------------------------------------------------------------------------
     {
         "q": "Revenue last quarter",
@@ -687,4 +711,6 @@ MUST_REFUSE: list[str] = [
     "Cases reopened last month",
     "Revenue not in EMEA",
     "Predicted revenue by region",
+    "Revenue by account owner",
+    "Cases opened vs resolved this month",
 ]

@@ -23,7 +23,7 @@ class FilterReader(ParseState):
             for n in range(min(MAX_NAME_WORDS, len(spans) - i), 0, -1):
                 start, end = spans[i][0], spans[i + n - 1][1]
                 key = " ".join(self.text[start:end].split()).strip("?,.!")
-                hit = index.get(key)
+                hit = index.get(key) or index.get(key.removesuffix("'s"))  # "Omar Rossi 02's deals"
                 if hit is not None:
                     self.names.append(hit)
                     self.matched.append(key)

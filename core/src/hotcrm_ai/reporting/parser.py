@@ -208,7 +208,8 @@ class Parse(TermReader, FilterReader):
             elif g not in group_by:
                 group_by.append(g)
         for o in t.mentioned:
-            if o != obj and (self.limit or self.order_dir) and (t.metrics or t.field_aggs):
+            ranked = self.limit or self.order_dir or ORDER_DESC.search(self.text) or ORDER_ASC.search(self.text)
+            if o != obj and ranked and (t.metrics or t.field_aggs):  # "which of our reps has the lowest win rate"
                 g = self._object_dim(obj, o)
                 if g and g not in group_by:
                     group_by.append(g)
