@@ -180,3 +180,6 @@ def test_cli_missing_driver_exits_2_with_one_line() -> None:
     assert out.exit_code == 2
     lines = [line for line in out.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "pip install pymysql" in lines[0].lower() and "hunter2" not in out.output
+    out = CliRunner().invoke(cli, ["demo-data", "--db", "postgresql+pg8000://u:hunter2@127.0.0.1/crm"])
+    assert out.exit_code == 2 and "pip install pg8000" in out.output and "hunter2" not in out.output
+    assert len([line for line in out.output.splitlines() if line.strip()]) == 1

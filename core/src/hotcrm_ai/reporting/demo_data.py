@@ -541,7 +541,9 @@ def create_demo_database(
 ) -> dict[str, int]:
     """Create the demo tables at ``url`` and fill them with history up to ``now`` (default: today); returns
     row counts. Refuses to overwrite unless ``replace``."""
-    engine = sa.create_engine(url)
+    from hotcrm_ai.reporting.execute import database_url
+
+    engine = sa.create_engine(database_url(url))
     try:
         with engine.begin() as conn:
             existing = set(sa.inspect(conn).get_table_names()) & set(metadata.tables)

@@ -62,6 +62,30 @@ def missing_driver_message(url: sa.URL, exc: BaseException) -> str:
     return f"reporting.database_url: the {backend} driver '{module}' is not installed; install it with: {how}"
 
 
+def database_url(url: str) -> sa.URL:
+    """``url`` parsed, with the driver the ``[postgres]`` extra installs when it names none, and its
+    driver imported now, so a missing one is a one-line ``DatabaseURLError`` naming what to install."""
+    parsed: sa.URL | None = None
+    try:
+        parsed = sa.make_url(url)
+        if "+" not in parsed.drivername and parsed.drivername in DEFAULT_DRIVERS:
+            parsed = parsed.set(drivername=f"{parsed.drivername}+{DEFAULT_DRIVERS[parsed.drivername]}")
+        dialect = parsed.get_dialect()  # an unknown dialect or driver fails here, not at the first question
+        if parsed.get_backend_name() != "sqlite":
+            dialect.import_dbapi()
+    except ImportError as exc:
+        assert parsed is not None
+        raise DatabaseURLError(missing_driver_message(parsed, exc)) from None
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
+        # the URL itself is never echoed (it may carry a password): ArgumentError's message quotes it
+        detail = "unparsable" if isinstance(exc, sa.exc.ArgumentError) else str(exc).splitlines()[0][:120]
+        raise DatabaseURLError(
+            "reporting.database_url: expected a SQLAlchemy URL with an installed dialect and driver "
+            f"({type(exc).__name__}: {detail})"
+        ) from None
+    return parsed
+
+
 @attrs.frozen
 class Executed:
     columns: list[str]
@@ -87,22 +111,7 @@ class ReadOnlyExecutor:
             raise ReportingError(f"reporting.row_cap: expected a positive integer, got {row_cap}")
         if not timeout_s > 0:
             raise ReportingError(f"reporting.timeout_s: expected a positive number, got {timeout_s}")
-        try:
-            self.url = sa.make_url(url)
-            if "+" not in self.url.drivername and self.url.drivername in DEFAULT_DRIVERS:
-                self.url = self.url.set(drivername=f"{self.url.drivername}+{DEFAULT_DRIVERS[self.url.drivername]}")
-            dialect = self.url.get_dialect()  # an unknown dialect or driver fails here, not at the first question
-            if self.url.get_backend_name() != "sqlite":
-                dialect.import_dbapi()  # a missing driver (psycopg, pymysql...) is named now, in one line
-        except ImportError as exc:
-            raise DatabaseURLError(missing_driver_message(self.url, exc)) from None
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
-            # the URL itself is never echoed (it may carry a password): ArgumentError's message quotes it
-            detail = "unparsable" if isinstance(exc, sa.exc.ArgumentError) else str(exc).splitlines()[0][:120]
-            raise DatabaseURLError(
-                "reporting.database_url: expected a SQLAlchemy URL with an installed dialect and driver "
-                f"({type(exc).__name__}: {detail})"
-            ) from None
+        self.url = database_url(url)
         self.row_cap = row_cap
         self.timeout_s = timeout_s
         self.path: Path | None  # the SQLite file, None for a server database
