@@ -29,14 +29,8 @@ def interactions(x: np.ndarray) -> np.ndarray:
 RNG = np.random.default_rng(11)
 BG = [{n: float(v) for n, v in zip(NAMES, RNG.normal(size=M), strict=True)} for _ in range(2)]
 X = {n: float(v) for n, v in zip(NAMES, RNG.normal(loc=1.0, size=M), strict=True)}
-MODEL = ModelConfig(
-    id="hand-kernel",
-    name="k",
-    type="regression",
-    provider="test-func",
-    features=[FeatureSpec(n) for n in NAMES],
-    background=BG,
-)
+MODEL = ModelConfig(id="hand-kernel", name="k", type="regression", provider="test-func",
+                    features=[FeatureSpec(n) for n in NAMES], background=BG)
 
 
 def explain(budget: int, seed: int = 0, method: str = "kernel", fn=interactions, model=MODEL, x=X):  # type: ignore[no-untyped-def]
@@ -70,12 +64,8 @@ def test_converges_to_exact_as_the_budget_grows(capsys: pytest.CaptureFixture[st
             ests.append(exp.error_estimate)
         errors[budget], estimates[budget] = float(np.mean(errs)), float(np.mean(ests))
     with capsys.disabled():
-        print(
-            "\nkernel max|phi - exact| by budget:",
-            {b: round(e, 5) for b, e in errors.items()},
-            "reported error estimate:",
-            {b: round(e, 5) for b, e in estimates.items()},
-        )
+        print("\nkernel max|phi - exact| by budget:", {b: round(e, 5) for b, e in errors.items()},
+              "reported error estimate:", {b: round(e, 5) for b, e in estimates.items()})
     assert errors[3200] < errors[800] < errors[200]
     assert estimates[3200] < estimates[800] < estimates[200]
     for b in budgets:  # the bootstrap estimate is of the right size (max error within a few standard errors)
@@ -92,14 +82,8 @@ def test_matches_brute_force_on_six_features_when_enumerating() -> None:
     names = NAMES[:6]
     x = {n: X[n] for n in names}
     bg = [{n: r[n] for n in names} for r in BG]
-    m = ModelConfig(
-        id="k6",
-        name="k6",
-        type="regression",
-        provider="test-func",
-        features=[FeatureSpec(n) for n in names],
-        background=bg,
-    )
+    m = ModelConfig(id="k6", name="k6", type="regression", provider="test-func",
+                    features=[FeatureSpec(n) for n in names], background=bg)
 
     def fn(a: np.ndarray) -> np.ndarray:
         return a[:, 0] * a[:, 1] * a[:, 2] + np.sin(a[:, 3] * a[:, 4]) - a[:, 5]
@@ -127,14 +111,8 @@ def test_symmetry_with_sampling_and_exactly_when_enumerated() -> None:
         return a[:, 0] * a[:, 1] + a[:, 2]
 
     names = NAMES[:3]
-    m = ModelConfig(
-        id="sym",
-        name="s",
-        type="regression",
-        provider="test-func",
-        features=[FeatureSpec(n) for n in names],
-        background=[{"x0": 0.0, "x1": 0.0, "x2": 0.0}],
-    )
+    m = ModelConfig(id="sym", name="s", type="regression", provider="test-func",
+                    features=[FeatureSpec(n) for n in names], background=[{"x0": 0.0, "x1": 0.0, "x2": 0.0}])
     exp = explain(100, fn=sym, model=m, x={"x0": 2.0, "x1": 2.0, "x2": 1.0})
     assert exp.exact and phis(exp)[0] == pytest.approx(phis(exp)[1], abs=1e-12)
 

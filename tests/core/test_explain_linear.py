@@ -48,37 +48,24 @@ def eta(design: np.ndarray) -> np.ndarray:
 
 def provider(mean: np.ndarray | None = None, *, linear: bool = True) -> FuncProvider:
     lin = LinearModel(
-        coef=COEF,
-        intercept=INTERCEPT,
-        mean=encode(BACKGROUND).mean(axis=0) if mean is None else mean,
-        groups=GROUPS,
-        encode=encode,
-        link="logit",
-        output_kind="log-odds",
+        coef=COEF, intercept=INTERCEPT, mean=encode(BACKGROUND).mean(axis=0) if mean is None else mean,
+        groups=GROUPS, encode=encode, link="logit", output_kind="log-odds",
     )
     return FuncProvider(
-        eta,
-        encode,
-        wrap=lambda e: {"probability": 1 / (1 + math.exp(-e)), "log_odds": e, "label": "won"},
+        eta, encode, wrap=lambda e: {"probability": 1 / (1 + math.exp(-e)), "log_odds": e, "label": "won"},
         linear=lin if linear else None,
     )
 
 
 def model(explain_output: str = "probability") -> ModelConfig:
     return ModelConfig(
-        id="hand-logit",
-        name="hand logit",
-        type="classification",
-        provider="test-func",
+        id="hand-logit", name="hand logit", type="classification", provider="test-func",
         features=[
-            FeatureSpec("company_size"),
-            FeatureSpec("engagement", label="Engagement Score"),
-            FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
-            FeatureSpec("is_partner", dtype="boolean"),
+            FeatureSpec("company_size"), FeatureSpec("engagement", label="Engagement Score"),
+            FeatureSpec("industry", dtype="string", choices=INDUSTRIES), FeatureSpec("is_partner", dtype="boolean"),
             FeatureSpec("noise"),
         ],
-        background=BACKGROUND,
-        explain_output=explain_output,
+        background=BACKGROUND, explain_output=explain_output,
     )
 
 
@@ -149,20 +136,11 @@ def test_mismatched_linear_model_is_an_error() -> None:
 
 def test_linear_needs_no_background_when_none_can_be_built() -> None:
     # no background rows and no defaults/ranges on the numbers: only the closed form can explain it
-    m = ModelConfig(
-        id="hand-logit-nobg",
-        name="n",
-        type="classification",
-        provider="test-func",
-        features=[
-            FeatureSpec("company_size"),
-            FeatureSpec("engagement"),
-            FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
-            FeatureSpec("is_partner", dtype="boolean"),
-            FeatureSpec("noise"),
-        ],
-        explain_output="probability",
-    )
+    m = ModelConfig(id="hand-logit-nobg", name="n", type="classification", provider="test-func",
+                    features=[FeatureSpec("company_size"), FeatureSpec("engagement"),
+                              FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
+                              FeatureSpec("is_partner", dtype="boolean"), FeatureSpec("noise")],
+                    explain_output="probability")
     exp = service().explain_model(m, X, provider())
     assert exp.method == "linear" and exp.metadata["background_rows"] == 0
     assert abs(exp.base_value + sum(c.contribution for c in exp.contributions) - exp.output_value) <= 1e-6

@@ -184,9 +184,8 @@ def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> Non
     env = {**os.environ, "PYTHONPATH": str(dist)}
     ok = subprocess.run([cli, "plugins", "--json"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and "broken on purpose" in ok.stdout
-    failed = subprocess.run(
-        [cli, "plugins"], capture_output=True, text=True, env={**env, "HOTCRM_AI_STRICT_PLUGINS": "1"}
-    )
+    failed = subprocess.run([cli, "plugins"], capture_output=True, text=True,
+                            env={**env, "HOTCRM_AI_STRICT_PLUGINS": "1"})
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().splitlines()[-1].startswith("error: plugin broken (broken-plugin-pkg)")
 

@@ -341,9 +341,8 @@ def test_hits_skip_validation_only_for_inputs_that_were_validated() -> None:
     from hotcrm_ai import FeatureSpec
 
     base = logit_model("opt-v1")
-    model = attrs.evolve(
-        base, features=(*base.features, FeatureSpec(name="note", dtype="string", required=False, default="n/a"))
-    )
+    model = attrs.evolve(base, features=(*base.features,
+                                         FeatureSpec(name="note", dtype="string", required=False, default="n/a")))
     ai = cloud(model)
     first = ai.predict("opt-v1", ROW)  # stored under the key of the request as given (default filled inside)
     assert ai.predict("opt-v1", ROW).cached and ai.predict("opt-v1", ROW).prediction == first.prediction
