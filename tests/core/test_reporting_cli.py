@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,41 @@ def test_default_demo_database_in_home(run: Any, tmp_path: Path) -> None:
     assert out.exit_code == 0 and (tmp_path / "home" / "demo.sqlite").is_file()
     out = run("ask", "how many leads in 2025", "--now", "2026-11-25")
     assert out.exit_code == 0 and "Lead Count" in out.output
+
+
+def test_demo_history_ends_at_now() -> None:
+    """Nothing in the demo data is dated after its ``now`` except what is a plan by nature (an open
+    deal's expected close date, a running campaign's planned end)."""
+    from datetime import date, datetime
+
+    from hotcrm_ai.reporting.demo_data import generate
+
+    now = date(2025, 3, 15)
+    end = datetime(2025, 3, 15, 23, 59, 59)
+    rows = generate(scale=0.1, now=now)
+    for table in ("account", "contact", "lead", "opportunity", "case"):
+        assert max(r["created_at"] for r in rows[table]) <= end, table
+        assert min(r["created_at"] for r in rows[table]) >= datetime(2023, 1, 1), table
+    closed = [r for r in rows["opportunity"] if r["stage"] in ("closed_won", "closed_lost")]
+    assert closed and max(r["close_date"] for r in closed) <= now
+    assert all(r["close_date"] > now for r in rows["opportunity"] if r not in closed)  # open: expected close
+    assert max(r["resolved_at"] for r in rows["case"] if r["resolved_at"]) <= end
+    assert max(r["converted_at"] for r in rows["lead"] if r["converted_at"]) <= end
+    assert max(r["start_date"] for r in rows["campaign"]) <= now
+
+
+def test_demo_data_now_option(run: Any, tmp_path: Path) -> None:
+    db = tmp_path / "crm.sqlite"
+    out = run("demo-data", "--db", f"sqlite:///{db}", "--now", "2026-06-30", "--json")
+    assert out.exit_code == 0 and json.loads(out.output)["created"] is True
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT MAX(created_at) FROM opportunity").fetchone()[0] < "2026-07-01"
+    won_after = "SELECT COUNT(*) FROM opportunity WHERE stage = 'closed_won' AND close_date > '2026-06-30'"
+    assert con.execute(won_after).fetchone()[0] == 0
+    con.close()
+    out = run("ask", "revenue this year", "--db", f"sqlite:///{db}", "--now", "2026-06-30", "--json")
+    assert json.loads(out.output)["summary"]["period"].startswith("this year")
+    from hotcrm_ai.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="--now"):
+        run("demo-data", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}", "--now", "yesterday-ish")

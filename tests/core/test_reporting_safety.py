@@ -84,12 +84,15 @@ def test_hostile_questions_refused_or_safe(engine, demo: Path, question: str) ->
 
 def test_ordinary_english_is_not_mistaken_for_sql(engine) -> None:  # type: ignore[no-untyped-def]
     for q in (
-        "Why did revenue drop last quarter?",
         "How many accounts did we create in 2025?",
         "How many leads from cold call in 2025",
         "Select the top 5 accounts by annual revenue",
     ):
         assert engine.ask(q, now=NOW).understood, q
+    # "drop" as English is no write attempt: the question is refused for the word it cannot answer
+    # ("why ... drop" asks for a cause), never as SQL
+    res = engine.ask("Why did revenue drop last quarter?", now=NOW)
+    assert not res.understood and res.unknown == ["drop"] and "read-only" not in res.message
 
 
 def test_refusals_say_why(engine) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +114,7 @@ def test_sqlite_connection_is_read_only(demo: Path) -> None:
         "DROP TABLE campaign",
     ):
         with (
-            pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only|query_only|attempt to write"),
+            pytest.raises(sa.exc.DatabaseError, match=r"not authorized|readonly|read-only|query_only|attempt to write"),
             ex.read_only_connection() as conn,
         ):
             conn.exec_driver_sql(stmt)
@@ -259,7 +262,6 @@ def test_huge_and_scientific_numbers_never_leak_or_misread(engine, demo: Path) -
         "deals not closed",
         "revenue last 0 days",  # answered all-time revenue
         "revenue between 2025-13-45 and 2025-02-30",  # answered 2025
-        "deals closed on 2025-03-01",  # answered the whole of 2025
         "top -5 accounts by employees",
     ],
 )
@@ -267,6 +269,14 @@ def test_unmapped_negations_and_numbers_are_refused_not_dropped(engine, question
     """Review regression: these used to be answered with the negation/number silently left out."""
     res = engine.ask(question, now=NOW)
     assert not res.understood and res.rows == [] and "guess" in res.message, (question, res.query)
+
+
+def test_a_single_iso_day_is_that_day_not_its_year(engine) -> None:  # type: ignore[no-untyped-def]
+    """Review regression: "deals closed on 2025-03-01" was answered for the whole of 2025."""
+    res = engine.ask("deals closed on 2025-03-01", now=NOW)
+    assert res.understood and res.query.time_range.start == res.query.time_range.end == "2025-03-01"
+    assert res.query.time_range.field == "close_date"
+    assert all(r["close_date"] == "2025-03-01" for r in res.rows)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 database (tests/core/test_reporting_accuracy.py runs both and compares the result sets).
 
 ``sql`` is portable (SQLite and PostgreSQL) unless ``sql_pg`` is given; ``ordered`` means the row
-order is part of the answer (top N). "now" is 2026-11-25 unless a question says otherwise.
+order is part of the answer (top N; ties broken by the dimension, ascending); ``cmp_sql`` is the
+compared period's totals. "now" is 2026-11-25 unless a question says otherwise, and the demo history
+ends that day (``create_demo_database(now=...)``).
 Conventions the SQL encodes (docs/reporting.md): revenue = closed_won amount dated by close_date;
 pipeline = open stages' amount dated by close_date; win rate = won / (won + lost) by close_date;
 counts, conversion, CSAT and resolution time by created_at; "this X" = the whole calendar X.
@@ -64,7 +66,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Top 5 reps by revenue in 2025",
         "ordered": True,
-        "sql": f'SELECT u.name, SUM(o.amount) s FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {WON} AND {_y("o.close_date", 2025)} GROUP BY u.name ORDER BY s DESC LIMIT 5',
+        "sql": f'SELECT u.name, SUM(o.amount) s FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {WON} AND {_y("o.close_date", 2025)} GROUP BY u.name ORDER BY s DESC, u.name LIMIT 5',
     },
     {
         "q": "Revenue by product family in 2026",
@@ -102,7 +104,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Top 3 products by revenue",
         "ordered": True,
-        "sql": f"SELECT p.name, SUM(o.amount) s FROM opportunity o JOIN product p ON o.product_id = p.id WHERE {WON} GROUP BY p.name ORDER BY s DESC LIMIT 3",
+        "sql": f"SELECT p.name, SUM(o.amount) s FROM opportunity o JOIN product p ON o.product_id = p.id WHERE {WON} GROUP BY p.name ORDER BY s DESC, p.name LIMIT 3",
     },
     {
         "q": "Revenue from renewal deals in 2025",
@@ -111,7 +113,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Which region has the highest revenue in 2025?",
         "ordered": True,
-        "sql": f"SELECT a.region, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.region ORDER BY s DESC LIMIT 1",
+        "sql": f"SELECT a.region, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.region ORDER BY s DESC, a.region LIMIT 1",
     },
     {
         "q": "Revenue YTD",
@@ -132,7 +134,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Top 10 accounts by revenue",
         "ordered": True,
-        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} GROUP BY a.name ORDER BY s DESC LIMIT 10",
+        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} GROUP BY a.name ORDER BY s DESC, a.name LIMIT 10",
     },
     {
         "q": "Quarterly bookings in 2024",
@@ -240,7 +242,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Bottom 3 industries by win rate in 2025",
         "ordered": True,
-        "sql": f"SELECT a.industry, {WINRATE} w FROM {OA} WHERE {CLOSED} AND {_y('o.close_date', 2025)} GROUP BY a.industry ORDER BY w ASC LIMIT 3",
+        "sql": f"SELECT a.industry, {WINRATE} w FROM {OA} WHERE {CLOSED} AND {_y('o.close_date', 2025)} GROUP BY a.industry ORDER BY w ASC, a.industry LIMIT 3",
     },
     # -- average deal size ------------------------------------------------------------------------------
     {"q": "Average deal size", "sql": f"SELECT AVG(amount) FROM opportunity o WHERE {WON}"},
@@ -299,7 +301,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Top 3 lead sources by conversion rate",
         "ordered": True,
-        "sql": f"SELECT l.source, {CONV} c FROM lead l GROUP BY l.source ORDER BY c DESC LIMIT 3",
+        "sql": f"SELECT l.source, {CONV} c FROM lead l GROUP BY l.source ORDER BY c DESC, l.source LIMIT 3",
     },
     # -- cases -------------------------------------------------------------------------------------
     {"q": "How many cases", "sql": 'SELECT COUNT(*) FROM "case"'},
@@ -367,7 +369,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Which agents have the most cases?",
         "ordered": True,
-        "sql": 'SELECT u.name, COUNT(*) n FROM "case" c JOIN "user" u ON c.owner_id = u.id GROUP BY u.name ORDER BY n DESC LIMIT 1',
+        "sql": 'SELECT u.name, COUNT(*) n FROM "case" c JOIN "user" u ON c.owner_id = u.id GROUP BY u.name ORDER BY n DESC, u.name LIMIT 1',
     },
     {
         "q": "Case count by day last week",
@@ -459,7 +461,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Which rep has the largest pipeline?",
         "ordered": True,
-        "sql": f'SELECT u.name, SUM(o.amount) s FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {OPEN} GROUP BY u.name ORDER BY s DESC LIMIT 1',
+        "sql": f'SELECT u.name, SUM(o.amount) s FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {OPEN} GROUP BY u.name ORDER BY s DESC, u.name LIMIT 1',
     },
     {
         "q": "How many accounts have more than 5000 employees?",
@@ -468,7 +470,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Which product family sells the most?",
         "ordered": True,
-        "sql": f"SELECT p.family, SUM(o.amount) s FROM opportunity o JOIN product p ON o.product_id = p.id WHERE {WON} GROUP BY p.family ORDER BY s DESC LIMIT 1",
+        "sql": f"SELECT p.family, SUM(o.amount) s FROM opportunity o JOIN product p ON o.product_id = p.id WHERE {WON} GROUP BY p.family ORDER BY s DESC, p.family LIMIT 1",
     },
     {
         "q": "How much did we sell in EMEA in Q4 2025?",
@@ -481,7 +483,7 @@ QUESTIONS: list[dict] = [
     {
         "q": "Show me the top 5 customers by revenue in 2025",
         "ordered": True,
-        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.name ORDER BY s DESC LIMIT 5",
+        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.name ORDER BY s DESC, a.name LIMIT 5",
     },
     {
         "q": "What percentage of leads converted in 2025?",
@@ -504,6 +506,171 @@ QUESTIONS: list[dict] = [
         "q": "What is the average amount of open opportunities?",
         "sql": f"SELECT AVG(o.amount) FROM opportunity o WHERE {OPEN}",
     },
+    # -- manager questions by category, written before the vocabulary that answers them ---------------
+    # record lists and rankings: the records themselves (display columns), not a total
+    {
+        "q": "Top 5 open opportunities by amount",
+        "ordered": True,
+        "sql": f"SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o WHERE {OPEN} ORDER BY o.amount DESC, o.id LIMIT 5",
+    },
+    {
+        "q": "Top 5 opportunities in the pipeline by amount",
+        "ordered": True,
+        "sql": f"SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o WHERE {OPEN} ORDER BY o.amount DESC, o.id LIMIT 5",
+    },
+    {
+        "q": "Our 10 biggest lost deals in 2025",
+        "ordered": True,
+        "sql": f"SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o WHERE o.stage = 'closed_lost' AND {_y('o.close_date', 2025)} ORDER BY o.amount DESC, o.id LIMIT 10",
+    },
+    {
+        "q": "List the 3 largest deals won last quarter",
+        "ordered": True,
+        "sql": f"SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-07-01', '2026-10-01')} ORDER BY o.amount DESC, o.id LIMIT 3",
+    },
+    {
+        "q": "Top accounts by revenue in 2025",
+        "ordered": True,
+        "sql": f"SELECT a.name, SUM(o.amount) s FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY a.name ORDER BY s DESC, a.name LIMIT 10",
+    },
+    # splits by a field's values
+    {
+        "q": "Revenue from new business vs renewals",
+        "sql": f"SELECT o.type, SUM(o.amount) FROM opportunity o WHERE {WON} AND o.type IN ('new_business', 'renewal') GROUP BY o.type",
+    },
+    {
+        "q": "Won vs lost deals in 2025",
+        "sql": f"SELECT o.stage, COUNT(*) FROM opportunity o WHERE {CLOSED} AND {_y('o.close_date', 2025)} GROUP BY o.stage",
+    },
+    {
+        "q": "Leads by source and status in Q1 2026",
+        "sql": f"SELECT l.source, l.status, COUNT(*) FROM lead l WHERE {_r('l.created_at', '2026-01-01', '2026-04-01')} GROUP BY l.source, l.status",
+    },
+    # the date of the event the verb names
+    {
+        "q": "How many leads did we convert last month?",
+        "sql": f"SELECT COUNT(*) FROM lead l WHERE l.status = 'converted' AND {_r('l.converted_at', '2026-10-01', '2026-11-01')}",
+    },
+    {
+        "q": "How many deals did we win last quarter?",
+        "sql": f"SELECT COUNT(*) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-07-01', '2026-10-01')}",
+    },
+    {
+        "q": "How many cases did we resolve this month?",
+        "sql": f'SELECT COUNT(*) FROM "case" c WHERE {_r("c.resolved_at", "2026-11-01", "2026-12-01")}',
+    },
+    # status groups declared in the catalogue
+    {
+        "q": "Open cases by priority",
+        "sql": "SELECT c.priority, COUNT(*) FROM \"case\" c WHERE c.status IN ('open', 'in_progress') GROUP BY c.priority",
+    },
+    {"q": "How many open cases", "sql": "SELECT COUNT(*) FROM \"case\" c WHERE c.status IN ('open', 'in_progress')"},
+    {
+        "q": "Open pipeline by stage",
+        "sql": f"SELECT o.stage, SUM(o.amount) FROM opportunity o WHERE {OPEN} GROUP BY o.stage",
+    },
+    # ratios and percentages
+    {
+        "q": "Win rate by owner in 2025",
+        "sql": f'SELECT u.name, {WINRATE} FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {CLOSED} AND {_y("o.close_date", 2025)} GROUP BY u.name',
+    },
+    {
+        "q": "Conversion rate by lead source last year",
+        "sql": f"SELECT l.source, {CONV} FROM lead l WHERE {_y('l.created_at', 2025)} GROUP BY l.source",
+    },
+    {
+        "q": "Share of revenue from EMEA in 2025",
+        "sql": f"SELECT SUM(CASE WHEN a.region = 'EMEA' THEN o.amount ELSE 0 END) * 1.0 / SUM(o.amount) FROM {OA} WHERE {WON} AND {_y('o.close_date', 2025)}",
+    },
+    # explicit period comparisons: rows are the first period, cmp_sql the second
+    {
+        "q": "Q3 2026 revenue compared to Q3 2025",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-07-01', '2026-10-01')}",
+        "cmp_sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2025-07-01', '2025-10-01')}",
+    },
+    {
+        "q": "Revenue this month vs the same month last year",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2026-11-01', '2026-12-01')}",
+        "cmp_sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND {_r('o.close_date', '2025-11-01', '2025-12-01')}",
+    },
+    {
+        "q": "Case count in 2025 vs 2024",
+        "sql": f'SELECT COUNT(*) FROM "case" c WHERE {_y("c.created_at", 2025)}',
+        "cmp_sql": f'SELECT COUNT(*) FROM "case" c WHERE {_y("c.created_at", 2024)}',
+    },
+    # several measures at once
+    {
+        "q": "Campaign spend vs budget by type",
+        "sql": "SELECT type, SUM(actual_cost), SUM(budget) FROM campaign GROUP BY type",
+    },
+    {
+        "q": "Deals and amount by stage",
+        "sql": "SELECT stage, COUNT(*), SUM(amount) FROM opportunity GROUP BY stage",
+    },
+    # durations
+    {
+        "q": "What is our average sales cycle length",
+        "sql": f"SELECT AVG(julianday(o.close_date) - julianday(o.created_at)) FROM opportunity o WHERE {WON}",
+        "sql_pg": f"SELECT AVG(EXTRACT(EPOCH FROM (o.close_date::timestamp - o.created_at)) / 86400) FROM opportunity o WHERE {WON}",
+    },
+    {
+        "q": "Average sales cycle by deal type in 2025",
+        "sql": f"SELECT o.type, AVG(julianday(o.close_date) - julianday(o.created_at)) FROM opportunity o WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY o.type",
+        "sql_pg": f"SELECT o.type, AVG(EXTRACT(EPOCH FROM (o.close_date::timestamp - o.created_at)) / 86400) FROM opportunity o WHERE {WON} AND {_y('o.close_date', 2025)} GROUP BY o.type",
+    },
+    {
+        "q": "Time to resolution by priority in 2025",
+        "sql": f'SELECT c.priority, AVG({HOURS}) FROM "case" c WHERE {_y("c.created_at", 2025)} GROUP BY c.priority',
+        "sql_pg": f'SELECT c.priority, AVG({HOURS_PG}) FROM "case" c WHERE {_y("c.created_at", 2025)} GROUP BY c.priority',
+    },
+    # named records as filters, matched against the data (case- and accent-insensitive)
+    {
+        "q": "Revenue from Iron Bank 3",
+        "sql": f"SELECT SUM(o.amount) FROM {OA} WHERE {WON} AND a.name = 'Iron Bank 3'",
+    },
+    {
+        "q": "How many cases for green retail 1",
+        "sql": "SELECT COUNT(*) FROM \"case\" c JOIN account a ON c.account_id = a.id WHERE a.name = 'Green Retail 1'",
+    },
+    {
+        "q": "Revenue from deals owned by Hiro Muller 01 in 2025",
+        "sql": f"SELECT SUM(o.amount) FROM opportunity o JOIN \"user\" u ON o.owner_id = u.id WHERE {WON} AND u.name = 'Hiro Müller 01' AND {_y('o.close_date', 2025)}",
+    },
+    # typos and informal phrasing, corrected against the catalogue vocabulary
+    {
+        "q": "revnue by regoin last quater",
+        "sql": f"SELECT a.region, SUM(o.amount) FROM {OA} WHERE {WON} AND {_r('o.close_date', '2026-07-01', '2026-10-01')} GROUP BY a.region",
+    },
+    {"q": "how many oportunities by stage", "sql": "SELECT stage, COUNT(*) FROM opportunity GROUP BY stage"},
+    {
+        "q": "averge deal size by industry",
+        "sql": f"SELECT a.industry, AVG(o.amount) FROM {OA} WHERE {WON} GROUP BY a.industry",
+    },
+    {"q": "pipline by stage", "sql": f"SELECT o.stage, SUM(o.amount) FROM opportunity o WHERE {OPEN} GROUP BY o.stage"},
+    # -- found by probing after the implementation (kept as regressions) ------------------------------
+    {
+        "q": "Which of our reps has the lowest win rate?",
+        "ordered": True,
+        "sql": f'SELECT u.name, {WINRATE} w FROM opportunity o JOIN "user" u ON o.owner_id = u.id WHERE {CLOSED} GROUP BY u.name ORDER BY w ASC, u.name LIMIT 1',
+    },
+    {
+        "q": "Show the 5 most recent deals",
+        "ordered": True,
+        "sql": "SELECT o.name, o.stage, o.type, o.amount, o.close_date FROM opportunity o ORDER BY o.created_at DESC, o.id LIMIT 5",
+    },
+    {
+        "q": "Which campaign had the highest spend?",
+        "ordered": True,
+        "sql": "SELECT name, type, status, budget, actual_cost, start_date FROM campaign ORDER BY actual_cost DESC, id LIMIT 1",
+    },
+    {
+        "q": "What was our revenue on 2026-03-15?",
+        "sql": f"SELECT SUM(amount) FROM opportunity o WHERE {WON} AND o.close_date = '2026-03-15'",
+    },
+    {
+        "q": "What percentage of deals did we win in 2025?",
+        "sql": f"SELECT SUM(CASE WHEN o.stage = 'closed_won' THEN 1 ELSE 0 END) * 1.0 / COUNT(*) FROM opportunity o WHERE {_y('o.close_date', 2025)}",
+    },
     # -- a different "now" ---------------------------------------------------------------------------
     {
         "q": "Revenue last quarter",
@@ -520,4 +687,30 @@ QUESTIONS: list[dict] = [
         "now": "2025-12-01",
         "sql": f"SELECT {WINRATE} FROM opportunity o WHERE {CLOSED} AND {_r('o.close_date', '2025-07-01', '2025-10-01')}",
     },
+]
+
+
+# Questions that must be refused (understood=False): answering any of them would be a guess, because a
+# word that changes the answer (a verb, a measure, a grouping, a name) maps to nothing in the catalogue.
+MUST_REFUSE: list[str] = [
+    "How many leads did we churn last month?",
+    "Cases by channel and priority",
+    "Revenue by reason",
+    "What is our NPS by region",
+    "Forecast revenue next quarter",
+    "Median deal size",
+    "How many leads did we email last week",
+    "Total revenue for Zyxcorp Holdings",
+    "Deals escalated by Bob last month",
+    "Revenue per employee by region",
+    "How many customers churned this year",
+    "Deals stuck in negotiation for 90 days",
+    "Revenue by manager",
+    "How many refunds did we issue in 2025",
+    "Average discount on won deals",
+    "Cases reopened last month",
+    "Revenue not in EMEA",
+    "Predicted revenue by region",
+    "Revenue by account owner",
+    "Cases opened vs resolved this month",
 ]

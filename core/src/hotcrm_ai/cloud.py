@@ -246,9 +246,25 @@ class AICloud:
         context: Mapping[str, Any] | None = None,
         limit: int = 100,
         narrative: bool = True,
+        tenant: str | None = None,
+        all_tenants: bool = False,
     ) -> ReportResult:
-        """Answer a natural-language analytics question from the CRM database (read-only)."""
-        return self.reporting.ask(question, now=now, context=context, limit=limit, narrative=narrative)
+        """Answer a natural-language analytics question from the CRM database (read-only). With a
+        tenant column configured, ``tenant`` is required unless ``all_tenants=True``."""
+        return self.reporting.ask(
+            question,
+            now=now,
+            context=context,
+            limit=limit,
+            narrative=narrative,
+            tenant=tenant,
+            all_tenants=all_tenants,
+        )
+
+    def query(self, metrics: Any, **kwargs: Any) -> Any:
+        """The governed metrics API: ``query(metrics=[...], group_by=[...], time={...}, filters=[...],
+        order_by=[...], limit=..., tenant=...)``, compiled and run exactly like ``ask`` (see docs/reporting.md)."""
+        return self.reporting.query(metrics, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -196,3 +196,7 @@ class StoreSchemaError(StoreError):
     version of hotcrm-ai knows."""
 
     exit_code = 2
+
+
+class DatabaseURLError(ReportingError, ConfigError):
+    """``reporting.database_url`` cannot be used: unparsable, no such file, or its driver is not installed."""

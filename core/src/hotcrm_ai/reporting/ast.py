@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import attrs
 
 OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "is_null", "not_null")
-AGG_FUNCS: tuple[str, ...] = ("count", "sum", "avg", "min", "max", "metric")
+AGG_FUNCS: tuple[str, ...] = ("count", "sum", "avg", "min", "max", "metric", "share")
 BUCKETS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 COMPARISONS: tuple[str, ...] = ("previous_period", "year_over_year", "custom")
 
@@ -38,12 +38,17 @@ class GroupBy:
 
 @attrs.frozen
 class Aggregate:
-    """``func`` over ``field``, or ``func="metric"`` with a catalogue ``metric`` name; ``alias`` names the column."""
+    """``func`` over ``field``, or ``func="metric"`` with a catalogue ``metric`` name; ``alias`` names the column.
+
+    ``func="share"`` is the fraction (0..1) of a sum/count ``metric``, of ``sum(field)``, or of the
+    record count when both are null, that comes from the rows matching ``where`` (the segment):
+    "share of revenue from EMEA", "percentage of cases that are critical"."""
 
     func: str
     field: str | None = None
     metric: str | None = None
     alias: str | None = None
+    where: list[Filter] = attrs.field(factory=list)
 
 
 @attrs.frozen
@@ -101,6 +106,7 @@ class Translated:
     query: Query
     matched: list[str] = attrs.field(factory=list)
     unknown: list[str] = attrs.field(factory=list)
+    corrections: dict[str, str] = attrs.field(factory=dict)  # misspelt word -> the vocabulary word read instead
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +123,13 @@ def query_json_schema() -> dict[str, Any]:
         return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
     date = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    filter_item = obj(
+        {
+            "field": {"type": "string"},
+            "op": {"type": "string", "enum": list(OPERATORS)},
+            "value": {"anyOf": [*_SCALAR["anyOf"], {"type": "array", "items": _SCALAR}]},
+        }
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Query",
@@ -124,16 +137,7 @@ def query_json_schema() -> dict[str, Any]:
             {
                 "object": {"type": "string"},
                 "fields": {"type": "array", "items": {"type": "string"}},
-                "filters": {
-                    "type": "array",
-                    "items": obj(
-                        {
-                            "field": {"type": "string"},
-                            "op": {"type": "string", "enum": list(OPERATORS)},
-                            "value": {"anyOf": [*_SCALAR["anyOf"], {"type": "array", "items": _SCALAR}]},
-                        }
-                    ),
-                },
+                "filters": {"type": "array", "items": filter_item},
                 "group_by": {
                     "type": "array",
                     "items": obj(
@@ -148,6 +152,7 @@ def query_json_schema() -> dict[str, Any]:
                             "field": _nullable({"type": "string"}),
                             "metric": _nullable({"type": "string"}),
                             "alias": _nullable({"type": "string"}),
+                            "where": {"type": "array", "items": filter_item},
                         }
                     ),
                 },
@@ -235,6 +240,20 @@ def _list(v: Any, path: str) -> list[Any]:
     return v
 
 
+def _filters(data: Any, path: str) -> list[Filter]:
+    out = []
+    for i, f in enumerate(_list(data, path)):
+        f = _obj(f, f"{path}[{i}]", {"field": True, "op": False, "value": False})
+        value = f.get("value")
+        value = (
+            [_scalar(x, f"{path}[{i}].value[{j}]") for j, x in enumerate(_list(value, f"{path}[{i}].value"))]
+            if isinstance(value, list)
+            else _scalar(value, f"{path}[{i}].value")
+        )
+        out.append(Filter(_str(f["field"], f"{path}[{i}].field"), _str(f.get("op", "eq"), f"{path}[{i}].op"), value))
+    return out
+
+
 def parse_query(data: Any) -> Query:
     """A Query from JSON data (e.g. a model's answer), strictly: unknown keys or wrong types are a
     ValidationError naming the path. Names are checked against the catalogue later, by the compiler."""
@@ -256,18 +275,7 @@ def parse_query(data: Any) -> Query:
             )
         },
     )
-    filters = []
-    for i, f in enumerate(_list(d.get("filters", []), "filters")):
-        f = _obj(f, f"filters[{i}]", {"field": True, "op": False, "value": False})
-        value = f.get("value")
-        value = (
-            [_scalar(x, f"filters[{i}].value[{j}]") for j, x in enumerate(_list(value, f"filters[{i}].value"))]
-            if isinstance(value, list)
-            else _scalar(value, f"filters[{i}].value")
-        )
-        filters.append(
-            Filter(_str(f["field"], f"filters[{i}].field"), _str(f.get("op", "eq"), f"filters[{i}].op"), value)
-        )
+    filters = _filters(d.get("filters", []), "filters")
     groups = [
         GroupBy(_str(g["field"], f"group_by[{i}].field"), _opt_str(g.get("bucket"), f"group_by[{i}].bucket"))
         for i, g in enumerate(
@@ -281,9 +289,10 @@ def parse_query(data: Any) -> Query:
             _opt_str(a.get("field"), f"aggregates[{i}].field"),
             _opt_str(a.get("metric"), f"aggregates[{i}].metric"),
             _opt_str(a.get("alias"), f"aggregates[{i}].alias"),
+            _filters(a.get("where", []), f"aggregates[{i}].where"),
         )
         for i, a in enumerate(
-            _obj(x, f"aggregates[{i}]", {"func": True, "field": False, "metric": False, "alias": False})
+            _obj(x, f"aggregates[{i}]", {"func": True, "field": False, "metric": False, "alias": False, "where": False})
             for i, x in enumerate(_list(d.get("aggregates", []), "aggregates"))
         )
     ]

@@ -21,6 +21,7 @@ from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 FIELD_TYPES = ("integer", "number", "currency", "string", "date", "datetime", "boolean", "percent")
 NUMERIC_TYPES = ("integer", "number", "currency", "percent")
 DATE_TYPES = ("date", "datetime")
+METRIC_KINDS = ("sum", "avg", "count", "min", "max", "ratio", "avg_duration_hours", "avg_duration_days")
 
 
 @attrs.frozen
@@ -148,6 +149,10 @@ class Catalogue:
             categorical=bool(spec_f.get("categorical")),
         )
 
+    def name_fields(self) -> list[tuple[str, str]]:
+        """(object, name field) of the objects whose record names a question may use as a filter."""
+        return [(o, spec.get("name_field", "name")) for o, spec in self.objects.items() if spec.get("match_names")]
+
     def categorical_fields(self) -> list[tuple[str, str]]:
         return [(o, f) for o, spec in self.objects.items() for f, fs in spec["fields"].items() if fs.get("categorical")]
 
@@ -167,8 +172,8 @@ class Catalogue:
         for mname, m in self.metrics.items():
             if m.get("object") not in self.objects:
                 errors.append(f"metrics.{mname}.object: unknown object {m.get('object')!r}")
-            elif m.get("kind") not in ("sum", "avg", "count", "min", "max", "ratio", "avg_duration_hours"):
-                errors.append(f"metrics.{mname}.kind: expected sum/avg/count/min/max/ratio/avg_duration_hours")
+            elif m.get("kind") not in METRIC_KINDS:
+                errors.append(f"metrics.{mname}.kind: expected one of {', '.join(METRIC_KINDS)}")
         if errors:
             raise ConfigError("Invalid reporting catalogue: " + "; ".join(errors))
 

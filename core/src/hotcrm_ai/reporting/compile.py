@@ -260,6 +260,10 @@ def _aggregate(
         raise _err(f"{where}.func", f"one of {', '.join(AGG_FUNCS)}", getattr(a, "func", a))
     if a.alias is not None and (not isinstance(a.alias, str) or not _ALIAS.match(a.alias)):
         raise _err(f"{where}.alias", "lower-case letters, digits and '_' (max 63)", a.alias)
+    if a.func == "share":
+        return _share(b, a, where, push, where_out)
+    if a.where:
+        raise _err(f"{where}.where", f"empty unless func is 'share' (func is {a.func!r})", a.where)
     if a.func == "metric":
         if not isinstance(a.metric, str):
             raise _err(f"{where}.metric", "a catalogue metric name", a.metric)
@@ -285,10 +289,10 @@ def _aggregate(
             num_cond = num if cond is None else sa.and_(num, cond)
             den = sa.func.count() if cond is None else sa.func.sum(sa.case((cond, 1), else_=0))
             expr = sa.cast(sa.func.sum(sa.case((num_cond, 1), else_=0)), sa.Float) / sa.func.nullif(den, 0)
-        elif kind == "avg_duration_hours":
+        elif kind in ("avg_duration_hours", "avg_duration_days"):
             start, _ = b.col(m["start_field"], f"{where}.metric.start_field")
             end, _ = b.col(m["end_field"], f"{where}.metric.end_field")
-            val: Any = HoursBetween(start, end)
+            val: Any = HoursBetween(start, end) if kind == "avg_duration_hours" else HoursBetween(start, end) / 24.0
             expr = sa.func.avg(val if cond is None else sa.case((cond, val)))
         else:
             col, _ = b.col(m["field"], f"{where}.metric.field")
@@ -317,6 +321,40 @@ def _aggregate(
     alias = a.alias or f"{a.func}_{rf.output}"
     typ = "number" if a.func == "count" or (a.func == "avg" and rf.type == "integer") else _out_type(rf.type)
     return expr, AggInfo(alias, a.func, None, typ, f"{_FUNC_LABEL[a.func]} {rf.label}"), None
+
+
+def _share(
+    b: _Builder, a: Aggregate, where: str, push: bool, where_out: list[sa.ColumnElement[bool]]
+) -> tuple[sa.ColumnElement[Any], AggInfo, str | None]:
+    """The fraction of a sum/count metric, of sum(field), or of the record count, from the ``where`` segment."""
+    if not isinstance(a.where, list) or not a.where or len(a.where) > MAX_ITEMS:
+        raise _err(f"{where}.where", f"1 to {MAX_ITEMS} filters naming the segment", a.where)
+    segment = _and([_condition(b, f, f"{where}.where[{j}]") for j, f in enumerate(a.where)])
+    assert segment is not None
+    cond: sa.ColumnElement[bool] | None = None
+    value: Any = sa.literal(1)
+    label, date = "Records", None
+    if a.metric is not None:
+        m = b.cat.metric(a.metric)
+        if m["object"] != b.q.object or m["kind"] not in ("sum", "count"):
+            raise _err(f"{where}.metric", f"a sum or count metric of {b.q.object}", a.metric)
+        cond = _and([_condition(b, Filter(**c), f"{where}.metric.where") for c in m.get("where", [])])
+        if m["kind"] == "sum":
+            value, _ = b.col(m["field"], f"{where}.metric.field")
+        label, date = m.get("label", a.metric), m.get("date_field")
+    elif a.field is not None:
+        value, rf = b.col(a.field, f"{where}.field")
+        if rf.type not in NUMERIC_TYPES:
+            raise _err(f"{where}.field", "a numeric field for share", a.field)
+        label = rf.label
+    if push and cond is not None:
+        where_out.append(cond)
+        cond = None
+    num_cond = segment if cond is None else sa.and_(cond, segment)
+    den: Any = sa.func.sum(value if cond is None else sa.case((cond, value), else_=0))
+    expr = sa.cast(sa.func.sum(sa.case((num_cond, value), else_=0)), sa.Float) / sa.func.nullif(den, 0)
+    alias = a.alias or "share"
+    return expr, AggInfo(alias, "share", a.metric, "percent", f"Share of {label}"), date
 
 
 def validate(query: Query, cat: Catalogue) -> None:

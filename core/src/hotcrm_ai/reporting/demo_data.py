@@ -1,4 +1,7 @@
-"""A synthetic, deterministic CRM database for demos and tests (2024-01-01 .. 2026-12-31).
+"""A synthetic, deterministic CRM database for demos and tests: about three years of history up to ``now``.
+
+Nothing is dated after ``now`` except what is a plan by nature: an open deal's expected close date and
+an active campaign's planned end date.
 
 Not real customers: names are composed from word lists and every number comes from one seeded
 ``random.Random``, so the same seed gives the same rows on SQLite and PostgreSQL. The shapes are
@@ -15,11 +18,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
-START = date(2024, 1, 1)
-END = date(2026, 12, 31)
 SEED = 20240101
+DEFAULT_NOW = date(2026, 11, 25)  # the date the test question set and the docs' examples are written for
 
 metadata = sa.MetaData()
 user_t = sa.Table(
@@ -289,20 +292,37 @@ SUBJECTS = [
 ]
 # month weights: slow summer, strong quarter ends (Mar, Jun, Sep) and a heavy Q4
 SEASON = [0.8, 0.85, 1.1, 0.9, 0.95, 1.15, 0.75, 0.7, 1.1, 1.05, 1.2, 1.45]
-SPAN_DAYS = (END - START).days + 1
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _day(rng: random.Random, growth: float = 0.35) -> date:
-    """A day in the span, seasonal by month and growing over time (later years busier)."""
-    while True:
-        d = START + timedelta(days=rng.randrange(SPAN_DAYS))
-        w = SEASON[d.month - 1] * (1 + growth * (d - START).days / SPAN_DAYS)
-        if rng.random() * 1.45 * (1 + growth) < w:
-            return d
+@attrs.frozen
+class _Span:
+    """The generated history: from January 1st two years before ``now`` to ``now`` inclusive."""
+
+    now: date
+
+    @property
+    def start(self) -> date:
+        return date(self.now.year - 2, 1, 1)
+
+    @property
+    def days(self) -> int:
+        return (self.now - self.start).days + 1
+
+    @property
+    def end_of_now(self) -> datetime:
+        return datetime(self.now.year, self.now.month, self.now.day, 23, 59, 59)
+
+    def day(self, rng: random.Random, growth: float = 0.35) -> date:
+        """A day in the span, seasonal by month and growing over time (later years busier)."""
+        while True:
+            d = self.start + timedelta(days=rng.randrange(self.days))
+            w = SEASON[d.month - 1] * (1 + growth * (d - self.start).days / self.days)
+            if rng.random() * 1.45 * (1 + growth) < w:
+                return d
 
 
 def _at(rng: random.Random, d: date) -> datetime:
@@ -312,9 +332,12 @@ def _at(rng: random.Random, d: date) -> datetime:
 Row = dict[str, Any]  # one table row: column name -> value
 
 
-def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
-    """All rows, by table name. ``scale`` multiplies the row counts (1.0: a few thousand per table)."""
+def generate(seed: int = SEED, scale: float = 1.0, now: date | None = None) -> dict[str, list[Row]]:
+    """All rows, by table name. ``scale`` multiplies the row counts (1.0: a few thousand per table);
+    history ends at ``now`` (default: today)."""
     rng = random.Random(seed)
+    span = _Span(now or date.today())
+    _day = span.day
     n = {
         k: max(1, int(v * scale))
         for k, v in {
@@ -387,7 +410,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
         region = _pick(rng, region_w)
         created = _at(rng, _day(rng))
         source = _pick(rng, LEAD_SOURCES)
-        age = (datetime(2026, 12, 31) - created).days
+        age = (span.end_of_now - created).days
         conv_p = {"Referral": 0.32, "Partner": 0.26, "Trade Show": 0.2}.get(source, 0.13)
         r = rng.random()
         if age < 30:
@@ -405,6 +428,8 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
         converted = (
             created + timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)) if status == "converted" else None
         )
+        if converted is not None and converted > span.end_of_now:
+            status, converted = "qualified", None  # not converted yet
         leads.append(
             {
                 "id": i,
@@ -428,14 +453,11 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
         size = 1 + math.log10(max(acc["employees"], 10)) / 3
         amount = round(min(2_500_000, product["list_price"] * size * rng.lognormvariate(0, 0.8)), 2)
         close = created.date() + timedelta(days=int(rng.gammavariate(2.0, 35)) + 7)
-        age = (date(2026, 11, 30) - close).days
-        if age > 0:
+        if close <= span.now:
             win_p = {"renewal": 0.72, "upsell": 0.5, "cross_sell": 0.4}.get(otype, 0.3)
             stage = "closed_won" if rng.random() < win_p else "closed_lost"
         else:
             stage = rng.choices(["prospecting", "qualification", "proposal", "negotiation"], [0.35, 0.3, 0.2, 0.15])[0]
-        if close > END:
-            close = END - timedelta(days=rng.randrange(20))
         opps.append(
             {
                 "id": i,
@@ -458,7 +480,7 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
         hours = rng.expovariate(1 / PRIORITY_HOURS[priority]) + 0.5
         resolved: datetime | None  # None: the case is still open
         resolved = created + timedelta(hours=round(hours, 2))
-        if resolved > datetime(2026, 12, 31, 23, 0):
+        if resolved > span.end_of_now:
             status, resolved = rng.choice(["open", "in_progress"]), None
         else:
             status = "closed" if rng.random() < 0.6 else "resolved"
@@ -484,9 +506,9 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
     campaigns: list[Row] = []
     for i in range(1, n["campaign"] + 1):
         start = _day(rng)
-        end = min(END, start + timedelta(days=rng.randint(7, 90)))
+        end = start + timedelta(days=rng.randint(7, 90))
         budget = round(rng.lognormvariate(9.8, 0.7), -2)
-        status = "completed" if end < date(2026, 11, 1) else ("active" if start < date(2026, 11, 1) else "planned")
+        status = "completed" if end < span.now else "active"
         if status == "completed" and rng.random() < 0.05:
             status = "aborted"
         spent = budget * (rng.uniform(0.7, 1.15) if status == "completed" else rng.uniform(0, 0.6))
@@ -514,9 +536,14 @@ def generate(seed: int = SEED, scale: float = 1.0) -> dict[str, list[Row]]:
     }
 
 
-def create_demo_database(url: str, *, seed: int = SEED, scale: float = 1.0, replace: bool = False) -> dict[str, int]:
-    """Create the demo tables at ``url`` and fill them; returns row counts. Refuses to overwrite unless ``replace``."""
-    engine = sa.create_engine(url)
+def create_demo_database(
+    url: str, *, seed: int = SEED, scale: float = 1.0, replace: bool = False, now: date | None = None
+) -> dict[str, int]:
+    """Create the demo tables at ``url`` and fill them with history up to ``now`` (default: today); returns
+    row counts. Refuses to overwrite unless ``replace``."""
+    from hotcrm_ai.reporting.execute import database_url
+
+    engine = sa.create_engine(database_url(url))
     try:
         with engine.begin() as conn:
             existing = set(sa.inspect(conn).get_table_names()) & set(metadata.tables)
@@ -528,7 +555,7 @@ def create_demo_database(url: str, *, seed: int = SEED, scale: float = 1.0, repl
                 )
             metadata.drop_all(conn)
             metadata.create_all(conn)
-            rows = generate(seed, scale)
+            rows = generate(seed, scale, now)
             for table in metadata.sorted_tables:
                 conn.execute(table.insert(), rows[table.name])
         return {k: len(v) for k, v in rows.items()}

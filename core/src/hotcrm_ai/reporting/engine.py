@@ -16,7 +16,7 @@ import attrs
 
 from hotcrm_ai.errors import HotCRMAIError, ReportingError, ValidationError
 from hotcrm_ai.reporting import narrative as nar
-from hotcrm_ai.reporting.ast import Filter, NotUnderstood, Query, TimeRange, Translated
+from hotcrm_ai.reporting.ast import Aggregate, Filter, GroupBy, NotUnderstood, OrderBy, Query, TimeRange, Translated
 from hotcrm_ai.reporting.catalogue import Catalogue
 from hotcrm_ai.reporting.compile import Column, Compiled, compile_query
 from hotcrm_ai.reporting.demo_data import default_demo_path, ensure_demo_sqlite
@@ -46,9 +46,15 @@ class ReportResult:
     comparison: dict[str, Any] | None = None
     translator: str = ""
     suggestions: list[str] = attrs.field(factory=list)
+    unknown: list[str] = attrs.field(factory=list)  # the words of the question that mapped to nothing
+    corrections: dict[str, str] = attrs.field(factory=dict)  # misspelt word -> the word it was read as
+    query_call: dict[str, Any] | None = None  # the equivalent ``ai.query(**query_call)``, to pin the answer
+    tenant: str | None = None
 
 
 NOW_MIN, NOW_MAX = date(1000, 1, 1), date(9000, 12, 31)
+NAME_LIMIT = 50_000  # record names read per object for matching named records
+MAX_TENANT_CATALOGUES = 64
 
 
 def _as_date(now: Any) -> date:
@@ -71,6 +77,13 @@ def _as_date(now: Any) -> date:
     return day
 
 
+def _growth(current: Any, previous: Any) -> float | None:
+    """Relative change from ``previous`` to ``current`` (0.25 = +25%); None when it is undefined."""
+    if not isinstance(current, (int, float)) or not isinstance(previous, (int, float)) or previous == 0:
+        return None
+    return (current - previous) / abs(previous)
+
+
 class ReportingEngine:
     """Answers questions from the configured database (default: the embedded SQLite demo file)."""
 
@@ -87,7 +100,7 @@ class ReportingEngine:
         self._translators: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._executor: ReadOnlyExecutor | None = None
-        self._catalogue: Catalogue | None = None
+        self._catalogues: dict[str | None, Catalogue] = {}  # tenant (None: all) -> catalogue with its values
         self.base_catalogue = Catalogue.load(settings.catalogue)
 
     @property
@@ -109,14 +122,59 @@ class ReportingEngine:
 
     @property
     def catalogue(self) -> Catalogue:
-        """The catalogue plus the categorical values present in the data (loaded once, read-only)."""
-        if self._catalogue is None:
-            ex = self.executor
-            values: dict[str, tuple[str, ...]] = {}
-            for obj, field in self.base_catalogue.categorical_fields():
-                values[f"{obj}.{field}"] = ex.distinct_values(self.base_catalogue.objects[obj]["table"], field)
-            self._catalogue = self.base_catalogue.with_values(values)
-        return self._catalogue
+        """The catalogue plus the values present in the data, across all tenants (loaded once, read-only)."""
+        return self.catalogue_for(None)
+
+    def catalogue_for(self, tenant: str | None) -> Catalogue:
+        """The catalogue plus the categorical values and record names of one tenant's rows only (all rows
+        when ``tenant`` is None), so a translator never sees, and a name never matches, another tenant's data."""
+        hit = self._catalogues.get(tenant)
+        if hit is not None:
+            return hit
+        cat = self.base_catalogue
+        fields = [(o, f, 200) for o, f in cat.categorical_fields()] + [(o, f, NAME_LIMIT) for o, f in cat.name_fields()]
+        values: dict[str, tuple[str, ...]] = {}
+        for obj, field, cap in fields:
+            values[f"{obj}.{field}"] = self._distinct(cat, obj, field, cap, tenant)
+        out = cat.with_values(values)
+        with self._lock:
+            if len(self._catalogues) >= MAX_TENANT_CATALOGUES:
+                self._catalogues.pop(next(iter(self._catalogues)))
+            self._catalogues[tenant] = out
+        return out
+
+    def _distinct(self, cat: Catalogue, obj: str, field: str, cap: int, tenant: str | None) -> tuple[str, ...]:
+        if tenant is None:
+            return self.executor.distinct_values(cat.objects[obj]["table"], field, limit=cap)
+        col = cat.tenant_column
+        try:
+            cat.resolve(obj, col or "")
+        except ValidationError:
+            return ()  # an object without the tenant column is never answered for a tenant
+        grouped = Query(
+            object=obj,
+            filters=[Filter(col or "", "eq", tenant), Filter(field, "not_null")],
+            group_by=[GroupBy(field)],
+            aggregates=[Aggregate("count", alias="n")],
+            order_by=[OrderBy(cat.resolve(obj, field).output, "asc")],
+        )
+        rows = self.executor.run(compile_query(grouped, cat, limit=cap).select, cap=cap, catalogue_read=True).rows
+        return tuple(str(r[0]) for r in rows)
+
+    def _tenant(self, tenant: Any, all_tenants: bool) -> str | None:
+        """The tenant a request is scoped to; with a tenant column, a request without one is refused
+        unless it asks for all tenants explicitly."""
+        if tenant is not None and not isinstance(tenant, str):
+            raise ValidationError(f"a string, got {type(tenant).__name__}", subject="tenant")
+        if not self.base_catalogue.tenant_column:
+            return None
+        if tenant is None and not all_tenants:
+            raise ValidationError(
+                f"a tenant (the catalogue scopes rows by {self.base_catalogue.tenant_column!r}); "
+                "pass tenant=... or all_tenants=True",
+                subject="tenant",
+            )
+        return None if all_tenants and tenant is None else tenant
 
     def translator(self, name: str | None = None) -> Any:
         name = name or self.settings.translator
@@ -152,7 +210,11 @@ class ReportingEngine:
         limit: int = 100,
         narrative: bool = True,
         translator: str | None = None,
+        tenant: str | None = None,
+        all_tenants: bool = False,
     ) -> ReportResult:
+        """Answer ``question``. With a catalogue ``tenant_column``, ``tenant`` (or ``context["tenant"]``)
+        scopes every row and every value the translator sees; ``all_tenants=True`` is the explicit opt-out."""
         if not isinstance(question, str):
             raise ValidationError(f"a string, got {type(question).__name__}", subject="question")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -161,7 +223,9 @@ class ReportingEngine:
             raise ValidationError(f"a mapping, got {type(context).__name__}", subject="context")
         today = _as_date(now)
         ctx = dict(context or {})
-        cat = self.catalogue
+        scope = self._tenant(tenant if tenant is not None else ctx.get("tenant"), all_tenants)
+        ctx["tenant"] = scope
+        cat = self.catalogue_for(scope)
         tr = self.translator(translator)
         try:
             out = tr.translate(question, catalogue=cat, now=today, context=ctx)
@@ -172,14 +236,20 @@ class ReportingEngine:
                 question, tr.name, f"The question's dates could not be worked out ({str(exc)[:120]}).", []
             )
         unknown: list[str] = []
+        corrections: dict[str, str] = {}
         if isinstance(out, Translated):
-            unknown, out = list(out.unknown), out.query
+            unknown, corrections, out = list(out.unknown), dict(out.corrections), out.query
         if isinstance(out, NotUnderstood):
-            return self._not_understood(question, tr.name, out.reason, out.suggestions)
+            return self._not_understood(question, tr.name, out.reason, out.suggestions, list(out.unknown))
         if not isinstance(out, Query):
             raise ReportingError(
                 f"translator {tr.name!r} returned {type(out).__name__}, expected a Query or NotUnderstood"
             )
+        if unknown:  # a translator that reports unused words was not sure: never answer as if understood
+            return self._not_understood(
+                question, tr.name, f"Could not map '{', '.join(unknown)}' to the catalogue.", [], unknown
+            )
+        plain = out
         query = self._with_context(out, ctx)
         try:
             compiled = compile_query(query, cat, limit=min(limit, self.settings.row_cap))
@@ -187,12 +257,75 @@ class ReportingEngine:
             return self._not_understood(
                 question, tr.name, f"The {tr.name} translator produced a query that is not allowed: {exc}", []
             )
-        return self._answer(question, tr.name, query, compiled, unknown, narrative)
+        result = self._answer(question, tr.name, query, compiled, [], narrative, cat)
+        from hotcrm_ai.reporting.metrics_api import query_call
 
-    def run_query(self, query: Query, *, question: str = "", limit: int = 100, narrative: bool = True) -> ReportResult:
-        """Run an AST directly (validated exactly like a translator's)."""
-        compiled = compile_query(query, self.catalogue, limit=min(limit, self.settings.row_cap))
-        return self._answer(question, "", query, compiled, [], narrative)
+        note = " ".join(f"Read '{w}' as '{c}'." for w, c in corrections.items())
+        return attrs.evolve(
+            result,
+            corrections=corrections,
+            message=note,
+            query_call=query_call(plain, cat),
+            tenant=scope,
+        )
+
+    def run_query(
+        self,
+        query: Query,
+        *,
+        question: str = "",
+        limit: int = 100,
+        narrative: bool = True,
+        tenant: str | None = None,
+        all_tenants: bool = False,
+    ) -> ReportResult:
+        """Run an AST directly (validated exactly like a translator's), scoped to ``tenant``."""
+        scope = self._tenant(tenant, all_tenants)
+        cat = self.catalogue_for(scope)
+        scoped = self._with_context(query, {"tenant": scope})
+        compiled = compile_query(scoped, cat, limit=min(limit, self.settings.row_cap))
+        return attrs.evolve(self._answer(question, "", scoped, compiled, [], narrative, cat), tenant=scope)
+
+    def query(
+        self,
+        metrics: Any,
+        *,
+        group_by: Any = (),
+        time: Any = None,
+        filters: Any = (),
+        order_by: Any = (),
+        limit: int | None = None,
+        now: Any = None,
+        tenant: str | None = None,
+        all_tenants: bool = False,
+        narrative: bool = True,
+    ) -> ReportResult:
+        """The governed metrics API: named metrics by dimensions over a period, compiled exactly like
+        a question's query (see ``metrics_api.build_query`` for the argument shapes)."""
+        from hotcrm_ai.reporting.metrics_api import build_query, query_call
+
+        scope = self._tenant(tenant, all_tenants)
+        cat = self.catalogue_for(scope)
+        q = build_query(
+            cat,
+            metrics=metrics,
+            group_by=group_by,
+            time=time,
+            filters=filters,
+            order_by=order_by,
+            limit=limit,
+            now=_as_date(now),
+        )
+        res = self.run_query(
+            q, limit=limit or self.settings.row_cap, narrative=narrative, tenant=tenant, all_tenants=all_tenants
+        )
+        return attrs.evolve(res, query_call=query_call(q, cat))
+
+    def describe(self) -> dict[str, Any]:
+        """The catalogue's metrics, dimensions and event dates (what ``query`` accepts)."""
+        from hotcrm_ai.reporting.metrics_api import describe
+
+        return describe(self.base_catalogue)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -207,20 +340,22 @@ class ReportingEngine:
             raise ValidationError("a mapping of field -> value", subject="context.filters")
         for field, value in filters.items():
             try:
-                self.catalogue.resolve(query.object, str(field), where=f"context.filters.{field}")
+                self.base_catalogue.resolve(query.object, str(field), where=f"context.filters.{field}")
             except ValidationError as exc:
                 raise ValidationError(exc.errors, subject="context") from None
             extra.append(Filter(str(field), "eq", value))
-        tenant_col = self.catalogue.tenant_column
+        tenant_col = self.base_catalogue.tenant_column
         if tenant_col and ctx.get("tenant") is not None:
             extra.append(Filter(tenant_col, "eq", ctx["tenant"]))
         return attrs.evolve(query, filters=[*query.filters, *extra]) if extra else query
 
-    def _not_understood(self, question: str, name: str, reason: str, suggestions: list[str]) -> ReportResult:
+    def _not_understood(
+        self, question: str, name: str, reason: str, suggestions: list[str], unknown: list[str] | None = None
+    ) -> ReportResult:
         from hotcrm_ai.reporting.rules import examples
 
-        sugg = suggestions or examples()
-        msg = f"{reason} You can ask, for example: " + "; ".join(f'"{s}"' for s in sugg[:4]) + "."
+        sugg = (suggestions or examples())[:3]
+        msg = f"{reason} You can ask, for example: " + "; ".join(f'"{s}"' for s in sugg) + "."
         return ReportResult(
             question=question,
             understood=False,
@@ -229,10 +364,18 @@ class ReportingEngine:
             translator=name,
             suggestions=sugg,
             confidence=0,
+            unknown=list(unknown or []),
         )
 
     def _answer(
-        self, question: str, name: str, query: Query, compiled: Compiled, unknown: list[str], want_narrative: bool
+        self,
+        question: str,
+        name: str,
+        query: Query,
+        compiled: Compiled,
+        unknown: list[str],
+        want_narrative: bool,
+        cat: Catalogue,
     ) -> ReportResult:
         ex = self.executor
         res = ex.run(compiled.select, cap=compiled.limit)
@@ -258,7 +401,7 @@ class ReportingEngine:
             cq = attrs.evolve(
                 query, time_range=TimeRange(c.start, c.end, query.time_range.field, c.label), comparison=None
             )
-            cc = compile_query(cq, self.catalogue, limit=compiled.limit)
+            cc = compile_query(cq, cat, limit=compiled.limit)
             crow = ex.run(cc.select, cap=cc.limit)
             cnames = [col.name for col in cc.columns]
             crows = [dict(zip(cnames, r, strict=True)) for r in crow.rows]
@@ -275,6 +418,7 @@ class ReportingEngine:
                 "rows": crows,
                 "aggregates": ctot,
                 "current": agg_totals,
+                "growth": {a: _growth(agg_totals.get(a), ctot.get(a)) for a in aliases},
             }
         sql_c = compiled.select.compile(dialect=ex.dialect, compile_kwargs={"render_postcompile": True})
         params = {k: _plain(v) for k, v in sql_c.params.items()}

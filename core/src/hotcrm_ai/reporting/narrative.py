@@ -1,6 +1,6 @@
-"""Words and chart hints around a result: narrative (reference §11.4), visualization (§11.3),
-follow-ups (§11.5) and confidence (§11.6), keeping the original's wording where it made sense and
-fixing what did not (the top group is the real maximum, totals are recomputed, not summed)."""
+"""Words and chart hints around a result: the narrative, a visualization hint, follow-up questions and a
+confidence score. The top group named is the real maximum, and totals are recomputed by the database,
+never summed from group averages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hotcrm_ai.text import format_number, round_half_up
 
 
 def _money(value: float) -> str:
-    """Cents shown as two digits ($4,067,005.20); whole amounts without them ($500,000, as the original)."""
+    """Cents shown as two digits ($4,067,005.20); whole amounts without them ($500,000)."""
     cents = round_half_up(value, 2)
     return f"{int(cents):,}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
 
@@ -136,8 +136,8 @@ def follow_ups(question: str, query: Query) -> list[str]:
 
 
 def confidence(question: str, query: Query, unknown: Sequence[str]) -> int:
-    """The original's score (start 50; object +15, aggregate +10, grouping +10, period +10, short -10),
-    minus 10 per word the translator could not use; clamped to 10..95."""
+    """A heuristic score: 50, +15 for the object, +10 each for an aggregate, a grouping and a period,
+    -10 for a question under three words and per word the translator could not use; clamped to 10..95."""
     score = 50 + 15
     score += 10 if query.aggregates else 0
     score += 10 if query.group_by else 0

@@ -215,12 +215,18 @@ def _today(m: re.Match[str], now: date) -> Period:
     return Period(d, d, f"{m.group(1)} ({d.isoformat()})", "day")
 
 
+def _on_day(m: re.Match[str], now: date) -> Period:
+    d = _iso(m.group(1))
+    return Period(d, d, d.isoformat(), "day")
+
+
 # Ordered: more specific patterns first. Each match is removed from the text before the next runs.
 PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period]]] = [
     (re.compile(r"\b(?:between|from)\s+" + _ISO + r"\s+(?:and|to|until|through)\s+" + _ISO + r"\b"), _between),
     (re.compile(r"\b" + _ISO + r"\s+(?:to|until|through|-)\s+" + _ISO + r"\b"), _between),
     (re.compile(r"\b(?:since|after|from)\s+" + _ISO + r"\b"), _since),
     (re.compile(r"\b(?:since)\s+(20\d{2})\b"), _since_year),
+    (re.compile(r"\b(?:on\s+)?" + _ISO + r"\b"), _on_day),
     (re.compile(r"\b(ytd|mtd|qtd)\b|\b(year|month|quarter)[\s-]to[\s-]date\b"), _to_date),
     (
         re.compile(r"\bso\s+far\s+this\s+(?P<u>year|month|quarter)\b|\bthis\s+(?P<u2>year|month|quarter)\s+so\s+far\b"),
@@ -297,18 +303,45 @@ def find_period(text: str, now: date) -> tuple[Period | None, str]:
 
 
 COMPARE_YOY = re.compile(
-    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+period\s+)?(?:last|previous|prior)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b"
+    r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:same\s+(?:period|month|quarter|week|day|time|half)\s+(?:of\s+)?)?(?:last|previous|prior|a)\s+year\b|\byear[\s-]over[\s-]year\b|\byoy\b"
 )
 COMPARE_PREV = re.compile(
     r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|over)\s+(?:the\s+)?(?:last|previous|prior|preceding)\s+(?:period|quarter|month|week)\b|\b(?:quarter|month|week|period)[\s-]over[\s-](?:quarter|month|week|period)\b|\b(?:qoq|mom|wow)\b|\bvs\.?\s+previous\b"
 )
 
 
+GROWTH = re.compile(r"\b(?:growth|grown|grew)\b")  # "revenue growth this year": against the year before
+
+
 def find_comparison(text: str) -> tuple[str | None, str]:
     """``year_over_year`` / ``previous_period`` if asked, with the phrase removed (so "vs last year"
-    is never mistaken for the main period "last year": the bug of the original)."""
-    for kind, pattern in (("year_over_year", COMPARE_YOY), ("previous_period", COMPARE_PREV)):
+    is never mistaken for the main period "last year")."""
+    for kind, pattern in (
+        ("year_over_year", COMPARE_YOY),
+        ("previous_period", COMPARE_PREV),
+        ("year_over_year", GROWTH),
+    ):
         m = pattern.search(text)
         if m:
             return kind, text[: m.start()] + " " + text[m.end() :]
+    return None, text
+
+
+COMPARE_WORD = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against)\s+(?:the\s+)?")
+
+
+def find_explicit_comparison(text: str, now: date) -> tuple[Period | None, str]:
+    """A period named right after "vs" / "compared to" ("Q3 2026 vs Q3 2025", "2025 vs 2024"): the
+    period compared with, and the text without that phrase (the main period is read from the rest)."""
+    for m in COMPARE_WORD.finditer(text):
+        tail = text[m.end() :]
+        for pattern, build in PATTERNS:
+            pm = pattern.match(tail)
+            if pm is None:
+                continue
+            try:
+                period = build(pm, now)
+            except ValueError:
+                continue
+            return period, text[: m.start()] + " " + tail[pm.end() :]
     return None, text
