@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hotcrm_ai import hookimpl
 from hotcrm_ai.descriptors import ProviderSpec
+from hotcrm_ai_anthropic.options import AnthropicOptions
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -31,6 +32,7 @@ def provider_spec() -> ProviderSpec:
         name=NAME,
         factory=build,
         description="Anthropic Messages API: structured answers through a forced tool call, generation",
+        options=AnthropicOptions,
     )
 
 
