@@ -1,9 +1,10 @@
-"""Evaluate the forecaster (nothing to fit offline: it fits the history given at prediction time).
+"""Evaluate the forecaster (nothing to fit offline: it selects and fits on the history given at prediction time).
 
-Rolling-origin holdouts on the three series in ``forecasting/``: at each origin the method sees only
-the past, forecasts ``horizon`` steps, and is scored against what followed, next to seasonal naive.
-The method's settings are fixed in advance (no tuning on these series), so every origin is a test.
-MASE scales errors by the in-sample MAE of the seasonal-naive one-step-season forecast at that origin.
+Rolling-origin holdouts on the three series in ``forecasting/``: at each origin the forecaster sees
+only the past (its own model selection runs inside that past), forecasts ``horizon`` steps, and is
+scored against what followed, next to the seasonal-naive and naive forecasts. Nothing is tuned on the
+held-back values, so every origin is a test. MASE scales errors by the in-sample MAE of the
+seasonal-naive forecast at that origin (the plain naive one for m = 1).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from hotcrm_ai_plugins.runners.forecast import seasonal_naive, theta_forecast
+from hotcrm_ai_plugins.runners.forecast import seasonal_naive
+from hotcrm_ai_plugins.runners.forecast_select import forecast
 
 
 def load_series(data_dir: Path) -> dict[str, dict[str, Any]]:
@@ -34,26 +36,35 @@ def load_series(data_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def _scores(y: np.ndarray, m: int, horizon: int, origins: int, step: int, *, season: int | None) -> dict[str, Any]:
+BASELINES = ("snaive", "naive")
+
+
+def _scores(y: np.ndarray, m: int, horizon: int, origins: int, step: int, *, season: int | None,
+            method: str = "auto") -> dict[str, Any]:
     n = len(y)
-    rows: dict[str, list[float]] = {k: [] for k in ("mae", "rmse", "mape", "mase", "naive_mae", "naive_rmse",
-                                                    "naive_mape", "naive_mase", "coverage")}
+    keys = ("mae", "rmse", "mape", "mase")
+    rows: dict[str, list[float]] = {p + k: [] for p in ("", "snaive_", "naive_") for k in keys}
+    rows.update(coverage=[], coverage_80=[], chosen=[])
     for k in range(origins, 0, -1):
         cut = n - horizon - (k - 1) * step
         train, actual = y[:cut], y[cut : cut + horizon]
-        fc = theta_forecast(train, horizon, season)
-        naive = seasonal_naive(train, horizon, m)
+        fc = forecast(train, horizon, season, method)
         scale = np.mean(np.abs(train[m:] - train[:-m])) or 1.0
         nz = actual != 0
-        for prefix, pred in (("", fc["value"]), ("naive_", naive)):
+        for prefix, pred in (("", fc.value), ("snaive_", seasonal_naive(train, horizon, m)),
+                             ("naive_", np.full(horizon, train[-1]))):
             e = actual - pred
             rows[prefix + "mae"].append(float(np.mean(np.abs(e))))
             rows[prefix + "rmse"].append(float(np.sqrt(np.mean(e**2))))
             rows[prefix + "mape"].append(float(100 * np.mean(np.abs(e[nz] / actual[nz]))) if nz.any() else 0.0)
             rows[prefix + "mase"].append(float(np.mean(np.abs(e)) / scale))
-        rows["coverage"].append(float(np.mean((actual >= fc["lower"]) & (actual <= fc["upper"]))))
-    out = {k: float(np.mean(v)) for k, v in rows.items()}
-    out.update({"origins": origins, "horizon": horizon, "season_length": m})
+        for key, level in (("coverage", 0.95), ("coverage_80", 0.8)):
+            half = fc.intervals[level]
+            rows[key].append(float(np.mean(np.abs(actual - fc.value) <= half)))
+        rows["chosen"].append(fc.method)  # type: ignore[arg-type]
+    chosen = rows.pop("chosen")
+    out: dict[str, Any] = {k: float(np.mean(v)) for k, v in rows.items()}
+    out.update({"origins": origins, "horizon": horizon, "season_length": m, "methods_chosen": chosen})
     return out
 
 
