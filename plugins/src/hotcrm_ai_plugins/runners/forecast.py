@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
 from hotcrm_ai_plugins.runners.forecast_models import METHODS as SINGLE_METHODS
 from hotcrm_ai_plugins.runners.forecast_select import Forecast, forecast
+
+if TYPE_CHECKING:
+    from hotcrm_ai.interfaces import Attribution
 
 MAX_HORIZON = 366
 MAX_SEASON = 366
@@ -111,11 +114,26 @@ class ForecastRunner:
                       "interval_80": [[float(a), float(b)] for a, b in zip(point - half80, point + half80,
                                                                                strict=True)]})
 
-    def decompose(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Each forecast value as level + trend + season (adding up to the value served for ``row``)."""
+    def attribution(self, row: Mapping[str, Any]) -> Attribution:
+        """Each forecast value as level + trend + season, exactly (the served values are these sums).
+
+        The explained number is the mean forecast over the horizon; every period's own parts are in
+        ``metadata['periods']``. ``level`` is where the method puts the series now, ``trend`` what its
+        slope adds by that period, ``season`` what the seasonal pattern adds (or takes away)."""
+        from hotcrm_ai.interfaces import Attribution
+
         fc = self.fit([row])[0]
-        return {"level": fc.parts.level, "trend": fc.parts.trend, "season": fc.parts.season,
-                "value": fc.value, "method": fc.method}
+        level, trend, season, value = fc.parts.level, fc.parts.trend, fc.parts.season, fc.value
+        periods = [{"period": k + 1, "value": float(value[k]), "level": float(level[k]), "trend": float(trend[k]),
+                    "season": float(season[k])} for k in range(len(value))]
+        parts = {"level": float(level.mean()), "trend": float(trend.mean()), "season": float(season.mean())}
+        return Attribution(
+            output=float(value.mean()), base=0.0, contributions=parts,
+            values={"level": round(parts["level"], 6), "trend": round(parts["trend"], 6),
+                    "season": round(parts["season"], 6)},
+            labels={"level": "Level", "trend": "Trend", "season": "Season"},
+            output_kind="value", explained=f"the mean of the {len(value)} forecast values",
+            metadata={"periods": periods, "method": fc.method, "season_length": fc.season_length})
 
     def describe(self) -> dict[str, Any]:
         return {"method": self.method, "max_horizon": MAX_HORIZON, "artifact": None}
