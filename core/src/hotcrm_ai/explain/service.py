@@ -18,7 +18,7 @@ from hotcrm_ai.errors import ExplanationError, FieldError, HotCRMAIError, Valida
 from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
 from hotcrm_ai.explain.text import reason_text
-from hotcrm_ai.interfaces import ExplanationTask, LinearModel
+from hotcrm_ai.interfaces import Attribution, ExplanationTask, LinearModel
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 CHUNK_ROWS = 2048  # rows per provider call: bounds memory of one coalition batch
 TOLERANCE = {"linear": 1e-6}  # additivity, relative to max(1, |output|, |base|); others 1e-9
-AUTO_ORDER = ("linear", "exact", "kernel")
+AUTO_ORDER = ("linear", "text", "exact", "kernel")
 
 
 class Scorer:
@@ -176,6 +176,14 @@ class ExplainabilityService:
         (predict with explain=True), saves one model evaluation."""
         names = check_features(features)
         x = {n: features[n] for n in names}
+        chosen = method or model.explainer
+        if chosen in (None, "additive") and "additive" in self.specs:
+            attribution = _attribution_of(provider, model, x)
+            if attribution is not None:
+                return self._explain_additive(model, x, attribution)
+            if chosen == "additive":
+                raise ExplanationError(f"explainer 'additive' cannot explain model {model.id}: provider "
+                                       f"{type(provider).__name__} gives no additive account of its output")
         budget = self.settings.budget
         linear = _over_declared_background(provider.linear_model(model), model)
         try:
@@ -222,6 +230,18 @@ class ExplainabilityService:
             },
         )
 
+    def _explain_additive(self, model: ModelConfig, x: dict[str, Any], attribution: Attribution) -> Explanation:
+        def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+            raise ExplanationError(f"model {model.id}: the additive explainer makes no model calls")
+
+        task = ExplanationTask(model=model, features=x, score=no_calls, background=[],
+                               output_kind=attribution.output_kind, budget=0, seed=self.settings.seed,
+                               attribution=attribution)
+        exp = self.explainer("additive").explain(task)
+        gap = check_additivity(exp, model)
+        return attrs.evolve(exp, evaluations=1, metadata={**exp.metadata, "model_output": attribution.output,
+                                                          "provider_calls": 1, "additivity_gap": gap})
+
     def compare(
         self,
         model: ModelConfig,
@@ -237,6 +257,21 @@ class ExplainabilityService:
         ea = self.explain_model(model, a, provider, method=method)
         eb = self.explain_model(model, b, provider, method=ea.method)
         return build_comparison(model, a, b, ea, eb)
+
+
+def _attribution_of(provider: BaseMLProvider, model: ModelConfig, x: Mapping[str, Any]) -> Attribution | None:
+    """The provider's own additive account of the model's output, if it gives one (a provider bug
+    becomes an ``ExplanationError``, as in ``Scorer``)."""
+    method = getattr(provider, "attribution", None)
+    if not callable(method):
+        return None
+    try:
+        return method(model, x)
+    except HotCRMAIError:
+        raise
+    except Exception as exc:
+        raise ExplanationError(f"model {model.id}: provider {type(provider).__name__} attribution failed: "
+                               f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def _over_declared_background(linear: LinearModel | None, model: ModelConfig) -> LinearModel | None:

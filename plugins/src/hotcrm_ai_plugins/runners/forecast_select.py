@@ -36,6 +36,8 @@ MAX_FOLDS = 12
 MAX_HISTORY = 5000
 LEVELS = (0.8, 0.95)
 SHORT_WIDEN = 1.5
+DEFAULT = ("ses", "theta", "ets")  # the fallback combination (M4's Comb benchmark, with ETS for Holt)
+MARGIN = 1.0
 
 
 class Forecast(NamedTuple):
@@ -96,6 +98,32 @@ def conformal_half_widths(errors: np.ndarray, horizon: int, levels: Sequence[flo
     return out
 
 
+def _options(errors: dict[str, np.ndarray], scores: dict[str, float]) -> dict[tuple[str, ...], Any]:
+    """The single methods, the combinations of the best two and three, and the default combination."""
+    ranked = sorted(scores, key=lambda k: scores[k])
+    options: dict[tuple[str, ...], Any] = {(k,): None for k in ranked}
+    for size in (2, 3):
+        if len(ranked) >= size:
+            options[tuple(ranked[:size])] = None
+    if all(k in scores for k in DEFAULT):
+        options[DEFAULT] = None
+    return options
+
+
+def _choose(options: list[tuple[str, ...]], errors: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The option with the lowest validation error, unless the default combination is available and the
+    winner does not beat it by ``MARGIN`` standard errors of the per-fold difference: on short, noisy
+    series the winner of a few folds is often luck, and a fixed combination is the better bet."""
+    fold_mae = {c: np.mean(np.abs(errors["+".join(c)]), axis=1) for c in options}
+    best = min(options, key=lambda c: float(fold_mae[c].mean()))
+    if DEFAULT not in fold_mae or best == DEFAULT:
+        return best
+    diff = fold_mae[DEFAULT] - fold_mae[best]
+    k = len(diff)
+    spread = float(diff.std(ddof=1)) / np.sqrt(k) if k > 1 else np.inf
+    return best if float(diff.mean()) > MARGIN * spread else DEFAULT
+
+
 def _level(y: np.ndarray, m: int) -> float:
     """The series' recent level (mean of its last season): errors of positive series scale with it."""
     return float(np.mean(np.abs(y[-max(m, 1) :]))) or 1.0
@@ -116,7 +144,7 @@ def forecast(history: Sequence[float] | np.ndarray, horizon: int, season_length:
     y = raw / scale
     n = len(y)
     m = detect_season(y) if season_length is None else int(season_length)
-    names = candidates(n, m) if method == "auto" else [method]
+    names = candidates(n, m) if method == "auto" else method.split("+")
     relative = bool(np.all(y > 0))
     origins, fh = fold_origins(n, horizon, m)
     errors: dict[str, np.ndarray] = {}
@@ -137,14 +165,11 @@ def forecast(history: Sequence[float] | np.ndarray, horizon: int, season_length:
     scores: dict[str, float] = {k: float(np.mean(np.abs(v))) for k, v in errors.items()}
     members: tuple[str, ...]
     if scores:
-        ranked = sorted(scores, key=lambda k: scores[k])
-        options: dict[tuple[str, ...], float] = {(k,): scores[k] for k in ranked}
-        for size in (2, 3):
-            if method == "auto" and len(ranked) >= size:
-                combo = tuple(ranked[:size])
-                errors["+".join(combo)] = sum(errors[c] for c in combo) / size  # type: ignore[assignment]
-                options[combo] = float(np.mean(np.abs(errors["+".join(combo)])))
-        members = min(options, key=lambda c: options[c])
+        options = _options(errors, scores) if method == "auto" else {tuple(names): errors}
+        for combo in options:
+            if len(combo) > 1:
+                errors["+".join(combo)] = sum(errors[c] for c in combo) / len(combo)
+        members = _choose(list(options), errors) if method == "auto" else tuple(names)
         fold_errors = errors["+".join(members)]
     else:  # too short to validate: Theta (or naive below 3 values), intervals from one-step changes
         members = (method if method != "auto" else ("theta" if n >= 3 else "naive"),)
