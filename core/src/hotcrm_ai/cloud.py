@@ -22,6 +22,7 @@ from hotcrm_ai.types import Explanation, HealthReport, ModelConfig, PredictionRe
 
 if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
+    from hotcrm_ai.explain.linear_batch import BatchExplanation
     from hotcrm_ai.explain.service import ExplainabilityService
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
     from hotcrm_ai.reporting.engine import ReportingEngine
@@ -140,6 +141,12 @@ class AICloud:
         model = self._active(model_id)
         clean = validate_features(model, features)
         return self.explainer.explain_model(model, clean, self.provider_for(model), method=method)
+
+    def explain_batch(self, model_id: str, rows: Sequence[Mapping[str, Any]]) -> BatchExplanation:
+        """Closed-form linear attributions of many rows in one vectorised pass (columnar result)."""
+        model = self._active(model_id)
+        clean = [validate_features(model, r) for r in rows]
+        return self.explainer.explain_batch(model, clean, self.provider_for(model))
 
     def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Any:
         model = self._active(model_id)

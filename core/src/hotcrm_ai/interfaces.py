@@ -72,6 +72,9 @@ class LinearModel:
     encode: Callable[[Sequence[Mapping[str, Any]]], np.ndarray]
     link: str = "logit"  # "logit": output = sigmoid(intercept + coef . x); "identity": output is linear
     output_kind: str = "log-odds"
+    # optional fast path: rows -> (rows x term_fields) each field's share of coef . x, without building x
+    terms: Callable[[Sequence[Mapping[str, Any]]], np.ndarray] | None = None
+    term_fields: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from hotcrm_ai.config import ExplainSettings
     from hotcrm_ai.explain.compare import Comparison
+    from hotcrm_ai.explain.linear_batch import BatchExplanation, PreparedLinear
     from hotcrm_ai.interfaces import Explainer
     from hotcrm_ai.provider import BaseMLProvider
     from hotcrm_ai.specs import ExplainerSpec
@@ -124,6 +125,7 @@ class ExplainabilityService:
         self.specs = dict(explainers)
         self.settings = settings
         self._instances: dict[str, Explainer] = {}
+        self._linear: dict[tuple[Any, ...], PreparedLinear] = {}
 
     def explainer(self, name: str) -> Explainer:
         if name not in self.specs:
@@ -184,6 +186,10 @@ class ExplainabilityService:
             if chosen == "additive":
                 raise ExplanationError(f"explainer 'additive' cannot explain model {model.id}: provider "
                                        f"{type(provider).__name__} gives no additive account of its output")
+        if chosen in (None, "linear"):
+            fast = self._linear_closed_form(model, x, provider)
+            if fast is not None:
+                return fast
         budget = self.settings.budget
         linear = _over_declared_background(provider.linear_model(model), model)
         try:
@@ -229,6 +235,61 @@ class ExplainabilityService:
                 "additivity_gap": gap,
             },
         )
+
+    def _prepared_linear(self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider) -> PreparedLinear | None:
+        """The model's closed form (over its declared background's mean), built once per model, provider
+        and field list; None when the provider has no logit-link coefficients or ``linear`` was replaced."""
+        from hotcrm_ai.explain.linear import LinearExplainer
+        from hotcrm_ai.explain.linear_batch import PreparedLinear
+
+        key = (model.id, model.version, id(provider), tuple(names))
+        got = self._linear.get(key)
+        if got is not None:
+            return got
+        if "linear" not in self.specs or not isinstance(self.explainer("linear"), LinearExplainer):
+            return None
+        lin = _over_declared_background(provider.linear_model(model), model)
+        if lin is None or lin.link != "logit":
+            return None
+        prepared = PreparedLinear.build(lin, names, model)
+        if len(self._linear) >= 256:
+            self._linear.clear()
+        self._linear[key] = prepared
+        return prepared
+
+    def _linear_closed_form(self, model: ModelConfig, x: dict[str, Any], provider: BaseMLProvider) -> Explanation | None:
+        """One row through the prepared closed form: no provider call, no per-call set-up."""
+        from hotcrm_ai.explain.linear_batch import row_explanation
+
+        prepared = self._prepared_linear(model, list(x), provider)
+        if prepared is None:
+            return None
+        batch = prepared.explain_rows([x], model, "log-odds")
+        exp = row_explanation(model, x, batch, 0, {
+            "unexplained_fields": sorted(set(prepared.lin.groups) - set(x)),
+            "explained_field": model.explain_output, "model_output": float(batch.probability[0])  # type: ignore[index]
+            if batch.probability is not None else float(batch.output[0]),
+            "background_source": "model" if model.background else "training means",
+            "background_rows": len(model.background), "provider_calls": 0}, labels=prepared.labels)
+        gap = check_additivity(exp, model)
+        exp.metadata["additivity_gap"] = gap
+        return exp
+
+    def explain_batch(self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider) -> BatchExplanation:
+        """Linear attributions of many rows in one vectorised pass. Every row must carry the same fields;
+        a model without logit-link coefficients gets ``ExplanationError`` (explain its rows one by one)."""
+        if not rows:
+            raise ValidationError("at least one row", subject="rows")
+        names = check_features(rows[0])
+        for i, row in enumerate(rows):
+            if list(check_features(row)) != names:
+                raise ValidationError([FieldError(field=f"rows[{i}]", expected=f"the fields of rows[0] ({', '.join(names)})",
+                                                  got=", ".join(map(str, row)))], subject="rows")
+        prepared = self._prepared_linear(model, names, provider)
+        if prepared is None:
+            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
+                                   f"(provider {type(provider).__name__} gives none); use explain per row")
+        return prepared.explain_rows(rows, model, "log-odds")
 
     def _explain_additive(self, model: ModelConfig, x: dict[str, Any], attribution: Attribution) -> Explanation:
         def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
