@@ -281,10 +281,12 @@ class ExplainabilityService:
         if not rows:
             raise ValidationError("at least one row", subject="rows")
         names = check_features(rows[0])
+        keys = rows[0].keys()
         for i, row in enumerate(rows):
-            if list(check_features(row)) != names:
+            if not isinstance(row, Mapping) or row.keys() != keys:
+                got = ", ".join(map(str, row)) if isinstance(row, Mapping) else type(row).__name__
                 raise ValidationError([FieldError(field=f"rows[{i}]", expected=f"the fields of rows[0] ({', '.join(names)})",
-                                                  got=", ".join(map(str, row)))], subject="rows")
+                                                  got=got)], subject="rows")
         prepared = self._prepared_linear(model, names, provider)
         if prepared is None:
             raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
