@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-
 from _timing import line, per_call_s
 
 from hotcrm_ai.builtins import explainers as builtin_explainers

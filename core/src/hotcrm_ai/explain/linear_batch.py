@@ -104,11 +104,13 @@ class PreparedLinear:
         except (KeyError, TypeError, ValueError) as exc:
             raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
         if x.shape != (len(rows), self.coef.size) or not np.all(np.isfinite(x)):
-            raise ExplanationError(f"linear: model {model.id}: encoded rows {x.shape} and {self.coef.size} coefficients "
-                                   "do not line up (or an encoded value is not finite)")
+            raise ExplanationError(f"linear: model {model.id}: encoded rows {x.shape} and {self.coef.size} "
+                                   "coefficients do not line up (or an encoded value is not finite)")
         return x
 
-    def _terms(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _terms(
+        self, rows: Sequence[Mapping[str, Any]], model: ModelConfig
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """phi, base, output through the model's per-field terms (no design matrix)."""
         assert self.lin.terms is not None and self.term_of is not None and self.term_ref is not None
         try:

@@ -236,7 +236,9 @@ class ExplainabilityService:
             },
         )
 
-    def _prepared_linear(self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider) -> PreparedLinear | None:
+    def _prepared_linear(
+        self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider
+    ) -> PreparedLinear | None:
         """The model's closed form (over its declared background's mean), built once per model, provider
         and field list; None when the provider has no logit-link coefficients or ``linear`` was replaced."""
         from hotcrm_ai.explain.linear import LinearExplainer
@@ -257,7 +259,9 @@ class ExplainabilityService:
         self._linear[key] = prepared
         return prepared
 
-    def _linear_closed_form(self, model: ModelConfig, x: dict[str, Any], provider: BaseMLProvider) -> Explanation | None:
+    def _linear_closed_form(
+        self, model: ModelConfig, x: dict[str, Any], provider: BaseMLProvider
+    ) -> Explanation | None:
         """One row through the prepared closed form: no provider call, no per-call set-up."""
         from hotcrm_ai.explain.linear_batch import row_explanation
 
@@ -275,7 +279,9 @@ class ExplainabilityService:
         exp.metadata["additivity_gap"] = gap
         return exp
 
-    def explain_batch(self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider) -> BatchExplanation:
+    def explain_batch(
+        self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider
+    ) -> BatchExplanation:
         """Linear attributions of many rows in one vectorised pass. Every row must carry the same fields;
         a model without logit-link coefficients gets ``ExplanationError`` (explain its rows one by one)."""
         if not rows:
@@ -285,8 +291,8 @@ class ExplainabilityService:
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping) or row.keys() != keys:
                 got = ", ".join(map(str, row)) if isinstance(row, Mapping) else type(row).__name__
-                raise ValidationError([FieldError(field=f"rows[{i}]", expected=f"the fields of rows[0] ({', '.join(names)})",
-                                                  got=got)], subject="rows")
+                expected = f"the fields of rows[0] ({', '.join(names)})"
+                raise ValidationError([FieldError(field=f"rows[{i}]", expected=expected, got=got)], subject="rows")
         prepared = self._prepared_linear(model, names, provider)
         if prepared is None:
             raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "

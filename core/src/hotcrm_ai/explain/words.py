@@ -38,9 +38,9 @@ def text_fields(task: ExplanationTask) -> list[str]:
     out = []
     for name, value in task.features.items():
         spec = task.model.feature(name)
-        if isinstance(value, str) and (spec is None or not spec.choices) and len(_WORD.findall(value)) >= 2:
-            if spec is None or spec.dtype == "string":
-                out.append(name)
+        free = spec is None or (spec.dtype == "string" and not spec.choices)
+        if free and isinstance(value, str) and len(_WORD.findall(value)) >= 2:
+            out.append(name)
     return out
 
 
@@ -100,7 +100,8 @@ class _Game:
         phrase = raw[self.words[f][lo][0] : self.words[f][hi - 1][1]]
         what = "word" if hi - lo == 1 else "words"
         where = f"{lo + 1}" if hi - lo == 1 else f"{lo + 1}-{hi}"
-        return f"{f}[{lo}]" if hi - lo == 1 else f"{f}[{lo}:{hi}]", phrase, f"{label_of(self.task.model, f)} {what} {where}"
+        key = f"{f}[{lo}]" if hi - lo == 1 else f"{f}[{lo}:{hi}]"
+        return key, phrase, f"{label_of(self.task.model, f)} {what} {where}"
 
 
 def _owen_masks(lo: int, hi: int, ctx: int, need: set[int]) -> None:

@@ -42,12 +42,12 @@ class Adjust(NamedTuple):
 
     seasonal: bool
     multiplicative: bool
-    index: np.ndarray  # n + H values: factors (multiplicative) or offsets (additive)
+    factors: np.ndarray  # n + H values: factors (multiplicative) or offsets (additive)
 
     def remove(self, y: np.ndarray) -> np.ndarray:
         if not self.seasonal:
             return y
-        s = self.index[: len(y)]
+        s = self.factors[: len(y)]
         return y / s if self.multiplicative else y - s
 
     def parts(self, level: float, trend: np.ndarray, n: int) -> Parts:
@@ -56,7 +56,7 @@ class Adjust(NamedTuple):
         lv = np.full(h, float(level))
         if not self.seasonal:
             return Parts(lv, trend, np.zeros(h))
-        s = self.index[n : n + h]
+        s = self.factors[n : n + h]
         season = (lv + trend) * (s - 1.0) if self.multiplicative else s.copy()
         return Parts(lv, trend, season)
 
