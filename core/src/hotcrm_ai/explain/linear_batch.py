@@ -22,8 +22,7 @@ import numpy as np
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear import link_output_kind
-from hotcrm_ai.explain.result import TOP_N, build_explanation, label_of
-from hotcrm_ai.explain.text import reason_text
+from hotcrm_ai.explain.result import build_explanation, label_of
 from hotcrm_ai.interfaces import LinearModel
 from hotcrm_ai.types import Explanation, ModelConfig
 
@@ -166,12 +165,9 @@ def row_explanation(model: ModelConfig, features: Mapping[str, Any], batch: Batc
         points = {n: float(v) for n, v in zip(names, batch.phi_probability[i], strict=True)}
         meta["probability"] = {"base": float(batch.base_probability[i]), "output": float(batch.probability[i]),
                                "contributions": points, "text_uses": "probability points"}
-    exp = build_explanation(model, features, names, batch.phi[i], float(batch.base[i]), float(batch.output[i]),
-                            output_kind=batch.output_kind, method="linear", evaluations=0, exact=True, metadata=meta,
-                            labels=labels)
+    effects = None
     if "probability" in meta:
-        pts = meta["probability"]["contributions"]
-        top = exp.top_features[:TOP_N]
-        text = reason_text(top, {c.feature: points_phrase(100.0 * pts[c.feature]) for c in top})
-        exp = attrs.evolve(exp, text=text)
-    return exp
+        effects = {n: points_phrase(100.0 * p) for n, p in meta["probability"]["contributions"].items()}
+    return build_explanation(model, features, names, batch.phi[i], float(batch.base[i]), float(batch.output[i]),
+                             output_kind=batch.output_kind, method="linear", evaluations=0, exact=True,
+                             metadata=meta, labels=labels, effects=effects)

@@ -44,6 +44,7 @@ def build_explanation(
     error_estimate: float | None = None,
     metadata: Mapping[str, Any] | None = None,
     labels: Sequence[str] | None = None,
+    effects: Mapping[str, str] | None = None,
 ) -> Explanation:
     imp = importances(phi).tolist()
     shown = labels if labels is not None else [label_of(model, n) for n in names]
@@ -58,7 +59,7 @@ def build_explanation(
         output_kind=output_kind,
         contributions=contributions,
         top_features=top,
-        text=reason_text(top),
+        text=reason_text(top, effects),
         method=method,
         evaluations=evaluations,
         exact=exact,
