@@ -177,3 +177,18 @@ def test_auto_beats_both_naive_methods_on_a_held_back_seasonal_series() -> None:
     mae = np.mean(np.abs(actual - fc.value))
     assert mae < np.mean(np.abs(actual - seasonal_naive(train, 12, 12)))
     assert mae < np.mean(np.abs(actual - train[-1]))
+
+
+def test_a_fixed_method_or_combination_can_be_configured_and_a_bad_one_is_refused() -> None:
+    import attrs
+
+    from hotcrm_ai.errors import HotCRMAIError
+
+    p, m = provider(), models()[ID]
+    row = {"history": seasonal_series(60), "horizon": 6, "season_length": 12}
+    fixed = attrs.evolve(m, parameters={**m.parameters, "method": "ses+ets"})
+    out = predict(p, fixed, row)
+    assert out.metadata["method"] == "combination(ses+ets)" and out.metadata["members"] == ["ses", "ets"]
+    bad = attrs.evolve(m, parameters={**m.parameters, "method": "ses+magic"})
+    with pytest.raises(HotCRMAIError, match=r"parameters\.method"):
+        predict(provider(), bad, row)  # a fresh provider: runners are cached per provider and artifact

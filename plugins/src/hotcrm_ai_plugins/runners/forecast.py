@@ -41,8 +41,9 @@ class ForecastRunner:
     def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
         self.artifact_dir = Path(artifact_dir)
         self.method = str(parameters.get("method", "auto"))
-        if self.method not in METHODS:
-            raise ValueError(f"parameters.method: expected one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method != "auto" and not all(p in SINGLE_METHODS for p in self.method.split("+")):
+            raise ValueError(f"parameters.method: expected one of {', '.join(METHODS)} or a combination "
+                             f"such as 'ses+ets', got {self.method!r}")
 
     def _inputs(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[np.ndarray, int, int | None]]:
         check_rows(rows)
