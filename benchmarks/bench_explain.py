@@ -1,4 +1,9 @@
-"""Explainability benchmarks (issue 6 item 5). Run: ``python benchmarks/bench_explain.py``.
+"""Explainability benchmarks. Run: ``python benchmarks/bench_explain.py`` (``--linear`` for part 0 only).
+
+0. linear closed form on lead-scoring-v1 (needs hotcrm-ai-plugins): one row through ``ai.explain``
+   against shap.LinearExplainer on the same coefficients and background (goal <= 0.1x) and against our
+   own ``ai.predict`` of that row (goal <= 2x); 10,000 rows through ``ai.explain_batch`` against the
+   same rows explained one by one (goal >= 50x faster).
 
 1. exact, 8-feature local model, 100-row background, through ExplainabilityService and the provider's
    batch_predict, against straightforward references that score one coalition per provider call
@@ -21,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from _timing import line, per_call_s
 
 from hotcrm_ai.builtins import explainers as builtin_explainers
 from hotcrm_ai.config import ExplainSettings
@@ -286,8 +292,69 @@ def bench_shap(fn: Additive, truth: np.ndarray, names: list[str], bg_arr: np.nda
               f"{statistics.median(times) * 1000:>14.1f}  {t_ours * 1000:>8.1f}")
 
 
+def bench_linear() -> None:
+    from hotcrm_ai import AICloud
+
+    try:
+        from hotcrm_ai_plugins.models.examples import LEAD_HOT
+    except ImportError:
+        print("\n[linear] hotcrm-ai-plugins not installed: skipped")
+        return
+    ai = AICloud.from_config()
+    model_id = "lead-scoring-v1"
+    model = ai.registry.get(model_id)
+    row = dict(LEAD_HOT)
+    t_explain = per_call_s(lambda: ai.explain(model_id, row), number=200)
+    t_predict = per_call_s(lambda: ai.predict(model_id, row, use_cache=False), number=200)
+    print(f"\n[linear] {model_id}, one row ({len(row)} fields)")
+    print(line("ai.explain vs ai.predict (same row, no cache)", t_explain * 1e6, t_predict * 1e6, "us", "<= 2x"))
+    try:
+        import shap
+    except ImportError:
+        print("  shap not importable: LinearExplainer comparison skipped")
+    else:
+        lin = ai.provider_for(model).linear_model(model)
+        assert lin is not None
+        bg = np.asarray(lin.encode([dict(r) for r in model.background]), dtype=float)
+        explainer = shap.LinearExplainer((np.asarray(lin.coef), float(lin.intercept)), bg)
+        x = np.asarray(lin.encode([row]), dtype=float)
+        t_shap = per_call_s(lambda: explainer.shap_values(x), number=200)
+        t_shap_api = per_call_s(lambda: explainer(x), number=200)
+        by_field = {c.feature: c.contribution for c in ai.explain(model_id, row).contributions}
+        ours = np.array([by_field[n] for n in row])
+        theirs = np.zeros(len(ours))
+        index = {n: i for i, n in enumerate(row)}
+        values = np.asarray(explainer.shap_values(x)).ravel()
+        for col, group in enumerate(lin.groups):
+            if group in index:
+                theirs[index[group]] += values[col]
+        diff = f"   max|diff| {np.abs(ours - theirs).max():.1e}"
+        print(line(f"ai.explain vs shap {shap.__version__} LinearExplainer.shap_values", t_explain * 1e6,
+                   t_shap * 1e6, "us", "<= 0.1x") + diff)
+        print(line("ai.explain vs shap LinearExplainer(x) (Explanation object)", t_explain * 1e6,
+                   t_shap_api * 1e6, "us", "<= 0.1x"))
+        t_batch_one = per_call_s(lambda: ai.explain_batch(model_id, [row]), number=200)
+        print(line("ai.explain_batch of the one row vs shap_values", t_batch_one * 1e6, t_shap * 1e6, "us", "<= 0.1x"))
+    rng = np.random.default_rng(0)
+    base_rows = [dict(r) for r in model.background]
+    rows = [base_rows[int(i)] for i in rng.integers(0, len(base_rows), size=10_000)]
+    t_batch = per_call_s(lambda: ai.explain_batch(model_id, rows), number=1, repeat=3)
+    start = time.perf_counter()
+    for r in rows:
+        ai.explain(model_id, r)
+    t_one = time.perf_counter() - start
+    batch = ai.explain_batch(model_id, rows)
+    check = {c.feature: c.contribution for c in ai.explain(model_id, rows[123]).contributions}
+    diff = np.abs(batch.phi[123] - np.array([check[n] for n in batch.names])).max()
+    print(line("10,000 rows: one by one vs ai.explain_batch", t_one, t_batch, "s", ">= 50x", higher_is_better=True)
+          + f"   max|diff| {diff:.1e}")
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    bench_linear()
+    if "--linear" in sys.argv:
+        return
     bench_exact("gradient-boosted trees (200 x depth 3)", gbm)
     bench_exact("small MLP (per-row cost dominates)", mlp)
     bench_exact("gradient-boosted trees on 8 coded CRM fields (rows deduplicated)", gbm, categorical=True)

@@ -278,6 +278,7 @@ def test_usage_and_cost_are_in_the_metadata_and_summed_by_the_monitor(server: An
 
 
 def test_batches_go_row_by_row_with_bounded_concurrency(server: AnthropicStandIn) -> None:
+    server.reset()  # the stand-in is shared: count only this test's requests in flight
     server.latency = 0.05
     rows = [{"text": f"great product number {i}"} for i in range(12)]
     with cloud(server, max_concurrency=3) as ai:
@@ -303,9 +304,10 @@ def test_health_uses_the_models_list(ai: AICloud, server: AnthropicStandIn) -> N
 
 
 def test_unknown_option_names_the_key_and_suggests_one(server: AnthropicStandIn) -> None:
-    with cloud(server, max_token=100) as ai, pytest.raises(ConfigError) as info:
-        ai.provider_for("sentiment-analysis-llm")
-    assert "providers.anthropic.config.max_token" in str(info.value) and "did you mean 'max_tokens'" in str(info.value)
+    with pytest.raises(ConfigError) as info, cloud(server, max_token=100):
+        pass  # refused when the AICloud starts, through the one options policy
+    assert "providers.anthropic.config] unknown key 'max_token'" in str(info.value)
+    assert "did you mean `max_tokens`" in str(info.value)
     with pytest.raises(ConfigError) as info:
         ProviderSettings.from_config(ProviderConfig(provider="anthropic", config={"temperature": 1.5}))
     assert str(info.value) == "providers.anthropic.config.temperature: expected a number 0-1, got 1.5"

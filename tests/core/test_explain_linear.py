@@ -96,7 +96,7 @@ def test_closed_form_equals_exact_enumeration_and_brute_force() -> None:
     np.testing.assert_allclose(got_lin, got_ex, atol=1e-9)
     np.testing.assert_allclose(got_lin, ref, atol=1e-9)
     assert lin.base_value == pytest.approx(ex.base_value, abs=1e-9) == pytest.approx(base, abs=1e-9)
-    assert lin.evaluations == 1 and ex.evaluations > 1  # closed form costs only the served prediction
+    assert lin.evaluations == 0 and ex.evaluations > 1  # the closed form needs no model call at all
 
 
 def test_closed_form_by_hand_for_the_one_hot_field() -> None:
@@ -146,3 +146,44 @@ def test_linear_needs_no_background_when_none_can_be_built() -> None:
     assert abs(exp.base_value + sum(c.contribution for c in exp.contributions) - exp.output_value) <= 1e-6
     with pytest.raises(ExplanationError, match="no background value for feature 'company_size'"):
         service().explain_model(m, X, provider(), method="exact")
+
+
+def test_batch_equals_row_by_row_and_probability_points_add_up() -> None:
+    rng = np.random.default_rng(3)
+    rows = [{"company_size": int(rng.integers(10, 1000)), "engagement": float(rng.uniform(0, 100)),
+             "industry": INDUSTRIES[int(rng.integers(0, 3))], "is_partner": bool(rng.integers(0, 2)),
+             "noise": float(rng.normal())} for _ in range(40)]
+    svc, p, m = service(), provider(), model()
+    batch = svc.explain_batch(m, rows, p)
+    assert batch.names == tuple(X) and batch.phi.shape == (40, 5) and batch.output_kind == "log-odds"
+    np.testing.assert_allclose(batch.base + batch.phi.sum(axis=1), batch.output, atol=1e-12)
+    np.testing.assert_allclose(batch.output, eta(encode(rows)), atol=1e-12)
+    assert batch.probability is not None and batch.base_probability is not None and batch.phi_probability is not None
+    np.testing.assert_allclose(batch.base_probability + batch.phi_probability.sum(axis=1), batch.probability,
+                               atol=1e-12)
+    np.testing.assert_allclose(batch.probability, 1 / (1 + np.exp(-eta(encode(rows)))), atol=1e-12)
+    assert np.all(np.sign(batch.phi_probability) == np.sign(batch.phi))  # same direction on both scales
+    for i in (0, 17, 39):
+        one = svc.explain_model(m, rows[i], p)
+        np.testing.assert_allclose([c.contribution for c in one.contributions], batch.phi[i], atol=1e-12)
+        points = one.metadata["probability"]["contributions"]
+        np.testing.assert_allclose([points[n] for n in X], batch.phi_probability[i], atol=1e-12)
+
+
+def test_reason_text_says_how_many_probability_points() -> None:
+    exp = service().explain_model(model(), X, provider())
+    points = exp.metadata["probability"]["contributions"]
+    assert exp.metadata["probability"]["text_uses"] == "probability points"
+    top = exp.top_features[0]
+    whole = int(abs(100 * points[top.feature]) + 0.5)
+    verb = "raises" if points[top.feature] > 0 else "lowers"
+    assert f"{verb} the probability by {whole} point" in exp.text.splitlines()[3]
+
+
+def test_batch_refuses_mixed_rows_and_models_without_coefficients() -> None:
+    from hotcrm_ai.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"rows\[1\]"):
+        service().explain_batch(model(), [X, {k: v for k, v in X.items() if k != "noise"}], provider())
+    with pytest.raises(ExplanationError, match="batched explanations need a linear model"):
+        service().explain_batch(model(), [X], provider(linear=False))

@@ -144,7 +144,8 @@ def test_bad_features_are_validation_errors(features: Any, message: str) -> None
 
 
 def test_unknown_method_names_the_registered_ones() -> None:
-    with pytest.raises(ExplanationError, match=r"'shapley-magic' is not registered; available: exact, kernel, linear"):
+    registered = "additive, exact, kernel, linear, text"
+    with pytest.raises(ExplanationError, match=rf"'shapley-magic' is not registered; available: {registered}"):
         svc().explain_model(model(), X, FuncProvider(fn, numeric_encoder(NAMES)), method="shapley-magic")
 
 
@@ -216,7 +217,7 @@ def test_registering_the_builtin_explainers_imports_no_numpy() -> None:
         "from hotcrm_ai.builtins import explainers\n"
         "specs = []\n"
         "explainers.register_explainers(specs.append)\n"
-        "assert [s.name for s in specs] == ['exact', 'linear', 'kernel'], specs\n"
+        "assert [s.name for s in specs] == ['exact', 'linear', 'text', 'additive', 'kernel'], specs\n"
         "print('numpy' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

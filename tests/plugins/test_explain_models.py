@@ -23,7 +23,7 @@ from hotcrm_ai_plugins.models import default_models
 
 MODELS = {m.id: m for m in default_models()}
 PROVIDER = CustomProvider(ProviderConfig(provider="custom"))
-LINE = re.compile(r"^• [^:]+: .* \(impact: [+-]\d+%\)$")
+LINE = re.compile(r"^• [^:]+: .* \(impact: [+-]\d+%(, (raises|lowers) the probability by [^)]+)?\)$")
 
 
 def service(**kw: Any) -> ExplainabilityService:
@@ -172,7 +172,7 @@ def test_churn_compare_contract_change() -> None:
 def test_sentiment_single_text_field_against_its_background() -> None:
     model = MODELS["sentiment-analysis-v1"]
     text = "Absolutely wonderful service, the team was friendly and fast."
-    exp = service().explain_model(model, {"text": text}, PROVIDER)
+    exp = service().explain_model(model, {"text": text}, PROVIDER, method="exact")  # the field as one player
     assert exp.method == "exact" and exp.output_kind == "score"
     scores = [PROVIDER.predict(model, PredictionInput(features=r)).prediction["score"] for r in model.background]
     served = PROVIDER.predict(model, PredictionInput(features={"text": text})).prediction["score"]

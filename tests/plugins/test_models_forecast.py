@@ -10,7 +10,9 @@ from support.models import batch, models, predict, provider
 
 from hotcrm_ai.errors import ValidationError
 from hotcrm_ai_plugins.models.examples import FORECAST
-from hotcrm_ai_plugins.runners.forecast import seasonal_naive, theta_forecast
+from hotcrm_ai_plugins.runners.forecast import seasonal_naive
+from hotcrm_ai_plugins.runners.forecast_models import METHODS, adjustment
+from hotcrm_ai_plugins.runners.forecast_select import conformal_half_widths, forecast
 
 ID = "revenue-forecast-v1"
 
@@ -39,8 +41,8 @@ def test_seasonal_series_forecast_follows_the_season() -> None:
 
 
 def test_season_is_detected_when_not_given() -> None:
-    out = theta_forecast(seasonal_series(), 6, None)
-    assert out["season_length"] == 12 and out["seasonal"]
+    out = forecast(seasonal_series(), 6, None)
+    assert out.season_length == 12 and out.seasonal
 
 
 def test_example_and_batch_equal_single() -> None:
@@ -97,9 +99,9 @@ def test_short_trending_seasonal_history_is_seasonally_adjusted() -> None:
     """Three years of a growing monthly series: the trend must not hide the season (differenced test)."""
     air = [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141, 135, 125, 149, 170, 170,
            158, 133, 114, 140, 145, 150, 178, 163, 172, 178, 199, 199, 184, 162, 146, 166]
-    out = theta_forecast([float(v) for v in air], 12, 12)
-    assert out["seasonal"]
-    values = out["value"]
+    out = forecast([float(v) for v in air], 12, 12)
+    assert out.seasonal
+    values = out.value
     assert values[6] > values[10]  # July above November, as every year in the history
 
 
@@ -124,3 +126,69 @@ def test_history_near_the_float_limit_is_refused_not_answered_with_inf() -> None
     with pytest.raises(ValidationError) as info:
         batch(p, m, [FORECAST, {"history": [1e308, -1e308, 1e308], "horizon": 3}])
     assert info.value.errors[0].field == "rows[1].history"
+
+
+def test_metadata_names_the_chosen_method_and_its_validation_error() -> None:
+    p, m = provider(), models()[ID]
+    out = predict(p, m, {"history": seasonal_series(96), "horizon": 12, "season_length": 12})
+    meta = out.metadata
+    names = set(meta["validation"]["candidates"])
+    assert {"naive", "snaive", "ses", "ets", "theta", "theta3", "arima"} <= names
+    assert set(meta["members"]) <= names and 1 <= len(meta["members"]) <= 3
+    assert meta["validation"]["folds"] >= 2 and meta["validation"]["mase"] > 0
+    # the chosen method (or combination) validated at least as well as every single candidate
+    assert meta["validation"]["mase"] <= min(meta["validation"]["candidates"].values()) + 1e-12
+    band80 = meta["interval_80"]
+    for f, (lo, hi) in zip(out.prediction["forecast"], band80, strict=True):
+        assert f["lower"] <= lo <= f["value"] <= hi <= f["upper"]
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_adds_up_and_forecasts_a_trend_season_series_well(name: str) -> None:
+    y = np.array(seasonal_series(96))
+    adj = adjustment(y, 12, 12)
+    parts = METHODS[name](y, 12, 12, adj)
+    np.testing.assert_allclose(parts.level + parts.trend + parts.season, parts.value)
+    t = np.arange(96, 108)
+    truth = 100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12)
+    # every method is far better than forecasting the mean of the history
+    assert np.mean(np.abs(parts.value - truth)) < np.mean(np.abs(y.mean() - truth))
+
+
+def test_conformal_intervals_cover_as_promised_on_exchangeable_errors() -> None:
+    """Errors drawn from one distribution: the conformal 80%/95% bands hold on fresh draws."""
+    rng = np.random.default_rng(7)
+    steps = np.sqrt(np.arange(1, 7))
+    cal = rng.standard_t(5, size=(40, 6)) * steps
+    half = conformal_half_widths(cal, 6, (0.8, 0.95))
+    fresh = rng.standard_t(5, size=(20_000, 6)) * steps
+    for level in (0.8, 0.95):
+        covered = float(np.mean(np.abs(fresh) <= half[level]))
+        assert level - 0.04 <= covered <= level + 0.04
+
+
+def test_auto_beats_both_naive_methods_on_a_held_back_seasonal_series() -> None:
+    """A series the forecaster never saw the end of: MASE below naive and seasonal naive."""
+    rng = np.random.default_rng(11)
+    t = np.arange(132)
+    y = (50 + 0.3 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 1.0, 132)
+    train, actual = y[:120], y[120:]
+    fc = forecast(train, 12, 12)
+    mae = np.mean(np.abs(actual - fc.value))
+    assert mae < np.mean(np.abs(actual - seasonal_naive(train, 12, 12)))
+    assert mae < np.mean(np.abs(actual - train[-1]))
+
+
+def test_a_fixed_method_or_combination_can_be_configured_and_a_bad_one_is_refused() -> None:
+    import attrs
+
+    from hotcrm_ai.errors import HotCRMAIError
+
+    p, m = provider(), models()[ID]
+    row = {"history": seasonal_series(60), "horizon": 6, "season_length": 12}
+    fixed = attrs.evolve(m, parameters={**m.parameters, "method": "ses+ets"})
+    out = predict(p, fixed, row)
+    assert out.metadata["method"] == "combination(ses+ets)" and out.metadata["members"] == ["ses", "ets"]
+    bad = attrs.evolve(m, parameters={**m.parameters, "method": "ses+magic"})
+    with pytest.raises(HotCRMAIError, match=r"parameters\.method"):
+        predict(provider(), bad, row)  # a fresh provider: runners are cached per provider and artifact

@@ -42,7 +42,9 @@ MALICIOUS = [
     {**GOOD, "group_by": [{"field": "pg_catalog.pg_tables", "bucket": None}]},
     {
         **GOOD,
-        "aggregates": [{"func": "metric", "field": None, "metric": "revenue", "alias": 'x"; DELETE FROM account; --', "where": []}],
+        "aggregates": [
+            {"func": "metric", "field": None, "metric": "revenue", "alias": 'x"; DELETE FROM account; --', "where": []}
+        ],
     },
     {**GOOD, "aggregates": [{"func": "sum", "field": "(SELECT 1)", "metric": None, "alias": None, "where": []}]},
     {**GOOD, "order_by": [{"field": "revenue DESC; DROP TABLE lead", "direction": "desc"}]},

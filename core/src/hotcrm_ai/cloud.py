@@ -24,6 +24,7 @@ from hotcrm_ai.types import Explanation, HealthReport, ModelConfig, PredictionRe
 if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
     from hotcrm_ai.explain.compare import Comparison
+    from hotcrm_ai.explain.linear_batch import BatchExplanation
     from hotcrm_ai.explain.service import ExplainabilityService
     from hotcrm_ai.interfaces import Store
     from hotcrm_ai.monitor.health import HealthStatus
@@ -181,6 +182,12 @@ class AICloud:
         model = self._active(model_id)
         clean = validate_features(model, features)
         return self.explainer.explain_model(model, clean, self.service.scoring_provider(model), method=method)
+
+    def explain_batch(self, model_id: str, rows: Sequence[Mapping[str, Any]]) -> BatchExplanation:
+        """Closed-form linear attributions of many rows in one vectorised pass (columnar result). Rows are
+        checked as a table (same fields in each) and by the model's own encoder, not one by one."""
+        model = self._active(model_id)
+        return self.explainer.explain_batch(model, rows, self.provider_for(model))
 
     def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
         """How two inputs' explanations differ, feature by feature."""

@@ -72,6 +72,28 @@ class LinearModel:
     encode: Callable[[Sequence[Mapping[str, Any]]], np.ndarray]
     link: str = "logit"  # "logit": output = sigmoid(intercept + coef . x); "identity": output is linear
     output_kind: str = "log-odds"
+    # optional fast path: rows -> (rows x term_fields) each field's share of coef . x, without building x
+    terms: Callable[[Sequence[Mapping[str, Any]]], np.ndarray] | None = None
+    term_fields: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Attribution:
+    """A model's own exact additive account of one output: ``output == base + sum(contributions)``.
+
+    For models that are additive by construction (a forecast's level + trend + season, an item-item
+    recommender's sum over the basket), so explaining them needs no sampling. Keys of
+    ``contributions`` are the explained parts; ``values`` and ``labels`` say what each part is.
+    """
+
+    output: float
+    base: float
+    contributions: Mapping[str, float]
+    values: Mapping[str, Any]
+    labels: Mapping[str, str]
+    output_kind: str = "value"
+    explained: str = ""  # which number of the prediction ``output`` is, in words
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -90,6 +112,7 @@ class ExplanationTask:
     budget: int = 100_000
     seed: int = 0
     linear: LinearModel | None = None
+    attribution: Attribution | None = None
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 if TYPE_CHECKING:
-    from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.interfaces import Attribution, LinearModel
 
 
 class BaseMLProvider(abc.ABC):
@@ -104,6 +104,10 @@ class BaseMLProvider(abc.ABC):
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         """Coefficients for closed-form explanations, when the model is linear in some link space."""
+        return None
+
+    def attribution(self, model: ModelConfig, features: Mapping[str, Any]) -> Attribution | None:
+        """The model's own exact additive account of its output for ``features``, when it has one."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook with a sensible no-op default

@@ -370,6 +370,10 @@ class AnthropicProvider(BaseMLProvider):
         meta.update(extra)
         return meta
 
+    def concurrency(self) -> int:
+        """Rows in flight at once in ``batch_predict`` (``max_concurrency``)."""
+        return self.options.max_concurrency
+
     # -- health --------------------------------------------------------------------------------------
 
     def health_check(self, model: ModelConfig | None = None) -> HealthReport:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,7 +35,7 @@ from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 if TYPE_CHECKING:
-    from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.interfaces import Attribution, LinearModel
 
 
 @attrs.frozen
@@ -152,6 +152,11 @@ class CustomProvider(BaseMLProvider):
         from hotcrm_ai_plugins.runners import linear_model_of
 
         return linear_model_of(self.runner(model))
+
+    def attribution(self, model: ModelConfig, features: Mapping[str, Any]) -> Attribution | None:
+        """The runner's own additive account (forecast, recommendation), when it has one."""
+        method = getattr(self.runner(model), "attribution", None)
+        return method(features) if callable(method) else None
 
 
 def _check_artifact(model: ModelConfig, folder: Path) -> None:

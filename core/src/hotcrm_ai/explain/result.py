@@ -43,13 +43,14 @@ def build_explanation(
     exact: bool = True,
     error_estimate: float | None = None,
     metadata: Mapping[str, Any] | None = None,
+    labels: Sequence[str] | None = None,
+    effects: Mapping[str, str] | None = None,
 ) -> Explanation:
-    imp = importances(phi)
+    imp = importances(phi).tolist()
+    shown = labels if labels is not None else [label_of(model, n) for n in names]
     contributions = tuple(
-        FeatureContribution(
-            feature=n, value=features[n], contribution=float(p), importance=float(i), label=label_of(model, n)
-        )
-        for n, p, i in zip(names, phi, imp, strict=True)
+        FeatureContribution(feature=n, value=features[n], contribution=p, importance=i, label=lb)
+        for n, p, i, lb in zip(names, np.asarray(phi, dtype=float).tolist(), imp, shown, strict=True)
     )
     top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable, as the original
     return Explanation(
@@ -58,7 +59,7 @@ def build_explanation(
         output_kind=output_kind,
         contributions=contributions,
         top_features=top,
-        text=reason_text(top),
+        text=reason_text(top, effects),
         method=method,
         evaluations=evaluations,
         exact=exact,

@@ -18,7 +18,7 @@ from hotcrm_ai.errors import ExplanationError, FieldError, HotCRMAIError, Valida
 from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
 from hotcrm_ai.explain.text import reason_text
-from hotcrm_ai.interfaces import ExplanationTask, LinearModel
+from hotcrm_ai.interfaces import Attribution, ExplanationTask, LinearModel
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput
 
 if TYPE_CHECKING:
@@ -27,12 +27,13 @@ if TYPE_CHECKING:
     from hotcrm_ai.config import ExplainSettings
     from hotcrm_ai.descriptors import ExplainerSpec
     from hotcrm_ai.explain.compare import Comparison
+    from hotcrm_ai.explain.linear_batch import BatchExplanation, PreparedLinear
     from hotcrm_ai.interfaces import Explainer
     from hotcrm_ai.provider import BaseMLProvider
 
 CHUNK_ROWS = 2048  # rows per provider call: bounds memory of one coalition batch
 TOLERANCE = {"linear": 1e-6}  # additivity, relative to max(1, |output|, |base|); others 1e-9
-AUTO_ORDER = ("linear", "exact", "kernel")
+AUTO_ORDER = ("linear", "text", "exact", "kernel")
 
 
 class Scorer:
@@ -124,6 +125,7 @@ class ExplainabilityService:
         self.specs = dict(explainers)
         self.settings = settings
         self._instances: dict[str, Explainer] = {}
+        self._linear: dict[tuple[Any, ...], PreparedLinear] = {}
 
     def explainer(self, name: str) -> Explainer:
         if name not in self.specs:
@@ -176,6 +178,18 @@ class ExplainabilityService:
         (predict with explain=True), saves one model evaluation."""
         names = check_features(features)
         x = {n: features[n] for n in names}
+        chosen = method or model.explainer
+        if chosen in (None, "additive") and "additive" in self.specs:
+            attribution = _attribution_of(provider, model, x)
+            if attribution is not None:
+                return self._explain_additive(model, x, attribution)
+            if chosen == "additive":
+                raise ExplanationError(f"explainer 'additive' cannot explain model {model.id}: provider "
+                                       f"{type(provider).__name__} gives no additive account of its output")
+        if chosen in (None, "linear"):
+            fast = self._linear_closed_form(model, x, provider)
+            if fast is not None:
+                return fast
         budget = self.settings.budget
         linear = _over_declared_background(provider.linear_model(model), model)
         try:
@@ -222,6 +236,81 @@ class ExplainabilityService:
             },
         )
 
+    def _prepared_linear(
+        self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider
+    ) -> PreparedLinear | None:
+        """The model's closed form (over its declared background's mean), built once per model, provider
+        and field list; None when the provider has no logit-link coefficients or ``linear`` was replaced."""
+        from hotcrm_ai.explain.linear import LinearExplainer
+        from hotcrm_ai.explain.linear_batch import PreparedLinear
+
+        key = (model.id, model.version, id(provider), tuple(names))
+        got = self._linear.get(key)
+        if got is not None:
+            return got
+        if "linear" not in self.specs or not isinstance(self.explainer("linear"), LinearExplainer):
+            return None
+        lin = _over_declared_background(provider.linear_model(model), model)
+        if lin is None or lin.link != "logit":
+            return None
+        prepared = PreparedLinear.build(lin, names, model)
+        if len(self._linear) >= 256:
+            self._linear.clear()
+        self._linear[key] = prepared
+        return prepared
+
+    def _linear_closed_form(
+        self, model: ModelConfig, x: dict[str, Any], provider: BaseMLProvider
+    ) -> Explanation | None:
+        """One row through the prepared closed form: no provider call, no per-call set-up."""
+        from hotcrm_ai.explain.linear_batch import row_explanation
+
+        prepared = self._prepared_linear(model, list(x), provider)
+        if prepared is None:
+            return None
+        batch = prepared.explain_rows([x], model, "log-odds")
+        exp = row_explanation(model, x, batch, 0, {
+            "unexplained_fields": sorted(set(prepared.lin.groups) - set(x)),
+            "explained_field": model.explain_output, "model_output": float(batch.probability[0])  # type: ignore[index]
+            if batch.probability is not None else float(batch.output[0]),
+            "background_source": "model" if model.background else "training means",
+            "background_rows": len(model.background), "provider_calls": 0}, labels=prepared.labels)
+        gap = check_additivity(exp, model)
+        exp.metadata["additivity_gap"] = gap
+        return exp
+
+    def explain_batch(
+        self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider
+    ) -> BatchExplanation:
+        """Linear attributions of many rows in one vectorised pass. Every row must carry the same fields;
+        a model without logit-link coefficients gets ``ExplanationError`` (explain its rows one by one)."""
+        if not rows:
+            raise ValidationError("at least one row", subject="rows")
+        names = check_features(rows[0])
+        keys = rows[0].keys()
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping) or row.keys() != keys:
+                got = ", ".join(map(str, row)) if isinstance(row, Mapping) else type(row).__name__
+                expected = f"the fields of rows[0] ({', '.join(names)})"
+                raise ValidationError([FieldError(field=f"rows[{i}]", expected=expected, got=got)], subject="rows")
+        prepared = self._prepared_linear(model, names, provider)
+        if prepared is None:
+            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
+                                   f"(provider {type(provider).__name__} gives none); use explain per row")
+        return prepared.explain_rows(rows, model, "log-odds")
+
+    def _explain_additive(self, model: ModelConfig, x: dict[str, Any], attribution: Attribution) -> Explanation:
+        def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+            raise ExplanationError(f"model {model.id}: the additive explainer makes no model calls")
+
+        task = ExplanationTask(model=model, features=x, score=no_calls, background=[],
+                               output_kind=attribution.output_kind, budget=0, seed=self.settings.seed,
+                               attribution=attribution)
+        exp = self.explainer("additive").explain(task)
+        gap = check_additivity(exp, model)
+        return attrs.evolve(exp, evaluations=1, metadata={**exp.metadata, "model_output": attribution.output,
+                                                          "provider_calls": 1, "additivity_gap": gap})
+
     def compare(
         self,
         model: ModelConfig,
@@ -237,6 +326,21 @@ class ExplainabilityService:
         ea = self.explain_model(model, a, provider, method=method)
         eb = self.explain_model(model, b, provider, method=ea.method)
         return build_comparison(model, a, b, ea, eb)
+
+
+def _attribution_of(provider: BaseMLProvider, model: ModelConfig, x: Mapping[str, Any]) -> Attribution | None:
+    """The provider's own additive account of the model's output, if it gives one (a provider bug
+    becomes an ``ExplanationError``, as in ``Scorer``)."""
+    method = getattr(provider, "attribution", None)
+    if not callable(method):
+        return None
+    try:
+        return method(model, x)
+    except HotCRMAIError:
+        raise
+    except Exception as exc:
+        raise ExplanationError(f"model {model.id}: provider {type(provider).__name__} attribution failed: "
+                               f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def _over_declared_background(linear: LinearModel | None, model: ModelConfig) -> LinearModel | None:

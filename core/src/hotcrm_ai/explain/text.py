@@ -6,7 +6,7 @@ absolute attribution, in %, rounded half away from zero as JS ``toFixed(0)`` doe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from hotcrm_ai.text import format_value, round_half_up
@@ -19,19 +19,25 @@ HEADER = "The prediction was influenced by:\n\n"
 NO_DIFFERENCES = "No significant differences found."
 
 
-def reason_text(top: Sequence[FeatureContribution]) -> str:
-    """Header, then ``Positive factors:`` and ``Negative factors:`` blocks; zero contributions are in neither."""
+def reason_text(top: Sequence[FeatureContribution], effects: Mapping[str, str] | None = None) -> str:
+    """Header, then ``Positive factors:`` and ``Negative factors:`` blocks; zero contributions are in neither.
+
+    ``effects`` (feature -> phrase, e.g. "raises the probability by 12 points") is appended to a line's
+    impact, so the share of attribution comes with what it means on the served scale."""
+    effects = effects or {}
     positive = [c for c in top if c.contribution > 0]
     negative = [c for c in top if c.contribution < 0]
     text = HEADER
     if positive:
         text += "Positive factors:\n"
         for c in positive:
-            text += f"• {c.label}: {format_value(c.value)} (impact: +{round_half_up(c.importance)}%)\n"
+            extra = f", {effects[c.feature]}" if c.feature in effects else ""
+            text += f"• {c.label}: {format_value(c.value)} (impact: +{round_half_up(c.importance)}%{extra})\n"
     if negative:
         text += "\nNegative factors:\n"
         for c in negative:
-            text += f"• {c.label}: {format_value(c.value)} (impact: -{round_half_up(c.importance)}%)\n"
+            extra = f", {effects[c.feature]}" if c.feature in effects else ""
+            text += f"• {c.label}: {format_value(c.value)} (impact: -{round_half_up(c.importance)}%{extra})\n"
     return text
 
 

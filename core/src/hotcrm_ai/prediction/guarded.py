@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput
 
 if TYPE_CHECKING:
-    from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.interfaces import Attribution, LinearModel
 
 T = TypeVar("T")
 
@@ -64,6 +64,9 @@ class GuardedProvider(BaseMLProvider):
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         return self.inner.linear_model(model)
+
+    def attribution(self, model: ModelConfig, features: Mapping[str, Any]) -> Attribution | None:
+        return self._guarded(lambda: self.inner.attribution(model, features))
 
     def __repr__(self) -> str:
         return f"GuardedProvider({self.inner!r})"

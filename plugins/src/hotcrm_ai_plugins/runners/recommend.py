@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hotcrm_ai.errors import FieldError
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
+
+if TYPE_CHECKING:
+    from hotcrm_ai.interfaces import Attribution
 
 MAX_K = 100
 MAX_PRODUCTS = 10_000
@@ -104,6 +107,34 @@ class RecommendationRunner:
                                         confidence=round(min(100.0, 100.0 * best / self.reference), 2),
                                         metadata=meta))
         return out
+
+    def attribution(self, row: Mapping[str, Any]) -> Attribution:
+        """Each basket product's exact share of each recommended item's score (the score is a sum over
+        the basket of item-item weights, so the shares are its Shapley values). The explained number is
+        the top item's served score; the popularity tie-break (and the rounding to 6 digits) is the base.
+        Every recommended item's shares are in ``metadata['items']``."""
+        from hotcrm_ai.interfaces import Attribution
+
+        known, _, _ = self._baskets([row])[0]
+        served = self.predict_batch([row])[0].prediction["items"]
+        items = []
+        for entry in served:
+            j = self.index[entry["id"]]
+            shares = {}
+            for i in known:
+                hit = np.flatnonzero(self.neighbours[i] == j)
+                shares[str(self.codes[i])] = float(self.weights[i, hit].sum())
+            items.append({"id": entry["id"], "score": entry["score"],
+                          "base": entry["score"] - float(sum(shares.values())), "contributions": shares})
+        top = items[0]
+        names = {str(self.codes[i]): str(self.codes[i]) for i in known}
+        return Attribution(
+            output=float(top["score"]), base=float(top["base"]),
+            contributions={names[c]: v for c, v in top["contributions"].items()},
+            values={names[c]: c for c in top["contributions"]},
+            labels={names[str(self.codes[i])]: str(self.descriptions[i]).title() for i in known},
+            output_kind="score", explained=f"the score of the top recommendation {top['id']}",
+            metadata={"items": items})
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "items": len(self.codes), "neighbours": int(self.neighbours.shape[1])}

@@ -206,20 +206,30 @@ class Encoder:
         """intercept + coef . x without building x (tables from ``logit_tables``)."""
         z = np.full(n, intercept)
         for name, table in tables.items():
-            raw = values[name]
-            if table[0] == "category":
-                z += np.fromiter(map(table[1].get, raw, repeat(table[2], n)), dtype=np.float64, count=n)
-                continue
-            _, lin, log, const, runs, equals = table
-            v = np.asarray(raw, dtype=np.float64)
-            z += lin * v + const
-            if log:
-                z += log * np.log1p(v)
-            for cuts, weights in runs:
-                z += weights[np.searchsorted(cuts, v, side="right")]
-            for value, w in equals:
-                z += w * (v == value)
+            z += self._field_logit(values[name], n, table)
         return z
+
+    def field_logits(self, values: Mapping[str, Any], n: int, tables: Mapping[str, Any]) -> np.ndarray:
+        """(rows x fields): each field's share of coef . x, in ``tables`` order (what linear explanations use)."""
+        out = np.empty((n, len(tables)))
+        for k, (name, table) in enumerate(tables.items()):
+            out[:, k] = self._field_logit(values[name], n, table)
+        return out
+
+    @staticmethod
+    def _field_logit(raw: Any, n: int, table: Any) -> np.ndarray:
+        if table[0] == "category":
+            return np.fromiter(map(table[1].get, raw, repeat(table[2], n)), dtype=np.float64, count=n)
+        _, lin, log, const, runs, equals = table
+        v = np.asarray(raw, dtype=np.float64)
+        z = lin * v + const
+        if log:
+            z = z + log * np.log1p(v)
+        for cuts, weights in runs:
+            z = z + weights[np.searchsorted(cuts, v, side="right")]
+        for value, w in equals:
+            z = z + w * (v == value)
+        return z if np.shape(z) == (n,) else np.full(n, float(z))
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -265,9 +275,14 @@ class LogitRunner:
     def linear_model(self) -> LinearModel:
         from hotcrm_ai.interfaces import LinearModel
 
+        encoder, tables = self.encoder, self._tables
+
+        def terms(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+            return encoder.field_logits(encoder.values(rows)[0], len(rows), tables)
+
         return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
                            groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
-                           output_kind="log-odds")
+                           output_kind="log-odds", terms=terms, term_fields=tuple(tables))
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "columns": len(self.coef), "fields": len(self.encoder.fields),

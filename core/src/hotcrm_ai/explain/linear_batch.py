@@ -1,0 +1,173 @@
+"""The linear closed form for many rows at once, with probability-scale contributions.
+
+``PreparedLinear`` holds what every row shares (coefficients, the reference mean, the column-to-field
+map as a matrix), built once per model and kept by the service, so explaining a row costs its
+encoding and a few vector operations. ``explain_rows`` explains a whole table in one pass:
+``phi = ((X - E[x]) * beta) @ G``.
+
+Under a logit link the Shapley values live on the log-odds scale. Their probability-scale
+counterparts are the log-odds contributions scaled by ``(p - p0) / (eta - eta0)``, the slope of the
+sigmoid's secant between the base and the row: same signs and ranking, and they add up exactly to
+``p - p0`` (this is not the Shapley value of the probability, which is not linear; it is the
+log-odds attribution read in probability points). The reason text uses these points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from hotcrm_ai.errors import ExplanationError
+from hotcrm_ai.explain.linear import link_output_kind
+from hotcrm_ai.explain.result import build_explanation, label_of
+from hotcrm_ai.interfaces import LinearModel
+from hotcrm_ai.types import Explanation, ModelConfig
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+@attrs.frozen
+class BatchExplanation:
+    """Linear explanations of ``n`` rows, column by column: ``base + phi.sum(axis=1) == output``."""
+
+    model_id: str
+    names: tuple[str, ...]
+    base: np.ndarray  # (n,)
+    phi: np.ndarray  # (n, fields)
+    output: np.ndarray  # (n,)
+    output_kind: str
+    probability: np.ndarray | None = None  # (n,) under a logit link
+    base_probability: np.ndarray | None = None
+    phi_probability: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.output)
+
+
+@attrs.frozen
+class PreparedLinear:
+    lin: LinearModel
+    names: tuple[str, ...]
+    coef: np.ndarray
+    mean: np.ndarray
+    to_field: np.ndarray  # (columns, fields) 0/1
+    outside: np.ndarray  # columns of fields not among ``names`` (folded into the base)
+    base: float
+    # the fast path through ``lin.terms``: per-field terms of each name (-1: none), their reference values
+    term_of: np.ndarray | None = None
+    term_ref: np.ndarray | None = None
+    term_outside: np.ndarray | None = None
+    labels: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, lin: LinearModel, names: Sequence[str], model: ModelConfig) -> PreparedLinear:
+        coef = np.asarray(lin.coef, dtype=float).ravel()
+        mean = np.asarray(lin.mean, dtype=float).ravel()
+        if mean.size != coef.size or len(lin.groups) != coef.size:
+            raise ExplanationError(
+                f"linear: model {model.id}: {coef.size} coefficients, {mean.size} means and {len(lin.groups)} "
+                "groups do not line up")
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(mean))):
+            raise ExplanationError(f"linear: model {model.id}: non-finite coefficient or mean")
+        index = {n: i for i, n in enumerate(names)}
+        to_field = np.zeros((coef.size, len(names)))
+        outside = []
+        for col, group in enumerate(lin.groups):
+            if group in index:
+                to_field[col, index[group]] = 1.0
+            else:
+                outside.append(col)
+        term_of = term_ref = term_outside = None
+        if lin.terms is not None and lin.term_fields:
+            fields = list(lin.term_fields)
+            by_field = np.zeros((coef.size, len(fields)))
+            where = {f: k for k, f in enumerate(fields)}
+            for col, group in enumerate(lin.groups):
+                if group in where:
+                    by_field[col, where[group]] = 1.0
+            term_ref = (coef * mean) @ by_field
+            term_of = np.array([where.get(n, -1) for n in names], dtype=np.intp)
+            term_outside = np.array([k for k, f in enumerate(fields) if f not in index], dtype=np.intp)
+        return cls(lin, tuple(names), coef, mean, to_field, np.array(outside, dtype=np.intp),
+                   float(lin.intercept + coef @ mean), term_of, term_ref, term_outside,
+                   tuple(label_of(model, n) for n in names))
+
+    def encode(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig) -> np.ndarray:
+        try:
+            x = np.asarray(self.lin.encode(rows), dtype=float)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
+        if x.shape != (len(rows), self.coef.size) or not np.all(np.isfinite(x)):
+            raise ExplanationError(f"linear: model {model.id}: encoded rows {x.shape} and {self.coef.size} "
+                                   "coefficients do not line up (or an encoded value is not finite)")
+        return x
+
+    def _terms(
+        self, rows: Sequence[Mapping[str, Any]], model: ModelConfig
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """phi, base, output through the model's per-field terms (no design matrix)."""
+        assert self.lin.terms is not None and self.term_of is not None and self.term_ref is not None
+        try:
+            t = np.asarray(self.lin.terms(rows), dtype=float)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
+        if t.shape != (len(rows), len(self.term_ref)) or not np.all(np.isfinite(t)):
+            raise ExplanationError(f"linear: model {model.id}: field terms have shape {t.shape} or non-finite values")
+        d = t - self.term_ref
+        phi = np.where(self.term_of >= 0, d[:, np.maximum(self.term_of, 0)], 0.0)
+        base = np.full(len(rows), float(self.lin.intercept + self.term_ref.sum()))
+        if self.term_outside is not None and self.term_outside.size:
+            base = base + d[:, self.term_outside].sum(axis=1)
+        return phi, base, self.lin.intercept + t.sum(axis=1)
+
+    def explain_rows(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig, served_kind: str) -> BatchExplanation:
+        if self.term_of is not None:
+            phi, base, output = self._terms(rows, model)
+        else:
+            x = self.encode(rows, model)
+            per_column = (x - self.mean) * self.coef
+            phi = per_column @ self.to_field
+            base = np.full(len(rows), self.base)
+            if self.outside.size:
+                base = base + per_column[:, self.outside].sum(axis=1)
+            output = self.lin.intercept + x @ self.coef
+        kind = link_output_kind(self.lin.link, self.lin.output_kind, served_kind)
+        if self.lin.link != "logit":
+            return BatchExplanation(model.id, self.names, base, phi, output, kind)
+        p, p0 = _sigmoid(output), _sigmoid(base)
+        gap = output - base
+        tiny = np.abs(gap) < 1e-12
+        slope = np.where(tiny, p * (1 - p), (p - p0) / np.where(tiny, 1.0, gap))
+        return BatchExplanation(model.id, self.names, base, phi, output, kind, p, p0, phi * slope[:, None])
+
+
+def points_phrase(points: float) -> str:
+    """``raises the probability by 12 points`` (percentage points, whole, rounded half away from zero)."""
+    verb = "raises" if points > 0 else "lowers"
+    size = abs(points)
+    whole = int(size + 0.5)
+    if whole == 0:
+        return f"{verb} the probability by less than 1 point"
+    return f"{verb} the probability by {whole} point{'s' if whole != 1 else ''}"
+
+
+def row_explanation(model: ModelConfig, features: Mapping[str, Any], batch: BatchExplanation, i: int,
+                    metadata: Mapping[str, Any] | None = None, labels: Sequence[str] | None = None) -> Explanation:
+    """Row ``i`` of a batch as an ``Explanation`` (the reason text in probability points under a logit link)."""
+    names = list(batch.names)
+    meta: dict[str, Any] = {"link": "logit" if batch.probability is not None else "identity", **(metadata or {})}
+    if batch.phi_probability is not None and batch.probability is not None and batch.base_probability is not None:
+        points = {n: float(v) for n, v in zip(names, batch.phi_probability[i], strict=True)}
+        meta["probability"] = {"base": float(batch.base_probability[i]), "output": float(batch.probability[i]),
+                               "contributions": points, "text_uses": "probability points"}
+    effects = None
+    if "probability" in meta:
+        effects = {n: points_phrase(100.0 * p) for n, p in meta["probability"]["contributions"].items()}
+    return build_explanation(model, features, names, batch.phi[i], float(batch.base[i]), float(batch.output[i]),
+                             output_kind=batch.output_kind, method="linear", evaluations=0, exact=True,
+                             metadata=meta, labels=labels, effects=effects)
