@@ -107,6 +107,7 @@ class Settings:
     registry: RegistrySettings = attrs.field(factory=RegistrySettings)
     providers: dict[str, ProviderConfig] = attrs.field(factory=dict)
     models: tuple[ModelConfig, ...] = ()
+    server: dict[str, Any] = attrs.field(factory=dict)  # ``[server]``, validated by hotcrm-ai-server
     source: str | None = None  # the file these came from, if any
 
     def provider_config(self, name: str) -> ProviderConfig:
@@ -130,7 +131,7 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
     """Build ``Settings`` from a parsed TOML document; errors name the section and key."""
     from hotcrm_ai.converter import structure
 
-    known = {"cache", "monitor", "prediction", "explain", "reporting", "registry", "providers", "models"}
+    known = {"cache", "monitor", "prediction", "explain", "reporting", "registry", "providers", "models", "server"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ConfigError(
@@ -164,6 +165,10 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
             name: structure({"provider": name, **table}, ProviderConfig, subject=f"{where} [providers.{name}]")
             for name, table in providers.items()
         }
+        server = doc.get("server", {})
+        if not isinstance(server, Mapping):
+            raise ConfigError(f"{where} [server]: expected a table")
+        data["server"] = dict(server)
         models = doc.get("models", [])
         if not isinstance(models, list):
             raise ConfigError(f"{where} [[models]]: expected an array of tables")
