@@ -22,7 +22,23 @@ api_keys = [
   { key = { env = "HOTCRM_AI_TEST_KEY_GLOBEX" }, tenant = "globex", models = ["sentiment-analysis-v1", "lead-scoring-v1"] },
 ]
 max_body_bytes = 2000000
+
+[registry]
+path = "{registry}"
 """
+
+
+def _extra_models(path: Path) -> None:
+    """An older, deprecated version of the sentiment model and a copy of it still in testing: models
+    the server knows but must not serve."""
+    import attrs
+    from hotcrm_ai.registry import ModelRegistry
+
+    with AICloud() as ai:
+        sentiment = ai.registry.get("sentiment-analysis-v1")
+    registry = ModelRegistry(path)
+    registry.register(attrs.evolve(sentiment, version="0.9.0", status="deprecated"))
+    registry.register(attrs.evolve(sentiment, id="sentiment-testing", status="testing"))
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +55,9 @@ def globex_key() -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     home = tmp_path_factory.mktemp("server")
     config = home / "hotcrm-ai.toml"
-    config.write_text(CONFIG)
+    registry = home / "registry.json"
+    _extra_models(registry)
+    config.write_text(CONFIG.replace("{registry}", str(registry)))
     proc = ServerProcess(config, KEYS).start(home / "server.log")
     yield proc
     proc.stop()
@@ -53,5 +71,5 @@ def server_log(server: ServerProcess) -> Path:
 
 @pytest.fixture(scope="session")
 def cloud() -> Iterator[AICloud]:
-    with AICloud.from_config(None) as ai:
+    with AICloud() as ai:
         yield ai

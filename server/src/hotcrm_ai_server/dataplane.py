@@ -142,7 +142,7 @@ class DataPlane:
         if not self.ready:
             raise Unavailable("server is not ready" if not self.draining else "server is shutting down")
         if model.status != "active":
-            raise Conflict(f"Model is not active: {model.id} (status: {model.status})")
+            raise Conflict(f"Model is not active: {model.id} version {model.version} (status: {model.status})")
         served = self.cloud.registry.get(model.id)
         if served.version != model.version:
             raise Conflict(f"Model {model.id} version {model.version} is registered but not served "
