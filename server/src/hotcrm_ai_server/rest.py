@@ -112,9 +112,11 @@ def _infer_request(doc: dict[str, Any], tail: bytes) -> tuple[InferRequest, list
     names: tuple[str, ...] | None = None
     binary: list[bool] = [params.get("binary_data_output", False) is True]
     if outputs is not None:
-        if not isinstance(outputs, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str)
-                                                    for o in outputs):
-            raise BadRequest("outputs: expected a list of objects with a name")
+        if not isinstance(outputs, list) or not all(
+            isinstance(o, dict) and isinstance(o.get("name"), str) and isinstance(o.get("parameters") or {}, dict)
+            for o in outputs
+        ):
+            raise BadRequest("outputs: expected a list of objects with a name and optional parameters (an object)")
         names = tuple(o["name"] for o in outputs)
         binary = [(o.get("parameters") or {}).get("binary_data", binary[0]) is True for o in outputs] or binary
     inputs = decode_inputs(doc, tail)
