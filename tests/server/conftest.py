@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hotcrm_ai import AICloud
 from support.server import ServerProcess
+
+from hotcrm_ai import AICloud
 
 KEYS = {
     "HOTCRM_AI_TEST_KEY_ACME": "acme-" + secrets.token_hex(16),
@@ -17,11 +18,17 @@ KEYS = {
 }
 CONFIG = """
 [server]
-api_keys = [
-  { key = { env = "HOTCRM_AI_TEST_KEY_ACME" }, tenant = "acme", models = ["*"] },
-  { key = { env = "HOTCRM_AI_TEST_KEY_GLOBEX" }, tenant = "globex", models = ["sentiment-analysis-v1", "lead-scoring-v1"] },
-]
 max_body_bytes = 2000000
+
+[[server.api_keys]]
+key = { env = "HOTCRM_AI_TEST_KEY_ACME" }
+tenant = "acme"
+models = ["*"]
+
+[[server.api_keys]]
+key = { env = "HOTCRM_AI_TEST_KEY_GLOBEX" }
+tenant = "globex"
+models = ["sentiment-analysis-v1", "lead-scoring-v1"]
 
 [registry]
 path = "{registry}"
@@ -32,6 +39,7 @@ def _extra_models(path: Path) -> None:
     """An older, deprecated version of the sentiment model and a copy of it still in testing: models
     the server knows but must not serve."""
     import attrs
+
     from hotcrm_ai.registry import ModelRegistry
 
     with AICloud() as ai:

@@ -7,10 +7,11 @@ import json
 
 import httpx
 import pytest
+from support.server import ServerProcess
+
 from hotcrm_ai import AICloud
 from hotcrm_ai.converter import unstructure
 from hotcrm_ai_plugins.models.examples import LEAD_HOT, LEAD_WARM
-from support.server import ServerProcess
 
 
 def _tensors(cloud: AICloud, model_id: str, rows: list[dict]) -> list[dict]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 import tritonclient.grpc as grpcclient
-from hotcrm_ai import AICloud
-from hotcrm_ai_plugins.models.examples import CHURN_HIGH, CHURN_LOW, EXAMPLES, LEAD_HOT
 from support.oip import make_inputs, predictions
 from support.server import ServerProcess
 from tritonclient.utils import InferenceServerException
+
+from hotcrm_ai import AICloud
+from hotcrm_ai_plugins.models.examples import CHURN_HIGH, CHURN_LOW, EXAMPLES, LEAD_HOT
 
 MODELS = sorted(EXAMPLES)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import httpx
 import schemathesis
-from hotcrm_ai_server.openapi import openapi_document
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -15,6 +14,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from support.server import ServerProcess
+
+from hotcrm_ai_server.openapi import openapi_document
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 

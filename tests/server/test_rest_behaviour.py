@@ -9,9 +9,10 @@ import subprocess
 
 import httpx
 import pytest
+from support.server import ServerProcess, free_port, hotcrm_ai_command
+
 from hotcrm_ai import AICloud
 from hotcrm_ai_plugins.models.examples import EXAMPLES, LEAD_WARM
-from support.server import ServerProcess, free_port, hotcrm_ai_command
 
 
 def _tensors(model_id: str, cloud: AICloud, row: dict) -> list[dict]:

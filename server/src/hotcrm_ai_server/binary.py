@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
-
 from hotcrm_ai_server.datatypes import from_raw, to_raw
 from hotcrm_ai_server.tensors import Tensor, check_tensor, element_count, flatten
 
@@ -50,7 +49,9 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
         if not isinstance(t, dict):
             errors.append(FieldError(where, "a tensor object", type(t).__name__))
             continue
-        name, datatype, shape = t.get("name"), t.get("datatype"), t.get("shape")
+        name: Any = t.get("name")
+        datatype: Any = t.get("datatype")
+        shape: Any = t.get("shape")
         bad = check_tensor(name, datatype, shape, where)
         params = t.get("parameters") or {}
         if not isinstance(params, dict):

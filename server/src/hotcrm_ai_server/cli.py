@@ -4,6 +4,7 @@ the server stack loads when the command runs."""
 from __future__ import annotations
 
 import click
+
 from hotcrm_ai.cli.context import CLIContext
 
 
@@ -23,7 +24,8 @@ def serve(ctx: click.Context, config: str | None, host: str, port: int, grpc_por
           insecure: bool, log_level: str) -> None:
     """Serve every registered model over the Open Inference Protocol V2 (REST and gRPC), plus
     explanations, analytics (/v1/ask) and Prometheus metrics, behind tenant API keys."""
-    from hotcrm_ai_server.runner import WorkerSpec, serve as run
+    from hotcrm_ai_server.runner import WorkerSpec
+    from hotcrm_ai_server.runner import serve as run
 
     root = ctx.find_object(CLIContext)
     path = config or (root.config if root is not None else None)

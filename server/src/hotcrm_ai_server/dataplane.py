@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
 from hotcrm_ai.errors import FieldError, HotCRMAIError, ValidationError
 from hotcrm_ai.types import ModelConfig, PredictionInput, PredictionResult
-
 from hotcrm_ai_server.auth import Principal
 from hotcrm_ai_server.datatypes import ACCEPTS
 from hotcrm_ai_server.errors import BadRequest, Conflict, NotFound, ServerError, Unavailable, to_server_error

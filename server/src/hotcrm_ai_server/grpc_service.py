@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
-from hotcrm_ai.errors import FieldError, ValidationError
 
+from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai_server.auth import Principal, key_from_headers
 from hotcrm_ai_server.dataplane import InferRequest, InferResponse
 from hotcrm_ai_server.datatypes import from_raw, to_raw

@@ -19,9 +19,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
+
 from hotcrm_ai.config import load_settings
 from hotcrm_ai.errors import ConfigError
-
 from hotcrm_ai_server.auth import KeyRing
 from hotcrm_ai_server.settings import server_settings
 
@@ -67,8 +67,8 @@ def _configure_logging(level: str) -> None:
 def run_worker(spec: WorkerSpec, sock: socket.socket | None = None) -> None:
     """One worker: the REST app on uvicorn and the gRPC server, over one ``AICloud``."""
     import uvicorn
-    from hotcrm_ai.cloud import AICloud
 
+    from hotcrm_ai.cloud import AICloud
     from hotcrm_ai_server.grpc_service import start_grpc
     from hotcrm_ai_server.rest import build_app
     from hotcrm_ai_server.state import ServerState

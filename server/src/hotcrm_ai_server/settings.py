@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
 from hotcrm_ai.errors import ConfigError
 from hotcrm_ai.secrets import Secret
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
+
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionResult
-
 from hotcrm_ai_server.datatypes import ACCEPTS, DATATYPES, INTS
 
 
