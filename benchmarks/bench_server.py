@@ -1,0 +1,154 @@
+"""hotcrm-ai serve (issue 15): single-row infer over HTTP keep-alive against a bare Starlette endpoint
+calling the same ``AICloud.predict`` on the same stack (uvicorn, one worker, predictions in a thread),
+p50 and p99; and 10,000-row infer throughput against in-process ``batch_predict``.
+
+Both servers run as subprocesses on loopback; requests alternate in blocks so drift hits both alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import line
+
+from hotcrm_ai_plugins.models.examples import LEAD_HOT
+
+MODEL = "lead-scoring-v1"
+SINGLE = 2_000
+BLOCK = 200
+BIG = 10_000
+
+
+def _baseline_app():  # type: ignore[no-untyped-def]
+    """The bare endpoint: JSON features in, ``AICloud.predict`` in a worker thread, JSON out."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from hotcrm_ai import AICloud
+
+    ai = AICloud()
+
+    async def predict(request: Request) -> JSONResponse:
+        features = await request.json()
+        out = await run_in_threadpool(lambda: ai.predict(MODEL, features, use_cache=False))
+        return JSONResponse({"prediction": out.prediction, "confidence": out.confidence})
+
+    return Starlette(routes=[Route("/predict", predict, methods=["POST"])])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 405):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready")
+
+
+def _latencies(client: httpx.Client, url: str, body: bytes, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = client.post(url, content=body, headers={"content-type": "application/json"})
+        out.append(time.perf_counter() - t)
+        r.raise_for_status()
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main() -> None:
+    exe = Path(sys.executable).with_name("hotcrm-ai")
+    ours_port, base_port = _free_port(), _free_port()
+    procs = [
+        subprocess.Popen([str(exe), "serve", "--port", str(ours_port), "--grpc-port", "0"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, __file__, "--baseline", str(base_port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        _wait_ready(f"http://127.0.0.1:{ours_port}/v2/health/ready", procs[0])
+        _wait_ready(f"http://127.0.0.1:{base_port}/predict", procs[1])
+        dt = {str: "BYTES", int: "INT64", float: "FP64"}
+
+        def oip(rows: int) -> bytes:
+            return json.dumps({"inputs": [{"name": k, "datatype": dt[type(v)], "shape": [rows], "data": [v] * rows}
+                                          for k, v in LEAD_HOT.items()], "parameters": {"use_cache": False}}).encode()
+
+        ours_url = f"http://127.0.0.1:{ours_port}/v2/models/{MODEL}/infer"
+        base_url = f"http://127.0.0.1:{base_port}/predict"
+        one, base_body = oip(1), json.dumps(LEAD_HOT).encode()
+        ours: list[float] = []
+        base: list[float] = []
+        with httpx.Client(timeout=60) as c_ours, httpx.Client(timeout=60) as c_base:
+            _latencies(c_ours, ours_url, one, 200)  # warm-up
+            _latencies(c_base, base_url, base_body, 200)
+            for _ in range(SINGLE // BLOCK):
+                ours += _latencies(c_ours, ours_url, one, BLOCK)
+                base += _latencies(c_base, base_url, base_body, BLOCK)
+            print(f"single-row infer over HTTP keep-alive, {SINGLE} requests each, model {MODEL}")
+            for q in (50, 99):
+                print(line(f"p{q} latency: OIP infer vs bare Starlette + predict", _pct(ours, q) * 1e3,
+                           _pct(base, q) * 1e3, "ms", "<= 1.2x"))
+
+            big = oip(BIG)
+            c_ours.post(ours_url, content=big).raise_for_status()
+            runs = []
+            for _ in range(5):
+                t = time.perf_counter()
+                r = c_ours.post(ours_url, content=big)
+                runs.append(time.perf_counter() - t)
+                r.raise_for_status()
+        from hotcrm_ai import AICloud
+
+        with AICloud() as ai:
+            rows = [LEAD_HOT] * BIG
+            ai.batch_predict(MODEL, rows, use_cache=False)
+            inproc = []
+            for _ in range(5):
+                t = time.perf_counter()
+                ai.batch_predict(MODEL, rows, use_cache=False)
+                inproc.append(time.perf_counter() - t)
+        print(line(f"{BIG:,}-row infer throughput vs in-process batch_predict", BIG / statistics.median(runs),
+                   BIG / statistics.median(inproc), "rows/s", "informative", higher_is_better=True))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGTERM)
+        for p in procs:
+            p.wait(60)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--baseline":
+        import uvicorn
+
+        uvicorn.run(_baseline_app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+    else:
+        main()
