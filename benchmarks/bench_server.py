@@ -1,8 +1,11 @@
 """hotcrm-ai serve (issue 15): single-row infer over HTTP keep-alive against a bare Starlette endpoint
 calling the same ``AICloud.predict`` on the same stack (uvicorn, one worker, predictions in a thread),
-p50 and p99; and 10,000-row infer throughput against in-process ``batch_predict``.
+p50 and p99; 10,000-row infer throughput against in-process ``batch_predict``; and, with
+``--mlserver PATH`` (the ``mlserver`` script of a separate venv with mlserver, mlserver-sklearn and
+pandas: its protobuf pin conflicts with ours), single-row throughput and p99 against MLServer serving
+the lead model as a scikit-learn pipeline trained on the same data (``--data``, default ../shared/data).
 
-Both servers run as subprocesses on loopback; requests alternate in blocks so drift hits both alike."""
+All servers run as subprocesses on loopback; requests alternate in blocks so drift hits all alike."""
 
 from __future__ import annotations
 
@@ -83,7 +86,61 @@ def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+TRAIN_PIPELINE = """
+import sys, joblib, pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+df = pd.read_csv(sys.argv[1], sep=";")
+y = (df.pop("y") == "yes").astype(int)
+df = df.drop(columns=["duration"])  # known only after the call, as for our lead model
+df.columns = [c.replace(".", "_") for c in df.columns]
+cat = [c for c in df.columns if df[c].dtype.kind not in "if"]
+num = [c for c in df.columns if c not in cat]
+enc = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), cat), ("num", StandardScaler(), num)])
+joblib.dump(Pipeline([("enc", enc), ("clf", LogisticRegression(max_iter=2000))]).fit(df, y), sys.argv[2])
+"""
+
+
+def _start_mlserver(mlserver: Path, data: Path, work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    python = mlserver.with_name("python")
+    (work / "train.py").write_text(TRAIN_PIPELINE)
+    subprocess.run([str(python), str(work / "train.py"), str(data / "lead_scoring" / "bank-additional-full.csv"),
+                    str(work / "model.joblib")], check=True)
+    port = _free_port()
+    (work / "settings.json").write_text(json.dumps({
+        "host": "127.0.0.1", "http_port": port, "grpc_port": _free_port(), "metrics_port": _free_port(),
+        "parallel_workers": 0}))
+    (work / "model-settings.json").write_text(json.dumps({
+        "name": "lead-sklearn", "implementation": "mlserver_sklearn.SKLearnModel",
+        "parameters": {"uri": "./model.joblib", "version": "v1"}}))
+    proc = subprocess.Popen([str(mlserver), "start", str(work)], cwd=work,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, port
+
+
+def _mlserver_body() -> bytes:
+    dt = {str: "BYTES", int: "INT64", float: "FP64"}
+    inputs = []
+    for k, v in LEAD_HOT.items():
+        t: dict = {"name": k, "datatype": dt[type(v)], "shape": [1], "data": [v]}
+        if isinstance(v, str):
+            t["parameters"] = {"content_type": "str"}
+        inputs.append(t)
+    return json.dumps({"parameters": {"content_type": "pd"}, "inputs": inputs,
+                       "outputs": [{"name": "predict_proba"}]}).encode()
+
+
 def main() -> None:
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mlserver", type=Path, default=None, help="mlserver script of a venv with mlserver")
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
     exe = Path(sys.executable).with_name("hotcrm-ai")
     ours_port, base_port = _free_port(), _free_port()
     procs = [
@@ -117,6 +174,9 @@ def main() -> None:
                 print(line(f"p{q} latency: OIP infer vs bare Starlette + predict", _pct(ours, q) * 1e3,
                            _pct(base, q) * 1e3, "ms", "<= 1.2x"))
 
+            if args.mlserver is not None:
+                _compare_mlserver(args.mlserver, args.data, Path(tmp.name), procs, c_ours, ours_url, one)
+
             big = oip(BIG)
             c_ours.post(ours_url, content=big).raise_for_status()
             runs = []
@@ -143,6 +203,26 @@ def main() -> None:
                 os.kill(p.pid, signal.SIGTERM)
         for p in procs:
             p.wait(60)
+        tmp.cleanup()
+
+
+def _compare_mlserver(mlserver: Path, data: Path, work: Path, procs: list, c_ours: httpx.Client, ours_url: str,
+                      one: bytes) -> None:
+    proc, port = _start_mlserver(mlserver, data, work)
+    procs.append(proc)
+    _wait_ready(f"http://127.0.0.1:{port}/v2/models/lead-sklearn/ready", proc)
+    url, body = f"http://127.0.0.1:{port}/v2/models/lead-sklearn/infer", _mlserver_body()
+    ours: list[float] = []
+    theirs: list[float] = []
+    with httpx.Client(timeout=60) as c_ml:
+        _latencies(c_ml, url, body, 200)
+        for _ in range(SINGLE // BLOCK):
+            ours += _latencies(c_ours, ours_url, one, BLOCK)
+            theirs += _latencies(c_ml, url, body, BLOCK)
+    print(f"single-row infer vs MLServer (mlserver-sklearn, lead pipeline), {SINGLE} requests each")
+    print(line("single-row throughput: ours vs MLServer", len(ours) / sum(ours), len(theirs) / sum(theirs),
+               "req/s", ">= 1.5x", higher_is_better=True))
+    print(line("p99 latency: ours vs MLServer", _pct(ours, 99) * 1e3, _pct(theirs, 99) * 1e3, "ms", "<= 1.0x"))
 
 
 if __name__ == "__main__":
