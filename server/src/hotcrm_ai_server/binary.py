@@ -10,7 +10,7 @@ from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai_server.datatypes import from_raw, to_raw
-from hotcrm_ai_server.tensors import Tensor, check_tensor, element_count, flatten
+from hotcrm_ai_server.tensors import DATATYPE_SET, Tensor, check_tensor, dims_ok, element_count, flatten
 
 HEADER = "inference-header-content-length"
 
@@ -45,27 +45,26 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
     tensors = []
     offset = 0
     for i, t in enumerate(inputs):
-        where = f"inputs[{i}]"
         if not isinstance(t, dict):
-            errors.append(FieldError(where, "a tensor object", type(t).__name__))
+            errors.append(FieldError(f"inputs[{i}]", "a tensor object", type(t).__name__))
             continue
         name: Any = t.get("name")
         datatype: Any = t.get("datatype")
         shape: Any = t.get("shape")
-        bad = check_tensor(name, datatype, shape, where)
         params = t.get("parameters") or {}
-        if not isinstance(params, dict):
-            bad.append(FieldError(f"{where}.parameters", "an object", type(params).__name__))
-            params = {}
-        if bad:
+        if not (type(name) is str and name and datatype in DATATYPE_SET and dims_ok(shape)
+                and type(params) is dict):
+            bad = check_tensor(name, datatype, shape, f"inputs[{i}]")
+            if not isinstance(params, dict):
+                bad.append(FieldError(f"inputs[{i}].parameters", "an object", type(params).__name__))
             errors.extend(bad)
             continue
         count = element_count(shape)
-        size = params.get("binary_data_size")
+        size = params.get("binary_data_size") if params else None
         try:
             if size is not None:
                 if isinstance(size, bool) or not isinstance(size, int) or size < 0 or offset + size > len(tail):
-                    raise ValueError(f"{where}.parameters.binary_data_size: expected at most the "
+                    raise ValueError(f"inputs[{i}].parameters.binary_data_size: expected at most the "
                                      f"{len(tail) - offset} binary bytes left, got {size!r}")
                 data = from_raw(datatype, tail[offset : offset + size], count, f"inputs.{name}")
                 offset += size

@@ -16,15 +16,25 @@ from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionResult
 from hotcrm_ai_server.datatypes import ACCEPTS, DATATYPES, INTS
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class Tensor:
-    """A decoded tensor: flat row-major ``data`` of Python values (BYTES elements as bytes or str)."""
+    """A decoded tensor: flat row-major ``data`` of Python values (BYTES elements as bytes or str).
+    Not frozen: one is built per tensor per request, and frozen attrs classes cost twice as much."""
 
     name: str
     datatype: str
     shape: tuple[int, ...]
     data: list[Any]
-    parameters: dict[str, Any] = attrs.field(factory=dict)
+    parameters: dict[str, Any] | None = None
+
+
+DATATYPE_SET = frozenset(DATATYPES)
+
+
+def dims_ok(shape: Any) -> bool:
+    if not isinstance(shape, (list, tuple)):
+        return False
+    return all(type(d) is int and d >= 0 for d in shape)  # bool is not a dimension
 
 
 def check_tensor(name: Any, datatype: Any, shape: Any, where: str) -> list[FieldError]:
@@ -33,21 +43,23 @@ def check_tensor(name: Any, datatype: Any, shape: Any, where: str) -> list[Field
         errors.append(FieldError(f"{where}.name", "a non-empty string", repr(name)[:40]))
     if datatype not in DATATYPES:
         errors.append(FieldError(f"{where}.datatype", f"one of {', '.join(DATATYPES)}", repr(datatype)[:40]))
-    if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                       for d in shape):
+    if not dims_ok(shape):
         errors.append(FieldError(f"{where}.shape", "a list of non-negative integers", repr(shape)[:40]))
     return errors
 
 
 def element_count(shape: Sequence[int]) -> int:
-    return math.prod(shape) if shape else 1
+    return math.prod(shape)  # an empty shape (a scalar) is one element
 
 
 def flatten(data: Any) -> list[Any]:
     """JSON tensor data, flat or nested as the protocol allows, in row-major order."""
-    if not isinstance(data, list):
+    if type(data) is not list:
         return [data]
-    if not any(isinstance(x, list) for x in data):
+    for x in data:
+        if type(x) is list:
+            break
+    else:
         return data
     out: list[Any] = []
     for x in data:
@@ -98,14 +110,14 @@ def tensors_to_rows(model: ModelConfig, tensors: Sequence[Tensor], *, max_rows: 
     errors: list[FieldError] = []
     columns: dict[str, list[Any]] = {}
     counts: dict[str, int] = {}
-    names = [f.name for f in model.features]
+    specs = {f.name: f for f in model.features}
     for t in tensors:
         field = f"inputs.{t.name}"
-        spec = model.feature(t.name)
+        spec = specs.get(t.name)
         if spec is None:
-            errors.append(FieldError(field, f"a feature of {model.id} ({', '.join(names)})", "an unknown input"))
+            errors.append(FieldError(field, f"a feature of {model.id} ({', '.join(specs)})", "an unknown input"))
             continue
-        if t.name in columns or t.name in counts:
+        if t.name in counts:
             errors.append(FieldError(field, "one tensor per feature", "a second tensor"))
             continue
         counts[t.name] = t.shape[0] if t.shape else 0
