@@ -139,8 +139,10 @@ class DataPlane:
         return self.cloud.registry.get(ref.model_id, ref.version)
 
     def _servable(self, model: ModelConfig) -> None:
-        if not self.ready:
-            raise Unavailable("server is not ready" if not self.draining else "server is shutting down")
+        """Whether ``model`` can be served now. Draining is not checked here: a request that got in
+        before shutdown began is finished; the transports refuse the ones that come after."""
+        if not self._ready:
+            raise Unavailable("server is not ready")
         if model.status != "active":
             raise Conflict(f"Model is not active: {model.id} version {model.version} (status: {model.status})")
         served = self.cloud.registry.get(model.id)
@@ -154,7 +156,7 @@ class DataPlane:
             self._servable(model)
         except ServerError:
             return False
-        return True
+        return not self.draining
 
     def model_metadata(self, principal: Principal, name: str, version: str | None) -> dict[str, Any]:
         model = self.resolve(principal, name, version)
