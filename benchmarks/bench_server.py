@@ -9,6 +9,7 @@ All servers run as subprocesses on loopback; requests alternate in blocks so dri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -33,9 +34,9 @@ BIG = 10_000
 
 
 def _baseline_app():  # type: ignore[no-untyped-def]
-    """The bare endpoint: JSON features in, ``AICloud.predict`` in a worker thread, JSON out."""
+    """The bare endpoint: JSON features in, ``AICloud.predict`` in a worker thread (the loop's
+    executor, as the server runs predictions), JSON out."""
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -46,7 +47,8 @@ def _baseline_app():  # type: ignore[no-untyped-def]
 
     async def predict(request: Request) -> JSONResponse:
         features = await request.json()
-        out = await run_in_threadpool(lambda: ai.predict(MODEL, features, use_cache=False))
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(None, lambda: ai.predict(MODEL, features, use_cache=False))
         return JSONResponse({"prediction": out.prediction, "confidence": out.confidence})
 
     return Starlette(routes=[Route("/predict", predict, methods=["POST"])])
