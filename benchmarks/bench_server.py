@@ -29,7 +29,7 @@ from hotcrm_ai_plugins.models.examples import LEAD_HOT
 
 MODEL = "lead-scoring-v1"
 SINGLE = 2_000
-BLOCK = 200
+BLOCK = 10  # small blocks: the load of a shared machine changes within seconds
 BIG = 10_000
 
 

@@ -144,7 +144,8 @@ def build_app(state: ServerState, *, lifespan: Any = None) -> Starlette:
     async def in_thread(fn: Callable[[], Any]) -> Any:
         loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(loop.run_in_executor(None, fn), settings.request_timeout_s)
+            async with asyncio.timeout(settings.request_timeout_s):  # no extra task, unlike wait_for
+                return await loop.run_in_executor(None, fn)
         except TimeoutError:
             raise Timeout(f"request took longer than {settings.request_timeout_s:g} s") from None
 
