@@ -31,6 +31,7 @@ MODEL = "lead-scoring-v1"
 SINGLE = 2_000
 BLOCK = 10  # small blocks: the load of a shared machine changes within seconds
 BIG = 10_000
+EXTRA: list[str] = os.environ.get("BENCH_SERVER_ARGS", "").split()
 
 
 def _baseline_app():  # type: ignore[no-untyped-def]
@@ -146,7 +147,7 @@ def main() -> None:
     exe = Path(sys.executable).with_name("hotcrm-ai")
     ours_port, base_port = _free_port(), _free_port()
     procs = [
-        subprocess.Popen([str(exe), "serve", "--port", str(ours_port), "--grpc-port", "0"],
+        subprocess.Popen([str(exe), "serve", "--port", str(ours_port), "--grpc-port", "0", *EXTRA],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, __file__, "--baseline", str(base_port)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
