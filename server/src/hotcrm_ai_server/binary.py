@@ -10,7 +10,15 @@ from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai_server.datatypes import from_raw, to_raw
-from hotcrm_ai_server.tensors import DATATYPE_SET, Tensor, check_tensor, dims_ok, element_count, flatten
+from hotcrm_ai_server.tensors import (
+    DATATYPE_SET,
+    Tensor,
+    check_tensor,
+    dims_ok,
+    element_count,
+    field_error,
+    flatten,
+)
 
 HEADER = "inference-header-content-length"
 
@@ -76,8 +84,7 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
                     raise ValueError(f"inputs.{name}.data: expected {count} elements for shape {shape}, "
                                      f"got {len(data)}")
         except ValueError as exc:
-            field, _, rest = str(exc).partition(": expected ")
-            errors.append(FieldError(field, rest or str(exc)))
+            errors.append(field_error(exc))
             continue
         tensors.append(Tensor(name=name, datatype=datatype, shape=tuple(shape), data=data, parameters=params))
     if offset != len(tail) and not errors:

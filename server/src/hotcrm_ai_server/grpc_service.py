@@ -20,7 +20,7 @@ from hotcrm_ai_server.errors import ServerError, Unavailable, to_server_error
 from hotcrm_ai_server.proto import grpc_predict_v2_pb2 as pb
 from hotcrm_ai_server.proto import grpc_predict_v2_pb2_grpc as pb_grpc
 from hotcrm_ai_server.state import ServerState
-from hotcrm_ai_server.tensors import Tensor, check_tensor, element_count
+from hotcrm_ai_server.tensors import Tensor, check_tensor, element_count, field_error
 
 access_log = logging.getLogger("hotcrm_ai_server.access")
 log = logging.getLogger("hotcrm_ai_server")
@@ -75,8 +75,7 @@ def decode_request(req: pb.ModelInferRequest) -> InferRequest:
                     raise ValueError(f"inputs.{t.name}.contents: expected {count} elements for shape {shape}, "
                                      f"got {len(data)}")
         except ValueError as exc:
-            field_name, _, rest = str(exc).partition(": expected ")
-            errors.append(FieldError(field_name, rest or str(exc)))
+            errors.append(field_error(exc))
             continue
         params = {k: _param_value(v) for k, v in t.parameters.items()}
         tensors.append(Tensor(name=t.name, datatype=t.datatype, shape=tuple(shape), data=data, parameters=params))

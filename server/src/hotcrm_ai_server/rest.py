@@ -168,22 +168,20 @@ def build_app(state: ServerState, *, lifespan: Any = None) -> Starlette:
         ok = state.plane().model_ready(p, pp["model"], pp.get("version"))
         return _json({"name": pp["model"], "ready": ok}, 200 if ok else 503)
 
-    async def infer(request: Request, p: Principal) -> Response:
-        pp = request.path_params
-        plane = state.plane()
+    async def read_infer_request(request: Request) -> tuple[InferRequest, list[bool]]:
         body = await _read_body(request, settings.max_body_bytes)
-        doc, tail = split_body(body, request.headers.get(HEADER))
-        infer_request, binary = _infer_request(doc, tail)
+        return _infer_request(*split_body(body, request.headers.get(HEADER)))
+
+    async def infer(request: Request, p: Principal) -> Response:
+        pp, plane = request.path_params, state.plane()
+        infer_request, binary = await read_infer_request(request)
         resp = await in_thread(lambda: plane.infer(p, pp["model"], pp.get("version"), infer_request))
         state.metrics.rows.labels(resp.model_name).inc(resp.outputs[0].shape[0] if resp.outputs else 0)
         return _infer_response(resp, binary)
 
     async def explain(request: Request, p: Principal) -> Response:
-        pp = request.path_params
-        plane = state.plane()
-        body = await _read_body(request, settings.max_body_bytes)
-        doc, tail = split_body(body, request.headers.get(HEADER))
-        infer_request, _ = _infer_request(doc, tail)
+        pp, plane = request.path_params, state.plane()
+        infer_request, _ = await read_infer_request(request)
         return _json(await in_thread(lambda: plane.explain(p, pp["model"], pp.get("version"), infer_request)))
 
     async def ask(request: Request, p: Principal) -> Response:

@@ -48,6 +48,12 @@ def check_tensor(name: Any, datatype: Any, shape: Any, where: str) -> list[Field
     return errors
 
 
+def field_error(exc: ValueError) -> FieldError:
+    """A ``FieldError`` from a ``ValueError`` worded ``"<field>: expected <what>"``."""
+    field, _, expected = str(exc).partition(": expected ")
+    return FieldError(field, expected or str(exc))
+
+
 def element_count(shape: Sequence[int]) -> int:
     return math.prod(shape)  # an empty shape (a scalar) is one element
 
