@@ -134,3 +134,19 @@ def test_unknown_key_in_server_table_is_a_config_error(tmp_path) -> None:  # typ
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "api_keys[0].key" in done.stderr and "plain-text-key" not in done.stderr
+
+
+def test_gzip_bodies_are_read_and_bounded(api: httpx.Client) -> None:
+    import gzip
+
+    body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["lovely"]}]})
+    r = api.post("/v2/models/sentiment-analysis-v1/infer", content=gzip.compress(body.encode()),
+                 headers={"Content-Encoding": "gzip"})
+    assert r.status_code == 200, r.text
+    bomb = gzip.compress(json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1],
+                                                 "data": ["a" * 3_000_000]}]}).encode())
+    assert len(bomb) < 100_000
+    r = api.post("/v2/models/sentiment-analysis-v1/infer", content=bomb, headers={"Content-Encoding": "gzip"})
+    assert r.status_code == 413
+    r = api.post("/v2/models/sentiment-analysis-v1/infer", content=b"not gzip", headers={"Content-Encoding": "gzip"})
+    assert r.status_code == 400 and "gzip" in r.json()["error"]

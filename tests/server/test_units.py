@@ -146,3 +146,24 @@ def test_grpc_response_uses_raw_contents() -> None:
     assert resp.raw_output_contents[0] == struct.pack("<I", 3) + b"hot" + struct.pack("<I", 4) + b"cold"
     assert struct.unpack("<2d", resp.raw_output_contents[1]) == (1.0, 2.0)
     assert resp.parameters["cached"].bool_param is True
+
+
+def test_readiness_is_false_until_plugins_and_models_are_loaded() -> None:
+    from hotcrm_ai_server.auth import ANONYMOUS
+    from hotcrm_ai_server.errors import Unavailable
+    from hotcrm_ai_server.settings import ServerSettings
+    from hotcrm_ai_server.state import ServerState
+
+    state = ServerState(AICloud, ServerSettings(), KeyRing(()))
+    assert not state.ready
+    with pytest.raises(Unavailable, match="starting"):
+        state.plane()
+    state.load()
+    try:
+        assert state.ready
+        assert state.plane().model_ready(ANONYMOUS, "lead-scoring-v1", None)
+        state.drain()
+        assert not state.ready
+        assert not state.plane().model_ready(ANONYMOUS, "lead-scoring-v1", None)
+    finally:
+        state.close()
