@@ -102,3 +102,12 @@ def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.cache.options["url"] == {"env": "HOTCRM_AI_REDIS_URL"}  # a reference: the URL may hold a password
     assert s.reporting.database_url is not None
     assert s.reporting.database_url.reveal() == "sqlite:///x.db" and s.registry.path == "r.json"
+
+
+def test_server_table_is_kept_for_the_server_distribution() -> None:
+    from hotcrm_ai.config import settings_from_dict
+
+    table = {"max_rows": 10, "api_keys": [{"key": {"env": "K"}, "tenant": "acme"}]}
+    assert settings_from_dict({"server": table}).server == table
+    with pytest.raises(ConfigError, match=r"\[server\]"):
+        settings_from_dict({"server": 3})

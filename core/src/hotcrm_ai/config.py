@@ -156,6 +156,7 @@ class Settings:
     store: StoreSettings = attrs.field(factory=StoreSettings)
     providers: dict[str, ProviderConfig] = attrs.field(factory=dict)
     models: tuple[ModelConfig, ...] = ()
+    server: dict[str, Any] = attrs.field(factory=dict)  # ``[server]``, validated by hotcrm-ai-server
     source: str | None = None  # the file these came from, if any
     store_configured: bool = False  # the file set [store] url (else loading picks the default file)
 
@@ -212,7 +213,7 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
 
     where = source or "config"
     try:
-        check_keys(where, doc, {*SECTIONS, "providers", "models"})
+        check_keys(where, doc, {*SECTIONS, "providers", "models", "server"})
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("unknown key", "unknown section", 1)) from None
     try:
@@ -233,6 +234,10 @@ def settings_from_dict(doc: Mapping[str, Any], *, source: str | None = None) -> 
             name: structure({"provider": name, **table}, ProviderConfig, subject=f"{where} [providers.{name}]")
             for name, table in providers.items()
         }
+        server = doc.get("server", {})
+        if not isinstance(server, Mapping):
+            raise ConfigError(f"{where} [server]: expected a table")
+        data["server"] = dict(server)
         models = doc.get("models", [])
         if not isinstance(models, list):
             raise ConfigError(f"{where} [[models]]: expected an array of tables")
