@@ -135,25 +135,35 @@ class DataPlane:
         ref = parse_model_ref(name, version)
         principal.check_model(ref.model_id)
         if ref.alias is not None:
-            raise NotFound(f"Model not found: {name} (this registry has no aliases)")
+            model = self.cloud.registry.get(f"{ref.model_id}@{ref.alias}")  # the version the alias names
+            if ref.version is not None and ref.version != model.version:
+                raise NotFound(f"Model not found: {name} version {ref.version} (the alias names {model.version})")
+            return model
         return self.cloud.registry.get(ref.model_id, ref.version)
 
-    def _servable(self, model: ModelConfig) -> None:
-        """Whether ``model`` can be served now. Draining is not checked here: a request that got in
-        before shutdown began is finished; the transports refuse the ones that come after."""
+    @staticmethod
+    def _target(name: str, model: ModelConfig) -> str:
+        """What to ask the AICloud for: the alias reference itself (so it serves the alias's version),
+        else the model id."""
+        return name if "@" in name else model.id
+
+    def _servable(self, model: ModelConfig, *, pinned: bool = False) -> None:
+        """Whether ``model`` can be served now (``pinned``: named through an alias, which may point at
+        an older version than the newest). Draining is not checked here: a request that got in before
+        shutdown began is finished; the transports refuse the ones that come after."""
         if not self._ready:
             raise Unavailable("server is not ready")
         if model.status != "active":
             raise Conflict(f"Model is not active: {model.id} version {model.version} (status: {model.status})")
         served = self.cloud.registry.get(model.id)
-        if served.version != model.version:
+        if not pinned and served.version != model.version:
             raise Conflict(f"Model {model.id} version {model.version} is registered but not served "
                            f"(served version: {served.version})")
 
     def model_ready(self, principal: Principal, name: str, version: str | None) -> bool:
         model = self.resolve(principal, name, version)
         try:
-            self._servable(model)
+            self._servable(model, pinned="@" in name)
         except ServerError:
             return False
         return not self.draining
@@ -184,7 +194,7 @@ class DataPlane:
 
     def infer(self, principal: Principal, name: str, version: str | None, request: InferRequest) -> InferResponse:
         model = self.resolve(principal, name, version)
-        self._servable(model)
+        self._servable(model, pinned="@" in name)
         subject, use_cache, explain = _request_options(request.parameters)
         rows = tensors_to_rows(model, request.inputs, max_rows=self.settings.max_rows)
         context: dict[str, Any] = {}
@@ -192,7 +202,7 @@ class DataPlane:
             context["tenant"] = principal.tenant
         if subject is not None:
             context["subject"] = subject
-        results = self._predict(model.id, rows, context, use_cache=use_cache, explain=explain)
+        results = self._predict(self._target(name, model), rows, context, use_cache=use_cache, explain=explain)
         outputs = results_to_outputs(results, explain=explain)
         if request.outputs is not None:
             known = {t.name: t for t in outputs}
@@ -232,11 +242,11 @@ class DataPlane:
         """Per row: base value, each feature's contribution and the reason text (they add up to the
         explained output)."""
         model = self.resolve(principal, name, version)
-        self._servable(model)
+        self._servable(model, pinned="@" in name)
         rows = tensors_to_rows(model, request.inputs, max_rows=min(self.settings.max_rows, 100))
         explanations = []
         for row in rows:
-            e = self.cloud.explain(model.id, row)
+            e = self.cloud.explain(self._target(name, model), row)
             explanations.append({
                 "base_value": e.base_value,
                 "output_value": e.output_value,
