@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+
+from hotcrm_ai import AICloud
+from hotcrm_ai.config import Settings
 from hotcrm_ai_server.auth import Principal
 from hotcrm_ai_server.dataplane import DataPlane, InferRequest
 from hotcrm_ai_server.errors import NotFound
 from hotcrm_ai_server.settings import ServerSettings
 from hotcrm_ai_server.tensors import Tensor
-
-from hotcrm_ai import AICloud
-from hotcrm_ai.config import Settings
 
 
 @pytest.fixture
