@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.scoring.output import ColumnOutput
 
 
 class BaseMLProvider(abc.ABC):
@@ -49,6 +50,20 @@ class BaseMLProvider(abc.ABC):
         workers = max(1, min(int(self.config.config.get("max_concurrency", self.default_concurrency)), len(inputs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"hotcrm-{self.name or 'provider'}") as pool:
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
+
+    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
+        """Optional: answer many rows given as columns, in one vectorised call (``AICloud.score`` and
+        uncached ``batch_predict`` use it when a provider overrides it).
+
+        ``columns`` maps each feature to a column of validated values (a numpy array, or a list where
+        values may be missing); return a ``hotcrm_ai.scoring.output.ColumnOutput`` with the same rows,
+        rows the model refuses in its ``errors``. Providers without it are scored through
+        ``batch_predict`` in slices with bounded concurrency."""
+        raise NotImplementedError(f"provider {self.name or type(self).__name__} has no columnar path")
+
+    def supports_columns(self, model: ModelConfig) -> bool:
+        """Whether ``predict_columns`` serves this model (default: whether the class overrides it)."""
+        return type(self).predict_columns is not BaseMLProvider.predict_columns
 
     def batches_natively(self, model: ModelConfig) -> bool:
         """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may
