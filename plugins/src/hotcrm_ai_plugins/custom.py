@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,6 +30,12 @@ from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, Predicti
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.scoring.output import ColumnOutput
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as the Python values a runner expects."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
 
 
 class CustomProvider(BaseMLProvider):
@@ -113,6 +119,34 @@ class CustomProvider(BaseMLProvider):
             raise ProviderModelError(f"model {model.id}: runner returned {len(outputs)} outputs for "
                                      f"{len(inputs)} inputs", provider=self.name)
         return list(outputs)
+
+    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
+        """Column-wise answers: the runner's own ``predict_columns`` (lead, churn, sentiment), else its
+        ``predict_batch`` on rows (forecast, recommendation fit per row anyway). Rows the runner
+        refuses get their own error, as ``predict`` would give it."""
+        from hotcrm_ai.scoring.output import from_outputs
+
+        n = len(next(iter(columns.values()))) if columns else 0
+        runner = self.runner(model)
+        if hasattr(runner, "predict_columns"):
+            try:
+                return runner.predict_columns(columns, n)  # type: ignore[no-any-return]
+            except ValidationError:
+                pass  # some rows are bad: find which, row by row
+        rows = [{k: _plain(col[i]) for k, col in columns.items() if col[i] is not None} for i in range(n)]
+        try:
+            return from_outputs(self.batch_predict(model, [PredictionInput(features=r) for r in rows]))
+        except ValidationError:
+            pass
+        outputs: list[PredictionOutput | None] = []
+        errors: dict[int, BaseException] = {}
+        for i, r in enumerate(rows):
+            try:
+                outputs.append(self.batch_predict(model, [PredictionInput(features=r)])[0])
+            except ValidationError as exc:
+                outputs.append(None)
+                errors[i] = exc
+        return from_outputs(outputs, errors)
 
     def health_check(self) -> HealthReport:
         """Load every shipped artifact (cached afterwards) and report what was loaded."""
