@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.scoring.output import Categories
 from hotcrm_ai.scoring.serve import Chunk
 from hotcrm_ai.scoring.validate import Columns
 
@@ -24,6 +25,15 @@ def column_from_arrow(arr: pa.Array | pa.ChunkedArray) -> Any:
     if (pa.types.is_integer(t) or pa.types.is_floating(t)) and arr.null_count == 0:
         out = arr.to_numpy() if isinstance(arr, pa.Array) else arr.to_numpy()
         return out if out.dtype.kind == "f" else out.astype(np.int64, copy=False)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+        # as codes into the distinct values: validated and looked up once per value, not per row
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        coded = arr if pa.types.is_dictionary(t) else arr.dictionary_encode()
+        if len(coded.dictionary) > max(64, len(coded) // 4):  # mostly distinct (free text): plain values
+            return arr.to_pylist()
+        codes = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return Categories(codes, coded.dictionary.to_pylist())
     return arr.to_pylist()
 
 
@@ -103,12 +113,24 @@ def chunk_table(chunk: Chunk, keep: Columns | None = None) -> pa.Table:
         out[name] = _assemble(parts, n, null)
     out["confidence"] = _assemble(confidence, n, null, float_only=True)
     for name, values in (("model_id", model_ids), ("model_version", versions), ("variant", variants)):
-        out[name] = pa.array(values, type=pa.string(), mask=null)
+        out[name] = _status(chunk, name, values, null)
     errors = [None] * n
     for i, exc in chunk.errors.items():
         errors[i] = str(exc)
     out["error"] = pa.array(errors, type=pa.string())
     return pa.table(out)
+
+
+def _status(chunk: Chunk, name: str, values: np.ndarray, null: np.ndarray) -> pa.Array:
+    """model_id / model_version / variant: one value per group, so built from codes, not per row."""
+    if len(chunk.groups) == 1:
+        group = chunk.groups[0]
+        value = {"model_id": group.model.id, "model_version": group.model.version, "variant": group.variant}[name]
+        if value is None:
+            return pa.nulls(chunk.n, pa.string())
+        indices = pa.array(np.zeros(chunk.n, dtype=np.int32), mask=null if null.any() else None)
+        return pa.DictionaryArray.from_arrays(indices, pa.array([value])).dictionary_decode()
+    return pa.array(values, type=pa.string(), mask=null)
 
 
 def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, float_only: bool = False) -> pa.Array:
@@ -118,6 +140,11 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
         values = parts[0][1]
         if values.dtype.kind in "fiub" or values.dtype.kind == "U":
             return pa.array(values, mask=null if null.any() else None)
+    if len(parts) == 1 and isinstance(parts[0][1], Categories) and np.array_equal(parts[0][0], np.arange(n)):
+        col = parts[0][1]
+        codes = np.where(null, -1, col.codes)
+        indices = pa.array(codes, mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(col.values)).dictionary_decode()
     arrays = [np.asarray(v) if isinstance(v, np.ndarray) else None for _, v in parts]
     if float_only or (all(a is not None and a.dtype.kind in "fiu" for a in arrays) and arrays):
         full = np.zeros(n, dtype=np.float64 if float_only or any(a.dtype.kind == "f" for a in arrays  # type: ignore[union-attr]
@@ -127,7 +154,7 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
         return pa.array(full, mask=null)
     obj = np.empty(n, dtype=object)
     for at, v in parts:
-        values = v.tolist() if isinstance(v, np.ndarray) else list(v)
+        values = v.tolist() if isinstance(v, (np.ndarray, Categories)) else list(v)
         for i, value in zip(at.tolist(), values, strict=True):
             obj[i] = value
     obj[null] = None

@@ -70,3 +70,42 @@ def from_outputs(outputs: Sequence[Any], errors: Mapping[int, BaseException] | N
         if o.metadata:
             notes[i] = o.metadata
     return ColumnOutput(prediction=fields, confidence=confidence, notes=notes, errors=errors, scalar=scalar)
+
+
+class Categories(Sequence[Any]):
+    """A column of few distinct values, kept as integer codes into ``values`` (-1: missing).
+
+    Arrow's dictionary encoding without the Python objects: validation checks each distinct value
+    once and a model looks each up once, then works on the codes with numpy. Reads as a list."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: Any, values: Sequence[Any]) -> None:
+        import numpy as np
+
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.values = list(values)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return Categories(self.codes[i], self.values)
+        code = int(self.codes[i])
+        return None if code < 0 else self.values[code]
+
+    def take(self, index: Any) -> Categories:
+        return Categories(self.codes[index], self.values)
+
+    def tolist(self) -> list[Any]:
+        import numpy as np
+
+        lookup = np.asarray([*self.values, None], dtype=object)
+        return lookup[self.codes].tolist()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        return iter(self.tolist())
+
+    def __repr__(self) -> str:
+        return f"Categories({len(self)} rows, {len(self.values)} values)"

@@ -17,6 +17,7 @@ import numpy as np
 
 from hotcrm_ai.errors import ValidationError
 from hotcrm_ai.prediction.validation import _compiled, validate_features
+from hotcrm_ai.scoring.output import Categories
 from hotcrm_ai.types import FeatureSpec, ModelConfig
 
 Columns = Mapping[str, Any]  # name -> numpy array (no missing values) or list (None = missing)
@@ -39,32 +40,46 @@ def _number_screen(spec: FeatureSpec, arr: np.ndarray) -> np.ndarray | None:
     return bad
 
 
-def _screen(spec: FeatureSpec, col: Any, check: Any) -> np.ndarray:
-    """Rows of one column that fail (True) under ``spec``; None values are judged by the caller."""
+def _screen(spec: FeatureSpec, col: Any, check: Any) -> tuple[np.ndarray, Any]:
+    """Rows of one column that fail (True) under ``spec`` (None values are judged by the caller), and
+    the column to hand on: numbers that were checked as an array stay an array."""
     n = len(col)
+    if isinstance(col, Categories):  # each distinct value checked once
+        bad_value = np.fromiter((check(v) is not None for v in col.values), dtype=bool, count=len(col.values))
+        return np.append(bad_value, False)[col.codes], col
     if isinstance(col, np.ndarray) and spec.dtype in ("number", "integer") and spec.choices is None:
         bad = _number_screen(spec, col)
         if bad is not None:
-            return bad
+            return bad, col
+    if isinstance(col, np.ndarray) and spec.dtype in ("number", "integer") and spec.choices is not None \
+            and col.dtype.kind in "iu":
+        allowed = [c for c in spec.choices if type(c) is int]
+        return ~np.isin(col, allowed), col
     if spec.dtype == "string" and spec.choices is not None and spec.max_length is None and isinstance(col, list):
         allowed = frozenset(c for c in spec.choices if isinstance(c, str))
         if allowed.issuperset(col):  # C speed; None is never a choice, so missing values fall through
-            return np.zeros(n, dtype=bool)
+            return np.zeros(n, dtype=bool), col
     if spec.dtype in ("number", "integer") and spec.choices is None and isinstance(col, list):
-        if set(map(type, col)) <= {int, float}:
+        kinds = set(map(type, col))
+        if kinds <= {int, float}:  # (no None either)
             try:
-                bad = _number_screen(spec, np.asarray(col, dtype=np.float64))
-            except OverflowError:  # an integer beyond the float range: the checker words it
-                bad = None
+                arr = np.asarray(col, dtype=np.int64 if kinds == {int} else np.float64)
+            except OverflowError:  # an integer beyond the range: the checker words it
+                arr = None
+            bad = _number_screen(spec, arr) if arr is not None else None
             if bad is not None:
-                return bad
-    return np.fromiter((v is not None and check(v) is not None for v in col), dtype=bool, count=n)
+                return bad, arr
+    return np.fromiter((v is not None and check(v) is not None for v in col), dtype=bool, count=n), col
 
 
 def missing_mask(col: Any) -> np.ndarray:
+    if isinstance(col, Categories):
+        return col.codes < 0
     if isinstance(col, np.ndarray):
         if col.dtype == object:
             return np.fromiter((v is None for v in col), dtype=bool, count=len(col))
+        return np.zeros(len(col), dtype=bool)
+    if None not in col:  # C speed, the usual case
         return np.zeros(len(col), dtype=bool)
     return np.fromiter((v is None for v in col), dtype=bool, count=len(col))
 
@@ -98,12 +113,15 @@ def validate_columns(model: ModelConfig, columns: Columns, n: int) -> tuple[dict
                 clean[spec.name] = [spec.default] * n
             continue
         missing = missing_mask(col)
-        flagged |= _screen(spec, col, check)
+        bad, col = _screen(spec, col, check)
+        flagged |= bad
         if missing.any():
             if spec.required:
                 flagged |= missing
             elif spec.default is not None:
                 col = [spec.default if v is None else v for v in col]
+        elif isinstance(col, Categories) and not (spec.dtype == "string" and spec.choices is not None):
+            col = col.tolist()  # only choice fields stay coded: other checks and models expect values
         clean[spec.name] = col
     known = {s.name for s in model.features}
     for name, col in columns.items():
@@ -140,8 +158,8 @@ def select(columns: Columns, index: np.ndarray | None) -> dict[str, Any]:
         return dict(columns)
     out: dict[str, Any] = {}
     for name, col in columns.items():
-        if isinstance(col, np.ndarray):
-            out[name] = col[index]
+        if isinstance(col, (np.ndarray, Categories)):
+            out[name] = col[index] if isinstance(col, np.ndarray) else col.take(index)
         else:
             out[name] = [col[i] for i in index.tolist()]
     return out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hotcrm_ai.errors import FieldError
-from hotcrm_ai.scoring.output import ColumnOutput
+from hotcrm_ai.scoring.output import Categories, ColumnOutput
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, brief, check_rows, field_name, raise_if, show
 
@@ -88,6 +88,14 @@ class Encoder:
             col = columns.get(name)
             if col is None:
                 col = [None] * n
+            if f["kind"] == "category" and isinstance(col, Categories):
+                seen: dict[int, dict[str, Any]] = defaultdict(dict)
+                found: list[FieldError] = []
+                self._check_category(f, list(col.values), True, found, seen)  # type: ignore[arg-type]
+                if not found and not seen and not (col.codes < 0).any():  # every distinct value known
+                    out[name] = col
+                    continue
+                col = col.tolist()
             if f["kind"] == "category":
                 out[name] = self._check_category(f, col if isinstance(col, list) else col.tolist(), True, errors,
                                                  notes)  # type: ignore[arg-type]
@@ -167,8 +175,9 @@ class Encoder:
         lo, hi = f["train_min"], f["train_max"]
         outside = (arr < lo) | (arr > hi)
         if outside.any():
-            for i in np.flatnonzero(outside).tolist():
-                notes[i].setdefault("clipped", {})[f["name"]] = col[i].item()
+            where = np.flatnonzero(outside)
+            for i, value in zip(where.tolist(), col[where].tolist(), strict=True):
+                notes[i].setdefault("clipped", {})[f["name"]] = value
             arr = np.clip(arr, lo, hi)
         return arr
 
@@ -250,6 +259,9 @@ class Encoder:
         z = np.full(n, intercept)
         for name, table in tables.items():
             raw = values[name]
+            if table[0] == "category" and isinstance(raw, Categories):
+                z += np.fromiter(map(table[1].get, raw.values, repeat(table[2])), dtype=np.float64)[raw.codes]
+                continue
             if table[0] == "category":
                 z += np.fromiter(map(table[1].get, raw, repeat(table[2], n)), dtype=np.float64, count=n)
                 continue
@@ -314,7 +326,7 @@ class LogitRunner:
         cols = {k: v.tolist() for k, v in self.label_columns(p).items()}
         return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
-    def label_columns(self, p: np.ndarray) -> dict[str, np.ndarray]:  # pragma: no cover - overridden
+    def label_columns(self, p: np.ndarray) -> dict[str, Any]:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def linear_model(self) -> LinearModel:
@@ -338,9 +350,9 @@ class LeadScoringRunner(LogitRunner):
 
     artifact_name = "lead_scoring.json"
 
-    def label_columns(self, p: np.ndarray) -> dict[str, np.ndarray]:
+    def label_columns(self, p: np.ndarray) -> dict[str, Any]:
         warm = float(self.meta["labels"]["warm"])
-        label = np.where(p >= self.threshold, "hot", np.where(p >= warm, "warm", "cold"))
+        label = Categories((p >= warm).astype(np.int64) + (p >= self.threshold), ("cold", "warm", "hot"))
         return {"score": np.round(100.0 * p, 1), "label": label, "probability": np.round(p, 6)}
 
 
@@ -350,7 +362,7 @@ class ChurnRunner(LogitRunner):
 
     artifact_name = "churn.json"
 
-    def label_columns(self, p: np.ndarray) -> dict[str, np.ndarray]:
+    def label_columns(self, p: np.ndarray) -> dict[str, Any]:
         medium = float(self.meta["labels"]["medium"])
-        risk = np.where(p >= self.threshold, "high", np.where(p >= medium, "medium", "low"))
+        risk = Categories((p >= medium).astype(np.int64) + (p >= self.threshold), ("low", "medium", "high"))
         return {"risk": risk, "probability": np.round(p, 6)}
