@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import attrs
 
 if TYPE_CHECKING:
-    pass
+    from hotcrm_ai.scoring.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,7 +91,7 @@ class StoreSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
 
 
 @attrs.frozen
-class EngineSpec(Descriptor["Callable[[Mapping[str, Any]], Any]"]):
+class EngineSpec(Descriptor["Callable[[Mapping[str, Any]], Engine]"]):
     """``factory(options) -> Engine``; options are ``[engines.<name>]``. How a whole table is scored:
     in this process (``local``) or spread over a cluster."""
 

@@ -8,4 +8,5 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotcrm_ai.builtins.memory_sink",
     "hotcrm_ai.builtins.explainers",
     "hotcrm_ai.builtins.rules_translator",
+    "hotcrm_ai.builtins.local_engine",
 )

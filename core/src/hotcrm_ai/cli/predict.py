@@ -116,11 +116,14 @@ def register(cli: click.Group) -> None:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as exc:
                     raise ValidationError(f"valid JSON ({exc.msg})", subject=f"--input line {n}") from None
+        from hotcrm_ai.scoring.atomic import atomic_path
+
         cloud = c.cloud()
         started = time.perf_counter()
         summary: dict[str, float] = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
-        with (
-            open(output_path, "w", encoding="utf-8") as out,
+        with (  # the output appears only when complete: a failed run leaves an existing file untouched
+            atomic_path(output_path) as tmp,
+            open(tmp, "w", encoding="utf-8") as out,
             click.progressbar(length=len(rows), label="predicting", file=sys.stderr, show_pos=True) as bar,
         ):
             for begin in range(0, len(rows), chunk_size):

@@ -71,11 +71,14 @@ def score_columns(
     subject: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pa.Table:
-    """One chunk: the columns that are features (or unknown) go to the model, ``keep`` ones are copied."""
+    """One chunk: ``keep`` columns are copied to the output (and still feed the model when they are
+    features); every other column goes to the model, an unknown one refusing its rows as ``predict``
+    refuses an unknown field."""
     from hotcrm_ai.scoring.arrow import chunk_table
 
     held = {k: columns[k] for k in keep}
-    features = {k: v for k, v in columns.items() if k not in held and k != subject}
+    known = {f.name for f in cloud.registry.get(model_id).features}  # a kept feature still feeds the model
+    features = {k: v for k, v in columns.items() if (k not in held or k in known) and k != subject}
     subjects = columns[subject] if subject else None
     if subjects is not None and not isinstance(subjects, list):
         subjects = subjects.tolist()
