@@ -32,7 +32,7 @@ def format_of(path: str | os.PathLike[str], given: str | None, what: str) -> str
     if given:
         return given
     p = Path(path)
-    if p.is_dir():
+    if p.is_dir() or not p.suffix:  # a folder: a Parquet dataset
         return "parquet"
     fmt = _SUFFIXES.get(p.suffix.lower())
     if fmt is None:
