@@ -36,7 +36,7 @@ def columnar_batch(
     """The results, or None when this call should take the row-by-row path (cache in use, rows
     that are not all mappings, or a provider without ``predict_columns``)."""
     model = service.registry.find(model_id) if isinstance(model_id, str) else None
-    if model is None or model.status != "active" or (use_cache and model.cache_ttl_s > 0) or model.ab_test:
+    if model is None or model.status != "active" or (use_cache and model.cache_ttl_s > 0):
         return None
     if not all(type(r) is dict for r in rows) and not all(isinstance(r, Mapping) for r in rows):
         return None
