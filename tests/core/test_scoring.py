@@ -134,7 +134,7 @@ def test_one_monitor_record_per_chunk_and_not_per_row() -> None:
         rows = ROWS * 10  # 90 rows, 60 refused
         ai.score("logit-v1", as_columns(rows), chunk_rows=40, context={"tenant": "acme"})
         records = ai.monitor.chunks("logit-v1")
-        assert [r.rows for r in records] == [40, 40, 10]
+        assert sorted(r.rows for r in records) == [10, 40, 40]  # chunks run on a thread pool
         assert sum(r.failed for r in records) == 60
         assert all(r.tenant == "acme" and r.latency_ms > 0 for r in records)
         assert sum(r.error_types.get("ValidationError", 0) for r in records) == 60
