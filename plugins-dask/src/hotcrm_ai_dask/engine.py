@@ -73,6 +73,7 @@ class DaskEngine:
                     progress(n)
             for stray in tmp.glob(".*.tmp"):  # left by workers that died mid-write
                 stray.unlink(missing_ok=True)
+            unify_parts(tmp, job.keep)
         return ScoreSummary(rows=rows, failed=failed, elapsed_s=time.perf_counter() - started, engine=self.name,
                             output=job.output)
 
@@ -112,3 +113,25 @@ def dask_engine(options: Mapping[str, Any]) -> DaskEngine:
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "retries" else 1):
             raise ConfigError(f"[engines.dask] {key}: expected a non-negative integer, got {value!r}")
     return DaskEngine(scheduler=scheduler, retries=retries, rows_per_task=rows_per_task)
+
+
+def unify_parts(folder: Path, keep: tuple[str, ...]) -> None:
+    """Give every part file the dataset's full schema: a part whose rows all failed has no prediction
+    columns (it is small: errors only) and is rewritten with them as nulls."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hotcrm_ai.scoring.arrow import in_order
+
+    parts = sorted(folder.glob("part-*.parquet"))
+    schemas = {p: pq.read_schema(p) for p in parts}
+    widest = max(schemas.values(), key=len, default=None)
+    if widest is None:
+        return
+    for part, schema in schemas.items():
+        if schema.equals(widest):
+            continue
+        table = pq.read_table(part)
+        full = pa.Table.from_arrays([table.column(f.name) if f.name in table.column_names else
+                                     pa.nulls(table.num_rows, f.type) for f in widest], schema=widest)
+        pq.write_table(in_order(full, keep), part)

@@ -55,7 +55,7 @@ def score_piece(plugin: str, model_id: str, source: str, row_groups: list[int], 
     file = pq.ParquetFile(source)
     strings = [f.name for f in file.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     file = pq.ParquetFile(source, read_dictionary=strings)  # categories arrive coded
-    writer = Writer(tmp, "parquet")
+    writer = Writer(tmp, "parquet", keep)
     try:
         for batch in file.iter_batches(batch_size=chunk_rows, row_groups=row_groups):
             columns, n = to_columns(batch)

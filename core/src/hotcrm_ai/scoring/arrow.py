@@ -159,3 +159,13 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
             obj[i] = value
     obj[null] = None
     return pa.array(obj.tolist())
+
+
+def in_order(table: pa.Table, keep: Sequence[str] = ()) -> pa.Table:
+    """Columns as ``chunk_table`` orders them: kept ones, prediction fields, then the status fields."""
+    names = table.column_names
+    status = [n for n in STATUS_FIELDS if n in names]
+    kept = [n for n in keep if n in names]
+    fields = [n for n in names if n not in status and n not in kept]
+    order = [*kept, *fields, *status]
+    return table if order == names else table.select(order)

@@ -146,16 +146,33 @@ def _columns(rows: list[dict[str, Any]]) -> Chunk:
 
 
 class Writer:
-    """Appends scored tables to one output file in ``fmt``; ``close`` finishes it."""
+    """Appends scored tables to one output file in ``fmt``; ``close`` finishes it.
 
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
+    Chunks whose rows all failed carry no prediction columns; they wait (small: errors only) until a
+    chunk shows the full set of columns, then everything is written with that schema."""
+
+    def __init__(self, path: Path, fmt: str, keep: tuple[str, ...] = ()) -> None:
+        self.path, self.fmt, self.keep = path, fmt, keep
+        self._pending: list[pa.Table] = []
         self._parquet: Any = None
         self._csv: Any = None
         self._fh: Any = None
         self._schema: pa.Schema | None = None
 
     def write(self, table: pa.Table) -> None:
+        if self._schema is None and self.fmt != "jsonl":
+            predicted = len(table.column_names) > len(self.keep) + 5  # beyond kept and status columns
+            if not predicted and table.num_rows and table.column("error").null_count == 0:
+                self._pending.append(table)
+                return
+            pending, self._pending = self._pending, []
+            if pending:
+                from hotcrm_ai.scoring.arrow import in_order
+
+                table = in_order(pa.concat_tables([*pending, table], promote_options="default"), self.keep)
+        self._write(table)
+
+    def _write(self, table: pa.Table) -> None:
         if self.fmt == "parquet":
             self._write_parquet(table)
         elif self.fmt == "csv":
@@ -183,6 +200,9 @@ class Writer:
         self._csv.write_table(_conform(flat, self._schema))
 
     def close(self) -> None:
+        if self._pending:  # every row failed: the errors are the output
+            pending, self._pending = self._pending, []
+            self._write(pa.concat_tables(pending, promote_options="default"))
         for handle in (self._parquet, self._csv, self._fh):
             if handle is not None:
                 handle.close()
@@ -211,6 +231,10 @@ def _concrete(schema: pa.Schema) -> pa.Schema:
 def _conform(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
     if schema is None or table.schema.equals(schema):
         return table
+    extra = set(table.column_names) - set(schema.names)
+    if extra:
+        raise ValidationError([FieldError("output", f"the columns of the first chunk ({', '.join(schema.names)})",
+                                          f"new columns {', '.join(sorted(extra))}")], subject="score")
     columns = []
     for field in schema:
         if field.name in table.column_names:

@@ -41,7 +41,7 @@ class LocalEngine:
             return score_columns(cloud, job.model_id, chunk[0], chunk[1], ctx, keep=job.keep)
 
         with atomic_path(job.output) as tmp:
-            writer = Writer(Path(tmp), job.output_format)
+            writer = Writer(Path(tmp), job.output_format, job.keep)
             try:
                 chunks = read_chunks(job.input, job.input_format, job.chunk_rows, model)
                 for table in ordered_map(one, chunks, workers=self.workers):

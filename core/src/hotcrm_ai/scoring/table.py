@@ -57,7 +57,12 @@ def score_table(
                                                           subject=subject, progress=progress),
                                slices(), workers=workers)
     ]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    if len(tables) == 1:
+        return tables[0]
+    from hotcrm_ai.scoring.arrow import in_order
+
+    # a chunk whose rows all failed has no prediction columns: they are filled with nulls
+    return in_order(pa.concat_tables(tables, promote_options="default"), keep)
 
 
 def score_columns(

@@ -57,8 +57,11 @@ def _screen(spec: FeatureSpec, col: Any, check: Any) -> tuple[np.ndarray, Any]:
         return ~np.isin(col, allowed), col
     if spec.dtype == "string" and spec.choices is not None and spec.max_length is None and isinstance(col, list):
         allowed = frozenset(c for c in spec.choices if isinstance(c, str))
-        if allowed.issuperset(col):  # C speed; None is never a choice, so missing values fall through
-            return np.zeros(n, dtype=bool), col
+        try:
+            if allowed.issuperset(col):  # C speed; None is never a choice, so missing values fall through
+                return np.zeros(n, dtype=bool), col
+        except TypeError:  # an unhashable value (a list, an object): the checker words it
+            pass
     if spec.dtype in ("number", "integer") and spec.choices is None and isinstance(col, list):
         kinds = set(map(type, col))
         if kinds <= {int, float}:  # (no None either)
