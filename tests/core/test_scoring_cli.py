@@ -102,7 +102,8 @@ def test_failed_runs_leave_an_existing_output_untouched(config: Path, tmp_path: 
     assert res.exit_code == 2 and "no engine named 'nope'" in res.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"x1": 1, "x2": 2, "x3": 3}\n{not json\n')
-    res = CliRunner().invoke(cli, ["score", "logit-v1", "--input", str(bad), "--output", str(tmp_path / "kept.parquet")])
+    kept = str(tmp_path / "kept.parquet")
+    res = CliRunner().invoke(cli, ["score", "logit-v1", "--input", str(bad), "--output", kept])
     assert res.exit_code == 2 and "line 2" in res.output
     assert (tmp_path / "kept.parquet").read_text() == "previous results\n"
 

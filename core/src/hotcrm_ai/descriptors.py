@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-if TYPE_CHECKING:
-    from hotcrm_ai.scoring.engine import Engine
+if TYPE_CHECKING:  # the factories' types, named in the descriptors' type parameters below
+    from collections.abc import Mapping  # noqa: F401
+
+    from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator  # noqa: F401
+    from hotcrm_ai.provider import BaseMLProvider  # noqa: F401
+    from hotcrm_ai.scoring.engine import Engine  # noqa: F401
+    from hotcrm_ai.types import ProviderConfig  # noqa: F401
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -48,7 +48,7 @@ def score_piece(plugin: str, model_id: str, source: str, row_groups: list[int], 
     from hotcrm_ai.scoring.io import Writer
     from hotcrm_ai.scoring.table import score_columns
 
-    cloud = get_worker().plugins[plugin].cloud
+    cloud = get_worker().plugins[plugin].cloud  # type: ignore[attr-defined]
     final = Path(out_dir) / f"part-{index:06d}.parquet"
     tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
     rows = failed = 0

@@ -23,7 +23,7 @@ def column_from_arrow(arr: pa.Array | pa.ChunkedArray) -> Any:
     (null -> None, so it reads as a missing field)."""
     t = arr.type
     if (pa.types.is_integer(t) or pa.types.is_floating(t)) and arr.null_count == 0:
-        out = arr.to_numpy() if isinstance(arr, pa.Array) else arr.to_numpy()
+        out = arr.to_numpy()
         return out if out.dtype.kind == "f" else out.astype(np.int64, copy=False)
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
         # as codes into the distinct values: validated and looked up once per value, not per row
@@ -108,13 +108,13 @@ def chunk_table(chunk: Chunk, keep: Columns | None = None) -> pa.Table:
     null = failed | ~answered
     out: dict[str, pa.Array] = {}
     for name, col in (keep or {}).items():
-        out[name] = pa.array(col) if not isinstance(col, np.ndarray) else pa.array(col)
+        out[name] = pa.array(col.tolist() if isinstance(col, Categories) else col)
     for name, parts in fields.items():
         out[name] = _assemble(parts, n, null)
     out["confidence"] = _assemble(confidence, n, null, float_only=True)
     for name, values in (("model_id", model_ids), ("model_version", versions), ("variant", variants)):
         out[name] = _status(chunk, name, values, null)
-    errors = [None] * n
+    errors: list[str | None] = [None] * n
     for i, exc in chunk.errors.items():
         errors[i] = str(exc)
     out["error"] = pa.array(errors, type=pa.string())
@@ -137,9 +137,9 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
     """Scatter each group's column into one column of ``n`` rows (nulls where ``null``)."""
     if len(parts) == 1 and len(parts[0][0]) == n and isinstance(parts[0][1], np.ndarray) and \
             np.array_equal(parts[0][0], np.arange(n)):
-        values = parts[0][1]
-        if values.dtype.kind in "fiub" or values.dtype.kind == "U":
-            return pa.array(values, mask=null if null.any() else None)
+        whole = parts[0][1]
+        if whole.dtype.kind in "fiub" or whole.dtype.kind == "U":
+            return pa.array(whole, mask=null if null.any() else None)
     if len(parts) == 1 and isinstance(parts[0][1], Categories) and np.array_equal(parts[0][0], np.arange(n)):
         col = parts[0][1]
         codes = np.where(null, -1, col.codes)
@@ -154,7 +154,7 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
         return pa.array(full, mask=null)
     obj = np.empty(n, dtype=object)
     for at, v in parts:
-        values = v.tolist() if isinstance(v, (np.ndarray, Categories)) else list(v)
+        values: list[Any] = v.tolist() if isinstance(v, (np.ndarray, Categories)) else list(v)
         for i, value in zip(at.tolist(), values, strict=True):
             obj[i] = value
     obj[null] = None

@@ -98,15 +98,15 @@ def serve_chunk(
             valid = select(clean, None if len(answered) == len(index) else answered)
             try:
                 output = _answer(service, model, valid, len(answered), ctx)
-            except Exception as exc:  # the provider failed the whole group: every row says why
-                error = exc if isinstance(exc, (ValidationError, PredictionError)) else PredictionError(
-                    f"{model.id}: {type(exc).__name__}: {exc}", model_id=model.id, cause=exc)
+            except Exception as failure:  # the provider failed the whole group: every row says why
+                error = failure if isinstance(failure, (ValidationError, PredictionError)) else PredictionError(
+                    f"{model.id}: {type(failure).__name__}: {failure}", model_id=model.id, cause=failure)
                 for j in answered.tolist():
                     chunk.errors[int(index[j])] = error
             else:
                 group.output, group.answered = output, answered
-                for j, exc in output.errors.items():
-                    chunk.errors[int(index[answered[j]])] = exc
+                for j, refusal in output.errors.items():
+                    chunk.errors[int(index[answered[j]])] = refusal
         _record(service, chunk, group, ctx, (time.perf_counter() - started) * 1000)
     return chunk
 

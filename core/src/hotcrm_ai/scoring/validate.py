@@ -53,8 +53,8 @@ def _screen(spec: FeatureSpec, col: Any, check: Any) -> tuple[np.ndarray, Any]:
             return bad, col
     if isinstance(col, np.ndarray) and spec.dtype in ("number", "integer") and spec.choices is not None \
             and col.dtype.kind in "iu":
-        allowed = [c for c in spec.choices if type(c) is int]
-        return ~np.isin(col, allowed), col
+        numbers = [c for c in spec.choices if type(c) is int]
+        return ~np.isin(col, numbers), col
     if spec.dtype == "string" and spec.choices is not None and spec.max_length is None and isinstance(col, list):
         allowed = frozenset(c for c in spec.choices if isinstance(c, str))
         try:

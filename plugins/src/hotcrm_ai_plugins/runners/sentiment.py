@@ -87,9 +87,11 @@ class SentimentRunner:
         if len(rows) == 0:
             return []
         out = self.predict_columns({"text": self._texts(rows)}, len(rows))
-        labels, scores, conf = out.prediction["sentiment"], out.prediction["score"].tolist(), out.confidence.tolist()
-        return [PredictionOutput(prediction={"sentiment": label, "score": sc}, confidence=c, metadata=out.row_metadata(i))
-                for i, (label, sc, c) in enumerate(zip(labels, scores, conf, strict=True))]
+        scores: Any = out.prediction["score"]
+        confidence: Any = out.confidence
+        answers = zip(out.prediction["sentiment"], scores.tolist(), confidence.tolist(), strict=True)
+        return [PredictionOutput(prediction={"sentiment": label, "score": sc}, confidence=c,
+                                 metadata=out.row_metadata(i)) for i, (label, sc, c) in enumerate(answers)]
 
     def predict_columns(self, columns: Mapping[str, Any], n: int) -> ColumnOutput:
         """Answers for a column of texts: labels, scores and confidences computed array-wise."""
@@ -100,7 +102,8 @@ class SentimentRunner:
         label = np.where(p >= hi, "positive", np.where(p <= lo, "negative", "neutral")).tolist()  # band is open
         conf = np.round(np.minimum(100.0, 200.0 * np.abs(p - 0.5)), 2)
         notes = {i: {"truncated": True} for i, t in enumerate(texts) if len(t) > MAX_CHARS}
-        return ColumnOutput(prediction={"sentiment": label, "score": np.round(p, 6)}, confidence=conf,
+        score: Any = np.round(p, 6)
+        return ColumnOutput(prediction={"sentiment": label, "score": score}, confidence=conf,  # type: ignore[arg-type]
                             metadata={"neutral_band": list(self.neutral)}, notes=notes)
 
     def describe(self) -> dict[str, Any]:

@@ -163,15 +163,16 @@ class Encoder:
                      notes: Any) -> np.ndarray:
         """``_check_number`` for a numeric numpy column: the same checks, whole-array."""
         lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
-        arr = np.asarray(col, dtype=np.float64) if col.dtype.kind in "fiu" else None
-        ok = arr is not None and bool(np.isfinite(arr).all())
+        if col.dtype.kind not in "fiu":
+            return self._check_number(f, col.tolist(), batch, errors, notes)
+        arr = np.asarray(col, dtype=np.float64)
+        ok = bool(np.isfinite(arr).all())
         if ok and integer:
-            ok = bool((arr == np.floor(arr)).all())  # type: ignore[operator]
-        if ok and len(arr):  # type: ignore[arg-type]
-            ok = (lo_ok is None or arr.min() >= lo_ok) and (hi_ok is None or arr.max() <= hi_ok)  # type: ignore[union-attr]
+            ok = bool((arr == np.floor(arr)).all())
+        if ok and len(arr):
+            ok = (lo_ok is None or arr.min() >= lo_ok) and (hi_ok is None or arr.max() <= hi_ok)
         if not ok:
             return self._check_number(f, col.tolist(), batch, errors, notes)
-        assert arr is not None
         lo, hi = f["train_min"], f["train_max"]
         outside = (arr < lo) | (arr > hi)
         if outside.any():
