@@ -138,7 +138,8 @@ def test_registration_imports_no_sdk_and_selection_env() -> None:
     data = json.loads(out.strip().splitlines()[-1])
     assert data["sdk"] == []
     # LOAD_PLUGINS set but empty: only built-ins
-    assert all(name in {"memory_cache", "memory_sink", "explainers", "rules_translator"} for name in data["only"])
+    builtins = {"memory_cache", "memory_sink", "explainers", "rules_translator", "local_engine"}
+    assert all(name in builtins for name in data["only"])
 
 
 def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> None:
