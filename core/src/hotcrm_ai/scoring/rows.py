@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -76,10 +76,15 @@ def columnar_batch(
             predictions = [dict(zip(fields, values, strict=True)) for values in zip(*fields.values(), strict=True)]
         at = group.index[answered].tolist()
         pids = [ids[32 * i : 32 * i + 32] for i in at]
-        if not notes and not refused:  # the usual case: one tight loop
-            for i, pred, c, pid in zip(at, predictions, conf, pids, strict=True):
-                results[i] = PredictionResult(pred, c, served, version, model_id, variant, False, False, None,
-                                              latency, pid, shared)
+        if not notes and not refused:  # the usual case: built at C speed, no Python loop per row
+            built = list(map(PredictionResult, predictions, conf, repeat(served), repeat(version), repeat(model_id),
+                             repeat(variant), repeat(False), repeat(False), repeat(None), repeat(latency), pids,
+                             repeat(shared)))
+            if len(built) == n:
+                results = built  # type: ignore[assignment]
+            else:
+                for i, result in zip(at, built, strict=True):
+                    results[i] = result
             continue
         for j, i in enumerate(at):
             if j in refused:
