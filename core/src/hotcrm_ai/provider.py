@@ -57,8 +57,8 @@ class BaseMLProvider(abc.ABC):
 
         ``columns`` maps each feature to a column of validated values: a numpy array, a list (where
         values may be missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes
-        into the distinct values; it reads like a list). Return a ``hotcrm_ai.scoring.output.ColumnOutput`` with the same rows,
-        rows the model refuses in its ``errors``. Providers without it are scored through
+        into the distinct values; it reads like a list). Return a ``hotcrm_ai.scoring.output.ColumnOutput``
+        with the same rows, rows the model refuses in its ``errors``. Providers without it are scored through
         ``batch_predict`` in slices with bounded concurrency."""
         raise NotImplementedError(f"provider {self.name or type(self).__name__} has no columnar path")
 
