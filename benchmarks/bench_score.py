@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -166,14 +165,27 @@ def sklearn_pipeline(art_fields: list[dict[str, Any]]) -> Any:
     num_idx = [j for name in nums for j, c in enumerate(columns) if c["field"] == name]
     order += num_idx
 
-    def numeric(x: Any) -> np.ndarray:
+    def numeric(x: Any) -> Any:
+        """The runner's numeric columns (standardised, bins, indicators), sparse like OneHotEncoder's."""
+        from scipy import sparse
+
         x = np.asarray(x, dtype=np.float64)
-        out = []
-        for name_pos, name in enumerate(nums):
+        n = len(x)
+        blocks = []
+        for pos, name in enumerate(nums):
             f = next(f for f in art_fields if f["name"] == name)
-            v = np.clip(x[:, name_pos], f["train_min"], f["train_max"])
-            out += [Encoder._numeric_column(columns[j], v) for j, c in enumerate(columns) if c["field"] == name]
-        return np.column_stack(out)
+            v = np.clip(x[:, pos], f["train_min"], f["train_max"])
+            rows, cols, vals = [], [], []
+            for k, j in enumerate(j for j, c in enumerate(columns) if c["field"] == name):
+                col = Encoder._numeric_column(columns[j], v)
+                hit = np.flatnonzero(col)
+                rows.append(hit)
+                cols.append(np.full(len(hit), k))
+                vals.append(col[hit])
+            width = sum(1 for c in columns if c["field"] == name)
+            blocks.append(sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                            shape=(n, width)))
+        return sparse.hstack(blocks).tocsr()
 
     clf = LogisticRegression()
     clf.classes_ = np.array([0, 1])
@@ -267,9 +279,8 @@ def main() -> None:
             return
         from hotcrm_ai_dask.testing import local_cluster
 
-        with local_cluster(workers=2) as address:
-            bench_cli(args.rows_cli, "dask", path, ["--scheduler", address])
-    os.environ.pop("HOTCRM_AI_SCORE", None)
+        with local_cluster(workers=2) as cluster:
+            bench_cli(args.rows_cli, "dask", path, ["--scheduler", cluster.address])
 
 
 if __name__ == "__main__":
