@@ -115,12 +115,22 @@ def bench_numpy(n: int) -> None:
     x = RNG.normal(size=(n, N_FEATURES))
     table = pa.table({name: x[:, j] for j, name in enumerate(NAMES)})
     arrays = [np.asarray(table.column(name)) for name in NAMES]
-    raw = best_of(lambda: 1.0 / (1.0 + np.exp(-(np.column_stack(arrays) @ COEF + INTERCEPT))))
+
+    def raw_columns() -> np.ndarray:  # the same arithmetic on the same 20 column arrays, nothing else
+        z = np.full(n, INTERCEPT)
+        for w, a in zip(COEF, arrays, strict=True):
+            z += w * a
+        return 1.0 / (1.0 + np.exp(-z))
+
+    raw = best_of(raw_columns)
+    matrix = best_of(lambda: 1.0 / (1.0 + np.exp(-(x @ COEF + INTERCEPT))))
     out = ai.score("bench-numpy", table, chunk_rows=n)
     expected = 1.0 / (1.0 + np.exp(-(x @ COEF + INTERCEPT)))
     assert np.allclose(out.column("prediction").to_numpy(), expected, rtol=0, atol=1e-12)
     ours = best_of(lambda: ai.score("bench-numpy", table, chunk_rows=n))
     report(f"score {n:,} rows, 20-feature numpy logistic", n / ours, n / raw, "raw numpy", ">= 0.5x")
+    report("  (informative: the same vs x @ coef on a ready 2-D matrix)", n / ours, n / matrix, "raw matmul",
+           "informative")
     ai.close()
 
 

@@ -90,9 +90,10 @@ def chunk_table(chunk: Chunk, keep: Columns | None = None) -> pa.Table:
     answered = np.zeros(n, dtype=bool)
     fields: dict[str, list[tuple[np.ndarray, Any]]] = {}
     confidence: list[tuple[np.ndarray, Any]] = []
-    model_ids = np.empty(n, dtype=object)
-    versions = np.empty(n, dtype=object)
-    variants = np.empty(n, dtype=object)
+    several = len(chunk.groups) > 1  # per-row model columns are only needed when an A/B test split the chunk
+    model_ids = np.empty(n if several else 0, dtype=object)
+    versions = np.empty(n if several else 0, dtype=object)
+    variants = np.empty(n if several else 0, dtype=object)
     for group in chunk.groups:
         if group.output is None or group.answered is None:
             continue
@@ -101,7 +102,8 @@ def chunk_table(chunk: Chunk, keep: Columns | None = None) -> pa.Table:
         for name, col in group.output.prediction.items():
             fields.setdefault(name, []).append((at, col))
         confidence.append((at, group.output.confidence))
-        model_ids[at], versions[at], variants[at] = group.model.id, group.model.version, group.variant
+        if several:
+            model_ids[at], versions[at], variants[at] = group.model.id, group.model.version, group.variant
     failed = np.zeros(n, dtype=bool)
     if chunk.errors:
         failed[np.fromiter(chunk.errors, dtype=np.intp, count=len(chunk.errors))] = True
@@ -114,10 +116,13 @@ def chunk_table(chunk: Chunk, keep: Columns | None = None) -> pa.Table:
     out["confidence"] = _assemble(confidence, n, null, float_only=True)
     for name, values in (("model_id", model_ids), ("model_version", versions), ("variant", variants)):
         out[name] = _status(chunk, name, values, null)
-    errors: list[str | None] = [None] * n
-    for i, exc in chunk.errors.items():
-        errors[i] = str(exc)
-    out["error"] = pa.array(errors, type=pa.string())
+    if chunk.errors:
+        errors: list[str | None] = [None] * n
+        for i, exc in chunk.errors.items():
+            errors[i] = str(exc)
+        out["error"] = pa.array(errors, type=pa.string())
+    else:
+        out["error"] = pa.nulls(n, pa.string())
     return pa.table(out)
 
 
@@ -128,19 +133,21 @@ def _status(chunk: Chunk, name: str, values: np.ndarray, null: np.ndarray) -> pa
         value = {"model_id": group.model.id, "model_version": group.model.version, "variant": group.variant}[name]
         if value is None:
             return pa.nulls(chunk.n, pa.string())
-        indices = pa.array(np.zeros(chunk.n, dtype=np.int32), mask=null if null.any() else None)
+        if not null.any():
+            return pa.repeat(pa.scalar(value, pa.string()), chunk.n)
+        indices = pa.array(np.zeros(chunk.n, dtype=np.int32), mask=null)
         return pa.DictionaryArray.from_arrays(indices, pa.array([value])).dictionary_decode()
     return pa.array(values, type=pa.string(), mask=null)
 
 
 def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, float_only: bool = False) -> pa.Array:
     """Scatter each group's column into one column of ``n`` rows (nulls where ``null``)."""
-    if len(parts) == 1 and len(parts[0][0]) == n and isinstance(parts[0][1], np.ndarray) and \
-            np.array_equal(parts[0][0], np.arange(n)):
+    whole_chunk = len(parts) == 1 and len(parts[0][0]) == n  # positions are sorted and unique: all rows, in order
+    if whole_chunk and isinstance(parts[0][1], np.ndarray):
         whole = parts[0][1]
         if whole.dtype.kind in "fiub" or whole.dtype.kind == "U":
             return pa.array(whole, mask=null if null.any() else None)
-    if len(parts) == 1 and isinstance(parts[0][1], Categories) and np.array_equal(parts[0][0], np.arange(n)):
+    if whole_chunk and isinstance(parts[0][1], Categories):
         col = parts[0][1]
         codes = np.where(null, -1, col.codes)
         indices = pa.array(codes, mask=codes < 0)

@@ -93,7 +93,9 @@ def serve_chunk(
         clean, refused = validate_columns(model, part, len(index))
         for j, exc in refused.items():
             chunk.errors[int(index[j])] = exc
-        answered = np.setdiff1d(np.arange(len(index)), np.fromiter(refused, dtype=np.intp), assume_unique=True)
+        answered = np.arange(len(index))
+        if refused:
+            answered = np.setdiff1d(answered, np.fromiter(refused, dtype=np.intp), assume_unique=True)
         if len(answered):
             valid = select(clean, None if len(answered) == len(index) else answered)
             try:

@@ -55,7 +55,7 @@ def score_table(
     tables = [
         t for t in ordered_map(lambda part: score_columns(cloud, model_id, part[0], part[1], ctx, keep=keep,
                                                           subject=subject, progress=progress),
-                               slices(), workers=workers)
+                               slices(), workers=min(workers, -(-n // chunk_rows)))
     ]
     if len(tables) == 1:
         return tables[0]
