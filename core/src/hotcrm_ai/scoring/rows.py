@@ -45,11 +45,11 @@ def columnar_batch(
         return None
     start = time.perf_counter()
     n = len(rows)
-    first = rows[0].keys()
-    if all(r.keys() == first for r in rows):
-        columns: dict[str, Any] = _numeric_matrix(rows, list(first)) or {
-            k: list(map(itemgetter(k), rows)) for k in first
-        }
+    first = list(rows[0])
+    # the same number of keys everywhere, and every row has each of the first row's: the same keys
+    same = set(map(len, rows)) == {len(first)} and all(map(_has(first), rows))
+    if same:
+        columns: dict[str, Any] = _numeric_matrix(rows, first) or {k: list(map(itemgetter(k), rows)) for k in first}
     else:
         names: dict[Any, None] = {}
         for r in rows:
@@ -102,6 +102,11 @@ def columnar_batch(
             error=ErrorInfo.from_exception(exc), exception=exc,
         )
     return [r for r in results if r is not None]
+
+
+def _has(names: list[Any]) -> Any:
+    keys = frozenset(names)
+    return lambda row: keys <= row.keys()
 
 
 def _numeric_matrix(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[str, Any] | None:
