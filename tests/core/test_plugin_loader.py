@@ -139,7 +139,8 @@ def test_registration_imports_no_sdk_and_selection_env() -> None:
     data = json.loads(out.strip().splitlines()[-1])
     assert data["sdk"] == []
     # LOAD_PLUGINS set but empty: only built-ins
-    builtins = {"memory_cache", "memory_sink", "explainers", "rules_translator", "llm_translator", "sql_store"}
+    builtins = {"memory_cache", "memory_sink", "explainers", "rules_translator", "llm_translator", "sql_store",
+                "local_engine"}
     assert all(name in builtins for name in data["only"])
 
 

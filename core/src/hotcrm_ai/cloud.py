@@ -159,6 +159,25 @@ class AICloud:
                     self.monitor.log_features(result.prediction_id, result.model_id, row)  # type: ignore[attr-defined]
         return results
 
+    def score(
+        self,
+        model_id: str,
+        data: Any,
+        *,
+        context: Mapping[str, Any] | None = None,
+        progress: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Score a whole table column-wise: a ``pyarrow.Table`` (input row order) with one column per
+        top-level prediction field, ``confidence``, ``model_id``, ``model_version``, ``variant`` and
+        ``error`` (the row's validation or model error; its other columns null). ``data``: Arrow table
+        or record batch, pandas DataFrame, or mapping of columns. Not cached; one monitor record per
+        chunk. ``options``: ``chunk_rows``, ``keep`` (columns copied through), ``subject`` (column of
+        sticky A/B keys), ``workers``. Needs ``hotcrm-ai[score]`` (pyarrow)."""
+        from hotcrm_ai.scoring.table import score_table
+
+        return score_table(self, model_id, data, context=context, progress=progress, **options)
+
     def record_outcome(self, prediction_id: str, actual: Any, *, model_id: str | None = None) -> Outcome:
         """Report the true outcome of an earlier prediction; feeds accuracy (labels) or MAE (values).
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store
     from hotcrm_ai.provider import BaseMLProvider
+    from hotcrm_ai.scoring.engine import Engine
     from hotcrm_ai.types import ProviderConfig
 
     # the factory signature of each kind (names only exist for the type checker)
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     MonitorSinkFactory = Callable[[Mapping[str, Any]], MonitorSink]
     QueryTranslatorFactory = Callable[[Mapping[str, Any]], QueryTranslator]
     StoreFactory = Callable[[Mapping[str, Any]], Store]
-    EngineFactory = Callable[[Mapping[str, Any]], Any]
+    EngineFactory = Callable[[Mapping[str, Any]], Engine]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

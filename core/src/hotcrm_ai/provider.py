@@ -12,6 +12,7 @@ from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, Predicti
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution, LinearModel
+    from hotcrm_ai.scoring.output import ColumnOutput
 
 
 class BaseMLProvider(abc.ABC):
@@ -57,6 +58,21 @@ class BaseMLProvider(abc.ABC):
         value = self.config.config.get("max_concurrency")
         usable = isinstance(value, int) and not isinstance(value, bool) and value > 0
         return value if usable else self.default_concurrency  # type: ignore[return-value]
+
+    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
+        """Optional: answer many rows given as columns, in one vectorised call (``AICloud.score`` and
+        uncached ``batch_predict`` use it when a provider overrides it).
+
+        ``columns`` maps each feature to a column of validated values: a numpy array, a list (where
+        values may be missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes
+        into the distinct values; it reads like a list). Return a ``hotcrm_ai.scoring.output.ColumnOutput``
+        with the same rows, rows the model refuses in its ``errors``. Providers without it are scored through
+        ``batch_predict`` in slices with bounded concurrency."""
+        raise NotImplementedError(f"provider {self.name or type(self).__name__} has no columnar path")
+
+    def supports_columns(self, model: ModelConfig) -> bool:
+        """Whether ``predict_columns`` serves this model (default: whether the class overrides it)."""
+        return type(self).predict_columns is not BaseMLProvider.predict_columns
 
     def batches_natively(self, model: ModelConfig) -> bool:
         """Whether ``batch_predict`` for this model is one real batch call (per model: a provider may

@@ -36,6 +36,7 @@ from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, Predicti
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution, LinearModel
+    from hotcrm_ai.scoring.output import ColumnOutput
 
 
 @attrs.frozen
@@ -45,6 +46,11 @@ class CustomOptions:
 
     artifact_dir: str | None = attrs.field(default=None, validator=non_empty)
     max_concurrency: int | None = attrs.field(default=None, validator=at_least(1))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as the Python values a runner expects."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
 
 
 class CustomProvider(BaseMLProvider):
@@ -130,6 +136,34 @@ class CustomProvider(BaseMLProvider):
             raise ProviderModelError(f"model {model.id}: runner returned {len(outputs)} outputs for "
                                      f"{len(inputs)} inputs", provider=self.name)
         return list(outputs)
+
+    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
+        """Column-wise answers: the runner's own ``predict_columns`` (lead, churn, sentiment), else its
+        ``predict_batch`` on rows (forecast, recommendation fit per row anyway). Rows the runner
+        refuses get their own error, as ``predict`` would give it."""
+        from hotcrm_ai.scoring.output import from_outputs
+
+        n = len(next(iter(columns.values()))) if columns else 0
+        runner = self.runner(model)
+        if hasattr(runner, "predict_columns"):
+            try:
+                return runner.predict_columns(columns, n)  # type: ignore[no-any-return]
+            except ValidationError:
+                pass  # some rows are bad: find which, row by row
+        rows = [{k: _plain(col[i]) for k, col in columns.items() if col[i] is not None} for i in range(n)]
+        try:
+            return from_outputs(self.batch_predict(model, [PredictionInput(features=r) for r in rows]))
+        except ValidationError:
+            pass
+        outputs: list[PredictionOutput | None] = []
+        errors: dict[int, BaseException] = {}
+        for i, r in enumerate(rows):
+            try:
+                outputs.append(self.batch_predict(model, [PredictionInput(features=r)])[0])
+            except ValidationError as exc:
+                outputs.append(None)
+                errors[i] = exc
+        return from_outputs(outputs, errors)
 
     def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         """Load every shipped artifact (cached afterwards) and report what was loaded."""

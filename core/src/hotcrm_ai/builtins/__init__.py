@@ -10,4 +10,5 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotcrm_ai.builtins.rules_translator",
     "hotcrm_ai.builtins.llm_translator",
     "hotcrm_ai.builtins.sql_store",
+    "hotcrm_ai.builtins.local_engine",
 )

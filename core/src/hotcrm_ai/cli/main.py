@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "hotcrm_ai.cli.explain",
     "hotcrm_ai.cli.reporting",
     "hotcrm_ai.cli.demo",
+    "hotcrm_ai.cli.score",
 )
 
 

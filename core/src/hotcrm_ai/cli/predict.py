@@ -126,14 +126,18 @@ def register(cli: click.Group) -> None:
                 if not line.strip():
                     continue
                 rows.append(loads(line, f"--input line {n}"))
+        from hotcrm_ai.progress import reporter
+        from hotcrm_ai.scoring.atomic import atomic_path
+
         cloud = c.cloud()
         started = time.perf_counter()
         summary: dict[str, float] = {"rows": len(rows), "failures": 0, "cached": 0, "degraded": 0}
-        from hotcrm_ai.progress import reporter
-
         bar = reporter(True, len(rows), "predicting")
         try:
-            with open(output_path, "w", encoding="utf-8") as out:
+            with (  # the output appears only when complete: a failed run leaves an existing file untouched
+                atomic_path(output_path) as tmp,
+                open(tmp, "w", encoding="utf-8") as out,
+            ):
                 for begin in range(0, len(rows), chunk_size):
                     chunk = rows[begin : begin + chunk_size]
                     for r in cloud.batch_predict(

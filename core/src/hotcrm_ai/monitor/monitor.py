@@ -17,6 +17,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.interfaces import MonitorSink
     from hotcrm_ai.monitor.health import HealthStatus
     from hotcrm_ai.monitor.stats import ModelStats
+    from hotcrm_ai.scoring.records import ChunkRecord
 
 log = logging.getLogger("hotcrm_ai.monitor")
 _INF = math.inf
@@ -67,6 +69,7 @@ class PerformanceMonitor:
         self._sink_errors: dict[str, int] = {}
         self._errors_lock = threading.Lock()
         self._closed = False
+        self._chunks: deque[ChunkRecord] = deque(maxlen=max(1, settings.max_events_per_model))
 
     # -- recording (hot path) -----------------------------------------------------------------
 
@@ -90,6 +93,23 @@ class PerformanceMonitor:
                 sink.record(event)
             except Exception as exc:  # a sink never fails a prediction
                 self._sink_failed(sink, exc)
+
+    def record_chunk(self, record: ChunkRecord) -> None:
+        """Keep one aggregated record of a scored chunk (``AICloud.score``) and send it to every sink
+        that has ``record_chunk``; sinks without it are skipped (per-row events are not invented)."""
+        self._chunks.append(record)
+        for sink in self._sinks:
+            method = getattr(sink, "record_chunk", None)
+            if method is None:
+                continue
+            try:
+                method(record)
+            except Exception as exc:  # a sink never fails a scoring run
+                self._sink_failed(sink, exc)
+
+    def chunks(self, model_id: str | None = None) -> list[ChunkRecord]:
+        """Retained chunk records (oldest first), of one model (served or requested) or all."""
+        return [c for c in self._chunks if model_id is None or model_id in (c.model_id, c.requested_model_id)]
 
     def _sink_failed(self, sink: MonitorSink, exc: BaseException) -> None:
         name = getattr(sink, "name", type(sink).__name__)

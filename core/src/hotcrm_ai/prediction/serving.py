@@ -163,6 +163,11 @@ class PredictionService:
         ctx = dict(context or {})
         _check_context(ctx)
         requested = self._active(model_id)
+        from hotcrm_ai.scoring.rows import columnar_batch  # vectorised when the provider can and nothing is cached
+
+        fast = columnar_batch(self, model_id, rows, ctx, use_cache=use_cache)
+        if fast is not None:
+            return fast
         results: list[PredictionResult | None] = [None] * len(rows)
         groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, str | None]]]] = {}
         encode = _needs_canonical(requested, use_cache)

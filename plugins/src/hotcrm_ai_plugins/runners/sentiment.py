@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hotcrm_ai.errors import FieldError
+from hotcrm_ai.scoring.output import ColumnOutput
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import check_rows, field_name, raise_if, show
 from hotcrm_ai_plugins.runners.tabular import sigmoid
@@ -85,17 +86,25 @@ class SentimentRunner:
     def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
         if len(rows) == 0:
             return []
-        texts = self._texts(rows)
+        out = self.predict_columns({"text": self._texts(rows)}, len(rows))
+        scores: Any = out.prediction["score"]
+        confidence: Any = out.confidence
+        answers = zip(out.prediction["sentiment"], scores.tolist(), confidence.tolist(), strict=True)
+        return [PredictionOutput(prediction={"sentiment": label, "score": sc}, confidence=c,
+                                 metadata=out.row_metadata(i)) for i, (label, sc, c) in enumerate(answers)]
+
+    def predict_columns(self, columns: Mapping[str, Any], n: int) -> ColumnOutput:
+        """Answers for a column of texts: labels, scores and confidences computed array-wise."""
+        texts = columns.get("text")
+        texts = self._texts([{"text": t} for t in texts]) if texts is not None else self._texts([{}] * n)
         p = self.scores(texts)
         lo, hi = self.neutral
-        out = []
-        for raw, pi in zip(texts, p, strict=True):
-            label = "positive" if pi >= hi else ("negative" if pi <= lo else "neutral")  # band is open
-            meta = {"truncated": True} if len(raw) > MAX_CHARS else {}
-            out.append(PredictionOutput(prediction={"sentiment": label, "score": round(float(pi), 6)},
-                                        confidence=round(float(min(100.0, 200.0 * abs(pi - 0.5))), 2),
-                                        metadata={**meta, "neutral_band": list(self.neutral)}))
-        return out
+        label = np.where(p >= hi, "positive", np.where(p <= lo, "negative", "neutral")).tolist()  # band is open
+        conf = np.round(np.minimum(100.0, 200.0 * np.abs(p - 0.5)), 2)
+        notes = {i: {"truncated": True} for i, t in enumerate(texts) if len(t) > MAX_CHARS}
+        score: Any = np.round(p, 6)
+        return ColumnOutput(prediction={"sentiment": label, "score": score}, confidence=conf,  # type: ignore[arg-type]
+                            metadata={"neutral_band": list(self.neutral)}, notes=notes)
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "word_terms": len(self.word_vocab), "char_terms": len(self.char_vocab),
