@@ -4,6 +4,7 @@ monitor and cache) with the real SDK on the wire to the Messages API stand-in.""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -278,6 +279,9 @@ def test_usage_and_cost_are_in_the_metadata_and_summed_by_the_monitor(server: An
 
 
 def test_batches_go_row_by_row_with_bounded_concurrency(server: AnthropicStandIn) -> None:
+    deadline = time.monotonic() + 30
+    while server.in_flight and time.monotonic() < deadline:  # earlier tests' slow replies still being sent
+        time.sleep(0.05)
     server.reset()  # the stand-in is shared: count only this test's requests in flight
     server.latency = 0.05
     rows = [{"text": f"great product number {i}"} for i in range(12)]

@@ -55,10 +55,33 @@ def test_demo_data_and_ask(run: Any, tmp_path: Path) -> None:
 
 
 def test_default_demo_database_in_home(run: Any, tmp_path: Path) -> None:
+    from datetime import date
+
+    stale = tmp_path / "home" / "demo.sqlite"  # what an older version left behind
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"not this one")
     out = run("demo-data")
-    assert out.exit_code == 0 and (tmp_path / "home" / "demo.sqlite").is_file()
+    assert out.exit_code == 0
+    built = tmp_path / "home" / f"demo-v2-{date.today().isoformat()}.sqlite"
+    assert built.is_file() and stale.read_bytes() == b"not this one"  # demo-data leaves other files alone
     out = run("ask", "how many leads in 2025", "--now", "2026-11-25")
     assert out.exit_code == 0 and "Lead Count" in out.output
+
+
+def test_the_embedded_demo_is_rebuilt_for_a_new_day_and_old_files_go(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from hotcrm_ai.reporting import demo_data
+
+    monkeypatch.setenv("HOTCRM_AI_HOME", str(tmp_path))
+    old = tmp_path / "demo.sqlite"
+    old.write_bytes(b"built by an older version")
+    yesterday = demo_data.default_demo_path(date(2020, 1, 1))
+    yesterday.write_bytes(b"built another day")
+    path = demo_data.ensure_demo_sqlite()
+    assert path.name == f"demo-v2-{date.today().isoformat()}.sqlite" and path.stat().st_size > 100_000
+    assert not old.exists() and not yesterday.exists()
 
 
 def test_demo_history_ends_at_now() -> None:

@@ -563,12 +563,18 @@ def create_demo_database(
         engine.dispose()
 
 
-def default_demo_path() -> Path:
-    """``$HOTCRM_AI_HOME/demo.sqlite``, else ``$XDG_CACHE_HOME/hotcrm-ai/demo.sqlite`` (``~/.cache`` by default)."""
+DEMO_FORMAT = 2  # bumped when the generator changes, so an older file is never reused
+
+
+def default_demo_path(today: date | None = None) -> Path:
+    """``$HOTCRM_AI_HOME/demo-v2-<today>.sqlite``, else the same name under ``$XDG_CACHE_HOME/hotcrm-ai``
+    (``~/.cache`` by default). The name carries the generator's format and today's date: the embedded
+    demo always ends today, and a file built by an older version or on another day is rebuilt."""
+    name = f"demo-v{DEMO_FORMAT}-{(today or date.today()).isoformat()}.sqlite"
     home = os.environ.get("HOTCRM_AI_HOME")
     if home:
-        return Path(home) / "demo.sqlite"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hotcrm-ai" / "demo.sqlite"
+        return Path(home) / name
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hotcrm-ai" / name
 
 
 def ensure_demo_sqlite(path: Path | None = None) -> Path:
@@ -581,4 +587,7 @@ def ensure_demo_sqlite(path: Path | None = None) -> Path:
     tmp.unlink(missing_ok=True)
     create_demo_database(f"sqlite:///{tmp}")
     os.replace(tmp, path)
+    for old in path.parent.glob("demo*.sqlite"):  # earlier days' or versions' files
+        if old != path:
+            old.unlink(missing_ok=True)
     return path
