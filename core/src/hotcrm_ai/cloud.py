@@ -32,10 +32,13 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.outcomes import Outcome
     from hotcrm_ai.monitor.stats import ModelStats
     from hotcrm_ai.prediction.structured import StructuredCalls
+    from hotcrm_ai.progress import Progress
     from hotcrm_ai.reporting.engine import ReportingEngine, ReportResult
     from hotcrm_ai.store.link import StoreLink
 
 log = logging.getLogger("hotcrm_ai")
+
+PROGRESS_CHUNK = 1000  # rows per step of batch_predict when a progress display is asked for
 
 
 class AICloud:
@@ -150,9 +153,27 @@ class AICloud:
         *,
         context: Mapping[str, Any] | None = None,
         use_cache: bool = True,
+        progress: Progress = None,
     ) -> list[PredictionResult]:
-        """One result per row in input order; failed rows carry ``error`` instead of raising."""
-        results = self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
+        """One result per row in input order; failed rows carry ``error`` instead of raising.
+
+        ``progress``: ``True`` shows a bar when standard error is a terminal (silent otherwise), or pass
+        ``progress(done, total)``; rows then go in chunks of ``PROGRESS_CHUNK`` so it can advance."""
+        if not progress:
+            results = self.service.batch_predict(model_id, rows, context=context, use_cache=use_cache)
+        else:
+            from hotcrm_ai.progress import reporter
+
+            rows = list(rows)
+            bar = reporter(progress, len(rows))
+            results = []
+            try:
+                for begin in range(0, len(rows), PROGRESS_CHUNK):
+                    chunk = rows[begin : begin + PROGRESS_CHUNK]
+                    results += self.service.batch_predict(model_id, chunk, context=context, use_cache=use_cache)
+                    bar.advance(len(chunk))
+            finally:
+                bar.close()
         if self.settings.store.log_features and self.store is not None:
             for row, result in zip(rows, results, strict=False):
                 if result.ok:
@@ -165,15 +186,16 @@ class AICloud:
         data: Any,
         *,
         context: Mapping[str, Any] | None = None,
-        progress: Any = None,
+        progress: Progress = None,
         **options: Any,
     ) -> Any:
         """Score a whole table column-wise: a ``pyarrow.Table`` (input row order) with one column per
         top-level prediction field, ``confidence``, ``model_id``, ``model_version``, ``variant`` and
         ``error`` (the row's validation or model error; its other columns null). ``data``: Arrow table
         or record batch, pandas DataFrame, or mapping of columns. Not cached; one monitor record per
-        chunk. ``options``: ``chunk_rows``, ``keep`` (columns copied through), ``subject`` (column of
-        sticky A/B keys), ``workers``. Needs ``hotcrm-ai[score]`` (pyarrow)."""
+        chunk. ``progress``: ``True`` for a bar on a terminal, or ``progress(done, total)``.
+        ``options``: ``chunk_rows``, ``keep`` (columns copied through), ``subject`` (column of sticky
+        A/B keys), ``workers``. Needs ``hotcrm-ai[score]`` (pyarrow)."""
         from hotcrm_ai.scoring.table import score_table
 
         return score_table(self, model_id, data, context=context, progress=progress, **options)

@@ -6,6 +6,7 @@ backend round trip; ``predict`` and ``batch_predict`` keep caching for interacti
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from hotcrm_ai.cloud import AICloud
+    from hotcrm_ai.progress import Progress
 
 DEFAULT_CHUNK_ROWS = 65_536
 
@@ -27,7 +29,7 @@ def score_table(
     data: Any,
     *,
     context: Mapping[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     keep: tuple[str, ...] = (),
     subject: str | None = None,
@@ -46,17 +48,28 @@ def score_table(
                               subject="score")
     ctx = dict(context or {})
     cloud.service._active(model_id)  # an unknown or inactive model fails the call, not every row
+    from hotcrm_ai.progress import reporter
+
+    bar = reporter(progress, n, "scoring")
+    lock = threading.Lock()
+
+    def advance(rows: int) -> None:  # chunks finish on worker threads
+        with lock:
+            bar.advance(rows)
 
     def slices() -> Iterator[tuple[dict[str, Any], int]]:
         for begin in range(0, max(n, 1), chunk_rows):
             end = min(n, begin + chunk_rows)
             yield {k: v[begin:end] for k, v in columns.items()}, end - begin
 
-    tables = [
-        t for t in ordered_map(lambda part: score_columns(cloud, model_id, part[0], part[1], ctx, keep=keep,
-                                                          subject=subject, progress=progress),
-                               slices(), workers=min(workers, -(-n // chunk_rows)))
-    ]
+    try:
+        tables = [
+            t for t in ordered_map(lambda part: score_columns(cloud, model_id, part[0], part[1], ctx, keep=keep,
+                                                              subject=subject, progress=advance),
+                                   slices(), workers=min(workers, -(-n // chunk_rows)))
+        ]
+    finally:
+        bar.close()
     if len(tables) == 1:
         return tables[0]
     from hotcrm_ai.scoring.arrow import in_order
