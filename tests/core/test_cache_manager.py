@@ -296,7 +296,7 @@ def test_from_specs_passes_options_namespace_and_bounds() -> None:
         CacheSettings(namespace="tenant-app", max_entries=50, options={"max_bytes": 4096}),
     )
     assert seen == [{"max_entries": 50, "max_bytes": 4096, "namespace": "tenant-app"}]
-    assert m.key(tenant=None, model_id="m", model_version="1", features={}).startswith("tenant-app:v1:_:m:1:")
+    assert m.key(tenant=None, model_id="m", model_version="1", features={}).startswith("tenant-app:v2:_:m:1:")
 
 
 def test_from_specs_config_error_from_factory_is_raised() -> None:

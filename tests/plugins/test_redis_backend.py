@@ -140,7 +140,7 @@ def test_clear_leaves_foreign_keys_untouched(ns: str, raw: redis.Redis) -> None:
     m.set_many([(k, {"i": 1}, 60) for k in ours])
     foreign = {
         f"other-app:{ns}:x": b"1",  # mentions our namespace, not as a prefix
-        f"{ns}x:v1:a:b:c:d": b"2",  # a namespace that merely starts like ours
+        f"{ns}x:v2:a:b:c:d": b"2",  # a namespace that merely starts like ours
         f"{ns}": b"3",  # our namespace without the separator
         "plain-foreign-key-" + ns: b"4",
     }

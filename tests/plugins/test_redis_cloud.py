@@ -147,7 +147,7 @@ def test_stored_key_carries_tenant_and_version_and_a_ttl(ns: str) -> None:
         tenant="acme", model_id=model.id, model_version=model.version, features={"x1": 1.0, "x2": 2.0, "x3": 3.0}
     )
     client = redis.Redis.from_url(REDIS_URL)
-    assert key.startswith(f"{ns}:v1:acme:logit-v1:")
+    assert key.startswith(f"{ns}:v2:acme:logit-v1:")
     # TTL = cache_ttl_s (+ stale_if_error_s, 0 by default, when stale answers may serve a failing provider)
     expected_ms = (model.cache_ttl_s + ai.settings.prediction.stale_if_error_s) * 1000
     assert expected_ms - 5_000 < client.pttl(key) <= expected_ms

@@ -38,6 +38,10 @@ class CacheSettings:
     default_ttl_s: float = 300.0
     max_entries: int = 10_000  # bound of the in-memory backend and of the fallback memory
     retry_backend_after_s: float = 2.0  # cool-down before trying a failed backend again
+    # the HMAC key of cache keys, shared by every process of a deployment (None: see cache/keysecret.py)
+    key_secret: Secret | None = attrs.field(
+        default=None, converter=attrs.converters.optional(lambda v: as_secret(v, field="[cache] key_secret"))
+    )
     options: dict[str, Any] = attrs.field(factory=dict)
 
 

@@ -1,13 +1,15 @@
 """Cache keys: who asked (tenant), which model answered (id + version), and a hash of what was asked.
 
-Format (``KEY_VERSION`` 1)::
+Format (``KEY_VERSION`` 2)::
 
-    {namespace}:v1:{tenant}:{model_id}:{model_version}:{sha256 of canonical JSON features}
+    {namespace}:v2:{tenant}:{model_id}:{model_version}:{HMAC-SHA-256 of canonical JSON features}
 
 Why this shape:
 
 * Raw feature values never appear in a key (they may be personal data and keys show up in ``SCAN``,
-  ``MONITOR`` and slow logs): only the SHA-256 of their canonical JSON does.
+  ``MONITOR`` and slow logs): only a keyed hash (HMAC-SHA-256) of their canonical JSON does. Keyed
+  with a per-deployment secret, so someone who can list keys cannot confirm a guessed input (a
+  customer's text, a lead's details) by hashing it themselves, as a plain SHA-256 would allow.
 * Canonical JSON = ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
   allow_nan=False)``, so ``{a, b}`` and ``{b, a}`` share an entry (a deliberate deviation from the
   original, which used insertion order). NaN and infinity are rejected: they have no JSON form, and the
@@ -17,13 +19,15 @@ Why this shape:
   forge the separator and read another tenant's entry. The tenant ``None`` is the fixed ``_``; a
   tenant literally named ``_`` is written ``%5F``. A component longer than 64 characters once encoded
   becomes ``~`` + 40 hex digits of its SHA-256 (``~`` is always escaped, so no plain value collides).
-* The ``v1`` lets a future format change start from an empty cache instead of misreading old entries.
+* The version lets a format change start from an empty cache instead of misreading old entries
+  (``v1`` keys, unkeyed SHA-256, are simply never read again).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -31,7 +35,7 @@ from typing import Any
 
 from hotcrm_ai.errors import FieldError, ValidationError
 
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"
 NO_TENANT = "_"
 MAX_COMPONENT = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -73,24 +77,25 @@ def canonical_json(features: Any, *, field: str = "features") -> str:
                               subject="cache key") from None
 
 
-def features_digest(features: Mapping[str, Any]) -> str:
-    """SHA-256 hex digest of the canonical JSON of ``features``."""
+def features_digest(features: Mapping[str, Any], *, secret: bytes) -> str:
+    """Keyed digest (HMAC-SHA-256 under ``secret``) of the canonical JSON of ``features``."""
     if not isinstance(features, Mapping):
         raise ValidationError(
             [FieldError("features", "a JSON object (mapping)", type(features).__name__)], subject="cache key"
         )
-    return text_digest(canonical_json(features))
+    return text_digest(canonical_json(features), secret=secret)
 
 
-def text_digest(text: str) -> str:
-    """SHA-256 hex digest of canonical JSON text (``ValidationError`` for a lone surrogate)."""
+def text_digest(text: str, *, secret: bytes) -> str:
+    """HMAC-SHA-256 hex digest of canonical JSON text under ``secret`` (``ValidationError`` for a lone
+    surrogate)."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") has no UTF-8 form
         raise ValidationError(
             [FieldError("features", "valid Unicode text (no lone surrogates)", str(exc)[:80])], subject="cache key"
         ) from None
-    return hashlib.sha256(data).hexdigest()
+    return hmac.new(secret, data, hashlib.sha256).hexdigest()
 
 
 def _required(name: str, value: Any) -> str:
@@ -123,9 +128,11 @@ def tenant_component(tenant: str | None) -> str:
     return safe_component(_required("tenant", tenant))
 
 
-def key_tail(tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
+def key_tail(
+    tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any], *, secret: bytes
+) -> str:
     """Everything after ``{namespace}:`` (the manager prepends its checked namespace once)."""
-    return canonical_key_tail(tenant, model_id, model_version, features_digest(features))
+    return canonical_key_tail(tenant, model_id, model_version, features_digest(features, secret=secret))
 
 
 def canonical_key_tail(tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
@@ -143,7 +150,13 @@ def canonical_key_tail(tenant: str | None, model_id: str, model_version: str, di
 
 
 def cache_key(
-    namespace: str, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]
+    namespace: str,
+    tenant: str | None,
+    model_id: str,
+    model_version: str,
+    features: Mapping[str, Any],
+    *,
+    secret: bytes,
 ) -> str:
     """The cache key of one prediction request (format in the module docstring)."""
-    return check_namespace(namespace) + ":" + key_tail(tenant, model_id, model_version, features)
+    return check_namespace(namespace) + ":" + key_tail(tenant, model_id, model_version, features, secret=secret)

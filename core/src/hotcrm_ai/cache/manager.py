@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import canonical_key_tail, check_namespace, key_tail
+from hotcrm_ai.cache.keys import canonical_key_tail, check_namespace, key_tail, text_digest
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -80,6 +80,9 @@ class CacheManager:
         except ValidationError as exc:
             raise ConfigError(f"[cache] {exc}") from None
         self._key_prefix = self._namespace + ":"
+        from hotcrm_ai.cache.keysecret import key_secret
+
+        self._secret = key_secret(settings)
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -232,10 +235,14 @@ class CacheManager:
     # -- keys and values -------------------------------------------------------------------------
     def key(self, *, tenant: str | None, model_id: str, model_version: str, features: Mapping[str, Any]) -> str:
         """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
-        return self._key_prefix + key_tail(tenant, model_id, model_version, features)
+        return self._key_prefix + key_tail(tenant, model_id, model_version, features, secret=self._secret)
+
+    def digest(self, canonical: str) -> str:
+        """The keyed hash of canonical features text, as this deployment's keys carry it."""
+        return text_digest(canonical, secret=self._secret)
 
     def digest_key(self, *, tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
-        """The key of one prediction whose canonical features were already hashed (``keys.text_digest``)."""
+        """The key of one prediction whose canonical features were already hashed (:meth:`digest`)."""
         return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)
 
     def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:

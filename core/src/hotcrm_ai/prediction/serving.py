@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.cache.keys import canonical_json, text_digest
+from hotcrm_ai.cache.keys import canonical_json
 from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
@@ -213,9 +213,10 @@ class PredictionService:
             return None
         try:
             if prefix is not None:
-                return prefix + text_digest(canonical)
+                return prefix + self.cache.digest(canonical)
             return self.cache.digest_key(
-                tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version, digest=text_digest(canonical)
+                tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version,
+                digest=self.cache.digest(canonical),
             )
         except ValidationError:
             return None

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.paths import data_dir
 from hotcrm_ai.secrets import Secret, as_secret
 
 MEMORY = "memory"
 DEFAULT = "default"
 FILE_NAME = "store.sqlite"
-
-
-def data_dir() -> Path:
-    """``$HOTCRM_AI_HOME`` when set (tox and tests set it), else the user's data directory."""
-    home = os.environ.get("HOTCRM_AI_HOME")
-    if home:
-        return Path(home)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("hotcrm-ai", appauthor=False))
 
 
 def default_url() -> str:
