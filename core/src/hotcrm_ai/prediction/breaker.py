@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -37,12 +37,12 @@ def counts_against_provider(error: BaseException) -> bool:
     return not isinstance(error, (ValidationError, ProviderRequestError, CircuitOpenError))
 
 
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
         raise ConfigError(f"[prediction] breaker_{attribute.name}: expected a number > 0, got {value!r}")
 
 
-def _not_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _not_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 0:
         raise ConfigError(f"[prediction] breaker_{attribute.name}: expected a number >= 0, got {value!r}")
 
@@ -66,7 +66,9 @@ class BreakerConfig:
                 f"[prediction] breaker_min_calls: expected at most breaker_window ({self.window}), got {self.min_calls}"
             )
         if self.failure_rate > 100:
-            raise ConfigError(f"[prediction] breaker_failure_rate: expected a percentage 0-100, got {self.failure_rate}")
+            raise ConfigError(
+                f"[prediction] breaker_failure_rate: expected a percentage 0-100, got {self.failure_rate}"
+            )
         if self.reset_max_s < self.reset_s:
             raise ConfigError(
                 f"[prediction] breaker_reset_max_s: expected at least breaker_reset_s ({self.reset_s}), "
