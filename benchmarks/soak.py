@@ -400,6 +400,21 @@ def chaos(redis: RedisProcess, ai: AICloud, every_s: float, pause_s: float, stop
         log.append(entry)
 
 
+def buffers_full(sink: CountingSink, monitor: MonitorSettings) -> bool:
+    """The bounded buffers are full: the busy models' event rings and the pending-outcome map (the
+    fallback model serves too rarely to fill its ring in a short run)."""
+    with sink._lock:
+        counts = dict(sink.counts)
+    per_model = collections.Counter[str]()
+    successes = 0
+    for (model, outcome), n in counts.items():
+        per_model[model] += n
+        successes += n if outcome != "failure" else 0
+    return successes >= monitor.max_outcomes and all(
+        per_model[m] >= monitor.max_events_per_model for m in (PRIMARY, NOFB)
+    )
+
+
 def growth_per_hour(samples: Sequence[tuple[float, float]], warmup_s: float) -> tuple[float, float] | None:
     """Least-squares slope of RSS after warm-up: (MB per hour, % per hour of the post-warm-up mean)."""
     pts = [(t, m) for t, m in samples if t >= warmup_s]
@@ -428,6 +443,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tally = Tally()
     chaos_log: list[dict[str, Any]] = []
     rss: list[tuple[float, float]] = []
+    blocks: list[int] = []
+    warm_at: float | None = None
     threads = [threading.Thread(target=worker, args=(ai, rows, args.seed + i, stop, tally), daemon=True)
                for i in range(args.threads)]
     started = time.monotonic()
@@ -440,8 +457,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chaos_thread.start()
         while (elapsed := time.monotonic() - started) < args.duration:
             rss.append((round(elapsed, 1), round(rss_mb(), 1)))
+            blocks.append(sys.getallocatedblocks())
+            if warm_at is None and buffers_full(plugin.sink, settings.monitor):
+                warm_at = elapsed
             if not args.quiet:
-                print(f"  t={elapsed:6.0f} s  rss={rss[-1][1]:7.1f} MB", file=sys.stderr, flush=True)
+                print(f"  t={elapsed:6.0f} s  rss={rss[-1][1]:7.1f} MB  python blocks={blocks[-1]:,}"
+                      + ("  (buffers full)" if warm_at == elapsed else ""), file=sys.stderr, flush=True)
             time.sleep(min(args.rss_every, max(0.0, args.duration - elapsed)))
         stop.set()
         for th in threads:
@@ -459,7 +480,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             tally.violations["monitor count mismatch"] = sum(
                 abs(v["events"] - v["answers imply"]) for v in mismatched.values()
             )
-        growth = growth_per_hour(rss, args.warmup)
+        warmup = args.warmup if args.warmup is not None else warm_at if warm_at is not None else elapsed / 4
+        growth = growth_per_hour(rss, warmup)
         report = {
             "duration_s": round(elapsed, 1),
             "threads": args.threads,
@@ -481,7 +503,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "trips": breaker.opened_count, "last_trip": breaker.last_trip},
             "redis_chaos": chaos_log,
             "rss_mb": rss,
-            "rss_warmup_s": args.warmup,
+            "rss_warmup_s": round(warmup, 1),
+            "buffers_full_at_s": None if warm_at is None else round(warm_at, 1),
+            "python_blocks": blocks,
             "rss_growth_mb_per_h": round(growth[0], 2) if growth else None,
             "rss_growth_pct_per_h": round(growth[1], 2) if growth else None,
         }
@@ -531,14 +555,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--chaos-every", type=float, default=20.0, help="seconds between Redis kills/pauses")
     p.add_argument("--pause-s", type=float, default=3.0, help="how long a paused Redis stays paused")
     p.add_argument("--rss-every", type=float, default=10.0, help="seconds between RSS samples")
-    p.add_argument("--warmup", type=float, default=None, help="seconds before RSS growth is judged")
+    p.add_argument("--warmup", type=float, default=None,
+                   help="seconds before RSS growth is judged (default: when the monitor's buffers are full)")
     p.add_argument("--seed", type=int, default=22)
     p.add_argument("--json", type=Path, help="also write the report here")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     logging.getLogger("hotcrm_ai").setLevel(logging.ERROR)  # thousands of expected warnings otherwise
-    if args.warmup is None:
-        args.warmup = min(120.0, args.duration / 4)
     report = run(args)
     show(report)
     if args.json:
