@@ -101,6 +101,7 @@ class SoakProvider(BaseMLProvider):
         self._lock = threading.Lock()
         self.attempts = 0
         self.faults: collections.Counter[str] = collections.Counter()
+        self.down_until = 0.0  # monotonic time until which every attempt fails (an outage)
 
     def validate(self) -> bool:
         return True
@@ -114,7 +115,9 @@ class SoakProvider(BaseMLProvider):
     def _maybe_fail(self) -> None:
         rng = self._rng()
         fault = None
-        if rng.random() < self.error_rate:
+        if time.monotonic() < self.down_until:
+            fault = "outage"
+        elif rng.random() < self.error_rate:
             fault = rng.choice(("timeout", "503", "429"))
         with self._lock:
             self.attempts += 1
@@ -123,7 +126,7 @@ class SoakProvider(BaseMLProvider):
         if fault == "timeout":
             time.sleep(self.timeout_s)
             raise ProviderTimeoutError(f"request timed out after {self.timeout_s} s", provider=self.name)
-        if fault == "503":
+        if fault in ("503", "outage"):
             raise ProviderServerError("503 Service Unavailable", provider=self.name, status=503)
         if fault == "429":
             raise ProviderRateLimitError(
@@ -196,13 +199,24 @@ class SoakPlugin:
             provider="soak-flaky", config={"error_rate": self.error_rate, "timeout_s": self.timeout_s}
         )
         steady = ProviderConfig(provider="soak-steady", config={"bias": MODEL_BIAS[FALLBACK]})
-        common = {"type": "classification", "features": feats}
-        register(ModelConfig(id=PRIMARY, name=PRIMARY, provider="soak-flaky", provider_config=flaky,
-                             fallback_model_id=FALLBACK, cache_ttl_s=30, **common))
-        register(ModelConfig(id=NOFB, name=NOFB, provider="soak-flaky", provider_config=flaky, cache_ttl_s=2,
-                             **common))
-        register(ModelConfig(id=FALLBACK, name=FALLBACK, provider="soak-steady", provider_config=steady,
-                             cache_ttl_s=0, **common))
+        common: dict[str, Any] = {"type": "classification", "features": feats}
+        register(
+            ModelConfig(
+                id=PRIMARY,
+                name=PRIMARY,
+                provider="soak-flaky",
+                provider_config=flaky,
+                fallback_model_id=FALLBACK,
+                cache_ttl_s=30,
+                **common,
+            )
+        )
+        register(ModelConfig(id=NOFB, name=NOFB, provider="soak-flaky", provider_config=flaky, cache_ttl_s=2, **common))
+        register(
+            ModelConfig(
+                id=FALLBACK, name=FALLBACK, provider="soak-steady", provider_config=steady, cache_ttl_s=0, **common
+            )
+        )
 
 
 # -- redis-server, owned by the soak ---------------------------------------------------------------
@@ -229,8 +243,23 @@ class RedisProcess:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.workdir), "--daemonize", "no", "--loglevel", "warning"]
+        args = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -281,10 +310,11 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         with self.lock:
-            for mine, theirs in ((self.calls, other.calls), (self.degraded, other.degraded),
-                                 (self.exceptions, other.exceptions), (self.violations, other.violations),
-                                 (self.events, other.events)):
-                mine.update(theirs)
+            self.calls.update(other.calls)
+            self.degraded.update(other.degraded)
+            self.exceptions.update(other.exceptions)
+            self.violations.update(other.violations)
+            self.events.update(other.events)
             for k, v in other.examples.items():
                 self.examples.setdefault(k, v)
 
@@ -295,7 +325,7 @@ class Tally:
 
 def cause_of(reason: str) -> str:
     start = reason.find(" failed (")
-    return reason[start + 9:].split(":", 1)[0].split(")", 1)[0] if start >= 0 else "?"
+    return reason[start + 9 :].split(":", 1)[0].split(")", 1)[0] if start >= 0 else "?"
 
 
 def check(t: Tally, requested: str, tenant: str, row: Mapping[str, float], r: PredictionResult) -> None:
@@ -357,8 +387,9 @@ def worker(ai: AICloud, rows: Sequence[dict[str, float]], seed: int, stop: threa
                 try:
                     results = ai.batch_predict(model, batch, context=ctx)
                 except Exception as exc:  # a batch call itself must not raise for provider trouble
-                    t.violation("untyped exception" if not isinstance(exc, HotCRMAIError) else "batch raised",
-                                repr(exc))
+                    t.violation(
+                        "untyped exception" if not isinstance(exc, HotCRMAIError) else "batch raised", repr(exc)
+                    )
                     continue
                 t.calls["batch rows"] += len(results)
                 if len(results) != len(batch):
@@ -369,8 +400,15 @@ def worker(ai: AICloud, rows: Sequence[dict[str, float]], seed: int, stop: threa
         out.merge(t)
 
 
-def chaos(redis: RedisProcess, ai: AICloud, every_s: float, pause_s: float, stop: threading.Event,
-          deadline: float, log: list[dict[str, Any]]) -> None:
+def chaos(
+    redis: RedisProcess,
+    ai: AICloud,
+    every_s: float,
+    pause_s: float,
+    stop: threading.Event,
+    deadline: float,
+    log: list[dict[str, Any]],
+) -> None:
     """Alternately kill and pause Redis; time the failover (cache degraded) and the rejoin."""
 
     def wait_for(degraded: bool, limit_s: float) -> float | None:
@@ -415,6 +453,33 @@ def buffers_full(sink: CountingSink, monitor: MonitorSettings) -> bool:
     )
 
 
+def outage(
+    provider: SoakProvider, breaker: Any, at_s: float, length_s: float, stop: threading.Event, out: dict[str, Any]
+) -> None:
+    """Take the provider fully down for ``length_s``: time and count attempts until the breaker opens,
+    then time how long after recovery it closes, against the reset wait at that moment."""
+    if stop.wait(at_s) or length_s <= 0:
+        return
+    before_s, attempts0 = breaker.open_seconds(), provider.attempts
+    trips0 = breaker.opened_count
+    start = time.monotonic()
+    provider.down_until = start + length_s
+    while breaker.opened_count == trips0 and time.monotonic() < provider.down_until and not stop.is_set():
+        time.sleep(0.001)
+    if breaker.opened_count > trips0:
+        out["opened_after_ms"] = round((time.monotonic() - start) * 1000, 1)
+        out["opened_after_attempts"] = provider.attempts - attempts0
+    while time.monotonic() < provider.down_until and not stop.is_set():
+        time.sleep(0.01)
+    recovered = time.monotonic()
+    out["wait_at_recovery_s"] = breaker.wait_s
+    while breaker.state != "closed" and not stop.is_set():
+        time.sleep(0.001)
+    if breaker.state == "closed":
+        out["closed_after_recovery_ms"] = round((time.monotonic() - recovered) * 1000, 1)
+    out["open_s"] = round(breaker.open_seconds() - before_s, 2)
+
+
 def growth_per_hour(samples: Sequence[tuple[float, float]], warmup_s: float) -> tuple[float, float] | None:
     """Least-squares slope of RSS after warm-up: (MB per hour, % per hour of the post-warm-up mean)."""
     pts = [(t, m) for t, m in samples if t >= warmup_s]
@@ -445,12 +510,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rss: list[tuple[float, float]] = []
     blocks: list[int] = []
     warm_at: float | None = None
-    threads = [threading.Thread(target=worker, args=(ai, rows, args.seed + i, stop, tally), daemon=True)
-               for i in range(args.threads)]
+    threads = [
+        threading.Thread(target=worker, args=(ai, rows, args.seed + i, stop, tally), daemon=True)
+        for i in range(args.threads)
+    ]
+    outage_log: dict[str, Any] = {"at_s": args.duration / 2, "length_s": args.outage_s}
+    flaky_provider, primary_breaker = ai.providers.get(ai.registry.get(PRIMARY))
+    outage_thread = threading.Thread(
+        target=outage,
+        args=(flaky_provider, primary_breaker, args.duration / 2, args.outage_s, stop, outage_log),
+        daemon=True,
+    )
     started = time.monotonic()
+    outage_thread.start()
     chaos_thread = threading.Thread(
-        target=chaos, args=(redis, ai, args.chaos_every, args.pause_s, stop, started + args.duration, chaos_log),
-        daemon=True)
+        target=chaos,
+        args=(redis, ai, args.chaos_every, args.pause_s, stop, started + args.duration, chaos_log),
+        daemon=True,
+    )
     try:
         for th in threads:
             th.start()
@@ -461,20 +538,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if warm_at is None and buffers_full(plugin.sink, settings.monitor):
                 warm_at = elapsed
             if not args.quiet:
-                print(f"  t={elapsed:6.0f} s  rss={rss[-1][1]:7.1f} MB  python blocks={blocks[-1]:,}"
-                      + ("  (buffers full)" if warm_at == elapsed else ""), file=sys.stderr, flush=True)
+                print(
+                    f"  t={elapsed:6.0f} s  rss={rss[-1][1]:7.1f} MB  python blocks={blocks[-1]:,}"
+                    + ("  (buffers full)" if warm_at == elapsed else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
             time.sleep(min(args.rss_every, max(0.0, args.duration - elapsed)))
         stop.set()
         for th in threads:
             th.join(60)
         chaos_thread.join(60)
+        outage_thread.join(60)
         elapsed = time.monotonic() - started
         rss.append((round(elapsed, 1), round(rss_mb(), 1)))
-        provider, breaker = ai.providers.get(ai.registry.get(PRIMARY))
-        flaky: SoakProvider = provider  # type: ignore[assignment]
+        breaker = primary_breaker
+        flaky: SoakProvider = flaky_provider  # type: ignore[assignment]
         got = plugin.sink.counts
-        mismatched = {f"{m}/{o}": {"events": got[(m, o)], "answers imply": tally.events[(m, o)]}
-                      for m, o in sorted(set(got) | set(tally.events)) if got[(m, o)] != tally.events[(m, o)]}
+        mismatched = {
+            f"{m}/{o}": {"events": got[(m, o)], "answers imply": tally.events[(m, o)]}
+            for m, o in sorted(set(got) | set(tally.events))
+            if got[(m, o)] != tally.events[(m, o)]
+        }
         if mismatched:
             tally.violation("monitor count mismatch", json.dumps(mismatched)[:300])
             tally.violations["monitor count mismatch"] = sum(
@@ -492,15 +577,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "provider_faults": dict(flaky.faults),
             "degraded_by_reason": dict(tally.degraded.most_common()),
             "exceptions_by_type": dict(tally.exceptions.most_common()),
-            "violations": {k: tally.violations.get(k, 0) for k in (
-                "unmarked degraded answer", "wrong value", "cross-tenant hit", "untyped exception",
-                "batch raised", "monitor count mismatch")},
+            "violations": {
+                k: tally.violations.get(k, 0)
+                for k in (
+                    "unmarked degraded answer",
+                    "wrong value",
+                    "cross-tenant hit",
+                    "untyped exception",
+                    "batch raised",
+                    "monitor count mismatch",
+                )
+            },
             "violation_examples": tally.examples,
             "monitor_events": sum(got.values()),
             "monitor_mismatches": mismatched,
-            "breaker": {"open_s": round(breaker.open_seconds(), 2),
-                        "open_fraction": round(breaker.open_seconds() / elapsed, 4),
-                        "trips": breaker.opened_count, "last_trip": breaker.last_trip},
+            "breaker": {
+                "open_s": round(breaker.open_seconds(), 2),
+                "open_fraction": round(breaker.open_seconds() / elapsed, 4),
+                "open_fraction_outside_outage": round(
+                    (breaker.open_seconds() - outage_log.get("open_s", 0.0)) / max(1e-9, elapsed - args.outage_s), 4
+                ),
+                "trips": breaker.opened_count,
+                "last_trip": breaker.last_trip,
+                "outage": outage_log,
+            },
             "redis_chaos": chaos_log,
             "rss_mb": rss,
             "rss_warmup_s": round(warmup, 1),
@@ -521,27 +621,43 @@ def show(r: dict[str, Any]) -> None:
     def ms(v: float | None) -> str:
         return "never" if v is None else f"{v * 1000:.0f} ms"
 
-    print(f"soak: {r['duration_s']} s, {r['threads']} threads, {r['error_rate_of_attempts']:.0%} of attempts fail, "
-          f"retries {r['retries']}")
+    print(
+        f"soak: {r['duration_s']} s, {r['threads']} threads, {r['error_rate_of_attempts']:.0%} of attempts fail, "
+        f"retries {r['retries']}"
+    )
     c = r["calls"]
-    print(f"calls: {c.get('predict', 0):,} predictions, {c.get('batch', 0):,} batches ({c.get('batch rows', 0):,} rows); "
-          f"provider attempts {r['provider_attempts']:,}, faults {r['provider_faults']}")
+    print(
+        f"calls: {c.get('predict', 0):,} predictions, {c.get('batch', 0):,} batches ({c.get('batch rows', 0):,} rows); "
+        f"provider attempts {r['provider_attempts']:,}, faults {r['provider_faults']}"
+    )
     print("degraded by reason:", json.dumps(r["degraded_by_reason"]))
     print("exceptions by type:", json.dumps(r["exceptions_by_type"]))
     print("violations:", json.dumps(r["violations"]), "(monitor events:", f"{r['monitor_events']:,})")
     for kind, example in r["violation_examples"].items():
         print(f"  e.g. {kind}: {example}")
     b = r["breaker"]
-    print(f"breaker: open {b['open_s']} s ({b['open_fraction']:.2%} of the run), {b['trips']} trips"
-          + (f", last: {b['last_trip']}" if b["last_trip"] else ""))
+    print(
+        f"breaker: open {b['open_s']} s ({b['open_fraction']:.2%} of the run, "
+        f"{b['open_fraction_outside_outage']:.2%} outside the outage), {b['trips']} trips"
+        + (f", last: {b['last_trip']}" if b["last_trip"] else "")
+    )
+    o = b["outage"]
+    if o.get("length_s"):
+        print(
+            f"outage of {o['length_s']:.0f} s at {o['at_s']:.0f} s: opened after {o.get('opened_after_attempts', 'never')} "
+            f"attempts ({o.get('opened_after_ms', '-')} ms); closed {o.get('closed_after_recovery_ms', 'never')} ms "
+            f"after recovery (reset wait then {o.get('wait_at_recovery_s', '-')} s)"
+        )
     for e in r["redis_chaos"]:
         print(f"redis {e['kind']:5}: failover {ms(e['failover_s'])}, rejoin {ms(e['rejoin_s'])}")
     samples = r["rss_mb"]
     step = max(1, len(samples) // 12)
     print("rss MB:", ", ".join(f"{t:.0f}s={m:.0f}" for t, m in samples[::step] + samples[-1:]))
     if r["rss_growth_mb_per_h"] is not None:
-        print(f"rss growth after {r['rss_warmup_s']:.0f} s warm-up: {r['rss_growth_mb_per_h']:+.1f} MB/h "
-              f"({r['rss_growth_pct_per_h']:+.2f} %/h; goal < 2 %/h)")
+        print(
+            f"rss growth after {r['rss_warmup_s']:.0f} s warm-up: {r['rss_growth_mb_per_h']:+.1f} MB/h "
+            f"({r['rss_growth_pct_per_h']:+.2f} %/h; goal < 2 %/h)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -554,9 +670,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=5000, help="distinct feature rows (repeats make cache hits)")
     p.add_argument("--chaos-every", type=float, default=20.0, help="seconds between Redis kills/pauses")
     p.add_argument("--pause-s", type=float, default=3.0, help="how long a paused Redis stays paused")
+    p.add_argument(
+        "--outage-s", type=float, default=10.0, help="a full provider outage this long at half time (0: none)"
+    )
     p.add_argument("--rss-every", type=float, default=10.0, help="seconds between RSS samples")
-    p.add_argument("--warmup", type=float, default=None,
-                   help="seconds before RSS growth is judged (default: when the monitor's buffers are full)")
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds before RSS growth is judged (default: when the monitor's buffers are full)",
+    )
     p.add_argument("--seed", type=int, default=22)
     p.add_argument("--json", type=Path, help="also write the report here")
     p.add_argument("--quiet", action="store_true")

@@ -166,6 +166,12 @@ class CircuitBreaker:
             extra = self._clock() - self._not_closed_since if self._not_closed_since is not None else 0.0
             return self._not_closed_total + extra
 
+    @property
+    def wait_s(self) -> float:
+        """The current reset wait: ``reset_s`` after a first trip, longer while probes keep failing."""
+        with self._lock:
+            return self._wait_s
+
     def failure_rate(self) -> float:
         """Failure percentage over the current window (0 while empty)."""
         with self._lock:
