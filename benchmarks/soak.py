@@ -567,6 +567,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         warmup = args.warmup if args.warmup is not None else warm_at if warm_at is not None else elapsed / 4
         growth = growth_per_hour(rss, warmup)
+        late = growth_per_hour(rss, elapsed / 2)
         report = {
             "duration_s": round(elapsed, 1),
             "threads": args.threads,
@@ -608,6 +609,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "python_blocks": blocks,
             "rss_growth_mb_per_h": round(growth[0], 2) if growth else None,
             "rss_growth_pct_per_h": round(growth[1], 2) if growth else None,
+            "rss_growth_second_half_mb_per_h": round(late[0], 2) if late else None,
+            "rss_growth_second_half_pct_per_h": round(late[1], 2) if late else None,
         }
         return report
     finally:
@@ -657,6 +660,11 @@ def show(r: dict[str, Any]) -> None:
         print(
             f"rss growth after {r['rss_warmup_s']:.0f} s warm-up: {r['rss_growth_mb_per_h']:+.1f} MB/h "
             f"({r['rss_growth_pct_per_h']:+.2f} %/h; goal < 2 %/h)"
+        )
+    if r["rss_growth_second_half_mb_per_h"] is not None:
+        print(
+            f"rss growth over the second half: {r['rss_growth_second_half_mb_per_h']:+.1f} MB/h "
+            f"({r['rss_growth_second_half_pct_per_h']:+.2f} %/h)"
         )
 
 
