@@ -80,7 +80,9 @@ def test_breaker_opens_and_recovers_through_half_open() -> None:
     with pytest.raises(ProviderServerError):  # the probe fails: open again
         breaker.call(boom)
     assert breaker.state == "open"
-    clock.t = 20.0
+    clock.t = 29.0  # a failed probe doubles the wait: 10 s -> 20 s
+    assert breaker.state == "open"
+    clock.t = 30.0
     assert breaker.call(lambda: "up") == "up"
     assert breaker.state == "closed" and breaker.opened_count == 2
 

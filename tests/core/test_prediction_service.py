@@ -281,7 +281,7 @@ def test_batch_with_failing_rows_uses_fallback_per_row() -> None:
     ai = cloud(
         primary,
         provider_configs={"test-flaky": ProviderConfig(provider="test-flaky", config={"failure_rate": 0.5, "seed": 1})},
-        prediction=PredictionSettings(retries=0, breaker_failure_threshold=10_000),
+        prediction=PredictionSettings(retries=0, breaker_failure_threshold=0, breaker_failure_rate=0),
     )
     out = ai.batch_predict("flaky-v1", [{"x1": float(i), "x2": 0.0, "x3": 0.0} for i in range(100)])
     failed = [r for r in out if not r.ok]

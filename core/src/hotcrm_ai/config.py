@@ -75,8 +75,15 @@ class PredictionSettings:
     retries: int = 2
     backoff_base_s: float = 0.05
     backoff_max_s: float = 2.0
-    breaker_failure_threshold: int = 5
-    breaker_reset_s: float = 30.0
+    # circuit breaker (docs/resilience.md explains each default)
+    breaker_failure_rate: float = 50.0  # percent of calls in the window; 0 disables
+    breaker_window: int = 100  # calls in the sliding window
+    breaker_min_calls: int = 20  # calls in the window before the rate is judged
+    breaker_failure_threshold: int = 20  # consecutive failed calls (hard down); 0 disables
+    breaker_half_open_probes: int = 1  # probe calls admitted when half-open; all must succeed
+    breaker_reset_s: float = 2.0  # wait before the first probe after a trip
+    breaker_reset_max_s: float = 60.0  # cap of the wait, multiplied while probes keep failing
+    breaker_reset_multiplier: float = 2.0
     stale_if_error_s: float = 0.0  # > 0 keeps entries that long past their TTL, for degraded answers
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from hotcrm_ai.config import Settings
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.prediction.resilience import CircuitBreaker
+from hotcrm_ai.prediction.breaker import BreakerConfig, CircuitBreaker
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
@@ -25,6 +25,7 @@ class ProviderPool:
         self._instances: dict[str, BaseMLProvider] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._identities: dict[tuple[str, int], tuple[ProviderConfig | None, ProviderConfig, str]] = {}
+        self._breaker_config = BreakerConfig.from_settings(settings.prediction)  # bad values fail here
 
     def config_for(self, model: ModelConfig) -> ProviderConfig:
         """The model's own provider config, else ``[providers.<name>]``, else the default."""
@@ -71,10 +72,7 @@ class ProviderPool:
                         "expected a BaseMLProvider"
                     )
                 self._instances[key] = provider
-                s = self._settings.prediction
-                self._breakers[key] = CircuitBreaker(
-                    key, failure_threshold=s.breaker_failure_threshold, reset_s=s.breaker_reset_s
-                )
+                self._breakers[key] = CircuitBreaker(key, self._breaker_config)
             return provider, self._breakers[key]
 
     def breakers(self) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Retries with exponential backoff and full jitter, and a circuit breaker per provider instance.
+"""Retries with exponential backoff and full jitter, reporting one outcome per call to the breaker.
 
 Full jitter (sleep uniform(0, min(cap, base * 2**attempt))) is AWS's recommendation for spreading
 retry storms; a server's ``Retry-After`` wins when it asks for longer.
@@ -7,14 +7,16 @@ retry storms; a server's ``Retry-After`` wins when it asks for longer.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import attrs
 
-from hotcrm_ai.errors import CircuitOpenError, ProviderError, ProviderRequestError, ValidationError
+from hotcrm_ai.errors import CircuitOpenError, ProviderError
+from hotcrm_ai.prediction.breaker import CircuitBreaker, counts_against_provider
+
+__all__ = ["CircuitBreaker", "RetryPolicy", "call_with_retries", "counts_against_provider", "is_retryable"]
 
 T = TypeVar("T")
 
@@ -39,94 +41,6 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ProviderError) and not isinstance(error, CircuitOpenError) and error.retryable
 
 
-def counts_against_provider(error: BaseException) -> bool:
-    """Client mistakes (bad input) say nothing about the provider's health; everything else does."""
-    return not isinstance(error, (ValidationError, ProviderRequestError, CircuitOpenError))
-
-
-class CircuitBreaker:
-    """closed -> (N consecutive failures) -> open -> (cool-down) -> half-open: one probe -> closed/open."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        failure_threshold: int = 5,
-        reset_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name = name
-        self.failure_threshold = max(1, failure_threshold)
-        self.reset_s = reset_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._probing = False
-        self.opened_count = 0
-
-    @property
-    def state(self) -> str:
-        with self._lock:
-            return self._state()
-
-    def _state(self) -> str:
-        if self._opened_at is None:
-            return "closed"
-        if self._clock() - self._opened_at >= self.reset_s:
-            return "half-open"
-        return "open"
-
-    def before_call(self) -> None:
-        with self._lock:
-            state = self._state()
-            if state == "closed":
-                return
-            if state == "half-open" and not self._probing:
-                self._probing = True
-                return
-            remaining = max(0.0, self.reset_s - (self._clock() - (self._opened_at or 0.0)))
-            raise CircuitOpenError(
-                f"circuit for provider {self.name} is open after {self._failures} consecutive failures; "
-                f"next probe in {remaining:.1f} s",
-                provider=self.name,
-                retryable=False,
-            )
-
-    def success(self) -> None:
-        with self._lock:
-            self._failures = 0
-            self._opened_at = None
-            self._probing = False
-
-    def failure(self) -> None:
-        with self._lock:
-            self._failures += 1
-            if self._probing or self._failures >= self.failure_threshold:
-                if self._opened_at is None or self._probing:
-                    self.opened_count += 1
-                self._opened_at = self._clock()
-            self._probing = False
-
-    def release(self) -> None:
-        """A call ended without telling us about the provider (client error): free the probe slot."""
-        with self._lock:
-            self._probing = False
-
-    def call(self, fn: Callable[[], T]) -> T:
-        self.before_call()
-        try:
-            result = fn()
-        except BaseException as exc:
-            if counts_against_provider(exc):
-                self.failure()
-            else:
-                self.release()
-            raise
-        self.success()
-        return result
-
-
 def call_with_retries(
     fn: Callable[[], T],
     policy: RetryPolicy,
@@ -135,15 +49,28 @@ def call_with_retries(
     rng: random.Random | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, int]:
-    """Run ``fn`` (through the breaker) with retries on retryable errors; return (result, attempts)."""
+    """Run ``fn`` with retries on retryable errors; return (result, attempts).
+
+    The breaker admits the call once and hears one outcome for it: a call whose retries end in a
+    success is a success, however many attempts failed on the way.
+    """
     rng = rng or random.Random()
+    ticket = breaker.before_call() if breaker is not None else None
     attempt = 0
-    while True:
-        try:
-            result = breaker.call(fn) if breaker is not None else fn()
-            return result, attempt + 1
-        except BaseException as exc:
-            if attempt >= policy.retries or not is_retryable(exc):
-                raise
-            sleep(policy.delay(attempt, exc, rng))
-            attempt += 1
+    try:
+        while True:
+            try:
+                result = fn()
+                break
+            except BaseException as exc:
+                if attempt >= policy.retries or not is_retryable(exc):
+                    raise
+                sleep(policy.delay(attempt, exc, rng))
+                attempt += 1
+    except BaseException as exc:
+        if breaker is not None:
+            breaker.report(ticket, exc)
+        raise
+    if breaker is not None:
+        breaker.success(ticket)
+    return result, attempt + 1
