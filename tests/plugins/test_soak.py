@@ -35,7 +35,7 @@ def test_two_minute_chaos_soak_has_no_violations(tmp_path: Path) -> None:
     assert calls["predict"] > 1000 and calls["batch rows"] > 1000
     assert report["monitor_events"] > calls["predict"]
     # the storm really happened: provider faults of every kind, degraded answers, Redis down and back
-    assert set(report["provider_faults"]) == {"timeout", "503", "429"}
+    assert set(report["provider_faults"]) >= {"timeout", "503", "429"}  # plus "outage" in the outage phase
     assert report["degraded_by_reason"] and report["exceptions_by_type"].get("PredictionError", 0) > 0
     kinds = [e["kind"] for e in report["redis_chaos"]]
     assert "kill" in kinds and "pause" in kinds
