@@ -18,7 +18,7 @@ from hotcrm_ai.cache import CacheManager, MemoryBackend
 from hotcrm_ai.cache.codec import encode
 from hotcrm_ai.config import CacheSettings
 from hotcrm_ai.descriptors import CacheBackendSpec
-from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.errors import ConfigError, ValidationError
 from hotcrm_ai.types import HealthReport
 
 RETRY = 2.0
@@ -437,3 +437,15 @@ def test_single_flight_still_works_while_degraded() -> None:
     results = _run_threads(6, lambda: m.get_or_compute("key", compute))
     assert len(calls) == 1 and all(r.value == {"v": 1} for r in results)
     assert m.get("key") == {"v": 1}  # stored in the fallback
+
+
+def test_clear_one_tenant_in_memory_and_refuse_an_unusable_tenant() -> None:
+    m = CacheManager.from_specs({"memory": CacheBackendSpec("memory", MemoryBackend.from_options)}, CacheSettings())
+    keys = {t: m.key(tenant=t, model_id="m", model_version="1", features={"i": 1}) for t in ("acme", "globex", None)}
+    for k in keys.values():
+        m.set(k, {"v": 1}, 60)
+    assert m.clear("acme") == 1
+    assert m.get(keys["acme"]) is None and m.get(keys["globex"]) == {"v": 1} and m.get(keys[None]) == {"v": 1}
+    with pytest.raises(ValidationError, match="tenant"):
+        m.clear("")
+    assert m.clear() == 2

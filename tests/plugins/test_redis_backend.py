@@ -155,15 +155,46 @@ def test_clear_leaves_foreign_keys_untouched(ns: str, raw: redis.Redis) -> None:
 
 
 def test_prefix_option_is_prepended_and_scoped(ns: str, raw: redis.Redis) -> None:
-    m = build(ns, prefix="app[1]*:")
+    m = build(ns, prefix="app:")
     k = key(m)
     m.set(k, {"v": 1}, 60)
-    assert raw.exists("app[1]*:" + k) == 1 and raw.exists(k) == 0
-    raw.set("app[1]X:" + k, b"glob chars in the prefix must match literally", ex=60)
+    assert raw.exists("app:" + k) == 1 and raw.exists(k) == 0
     assert m.stats().size == 1
-    assert m.clear() == 1
-    assert raw.exists("app[1]X:" + k) == 1
-    raw.unlink("app[1]X:" + k)
+    assert m.clear() == 1 and raw.exists("app:" + k) == 0
+    m.close()
+
+
+@pytest.mark.parametrize("prefix", ["app[1]*:", "app", "a::", ":", "app:x", "sp ace:", "x" * 300 + ":"])
+def test_a_prefix_that_could_nest_or_glob_is_refused(ns: str, prefix: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[cache\] prefix"):
+        build(ns, prefix=prefix)
+
+
+def test_clear_never_reaches_a_deployment_nested_under_ours(ns: str, raw: redis.Redis) -> None:
+    """Deployment A (prefix ``app:``, namespace ns) and B (prefix ``app:{ns}:``, namespace ``inner``):
+    B's keys start with A's prefix and namespace, but ``cache clear`` on A leaves them alone."""
+    a = build(ns, prefix="app:")
+    b = build("inner", prefix=f"app:{ns}:")
+    ka, kb = key(a), key(b)
+    a.set(ka, {"v": "a"}, 60)
+    b.set(kb, {"v": "b"}, 60)
+    assert raw.exists(f"app:{ns}:inner:" + kb.split(":", 1)[1]) == 1
+    assert a.clear() == 1
+    assert a.get(ka) is None and b.get(kb) == {"v": "b"}
+    assert b.clear() == 1
+    a.close()
+    b.close()
+
+
+def test_clear_one_tenant(ns: str, raw: redis.Redis) -> None:
+    m = build(ns)
+    keys = {t: m.key(tenant=t, model_id="m", model_version="1", features={"i": 1}) for t in ("acme", "globex", None)}
+    for k in keys.values():
+        m.set(k, {"v": 1}, 60)
+    assert m.clear("acme") == 1
+    assert m.get(keys["acme"]) is None
+    assert m.get(keys["globex"]) == {"v": 1} and m.get(keys[None]) == {"v": 1}
+    assert m.clear() == 2
     m.close()
 
 

@@ -34,8 +34,9 @@ class CacheBackend(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
-    def clear(self) -> int:
-        """Remove our namespace; return how many entries went."""
+    def clear(self, tenant: str | None = None) -> int:
+        """Remove our namespace (only keys of the exact shape ``hotcrm_ai.cache.keys.is_cache_key``
+        accepts), or with ``tenant`` only that tenant's entries; return how many entries went."""
 
     def stats(self) -> dict[str, Any]:
         """Backend-side figures (size, evictions, ...); the manager adds hits and misses."""

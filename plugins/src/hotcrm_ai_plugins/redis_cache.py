@@ -18,6 +18,7 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -53,7 +54,7 @@ class RedisConfig:
     url: Secret = attrs.field(factory=_default_url, repr=False)
     username: str | None = None
     password: Secret | None = attrs.field(default=None, repr=False)
-    prefix: str = ""
+    prefix: str = attrs.field(default="", validator=lambda inst, a, v: _check_prefix(v))
     namespace: str = "hotcrm-ai"
     socket_timeout_s: float = attrs.field(default=0.1, validator=positive)
     socket_connect_timeout_s: float = attrs.field(default=0.1, validator=positive)
@@ -136,6 +137,17 @@ class RedisOptions:
             client_name=cfg.client_name,
             ssl=ssl,
         )
+
+
+_PREFIX = re.compile(r"(?:[A-Za-z0-9._-]+:)*")
+
+
+def _check_prefix(value: Any) -> None:
+    """Segments of key-safe characters, each ending in ':' (``team:``, ``prod:crm:``), or empty: a
+    prefix can then never end inside another deployment's namespace."""
+    if not isinstance(value, str) or len(value) > 200 or _PREFIX.fullmatch(value) is None:
+        raise ConfigError(f"[cache] prefix: expected segments of letters, digits, '.', '_' or '-', each ending "
+                          f"in ':' (e.g. 'team:'), or empty, got {str(value)[:60]!r}")
 
 
 def _glob_escape(text: str) -> str:
@@ -248,11 +260,23 @@ class RedisBackend:
         self._count(unlinked=removed)
         return removed > 0
 
-    def clear(self) -> int:
-        """UNLINK every key under ``{prefix}{namespace}:`` in batches of ``scan_count``."""
+    def clear(self, tenant: str | None = None) -> int:
+        """UNLINK every key of our exact shape under ``{prefix}{namespace}:`` (or only ``tenant``'s), in
+        batches of ``scan_count``. A key of another deployment whose prefix merely starts like ours has
+        another shape and stays."""
+        from hotcrm_ai.cache.keys import is_cache_key, tenant_component
+
+        pattern = self._pattern
+        if tenant is not None:
+            pattern = _glob_escape(f"{self._prefix}{self.options.namespace}:") + "v*:" + _glob_escape(
+                tenant_component(tenant) + ":") + "*"
         removed = 0
         batch: list[bytes] = []
-        for key in self._client.scan_iter(match=self._pattern, count=self.options.scan_count):
+        start = len(self._prefix)
+        for key in self._client.scan_iter(match=pattern, count=self.options.scan_count):
+            text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+            if not is_cache_key(text[start:], self.options.namespace, tenant):
+                continue
             batch.append(key)
             if len(batch) >= self.options.scan_count:
                 removed += int(self._client.unlink(*batch))

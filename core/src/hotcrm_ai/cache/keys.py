@@ -111,6 +111,20 @@ def _required(name: str, value: Any) -> str:
     return value
 
 
+_COMPONENT = r"[A-Za-z0-9._%~-]+"
+_KEY_SHAPE = re.compile(rf"v[0-9]+:{_COMPONENT}:{_COMPONENT}:{_COMPONENT}:[0-9a-f]{{64}}")
+
+
+def is_cache_key(key: str, namespace: str, tenant: str | None = None) -> bool:
+    """Whether ``key`` has exactly our shape under ``namespace`` (any format version), and belongs to
+    ``tenant`` when one is given. ``clear`` deletes only such keys: a key of another deployment whose
+    prefix merely starts like ours (``app:x:`` beside ``app:`` + ``x``) has another shape."""
+    head = namespace + ":"
+    if not key.startswith(head) or _KEY_SHAPE.fullmatch(key, len(head)) is None:
+        return False
+    return tenant is None or key.split(":", 3)[2] == tenant_component(tenant)
+
+
 def check_namespace(namespace: Any) -> str:
     """A namespace must already be key-safe: it is also the prefix that ``clear()`` deletes."""
     _required("namespace", namespace)

@@ -365,12 +365,17 @@ class CacheManager:
             return removed
         return bool(self._call("delete", lambda b: b.delete(key), False)) or removed
 
-    def clear(self) -> int:
-        """Remove our namespace from the backend (even while degraded: one attempt) and the fallback."""
-        count = self._fallback.clear()
+    def clear(self, tenant: str | None = None) -> int:
+        """Remove our namespace (or only ``tenant``'s entries in it) from the backend (even while
+        degraded: one attempt) and the fallback."""
+        if tenant is not None:
+            from hotcrm_ai.cache.keys import tenant_component
+
+            tenant_component(tenant)  # a ValidationError for an unusable tenant, before anything goes
+        count = self._fallback.clear() if tenant is None else self._fallback.clear(tenant)
         if self._backend is not None:
             try:
-                count += int(self._backend.clear())
+                count += int(self._backend.clear() if tenant is None else self._backend.clear(tenant))
             except Exception as exc:
                 self._fault(exc, "clear")
         return count

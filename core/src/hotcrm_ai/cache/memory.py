@@ -147,13 +147,22 @@ class MemoryBackend:
                 return True
             return False
 
-    def clear(self) -> int:
-        """Remove every entry of this instance (each instance owns its own dict and nothing else)."""
+    def clear(self, tenant: str | None = None) -> int:
+        """Remove every entry of this instance (each instance owns its own dict and nothing else), or
+        only ``tenant``'s prediction entries."""
         with self._lock:
-            count = len(self._data)
-            self._data.clear()
-            self._bytes = 0
-            return count
+            if tenant is None:
+                count = len(self._data)
+                self._data.clear()
+                self._bytes = 0
+                return count
+        from hotcrm_ai.cache.keys import is_cache_key
+
+        with self._lock:  # a namespace has no ':', so a key's namespace is its first component
+            doomed = [k for k in self._data if is_cache_key(k, k.split(":", 1)[0], tenant)]
+            for k in doomed:
+                self._drop(k)
+            return len(doomed)
 
     def ttl(self, key: str) -> float | None:
         """Seconds left for ``key``, or ``None`` when absent or expired (for tests and debugging)."""

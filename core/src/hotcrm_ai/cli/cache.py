@@ -56,14 +56,17 @@ def register(cli: click.Group) -> None:
 
     @cache.command("clear")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @click.option("--tenant", help="Only this tenant's cached predictions.")
     @json_option
     @pass_cli
-    def clear(c: CLIContext, yes: bool) -> None:
-        """Delete every cached prediction of our namespace (other keys in the database are left alone)."""
+    def clear(c: CLIContext, yes: bool, tenant: str | None) -> None:
+        """Delete every cached prediction of our namespace, or one tenant's (other keys in the database are
+        left alone)."""
         manager = c.cloud().cache
-        if not yes and not c.json_output and not click.confirm(f"Clear the {manager.settings.backend} cache?"):
+        what = f"tenant {tenant!r} in the" if tenant else "the"
+        if not yes and not c.json_output and not click.confirm(f"Clear {what} {manager.settings.backend} cache?"):
             click.get_current_context().exit(1)
-        removed = manager.clear()
+        removed = manager.clear(tenant)
         health = manager.health()
         ok = not health["degraded"]
         result = {"removed": removed, "backend": health["backend"], "complete": ok, "last_error": health["last_error"]}
