@@ -48,6 +48,13 @@ def _check_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise TypeError(f"{attribute.name}: expected a string, got {type(value).__name__}")
 
 
+def _masked_url(value: str | None) -> str:
+    """How an endpoint shows in a repr: user info and credential-like query values masked."""
+    from hotcrm_ai.secrets import mask_url
+
+    return repr(None if value is None else mask_url(value))
+
+
 def _check_optional_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is not None:
         _check_text(inst, attribute, value)
@@ -190,7 +197,7 @@ class ProviderConfig:
     """How to reach a provider: name, endpoint, credentials (``Secret`` objects) and options."""
 
     provider: str = attrs.field(validator=_check_id)
-    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=_masked_url)
     credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
     config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
 
@@ -254,7 +261,7 @@ class ModelConfig:
     provider: str = attrs.field(validator=_check_id)
     version: str = attrs.field(default="1.0.0", validator=_check_id)
     description: str = attrs.field(default="", validator=_check_text)
-    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=_masked_url)
     provider_config: ProviderConfig | None = attrs.field(default=None, converter=_to_provider_config)
     features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_to_features)
     output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)

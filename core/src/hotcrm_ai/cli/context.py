@@ -36,13 +36,19 @@ class CLIContext:
             self._cloud = None
 
     def output(self, data: Any, human: Callable[[], str] | str | None = None, *, json_flag: bool = False) -> None:
-        """Print ``data`` as JSON (through the converter) when ``--json`` is on, else the human text."""
+        """Print ``data`` as JSON (through the converter) when ``--json`` is on, else the human text.
+
+        Every URL printed goes through ``secrets.mask_url`` (user info and credential-bearing query
+        values masked): an endpoint or database URL typed with a password in it never reaches a screen
+        or a log file, whichever command prints it."""
+        from hotcrm_ai.secrets import mask_urls
+
         if self.json_output or json_flag or human is None:
             from hotcrm_ai.converter import unstructure
 
-            click.echo(json.dumps(unstructure(data), indent=2, ensure_ascii=False, default=str))
+            click.echo(mask_urls(json.dumps(unstructure(data), indent=2, ensure_ascii=False, default=str)))
         else:
-            click.echo(human() if callable(human) else human)
+            click.echo(mask_urls(human() if callable(human) else human))
 
     def warn(self, message: str) -> None:
         click.echo(message, err=True)
