@@ -82,3 +82,21 @@ parameters = { runner = "lead_scoring", artifact = "../../../../etc/passwd" }
 features = [{ name = "x", dtype = "number" }]
 """, "predict", "escape", "-f", '{"x": 1}')
     assert res.returncode == 2 and "parameters.artifact" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("endpoint", "https://svc:hunter2@scoring.example/score"),
+    ("endpoint", "https://scoring.example/score?code=abc123"),
+    ("parameters", {"api_key": "sk-literal-in-a-data-file"}),
+])
+def test_the_registry_file_refuses_literal_secrets_anywhere_in_a_model(tmp_path: Path, field: str,
+                                                                        value: object) -> None:
+    from hotcrm_ai.errors import RegistryError
+    from hotcrm_ai.registry import ModelRegistry
+    from hotcrm_ai.types import ModelConfig
+
+    registry = ModelRegistry(tmp_path / "registry.json")
+    model = ModelConfig(id="leaky", name="Leaky", type="regression", provider="custom", **{field: value})
+    with pytest.raises(RegistryError, match="literal secrets"):
+        registry.register(model)
+    assert not (tmp_path / "registry.json").exists() or "leaky" not in (tmp_path / "registry.json").read_text()

@@ -276,11 +276,10 @@ class ModelRegistry:
 
         models = [m for v in self._models.values() for m in v.values() if m.key in self._persistent]
         for m in models:
-            pc = m.provider_config
-            literal = [k for k, s in (pc.credentials.items() if pc else []) if s.env is None]
+            literal = _literal_secrets(m)
             if literal:
                 raise RegistryError(
-                    f"model {m.key}: credentials {', '.join(literal)} are literal secrets; only "
+                    f"model {m.key}: {', '.join(literal)} hold literal secrets; only "
                     '{env = "NAME"} references can be written to the registry file'
                 )
         return {
@@ -332,3 +331,25 @@ class ModelRegistry:
             self._models.setdefault(m.id, {})[m.version] = m
             self._persistent.add(m.key)
         self._history = history
+
+
+_SECRET_WORDS = ("key", "token", "password", "secret", "sig", "code")
+
+
+def _literal_secrets(model: ModelConfig) -> list[str]:
+    """Where ``model`` holds a secret as plain text: literal credentials, an endpoint with user info or
+    a credential-bearing query, or a secret-sounding string in ``parameters`` or the provider config."""
+    from hotcrm_ai.secrets import mask_url
+
+    found: list[str] = []
+    pc = model.provider_config
+    if pc is not None:
+        found += [f"provider_config.credentials.{k}" for k, v in pc.credentials.items() if v.env is None]
+    for where, endpoint in (("endpoint", model.endpoint), ("provider_config.endpoint", pc.endpoint if pc else None)):
+        if endpoint and mask_url(endpoint) != endpoint:
+            found.append(where)
+    tables = (("parameters", model.parameters), ("provider_config.config", pc.config if pc else {}))
+    for where, table in tables:
+        found += [f"{where}.{k}" for k, v in table.items()
+                  if isinstance(v, str) and v and any(w in k.lower() for w in _SECRET_WORDS)]
+    return found
