@@ -48,3 +48,19 @@ def test_env_reference_resolves_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redaction_mark_is_not_a_secret() -> None:
     with pytest.raises(ConfigError, match="redaction mark"):
         ProviderConfig(provider="x", credentials={"k": "**********"})
+
+
+def test_redact_masks_truncated_and_masked_echoes_of_a_key() -> None:
+    from hotcrm_ai.secrets import redact
+
+    key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123"
+    echoes = [
+        "Incorrect API key provided: sk-proj-********************************0123.",
+        "key sk-proj-AbCd... was rejected",
+        "the key ending in ...Yz0123 is revoked",
+        "saw GhIjKlMnOp in the header",
+    ]
+    for text in echoes:
+        shown = redact(text, [key])
+        assert "sk-proj-" not in shown and "0123" not in shown and "GhIjKlMn" not in shown, shown
+    assert redact("an ordinary sentence about tokens and keys", [key]) == "an ordinary sentence about tokens and keys"

@@ -97,9 +97,28 @@ def redact(text: str, secrets: Iterable[str | None], *, mark: str = REDACTED) ->
     are replaced first, so a secret that contains another is hidden whole. Providers run every message
     built from a server's reply through this, because servers echo what they were sent.
     """
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+    values = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+    for secret in values:
         text = text.replace(secret, mark)
-    return text
+    long = [s for s in values if len(s) >= 12]
+    if not long:
+        return text
+    # servers also echo keys truncated or masked ("sk-proj-****...abcd"): a token carrying a piece of
+    # a key (its start or end, or any 8 characters of it) goes too
+    return _TOKEN.sub(lambda m: mark if _echoes(m.group(), long) else m.group(), text)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.*~+/=]{4,}")
+
+
+def _echoes(token: str, secrets: list[str]) -> bool:
+    for piece in re.split(r"[*.~]{2,}|\*+", token):
+        if len(piece) < 4:
+            continue
+        for secret in secrets:
+            if piece in secret and (len(piece) >= 8 or secret.startswith(piece) or secret.endswith(piece)):
+                return True
+    return False
 
 
 _SENSITIVE_PARAMS = frozenset(
