@@ -125,7 +125,7 @@ class BenchPlugin:
 def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, float]]:
     """Each stage of ``AICloud.predict`` timed on its own (us/call, fastest of 15 blocks), for a miss
     and for a hit: what the service does, called the way it calls it."""
-    from hotcrm_ai.cache.keys import canonical_json, text_digest
+    from hotcrm_ai.cache.keys import canonical_json
     from hotcrm_ai.prediction.outcome import CacheRecord, Served
     from hotcrm_ai.prediction.recording import Call
     from hotcrm_ai.prediction.resilience import call_with_retries
@@ -137,7 +137,7 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     row = rows[1]
     ctx = {"tenant": "acme"}
     text = canonical_json(row)
-    digest = text_digest(text)
+    digest = ai.cache.digest(text)
     key = ai.cache.digest_key(tenant="acme", model_id=model.id, model_version=model.version, digest=digest)
     clean = validate_features(model, row)
     provider, breaker = ai.providers.get(model)
@@ -170,7 +170,7 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
         ("request checks + registry lookup", checks),
         ("canonical JSON of the features (once)", lambda: canonical_json(row)),
         ("cache key (SHA-256 + components)", lambda: ai.cache.digest_key(
-            tenant="acme", model_id=model.id, model_version=model.version, digest=text_digest(text))),
+            tenant="acme", model_id=model.id, model_version=model.version, digest=ai.cache.digest(text))),
     ]
     miss = [
         *common,

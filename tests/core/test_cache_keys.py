@@ -176,3 +176,26 @@ def test_deployment_secret_from_config_or_a_stored_file(tmp_path, monkeypatch: p
     stored = tmp_path / FILE_NAME
     assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
     assert key_secret(CacheSettings(backend="memory")) != key_secret(CacheSettings(backend="memory"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.booleans(), st.integers(),
+                                                       st.floats(allow_nan=True, allow_infinity=True),
+                                                       st.text(max_size=20)), max_size=12))
+def test_the_fast_flat_path_is_canonical_and_refuses_what_json_cannot_say(row: dict) -> None:
+    has_non_finite = any(isinstance(v, float) and not math.isfinite(v) for v in row.values())
+    if has_non_finite:
+        with pytest.raises(ValidationError):
+            canonical_json(row)
+        return
+    text = canonical_json(row)
+    assert json.loads(text) == row  # same content as the standard library would write
+    assert canonical_json(dict(reversed(list(row.items())))) == text  # order-free
+
+
+def test_values_the_fast_path_cannot_take_fall_back_to_the_standard_library() -> None:
+    assert json.loads(canonical_json({"big": 2**70})) == {"big": 2**70}
+    with pytest.raises(ValidationError):
+        canonical_json({"x": float("nan")})
+    with pytest.raises(ValidationError):
+        canonical_json({"nested": [1.0, float("inf")]})
