@@ -88,7 +88,7 @@ def mlp(m: int, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def gbm(m: int, seed: int = 0, trees: int = 200, depth: int = 3) -> Callable[[np.ndarray], np.ndarray]:
-    """A gradient-boosted-trees-shaped ensemble (the model class of the original's specs, §12.1): 200
+    """A gradient-boosted-trees-shaped ensemble: 200
     depth-3 trees with random splits and leaves, evaluated tree by tree in numpy, so each call has a
     fixed cost that batching amortises, as real tree ensembles served from numpy do."""
     rng = np.random.default_rng(seed)

@@ -1,5 +1,5 @@
-"""Text formatting with the original's exact conventions (reference §7.1, §16): JS title case,
-en-US number formatting, and half-away-from-zero rounding."""
+"""Text formatting for reason texts and narratives: JavaScript-style title case, en-US number
+formatting and half-away-from-zero rounding, so texts read the same as those CRM users already know."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def format_number(value: float) -> str:
 
 
 def format_value(value: Any) -> str:
-    """How a feature value is shown in explanation text (reference §7.1)."""
+    """How a feature value is shown in explanation text."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, (int, float)):

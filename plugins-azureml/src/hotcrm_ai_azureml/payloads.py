@@ -1,6 +1,6 @@
 """Request bodies and reply mapping for Azure ML scoring, in the two shapes endpoints speak.
 
-- ``data`` (default, the original's, reference §8.6): ``{"data": [{features}, ...], "method": "predict"}``;
+- ``data`` (default, the classic Azure ML scoring-script shape): ``{"data": [{features}, ...], "method": "predict"}``;
   reply ``{"result": [...], "confidence"?: number | [...]}``.
 - ``mlflow``: ``{"input_data": {"columns": [...], "data": [[...], ...]}}`` (what MLflow models deployed
   without a scoring script accept); reply a bare list, or ``{"predictions": [...]}``.
@@ -26,7 +26,7 @@ _ALIASES: dict[str, PayloadFormat] = {
     "mlflow": "mlflow",
     "input_data": "mlflow",
 }
-# A reply without a confidence gets 0 ("unknown"), not the original's invented 85 (reference §8.6):
+# A reply without a confidence gets 0 ("unknown"), never an invented constant:
 # a constant would look like a measurement. ``parameters.default_confidence`` sets another value.
 DEFAULT_CONFIDENCE = 0.0
 
@@ -199,7 +199,7 @@ def _no_constant(name: str) -> Any:
 def parse_reply(body: bytes, n: int, *, default_confidence: float = DEFAULT_CONFIDENCE) -> list[RowResult]:
     """Map a scoring reply back to ``n`` rows by position.
 
-    Unlike the original (``result[0] || data``), a falsy prediction (0, false, "") is kept as is; a reply
+    Unlike ``result[0] || data``, a falsy prediction (0, false, "") is kept as is; a reply
     that is not a list of ``n`` results is a ``ProviderResponseError`` saying what was expected.
     """
     try:

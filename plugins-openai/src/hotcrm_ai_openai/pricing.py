@@ -1,6 +1,6 @@
 """Token prices and the cost of one call, in USD.
 
-Defaults are the original's model registry (reference §12.2), in USD per 1,000 tokens. Prices change
+Defaults are list prices of the common models, in USD per 1,000 tokens. Prices change
 and differ per account, so ``config.prices`` overrides or extends them. A model with no known price
 gets no ``cost_usd`` at all rather than a guessed one: an absent number is honest, a wrong one is not.
 """

@@ -1,8 +1,8 @@
-"""Prompts: the seed's two built-in templates (reference §8.4), a generic one, and custom ones from a
+"""Prompts: two built-in templates (sentiment and lead scoring), a generic one, and custom ones from a
 model's ``parameters``.
 
 Instructions go in the system message and the caller's data in the user message, so text from a CRM
-record is data to the model, not instructions (the original glued both into one user message).
+record is data to the model, not instructions (gluing both into one user message would let the record instruct the model).
 Placeholders are ``{features}`` (all features as indented JSON) and ``{<feature name>}``; ``{{``/``}}``
 are literal braces. Rendering is a plain substitution, not ``str.format``, so a template cannot reach
 attributes of the values.
@@ -100,7 +100,7 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (SENTIMENT, LEAD_SCORING, G
 
 
 def select_template(model: ModelConfig) -> Template:
-    """``parameters.template`` by name, else by substring of the model id as the original did, then
+    """``parameters.template`` by name, else by substring of the model id, then
     ``parameters.system_prompt`` / ``parameters.user_template`` override its texts."""
     p = model.parameters
     if model.type == "generation":

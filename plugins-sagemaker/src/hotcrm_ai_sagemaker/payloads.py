@@ -3,11 +3,11 @@
 Pure Python on purpose (json + csv): it is the part with the most rules, and it is tested without
 any network. The rules (documented in docs/providers/sagemaker.md):
 
-* one row, JSON: the body is the feature object (as the original sent it); CSV: one line, columns in
+* one row, JSON: the body is the feature object; CSV: one line, columns in
   the model's feature order.
 * batch ``instances``: ``{"instances": [row, ...]}``; batch ``csv``: one line per row.
 * reply, one row: ``predictions[0]`` when the body has a ``predictions`` list, else the whole body
-  (reference §8.5) - a prediction of ``0`` is a prediction (no ``||`` bug).
+  - a prediction of ``0`` is a prediction (``x || y`` would drop it).
 * reply, batch: ``predictions`` (or a bare list, or CSV lines) with exactly one entry per row.
 * confidence (0-100): the body's ``confidence`` when present (fractions 0-1 scaled by 100); else
   derived from a probability the reply carries; else 0 with ``confidence_source = "none"``.
@@ -424,7 +424,7 @@ def _finish(prediction: Any, explicit: Any, model: ModelConfig, spec: RequestSpe
 
 
 def map_single(body: Any, model: ModelConfig, spec: RequestSpec, *, endpoint: str) -> Mapped:
-    """Reference §8.5 without the ``||`` bug: ``predictions[0]`` when present, else the whole body."""
+    """``predictions[0]`` when present, else the whole body (a falsy prediction such as ``0`` is kept)."""
     explicit: Any = None
     if isinstance(body, Mapping):
         explicit = body.get(spec.confidence_field)

@@ -1,10 +1,10 @@
-"""Compare two inputs of one model (reference §7.2) with real attributions.
+"""Compare two inputs of one model with real attributions: which changed features moved the output.
 
 Both inputs are explained with the same method and background; a feature is a difference when its
-value changed (Python equality, not the original's JS identity, so two equal lists are equal), and its
+value changed (Python equality, not object identity, so two equal lists are equal), and its
 ``impact_difference`` is how much its Shapley value moved. Note that with interactions an unchanged
 feature's credit can move too: ``output_difference`` is the whole change, the listed ones are the
-changed fields only, as in the original.
+changed fields only.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def build_comparison(
                 label=label_of(model, k),
             )
         )
-    diffs.sort(key=lambda d: -abs(d.impact_difference))  # stable, as the original
+    diffs.sort(key=lambda d: -abs(d.impact_difference))  # stable: ties keep input order
     return Comparison(
         differences=tuple(diffs),
         text=comparison_text(diffs),

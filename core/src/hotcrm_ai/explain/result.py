@@ -52,7 +52,7 @@ def build_explanation(
         FeatureContribution(feature=n, value=features[n], contribution=p, importance=i, label=lb)
         for n, p, i, lb in zip(names, np.asarray(phi, dtype=float).tolist(), imp, shown, strict=True)
     )
-    top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable, as the original
+    top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable: ties keep input order
     return Explanation(
         base_value=float(base_value),
         output_value=float(output_value),

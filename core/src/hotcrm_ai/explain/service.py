@@ -320,7 +320,7 @@ class ExplainabilityService:
         *,
         method: str | None = None,
     ) -> Comparison:
-        """Reference §7.2 with real attributions: both inputs explained by the same method."""
+        """Which changed features moved the output: both inputs explained by the same method and background."""
         from hotcrm_ai.explain.compare import build_comparison
 
         ea = self.explain_model(model, a, provider, method=method)

@@ -1,6 +1,7 @@
-"""Reason text in the original's format (reference §7.1 and §7.2), from real attributions.
+"""Reason text from real attributions: "The prediction was influenced by:", then positive and negative
+factors with their impact, and the comparison text of two inputs.
 
-Layout kept exactly; the numbers behind it changed: ``impact`` is a feature's share of the total
+The layout is fixed (users and tests read it); ``impact`` is a feature's share of the total
 absolute attribution, in %, rounded half away from zero as JS ``toFixed(0)`` does.
 """
 

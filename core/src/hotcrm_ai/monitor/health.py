@@ -1,10 +1,10 @@
-"""Health from recent statistics, with the seed's thresholds and wording (reference §6.3).
+"""Health from recent statistics: fixed thresholds and reason texts, so dashboards and alerts can match them.
 
 Evaluated in order, all comparisons strict, over the last ``window_s`` (default 300 s):
 no events -> healthy "No recent predictions"; error rate > 10 % -> unhealthy "High error rate: X.X%";
 > 5 % -> degraded "Elevated error rate: X.X%"; p95 latency > 500 ms -> degraded
 "High latency: P95 = Nms"; otherwise healthy with no reason. Numbers are rounded half away from
-zero, like JS ``toFixed``. There is no cache-hit or confidence rule (the original has none).
+zero, like JS ``toFixed``. There is no cache-hit or confidence rule.
 """
 
 from __future__ import annotations

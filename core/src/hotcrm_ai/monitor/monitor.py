@@ -152,7 +152,7 @@ class PerformanceMonitor:
     def recent_errors(self, model_id: str, limit: int = 10) -> list[PredictionEvent]:
         """The model's last ``limit`` failures, newest first. ``limit=0`` gives ``[]``.
 
-        (The original's ``slice(-0)`` returned *all* failures for 0; that was a JS quirk.)
+        (0 means none, not all.)
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValidationError([FieldError("limit", "an integer >= 0", repr(limit))], subject="recent_errors")

@@ -1,14 +1,13 @@
-"""Statistics over a set of prediction events, computed on demand with numpy (reference §6.2).
+"""Statistics over a set of prediction events, computed on demand with numpy.
 
 * total / successes / failures / degraded / cached: counts over the selected events.
 * error_rate = failures / total x 100; cache_hit_rate = cached / total x 100 (failures stay in the
-  denominator, as in the original).
+  denominator).
 * latency_mean_ms over every event (cached and failed included); percentiles over the sorted
   latencies at index ``floor(n x p)`` with no interpolation, so the median of [100..500] is 300 and
   of [100, 200, 300, 400] is 300 (the upper median), p95 of ten values is the maximum.
 * mean_confidence over successful events (cached hits included), 0 when there are none.
-* last_updated: the newest selected event's timestamp (the original returned the query time,
-  which says nothing; the time of the last prediction does).
+* last_updated: the newest selected event's timestamp (not the query time, which says nothing).
 * outcomes / accuracy (% of label outcomes that matched) / mae (mean absolute error of value
   outcomes), over the outcomes of the selected events; None when there are none of that kind.
 * usage: per key, the sum of every numeric (non-bool, finite) value in ``event.usage``.
@@ -69,7 +68,7 @@ class ModelStats:
 
 
 def percentile_index(n: int, p: float) -> int:
-    """The original's rank rule: ``floor(n * p)`` (0-based), kept inside the list."""
+    """Nearest-rank percentile: index ``floor(n * p)`` (0-based), kept inside the list."""
     return min(n - 1, math.floor(n * p))
 
 
@@ -91,7 +90,7 @@ def compute(
     window_s: float | None = None,
     now: float,
 ) -> ModelStats | None:
-    """``ModelStats`` for the selected events, or None when none are selected (as the original)."""
+    """``ModelStats`` for the selected events, or None when none are selected."""
     selected = select(events, variant=variant, window_s=window_s, now=now)
     if not selected:
         return None

@@ -2,7 +2,7 @@
 
 It is the built-in ``memory`` monitor sink *and* the store the monitor queries (stats, health,
 recent errors). Memory is bounded per model: once a model holds ``max_events_per_model`` events,
-each new one evicts that model's oldest (the original kept 10,000 the same way), and ``evicted``
+each new one evicts that model's oldest, and ``evicted``
 says how many went. The number of models is not bounded here; model ids come from the registry.
 
 ``record`` is on the hot path of every prediction, so it takes no lock: ``deque.append`` (with

@@ -14,7 +14,7 @@ from typing import Any
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
-# id -> the seed's name, type and description (reference §3.2), our output kind, tags
+# id -> the product's name, type and description of each model, our output kind, tags
 SEED: dict[str, dict[str, Any]] = {
     "lead-scoring-v1": {
         "name": "Lead Scoring Model", "type": "classification", "description":
