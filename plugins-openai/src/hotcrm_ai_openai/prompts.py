@@ -2,7 +2,8 @@
 model's ``parameters``.
 
 Instructions go in the system message and the caller's data in the user message, so text from a CRM
-record is data to the model, not instructions (gluing both into one user message would let the record instruct the model).
+record is data to the model, not instructions (in one glued user message the record could instruct
+the model).
 Placeholders are ``{features}`` (all features as indented JSON) and ``{<feature name>}``; ``{{``/``}}``
 are literal braces. Rendering is a plain substitution, not ``str.format``, so a template cannot reach
 attributes of the values.
