@@ -11,13 +11,13 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _models import COEF, INTERCEPT, N_FEATURES, NAMES, RNG, NumpyLogit
 from _timing import fastest_s, interleaved_ratio, line, per_call_s
 
 from hotcrm_ai import (
@@ -33,37 +33,6 @@ from hotcrm_ai import (
     hookimpl,
 )
 from hotcrm_ai.config import PredictionSettings, Settings
-
-N_FEATURES = 20
-NAMES = [f"f{i}" for i in range(N_FEATURES)]
-RNG = np.random.default_rng(0)
-COEF = RNG.normal(size=N_FEATURES)
-INTERCEPT = -0.3
-
-
-class NumpyLogit(BaseMLProvider):
-    """Logistic regression on 20 features, vectorised: the kind of local model the custom provider serves."""
-
-    name = "bench-numpy"
-    native_batch = True
-
-    def validate(self) -> bool:
-        return True
-
-    def _proba(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(x @ COEF + INTERCEPT)))
-
-    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
-        return self.batch_predict(model, [inp])[0]
-
-    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
-        x = np.array([[i.features[n] for n in NAMES] for i in inputs], dtype=float)
-        p = self._proba(x)
-        conf = np.abs(p - 0.5) * 200
-        return [PredictionOutput(prediction=float(pi), confidence=float(ci)) for pi, ci in zip(p, conf, strict=True)]
-
-    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
-        return HealthReport(healthy=True, latency_ms=0.0)
 
 
 class SlowRemote(BaseMLProvider):

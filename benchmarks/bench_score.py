@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,61 +28,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _models import COEF, INTERCEPT, N_FEATURES, NAMES, RNG, ColumnarNumpyLogit, NumpyLogit
 
 from hotcrm_ai import (
     AICloud,
-    BaseMLProvider,
     FeatureSpec,
-    HealthReport,
     ModelConfig,
-    PredictionInput,
-    PredictionOutput,
     ProviderSpec,
     hookimpl,
 )
-from hotcrm_ai.scoring.output import ColumnOutput
-
-N_FEATURES = 20
-NAMES = [f"f{i}" for i in range(N_FEATURES)]
-RNG = np.random.default_rng(0)
-COEF = RNG.normal(size=N_FEATURES)
-INTERCEPT = -0.3
-
-
-class NumpyLogit(BaseMLProvider):
-    """Logistic regression on 20 numeric features, with both the row and the columnar path."""
-
-    name = "bench-numpy"
-    native_batch = True
-
-    def validate(self) -> bool:
-        return True
-
-    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
-        return self.batch_predict(model, [inp])[0]
-
-    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
-        x = np.array([[i.features[n] for n in NAMES] for i in inputs], dtype=float)
-        p = 1.0 / (1.0 + np.exp(-(x @ COEF + INTERCEPT)))
-        conf = np.abs(p - 0.5) * 200
-        return [PredictionOutput(prediction=float(pi), confidence=float(ci)) for pi, ci in zip(p, conf, strict=True)]
-
-    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
-        z = np.full(len(columns[NAMES[0]]), INTERCEPT)
-        for name, w in zip(NAMES, COEF, strict=True):
-            z += w * np.asarray(columns[name], dtype=np.float64)
-        p = 1.0 / (1.0 + np.exp(-z))
-        return ColumnOutput(prediction={"prediction": p}, confidence=np.abs(p - 0.5) * 200, scalar=True)
-
-    def health_check(self) -> HealthReport:
-        return HealthReport(healthy=True, latency_ms=0.0)
 
 
 class RowsOnly(NumpyLogit):
     """The same model without ``predict_columns``: the row-by-row path batch_predict took before."""
 
     name = "bench-rows"
-    predict_columns = BaseMLProvider.predict_columns  # type: ignore[assignment]
 
 
 class BenchPlugin:
@@ -90,7 +50,7 @@ class BenchPlugin:
 
     @hookimpl
     def register_providers(self, register: Any) -> None:
-        register(ProviderSpec(name="bench-numpy", factory=NumpyLogit))
+        register(ProviderSpec(name="bench-numpy", factory=ColumnarNumpyLogit))
         register(ProviderSpec(name="bench-rows", factory=RowsOnly))
 
     @hookimpl
