@@ -9,27 +9,13 @@ and ``{<feature name>}``; ``{{``/``}}`` are literal braces. Rendering is a plain
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
-from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
+from hotcrm_ai import prompts
+from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.prompts import Template, TemplateSet
 from hotcrm_ai.types import ModelConfig
-
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-
-
-@attrs.frozen
-class Template:
-    name: str
-    system_prompt: str
-    user_template: str
-    schema: dict[str, Any] | None  # the answer's JSON schema when the model declares none
-    confidence_field: str | None = None  # field of the answer that is the model's own confidence
-
 
 SENTIMENT = Template(
     name="sentiment",
@@ -94,79 +80,32 @@ GENERATION = Template(name="generation", system_prompt="", user_template="", sch
 TEMPLATES: dict[str, Template] = {t.name: t for t in (SENTIMENT, LEAD_SCORING, GENERIC)}
 
 
+_BUILTINS = TemplateSet(
+    templates=TEMPLATES,
+    by_id=(("sentiment", SENTIMENT), ("lead", LEAD_SCORING)),
+    default=GENERIC,
+    generation=GENERATION,
+)
+
+
 def select_template(model: ModelConfig, *, default_system: str | None = None) -> Template:
     """``parameters.template`` by name, else by the model id (``sentiment``, ``lead-scoring``/``lead``),
     then ``parameters.system_prompt`` / ``user_template`` / ``confidence_field`` override its parts."""
-    p = model.parameters
-    if model.type == "generation":
-        base = GENERATION
-    elif "template" in p:
-        if p["template"] not in TEMPLATES:
-            raise ConfigError(
-                f"model {model.id}: parameters.template: expected one of {', '.join(TEMPLATES)}, "
-                f"got {p['template']!r:.40}"
-            )
-        base = TEMPLATES[p["template"]]
-    elif "sentiment" in model.id:
-        base = SENTIMENT
-    elif "lead" in model.id:
-        base = LEAD_SCORING
-    else:
-        base = GENERIC
-    changes: dict[str, Any] = {}
-    if default_system and not base.system_prompt:
-        changes["system_prompt"] = default_system
-    for key in ("system_prompt", "user_template", "confidence_field"):
-        if key in p:
-            value = p[key]
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(f"model {model.id}: parameters.{key}: expected a non-empty string, got {value!r:.40}")
-            changes[key] = value
-    if "user_template" in changes:
-        for match in _PLACEHOLDER.finditer(changes["user_template"]):
-            name = match.group(1)
-            if name is not None and not _NAME.match(name):
-                raise ConfigError(
-                    f"model {model.id}: parameters.user_template: placeholder {{{name}}}: "
-                    "expected {features} or {<feature name>}"
-                )
-    return attrs.evolve(base, **changes) if changes else base
+    return _BUILTINS.select(model, default_system=default_system)
 
 
-def _json(value: Any, field: str) -> str:
+def _json(features: Mapping[str, Any]) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return json.dumps(dict(features), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
         raise ValidationError(
-            [FieldError(field=field, expected="plain finite JSON values", got=type(value).__name__)], subject="features"
+            [FieldError(field="features", expected="plain finite JSON values", got="a value with no JSON form")],
+            subject="features",
         ) from None
 
 
 def user_message(template: Template, features: Mapping[str, Any]) -> str:
     """The user message for one prediction; a missing feature is a ``ValidationError`` naming it."""
-    if not template.user_template:  # generation: the prompt (or text) feature, else all features
-        text = next((features[k] for k in ("prompt", "text") if isinstance(features.get(k), str)), None)
-        text = text if text is not None else _json(dict(features), "features")
-    else:
-        missing: list[FieldError] = []
-
-        def replace(match: re.Match[str]) -> str:
-            token, name = match.group(0), match.group(1)
-            if token in ("{{", "}}"):
-                return token[0]
-            if name == "features":
-                return _json(dict(features), "features")
-            value = features.get(name)
-            if value is None:
-                missing.append(FieldError(field=f"features.{name}", expected="a value (the prompt template uses it)"))
-                return ""
-            return value if isinstance(value, str) else _json(value, f"features.{name}")
-
-        text = _PLACEHOLDER.sub(replace, template.user_template)
-        if missing:
-            raise ValidationError(missing, subject="features")
-    if not text.strip():
-        raise ValidationError(
-            [FieldError(field="features", expected="non-empty text for the prompt")], subject="features"
-        )
-    return text
+    if not template.user_template:
+        return prompts.require_text(prompts.generation_text(features, _json))
+    return prompts.require_text(prompts.render(template.user_template, features, features_text=_json))

@@ -12,28 +12,13 @@ attributes of the values.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
-from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
+from hotcrm_ai import prompts
+from hotcrm_ai.errors import FieldError, ValidationError
+from hotcrm_ai.prompts import Template, TemplateSet
 from hotcrm_ai.types import ModelConfig
-
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-
-
-@attrs.frozen
-class Template:
-    name: str
-    system_prompt: str
-    user_template: str
-    schema: dict[str, Any] | None  # default output schema when the model declares none
-    confidence_field: str | None = None  # field of the answer that is the model's own confidence (0-100)
-    logprob_field: str | None = None  # field whose tokens' probability is the confidence otherwise
-
 
 SENTIMENT = Template(
     name="sentiment",
@@ -100,43 +85,19 @@ GENERATION = Template(name="generation", system_prompt="", user_template="", sch
 TEMPLATES: dict[str, Template] = {t.name: t for t in (SENTIMENT, LEAD_SCORING, GENERIC)}
 
 
+_BUILTINS = TemplateSet(
+    templates=TEMPLATES,
+    by_id=(("sentiment", SENTIMENT), ("lead-scoring", LEAD_SCORING)),
+    default=GENERIC,
+    generation=GENERATION,
+    overridable=("system_prompt", "user_template", "confidence_field", "logprob_field"),
+)
+
+
 def select_template(model: ModelConfig) -> Template:
-    """``parameters.template`` by name, else by substring of the model id, then
-    ``parameters.system_prompt`` / ``parameters.user_template`` override its texts."""
-    p = model.parameters
-    if model.type == "generation":
-        base = GENERATION
-    elif "template" in p:
-        name = p["template"]
-        if name not in TEMPLATES:
-            raise ConfigError(
-                f"model {model.id}: parameters.template: expected one of {', '.join(TEMPLATES)}, got {name!r:.40}"
-            )
-        base = TEMPLATES[name]
-    elif "sentiment" in model.id:
-        base = SENTIMENT
-    elif "lead-scoring" in model.id:
-        base = LEAD_SCORING
-    else:
-        base = GENERIC
-    changes: dict[str, Any] = {}
-    for key in ("system_prompt", "user_template", "confidence_field", "logprob_field"):
-        if key in p:
-            value = p[key]
-            if not isinstance(value, str) or (key == "user_template" and not value.strip()):
-                raise ConfigError(f"model {model.id}: parameters.{key}: expected a non-empty string, got {value!r:.40}")
-            changes[key] = value
-    if "user_template" in changes:
-        check_template(changes["user_template"], where=f"model {model.id}: parameters.user_template")
-    return attrs.evolve(base, **changes) if changes else base
-
-
-def check_template(template: str, *, where: str) -> None:
-    """Refuse placeholders that are not names (``{a[0]}``, ``{}``) when the model is configured."""
-    for match in _PLACEHOLDER.finditer(template):
-        name = match.group(1)
-        if name is not None and not _NAME.match(name):
-            raise ConfigError(f"{where}: placeholder {{{name}}}: expected {{features}} or {{<feature name>}}")
+    """``parameters.template`` by name, else by substring of the model id, then ``parameters``
+    override its texts (``system_prompt``, ``user_template``, ``confidence_field``, ``logprob_field``)."""
+    return _BUILTINS.select(model)
 
 
 def features_json(features: Mapping[str, Any]) -> str:
@@ -149,36 +110,8 @@ def features_json(features: Mapping[str, Any]) -> str:
 
 
 def render(template: str, features: Mapping[str, Any]) -> str:
-    """Substitute ``{features}`` and ``{<feature>}``; a missing feature is a ``ValidationError`` naming it."""
-    missing: list[FieldError] = []
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        name = match.group(1)
-        if name == "features":
-            return features_json(features)
-        if name not in features or features[name] is None:
-            missing.append(FieldError(field=f"features.{name}", expected="a value (the prompt template uses it)"))
-            return ""
-        value = features[name]
-        if isinstance(value, str):
-            return value
-        try:
-            return json.dumps(value, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError):
-            missing.append(
-                FieldError(field=f"features.{name}", expected="a plain finite JSON value", got=type(value).__name__)
-            )
-            return ""
-
-    text = _PLACEHOLDER.sub(replace, template)
-    if missing:
-        raise ValidationError(missing, subject="features")
-    return text
+    """Substitute ``{features}`` (indented JSON) and ``{<feature>}``; a missing feature is a ``ValidationError``."""
+    return prompts.render(template, features, features_text=features_json)
 
 
 def chat_messages(
@@ -195,13 +128,7 @@ def chat_messages(
         messages.append({"role": "system", "content": system})
     if template.user_template:
         user = render(template.user_template, features)
-    else:  # generation without a template: the prompt (or text) feature, else all features
-        user = next(
-            (features[k] for k in ("prompt", "text") if isinstance(features.get(k), str)), None
-        ) or features_json(features)
-    if not user.strip():
-        raise ValidationError(
-            [FieldError(field="features", expected="non-empty text for the prompt")], subject="features"
-        )
-    messages.append({"role": "user", "content": user})
+    else:
+        user = prompts.generation_text(features, features_json)
+    messages.append({"role": "user", "content": prompts.require_text(user)})
     return messages
