@@ -11,7 +11,7 @@ from hotcrm_ai.errors import ConfigError, FieldError, ProviderResponseError, Val
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import from_answer, from_logprobs
-from hotcrm_ai_openai.errors import Redactor, parse_retry_after
+from hotcrm_ai_openai.errors import parse_retry_after, redactor
 from hotcrm_ai_openai.options import DEFAULT_BASE_URL, OpenAIOptions
 from hotcrm_ai_openai.pricing import DEFAULT_PRICES, parse_prices, price_for, usage_record
 
@@ -19,7 +19,7 @@ from hotcrm_ai_openai.pricing import DEFAULT_PRICES, parse_prices, price_for, us
 
 
 def test_redactor_removes_configured_secret_and_key_shapes() -> None:
-    redact = Redactor(["my-custom-token-123"])
+    redact = redactor(["my-custom-token-123"])
     text = (
         "Incorrect API key provided: my-custom-token-123; also sk-proj-AbC123xyz and sk-abc*****wxyz, "
         "header Bearer abc.def, url http://user:pw@host/v1"

@@ -108,6 +108,26 @@ def redact(text: str, secrets: Iterable[str | None], *, mark: str = REDACTED) ->
     return _TOKEN.sub(lambda m: mark if _echoes(m.group(), long) else m.group(), text)
 
 
+BEARER_TOKEN = (re.compile(r"(?i)\bbearer\s+[^\s'\",}]+"), "Bearer [redacted]")
+URL_USERINFO = (re.compile(r"//[^/@\s:]+:[^/@\s]+@"), "//[redacted]@")
+
+
+class Redactor:
+    """What a provider runs every message built from a server's reply through: its configured
+    secrets and their echoes (:func:`redact`), then anything matching ``patterns`` (key shapes of
+    that vendor, bearer tokens, user:password in URLs), whatever the configured key is."""
+
+    def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[tuple[re.Pattern[str], str]] = ()) -> None:
+        self._secrets = tuple(secrets)
+        self._patterns = tuple(patterns)
+
+    def __call__(self, text: str) -> str:
+        text = redact(text, self._secrets, mark="[redacted]")
+        for pattern, replacement in self._patterns:
+            text = pattern.sub(replacement, text)
+        return text
+
+
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.*~+/=]{4,}")
 
 

@@ -24,7 +24,7 @@ from hotcrm_ai.errors import (
     ProviderTimeoutError,
 )
 from hotcrm_ai.retry_after import parse_retry_after
-from hotcrm_ai.secrets import redact
+from hotcrm_ai.secrets import BEARER_TOKEN, URL_USERINFO, Redactor
 
 PROVIDER = "anthropic"
 MAX_MESSAGE = 300  # characters of a server's error message passed on
@@ -32,23 +32,15 @@ MAX_MESSAGE = 300  # characters of a server's error message passed on
 # Anthropic keys (sk-ant-...), any sk- key, bearer tokens and x-api-key headers in echoed text.
 _KEY_PATTERNS = (
     (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{4,}"), "[redacted]"),
-    (re.compile(r"(?i)\bbearer\s+[^\s'\",}]+"), "Bearer [redacted]"),
+    BEARER_TOKEN,
     (re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"), r"\1[redacted]"),
-    (re.compile(r"//[^/@\s:]+:[^/@\s]+@"), "//[redacted]@"),
+    URL_USERINFO,
 )
 
 
-class Redactor:
-    """Removes the configured secrets, and anything shaped like a key, from text."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = tuple(secrets)
-
-    def __call__(self, text: str) -> str:
-        text = redact(text, self._secrets, mark="[redacted]")
-        for pattern, replacement in _KEY_PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+def redactor(secrets: Iterable[str] = ()) -> Redactor:
+    """The shared redactor with this vendor's key shapes."""
+    return Redactor(secrets, _KEY_PATTERNS)
 
 
 def _server_error(body: Any) -> tuple[str, str | None]:

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import anthropic
 
@@ -33,22 +32,16 @@ from hotcrm_ai.errors import (
     ProviderResponseError,
 )
 from hotcrm_ai.provider import BaseMLProvider
+from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_anthropic import prompts, schema
-from hotcrm_ai_anthropic.errors import PROVIDER, Redactor, map_error
+from hotcrm_ai_anthropic.errors import PROVIDER, map_error, redactor
 from hotcrm_ai_anthropic.options import CallOptions, ProviderSettings
 
 log = logging.getLogger("hotcrm_ai_anthropic")
 
 TOOL_NAME = "answer"
 UNKNOWN_CONFIDENCE = "the answer has no confidence field and the Messages API reports no token probabilities"
-
-
-def _public_url(url: str) -> str:
-    """The base URL without user:password, for metadata and messages."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _key_problem(key: str) -> str | None:
@@ -94,7 +87,7 @@ class AnthropicProvider(BaseMLProvider):
             return ""
 
     def _redactor(self) -> Redactor:
-        return Redactor([self._api_key()])
+        return redactor([self._api_key()])
 
     def _key_source(self) -> str:
         env = self.settings.api_key.env
@@ -389,13 +382,13 @@ class AnthropicProvider(BaseMLProvider):
                 healthy=False,
                 latency_ms=(time.perf_counter() - start) * 1000.0,
                 error=str(exc),
-                details={"base_url": _public_url(self.settings.base_url), "error_type": type(exc).__name__},
+                details={"base_url": mask_url(self.settings.base_url), "error_type": type(exc).__name__},
             )
         return HealthReport(
             healthy=True,
             latency_ms=latency,
             details={
-                "base_url": _public_url(self.settings.base_url),
+                "base_url": mask_url(self.settings.base_url),
                 "models": len(ids),
                 "model_available": self.options.model in ids,
             },
@@ -409,4 +402,4 @@ class AnthropicProvider(BaseMLProvider):
             client.close()
 
     def __repr__(self) -> str:
-        return f"AnthropicProvider(base_url={_public_url(self.settings.base_url)!r}, model={self.options.model!r})"
+        return f"AnthropicProvider(base_url={mask_url(self.settings.base_url)!r}, model={self.options.model!r})"

@@ -31,11 +31,11 @@ from hotcrm_ai.errors import (
     ValidationError,
 )
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.secrets import mask_url
+from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import NONE, Confidence, from_answer, from_logprobs
-from hotcrm_ai_openai.errors import Redactor, map_openai_error
+from hotcrm_ai_openai.errors import map_openai_error, redactor
 from hotcrm_ai_openai.options import CallOptions, OpenAIOptions
 from hotcrm_ai_openai.pricing import price_for, usage_record
 
@@ -84,7 +84,7 @@ class OpenAIProvider(BaseMLProvider):
             return ""
 
     def _redactor(self) -> Redactor:
-        return Redactor([self._api_key()])
+        return redactor([self._api_key()])
 
     def _key_source(self) -> str:
         env = self.options.api_key.env
