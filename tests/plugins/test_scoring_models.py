@@ -157,20 +157,30 @@ MEMORY_SCRIPT = textwrap.dedent("""
     print(json.dumps({"code": proc.returncode, "stderr": proc.stderr[-500:], "summary": proc.stdout, "peak": peak}))
 """)
 
-MEMORY_BOUND = 512 * 2**20  # bytes: interpreter, numpy, pyarrow, the models, and a few 65,536-row chunks
+GROWTH_BOUND = 256 * 2**20  # bytes beyond the same command on a one-chunk file: a few 65,536-row chunks
+ABSOLUTE_BOUND = 2**30  # what the scoring goal allows a 5,000,000-row file
+
+
+def _peak(tmp_path: Path, n: int, name: str) -> dict:
+    script = tmp_path / "measure.py"
+    script.write_text(MEMORY_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(n), str(tmp_path / f"{name}.parquet"),
+                           str(tmp_path / f"{name}-out.parquet")], capture_output=True, text=True, check=True,
+                          timeout=900)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, report["stderr"]
+    assert json.loads(report["summary"])["rows"] == n
+    return report
 
 
 def test_two_million_rows_score_within_a_memory_bound(tmp_path: Path) -> None:
+    """Peak memory is bounded by the chunk, not the file: 2,000,000 rows take at most a few chunks more
+    than one chunk's worth of rows does (interpreter, numpy, pyarrow, store and models are in both)."""
     n = 2_000_000
-    script = tmp_path / "measure.py"
-    script.write_text(MEMORY_SCRIPT)
-    proc = subprocess.run([sys.executable, str(script), str(n), str(tmp_path / "in.parquet"),
-                           str(tmp_path / "out.parquet")], capture_output=True, text=True, check=True, timeout=900)
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["code"] == 0, report["stderr"]
-    summary = json.loads(report["summary"])
-    assert summary["rows"] == n
-    assert 50 * 2**20 < report["peak"] < MEMORY_BOUND, f"peak RSS {report['peak'] / 2**20:.0f} MiB"
+    small = _peak(tmp_path, 65_536, "small")["peak"]
+    big = _peak(tmp_path, n, "in")["peak"]
+    assert 50 * 2**20 < big < ABSOLUTE_BOUND, f"peak RSS {big / 2**20:.0f} MiB"
+    assert big - small < GROWTH_BOUND, f"peak RSS {big / 2**20:.0f} MiB vs {small / 2**20:.0f} MiB for one chunk"
     import pyarrow.parquet as pq
 
-    assert pq.ParquetFile(tmp_path / "out.parquet").metadata.num_rows == n
+    assert pq.ParquetFile(tmp_path / "in-out.parquet").metadata.num_rows == n
