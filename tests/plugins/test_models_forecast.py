@@ -47,8 +47,11 @@ def test_season_is_detected_when_not_given() -> None:
 
 def test_example_and_batch_equal_single() -> None:
     p, m = provider(), models()[ID]
-    rows = [FORECAST, {"history": [10.0, 12.0, 11.0, 13.0], "horizon": 3},
-            {"history": seasonal_series(40), "horizon": 2}]
+    rows = [
+        FORECAST,
+        {"history": [10.0, 12.0, 11.0, 13.0], "horizon": 3},
+        {"history": seasonal_series(40), "horizon": 2},
+    ]
     assert [o.prediction for o in batch(p, m, rows)] == [predict(p, m, r).prediction for r in rows]
     out = predict(p, m, FORECAST)
     assert len(out.prediction["forecast"]) == 6
@@ -97,8 +100,44 @@ def test_constant_and_negative_histories_are_fine() -> None:
 
 def test_short_trending_seasonal_history_is_seasonally_adjusted() -> None:
     """Three years of a growing monthly series: the trend must not hide the season (differenced test)."""
-    air = [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141, 135, 125, 149, 170, 170,
-           158, 133, 114, 140, 145, 150, 178, 163, 172, 178, 199, 199, 184, 162, 146, 166]
+    air = [
+        112,
+        118,
+        132,
+        129,
+        121,
+        135,
+        148,
+        148,
+        136,
+        119,
+        104,
+        118,
+        115,
+        126,
+        141,
+        135,
+        125,
+        149,
+        170,
+        170,
+        158,
+        133,
+        114,
+        140,
+        145,
+        150,
+        178,
+        163,
+        172,
+        178,
+        199,
+        199,
+        184,
+        162,
+        146,
+        166,
+    ]
     out = forecast([float(v) for v in air], 12, 12)
     assert out.seasonal
     values = out.value
@@ -192,3 +231,50 @@ def test_a_fixed_method_or_combination_can_be_configured_and_a_bad_one_is_refuse
     bad = attrs.evolve(m, parameters={**m.parameters, "method": "ses+magic"})
     with pytest.raises(HotCRMAIError, match=r"parameters\.method"):
         predict(provider(), bad, row)  # a fresh provider: runners are cached per provider and artifact
+
+
+def test_naive2_follows_a_level_shift_and_keeps_the_season() -> None:
+    """A seasonal series whose level jumps from 100 to 130 in its last season: Naive2 starts from the new
+    level at once and keeps the season, where seasonal naive repeats the old level and naive the last day."""
+    t = np.arange(72)
+    y = np.where(t >= 66, 130.0, 100.0) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    adj = adjustment(y, 12, 6)
+    parts = METHODS["naive2"](y, 6, 12, adj)
+    truth = 130 * (1 + 0.2 * np.sin(2 * np.pi * np.arange(72, 78) / 12))
+    error = np.mean(np.abs(parts.value - truth))
+    assert error < 0.02 * truth.mean()
+    assert error < 0.1 * np.mean(np.abs(seasonal_naive(y, 6, 12) - truth))
+    assert error < 0.1 * np.mean(np.abs(y[-1] - truth))
+
+
+def test_log_ets_is_multiplicative_for_positive_series_and_plain_ets_otherwise() -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(96)
+    growing = 20 * 1.02**t * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.01, 96))
+    adj = adjustment(growing, 12, 12)
+    log_parts = METHODS["ets_log"](growing, 12, 12, adj)
+    truth = 20 * 1.02 ** np.arange(96, 108) * (1 + 0.3 * np.sin(2 * np.pi * np.arange(96, 108) / 12))
+    assert np.mean(np.abs(log_parts.value - truth)) < 0.05 * truth.mean()
+    mixed = np.array(seasonal_series(48)) - 120.0  # crosses zero: no logarithm, the plain ETS answer
+    adj = adjustment(mixed, 12, 6)
+    np.testing.assert_array_equal(METHODS["ets_log"](mixed, 6, 12, adj).value, METHODS["ets"](mixed, 6, 12, adj).value)
+
+
+def test_published_end_holdout_figure_is_what_predict_gives() -> None:
+    """metrics.json's end-holdout cafe figure: the last 24 months held back and forecast whole through the
+    served model, scaled by the in-sample seasonal-naive error, reproduces the published MASE and coverage."""
+    import pandas as pd
+    from support.models import DATA, metrics_json
+
+    cafe = pd.read_csv(DATA / "forecasting" / "auscafe_monthly.csv")["turnover_aud_billion"].to_numpy(float)
+    train, actual = cafe[:-24], cafe[-24:]
+    out = predict(provider(), models()[ID], {"history": list(train), "horizon": 24, "season_length": 12})
+    fc = out.prediction["forecast"]
+    value = np.array([f["value"] for f in fc])
+    inside = np.mean([f["lower"] <= a <= f["upper"] for f, a in zip(fc, actual, strict=True)])
+    mase = np.mean(np.abs(actual - value)) / np.mean(np.abs(train[12:] - train[:-12]))
+    published = metrics_json()[ID]["holdout_end"]["series"]["auscafe_monthly"]
+    assert published["horizon"] == 24 and published["origins"] == 1
+    assert mase == pytest.approx(published["mase"], rel=1e-9)
+    assert inside == pytest.approx(published["coverage"])
+    assert mase < published["snaive_mase"] and mase < published["naive_mase"]

@@ -42,8 +42,10 @@ class ForecastRunner:
         self.artifact_dir = Path(artifact_dir)
         self.method = str(parameters.get("method", "auto"))
         if self.method != "auto" and not all(p in SINGLE_METHODS for p in self.method.split("+")):
-            raise ValueError(f"parameters.method: expected one of {', '.join(METHODS)} or a combination "
-                             f"such as 'ses+ets', got {self.method!r}")
+            raise ValueError(
+                f"parameters.method: expected one of {', '.join(METHODS)} or a combination "
+                f"such as 'ses+ets', got {self.method!r}"
+            )
 
     def _inputs(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[np.ndarray, int, int | None]]:
         check_rows(rows)
@@ -63,8 +65,11 @@ class ForecastRunner:
                 if not local and len(values) < 2:
                     errors.append(FieldError(name("history"), "at least 2 numbers", f"{len(values)}"))
             horizon = row.get("horizon")
-            h = int(as_number(horizon, name("horizon"), errors, minimum=1, maximum=MAX_HORIZON, integer=True)) \
-                if horizon is not None else 0
+            h = (
+                int(as_number(horizon, name("horizon"), errors, minimum=1, maximum=MAX_HORIZON, integer=True))
+                if horizon is not None
+                else 0
+            )
             if horizon is None:
                 errors.append(FieldError(name("horizon"), f"an integer 1-{MAX_HORIZON} (required)", "nothing"))
             m = row.get("season_length")
@@ -72,8 +77,13 @@ class ForecastRunner:
             if m is not None:
                 season = int(as_number(m, name("season_length"), errors, minimum=1, maximum=MAX_SEASON, integer=True))
                 if season > 1 and len(values) >= 2 and len(values) < 2 * season:
-                    errors.append(FieldError(name("history"), f"at least 2 seasons ({2 * season} values) "
-                                             f"for season_length {season}", f"{len(values)} values"))
+                    errors.append(
+                        FieldError(
+                            name("history"),
+                            f"at least 2 seasons ({2 * season} values) for season_length {season}",
+                            f"{len(values)} values",
+                        )
+                    )
             out.append((values, h, season))
         raise_if(errors)
         return out
@@ -88,11 +98,21 @@ class ForecastRunner:
             widest = fc.intervals[0.95]
             # values near the float limit (e.g. +-1e308 alternating) can push an interval past it: refuse
             # rather than answer inf/NaN
-            if not (np.isfinite(fc.value).all() and np.isfinite(fc.value + widest).all()
-                    and np.isfinite(fc.value - widest).all()):
+            if not (
+                np.isfinite(fc.value).all()
+                and np.isfinite(fc.value + widest).all()
+                and np.isfinite(fc.value - widest).all()
+            ):
                 largest = float(np.max(np.abs(values)))
-                raise_if([FieldError(field_name("history", i, batch), "numbers small enough for a finite forecast "
-                                     "(|value| well below 1e308)", f"values up to {largest:.3g}")])
+                raise_if(
+                    [
+                        FieldError(
+                            field_name("history", i, batch),
+                            "numbers small enough for a finite forecast (|value| well below 1e308)",
+                            f"values up to {largest:.3g}",
+                        )
+                    ]
+                )
             fits.append(fc)
         return fits
 
@@ -106,14 +126,24 @@ class ForecastRunner:
         scale = float(np.mean(np.abs(point))) or 1.0
         confidence = 100.0 / (1.0 + float(np.mean(half)) / scale)
         return PredictionOutput(
-            prediction={"forecast": [{"period": k + 1, "value": float(point[k]), "lower": float(lower[k]),
-                                      "upper": float(upper[k])} for k in range(len(point))]},
+            prediction={
+                "forecast": [
+                    {"period": k + 1, "value": float(point[k]), "lower": float(lower[k]), "upper": float(upper[k])}
+                    for k in range(len(point))
+                ]
+            },
             confidence=round(min(100.0, max(0.0, confidence)), 2),
-            metadata={"method": fc.method, "members": list(fc.members), "validation": fc.validation,
-                      "season_length": fc.season_length, "seasonal": fc.seasonal,
-                      "multiplicative": fc.multiplicative, "interval": 0.95,
-                      "interval_80": [[float(a), float(b)] for a, b in zip(point - half80, point + half80,
-                                                                               strict=True)]})
+            metadata={
+                "method": fc.method,
+                "members": list(fc.members),
+                "validation": fc.validation,
+                "season_length": fc.season_length,
+                "seasonal": fc.seasonal,
+                "multiplicative": fc.multiplicative,
+                "interval": 0.95,
+                "interval_80": [[float(a), float(b)] for a, b in zip(point - half80, point + half80, strict=True)],
+            },
+        )
 
     def attribution(self, row: Mapping[str, Any]) -> Attribution:
         """Each forecast value as level + trend + season, exactly (the served values are these sums).
@@ -125,16 +155,31 @@ class ForecastRunner:
 
         fc = self.fit([row])[0]
         level, trend, season, value = fc.parts.level, fc.parts.trend, fc.parts.season, fc.value
-        periods = [{"period": k + 1, "value": float(value[k]), "level": float(level[k]), "trend": float(trend[k]),
-                    "season": float(season[k])} for k in range(len(value))]
+        periods = [
+            {
+                "period": k + 1,
+                "value": float(value[k]),
+                "level": float(level[k]),
+                "trend": float(trend[k]),
+                "season": float(season[k]),
+            }
+            for k in range(len(value))
+        ]
         parts = {"level": float(level.mean()), "trend": float(trend.mean()), "season": float(season.mean())}
         return Attribution(
-            output=float(value.mean()), base=0.0, contributions=parts,
-            values={"level": round(parts["level"], 6), "trend": round(parts["trend"], 6),
-                    "season": round(parts["season"], 6)},
+            output=float(value.mean()),
+            base=0.0,
+            contributions=parts,
+            values={
+                "level": round(parts["level"], 6),
+                "trend": round(parts["trend"], 6),
+                "season": round(parts["season"], 6),
+            },
             labels={"level": "Level", "trend": "Trend", "season": "Season"},
-            output_kind="value", explained=f"the mean of the {len(value)} forecast values",
-            metadata={"periods": periods, "method": fc.method, "season_length": fc.season_length})
+            output_kind="value",
+            explained=f"the mean of the {len(value)} forecast values",
+            metadata={"periods": periods, "method": fc.method, "season_length": fc.season_length},
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"method": self.method, "max_horizon": MAX_HORIZON, "artifact": None}

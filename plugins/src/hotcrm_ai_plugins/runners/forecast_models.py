@@ -5,11 +5,13 @@ Every method takes a history ``y`` (already on a unit scale), a horizon ``H`` an
 can be explained as the sum of the three (``season`` of a multiplicative model is ``(level + trend) *
 (index - 1)``, the amount the season adds).
 
-- ``naive``: the last value; ``snaive``: the value one season earlier.
+- ``naive``: the last value; ``snaive``: the value one season earlier; ``naive2``: the last seasonally
+  adjusted value, re-seasonalised (the M4 competition's Naive2 benchmark).
 - ``ses``: simple exponential smoothing of the seasonally adjusted series (classical decomposition).
 - ``ets``: automatic ETS: additive errors, trend none / additive / damped, season none / additive /
   multiplicative, each form fitted by least squares over a parameter grid evaluated all at once, the
-  form chosen by AICc (Hyndman et al. 2002).
+  form chosen by AICc (Hyndman et al. 2002). ``ets_log``: the same on log values (Box-Cox with lambda
+  0) for positive series, so trend and season act multiplicatively.
 - ``theta`` / ``theta3``: the Theta method (Hyndman & Billah's SES with drift, theta 2 and 3) on the
   seasonally adjusted series.
 - ``arima``: ARIMA(p,1,0), with or without drift, p <= 3, chosen by AICc, fitted by conditional least
@@ -99,8 +101,7 @@ def seasonal_indices(y: np.ndarray, m: int, multiplicative: bool, total: int) ->
     part = y[offset : offset + len(trend)]
     detr = part / trend if multiplicative else part - trend
     pos = (np.arange(len(trend)) + offset) % m
-    idx = np.array([detr[pos == k].mean() if np.any(pos == k) else (1.0 if multiplicative else 0.0)
-                    for k in range(m)])
+    idx = np.array([detr[pos == k].mean() if np.any(pos == k) else (1.0 if multiplicative else 0.0) for k in range(m)])
     idx = idx / idx.mean() if multiplicative else idx - idx.mean()
     return idx[np.arange(total) % m]
 
@@ -108,8 +109,7 @@ def seasonal_indices(y: np.ndarray, m: int, multiplicative: bool, total: int) ->
 def adjustment(y: np.ndarray, m: int, horizon: int) -> Adjust:
     """Seasonally adjust when the lag-m autocorrelation of the series or of its differences is significant."""
     n = len(y)
-    seasonal = m > 1 and n >= 2 * m + 1 and (
-        seasonal_significant(y, m)[0] or seasonal_significant(np.diff(y), m)[0])
+    seasonal = m > 1 and n >= 2 * m + 1 and (seasonal_significant(y, m)[0] or seasonal_significant(np.diff(y), m)[0])
     if not seasonal:
         return Adjust(False, False, np.zeros(0))
     multiplicative = bool(np.all(y > 0))
@@ -133,6 +133,12 @@ def snaive(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
     value = last[np.arange(horizon) % m]
     level = float(last.mean())
     return Parts(np.full(horizon, level), np.zeros(horizon), value - level)
+
+
+def naive2(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
+    """The last seasonally adjusted value, re-seasonalised (M4's Naive2): follows a level shift at once
+    while keeping the season."""
+    return adj.parts(float(adj.remove(y)[-1]), np.zeros(horizon), len(y))
 
 
 def ses_fit(y: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -227,8 +233,14 @@ ETS_WINDOW = 480  # most recent values an ETS form is fitted on (bounds the cost
 
 
 def _grid(trend: bool, season: bool) -> np.ndarray:
-    rows = [(a, b, g, f) for a in _A for b in (_B if trend else (0.0,)) for g in (_G if season else (0.0,))
-            for f in (_PHI if trend else (1.0,)) if b <= a and g <= 1 - a]
+    rows = [
+        (a, b, g, f)
+        for a in _A
+        for b in (_B if trend else (0.0,))
+        for g in (_G if season else (0.0,))
+        for f in (_PHI if trend else (1.0,))
+        if b <= a and g <= 1 - a
+    ]
     return np.array(rows, dtype=float)
 
 
@@ -282,8 +294,15 @@ def ets_form(y: np.ndarray, m: int, trend: bool, season: str) -> EtsFit:
     sse = np.where(np.isfinite(sse), sse, np.inf)
     k = int(np.argmin(sse))
     params = 2 + (3 if trend else 0) + (m if season != "N" else 0)
-    return EtsFit(_aicc(float(sse[k]), n, params), float(level[k]), float(slope[k]), float(f[k]),
-                  s[k].copy() if season != "N" else np.zeros(0), season, n)
+    return EtsFit(
+        _aicc(float(sse[k]), n, params),
+        float(level[k]),
+        float(slope[k]),
+        float(f[k]),
+        s[k].copy() if season != "N" else np.zeros(0),
+        season,
+        n,
+    )
 
 
 def ets_forms(y: np.ndarray, m: int) -> list[tuple[bool, str]]:
@@ -310,18 +329,38 @@ def ets(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
     return Parts(lv, trend, season)
 
 
+def ets_log(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
+    """Automatic ETS on log values (Box-Cox with lambda 0), back-transformed: a multiplicative trend and
+    season for positive series; the median forecast (no bias adjustment). Parts split proportionally."""
+    if not np.all(y > 0):
+        return ets(y, horizon, m, adj)
+    p = ets(np.log(y), horizon, m, adj)
+    value = np.exp(p.value)
+    level = np.exp(p.level)
+    trend = np.exp(p.level + p.trend) - level
+    return Parts(level, trend, value - level - trend)
+
+
 Method = Callable[[np.ndarray, int, int, Adjust], Parts]
 
 METHODS: dict[str, Method] = {
-    "naive": naive, "snaive": snaive, "ses": ses, "ets": ets, "theta": theta, "theta3": theta3, "arima": arima,
+    "naive": naive,
+    "snaive": snaive,
+    "naive2": naive2,
+    "ses": ses,
+    "ets": ets,
+    "ets_log": ets_log,
+    "theta": theta,
+    "theta3": theta3,
+    "arima": arima,
 }
 
 
 def candidates(n: int, m: int) -> list[str]:
     """Methods that can be fitted on ``n`` values with season ``m``."""
-    names = ["naive", "ses", "theta", "theta3", "ets"]
+    names = ["naive", "ses", "theta", "theta3", "ets", "ets_log"]
     if n >= 10:
         names.append("arima")
     if m > 1 and n >= m:
-        names.insert(1, "snaive")
+        names[1:1] = ["snaive", "naive2"]
     return names

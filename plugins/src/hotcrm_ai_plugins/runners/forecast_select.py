@@ -61,9 +61,11 @@ class Forecast(NamedTuple):
 
 
 def _combine(parts: Sequence[Parts]) -> Parts:
-    k = len(parts)
-    return Parts(sum(p.level for p in parts) / k, sum(p.trend for p in parts) / k,  # type: ignore[arg-type]
-                 sum(p.season for p in parts) / k)  # type: ignore[arg-type]
+    return Parts(
+        np.mean([p.level for p in parts], axis=0),
+        np.mean([p.trend for p in parts], axis=0),
+        np.mean([p.season for p in parts], axis=0),
+    )
 
 
 def _fit(y: np.ndarray, horizon: int, m: int, members: Sequence[str]) -> Parts:
@@ -139,8 +141,9 @@ def _mase_scale(y: np.ndarray, m: int) -> float:
     return float(d.mean()) if len(d) and d.mean() > 0 else 1.0
 
 
-def forecast(history: Sequence[float] | np.ndarray, horizon: int, season_length: int | None,
-             method: str = "auto") -> Forecast:
+def forecast(
+    history: Sequence[float] | np.ndarray, horizon: int, season_length: int | None, method: str = "auto"
+) -> Forecast:
     """Forecast ``horizon`` steps: the best candidate (or combination) by rolling-origin CV when
     ``method`` is ``auto``, else the named method; intervals for ``LEVELS`` from the CV errors."""
     raw = np.asarray(history, dtype=np.float64)[-MAX_HISTORY:]
@@ -187,10 +190,20 @@ def forecast(history: Sequence[float] | np.ndarray, horizon: int, season_length:
     mase_scale = _mase_scale(y, m)
     label = members[0] if len(members) == 1 else "combination(" + "+".join(members) + ")"
     validation: dict[str, Any] = {
-        "folds": len(origins), "steps": fh,
+        "folds": len(origins),
+        "steps": fh,
         "mase": float(np.mean(np.abs(fold_errors * units[:, None]))) / mase_scale if scores else None,
         "candidates": {k: float(np.mean(np.abs(errors[k] * units[:, None]))) / mase_scale for k in scores},
     }
     scaled = Parts(parts.level * scale, parts.trend * scale, parts.season * scale)
-    return Forecast(scaled, {lv: w * scale for lv, w in half.items()}, label, members, m, adj.seasonal,
-                    adj.seasonal and adj.multiplicative, validation, scale)
+    return Forecast(
+        scaled,
+        {lv: w * scale for lv, w in half.items()},
+        label,
+        members,
+        m,
+        adj.seasonal,
+        adj.seasonal and adj.multiplicative,
+        validation,
+        scale,
+    )
