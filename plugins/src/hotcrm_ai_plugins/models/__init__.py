@@ -37,8 +37,8 @@ SEED: dict[str, dict[str, Any]] = {
     },
     "revenue-forecast-v1": {
         "name": "Revenue Forecasting", "type": "forecasting", "description":
-        "Revenue and pipeline forecasting: the Theta method (seasonally adjusted when the history is "
-        "seasonal) fitted on the history given, with prediction intervals.",
+        "Revenue and pipeline forecasting: ETS, Theta, ARIMA, naive methods or a combination, chosen per "
+        "history by rolling-origin cross-validation, with conformal prediction intervals.",
         "explain_output": None, "tags": ("sales", "forecast", "theta"),
     },
     "product-recommendation-v1": {
