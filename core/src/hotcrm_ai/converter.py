@@ -66,9 +66,12 @@ def _record_hooks(conv: cattrs.Converter) -> None:
         explanation = d.get("explanation")
         if not isinstance(metadata, dict):
             raise TypeError("metadata: expected an object")
+        confidence = _strict_float(d["confidence"], float)
+        if not 0.0 <= confidence <= 100.0:  # what PredictionOutput allows: a hit serves the record as is
+            raise ValueError(f"confidence: expected 0-100, got {confidence}")
         return CacheRecord(
             prediction=d["prediction"],
-            confidence=_strict_float(d["confidence"], float),
+            confidence=confidence,
             model_id=_strict_str(d["model_id"], str),
             model_version=_strict_str(d["model_version"], str),
             stored_at=_strict_float(d["stored_at"], float),

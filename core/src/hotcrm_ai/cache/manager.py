@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import canonical_key_tail, check_namespace, key_tail, text_digest
+from hotcrm_ai.cache.keys import KeyedHash, canonical_key_tail, check_namespace, key_tail, text_digest
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -83,6 +83,8 @@ class CacheManager:
         from hotcrm_ai.cache.keysecret import key_secret
 
         self._secret = key_secret(settings)
+        self._hash = KeyedHash(self._secret)
+        self._prefixes: dict[tuple[str | None, str, str], str] = {}
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -237,17 +239,31 @@ class CacheManager:
         """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
         return self._key_prefix + key_tail(tenant, model_id, model_version, features, secret=self._secret)
 
-    def digest(self, canonical: str) -> str:
-        """The keyed hash of canonical features text, as this deployment's keys carry it."""
-        return text_digest(canonical, secret=self._secret)
+    def digest(self, canonical: str | bytes) -> str:
+        """The keyed hash of canonical features (``canonical_bytes``, or its text), as this deployment's
+        keys carry it."""
+        if isinstance(canonical, str):
+            return text_digest(canonical, secret=self._secret)
+        return self._hash.hexdigest(canonical)
 
     def digest_key(self, *, tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
         """The key of one prediction whose canonical features were already hashed (:meth:`digest`)."""
         return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)
 
     def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:
-        """Everything of a key but the features' digest: built once for a batch's rows."""
-        return self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+        """Everything of a key but the features' digest, remembered per (tenant, model, version): the
+        same few combinations come back on every call (bounded: cleared past 4,096)."""
+        slot = (tenant, model_id, model_version)
+        try:
+            prefix = self._prefixes.get(slot)
+        except TypeError:  # an unhashable argument: digest_key says what is wrong with it
+            prefix = None
+        if prefix is None:
+            prefix = self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+            if len(self._prefixes) >= 4096:
+                self._prefixes.clear()
+            self._prefixes[slot] = prefix
+        return prefix
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.cache.keys import canonical_json
+from hotcrm_ai.cache.keys import canonical_bytes
 from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
@@ -72,12 +72,12 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
     return use_cache or (ab_test is not None and ab_test.enabled)
 
 
-def _canonical(features: Any) -> str | None:
+def _canonical(features: Any) -> bytes | None:
     """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
     if not isinstance(features, Mapping):
         return None
     try:
-        return canonical_json(features)
+        return canonical_bytes(features)
     except ValidationError:
         return None
 
@@ -169,7 +169,7 @@ class PredictionService:
         if fast is not None:
             return fast
         results: list[PredictionResult | None] = [None] * len(rows)
-        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, str | None]]]] = {}
+        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, bytes | None]]]] = {}
         encode = _needs_canonical(requested, use_cache)
         for i, row in enumerate(rows):
             canonical = _canonical(row) if encode else None
@@ -203,26 +203,23 @@ class PredictionService:
         return model
 
     def _key(
-        self, model: ModelConfig, canonical: str | None, ctx: Mapping[str, Any], prefix: str | None = None
+        self, model: ModelConfig, canonical: bytes | None, ctx: Mapping[str, Any], prefix: str | None = None
     ) -> str | None:
         """The cache key of the request as given. Answers are stored only for inputs that passed
         validation, so a hit needs no second validation; input with no canonical form (NaN, not a
         mapping) gets no key and is refused by validation with the field-by-field message.
-        ``prefix`` (``CacheManager.key_prefix``) saves rebuilding the constant part per batch row."""
+        ``prefix`` (``CacheManager.key_prefix``, remembered per tenant and model) is the constant part."""
         if canonical is None:
             return None
         try:
-            if prefix is not None:
-                return prefix + self.cache.digest(canonical)
-            return self.cache.digest_key(
-                tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version,
-                digest=self.cache.digest(canonical),
-            )
+            if prefix is None:
+                prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
+            return prefix + self.cache.digest(canonical)
         except ValidationError:
             return None
 
     def _serve_one(
-        self, model: ModelConfig, features: Any, canonical: str | None, call: Call, *, use_cache: bool, explain: bool
+        self, model: ModelConfig, features: Any, canonical: bytes | None, call: Call, *, use_cache: bool, explain: bool
     ) -> Outcome:
         key = self._key(model, canonical, call.ctx) if use_cache and model.cache_ttl_s > 0 else None
         if key is None:
@@ -345,7 +342,7 @@ class PredictionService:
     # -- many rows -------------------------------------------------------------------------
 
     def _serve_many(
-        self, model: ModelConfig, raw_rows: list[tuple[Any, str | None]], call: Call, *, use_cache: bool
+        self, model: ModelConfig, raw_rows: list[tuple[Any, bytes | None]], call: Call, *, use_cache: bool
     ) -> list[Outcome | BaseException]:
         """Cache hits for rows as given (validated when stored), then validation and the provider for
         the misses; a row that fails validation holds its ValidationError."""
