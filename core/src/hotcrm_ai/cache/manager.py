@@ -423,6 +423,7 @@ class CacheManager:
         fresh: Callable[[Any], bool] | None = None,
         store: Callable[[Any], Any | None] | None = None,
         wait_timeout_s: float | None = None,
+        missed: bool = False,
     ) -> Lookup:
         """``get_or_compute`` for values that go stale and for callers that hand more than they store.
 
@@ -430,13 +431,15 @@ class CacheManager:
         serve the stale value when its own source fails); otherwise ``compute(None)`` runs on a miss.
         ``store(value)`` is what of the computed value goes into the cache (None: nothing), so the
         waiters get the whole computed value while only the record is kept. One flight per key.
+        ``missed``: the caller has just looked (``get``, counted) and found nothing fresh, so the
+        lookup before the flight is skipped; the one inside it still runs.
         """
         if not self.settings.enabled:
             return Lookup(compute(None)[0], "computed")
-        # a fresh entry needs no flight (no lock, no event): the common case of a hot key
-        hit = self.get(key, type_)
-        if hit is not None and (fresh is None or fresh(hit)):
-            return Lookup(hit, "cache")
+        if not missed:  # a fresh entry needs no flight (no lock, no event): the common case of a hot key
+            hit = self.get(key, type_)
+            if hit is not None and (fresh is None or fresh(hit)):
+                return Lookup(hit, "cache")
 
         def lead() -> tuple[Any, Source]:
             # looked up again inside the flight: a caller that missed just before another stored

@@ -94,6 +94,37 @@ class PerformanceMonitor:
             except Exception as exc:  # a sink never fails a prediction
                 self._sink_failed(sink, exc)
 
+    def record_many(self, events: Sequence[PredictionEvent]) -> None:
+        """``record`` for each of ``events`` (a batch's rows), with the lookups done once: the same
+        checks, the same store, outcomes and sinks, one event each. Every event is checked before
+        any is stored, so an invalid one records none of them."""
+        for event in events:
+            if not isinstance(event, PredictionEvent):
+                raise ValidationError(
+                    [FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor"
+                )
+            try:
+                valid = (
+                    0.0 <= event.latency_ms < _INF
+                    and -_INF < event.timestamp < _INF
+                    and -_INF < event.confidence < _INF
+                )
+            except TypeError:
+                valid = False
+            if not valid:
+                raise _invalid_event(event)
+        store, remember = self._store_record, self._remember
+        for event in events:
+            store(event)
+            if event.success and event.prediction_id:
+                remember(event)
+        for sink in self._others:
+            for event in events:
+                try:
+                    sink.record(event)
+                except Exception as exc:  # a sink never fails a prediction
+                    self._sink_failed(sink, exc)
+
     def record_chunk(self, record: ChunkRecord) -> None:
         """Keep one aggregated record of a scored chunk (``AICloud.score``) and send it to every sink
         that has ``record_chunk``; sinks without it are skipped (per-row events are not invented)."""
