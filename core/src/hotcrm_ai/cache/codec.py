@@ -46,7 +46,8 @@ _MAX_DEPTH = 32
 
 
 def _plain(value: Any, depth: int = 0) -> bool:
-    """Whether ``value`` is plain finite JSON of the exact built-in types (see the module docstring)."""
+    """Whether ``value`` is plain finite JSON of the exact built-in types (see the module docstring).
+    Leaves are tested inline (a cached answer is mostly floats and short strings)."""
     t = type(value)
     if t is float:
         return -_FLOAT_MAX <= value <= _FLOAT_MAX  # NaN fails both comparisons
@@ -55,18 +56,47 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if t is dict:
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            tv = type(v)
+            if tv is float:
+                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                    return False
+            elif tv not in _LEAVES and not _plain(v, depth + 1):
+                return False
+        return True
     if t is list or t is tuple:
-        return all(_plain(v, depth + 1) for v in value)
+        for v in value:
+            tv = type(v)
+            if tv is float:
+                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                    return False
+            elif tv not in _LEAVES and not _plain(v, depth + 1):
+                return False
+        return True
     return False
+
+
+_UNSTRUCTURE: dict[type, Callable[[Any], Any]] = {}
+
+
+def _unstructure(value: Any) -> Any:
+    """The converter's unstructuring function for an attrs value's type, looked up once per type."""
+    fn = _UNSTRUCTURE.get(type(value))
+    if fn is None:
+        from hotcrm_ai.converter import converter
+
+        fn = converter.get_unstructure_hook(type(value))
+        if len(_UNSTRUCTURE) < 256:
+            _UNSTRUCTURE[type(value)] = fn
+    return fn(value)
 
 
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
-    if attrs.has(type(value)):
-        from hotcrm_ai.converter import unstructure
-
-        value = unstructure(value)
+    if type(value) in _UNSTRUCTURE or attrs.has(type(value)):
+        value = _unstructure(value)
     if _plain(value):
         try:
             return orjson.dumps({"v": FORMAT, "d": value})

@@ -144,19 +144,59 @@ def _checker(spec: FeatureSpec) -> Callable[[Any], str | None]:
     return lambda v: _check(spec, v)
 
 
-_COMPILED: dict[int, tuple[ModelConfig, list[tuple[FeatureSpec, Callable[[Any], str | None]]]]] = {}
+class _Plan:
+    """A model's checks, built once: one checker per field and, when every field is an optional-free
+    ``number`` without choices, the names and bounds for the all-present fast path."""
+
+    __slots__ = ("bounds", "checks", "names")
+
+    def __init__(self, model: ModelConfig) -> None:
+        self.checks = [(spec, _checker(spec)) for spec in model.features]
+        simple = all(spec.dtype == "number" and spec.choices is None for spec in model.features)
+        self.names: tuple[str, ...] | None = tuple(spec.name for spec in model.features) if simple else None
+        self.bounds = [
+            (
+                -_FLOAT_MAX if spec.minimum is None else max(-_FLOAT_MAX, spec.minimum),
+                _FLOAT_MAX if spec.maximum is None else min(_FLOAT_MAX, spec.maximum),
+            )
+            for spec in model.features
+        ]
+
+    def fast(self, features: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The clean features when every field is present, a finite int or float and in bounds, and
+        nothing else is there (what the full check would return); None: take the full check."""
+        names = self.names
+        if names is None or len(features) != len(names):
+            return None
+        try:
+            values = [features[name] for name in names]
+        except KeyError:
+            return None
+        for value, (lo, hi) in zip(values, self.bounds):  # noqa: B905 - built from the same specs
+            t = type(value)
+            if (t is not float and t is not int) or not lo <= value <= hi:  # NaN fails the comparison
+                return None
+        return dict(zip(names, values))  # noqa: B905 - same length, checked above
 
 
-def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str | None]]]:
-    """Per-model checkers, built once (models are frozen; the entry keeps the model alive)."""
+_COMPILED: dict[int, tuple[ModelConfig, _Plan]] = {}
+
+
+def _plan(model: ModelConfig) -> _Plan:
+    """Per-model checks, built once (models are frozen; the entry keeps the model alive)."""
     entry = _COMPILED.get(id(model))
     if entry is not None and entry[0] is model:
         return entry[1]
-    checks = [(spec, _checker(spec)) for spec in model.features]
+    plan = _Plan(model)
     if len(_COMPILED) > 1024:
         _COMPILED.clear()
-    _COMPILED[id(model)] = (model, checks)
-    return checks
+    _COMPILED[id(model)] = (model, plan)
+    return plan
+
+
+def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str | None]]]:
+    """Per-model checkers, one per feature (built once, with the model's plan)."""
+    return _plan(model).checks
 
 
 def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
@@ -177,10 +217,14 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
         if errors:
             raise ValidationError(errors, subject=f"input for {model.id}")
         return dict(features)
+    plan = _plan(model)
+    clean = plan.fast(features)
+    if clean is not None:
+        return clean
     out: dict[str, Any] = {}
     failed: list[tuple[FeatureSpec, str, Any]] = []
     present = 0  # input keys that name a feature; fewer than len(features) means unknown fields
-    for spec, check in _compiled(model):
+    for spec, check in plan.checks:
         value = features.get(spec.name)
         if spec.name in features:
             present += 1
