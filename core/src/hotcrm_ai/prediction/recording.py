@@ -99,8 +99,19 @@ class Recorder:
         model_id, version, requested, variant = model.id, model.version, call.requested_id, call.variant
         results = [
             PredictionResult(
-                r.prediction, r.confidence, model_id, version, requested, variant, True, False, None, latency, pid,
-                {"provider": provider, **r.metadata}, r.explanation,
+                r.prediction,
+                r.confidence,
+                model_id,
+                version,
+                requested,
+                variant,
+                True,
+                False,
+                None,
+                latency,
+                pid,
+                {"provider": provider, **r.metadata},
+                r.explanation,
             )
             for r, pid in zip(records, pids, strict=True)
         ]
@@ -108,8 +119,24 @@ class Recorder:
         now = time.time()
         events = [
             PredictionEvent(
-                model_id, requested, version, now, latency, True, r.confidence, True, False, variant, provider,
-                tenant, r.prediction_id, None, None, None, _usage(r.metadata), r.prediction,
+                model_id,
+                requested,
+                version,
+                now,
+                latency,
+                True,
+                r.confidence,
+                True,
+                False,
+                variant,
+                provider,
+                tenant,
+                r.prediction_id,
+                None,
+                None,
+                None,
+                _usage(r.metadata),
+                r.prediction,
             )
             for r in results
         ]
