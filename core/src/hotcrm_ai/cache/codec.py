@@ -119,27 +119,23 @@ def decode(raw: bytes, type_: type | None = None) -> Any:
     if hook is None:
         hook = _hook(type_)
     try:
-        return hook(doc["d"])
+        return hook(doc["d"], type_)
     except _STRUCTURE_ERRORS as exc:
         raise DecodeError(f"does not match {type_.__name__}: {exc}") from None
 
 
-_HOOKS: dict[type, Callable[[Any], Any]] = {}
+_HOOKS: dict[type, Callable[[Any, type], Any]] = {}
 
 
-def _hook(type_: type) -> Callable[[Any], Any]:
+def _hook(type_: type) -> Callable[[Any, type], Any]:
     """The converter's structuring function for ``type_``, looked up once (a cache hit structures
     one value; cattrs' dispatch and the error wrapping would cost as much as the parsing)."""
     from hotcrm_ai.converter import converter
 
-    fn = converter.get_structure_hook(type_)
-
-    def hook(data: Any) -> Any:
-        return fn(data, type_)
-
+    fn: Callable[[Any, type], Any] = converter.get_structure_hook(type_)
     if len(_HOOKS) < 256:
-        _HOOKS[type_] = hook
-    return hook
+        _HOOKS[type_] = fn
+    return fn
 
 
 def _structure_errors() -> tuple[type[BaseException], ...]:

@@ -299,7 +299,8 @@ class CacheManager:
                 self._count("decode_errors")
                 self._discard(key)
         if count:
-            self._count("misses" if value is None else "hits")
+            with self._lock:
+                self._counts["misses" if value is None else "hits"] += 1
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:

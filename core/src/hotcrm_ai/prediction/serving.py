@@ -74,7 +74,7 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
 
 def _canonical(features: Any) -> bytes | None:
     """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
-    if not isinstance(features, Mapping):
+    if type(features) is not dict and not isinstance(features, Mapping):
         return None
     try:
         return canonical_bytes(features)
@@ -124,9 +124,13 @@ class PredictionService:
             _check_context(call.ctx)
             requested = self._active(model_id)
             canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
-            served_model, call.variant = ab.assign(
-                requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
-            )
+            ab_test = requested.ab_test
+            if ab_test is None or not ab_test.enabled:  # what ab.assign answers without a test
+                served_model = requested
+            else:
+                served_model, call.variant = ab.assign(
+                    requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
+                )
             outcome = self._serve_one(served_model, features, canonical, call, use_cache=use_cache, explain=explain)
             if isinstance(outcome, Refused):
                 for failure in outcome.failures:
@@ -231,7 +235,7 @@ class PredictionService:
     def _serve_one(
         self, model: ModelConfig, features: Any, canonical: bytes | None, call: Call, *, use_cache: bool, explain: bool
     ) -> Outcome:
-        caching = use_cache and model.cache_ttl_s > 0 and self.cache.enabled
+        caching = use_cache and model.cache_ttl_s > 0 and self.cache.settings.enabled
         key = self._key(model, canonical, call.ctx) if caching else None
         if key is None:
             return self._compute(model, validate_features(model, features), call.ctx, None, explain)
