@@ -4,6 +4,7 @@ first, so a caller fixes a payload in one round trip."""
 from __future__ import annotations
 
 import math
+import operator
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -144,37 +145,53 @@ def _checker(spec: FeatureSpec) -> Callable[[Any], str | None]:
     return lambda v: _check(spec, v)
 
 
-class _Plan:
-    """A model's checks, built once: one checker per field and, when every field is an optional-free
-    ``number`` without choices, the names and bounds for the all-present fast path."""
+_NUMBERS = frozenset((float, int))
 
-    __slots__ = ("bounds", "checks", "names")
+
+class _Plan:
+    """A model's checks, built once: one checker per field and, when every field is a ``number``
+    without choices, what the all-present fast path needs (the names, the bounded fields)."""
+
+    __slots__ = ("bounded", "checks", "getter", "names")
 
     def __init__(self, model: ModelConfig) -> None:
         self.checks = [(spec, _checker(spec)) for spec in model.features]
-        simple = all(spec.dtype == "number" and spec.choices is None for spec in model.features)
+        simple = bool(model.features) and all(s.dtype == "number" and s.choices is None for s in model.features)
         self.names: tuple[str, ...] | None = tuple(spec.name for spec in model.features) if simple else None
-        self.bounds = [
-            (
-                -_FLOAT_MAX if spec.minimum is None else max(-_FLOAT_MAX, spec.minimum),
-                _FLOAT_MAX if spec.maximum is None else min(_FLOAT_MAX, spec.maximum),
-            )
-            for spec in model.features
+        names = self.names or ("",)
+        self.getter: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*names) if len(names) > 1 else lambda f: (f[names[0]],)
+        )
+        self.bounded = [
+            (i, -_FLOAT_MAX if s.minimum is None else s.minimum, _FLOAT_MAX if s.maximum is None else s.maximum)
+            for i, s in enumerate(model.features)
+            if s.minimum is not None or s.maximum is not None
         ]
 
     def fast(self, features: Mapping[str, Any]) -> dict[str, Any] | None:
         """The clean features when every field is present, a finite int or float and in bounds, and
-        nothing else is there (what the full check would return); None: take the full check."""
+        nothing else is there (what the full check would return); None: take the full check.
+
+        Finiteness of all values at once: ``math.fsum`` is NaN or infinite when any value is, raises
+        ValueError for infinities of both signs and OverflowError for an int beyond the float range
+        (or a sum that overflows: the full check then decides)."""
         names = self.names
         if names is None or len(features) != len(names):
             return None
         try:
-            values = [features[name] for name in names]
+            values = self.getter(features)
         except KeyError:
             return None
-        for value, (lo, hi) in zip(values, self.bounds):  # noqa: B905 - built from the same specs
-            t = type(value)
-            if (t is not float and t is not int) or not lo <= value <= hi:  # NaN fails the comparison
+        if not set(map(type, values)) <= _NUMBERS:  # bool, str, None...: the full check words it
+            return None
+        try:
+            total = math.fsum(values)
+        except (OverflowError, ValueError):  # ValueError: inf and -inf together
+            return None
+        if not -_FLOAT_MAX <= total <= _FLOAT_MAX:  # NaN fails the comparison
+            return None
+        for i, lo, hi in self.bounded:
+            if not lo <= values[i] <= hi:
                 return None
         return dict(zip(names, values))  # noqa: B905 - same length, checked above
 
