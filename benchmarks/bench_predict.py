@@ -94,7 +94,7 @@ class BenchPlugin:
 def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, float]]:
     """Each stage of ``AICloud.predict`` timed on its own (us/call, fastest of 15 blocks), for a miss
     and for a hit: what the service does, called the way it calls it."""
-    from hotcrm_ai.cache.keys import canonical_json
+    from hotcrm_ai.cache.keys import canonical_bytes
     from hotcrm_ai.prediction.outcome import CacheRecord, Served
     from hotcrm_ai.prediction.recording import Call
     from hotcrm_ai.prediction.resilience import call_with_retries
@@ -105,9 +105,8 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     model = ai.registry.get("bench-logit")
     row = rows[1]
     ctx = {"tenant": "acme"}
-    text = canonical_json(row)
-    digest = ai.cache.digest(text)
-    key = ai.cache.digest_key(tenant="acme", model_id=model.id, model_version=model.version, digest=digest)
+    text = canonical_bytes(row)
+    key = ai.cache.key_prefix(tenant="acme", model_id=model.id, model_version=model.version) + ai.cache.digest(text)
     clean = validate_features(model, row)
     provider, breaker = ai.providers.get(model)
     inp = PredictionInput(features=clean, context=ctx)
@@ -137,9 +136,9 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     n = 500
     common = [
         ("request checks + registry lookup", checks),
-        ("canonical JSON of the features (once)", lambda: canonical_json(row)),
-        ("cache key (SHA-256 + components)", lambda: ai.cache.digest_key(
-            tenant="acme", model_id=model.id, model_version=model.version, digest=ai.cache.digest(text))),
+        ("canonical JSON of the features (once)", lambda: canonical_bytes(row)),
+        ("cache key (HMAC-SHA-256 + remembered prefix)", lambda: ai.cache.key_prefix(
+            tenant="acme", model_id=model.id, model_version=model.version) + ai.cache.digest(text)),
     ]
     miss = [
         *common,
@@ -153,7 +152,7 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     ]
     hit = [
         *common,
-        ("cache lookup, hit (get, JSON, CacheRecord)", lambda: ai.cache.get(key, CacheRecord)),
+        ("cache lookup, hit (get, JSON, CacheRecord, fresh)", lambda: svc._fresh(model, ai.cache.get(key, CacheRecord))),
         ("answer from the record", lambda: Served.from_record(model, record)),  # type: ignore[arg-type]
         ("result + event + monitor", finish),
     ]

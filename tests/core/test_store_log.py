@@ -117,3 +117,19 @@ def test_alias_errors_are_typed(tmp_path: Path) -> None:
         with pytest.raises(ModelNotFoundError, match="logit-v1@nobody"):
             ai.predict("logit-v1@nobody", features(1))
         assert ai.registry.history() == []
+
+
+def test_cached_batch_rows_and_hits_are_logged_like_any_prediction(tmp_path: Path) -> None:
+    """The service records hits through the monitor's shortcuts (record_checked, record_many): the
+    store's monitor must still log each of them."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    with cloud(url) as ai:
+        rows = [features(i) for i in range(5)]
+        ai.batch_predict("logit-v1", rows, context={"tenant": "acme"})
+        cached = ai.batch_predict("logit-v1", rows, context={"tenant": "acme"})
+        hit = ai.predict("logit-v1", features(2), context={"tenant": "acme"})
+        assert all(r.cached for r in cached) and hit.cached
+    with cloud(url) as later:
+        for r in (*cached, hit):
+            found = later.predictions.get(r.prediction_id)
+            assert found.cached and found.tenant == "acme" and found.output == r.prediction

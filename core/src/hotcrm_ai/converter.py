@@ -60,20 +60,32 @@ def _record_hooks(conv: cattrs.Converter) -> None:
     from hotcrm_ai.prediction.outcome import CacheRecord
 
     def structure_record(d: Any, _: type) -> CacheRecord:
-        if not isinstance(d, dict) or not d.keys() <= _RECORD_KEYS:
+        if type(d) is not dict or not d.keys() <= _RECORD_KEYS:
             raise TypeError("expected a cache record object with known keys only")
         metadata = d.get("metadata") or {}
         explanation = d.get("explanation")
-        if not isinstance(metadata, dict):
+        if type(metadata) is not dict:
             raise TypeError("metadata: expected an object")
+        confidence, stored_at = d["confidence"], d["stored_at"]
+        # the common case (two floats, as written) is tested inline; anything else gets the full check
+        if type(confidence) is not float or not 0.0 <= confidence <= 100.0:
+            confidence = _strict_float(confidence, float)
+            if not 0.0 <= confidence <= 100.0:  # what PredictionOutput allows: a hit serves the record as is
+                raise ValueError(f"confidence: expected 0-100, got {confidence}")
+        if type(stored_at) is not float or not -math.inf < stored_at < math.inf:
+            stored_at = _strict_float(stored_at, float)
+        model_id, model_version = d["model_id"], d["model_version"]
+        if type(model_id) is not str or type(model_version) is not str:
+            _strict_str(model_id, str)
+            _strict_str(model_version, str)
         return CacheRecord(
-            prediction=d["prediction"],
-            confidence=_strict_float(d["confidence"], float),
-            model_id=_strict_str(d["model_id"], str),
-            model_version=_strict_str(d["model_version"], str),
-            stored_at=_strict_float(d["stored_at"], float),
-            metadata=metadata,
-            explanation=None if explanation is None else conv.structure(explanation, t.Explanation),
+            d["prediction"],
+            confidence,
+            model_id,
+            model_version,
+            stored_at,
+            metadata,
+            None if explanation is None else conv.structure(explanation, t.Explanation),
         )
 
     def unstructure_record(r: CacheRecord) -> dict[str, Any]:

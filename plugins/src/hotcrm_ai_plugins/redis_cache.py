@@ -222,7 +222,11 @@ class RedisBackend:
         """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
         # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
         value: bytes | None = self._client.get(self._prefix + key)  # type: ignore[assignment]
-        self._count(keys_read=1, keys_found=int(value is not None))
+        counts = self._counts
+        with self._lock:  # written out: the keyword form of _count costs as much again on every hit
+            counts["keys_read"] += 1
+            if value is not None:
+                counts["keys_found"] += 1
         return value
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:

@@ -2,8 +2,11 @@
 
 A shared cache is written by every instance that can reach Redis; unpickling what it holds would be
 a code-execution path, so values are JSON (attrs objects go through the project's one converter).
-Writing uses the standard library (it refuses NaN; orjson would quietly write ``null``); reading uses
-orjson when installed, because every cache hit pays for parsing and orjson parses 3-5x faster.
+Writing uses orjson for values that are plain JSON (exact dict, list, tuple, str, int, float, bool and
+None, string keys, finite floats: checked first, because orjson would quietly write NaN as ``null``
+and would accept datetimes, UUIDs and enums the standard library refuses) and the standard library
+for anything else, which refuses what has no JSON form; both write the same JSON values. Reading
+uses orjson, because every cache hit pays for parsing and orjson parses 3-5x faster.
 The envelope ``{"v": 1, "d": value}`` makes a foreign writer's bytes, a truncated value or an older
 format fail to decode: the manager treats that as a miss and overwrites it.
 """
@@ -15,17 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import orjson
 
-
-def _pick_loads() -> Callable[[bytes | str], Any]:
-    try:  # optional accelerator (hotcrm-ai[fast]): 3-5x faster to parse; strict JSON like ours
-        import orjson
-    except ImportError:  # pragma: no cover - exercised where orjson is not installed
-        return json.loads
-    return orjson.loads  # type: ignore[no-any-return]
-
-
-_loads = _pick_loads()
+_loads: Callable[[bytes | str], Any] = orjson.loads
 
 FORMAT = 1
 
@@ -45,10 +40,68 @@ def _default(obj: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default)
+_LEAVES = frozenset((str, int, bool, type(None)))
+_FLOAT_MAX = 1.7976931348623157e308
+_MAX_DEPTH = 32
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is plain finite JSON of the exact built-in types (see the module docstring).
+    Leaves are tested inline (a cached answer is mostly floats and short strings)."""
+    t = type(value)
+    if t is float:
+        return -_FLOAT_MAX <= value <= _FLOAT_MAX  # NaN fails both comparisons
+    if t in _LEAVES:
+        return True
+    if depth >= _MAX_DEPTH:
+        return False
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            tv = type(v)
+            if tv is float:
+                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                    return False
+            elif tv not in _LEAVES and not _plain(v, depth + 1):
+                return False
+        return True
+    if t is list or t is tuple:
+        for v in value:
+            tv = type(v)
+            if tv is float:
+                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                    return False
+            elif tv not in _LEAVES and not _plain(v, depth + 1):
+                return False
+        return True
+    return False
+
+
+_UNSTRUCTURE: dict[type, Callable[[Any], Any]] = {}
+
+
+def _unstructure(value: Any) -> Any:
+    """The converter's unstructuring function for an attrs value's type, looked up once per type."""
+    fn = _UNSTRUCTURE.get(type(value))
+    if fn is None:
+        from hotcrm_ai.converter import converter
+
+        fn = converter.get_unstructure_hook(type(value))
+        if len(_UNSTRUCTURE) < 256:
+            _UNSTRUCTURE[type(value)] = fn
+    return fn(value)
 
 
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
+    if type(value) in _UNSTRUCTURE or attrs.has(type(value)):
+        value = _unstructure(value)
+    if _plain(value):
+        try:
+            return orjson.dumps({"v": FORMAT, "d": value})
+        except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: the standard library decides
+            pass
     return _ENCODER.encode({"v": FORMAT, "d": value}).encode("utf-8")
 
 
@@ -62,10 +115,43 @@ def decode(raw: bytes, type_: type | None = None) -> Any:
         raise DecodeError("not a hotcrm-ai cache envelope")
     if type_ is None:
         return doc["d"]
-    from hotcrm_ai.converter import structure
+    hook = _HOOKS.get(type_)
+    if hook is None:
+        hook = _hook(type_)
+    try:
+        return hook(doc["d"], type_)
+    except _STRUCTURE_ERRORS as exc:
+        raise DecodeError(f"does not match {type_.__name__}: {exc}") from None
+
+
+_HOOKS: dict[type, Callable[[Any, type], Any]] = {}
+
+
+def _hook(type_: type) -> Callable[[Any, type], Any]:
+    """The converter's structuring function for ``type_``, looked up once (a cache hit structures
+    one value; cattrs' dispatch and the error wrapping would cost as much as the parsing)."""
+    from hotcrm_ai.converter import converter
+
+    fn: Callable[[Any, type], Any] = converter.get_structure_hook(type_)
+    if len(_HOOKS) < 256:
+        _HOOKS[type_] = fn
+    return fn
+
+
+def _structure_errors() -> tuple[type[BaseException], ...]:
+    import cattrs
+
     from hotcrm_ai.errors import ValidationError
 
-    try:
-        return structure(doc["d"], type_)
-    except ValidationError as exc:
-        raise DecodeError(f"does not match {type_.__name__}: {exc}") from None
+    return (
+        ValidationError,
+        cattrs.BaseValidationError,
+        cattrs.StructureHandlerNotFoundError,
+        TypeError,
+        ValueError,
+        KeyError,
+        AttributeError,
+    )
+
+
+_STRUCTURE_ERRORS = _structure_errors()

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import canonical_key_tail, check_namespace, key_tail, text_digest
+from hotcrm_ai.cache.keys import KeyedHash, canonical_key_tail, check_namespace, key_tail, text_digest
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -83,6 +83,8 @@ class CacheManager:
         from hotcrm_ai.cache.keysecret import key_secret
 
         self._secret = key_secret(settings)
+        self._hash = KeyedHash(self._secret)
+        self._prefixes: dict[tuple[str | None, str, str], str] = {}
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -237,17 +239,31 @@ class CacheManager:
         """The key of one prediction (``hotcrm_ai.cache.keys``); ``ValidationError`` for unhashable features."""
         return self._key_prefix + key_tail(tenant, model_id, model_version, features, secret=self._secret)
 
-    def digest(self, canonical: str) -> str:
-        """The keyed hash of canonical features text, as this deployment's keys carry it."""
-        return text_digest(canonical, secret=self._secret)
+    def digest(self, canonical: str | bytes) -> str:
+        """The keyed hash of canonical features (``canonical_bytes``, or its text), as this deployment's
+        keys carry it."""
+        if isinstance(canonical, str):
+            return text_digest(canonical, secret=self._secret)
+        return self._hash.hexdigest(canonical)
 
     def digest_key(self, *, tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
         """The key of one prediction whose canonical features were already hashed (:meth:`digest`)."""
         return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)
 
     def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:
-        """Everything of a key but the features' digest: built once for a batch's rows."""
-        return self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+        """Everything of a key but the features' digest, remembered per (tenant, model, version): the
+        same few combinations come back on every call (bounded: cleared past 4,096)."""
+        slot = (tenant, model_id, model_version)
+        try:
+            prefix = self._prefixes.get(slot)
+        except TypeError:  # an unhashable argument: digest_key says what is wrong with it
+            prefix = None
+        if prefix is None:
+            prefix = self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+            if len(self._prefixes) >= 4096:
+                self._prefixes.clear()
+            self._prefixes[slot] = prefix
+        return prefix
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
@@ -283,7 +299,8 @@ class CacheManager:
                 self._count("decode_errors")
                 self._discard(key)
         if count:
-            self._count("misses" if value is None else "hits")
+            with self._lock:
+                self._counts["misses" if value is None else "hits"] += 1
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
@@ -407,6 +424,7 @@ class CacheManager:
         fresh: Callable[[Any], bool] | None = None,
         store: Callable[[Any], Any | None] | None = None,
         wait_timeout_s: float | None = None,
+        missed: bool = False,
     ) -> Lookup:
         """``get_or_compute`` for values that go stale and for callers that hand more than they store.
 
@@ -414,13 +432,15 @@ class CacheManager:
         serve the stale value when its own source fails); otherwise ``compute(None)`` runs on a miss.
         ``store(value)`` is what of the computed value goes into the cache (None: nothing), so the
         waiters get the whole computed value while only the record is kept. One flight per key.
+        ``missed``: the caller has just looked (``get``, counted) and found nothing fresh, so the
+        lookup before the flight is skipped; the one inside it still runs.
         """
         if not self.settings.enabled:
             return Lookup(compute(None)[0], "computed")
-        # a fresh entry needs no flight (no lock, no event): the common case of a hot key
-        hit = self.get(key, type_)
-        if hit is not None and (fresh is None or fresh(hit)):
-            return Lookup(hit, "cache")
+        if not missed:  # a fresh entry needs no flight (no lock, no event): the common case of a hot key
+            hit = self.get(key, type_)
+            if hit is not None and (fresh is None or fresh(hit)):
+                return Lookup(hit, "cache")
 
         def lead() -> tuple[Any, Source]:
             # looked up again inside the flight: a caller that missed just before another stored

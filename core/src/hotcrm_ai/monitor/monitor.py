@@ -70,6 +70,9 @@ class PerformanceMonitor:
         self._errors_lock = threading.Lock()
         self._closed = False
         self._chunks: deque[ChunkRecord] = deque(maxlen=max(1, settings.max_events_per_model))
+        # a subclass that extends record() (the store's monitor logs each event) gets every event
+        # through it, from record_checked and record_many too
+        self._own_record = type(self).record is PerformanceMonitor.record
 
     # -- recording (hot path) -----------------------------------------------------------------
 
@@ -85,6 +88,19 @@ class PerformanceMonitor:
             valid = False
         if not valid:
             raise _invalid_event(event)
+        self._accept(event)
+
+    def record_checked(self, event: PredictionEvent) -> None:
+        """``record`` without the checks, for an event whose numbers are known good: the prediction
+        service's (latency from ``perf_counter``, ``time.time()``, a confidence already checked by
+        ``PredictionOutput`` or the cache record). Anyone else calls ``record``."""
+        if self._own_record:
+            self._accept(event)
+        else:
+            self.record(event)
+
+    def _accept(self, event: PredictionEvent) -> None:
+        """Store a checked event, remember it for outcomes, and send it to every other sink."""
         self._store_record(event)
         if event.success and event.prediction_id:
             self._remember(event)
@@ -93,6 +109,41 @@ class PerformanceMonitor:
                 sink.record(event)
             except Exception as exc:  # a sink never fails a prediction
                 self._sink_failed(sink, exc)
+
+    def record_many(self, events: Sequence[PredictionEvent]) -> None:
+        """``record`` for each of ``events`` (a batch's rows), with the lookups done once: the same
+        checks, the same store, outcomes and sinks, one event each. Every event is checked before
+        any is stored, so an invalid one records none of them."""
+        for event in events:
+            if not isinstance(event, PredictionEvent):
+                raise ValidationError(
+                    [FieldError("event", "a PredictionEvent", type(event).__name__)], subject="monitor"
+                )
+            try:
+                valid = (
+                    0.0 <= event.latency_ms < _INF
+                    and -_INF < event.timestamp < _INF
+                    and -_INF < event.confidence < _INF
+                )
+            except TypeError:
+                valid = False
+            if not valid:
+                raise _invalid_event(event)
+        if not self._own_record:
+            for event in events:
+                self.record(event)
+            return
+        store, remember = self._store_record, self._remember
+        for event in events:
+            store(event)
+            if event.success and event.prediction_id:
+                remember(event)
+        for sink in self._others:
+            for event in events:
+                try:
+                    sink.record(event)
+                except Exception as exc:  # a sink never fails a prediction
+                    self._sink_failed(sink, exc)
 
     def record_chunk(self, record: ChunkRecord) -> None:
         """Keep one aggregated record of a scored chunk (``AICloud.score``) and send it to every sink

@@ -19,12 +19,16 @@ CHALLENGER = "challenger"
 CHAMPION = "champion"
 
 
-def subject_key(context: Mapping[str, Any], features: Mapping[str, Any], canonical: str | None = None) -> str:
+def subject_key(
+    context: Mapping[str, Any], features: Mapping[str, Any], canonical: str | bytes | None = None
+) -> str:
     """``context['subject']`` when given, else tenant + canonical features (``canonical`` when the
     caller already encoded them, so a request encodes its features once)."""
     subject = context.get("subject")
     if subject is not None:
         return f"s:{subject}"
+    if isinstance(canonical, bytes):
+        canonical = canonical.decode("utf-8")
     if canonical is None:
         canonical = json.dumps(features, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return f"t:{context.get('tenant')}:{canonical}"
@@ -42,7 +46,7 @@ def assign(
     registry: ModelRegistry,
     context: Mapping[str, Any],
     features: Mapping[str, Any],
-    canonical: str | None = None,
+    canonical: str | bytes | None = None,
 ) -> tuple[ModelConfig, str | None]:
     """The model to serve and the variant name (None when no test applies)."""
     ab = model.ab_test

@@ -42,10 +42,14 @@ class Failure:
 
 @attrs.define
 class Served:
-    """One answer: from the provider, a fallback model or the cache (fresh or stale)."""
+    """One answer: from the provider, a fallback model or the cache (fresh or stale).
+
+    ``output`` is what the provider returned or, for an answer from the cache, the ``CacheRecord``
+    itself: both carry ``prediction``, ``confidence`` (0-100, checked when the record is read) and
+    ``metadata``, and a hit need not copy them into a second object."""
 
     model: ModelConfig
-    output: PredictionOutput
+    output: PredictionOutput | CacheRecord
     stored_at: float | None = None
     cached: bool = False
     degraded_reason: str | None = None
@@ -70,8 +74,7 @@ class Served:
 
     @classmethod
     def from_record(cls, model: ModelConfig, record: CacheRecord) -> Served:
-        output = PredictionOutput(prediction=record.prediction, confidence=record.confidence, metadata=record.metadata)
-        return cls(model, output, stored_at=record.stored_at, cached=True, explanation=record.explanation)
+        return cls(model, record, stored_at=record.stored_at, cached=True, explanation=record.explanation)
 
 
 @attrs.frozen

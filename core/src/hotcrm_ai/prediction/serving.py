@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.cache.keys import canonical_json
+from hotcrm_ai.cache.keys import canonical_bytes
 from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
@@ -72,12 +72,12 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
     return use_cache or (ab_test is not None and ab_test.enabled)
 
 
-def _canonical(features: Any) -> str | None:
+def _canonical(features: Any) -> bytes | None:
     """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
-    if not isinstance(features, Mapping):
+    if type(features) is not dict and not isinstance(features, Mapping):
         return None
     try:
-        return canonical_json(features)
+        return canonical_bytes(features)
     except ValidationError:
         return None
 
@@ -124,9 +124,13 @@ class PredictionService:
             _check_context(call.ctx)
             requested = self._active(model_id)
             canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
-            served_model, call.variant = ab.assign(
-                requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
-            )
+            ab_test = requested.ab_test
+            if ab_test is None or not ab_test.enabled:  # what ab.assign answers without a test
+                served_model = requested
+            else:
+                served_model, call.variant = ab.assign(
+                    requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
+                )
             outcome = self._serve_one(served_model, features, canonical, call, use_cache=use_cache, explain=explain)
             if isinstance(outcome, Refused):
                 for failure in outcome.failures:
@@ -168,20 +172,30 @@ class PredictionService:
         fast = columnar_batch(self, model_id, rows, ctx, use_cache=use_cache)
         if fast is not None:
             return fast
-        results: list[PredictionResult | None] = [None] * len(rows)
-        groups: dict[str, tuple[ModelConfig, str | None, list[tuple[int, Any, str | None]]]] = {}
-        encode = _needs_canonical(requested, use_cache)
-        for i, row in enumerate(rows):
-            canonical = _canonical(row) if encode else None
-            served_model, variant = ab.assign(
-                requested, self.registry, ctx, row if isinstance(row, Mapping) else {}, canonical
-            )
-            groups.setdefault(served_model.key, (served_model, variant, []))[2].append((i, row, canonical))
-        for model, variant, items in groups.values():
+        n = len(rows)
+        results: list[PredictionResult | None] = [None] * n
+        canonicals = list(map(_canonical, rows)) if _needs_canonical(requested, use_cache) else [None] * n
+        ab_test = requested.ab_test
+        groups: dict[str, tuple[ModelConfig, str | None, list[int]]] = {}
+        if ab_test is None or not ab_test.enabled or not ab_test.champion_model_id:
+            groups[requested.key] = (requested, None, list(range(n)))  # what ab.assign gives every row
+        else:
+            for i, row in enumerate(rows):
+                served_model, variant = ab.assign(
+                    requested, self.registry, ctx, row if isinstance(row, Mapping) else {}, canonicals[i]
+                )
+                groups.setdefault(served_model.key, (served_model, variant, []))[2].append(i)
+        for model, variant, idx in groups.values():
             call = Call(model_id, variant, ctx, start)
-            outcomes = self._serve_many(model, [(f, c) for _, f, c in items], call, use_cache=use_cache)
-            for (i, _, _), outcome in zip(items, outcomes, strict=True):
-                results[i] = self._row_result(call, model, outcome)
+            outcomes = self._serve_many(model, [(rows[i], canonicals[i]) for i in idx], call, use_cache=use_cache)
+            hits = [j for j, o in enumerate(outcomes) if type(o) is CacheRecord]
+            if hits:  # fresh cache hits: results and events in bulk
+                cached = self.recorder.finish_cached(call, model, [outcomes[j] for j in hits])  # type: ignore[misc]
+                for j, result in zip(hits, cached, strict=True):
+                    results[idx[j]] = result
+            for j, outcome in enumerate(outcomes):
+                if type(outcome) is not CacheRecord:
+                    results[idx[j]] = self._row_result(call, model, outcome)  # type: ignore[arg-type]
         return [r for r in results if r is not None]
 
     def _row_result(self, call: Call, model: ModelConfig, outcome: Outcome | BaseException) -> PredictionResult:
@@ -203,47 +217,51 @@ class PredictionService:
         return model
 
     def _key(
-        self, model: ModelConfig, canonical: str | None, ctx: Mapping[str, Any], prefix: str | None = None
+        self, model: ModelConfig, canonical: bytes | None, ctx: Mapping[str, Any], prefix: str | None = None
     ) -> str | None:
         """The cache key of the request as given. Answers are stored only for inputs that passed
         validation, so a hit needs no second validation; input with no canonical form (NaN, not a
         mapping) gets no key and is refused by validation with the field-by-field message.
-        ``prefix`` (``CacheManager.key_prefix``) saves rebuilding the constant part per batch row."""
+        ``prefix`` (``CacheManager.key_prefix``, remembered per tenant and model) is the constant part."""
         if canonical is None:
             return None
         try:
-            if prefix is not None:
-                return prefix + self.cache.digest(canonical)
-            return self.cache.digest_key(
-                tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version,
-                digest=self.cache.digest(canonical),
-            )
+            if prefix is None:
+                prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
+            return prefix + self.cache.digest(canonical)
         except ValidationError:
             return None
 
     def _serve_one(
-        self, model: ModelConfig, features: Any, canonical: str | None, call: Call, *, use_cache: bool, explain: bool
+        self, model: ModelConfig, features: Any, canonical: bytes | None, call: Call, *, use_cache: bool, explain: bool
     ) -> Outcome:
-        key = self._key(model, canonical, call.ctx) if use_cache and model.cache_ttl_s > 0 else None
+        caching = use_cache and model.cache_ttl_s > 0 and self.cache.settings.enabled
+        key = self._key(model, canonical, call.ctx) if caching else None
         if key is None:
             return self._compute(model, validate_features(model, features), call.ctx, None, explain)
 
-        def compute(stale: CacheRecord | None) -> tuple[Outcome, float]:
-            # the lookup happened inside the flight, so a caller cannot miss just before the leader
-            # stores and then call the provider a second time
-            previous = Served.from_record(model, stale) if stale is not None else None
-            outcome = self._compute(model, validate_features(model, features), call.ctx, previous, explain)
-            return outcome, self._store_ttl(model)
+        # a fresh hit needs no flight: these exact features were validated when the answer was stored
+        hit = self.cache.get(key, CacheRecord)
+        if hit is not None and self._fresh(model, hit):
+            outcome: Outcome = Served.from_record(model, hit)
+        else:
 
-        lookup = self.cache.get_or_refresh(
-            key,
-            compute,
-            type_=CacheRecord,
-            fresh=lambda record: self._fresh(model, record),
-            store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
-        )
-        # a hit: these exact features were validated when the answer was stored
-        outcome = Served.from_record(model, lookup.value) if lookup.source == "cache" else lookup.value
+            def compute(stale: CacheRecord | None) -> tuple[Outcome, float]:
+                # the lookup happened inside the flight, so a caller cannot miss just before the leader
+                # stores and then call the provider a second time
+                previous = Served.from_record(model, stale) if stale is not None else None
+                outcome = self._compute(model, validate_features(model, features), call.ctx, previous, explain)
+                return outcome, self._store_ttl(model)
+
+            lookup = self.cache.get_or_refresh(
+                key,
+                compute,
+                type_=CacheRecord,
+                fresh=lambda record: self._fresh(model, record),
+                store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
+                missed=True,
+            )
+            outcome = Served.from_record(model, lookup.value) if lookup.source == "cache" else lookup.value
         if explain and isinstance(outcome, Served) and outcome.explanation is None and outcome.degraded_reason is None:
             clean = validate_features(outcome.model, features)
             explanation = self._explain(outcome.model, clean, outcome.output.prediction)
@@ -345,26 +363,33 @@ class PredictionService:
     # -- many rows -------------------------------------------------------------------------
 
     def _serve_many(
-        self, model: ModelConfig, raw_rows: list[tuple[Any, str | None]], call: Call, *, use_cache: bool
-    ) -> list[Outcome | BaseException]:
-        """Cache hits for rows as given (validated when stored), then validation and the provider for
-        the misses; a row that fails validation holds its ValidationError."""
+        self, model: ModelConfig, raw_rows: list[tuple[Any, bytes | None]], call: Call, *, use_cache: bool
+    ) -> list[Outcome | CacheRecord | BaseException]:
+        """Cache hits for rows as given (validated when stored; a fresh hit is its ``CacheRecord``),
+        then validation and the provider for the misses; a row that fails validation holds its
+        ValidationError."""
         n = len(raw_rows)
         ctx = dict(call.ctx)
-        out: list[Outcome | BaseException | None] = [None] * n
+        out: list[Outcome | CacheRecord | BaseException | None] = [None] * n
         caching = use_cache and model.cache_ttl_s > 0
         keys: list[str | None] = [None] * n
         if caching:
-            prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
-            keys = [self._key(model, c, ctx, prefix) for _, c in raw_rows]
+            try:
+                prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
+            except ValidationError:
+                caching = False
+            else:
+                digest = self.cache.digest
+                keys = [None if c is None else prefix + digest(c) for _, c in raw_rows]
         stale: list[Served | None] = [None] * n
         looked_up = [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
             records = self.cache.get_many([k for k in keys if k is not None], CacheRecord)
+            model_id, version, ttl, now = model.id, model.version, model.cache_ttl_s, time.time()
             for i, record in zip(looked_up, records, strict=True):
-                if record is not None and record.model_id == model.id and record.model_version == model.version:
-                    if self._fresh(model, record):
-                        out[i] = Served.from_record(model, record)
+                if record is not None and record.model_id == model_id and record.model_version == version:
+                    if now - record.stored_at <= ttl:
+                        out[i] = record
                     else:
                         stale[i] = Served.from_record(model, record)
         rows: list[dict[str, Any]] = [{}] * n

@@ -4,6 +4,7 @@ first, so a caller fixes a payload in one round trip."""
 from __future__ import annotations
 
 import math
+import operator
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -144,19 +145,75 @@ def _checker(spec: FeatureSpec) -> Callable[[Any], str | None]:
     return lambda v: _check(spec, v)
 
 
-_COMPILED: dict[int, tuple[ModelConfig, list[tuple[FeatureSpec, Callable[[Any], str | None]]]]] = {}
+_NUMBERS = frozenset((float, int))
 
 
-def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str | None]]]:
-    """Per-model checkers, built once (models are frozen; the entry keeps the model alive)."""
+class _Plan:
+    """A model's checks, built once: one checker per field and, when every field is a ``number``
+    without choices, what the all-present fast path needs (the names, the bounded fields)."""
+
+    __slots__ = ("bounded", "checks", "getter", "names")
+
+    def __init__(self, model: ModelConfig) -> None:
+        self.checks = [(spec, _checker(spec)) for spec in model.features]
+        simple = bool(model.features) and all(s.dtype == "number" and s.choices is None for s in model.features)
+        self.names: tuple[str, ...] | None = tuple(spec.name for spec in model.features) if simple else None
+        names = self.names or ("",)
+        self.getter: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*names) if len(names) > 1 else lambda f: (f[names[0]],)
+        )
+        self.bounded = [
+            (i, -_FLOAT_MAX if s.minimum is None else s.minimum, _FLOAT_MAX if s.maximum is None else s.maximum)
+            for i, s in enumerate(model.features)
+            if s.minimum is not None or s.maximum is not None
+        ]
+
+    def fast(self, features: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The clean features when every field is present, a finite int or float and in bounds, and
+        nothing else is there (what the full check would return); None: take the full check.
+
+        Finiteness of all values at once: ``math.fsum`` is NaN or infinite when any value is, raises
+        ValueError for infinities of both signs and OverflowError for an int beyond the float range
+        (or a sum that overflows: the full check then decides)."""
+        names = self.names
+        if names is None or len(features) != len(names):
+            return None
+        try:
+            values = self.getter(features)
+        except KeyError:
+            return None
+        if not set(map(type, values)) <= _NUMBERS:  # bool, str, None...: the full check words it
+            return None
+        try:
+            total = math.fsum(values)
+        except (OverflowError, ValueError):  # ValueError: inf and -inf together
+            return None
+        if not -_FLOAT_MAX <= total <= _FLOAT_MAX:  # NaN fails the comparison
+            return None
+        for i, lo, hi in self.bounded:
+            if not lo <= values[i] <= hi:
+                return None
+        return dict(zip(names, values))  # noqa: B905 - same length, checked above
+
+
+_COMPILED: dict[int, tuple[ModelConfig, _Plan]] = {}
+
+
+def _plan(model: ModelConfig) -> _Plan:
+    """Per-model checks, built once (models are frozen; the entry keeps the model alive)."""
     entry = _COMPILED.get(id(model))
     if entry is not None and entry[0] is model:
         return entry[1]
-    checks = [(spec, _checker(spec)) for spec in model.features]
+    plan = _Plan(model)
     if len(_COMPILED) > 1024:
         _COMPILED.clear()
-    _COMPILED[id(model)] = (model, checks)
-    return checks
+    _COMPILED[id(model)] = (model, plan)
+    return plan
+
+
+def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str | None]]]:
+    """Per-model checkers, one per feature (built once, with the model's plan)."""
+    return _plan(model).checks
 
 
 def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
@@ -177,10 +234,14 @@ def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
         if errors:
             raise ValidationError(errors, subject=f"input for {model.id}")
         return dict(features)
+    plan = _plan(model)
+    clean = plan.fast(features)
+    if clean is not None:
+        return clean
     out: dict[str, Any] = {}
     failed: list[tuple[FeatureSpec, str, Any]] = []
     present = 0  # input keys that name a feature; fewer than len(features) means unknown fields
-    for spec, check in _compiled(model):
+    for spec, check in plan.checks:
         value = features.get(spec.name)
         if spec.name in features:
             present += 1
