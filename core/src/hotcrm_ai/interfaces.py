@@ -76,6 +76,9 @@ class LinearModel:
     # optional fast path: rows -> (rows x term_fields) each field's share of coef . x, without building x
     terms: Callable[[Sequence[Mapping[str, Any]]], np.ndarray] | None = None
     term_fields: tuple[str, ...] = ()
+    # optional fast path for one row the host has already validated: the same terms as a plain list,
+    # computed without numpy (whose per-call overhead dominates a single row)
+    row_terms: Callable[[Mapping[str, Any]], Sequence[float]] | None = None
 
 
 @attrs.frozen

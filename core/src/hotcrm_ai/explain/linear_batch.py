@@ -22,9 +22,9 @@ import numpy as np
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear import link_output_kind
-from hotcrm_ai.explain.result import build_explanation, label_of
+from hotcrm_ai.explain.result import label_of
 from hotcrm_ai.interfaces import LinearModel
-from hotcrm_ai.types import Explanation, ModelConfig
+from hotcrm_ai.types import ModelConfig
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -154,20 +154,3 @@ def points_phrase(points: float) -> str:
     if whole == 0:
         return f"{verb} the probability by less than 1 point"
     return f"{verb} the probability by {whole} point{'s' if whole != 1 else ''}"
-
-
-def row_explanation(model: ModelConfig, features: Mapping[str, Any], batch: BatchExplanation, i: int,
-                    metadata: Mapping[str, Any] | None = None, labels: Sequence[str] | None = None) -> Explanation:
-    """Row ``i`` of a batch as an ``Explanation`` (the reason text in probability points under a logit link)."""
-    names = list(batch.names)
-    meta: dict[str, Any] = {"link": "logit" if batch.probability is not None else "identity", **(metadata or {})}
-    if batch.phi_probability is not None and batch.probability is not None and batch.base_probability is not None:
-        points = {n: float(v) for n, v in zip(names, batch.phi_probability[i], strict=True)}
-        meta["probability"] = {"base": float(batch.base_probability[i]), "output": float(batch.probability[i]),
-                               "contributions": points, "text_uses": "probability points"}
-    effects = None
-    if "probability" in meta:
-        effects = {n: points_phrase(100.0 * p) for n, p in meta["probability"]["contributions"].items()}
-    return build_explanation(model, features, names, batch.phi[i], float(batch.base[i]), float(batch.output[i]),
-                             output_kind=batch.output_kind, method="linear", evaluations=0, exact=True,
-                             metadata=meta, labels=labels, effects=effects)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hotcrm_ai.text import format_value, round_half_up
+from hotcrm_ai.text import format_value, whole_half_up
 
 if TYPE_CHECKING:
     from hotcrm_ai.explain.compare import FeatureDifference
@@ -33,12 +33,12 @@ def reason_text(top: Sequence[FeatureContribution], effects: Mapping[str, str] |
         text += "Positive factors:\n"
         for c in positive:
             extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: +{round_half_up(c.importance)}%{extra})\n"
+            text += f"• {c.label}: {format_value(c.value)} (impact: +{whole_half_up(c.importance)}%{extra})\n"
     if negative:
         text += "\nNegative factors:\n"
         for c in negative:
             extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: -{round_half_up(c.importance)}%{extra})\n"
+            text += f"• {c.label}: {format_value(c.value)} (impact: -{whole_half_up(c.importance)}%{extra})\n"
     return text
 
 
