@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.config import ExplainSettings
     from hotcrm_ai.descriptors import ExplainerSpec
     from hotcrm_ai.explain.compare import Comparison
-    from hotcrm_ai.explain.linear_batch import BatchExplanation, PreparedLinear
+    from hotcrm_ai.explain.linear_batch import BatchExplanation
     from hotcrm_ai.explain.linear_row import CompiledLinear
     from hotcrm_ai.interfaces import Explainer
     from hotcrm_ai.provider import BaseMLProvider
@@ -247,12 +247,6 @@ class ExplainabilityService:
             },
         )
 
-    def _prepared_linear(
-        self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider
-    ) -> PreparedLinear | None:
-        compiled = self.compiled_linear(model, names, provider)
-        return compiled.prepared if compiled is not None else None
-
     def compiled_linear(
         self, model: ModelConfig, names: Iterable[str], provider: BaseMLProvider
     ) -> CompiledLinear | None:
@@ -301,16 +295,24 @@ class ExplainabilityService:
             raise ValidationError("at least one row", subject="rows")
         names = check_features(rows[0])
         keys = rows[0].keys()
+        if {*map(type, rows)} == {dict} and all(map(keys.__eq__, map(dict.keys, rows))):
+            pass  # the usual table, checked at C speed; else find the first row that differs
+        else:
+            self._check_table(rows, names)
+        compiled = self.compiled_linear(model, names, provider)
+        if compiled is None:
+            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
+                                   f"(provider {type(provider).__name__} gives none); use explain per row")
+        return compiled.prepared.explain_rows(rows, model, "log-odds")
+
+    @staticmethod
+    def _check_table(rows: Sequence[Mapping[str, Any]], names: list[str]) -> None:
+        keys = rows[0].keys()
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping) or row.keys() != keys:
                 got = ", ".join(map(str, row)) if isinstance(row, Mapping) else type(row).__name__
                 expected = f"the fields of rows[0] ({', '.join(names)})"
                 raise ValidationError([FieldError(field=f"rows[{i}]", expected=expected, got=got)], subject="rows")
-        prepared = self._prepared_linear(model, names, provider)
-        if prepared is None:
-            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
-                                   f"(provider {type(provider).__name__} gives none); use explain per row")
-        return prepared.explain_rows(rows, model, "log-odds")
 
     def _explain_additive(self, model: ModelConfig, x: dict[str, Any], attribution: Attribution) -> Explanation:
         def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

@@ -58,13 +58,16 @@ class Encoder:
         self._choices = {f["name"]: set(f["choices"]) for f in self.fields if f["kind"] == "category"}
 
     # ------------------------------------------------------------------ checking
-    def values(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], *, with_notes: bool = True
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Checked values per field (lists for categories, float arrays for numbers, clipped to the
-        training range) and per-row notes (unseen categories, clipped numbers)."""
+        training range) and per-row notes (unseen categories, clipped numbers); ``with_notes=False``
+        when only the values are wanted (no note table per row; the notes come back empty)."""
         check_rows(rows)
         batch = len(rows) > 1
         errors: list[FieldError] = []
-        notes: list[dict[str, Any]] = [{} for _ in rows]
+        notes: list[dict[str, Any]] = [{} for _ in rows] if with_notes else defaultdict(dict)  # type: ignore[assignment]
         out: dict[str, Any] = {}
         for f in self.fields:
             name = f["name"]
@@ -77,7 +80,7 @@ class Encoder:
             else:
                 out[name] = self._check_number(f, col, batch, errors, notes)
         raise_if(errors)
-        return out, notes
+        return out, notes if with_notes else []
 
     def column_values(self, columns: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
         """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any."""
@@ -415,7 +418,7 @@ class LogitRunner:
         encoder, tables = self.encoder, self._tables
 
         def terms(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-            return encoder.field_logits(encoder.values(rows)[0], len(rows), tables)
+            return encoder.field_logits(encoder.values(rows, with_notes=False)[0], len(rows), tables)
 
         return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
                            groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
