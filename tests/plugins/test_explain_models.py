@@ -270,3 +270,17 @@ def test_compiled_linear_explainer_equals_explain_and_the_served_output(model_id
         fast({**model.background[0], ("age" if "age" in model.background[0] else "tenure"): -5})
     with pytest.raises(ExplanationError, match="no logit-link coefficients"):
         ai.linear_explainer("sentiment-analysis-v1")
+
+
+@pytest.mark.parametrize("model_id", ["lead-scoring-v1", "churn-prediction-v1"])
+def test_columnar_batch_equals_rows_on_the_shipped_models(model_id: str) -> None:
+    model = MODELS[model_id]
+    rows = _odd_rows(model)
+    columns: dict[str, Any] = {k: [r[k] for r in rows] for k in rows[0]}
+    numeric = {k: np.asarray(v, dtype=float) for k, v in columns.items() if all(type(x) in (int, float) for x in v)}
+    svc = service()
+    by_rows = svc.explain_batch(model, rows, PROVIDER)
+    by_columns = svc.explain_batch(model, {**columns, **numeric}, PROVIDER)
+    assert numeric and by_columns.names == by_rows.names
+    np.testing.assert_allclose(by_columns.phi, by_rows.phi, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(by_columns.output, by_rows.output, rtol=0, atol=1e-12)

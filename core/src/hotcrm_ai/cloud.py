@@ -240,9 +240,12 @@ class AICloud:
             lambda: self.explainer.explain_model(model, clean, provider, method=method, validated=True),
         )
 
-    def explain_batch(self, model_id: str, rows: Sequence[Mapping[str, Any]]) -> BatchExplanation:
-        """Closed-form linear attributions of many rows in one vectorised pass (columnar result). Rows are
-        checked as a table (same fields in each) and by the model's own encoder, not one by one."""
+    def explain_batch(
+        self, model_id: str, rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+    ) -> BatchExplanation:
+        """Closed-form linear attributions of many rows in one vectorised pass (columnar result): a list
+        of rows, or a table as columns (field -> list or numpy array). Rows are checked as a table (same
+        fields in each) and by the model's own encoder, not one by one."""
         model = self._active(model_id)
         try:
             batch = self.explainer.explain_batch(model, rows, self.provider_for(model))

@@ -108,22 +108,40 @@ class PreparedLinear:
         return x
 
     def _terms(
-        self, rows: Sequence[Mapping[str, Any]], model: ModelConfig
+        self, rows: Sequence[Mapping[str, Any]] | None, model: ModelConfig,
+        columns: tuple[Mapping[str, Any], int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """phi, base, output through the model's per-field terms (no design matrix)."""
-        assert self.lin.terms is not None and self.term_of is not None and self.term_ref is not None
+        """phi, base, output through the model's per-field terms (no design matrix), of ``rows`` or
+        of ``columns`` (columns by field, row count) through ``lin.column_terms``."""
+        assert self.term_of is not None and self.term_ref is not None
         try:
-            t = np.asarray(self.lin.terms(rows), dtype=float)
+            if columns is not None:
+                assert self.lin.column_terms is not None
+                n = columns[1]
+                t = np.asarray(self.lin.column_terms(*columns), dtype=float)
+            else:
+                assert self.lin.terms is not None and rows is not None
+                n = len(rows)
+                t = np.asarray(self.lin.terms(rows), dtype=float)
         except (KeyError, TypeError, ValueError) as exc:
             raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
-        if t.shape != (len(rows), len(self.term_ref)) or not np.all(np.isfinite(t)):
+        if t.shape != (n, len(self.term_ref)) or not np.all(np.isfinite(t)):
             raise ExplanationError(f"linear: model {model.id}: field terms have shape {t.shape} or non-finite values")
         d = t - self.term_ref
         phi = np.where(self.term_of >= 0, d[:, np.maximum(self.term_of, 0)], 0.0)
-        base = np.full(len(rows), float(self.lin.intercept + self.term_ref.sum()))
+        base = np.full(n, float(self.lin.intercept + self.term_ref.sum()))
         if self.term_outside is not None and self.term_outside.size:
             base = base + d[:, self.term_outside].sum(axis=1)
         return phi, base, self.lin.intercept + t.sum(axis=1)
+
+    def explain_columns(self, columns: Mapping[str, Any], n: int, model: ModelConfig,
+                        served_kind: str) -> BatchExplanation:
+        """``explain_rows`` of a table given column by column (``names`` are its columns)."""
+        if self.term_of is None or self.lin.column_terms is None:
+            lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[k] for k in self.names)]
+            rows = [dict(zip(self.names, values, strict=True)) for values in zip(*lists, strict=True)]
+            return self.explain_rows(rows, model, served_kind)
+        return self._finish(*self._terms(None, model, (columns, n)), model, served_kind)
 
     def explain_rows(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig, served_kind: str) -> BatchExplanation:
         if self.term_of is not None:
@@ -136,6 +154,10 @@ class PreparedLinear:
             if self.outside.size:
                 base = base + per_column[:, self.outside].sum(axis=1)
             output = self.lin.intercept + x @ self.coef
+        return self._finish(phi, base, output, model, served_kind)
+
+    def _finish(self, phi: np.ndarray, base: np.ndarray, output: np.ndarray, model: ModelConfig,
+                served_kind: str) -> BatchExplanation:
         kind = link_output_kind(self.lin.link, self.lin.output_kind, served_kind)
         if self.lin.link != "logit":
             return BatchExplanation(model.id, self.names, base, phi, output, kind)

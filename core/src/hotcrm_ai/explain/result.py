@@ -61,10 +61,10 @@ def build_explanation(
     else:
         values, imp = np.asarray(phi, dtype=float).tolist(), importances(phi).tolist()
     shown = labels if labels is not None else [label_of(model, n) for n in names]
-    contributions = tuple(
-        FeatureContribution(n, features[n], p, i, lb) for n, p, i, lb in zip(names, values, imp, shown, strict=True)
-    )
-    top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable: ties keep input order
+    fc = FeatureContribution
+    contributions = tuple([fc(n, features[n], p, i, lb) for n, p, i, lb in zip(names, values, imp, shown, strict=True)])
+    # largest importance first; reverse sorting is stable too, so ties keep the input order
+    top = tuple([contributions[k] for k in sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]])
     return Explanation(
         base_value=float(base_value),
         output_value=float(output_value),
@@ -76,5 +76,5 @@ def build_explanation(
         evaluations=evaluations,
         exact=exact,
         error_estimate=error_estimate,
-        metadata=dict(metadata or {}),
+        metadata=metadata or {},  # copied by Explanation's converter
     )

@@ -287,23 +287,51 @@ class ExplainabilityService:
         return CompiledLinear(PreparedLinear.build(lin, names, model), model)
 
     def explain_batch(
-        self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider
+        self,
+        model: ModelConfig,
+        rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]],
+        provider: BaseMLProvider,
     ) -> BatchExplanation:
-        """Linear attributions of many rows in one vectorised pass. Every row must carry the same fields;
-        a model without logit-link coefficients gets ``ExplanationError`` (explain its rows one by one)."""
-        if not rows:
-            raise ValidationError("at least one row", subject="rows")
-        names = check_features(rows[0])
-        keys = rows[0].keys()
-        if {*map(type, rows)} == {dict} and all(map(keys.__eq__, map(dict.keys, rows))):
-            pass  # the usual table, checked at C speed; else find the first row that differs
+        """Linear attributions of many rows in one vectorised pass: a list of rows that all carry the
+        same fields, or a table as columns (field -> list or numpy array, all of one length, read
+        without building a dictionary per row). A model without logit-link coefficients gets
+        ``ExplanationError`` (explain its rows one by one)."""
+        if isinstance(rows, Mapping):
+            names, n = self._check_columns(rows)
         else:
-            self._check_table(rows, names)
+            if not rows:
+                raise ValidationError("at least one row", subject="rows")
+            names = check_features(rows[0])
+            keys = rows[0].keys()
+            same = {*map(type, rows)} == {dict} and all(map(keys.__eq__, map(dict.keys, rows)))  # type: ignore[arg-type]
+            if not same:
+                self._check_table(rows, names)  # not the usual table: find the first row that differs
         compiled = self.compiled_linear(model, names, provider)
         if compiled is None:
             raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
                                    f"(provider {type(provider).__name__} gives none); use explain per row")
+        if isinstance(rows, Mapping):
+            return compiled.prepared.explain_columns(rows, n, model, "log-odds")
         return compiled.prepared.explain_rows(rows, model, "log-odds")
+
+    @staticmethod
+    def _check_columns(columns: Mapping[str, Any]) -> tuple[list[str], int]:
+        names = check_features(columns)
+        lengths = {}
+        for name in names:
+            try:
+                lengths[name] = len(columns[name])
+            except TypeError:
+                raise ValidationError([FieldError(field=name, expected="a column (list or array)",
+                                                  got=type(columns[name]).__name__)], subject="columns") from None
+        n = lengths[names[0]]
+        wrong = [FieldError(field=k, expected=f"{n} values (as {names[0]})", got=str(m))
+                 for k, m in lengths.items() if m != n]
+        if wrong:
+            raise ValidationError(wrong, subject="columns")
+        if n == 0:
+            raise ValidationError("at least one row", subject="columns")
+        return names, n
 
     @staticmethod
     def _check_table(rows: Sequence[Mapping[str, Any]], names: list[str]) -> None:

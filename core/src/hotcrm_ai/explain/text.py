@@ -26,20 +26,16 @@ def reason_text(top: Sequence[FeatureContribution], effects: Mapping[str, str] |
     ``effects`` (feature -> phrase, e.g. "raises the probability by 12 points") is appended to a line's
     impact, so the share of attribution comes with what it means on the served scale."""
     effects = effects or {}
-    positive = [c for c in top if c.contribution > 0]
-    negative = [c for c in top if c.contribution < 0]
-    text = HEADER
-    if positive:
-        text += "Positive factors:\n"
-        for c in positive:
+    parts = [HEADER]
+    for sign, title in (("+", "Positive factors:\n"), ("-", "\nNegative factors:\n")):
+        lines = [c for c in top if (c.contribution > 0 if sign == "+" else c.contribution < 0)]
+        if lines:
+            parts.append(title)
+        for c in lines:
             extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: +{whole_half_up(c.importance)}%{extra})\n"
-    if negative:
-        text += "\nNegative factors:\n"
-        for c in negative:
-            extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: -{whole_half_up(c.importance)}%{extra})\n"
-    return text
+            impact = f"{sign}{whole_half_up(c.importance)}%{extra}"
+            parts.append(f"• {c.label}: {format_value(c.value)} (impact: {impact})\n")
+    return "".join(parts)
 
 
 def comparison_text(differences: Sequence[FeatureDifference], limit: int = 5) -> str:

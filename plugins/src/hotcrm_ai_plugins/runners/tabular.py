@@ -420,10 +420,13 @@ class LogitRunner:
         def terms(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
             return encoder.field_logits(encoder.values(rows, with_notes=False)[0], len(rows), tables)
 
+        def column_terms(columns: Mapping[str, Any], n: int) -> np.ndarray:
+            return encoder.field_logits(encoder.column_values(columns, n)[0], n, tables)
+
         return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
                            groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
                            output_kind="log-odds", terms=terms, term_fields=tuple(tables),
-                           row_terms=encoder.row_logits(tables))
+                           row_terms=encoder.row_logits(tables), column_terms=column_terms)
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "columns": len(self.coef), "fields": len(self.encoder.fields),
