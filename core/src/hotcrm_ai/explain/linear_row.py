@@ -106,7 +106,9 @@ class CompiledLinear:
                 int(k) for k in (prepared.term_outside if prepared.term_outside is not None else ())
             ]
             self._base0 = float(self.intercept + prepared.term_ref.sum())
-        self._p0 = _sigmoid(prepared.base) if self.logit else None
+        else:
+            self._base0 = float(prepared.base)
+        self._p0 = _sigmoid(self._base0)
         unexplained = sorted(set(lin.groups) - set(self.names))
         self._metadata: dict[str, Any] = {
             "link": lin.link,
@@ -122,16 +124,16 @@ class CompiledLinear:
         if self._row_terms is not None:
             try:
                 t = self._row_terms(features)
-            except (KeyError, TypeError, ValueError) as exc:
+                ref = self._ref
+                phi = [t[k] - ref[k] if k >= 0 else 0.0 for k in self._term_of]
+                output = self.intercept + math.fsum(t)
+                base = self._base0
+                if self._outside:
+                    base += math.fsum(t[k] - ref[k] for k in self._outside)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:  # fsum refuses inf - inf
                 raise ExplanationError(
                     f"linear: could not encode the features of model {self.model.id}: {exc}"
                 ) from None
-            ref = self._ref
-            phi = [t[k] - ref[k] if k >= 0 else 0.0 for k in self._term_of]
-            output = self.intercept + math.fsum(t)
-            base = self._base0
-            if self._outside:
-                base += math.fsum(t[k] - ref[k] for k in self._outside)
         else:
             batch = self.prepared.explain_rows([features], self.model, self.output_kind)
             phi, base, output = batch.phi[0].tolist(), float(batch.base[0]), float(batch.output[0])
@@ -140,9 +142,9 @@ class CompiledLinear:
         if not self.logit:
             return LinearRow(self, features, phi, base, output, None, None, None)
         p = _sigmoid(output)
-        p0 = self._p0 if base == self.prepared.base else _sigmoid(base)
+        p0 = self._p0 if base == self._base0 else _sigmoid(base)
         gap = output - base
-        slope = p * (1.0 - p) if abs(gap) < 1e-12 else (p - p0) / gap  # type: ignore[operator]
+        slope = p * (1.0 - p) if abs(gap) < 1e-12 else (p - p0) / gap
         return LinearRow(self, features, phi, base, output, p, p0, [v * slope for v in phi])
 
     def explanation(self, row: LinearRow) -> Explanation:

@@ -303,9 +303,7 @@ class Encoder:
         def logits(row: Mapping[str, Any]) -> list[float]:
             try:
                 return [step(row[name]) for name, step in steps]
-            except _Unfit:
-                pass
-            except KeyError:
+            except (_Unfit, KeyError):  # the column path clips, maps or names the bad field
                 pass
             return self.field_logits(self.values([row])[0], 1, slow_tables)[0].tolist()  # type: ignore[no-any-return]
 
@@ -334,8 +332,9 @@ class Encoder:
 
         def number(v: Any) -> float:
             t = type(v)
-            if (t is not int and t is not float) or not -_BIG < v < _BIG or (integer and t is float and
-                                                                             not v.is_integer()):
+            if (t is not int and t is not float) or not -_BIG < v < _BIG:  # NaN fails the range test
+                raise _Unfit
+            if integer and t is float and not v.is_integer():
                 raise _Unfit
             if (lo_ok is not None and v < lo_ok) or (hi_ok is not None and v > hi_ok):
                 raise _Unfit
