@@ -12,13 +12,14 @@ text) only when asked for.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear_batch import PreparedLinear, points_phrase
-from hotcrm_ai.explain.result import build_explanation
-from hotcrm_ai.types import Explanation, ModelConfig
+from hotcrm_ai.explain.result import TOP_N
+from hotcrm_ai.explain.text import reason_text
+from hotcrm_ai.types import Explanation, FeatureContribution, ModelConfig
 
 TOLERANCE = 1e-6  # additivity, relative to max(1, |output|, |base|), as for every linear explanation
 
@@ -148,62 +149,52 @@ class CompiledLinear:
         return LinearRow(self, features, phi, base, output, p, p0, [v * slope for v in phi])
 
     def explanation(self, row: LinearRow) -> Explanation:
-        gap = abs(row.base + math.fsum(row.phi) - row.output)
+        """The full ``Explanation`` of ``row`` (what ``build_explanation`` makes, from plain floats, with
+        the probability points phrased only for the five lines the text shows)."""
+        phi, names = row.phi, self.names
+        gap = abs(row.base + math.fsum(phi) - row.output)
         if not gap <= TOLERANCE * max(1.0, abs(row.output), abs(row.base)):
             raise ExplanationError(
                 f"model {self.model.id}: linear attributions do not add up: base {row.base!r} + "
-                f"sum {math.fsum(row.phi)!r} != output {row.output!r}"
+                f"sum {math.fsum(phi)!r} != output {row.output!r}"
             )
+        mag = [abs(v) for v in phi]
+        total = sum(mag)
+        scale = 100.0 / total if total > 0 else 0.0
+        imp = [m * scale for m in mag]
+        fc, values = FeatureContribution, row.features
+        contributions = tuple(
+            [fc(n, values[n], p, i, lb) for n, p, i, lb in zip(names, phi, imp, self.labels, strict=True)]
+        )
+        order = sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]  # stable: ties keep order
+        top = tuple([contributions[k] for k in order])
         meta = {**self._metadata, "additivity_gap": gap}
-        effects = None
-        if row.phi_probability is not None:
+        points = row.phi_probability
+        if points is not None:
             meta["model_output"] = row.probability
-            points = dict(zip(self.names, row.phi_probability, strict=True))
             meta["probability"] = {
                 "base": row.base_probability,
                 "output": row.probability,
-                "contributions": points,
+                "contributions": dict(zip(names, points, strict=True)),
                 "text_uses": "probability points",
             }
-            effects = _Phrases(points)
+            effects = {names[k]: points_phrase(100.0 * points[k]) for k in order}
         else:
             meta["model_output"] = row.output
-        return build_explanation(
-            self.model,
-            row.features,
-            self.names,
-            row.phi,
+            effects = None
+        return Explanation(
             row.base,
             row.output,
-            output_kind=self.output_kind,
-            method="linear",
-            evaluations=0,
-            exact=True,
-            metadata=meta,
-            labels=self.labels,
-            effects=effects,
+            self.output_kind,
+            contributions,
+            top,
+            reason_text(top, effects),
+            "linear",
+            0,
+            True,
+            None,
+            meta,
         )
-
-
-class _Phrases(Mapping[str, str]):
-    """Field -> "raises the probability by N points", phrased only for the fields the text shows."""
-
-    __slots__ = ("_points",)
-
-    def __init__(self, points: Mapping[str, float]) -> None:
-        self._points = points
-
-    def __getitem__(self, name: str) -> str:
-        return points_phrase(100.0 * self._points[name])
-
-    def __len__(self) -> int:
-        return len(self._points)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._points)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._points
 
 
 class RowExplainer:

@@ -325,18 +325,19 @@ class Encoder:
 
             return category
         _, lin, log, const, runs, equals = table
-        lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
+        integer = bool(f.get("integer"))
+        # the field's bounds, within the float range (NaN, infinities and huge integers fail the test)
+        low = -_BIG if f.get("minimum") is None else max(float(f["minimum"]), -_BIG)
+        high = _BIG if f.get("maximum") is None else min(float(f["maximum"]), _BIG)
         lo, hi = float(f["train_min"]), float(f["train_max"])
         py_runs = [(cuts.tolist(), weights.tolist()) for cuts, weights in runs]
         log_w = float(log)
 
         def number(v: Any) -> float:
             t = type(v)
-            if (t is not int and t is not float) or not -_BIG < v < _BIG:  # NaN fails the range test
+            if (t is not int and t is not float) or not low <= v <= high:
                 raise _Unfit
             if integer and t is float and not v.is_integer():
-                raise _Unfit
-            if (lo_ok is not None and v < lo_ok) or (hi_ok is not None and v > hi_ok):
                 raise _Unfit
             x = float(v)
             x = lo if x < lo else hi if x > hi else x
