@@ -25,17 +25,22 @@ def reason_text(top: Sequence[FeatureContribution], effects: Mapping[str, str] |
 
     ``effects`` (feature -> phrase, e.g. "raises the probability by 12 points") is appended to a line's
     impact, so the share of attribution comes with what it means on the served scale."""
-    effects = effects or {}
-    parts = [HEADER]
-    for sign, title in (("+", "Positive factors:\n"), ("-", "\nNegative factors:\n")):
-        lines = [c for c in top if (c.contribution > 0 if sign == "+" else c.contribution < 0)]
-        if lines:
-            parts.append(title)
-        for c in lines:
-            extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            impact = f"{sign}{whole_half_up(c.importance)}%{extra}"
-            parts.append(f"• {c.label}: {format_value(c.value)} (impact: {impact})\n")
-    return "".join(parts)
+    positive: list[str] = []
+    negative: list[str] = []
+    for c in top:
+        v = c.contribution
+        if not (v > 0 or v < 0):
+            continue
+        extra = f", {effects[c.feature]}" if effects and c.feature in effects else ""
+        sign = "+" if v > 0 else "-"
+        line = f"• {c.label}: {format_value(c.value)} (impact: {sign}{whole_half_up(c.importance)}%{extra})\n"
+        (positive if v > 0 else negative).append(line)
+    text = HEADER
+    if positive:
+        text += "Positive factors:\n" + "".join(positive)
+    if negative:
+        text += "\nNegative factors:\n" + "".join(negative)
+    return text
 
 
 def comparison_text(differences: Sequence[FeatureDifference], limit: int = 5) -> str:
