@@ -56,7 +56,11 @@ def test_explanations_are_counted_apart_from_predictions() -> None:
     stats = ai.monitor.explain_stats("sw-v1")
     assert stats is not None
     assert (stats.explanations, stats.failures, stats.provider_calls, stats.evaluations) == (
-        1, 0, calls, exp.evaluations)
+        1,
+        0,
+        calls,
+        exp.evaluations,
+    )
     assert stats.methods == {"exact": 1}
     assert ai.stats("sw-v1").total == 2  # type: ignore[union-attr]  # the explanation is not a prediction
 
@@ -74,8 +78,12 @@ def test_explanations_are_counted_apart_from_predictions() -> None:
     stats = ai.monitor.explain_stats("sw-v1")
     assert stats is not None and stats.explanations == 4
     assert stats.provider_calls == calls + extra + provider.batch_calls - before
-    assert stats.evaluations == (exp.evaluations + result.explanation.evaluations
-                                 + comparison.explanation1.evaluations + comparison.explanation2.evaluations)
+    assert stats.evaluations == (
+        exp.evaluations
+        + result.explanation.evaluations
+        + comparison.explanation1.evaluations
+        + comparison.explanation2.evaluations
+    )
     assert ai.stats("sw-v1").total == 3  # type: ignore[union-attr]
 
 
