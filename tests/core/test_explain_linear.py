@@ -205,3 +205,22 @@ def test_batch_of_columns_equals_batch_of_rows() -> None:
     np.testing.assert_array_equal(by_columns.base, by_rows.base)
     with pytest.raises(ValidationError, match="noise"):
         svc.explain_batch(m, {**columns, "noise": columns["noise"][:-1]}, p)
+
+
+def test_compiled_contributions_are_the_constructors_objects() -> None:
+    import attrs
+
+    from hotcrm_ai.explain import linear_row
+    from hotcrm_ai.types import FeatureContribution
+
+    assert linear_row._SETTERS is not None  # FeatureContribution is a plain record today
+    names, values = ["a", "b"], {"a": 1, "b": "x"}
+    got = linear_row._contributions(names, values, [0.5, -0.25], [66.7, 33.3], ["A", "B"])
+    want = (FeatureContribution("a", 1, 0.5, 66.7, "A"), FeatureContribution("b", "x", -0.25, 33.3, "B"))
+    assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        got[0].contribution = 1.0  # type: ignore[misc]
+    exp = service().explain_model(model(), X, provider())
+    by_constructor = tuple(FeatureContribution(c.feature, c.value, c.contribution, c.importance, c.label)
+                           for c in exp.contributions)
+    assert exp.contributions == by_constructor
