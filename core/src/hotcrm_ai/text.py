@@ -61,6 +61,8 @@ def _format_float(value: float) -> str:
 
 def format_value(value: Any) -> str:
     """How a feature value is shown in explanation text."""
+    if type(value) is str:  # the usual CRM category, shown as it is
+        return value
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, (int, float)):
