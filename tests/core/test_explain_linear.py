@@ -187,3 +187,40 @@ def test_batch_refuses_mixed_rows_and_models_without_coefficients() -> None:
         service().explain_batch(model(), [X, {k: v for k, v in X.items() if k != "noise"}], provider())
     with pytest.raises(ExplanationError, match="batched explanations need a linear model"):
         service().explain_batch(model(), [X], provider(linear=False))
+
+
+def test_batch_of_columns_equals_batch_of_rows() -> None:
+    from hotcrm_ai.errors import ValidationError
+
+    rng = np.random.default_rng(4)
+    rows = [{"company_size": int(rng.integers(10, 1000)), "engagement": float(rng.uniform(0, 100)),
+             "industry": INDUSTRIES[int(rng.integers(0, 3))], "is_partner": bool(rng.integers(0, 2)),
+             "noise": float(rng.normal())} for _ in range(25)]
+    columns = {k: [r[k] for r in rows] for k in X}
+    columns["engagement"] = np.asarray(columns["engagement"])  # arrays and lists both read as columns
+    svc, p, m = service(), provider(), model()
+    by_rows, by_columns = svc.explain_batch(m, rows, p), svc.explain_batch(m, columns, p)
+    assert by_columns.names == by_rows.names and len(by_columns) == 25
+    np.testing.assert_array_equal(by_columns.phi, by_rows.phi)
+    np.testing.assert_array_equal(by_columns.base, by_rows.base)
+    with pytest.raises(ValidationError, match="noise"):
+        svc.explain_batch(m, {**columns, "noise": columns["noise"][:-1]}, p)
+
+
+def test_compiled_contributions_are_the_constructors_objects() -> None:
+    import attrs
+
+    from hotcrm_ai.explain import linear_row
+    from hotcrm_ai.types import FeatureContribution
+
+    assert linear_row._SETTERS is not None  # FeatureContribution is a plain record today
+    names, values = ["a", "b"], {"a": 1, "b": "x"}
+    got = linear_row._contributions(names, values, [0.5, -0.25], [66.7, 33.3], ["A", "B"])
+    want = (FeatureContribution("a", 1, 0.5, 66.7, "A"), FeatureContribution("b", "x", -0.25, 33.3, "B"))
+    assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        got[0].contribution = 1.0  # type: ignore[misc]
+    exp = service().explain_model(model(), X, provider())
+    by_constructor = tuple(FeatureContribution(c.feature, c.value, c.contribution, c.importance, c.label)
+                           for c in exp.contributions)
+    assert exp.contributions == by_constructor

@@ -102,3 +102,19 @@ def test_huge_feature_values_are_formatted_not_crashing() -> None:
     assert "15,000,000,000,000,000,000,000,000 (impact" in reason_text(
         [FeatureContribution("amount", 1.5e25, 1.0, 100.0, label="Amount")]
     )
+
+
+def test_whole_half_up_and_integer_formatting_agree_with_the_decimal_route() -> None:
+    import random
+
+    from hotcrm_ai.text import _format_float, format_number, round_half_up, whole_half_up
+
+    rng = random.Random(5)
+    halves = [k + 0.5 for k in range(-50, 50)] + [0.49999999999999994, 2.5000000000000004, 99.49999999999999]
+    values = halves + [rng.uniform(-1000, 1000) for _ in range(2000)] + [0.0, -0.0, 7.5, 100.0]
+    for v in values:
+        assert whole_half_up(v) == int(round_half_up(v)), v
+    ints = [0, 1, -1, 999, 1000, -1234567, 2**53 - 1, -(2**53 - 1)]
+    ints += [rng.randrange(-(10**12), 10**12) for _ in range(500)]
+    for n in ints:
+        assert format_number(n) == _format_float.__wrapped__(float(n)), n

@@ -203,3 +203,84 @@ def test_linear_expectation_is_over_the_declared_background(model_id: str) -> No
     per_row = [float(lin.intercept + lin.coef @ e) for e in encoded]
     assert exp.base_value == pytest.approx(float(np.mean(per_row)), abs=1e-9)  # mean log-odds of the background
     assert exp.base_value + sum(c.contribution for c in exp.contributions) == pytest.approx(exp.output_value, abs=1e-6)
+
+
+def _odd_rows(model: ModelConfig) -> list[dict[str, Any]]:
+    """Background rows plus values the per-row tables must treat as the column path does: numbers
+    outside the training range (clipped), an unseen category ("other"), an integer category given
+    as a float, bin edges."""
+    rows = [dict(r) for r in model.background[:20]]
+    lin = PROVIDER.linear_model(model)
+    assert lin is not None
+    specs = {f.name: f for f in model.features}
+    for base in rows[:3]:
+        for name in lin.term_fields:
+            spec = specs[name]
+            changed = dict(base)
+            if spec.dtype in ("number", "integer") and spec.choices is None:
+                for value in (spec.maximum if spec.maximum is not None else 1e9, spec.minimum or 0, 999, 0.5):
+                    if spec.dtype == "integer" and not float(value).is_integer():
+                        continue
+                    low_ok = spec.minimum is None or value >= spec.minimum
+                    if low_ok and (spec.maximum is None or value <= spec.maximum):
+                        rows.append({**changed, name: value})
+            elif spec.dtype == "string":
+                rows.append({**changed, name: "never-seen-before"})
+            elif spec.dtype == "integer":
+                rows.append({**changed, name: float(base[name])})
+    return rows
+
+
+@pytest.mark.parametrize("model_id", ["lead-scoring-v1", "churn-prediction-v1"])
+def test_row_terms_equal_the_column_terms(model_id: str) -> None:
+    model = MODELS[model_id]
+    lin = PROVIDER.linear_model(model)
+    assert lin is not None and lin.terms is not None and lin.row_terms is not None
+    rows = _odd_rows(model)
+    assert len(rows) > 30
+    for row in rows:
+        np.testing.assert_allclose(lin.row_terms(row), lin.terms([row])[0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("model_id", ["lead-scoring-v1", "churn-prediction-v1"])
+def test_compiled_linear_explainer_equals_explain_and_the_served_output(model_id: str) -> None:
+    import hotcrm_ai_plugins
+    from hotcrm_ai import AICloud
+    from hotcrm_ai.config import Settings
+    from hotcrm_ai.errors import ExplanationError, ValidationError
+
+    ai = AICloud(Settings(), plugins=[hotcrm_ai_plugins], load_entrypoints=False)
+    model = ai.registry.get(model_id)
+    fast = ai.linear_explainer(model_id)
+    for row in model.background[:10]:
+        got = fast(row)
+        exp = ai.explain(model_id, row)
+        assert list(got.names) == [c.feature for c in exp.contributions]
+        np.testing.assert_allclose(got.phi, [c.contribution for c in exp.contributions], rtol=0, atol=1e-12)
+        assert got.base == pytest.approx(exp.base_value, abs=1e-12)
+        assert got.output == pytest.approx(exp.output_value, abs=1e-12)
+        assert got.base + math.fsum(got.phi) == pytest.approx(got.output, abs=1e-9)
+        assert got.probability is not None and got.base_probability is not None and got.phi_probability is not None
+        assert got.probability == pytest.approx(served_probability(model, row), abs=6e-7)  # served: 6 decimals
+        assert got.base_probability + math.fsum(got.phi_probability) == pytest.approx(got.probability, abs=1e-12)
+        assert got.text == exp.text and got.explanation().metadata["probability"] == exp.metadata["probability"]
+    stats = ai.monitor.explain_stats(model_id)
+    assert stats is not None and (stats.explanations, stats.provider_calls, stats.methods) == (20, 0, {"linear": 20})
+    with pytest.raises(ValidationError, match=r"age|tenure"):
+        fast({**model.background[0], ("age" if "age" in model.background[0] else "tenure"): -5})
+    with pytest.raises(ExplanationError, match="no logit-link coefficients"):
+        ai.linear_explainer("sentiment-analysis-v1")
+
+
+@pytest.mark.parametrize("model_id", ["lead-scoring-v1", "churn-prediction-v1"])
+def test_columnar_batch_equals_rows_on_the_shipped_models(model_id: str) -> None:
+    model = MODELS[model_id]
+    rows = _odd_rows(model)
+    columns: dict[str, Any] = {k: [r[k] for r in rows] for k in rows[0]}
+    numeric = {k: np.asarray(v, dtype=float) for k, v in columns.items() if all(type(x) in (int, float) for x in v)}
+    svc = service()
+    by_rows = svc.explain_batch(model, rows, PROVIDER)
+    by_columns = svc.explain_batch(model, {**columns, **numeric}, PROVIDER)
+    assert numeric and by_columns.names == by_rows.names
+    np.testing.assert_allclose(by_columns.phi, by_rows.phi, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(by_columns.output, by_rows.output, rtol=0, atol=1e-12)

@@ -14,6 +14,7 @@ from hotcrm_ai.config import Settings, load_settings
 from hotcrm_ai.config_check import check_settings
 from hotcrm_ai.errors import ConfigError, ModelInactiveError, ModelNotFoundError, RegistryError
 from hotcrm_ai.plugins import PluginHost
+from hotcrm_ai.prediction.guarded import counted
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.serving import PredictionService
 from hotcrm_ai.prediction.validation import validate_features
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
     from hotcrm_ai.explain.compare import Comparison
     from hotcrm_ai.explain.linear_batch import BatchExplanation
+    from hotcrm_ai.explain.linear_row import CompiledLinear, RowExplainer
     from hotcrm_ai.explain.service import ExplainabilityService
     from hotcrm_ai.interfaces import Store
     from hotcrm_ai.monitor.health import HealthStatus
@@ -222,19 +224,69 @@ class AICloud:
         """Shapley-value attributions for one input (computed fresh; not served from the cache)."""
         model = self._active(model_id)
         clean = validate_features(model, features)
-        return self.explainer.explain_model(model, clean, self.service.scoring_provider(model), method=method)
+        if method in (None, "linear") and model.explainer in (None, "linear"):
+            compiled = self.explainer.compiled_linear(model, clean, self.providers.get(model)[0])
+            if compiled is not None:  # the closed form: no provider call, nothing to guard
+                try:
+                    exp = compiled.row(clean).explanation()
+                except Exception:
+                    self.monitor.record_explanation(model.id, None, failed=True)
+                    raise
+                self.monitor.record_explanation(model.id, "linear")
+                return exp
+        provider = self.service.scoring_provider(model)
+        return counted(
+            self.monitor, model, provider,
+            lambda: self.explainer.explain_model(model, clean, provider, method=method, validated=True),
+        )
 
-    def explain_batch(self, model_id: str, rows: Sequence[Mapping[str, Any]]) -> BatchExplanation:
-        """Closed-form linear attributions of many rows in one vectorised pass (columnar result). Rows are
-        checked as a table (same fields in each) and by the model's own encoder, not one by one."""
+    def explain_batch(
+        self, model_id: str, rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+    ) -> BatchExplanation:
+        """Closed-form linear attributions of many rows in one vectorised pass (columnar result): a list
+        of rows, or a table as columns (field -> list or numpy array). Rows are checked as a table (same
+        fields in each) and by the model's own encoder, not one by one."""
         model = self._active(model_id)
-        return self.explainer.explain_batch(model, rows, self.provider_for(model))
+        try:
+            batch = self.explainer.explain_batch(model, rows, self.provider_for(model))
+        except Exception:
+            self.monitor.record_explanation(model.id, None, failed=True)
+            raise
+        self.monitor.record_explanation(model.id, "linear", rows=len(batch))
+        return batch
+
+    def linear_explainer(self, model_id: str) -> RowExplainer:
+        """A compiled explainer for one linear model: ``explain = ai.linear_explainer(id)``, then
+        ``explain(row)`` gives a ``LinearRow`` (log-odds and probability-point contributions at once,
+        ``.explanation()`` / ``.text`` on demand). The same numbers as ``explain``, without building
+        the full result for rows whose numbers are all that is needed. ``ExplanationError`` when the
+        model's provider gives no logit-link coefficients."""
+        from hotcrm_ai.errors import ExplanationError
+        from hotcrm_ai.explain.linear_row import RowExplainer
+
+        model = self._active(model_id)
+        linear = self.provider_for(model).linear_model(model)
+        if linear is None or linear.link != "logit":
+            raise ExplanationError(f"model {model.id}: its provider gives no logit-link coefficients; use explain")
+        record = self.monitor.record_explanation
+
+        def compile_for(m: ModelConfig, fields: tuple[str, ...]) -> CompiledLinear | None:
+            return self.explainer.compiled_linear(m, fields, self.provider_for(m))
+
+        return RowExplainer(model.id, self._active, compile_for, lambda mid: record(mid, "linear"))
 
     def compare(self, model_id: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
         """How two inputs' explanations differ, feature by feature."""
         model = self._active(model_id)
         clean_a, clean_b = validate_features(model, a), validate_features(model, b)
-        return self.explainer.compare(model, clean_a, clean_b, self.service.scoring_provider(model))
+        provider = self.service.scoring_provider(model)
+        return counted(
+            self.monitor,
+            model,
+            provider,
+            lambda: self.explainer.compare(model, clean_a, clean_b, provider, validated=True),
+            parts=lambda c: (c.explanation1, c.explanation2),
+        )
 
     # -- monitoring ------------------------------------------------------------------------
 

@@ -76,6 +76,12 @@ class LinearModel:
     # optional fast path: rows -> (rows x term_fields) each field's share of coef . x, without building x
     terms: Callable[[Sequence[Mapping[str, Any]]], np.ndarray] | None = None
     term_fields: tuple[str, ...] = ()
+    # optional fast path for one row the host has already validated: the same terms as a plain list,
+    # computed without numpy (whose per-call overhead dominates a single row)
+    row_terms: Callable[[Mapping[str, Any]], Sequence[float]] | None = None
+    # optional columnar path: (columns by field, row count) -> the same (rows x term_fields) terms,
+    # for a table that arrives column by column (numpy arrays, lists): no per-row dictionaries
+    column_terms: Callable[[Mapping[str, Any], int], np.ndarray] | None = None
 
 
 @attrs.frozen

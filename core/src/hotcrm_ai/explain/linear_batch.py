@@ -22,9 +22,9 @@ import numpy as np
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear import link_output_kind
-from hotcrm_ai.explain.result import build_explanation, label_of
+from hotcrm_ai.explain.result import label_of
 from hotcrm_ai.interfaces import LinearModel
-from hotcrm_ai.types import Explanation, ModelConfig
+from hotcrm_ai.types import ModelConfig
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -108,22 +108,40 @@ class PreparedLinear:
         return x
 
     def _terms(
-        self, rows: Sequence[Mapping[str, Any]], model: ModelConfig
+        self, rows: Sequence[Mapping[str, Any]] | None, model: ModelConfig,
+        columns: tuple[Mapping[str, Any], int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """phi, base, output through the model's per-field terms (no design matrix)."""
-        assert self.lin.terms is not None and self.term_of is not None and self.term_ref is not None
+        """phi, base, output through the model's per-field terms (no design matrix), of ``rows`` or
+        of ``columns`` (columns by field, row count) through ``lin.column_terms``."""
+        assert self.term_of is not None and self.term_ref is not None
         try:
-            t = np.asarray(self.lin.terms(rows), dtype=float)
+            if columns is not None:
+                assert self.lin.column_terms is not None
+                n = columns[1]
+                t = np.asarray(self.lin.column_terms(*columns), dtype=float)
+            else:
+                assert self.lin.terms is not None and rows is not None
+                n = len(rows)
+                t = np.asarray(self.lin.terms(rows), dtype=float)
         except (KeyError, TypeError, ValueError) as exc:
             raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
-        if t.shape != (len(rows), len(self.term_ref)) or not np.all(np.isfinite(t)):
+        if t.shape != (n, len(self.term_ref)) or not np.all(np.isfinite(t)):
             raise ExplanationError(f"linear: model {model.id}: field terms have shape {t.shape} or non-finite values")
         d = t - self.term_ref
         phi = np.where(self.term_of >= 0, d[:, np.maximum(self.term_of, 0)], 0.0)
-        base = np.full(len(rows), float(self.lin.intercept + self.term_ref.sum()))
+        base = np.full(n, float(self.lin.intercept + self.term_ref.sum()))
         if self.term_outside is not None and self.term_outside.size:
             base = base + d[:, self.term_outside].sum(axis=1)
         return phi, base, self.lin.intercept + t.sum(axis=1)
+
+    def explain_columns(self, columns: Mapping[str, Any], n: int, model: ModelConfig,
+                        served_kind: str) -> BatchExplanation:
+        """``explain_rows`` of a table given column by column (``names`` are its columns)."""
+        if self.term_of is None or self.lin.column_terms is None:
+            lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[k] for k in self.names)]
+            rows = [dict(zip(self.names, values, strict=True)) for values in zip(*lists, strict=True)]
+            return self.explain_rows(rows, model, served_kind)
+        return self._finish(*self._terms(None, model, (columns, n)), model, served_kind)
 
     def explain_rows(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig, served_kind: str) -> BatchExplanation:
         if self.term_of is not None:
@@ -136,6 +154,10 @@ class PreparedLinear:
             if self.outside.size:
                 base = base + per_column[:, self.outside].sum(axis=1)
             output = self.lin.intercept + x @ self.coef
+        return self._finish(phi, base, output, model, served_kind)
+
+    def _finish(self, phi: np.ndarray, base: np.ndarray, output: np.ndarray, model: ModelConfig,
+                served_kind: str) -> BatchExplanation:
         kind = link_output_kind(self.lin.link, self.lin.output_kind, served_kind)
         if self.lin.link != "logit":
             return BatchExplanation(model.id, self.names, base, phi, output, kind)
@@ -154,20 +176,3 @@ def points_phrase(points: float) -> str:
     if whole == 0:
         return f"{verb} the probability by less than 1 point"
     return f"{verb} the probability by {whole} point{'s' if whole != 1 else ''}"
-
-
-def row_explanation(model: ModelConfig, features: Mapping[str, Any], batch: BatchExplanation, i: int,
-                    metadata: Mapping[str, Any] | None = None, labels: Sequence[str] | None = None) -> Explanation:
-    """Row ``i`` of a batch as an ``Explanation`` (the reason text in probability points under a logit link)."""
-    names = list(batch.names)
-    meta: dict[str, Any] = {"link": "logit" if batch.probability is not None else "identity", **(metadata or {})}
-    if batch.phi_probability is not None and batch.probability is not None and batch.base_probability is not None:
-        points = {n: float(v) for n, v in zip(names, batch.phi_probability[i], strict=True)}
-        meta["probability"] = {"base": float(batch.base_probability[i]), "output": float(batch.probability[i]),
-                               "contributions": points, "text_uses": "probability points"}
-    effects = None
-    if "probability" in meta:
-        effects = {n: points_phrase(100.0 * p) for n, p in meta["probability"]["contributions"].items()}
-    return build_explanation(model, features, names, batch.phi[i], float(batch.base[i]), float(batch.output[i]),
-                             output_kind=batch.output_kind, method="linear", evaluations=0, exact=True,
-                             metadata=meta, labels=labels, effects=effects)

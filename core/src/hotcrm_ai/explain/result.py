@@ -29,11 +29,21 @@ def importances(phi: np.ndarray) -> np.ndarray:
     return mag * (100.0 / total) if total > 0 else np.zeros_like(mag)
 
 
+def _importances(phi: list[float]) -> list[float]:
+    """``importances`` of a plain list, without numpy's per-call overhead (one short row)."""
+    mag = [abs(v) for v in phi]
+    total = sum(mag)
+    if not total > 0:
+        return [0.0] * len(mag)
+    scale = 100.0 / total
+    return [m * scale for m in mag]
+
+
 def build_explanation(
     model: ModelConfig,
     features: Mapping[str, Any],
     names: Sequence[str],
-    phi: np.ndarray,
+    phi: np.ndarray | list[float],
     base_value: float,
     output_value: float,
     *,
@@ -46,13 +56,15 @@ def build_explanation(
     labels: Sequence[str] | None = None,
     effects: Mapping[str, str] | None = None,
 ) -> Explanation:
-    imp = importances(phi).tolist()
+    if isinstance(phi, list):  # one short row (the linear closed form): plain floats are faster
+        values, imp = phi, _importances(phi)
+    else:
+        values, imp = np.asarray(phi, dtype=float).tolist(), importances(phi).tolist()
     shown = labels if labels is not None else [label_of(model, n) for n in names]
-    contributions = tuple(
-        FeatureContribution(feature=n, value=features[n], contribution=p, importance=i, label=lb)
-        for n, p, i, lb in zip(names, np.asarray(phi, dtype=float).tolist(), imp, shown, strict=True)
-    )
-    top = tuple(sorted(contributions, key=lambda c: -c.importance)[:TOP_N])  # stable: ties keep input order
+    fc = FeatureContribution
+    contributions = tuple([fc(n, features[n], p, i, lb) for n, p, i, lb in zip(names, values, imp, shown, strict=True)])
+    # largest importance first; reverse sorting is stable too, so ties keep the input order
+    top = tuple([contributions[k] for k in sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]])
     return Explanation(
         base_value=float(base_value),
         output_value=float(output_value),
@@ -64,5 +76,5 @@ def build_explanation(
         evaluations=evaluations,
         exact=exact,
         error_estimate=error_estimate,
-        metadata=dict(metadata or {}),
+        metadata=metadata or {},  # copied by Explanation's converter
     )

@@ -9,7 +9,7 @@ and checks additivity on every explanation before returning it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -19,6 +19,7 @@ from hotcrm_ai.explain.background import background_rows
 from hotcrm_ai.explain.output import explained_key, explained_number, output_kind
 from hotcrm_ai.explain.text import reason_text
 from hotcrm_ai.interfaces import Attribution, ExplanationTask, LinearModel
+from hotcrm_ai.prediction.guarded import GuardedProvider
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from hotcrm_ai.config import ExplainSettings
     from hotcrm_ai.descriptors import ExplainerSpec
     from hotcrm_ai.explain.compare import Comparison
-    from hotcrm_ai.explain.linear_batch import BatchExplanation, PreparedLinear
+    from hotcrm_ai.explain.linear_batch import BatchExplanation
+    from hotcrm_ai.explain.linear_row import CompiledLinear
     from hotcrm_ai.interfaces import Explainer
     from hotcrm_ai.provider import BaseMLProvider
 
@@ -125,7 +127,7 @@ class ExplainabilityService:
         self.specs = dict(explainers)
         self.settings = settings
         self._instances: dict[str, Explainer] = {}
-        self._linear: dict[tuple[Any, ...], PreparedLinear] = {}
+        self._linear: dict[tuple[Any, ...], tuple[BaseMLProvider, ModelConfig, CompiledLinear | None]] = {}
 
     def explainer(self, name: str) -> Explainer:
         if name not in self.specs:
@@ -173,12 +175,25 @@ class ExplainabilityService:
         *,
         method: str | None = None,
         prediction: Any = None,
+        validated: bool = False,
     ) -> Explanation:
         """Explain ``model``'s output for ``features``. ``prediction``, if the caller already has it
-        (predict with explain=True), saves one model evaluation."""
-        names = check_features(features)
-        x = {n: features[n] for n in names}
+        (predict with explain=True), saves one model evaluation. ``validated``: the features come from
+        the model's own validation (``validate_features``), so they are used as they are.
+
+        A model whose provider gives logit-link coefficients is explained by its compiled closed form
+        (no model call) unless another method is asked for; then a provider's own additive account;
+        then the chosen or automatic sampling method."""
+        if validated:
+            names, x = list(features), features if isinstance(features, dict) else dict(features)
+        else:
+            names = check_features(features)
+            x = {n: features[n] for n in names}
         chosen = method or model.explainer
+        if chosen in (None, "linear"):
+            compiled = self.compiled_linear(model, x, provider)
+            if compiled is not None:
+                return compiled.row(x).explanation()
         if chosen in (None, "additive") and "additive" in self.specs:
             attribution = _attribution_of(provider, model, x)
             if attribution is not None:
@@ -186,10 +201,6 @@ class ExplainabilityService:
             if chosen == "additive":
                 raise ExplanationError(f"explainer 'additive' cannot explain model {model.id}: provider "
                                        f"{type(provider).__name__} gives no additive account of its output")
-        if chosen in (None, "linear"):
-            fast = self._linear_closed_form(model, x, provider)
-            if fast is not None:
-                return fast
         budget = self.settings.budget
         linear = _over_declared_background(provider.linear_model(model), model)
         try:
@@ -236,68 +247,100 @@ class ExplainabilityService:
             },
         )
 
-    def _prepared_linear(
-        self, model: ModelConfig, names: Sequence[str], provider: BaseMLProvider
-    ) -> PreparedLinear | None:
-        """The model's closed form (over its declared background's mean), built once per model, provider
-        and field list; None when the provider has no logit-link coefficients or ``linear`` was replaced."""
+    def compiled_linear(
+        self, model: ModelConfig, names: Iterable[str], provider: BaseMLProvider
+    ) -> CompiledLinear | None:
+        """The model's closed form over its declared background's mean, compiled once per model
+        version, provider instance and field list; None when the provider has no logit-link
+        coefficients or ``linear`` was replaced by another explainer (remembered too, so a model
+        without coefficients is not asked again on every call). A wrapper (the guarded scoring
+        provider) shares the entries of the provider it wraps."""
+        inner = provider.inner if isinstance(provider, GuardedProvider) else provider
+        fields = tuple(names)
+        entry = self._linear.get((model.id, model.version, id(inner), fields))
+        if entry is not None and entry[0] is inner and entry[1] is model:
+            return entry[2]
+        model_key = (model.id, model.version, id(inner), None)
+        entry = self._linear.get(model_key)
+        if entry is not None and entry[0] is inner and entry[1] is model and entry[2] is None:
+            return None
+        compiled = self._compile_linear(model, fields, inner)
+        if len(self._linear) >= 256:
+            self._linear.clear()
+        # the provider and model are held, so their ids cannot be reused while the entry lives
+        self._linear[model_key if compiled is None else (model.id, model.version, id(inner), fields)] = (
+            inner, model, compiled)
+        return compiled
+
+    def _compile_linear(
+        self, model: ModelConfig, names: tuple[str, ...], provider: BaseMLProvider
+    ) -> CompiledLinear | None:
         from hotcrm_ai.explain.linear import LinearExplainer
         from hotcrm_ai.explain.linear_batch import PreparedLinear
+        from hotcrm_ai.explain.linear_row import CompiledLinear
 
-        key = (model.id, model.version, id(provider), tuple(names))
-        got = self._linear.get(key)
-        if got is not None:
-            return got
-        if "linear" not in self.specs or not isinstance(self.explainer("linear"), LinearExplainer):
+        if not names or "linear" not in self.specs or not isinstance(self.explainer("linear"), LinearExplainer):
             return None
         lin = _over_declared_background(provider.linear_model(model), model)
         if lin is None or lin.link != "logit":
             return None
-        prepared = PreparedLinear.build(lin, names, model)
-        if len(self._linear) >= 256:
-            self._linear.clear()
-        self._linear[key] = prepared
-        return prepared
-
-    def _linear_closed_form(
-        self, model: ModelConfig, x: dict[str, Any], provider: BaseMLProvider
-    ) -> Explanation | None:
-        """One row through the prepared closed form: no provider call, no per-call set-up."""
-        from hotcrm_ai.explain.linear_batch import row_explanation
-
-        prepared = self._prepared_linear(model, list(x), provider)
-        if prepared is None:
-            return None
-        batch = prepared.explain_rows([x], model, "log-odds")
-        exp = row_explanation(model, x, batch, 0, {
-            "unexplained_fields": sorted(set(prepared.lin.groups) - set(x)),
-            "explained_field": model.explain_output, "model_output": float(batch.probability[0])  # type: ignore[index]
-            if batch.probability is not None else float(batch.output[0]),
-            "background_source": "model" if model.background else "training means",
-            "background_rows": len(model.background), "provider_calls": 0}, labels=prepared.labels)
-        gap = check_additivity(exp, model)
-        exp.metadata["additivity_gap"] = gap
-        return exp
+        return CompiledLinear(PreparedLinear.build(lin, names, model), model)
 
     def explain_batch(
-        self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], provider: BaseMLProvider
+        self,
+        model: ModelConfig,
+        rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]],
+        provider: BaseMLProvider,
     ) -> BatchExplanation:
-        """Linear attributions of many rows in one vectorised pass. Every row must carry the same fields;
-        a model without logit-link coefficients gets ``ExplanationError`` (explain its rows one by one)."""
-        if not rows:
-            raise ValidationError("at least one row", subject="rows")
-        names = check_features(rows[0])
+        """Linear attributions of many rows in one vectorised pass: a list of rows that all carry the
+        same fields, or a table as columns (field -> list or numpy array, all of one length, read
+        without building a dictionary per row). A model without logit-link coefficients gets
+        ``ExplanationError`` (explain its rows one by one)."""
+        if isinstance(rows, Mapping):
+            names, n = self._check_columns(rows)
+        else:
+            if not rows:
+                raise ValidationError("at least one row", subject="rows")
+            names = check_features(rows[0])
+            keys = rows[0].keys()
+            same = {*map(type, rows)} == {dict} and all(map(keys.__eq__, map(dict.keys, rows)))  # type: ignore[arg-type]
+            if not same:
+                self._check_table(rows, names)  # not the usual table: find the first row that differs
+        compiled = self.compiled_linear(model, names, provider)
+        if compiled is None:
+            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
+                                   f"(provider {type(provider).__name__} gives none); use explain per row")
+        if isinstance(rows, Mapping):
+            return compiled.prepared.explain_columns(rows, n, model, "log-odds")
+        return compiled.prepared.explain_rows(rows, model, "log-odds")
+
+    @staticmethod
+    def _check_columns(columns: Mapping[str, Any]) -> tuple[list[str], int]:
+        names = check_features(columns)
+        lengths = {}
+        for name in names:
+            try:
+                lengths[name] = len(columns[name])
+            except TypeError:
+                raise ValidationError([FieldError(field=name, expected="a column (list or array)",
+                                                  got=type(columns[name]).__name__)], subject="columns") from None
+        n = lengths[names[0]]
+        wrong = [FieldError(field=k, expected=f"{n} values (as {names[0]})", got=str(m))
+                 for k, m in lengths.items() if m != n]
+        if wrong:
+            raise ValidationError(wrong, subject="columns")
+        if n == 0:
+            raise ValidationError("at least one row", subject="columns")
+        return names, n
+
+    @staticmethod
+    def _check_table(rows: Sequence[Mapping[str, Any]], names: list[str]) -> None:
         keys = rows[0].keys()
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping) or row.keys() != keys:
                 got = ", ".join(map(str, row)) if isinstance(row, Mapping) else type(row).__name__
                 expected = f"the fields of rows[0] ({', '.join(names)})"
                 raise ValidationError([FieldError(field=f"rows[{i}]", expected=expected, got=got)], subject="rows")
-        prepared = self._prepared_linear(model, names, provider)
-        if prepared is None:
-            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
-                                   f"(provider {type(provider).__name__} gives none); use explain per row")
-        return prepared.explain_rows(rows, model, "log-odds")
 
     def _explain_additive(self, model: ModelConfig, x: dict[str, Any], attribution: Attribution) -> Explanation:
         def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -319,12 +362,13 @@ class ExplainabilityService:
         provider: BaseMLProvider,
         *,
         method: str | None = None,
+        validated: bool = False,
     ) -> Comparison:
         """Which changed features moved the output: both inputs explained by the same method and background."""
         from hotcrm_ai.explain.compare import build_comparison
 
-        ea = self.explain_model(model, a, provider, method=method)
-        eb = self.explain_model(model, b, provider, method=ea.method)
+        ea = self.explain_model(model, a, provider, method=method, validated=validated)
+        eb = self.explain_model(model, b, provider, method=ea.method, validated=validated)
         return build_comparison(model, a, b, ea, eb)
 
 

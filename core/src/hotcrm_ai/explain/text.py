@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hotcrm_ai.text import format_value, round_half_up
+from hotcrm_ai.text import format_value, whole_half_up
 
 if TYPE_CHECKING:
     from hotcrm_ai.explain.compare import FeatureDifference
@@ -25,20 +25,21 @@ def reason_text(top: Sequence[FeatureContribution], effects: Mapping[str, str] |
 
     ``effects`` (feature -> phrase, e.g. "raises the probability by 12 points") is appended to a line's
     impact, so the share of attribution comes with what it means on the served scale."""
-    effects = effects or {}
-    positive = [c for c in top if c.contribution > 0]
-    negative = [c for c in top if c.contribution < 0]
+    positive: list[str] = []
+    negative: list[str] = []
+    for c in top:
+        v = c.contribution
+        if not (v > 0 or v < 0):
+            continue
+        extra = f", {effects[c.feature]}" if effects and c.feature in effects else ""
+        sign = "+" if v > 0 else "-"
+        line = f"• {c.label}: {format_value(c.value)} (impact: {sign}{whole_half_up(c.importance)}%{extra})\n"
+        (positive if v > 0 else negative).append(line)
     text = HEADER
     if positive:
-        text += "Positive factors:\n"
-        for c in positive:
-            extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: +{round_half_up(c.importance)}%{extra})\n"
+        text += "Positive factors:\n" + "".join(positive)
     if negative:
-        text += "\nNegative factors:\n"
-        for c in negative:
-            extra = f", {effects[c.feature]}" if c.feature in effects else ""
-            text += f"• {c.label}: {format_value(c.value)} (impact: -{round_half_up(c.importance)}%{extra})\n"
+        text += "\nNegative factors:\n" + "".join(negative)
     return text
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai.monitor import health as _health
 from hotcrm_ai.monitor import stats as _stats
+from hotcrm_ai.monitor.explanations import ExplainCounter, ExplainStats
 from hotcrm_ai.monitor.outcomes import Outcome, OutcomeTracker
 from hotcrm_ai.monitor.store import EventQuery, EventStore
 from hotcrm_ai.types import PredictionEvent
@@ -73,6 +74,7 @@ class PerformanceMonitor:
         # a subclass that extends record() (the store's monitor logs each event) gets every event
         # through it, from record_checked and record_many too
         self._own_record = type(self).record is PerformanceMonitor.record
+        self._explained = ExplainCounter()
 
     # -- recording (hot path) -----------------------------------------------------------------
 
@@ -157,6 +159,25 @@ class PerformanceMonitor:
                 method(record)
             except Exception as exc:  # a sink never fails a scoring run
                 self._sink_failed(sink, exc)
+
+    def record_explanation(
+        self,
+        model_id: str,
+        method: str | None,
+        *,
+        provider_calls: int = 0,
+        evaluations: int = 0,
+        rows: int = 1,
+        failed: bool = False,
+    ) -> None:
+        """Count an explanation (``rows`` of them for a batch) and the provider scoring it cost, apart
+        from the prediction events (see ``monitor.explanations``)."""
+        self._explained.add(model_id, method, rows=rows, failed=failed, provider_calls=provider_calls,
+                            evaluations=evaluations)
+
+    def explain_stats(self, model_id: str) -> ExplainStats | None:
+        """The model's explanation counts, or None before its first explanation."""
+        return self._explained.stats(model_id)
 
     def chunks(self, model_id: str | None = None) -> list[ChunkRecord]:
         """Retained chunk records (oldest first), of one model (served or requested) or all."""
@@ -247,9 +268,10 @@ class PerformanceMonitor:
         return self._sinks
 
     def clear(self, model_id: str | None = None) -> None:
-        """Forget one model's events and outcomes, or everything."""
+        """Forget one model's events, outcomes and explanation counts, or everything."""
         self._store.clear(model_id)
         self._outcomes.clear(model_id)
+        self._explained.clear(model_id)
 
     def close(self) -> None:
         """Close every sink (each isolated). Events still reach the in-memory store afterwards."""

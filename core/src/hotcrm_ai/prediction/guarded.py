@@ -15,8 +15,11 @@ from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, Predicti
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution, LinearModel
+    from hotcrm_ai.monitor.monitor import PerformanceMonitor
+    from hotcrm_ai.types import Explanation
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class GuardedProvider(BaseMLProvider):
@@ -70,3 +73,26 @@ class GuardedProvider(BaseMLProvider):
 
     def __repr__(self) -> str:
         return f"GuardedProvider({self.inner!r})"
+
+
+def counted(
+    monitor: PerformanceMonitor,
+    model: ModelConfig,
+    provider: GuardedProvider,
+    explain: Callable[[], R],
+    *,
+    parts: Callable[[R], Sequence[Explanation]] = lambda exp: (exp,),  # type: ignore[assignment, return-value]
+) -> R:
+    """Run ``explain`` and count it in the monitor's explanation counters (not its prediction events):
+    each explanation in its result (``parts``: two for a comparison), the scoring calls ``provider``
+    made and the evaluations the explanations report. A failure counts too, with the calls it made
+    before failing."""
+    try:
+        result = explain()
+    except Exception:
+        monitor.record_explanation(model.id, None, provider_calls=provider.calls, failed=True)
+        raise
+    done = parts(result)
+    monitor.record_explanation(model.id, done[0].method if done else None, provider_calls=provider.calls,
+                               evaluations=sum(e.evaluations for e in done), rows=len(done))
+    return result

@@ -28,7 +28,7 @@ from hotcrm_ai.errors import (
     ValidationError,
 )
 from hotcrm_ai.prediction import ab
-from hotcrm_ai.prediction.guarded import GuardedProvider
+from hotcrm_ai.prediction.guarded import GuardedProvider, counted
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
@@ -488,9 +488,11 @@ class PredictionService:
     def _explain(self, model: ModelConfig, features: dict[str, Any], prediction: Any) -> Explanation | None:
         if self.explainer is None:
             return None
+        explainer = self.explainer
         try:
             provider = self.scoring_provider(model)
-            return self.explainer.explain_model(model, features, provider, prediction=prediction)
+            return counted(self.monitor, model, provider, lambda: explainer.explain_model(
+                model, features, provider, prediction=prediction, validated=True))
         except HotCRMAIError as exc:
             log.info("no explanation for %s: %s", model.id, exc)
             return None

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -57,13 +58,16 @@ class Encoder:
         self._choices = {f["name"]: set(f["choices"]) for f in self.fields if f["kind"] == "category"}
 
     # ------------------------------------------------------------------ checking
-    def values(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], *, with_notes: bool = True
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Checked values per field (lists for categories, float arrays for numbers, clipped to the
-        training range) and per-row notes (unseen categories, clipped numbers)."""
+        training range) and per-row notes (unseen categories, clipped numbers); ``with_notes=False``
+        when only the values are wanted (no note table per row; the notes come back empty)."""
         check_rows(rows)
         batch = len(rows) > 1
         errors: list[FieldError] = []
-        notes: list[dict[str, Any]] = [{} for _ in rows]
+        notes: list[dict[str, Any]] = [{} for _ in rows] if with_notes else defaultdict(dict)  # type: ignore[assignment]
         out: dict[str, Any] = {}
         for f in self.fields:
             name = f["name"]
@@ -76,7 +80,7 @@ class Encoder:
             else:
                 out[name] = self._check_number(f, col, batch, errors, notes)
         raise_if(errors)
-        return out, notes
+        return out, notes if with_notes else []
 
     def column_values(self, columns: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
         """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any."""
@@ -286,6 +290,75 @@ class Encoder:
             z = z + w * (v == value)
         return z if np.shape(z) == (n,) else np.full(n, float(z))
 
+    def row_logits(self, tables: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], list[float]]:
+        """One row -> each field's share of coef . x (``tables`` order), in plain Python: what explaining
+        a single row costs when numpy's per-call overhead would dominate. The row comes already
+        validated by the host; a value the tables cannot take as it is (a float for an integer
+        category, a number outside the field's bounds, a missing field) goes through ``values`` and
+        ``field_logits``, which clip, map and report errors exactly as a prediction does. Same numbers
+        as ``field_logits`` (same operations in the same order)."""
+        steps = [(name, self._row_step(self._spec(name), table)) for name, table in tables.items()]
+        slow_tables = tables
+
+        def logits(row: Mapping[str, Any]) -> list[float]:
+            try:
+                return [step(row[name]) for name, step in steps]
+            except (_Unfit, KeyError):  # the column path clips, maps or names the bad field
+                pass
+            return self.field_logits(self.values([row])[0], 1, slow_tables)[0].tolist()  # type: ignore[no-any-return]
+
+        return logits
+
+    def _spec(self, name: str) -> Mapping[str, Any]:
+        return next(f for f in self.fields if f["name"] == name)
+
+    @staticmethod
+    def _row_step(f: Mapping[str, Any], table: Any) -> Callable[[Any], float]:
+        if table[0] == "category":
+            known, other = dict(table[1]), float(table[2])
+            want = int if isinstance(f["choices"][0], int) else str
+
+            def category(v: Any) -> float:
+                if type(v) is not want:
+                    raise _Unfit
+                return known.get(v, other)
+
+            return category
+        _, lin, log, const, runs, equals = table
+        integer = bool(f.get("integer"))
+        # the field's bounds, within the float range (NaN, infinities and huge integers fail the test)
+        low = -_BIG if f.get("minimum") is None else max(float(f["minimum"]), -_BIG)
+        high = _BIG if f.get("maximum") is None else min(float(f["maximum"]), _BIG)
+        lo, hi = float(f["train_min"]), float(f["train_max"])
+        py_runs = [(cuts.tolist(), weights.tolist()) for cuts, weights in runs]
+        log_w = float(log)
+
+        def number(v: Any) -> float:
+            t = type(v)
+            if (t is not int and t is not float) or not low <= v <= high:
+                raise _Unfit
+            if integer and t is float and not v.is_integer():
+                raise _Unfit
+            x = float(v)
+            x = lo if x < lo else hi if x > hi else x
+            z = lin * x + const
+            if log_w:
+                z = z + log_w * math.log1p(x)
+            for cuts, weights in py_runs:
+                z = z + weights[bisect_right(cuts, x)]
+            for value, w in equals:
+                z = z + w * (x == value)
+            return z
+
+        return number
+
+
+class _Unfit(Exception):
+    """A value the per-row tables do not take as it is: the row goes through the column path."""
+
+
+_BIG = 1.7976931348623157e308
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
@@ -345,11 +418,15 @@ class LogitRunner:
         encoder, tables = self.encoder, self._tables
 
         def terms(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-            return encoder.field_logits(encoder.values(rows)[0], len(rows), tables)
+            return encoder.field_logits(encoder.values(rows, with_notes=False)[0], len(rows), tables)
+
+        def column_terms(columns: Mapping[str, Any], n: int) -> np.ndarray:
+            return encoder.field_logits(encoder.column_values(columns, n)[0], n, tables)
 
         return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
                            groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
-                           output_kind="log-odds", terms=terms, term_fields=tuple(tables))
+                           output_kind="log-odds", terms=terms, term_fields=tuple(tables),
+                           row_terms=encoder.row_logits(tables), column_terms=column_terms)
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "columns": len(self.coef), "fields": len(self.encoder.fields),
