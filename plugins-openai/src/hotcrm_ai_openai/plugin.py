@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai_openai.options import OpenAIConfig
+from hotcrm_ai_openai.options import OpenAIConfig, OpenAIModelOptions
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -31,5 +31,6 @@ def provider_spec() -> ProviderSpec:
         name=NAME,
         factory=build,
         options=OpenAIConfig,
+        model_options=OpenAIModelOptions,
         description="OpenAI (or any OpenAI-compatible server): structured chat answers, embeddings, generation",
     )
