@@ -1,7 +1,8 @@
 """Registers the ``anthropic`` provider: a descriptor whose factory builds ``AnthropicProvider``.
 
 Registration runs at every start of every program using hotcrm-ai, so this module imports nothing but
-the spec class and the declared options; the provider module and the ``anthropic`` SDK load when the
+the spec class (the declared options load with ``provider_spec``, which commands such as
+``hotcrm-ai --help`` never call); the provider module and the ``anthropic`` SDK load when the
 factory is first called.
 """
 
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from hotcrm_ai import hookimpl
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai_anthropic.options import AnthropicConfig, AnthropicModelOptions
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -29,6 +29,8 @@ def build(config: ProviderConfig) -> AnthropicProvider:
 
 
 def provider_spec() -> ProviderSpec:
+    from hotcrm_ai_anthropic.options import AnthropicConfig, AnthropicModelOptions
+
     return ProviderSpec(
         name=NAME,
         factory=build,

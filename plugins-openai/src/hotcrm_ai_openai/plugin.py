@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai_openai.options import OpenAIConfig, OpenAIModelOptions
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -27,6 +26,8 @@ def build(config: ProviderConfig) -> OpenAIProvider:
 
 
 def provider_spec() -> ProviderSpec:
+    from hotcrm_ai_openai.options import OpenAIConfig, OpenAIModelOptions
+
     return ProviderSpec(
         name=NAME,
         factory=build,
