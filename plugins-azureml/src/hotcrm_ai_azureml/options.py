@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from hotcrm_ai.options import at_least, non_empty, one_of, positive
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, one_of, positive
 from hotcrm_ai.secrets import Secret
 
 
@@ -34,7 +34,7 @@ class AzureMLConfig:
     auth: str | None = attrs.field(default=None, validator=attrs.validators.optional(one_of("key", "aad")))
     probe: dict[str, Any] | None = None  # {features = {...}, payload_format = ...}: a health probe that scores
     health_url: str | None = attrs.field(default=None, validator=non_empty)
-    default_confidence: float | None = None
+    default_confidence: float | None = attrs.field(default=None, validator=between(0, 100, integer=False))
     cloud: str | None = attrs.field(default=None, validator=non_empty)
     resource_manager_url: str | None = attrs.field(default=None, validator=non_empty)
     verify_tls: Any = True  # true, false, or a CA bundle path
@@ -58,3 +58,28 @@ class AzureMLCredentials:
     tenant_id: Secret | None = attrs.field(default=None, repr=False)
     client_id: Secret | None = attrs.field(default=None, repr=False)
     client_secret: Secret | None = attrs.field(default=None, repr=False)
+
+
+def _env_only(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Model parameters are written to the registry file: a key there may only be a reference."""
+    if value is not None and value.env is None:
+        raise OptionError(attribute.name, '{env = "NAME"} (keys are not stored in the registry)', "a literal key")
+
+
+def _payload_format(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    from hotcrm_ai_azureml.payloads import _ALIASES
+
+    if value is not None and value.lower() not in _ALIASES:
+        raise OptionError(attribute.name, "one of data, mlflow (aliases original, input_data)", value)
+
+
+@attrs.frozen
+class AzureMLModelOptions:
+    """What a model's ``parameters`` may set (``ProviderSpec.model_options``), checked when ``AICloud``
+    starts under the one options policy; each overrides the provider's value for that model."""
+
+    endpoint_name: str | None = attrs.field(default=None, validator=non_empty)
+    deployment: str | None = attrs.field(default=None, validator=non_empty)
+    payload_format: str | None = attrs.field(default=None, validator=_payload_format)
+    default_confidence: float | None = attrs.field(default=None, validator=between(0, 100, integer=False))
+    api_key: Secret | None = attrs.field(default=None, validator=_env_only, repr=False)
