@@ -101,8 +101,8 @@ class CustomProvider(BaseMLProvider):
                 runner = self._build(name, self._artifact_dir(model), model)
                 self._runners[key] = runner
             check = getattr(runner, "check_schema", None)
-            ok = callable(check) and bool(model.features)
-            if ok:
+            ok = check is not None and bool(model.features)
+            if check is not None and ok:
                 check(model)  # ArtifactSchemaError naming each mismatched field
             self._schema_ok[(key, model.key)] = (model.features, ok)
         return runner, ok
