@@ -142,3 +142,13 @@ def test_shared_parameters_pass_and_a_bad_plugin_model_is_left_out(caplog: pytes
         ai = _start_with({"threshold": 0.7, "example": {"x1": 1.0}}, plugin_models=(bad,))
     assert [m.id for m in ai.registry.list()] == ["m-v1"]  # `example` is the core's own key
     assert "did you mean `threshold`?" in caplog.text and "p-v1" in caplog.text
+
+
+def test_engine_options_are_declared_under_the_same_policy() -> None:
+    from hotcrm_ai.scoring.local import local_engine
+
+    assert local_engine({}).workers == 2 and local_engine({"workers": 4}).workers == 4
+    with pytest.raises(ConfigError, match=r"\[engines.local\] unknown key 'workrs'; did you mean `workers`\?"):
+        local_engine({"workrs": 3})
+    with pytest.raises(ConfigError, match=r"\[engines.local\]: workers: expected an integer, got bool"):
+        local_engine({"workers": True})
