@@ -506,3 +506,12 @@ def test_model_parameters_are_refused_when_the_cloud_starts(
         AICloud(Settings(models=(make_model(**parameters),)), plugins=[hotcrm_ai_azureml], load_entrypoints=False)
     assert str(info.value).startswith(message)
     assert "literal-key-123" not in str(info.value)
+
+
+def test_url_options_take_env_references_and_stay_out_of_reprs(
+    scoring: ScoringStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTCRM_TEST_AZML_HEALTH", "https://health.example/ping?sig=planted-sas-signature")
+    provider = make_provider(scoring, health_url={"env": "HOTCRM_TEST_AZML_HEALTH"})
+    assert provider._opts["health_url"] == "https://health.example/ping?sig=planted-sas-signature"
+    assert "planted-sas-signature" not in repr(provider) and "planted-sas-signature" not in repr(provider.options)

@@ -33,10 +33,11 @@ class AzureMLConfig:
     key_ttl_s: float | None = attrs.field(default=None, validator=positive)
     auth: str | None = attrs.field(default=None, validator=attrs.validators.optional(one_of("key", "aad")))
     probe: dict[str, Any] | None = None  # {features = {...}, payload_format = ...}: a health probe that scores
-    health_url: str | None = attrs.field(default=None, validator=non_empty)
+    # URLs that may carry a token (a proxy's, a SAS): secrets, a string or { env = "NAME" }, never printed
+    health_url: Secret | None = attrs.field(default=None, repr=False)
     default_confidence: float | None = attrs.field(default=None, validator=between(0, 100, integer=False))
     cloud: str | None = attrs.field(default=None, validator=non_empty)
-    resource_manager_url: str | None = attrs.field(default=None, validator=non_empty)
+    resource_manager_url: Secret | None = attrs.field(default=None, repr=False)
     verify_tls: Any = True  # true, false, or a CA bundle path
     arm_retry_total: int = attrs.field(default=0, validator=at_least(0))
     credential: Any = None  # an azure TokenCredential object, from code

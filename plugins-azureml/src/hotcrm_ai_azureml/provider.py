@@ -101,7 +101,9 @@ class AzureMLProvider(BaseMLProvider):
         creds = parse_options(AzureMLCredentials, config.credentials, section=f"{section}.credentials")
         # the declared values by their canonical names (aliases resolved), unset ones left out
         self._values: dict[str, Any] = {
-            k: v for k, v in attrs.asdict(self.options, recurse=False).items() if v is not None
+            k: v.reveal() if isinstance(v, Secret) else v  # a URL kept as a secret; revealed only here
+            for k, v in attrs.asdict(self.options, recurse=False).items()
+            if v is not None
         }
         self._credentials: dict[str, Secret] = {
             k: v for k, v in attrs.asdict(creds, recurse=False).items() if v is not None
