@@ -165,13 +165,25 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
 SHARED_MODEL_PARAMETERS = frozenset({"example"})
 
 
+_PARSED: dict[tuple[type, int], tuple[ModelConfig, Any]] = {}
+
+
 def parse_model_options(cls: type[T], model: ModelConfig) -> T:
     """A model's ``parameters`` structured into its provider's declared per-model options class.
 
     Errors name the model: ``[models.<id>.parameters] unknown key 'temprature'; did you mean
-    `temperature`?``. The keys in ``SHARED_MODEL_PARAMETERS`` are left out (the core reads them)."""
+    `temperature`?``. The keys in ``SHARED_MODEL_PARAMETERS`` are left out (the core reads them).
+    Providers call this on every request, so a model's answer is kept (models are frozen; the entry
+    holds the model, so its id cannot be reused while cached)."""
+    entry = _PARSED.get((cls, id(model)))
+    if entry is not None and entry[0] is model:
+        return entry[1]  # type: ignore[no-any-return]
     params = {k: v for k, v in model.parameters.items() if k not in SHARED_MODEL_PARAMETERS}
-    return parse_options(cls, params, section=f"models.{model.id}.parameters")
+    parsed = parse_options(cls, params, section=f"models.{model.id}.parameters")
+    if len(_PARSED) > 1024:
+        _PARSED.clear()
+    _PARSED[(cls, id(model))] = (model, parsed)
+    return parsed
 
 
 def options_text(options: Any) -> dict[str, Any]:
