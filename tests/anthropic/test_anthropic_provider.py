@@ -314,14 +314,54 @@ def test_unknown_option_names_the_key_and_suggests_one(server: AnthropicStandIn)
     assert "did you mean `max_tokens`" in str(info.value)
     with pytest.raises(ConfigError) as info:
         ProviderSettings.from_config(ProviderConfig(provider="anthropic", config={"temperature": 1.5}))
-    assert str(info.value) == "providers.anthropic.config.temperature: expected a number 0-1, got 1.5"
+    assert str(info.value) == (
+        "Invalid [providers.anthropic.config]: temperature: expected a number >= 0 and <= 1, got 1.5"
+    )
     with pytest.raises(ConfigError) as info:
         ProviderSettings.from_config(ProviderConfig(provider="anthropic", config={"prices": {"m": {"input": -1}}}))
-    assert str(info.value).startswith("providers.anthropic.config.prices['m'].input: expected a number >= 0")
+    assert str(info.value).startswith(
+        "Invalid [providers.anthropic.config]: prices['m'].input: expected a number >= 0, got -1"
+    )
+    with pytest.raises(ConfigError, match=r"\[providers.anthropic.credentials\] unknown key 'apikey'"):
+        ProviderSettings.from_config(ProviderConfig(provider="anthropic", credentials={"apikey": "x"}))
     settings = ProviderSettings.from_config(ProviderConfig(provider="anthropic"))
     bad = ModelConfig(id="m", name="m", type="nlp", provider="anthropic", parameters={"max_tokns": 5})
-    with pytest.raises(ConfigError, match="did you mean 'max_tokens'"):
-        settings.for_model(bad)
+    with pytest.raises(
+        ConfigError, match=r"\[models.m.parameters\] unknown key 'max_tokns'; did you mean `max_tokens`"
+    ):
+        settings.for_model(bad)  # called directly, without AICloud: the same check
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"temprature": 0}, "[models.churn-risk-llm.parameters] unknown key 'temprature'; did you mean `temperature`?"),
+        (
+            {"max_tokens": "many"},
+            "Invalid [models.churn-risk-llm.parameters]: max_tokens: expected an integer, got str",
+        ),
+        (
+            {"temperature": 2},
+            "Invalid [models.churn-risk-llm.parameters]: temperature: expected a number >= 0 and <= 1",
+        ),
+        ({"template": "lead"}, "Invalid [models.churn-risk-llm.parameters]: template: expected one of 'sentiment'"),
+    ],
+)
+def test_model_parameters_are_refused_when_the_cloud_starts(
+    server: AnthropicStandIn, parameters: dict[str, Any], message: str
+) -> None:
+    bad = ModelConfig(
+        id="churn-risk-llm",
+        name="Churn",
+        type="classification",
+        provider="anthropic",
+        output=CHURN.output,
+        parameters=parameters,
+    )
+    with pytest.raises(ConfigError) as info, cloud(server, models=(SENTIMENT, bad)):
+        pass
+    assert str(info.value).startswith(message)
+    assert server.requests == []  # refused at start: nothing was sent
 
 
 def test_base_url_from_endpoint_then_config_then_environment() -> None:

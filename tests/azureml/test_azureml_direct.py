@@ -329,7 +329,7 @@ def test_unicode_and_numpy_values_travel(scoring: ScoringStandin, key: str) -> N
 
 
 def test_bad_payload_format_is_named(scoring: ScoringStandin, key: str) -> None:
-    with pytest.raises(ValidationError, match=r"models\[lead-azure\]\.parameters\.payload_format"):
+    with pytest.raises(ConfigError, match=r"\[models\.lead-azure\.parameters\]: payload_format: expected one of data"):
         make_provider(scoring).predict(make_model(payload_format="csv"), PredictionInput(ROWS[0]))
     assert make_provider(scoring, payload_format="csv").validate() is False
 
@@ -337,7 +337,7 @@ def test_bad_payload_format_is_named(scoring: ScoringStandin, key: str) -> None:
 def test_plain_key_in_model_parameters_is_refused(
     scoring: ScoringStandin, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ProviderError, match=r"parameters\.api_key: expected \{env") as info:
+    with pytest.raises(ConfigError, match=r"parameters\]: api_key: expected \{env") as info:
         make_provider(scoring).predict(make_model(api_key=key), PredictionInput(ROWS[0]))
     assert key not in str(info.value)
     monkeypatch.setenv("HOTCRM_TEST_AZML_MODEL_KEY", scoring.keys[1])
@@ -479,3 +479,39 @@ def test_static_token_credential(scoring: ScoringStandin, monkeypatch: pytest.Mo
     provider = make_provider(scoring, credentials={"token": {"env": "HOTCRM_TEST_AZML_TOKEN"}})
     provider.predict(make_model(), PredictionInput(ROWS[2]))
     assert scoring.scoring_requests()[0].authorization == f"Bearer {scoring.keys[1]}"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"deploymnet": "blue"}, "[models.lead-azure.parameters] unknown key 'deploymnet'; did you mean `deployment`?"),
+        (
+            {"default_confidence": "high"},
+            "Invalid [models.lead-azure.parameters]: default_confidence: expected a number",
+        ),
+        (
+            {"default_confidence": 150},
+            "Invalid [models.lead-azure.parameters]: default_confidence: expected a number >= 0",
+        ),
+        ({"api_key": "literal-key-123"}, 'Invalid [models.lead-azure.parameters]: api_key: expected {env = "NAME"}'),
+    ],
+)
+def test_model_parameters_are_refused_when_the_cloud_starts(
+    scoring: ScoringStandin, parameters: dict[str, Any], message: str
+) -> None:
+    import hotcrm_ai_azureml
+    from hotcrm_ai import AICloud, Settings
+
+    with pytest.raises(ConfigError) as info:
+        AICloud(Settings(models=(make_model(**parameters),)), plugins=[hotcrm_ai_azureml], load_entrypoints=False)
+    assert str(info.value).startswith(message)
+    assert "literal-key-123" not in str(info.value)
+
+
+def test_url_options_take_env_references_and_stay_out_of_reprs(
+    scoring: ScoringStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTCRM_TEST_AZML_HEALTH", "https://health.example/ping?sig=planted-sas-signature")
+    provider = make_provider(scoring, health_url={"env": "HOTCRM_TEST_AZML_HEALTH"})
+    assert provider._opts["health_url"] == "https://health.example/ping?sig=planted-sas-signature"
+    assert "planted-sas-signature" not in repr(provider) and "planted-sas-signature" not in repr(provider.options)

@@ -3,16 +3,21 @@ with the closest valid name), installed names for backends, sinks, providers and
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 from support.providers import LogitProvider, Plugin
 
-from hotcrm_ai import AICloud
+from hotcrm_ai import AICloud, hookimpl
 from hotcrm_ai.config import load_settings, settings_from_dict
+from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.options import parse_options
+from hotcrm_ai.options import between, parse_options
 from hotcrm_ai.secrets import REDACTED
+from hotcrm_ai.types import ModelConfig
 
 MODEL = {"id": "m-v1", "name": "M", "type": "classification"}
 
@@ -80,3 +85,70 @@ def test_aliases_and_two_spellings() -> None:
         parse_options(Opts, {"timeout_s": 1, "timeout": 2}, section="x")
     with pytest.raises(ConfigError, match=r"timeout_s.*number"):
         parse_options(Opts, {"timeout_s": "soon"}, section="x")
+
+
+@attrs.frozen
+class _Threshold:
+    """A third-party provider's per-model options: what a model's ``parameters`` may set."""
+
+    threshold: float = attrs.field(default=0.5, validator=between(0, 1, integer=False))
+    label: str | None = None
+
+
+class _ThresholdPlugin:
+    """Registers ``test-logit`` with declared per-model options, and one plugin model of its own."""
+
+    def __init__(self, models: tuple[ModelConfig, ...] = ()) -> None:
+        self.models = models
+
+    @hookimpl
+    def register_providers(self, register: Callable[[ProviderSpec], None]) -> None:
+        register(ProviderSpec(name="test-logit", factory=LogitProvider, model_options=_Threshold))
+
+    @hookimpl
+    def register_models(self, register: Callable[[ModelConfig], None]) -> None:
+        for model in self.models:
+            register(model)
+
+
+def _start_with(parameters: dict[str, object], plugin_models: tuple[ModelConfig, ...] = ()) -> AICloud:
+    doc = {"models": [{**MODEL, "provider": "test-logit", "parameters": parameters}]}
+    return AICloud(settings_from_dict(doc), plugins=[_ThresholdPlugin(plugin_models)], load_entrypoints=False)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (
+            {"treshold": 0.2},
+            "[models.m-v1.parameters] unknown key 'treshold'; did you mean `threshold`? (known: label, threshold)",
+        ),
+        ({"threshold": "high"}, "Invalid [models.m-v1.parameters]: threshold: expected a number, got str"),
+        ({"threshold": 2}, "Invalid [models.m-v1.parameters]: threshold: expected a number >= 0 and <= 1, got 2.0"),
+        ({"label": 3}, "Invalid [models.m-v1.parameters]: label: expected a string, got int"),
+    ],
+)
+def test_model_parameters_are_checked_against_the_providers_declared_model_options(
+    parameters: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        _start_with(parameters)
+    assert str(info.value) == message
+
+
+def test_shared_parameters_pass_and_a_bad_plugin_model_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    bad = ModelConfig(id="p-v1", name="P", type="classification", provider="test-logit", parameters={"treshold": 1})
+    with caplog.at_level(logging.WARNING, logger="hotcrm_ai"):
+        ai = _start_with({"threshold": 0.7, "example": {"x1": 1.0}}, plugin_models=(bad,))
+    assert [m.id for m in ai.registry.list()] == ["m-v1"]  # `example` is the core's own key
+    assert "did you mean `threshold`?" in caplog.text and "p-v1" in caplog.text
+
+
+def test_engine_options_are_declared_under_the_same_policy() -> None:
+    from hotcrm_ai.scoring.local import local_engine
+
+    assert local_engine({}).workers == 2 and local_engine({"workers": 4}).workers == 4
+    with pytest.raises(ConfigError, match=r"\[engines.local\] unknown key 'workrs'; did you mean `workers`\?"):
+        local_engine({"workrs": 3})
+    with pytest.raises(ConfigError, match=r"\[engines.local\]: workers: expected an integer, got bool"):
+        local_engine({"workers": True})

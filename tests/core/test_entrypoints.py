@@ -46,3 +46,14 @@ def test_a_broken_cache_file_means_a_plain_scan(tmp_path: Path, monkeypatch: pyt
     assert sorted((f.name, f.value, f.distribution) for f in found) == _scan("console_scripts")
     off = entry_points("console_scripts", env={entrypoints.CACHE_ENV: "0"})
     assert sorted((f.name, f.value, f.distribution) for f in off) == _scan("console_scripts")
+
+
+def test_the_core_version_the_plugin_host_reports_is_the_installed_distributions() -> None:
+    from importlib import metadata
+
+    import hotcrm_ai
+    from hotcrm_ai.plugins import PluginHost
+
+    host = PluginHost(load_entrypoints=False)
+    assert hotcrm_ai.__version__ == metadata.version("hotcrm-ai")
+    assert {r.version for r in host.records.values() if r.source == "builtin"} == {hotcrm_ai.__version__}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.providers import LogitProvider, Plugin, logit_model
 
-from hotcrm_ai import FeatureSpec, ModelConfig
+from hotcrm_ai import AICloud, FeatureSpec, ModelConfig, Settings
 from hotcrm_ai.errors import ValidationError
 from hotcrm_ai.prediction.validation import validate_features
+from hotcrm_ai.types import PredictionInput, PredictionOutput, ProviderConfig
 
 MODEL = ModelConfig(
     id="m",
@@ -117,3 +120,34 @@ def test_integers_beyond_the_float_range_are_refused_not_crashing() -> None:
     free = ModelConfig(id="free", name="F", type="nlp", provider="p")
     with pytest.raises(ValidationError, match="finite"):
         validate_features(free, {"n": [huge]})
+
+
+class _Recording(LogitProvider):
+    """The tiny logistic provider, keeping every input it was handed."""
+
+    seen: list[PredictionInput]
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.seen = []
+
+    def predict(self, model: ModelConfig, inp: PredictionInput) -> PredictionOutput:
+        self.seen.append(inp)
+        return super().predict(model, inp)
+
+    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
+        self.seen.extend(inputs)
+        return super().batch_predict(model, inputs)
+
+
+def test_the_service_hands_providers_validated_features_marked_as_such() -> None:
+    ai = AICloud(
+        Settings(models=(logit_model(),)), plugins=[Plugin({"test-logit": _Recording})], load_entrypoints=False
+    )
+    row = {"x1": 1, "x2": 2.0, "x3": 3.0}
+    ai.predict("logit-v1", row, use_cache=False)
+    ai.batch_predict("logit-v1", [row, {**row, "x1": 4}], use_cache=False)
+    provider = ai.provider_for("logit-v1")
+    seen = provider.seen  # type: ignore[attr-defined]
+    assert len(seen) == 3 and all(inp.validated for inp in seen)
+    assert PredictionInput(features=row).validated is False  # a direct caller's input is not trusted

@@ -115,8 +115,10 @@ def _kill_when_parts_appear(cluster: LocalCluster, folder: Path) -> int:
 def test_engine_options_and_formats_are_checked(ai: AICloud, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="scheduler"):
         dask_engine({})
-    with pytest.raises(ConfigError, match="unknown keys"):
+    with pytest.raises(ConfigError, match=r"\[engines.dask\] unknown key 'workers'"):
         dask_engine({"scheduler": "tcp://127.0.0.1:1", "workers": 3})
+    with pytest.raises(ConfigError, match=r"\[engines.dask\]: retries: expected an integer, got str"):
+        dask_engine({"scheduler": "tcp://127.0.0.1:1", "retries": "2"})
     engine = dask_engine({"scheduler": "tcp://127.0.0.1:1"})
     with pytest.raises(Exception, match="Parquet"):
         engine.run(ai, job(tmp_path, tmp_path / "out.csv", fmt="csv"))

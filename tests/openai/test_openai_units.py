@@ -13,7 +13,7 @@ from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import from_answer, from_logprobs
 from hotcrm_ai_openai.errors import parse_retry_after, redactor
 from hotcrm_ai_openai.options import DEFAULT_BASE_URL, OpenAIOptions
-from hotcrm_ai_openai.pricing import DEFAULT_PRICES, parse_prices, price_for, usage_record
+from hotcrm_ai_openai.pricing import DEFAULT_PRICES, price_for, usage_record
 
 # -- redaction ----------------------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ def test_default_prices_are_the_reference_table() -> None:
 
 
 def test_price_lookup_snapshots_but_no_prefix_guessing() -> None:
-    prices = parse_prices({"my-model": {"input": 1.0, "output": 2.0}})
+    prices = _options({"prices": {"my-model": {"input": 1.0, "output": 2.0}}}).prices
     assert price_for(prices, "gpt-4o-mini-2024-07-18") is prices["gpt-4o-mini"]
     assert price_for(prices, "gpt-4o") is None  # not gpt-4's price
     assert price_for(prices, "gpt-4-turbo") is None
@@ -99,19 +99,20 @@ def test_price_lookup_snapshots_but_no_prefix_guessing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "field"),
+    ("raw", "message"),
     [
-        ({"m": 1}, "prices.m"),
-        ({"m": {"output": 1}}, "prices.m.input"),
-        ({"m": {"input": -1}}, "prices.m.input"),
-        ({"m": {"input": math.nan}}, "prices.m.input"),
-        ({"m": {"input": 1, "extra": 2}}, "prices.m"),
-        ([1], "prices"),
+        ({"m": 1}, "prices['m']: expected a table"),
+        ({"m": {"output": 1}}, "prices['m'].input: expected a value (required field is missing)"),
+        ({"m": {"input": -1}}, "prices['m'].input: expected a number >= 0, got -1.0"),
+        ({"m": {"input": math.nan}}, "prices['m'].input: expected a finite number, got nan"),
+        ({"m": {"input": 1, "extra": 2}}, "prices['m']: expected known fields only; unknown: extra"),
+        ([1], "prices: expected a mapping"),
     ],
 )
-def test_bad_prices_name_the_key(raw: object, field: str) -> None:
-    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
-        parse_prices(raw)
+def test_bad_prices_name_the_key(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _options({"prices": raw})
+    assert str(info.value) == f"Invalid [providers.openai.config]: {message}"
 
 
 # -- options ---------------------------------------------------------------------------------------
@@ -169,8 +170,29 @@ def test_model_parameters_override_provider_options() -> None:
     timed = ModelConfig(id="t", name="t", type="nlp", provider="openai", timeout_s=2.5)
     assert opts.for_model(timed).timeout_s == 2.5
     bad = ModelConfig(id="b", name="b", type="nlp", provider="openai", parameters={"max_tokens": -1})
-    with pytest.raises(ConfigError, match=r"model b: parameters\.max_tokens"):
+    with pytest.raises(ConfigError, match=r"\[models\.b\.parameters\]: max_tokens: expected an integer >= 1"):
         opts.for_model(bad)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"temprature": 0.2}, "[models.m.parameters] unknown key 'temprature'; did you mean `temperature`?"),
+        ({"max_token": 5}, "[models.m.parameters] unknown key 'max_token'; did you mean `max_tokens`?"),
+        ({"temperature": "warm"}, "Invalid [models.m.parameters]: temperature: expected a number, got str"),
+        ({"strict": 1}, "Invalid [models.m.parameters]: strict: expected true or false, got int"),
+        ({"logprobs": "yes"}, "Invalid [models.m.parameters]: logprobs: expected one of True, False, 'auto'"),
+        ({"template": "poetry"}, "Invalid [models.m.parameters]: template: expected one of 'sentiment'"),
+        ({"user_template": "{a[0]}"}, "Invalid [models.m.parameters]: user_template: expected placeholders"),
+    ],
+)
+def test_model_parameters_are_declared_options(parameters: dict, message: str) -> None:
+    model = ModelConfig(id="m", name="m", type="nlp", provider="openai", parameters=parameters)
+    with pytest.raises(ConfigError) as info:
+        _options().for_model(model)
+    assert str(info.value).startswith(message)
+    example = ModelConfig(id="e", name="e", type="nlp", provider="openai", parameters={"example": {"text": "hi"}})
+    assert _options().for_model(example).model == "gpt-4"  # the demo's input, read by the core
 
 
 # -- prompts ---------------------------------------------------------------------------------------

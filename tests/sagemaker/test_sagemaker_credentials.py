@@ -213,3 +213,24 @@ def test_scrub_text_blanks_known_credential_shapes() -> None:
     for value in ("abc/DEF+123", "tok==", "tok-line", "tok-bytes"):
         assert value not in clean
     assert "application/json" in clean and "<SecretAccessKey>**********</SecretAccessKey>" in clean
+
+
+def test_endpoint_urls_take_env_references_and_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTCRM_TEST_SM_VPCE", "https://vpce.example.internal/?token=planted-vpce-token")
+    config = ProviderConfig(
+        provider="aws-sagemaker",
+        config={
+            "region": "eu-west-1",
+            "endpoint_url": {"env": "HOTCRM_TEST_SM_VPCE"},
+            "sts_endpoint_url": "https://sts.example",
+        },
+    )
+    settings = SageMakerSettings.from_provider_config(config)
+    assert settings.runtime_url() == "https://vpce.example.internal/?token=planted-vpce-token"
+    assert settings.sts_endpoint_url == "https://sts.example"
+    assert "planted-vpce-token" not in repr(settings) and "vpce.example.internal" in repr(settings)
+    with pytest.raises(ConfigError) as info:
+        SageMakerSettings.from_provider_config(
+            ProviderConfig(provider="aws-sagemaker", config={"endpoint_url": "ftp://x/?token=planted-vpce-token"})
+        )
+    assert "endpoint_url: expected an http(s) URL" in str(info.value) and "planted" not in str(info.value)

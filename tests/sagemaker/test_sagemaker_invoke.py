@@ -13,6 +13,7 @@ from support.sagemaker_standin import ACCESS_KEY, LEAD_FEATURES, LEAD_MODEL, REG
 
 from hotcrm_ai.errors import ConfigError, ProviderResponseError, ValidationError
 from hotcrm_ai.types import PredictionInput
+from hotcrm_ai_sagemaker import payloads
 from hotcrm_ai_sagemaker.provider import SageMakerProvider, provider_spec
 
 
@@ -305,11 +306,30 @@ def test_unicode_and_large_strings_travel_intact(provider, standin) -> None:  # 
         ({"max_batch_rows": 0}, "max_batch_rows"),
         ({"single_format": "list"}, "single_format"),
         ({"single_format": "instances", "content_type": "csv"}, "single_format"),
+        ({"csv_columns": []}, "csv_columns"),
+        ({"csv_columns": "a,b"}, "csv_columns"),
+        ({"target_varient": "Blue"}, "target_varient"),
     ],
 )
 def test_bad_model_parameters_name_the_key(provider, parameters, key) -> None:
-    with pytest.raises(ConfigError, match=rf"parameters\.{key}"):
+    # a declared option's problem ("[models.<id>.parameters]: key: ...") or a check across keys
+    # ("models.<id>.parameters.key: ...") names the model and the key alike
+    with pytest.raises(ConfigError, match=rf"parameters(\.|\]: |\] unknown key '){key}"):
         provider.predict(lead_model(parameters=parameters), PredictionInput(lead_rows(1)[0]))
+
+
+def test_a_model_parameter_typo_is_refused_when_the_cloud_starts() -> None:
+    import hotcrm_ai_sagemaker
+    from hotcrm_ai import AICloud, Settings
+
+    model = lead_model(parameters={"target_varient": "Blue", "TargetModel": "m.tar.gz"})
+    with pytest.raises(ConfigError) as info:
+        AICloud(Settings(models=(model,)), plugins=[hotcrm_ai_sagemaker], load_entrypoints=False)
+    assert str(info.value).startswith(
+        f"[models.{model.id}.parameters] unknown key 'target_varient'; did you mean `target_variant`?"
+    )
+    header_spelling = lead_model(parameters={"TargetVariant": "Blue", "target_model": "m.tar.gz"})
+    assert payloads.request_spec(header_spelling).extra_args == {"TargetVariant": "Blue", "TargetModel": "m.tar.gz"}
 
 
 def test_csv_without_a_column_order_is_a_config_error(provider) -> None:

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
 
 from hotcrm_ai.config import Settings, load_settings
-from hotcrm_ai.config_check import check_settings
+from hotcrm_ai.config_check import check_model_parameters, check_settings
 from hotcrm_ai.errors import ConfigError, ModelInactiveError, ModelNotFoundError, RegistryError
 from hotcrm_ai.plugins import PluginHost
 from hotcrm_ai.prediction.guarded import counted
@@ -92,9 +92,25 @@ class AICloud:
     # -- assembly --------------------------------------------------------------------------
 
     def _register_models(self) -> None:
+        """Plugin models, then the configuration's (already checked: a bad one stopped the start).
+
+        A plugin model whose parameters its provider refuses is left out with a warning. A stored
+        model (registry file or store, possibly written by another process) is only warned about:
+        its provider refuses it, with the same message, when it is used."""
+        for model in self.registry.list(all_versions=True):
+            try:
+                check_model_parameters(model, self.plugins)
+            except ConfigError as exc:
+                log.warning("stored model %s: %s", model.key, exc)
         sources = [(f"plugin:{self.plugins.model_owner(m)}", m) for m in self.plugins.models]
         sources += [("config", m) for m in self.settings.models]
         for actor, model in sources:
+            if actor != "config":
+                try:
+                    check_model_parameters(model, self.plugins)
+                except ConfigError as exc:
+                    log.warning("model %s from %s not registered: %s", model.key, actor, exc)
+                    continue
             if actor == "config" and self.registry.find(model.id, model.version) is not None:
                 existing = self.registry.get(model.id, model.version)
                 if existing in self.plugins.models:  # the deployment's file wins over a plugin's default

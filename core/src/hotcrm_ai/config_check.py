@@ -16,10 +16,11 @@ import attrs
 
 from hotcrm_ai.config import CacheSettings, Settings
 from hotcrm_ai.descriptors import Descriptor
-from hotcrm_ai.options import check_keys, option_names, parse_options, unknown_name
+from hotcrm_ai.options import check_keys, option_names, parse_model_options, parse_options, unknown_name
 
 if TYPE_CHECKING:
     from hotcrm_ai.plugins import PluginHost
+    from hotcrm_ai.types import ModelConfig
 
 Check = Callable[[Settings, "PluginHost"], None]
 
@@ -73,8 +74,16 @@ def check_providers(settings: Settings, host: PluginHost) -> None:
             raise unknown_name(where, model.provider, host.providers)
         if model.provider_config is not None:
             _declared(spec, model.provider_config.config, f"[models]] #{i + 1} ({model.id}) provider_config.config")
+        check_model_parameters(model, host)
         if model.explainer is not None and model.explainer not in host.explainers:
             raise unknown_name(f"[[models]] #{i + 1} ({model.id}) explainer", model.explainer, host.explainers)
+
+
+def check_model_parameters(model: ModelConfig, host: PluginHost) -> None:
+    """``model.parameters`` against its provider's declared ``model_options`` (if it declares them)."""
+    spec = host.providers.get(model.provider)
+    if spec is not None and spec.model_options is not None:
+        parse_model_options(spec.model_options, model)
 
 
 def check_reporting(settings: Settings, host: PluginHost) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
@@ -133,6 +134,8 @@ def _format(exc: BaseException, type_: Any) -> str:
         return f"known fields only; unknown: {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, KeyError):
         return "a value (required field is missing)"
+    if isinstance(exc, (TypeError, AttributeError)) and attrs.has(type_) and not str(exc).startswith("expected"):
+        return "a table"  # a number or a string where a table of fields belongs (Python's words are no help)
     if isinstance(exc, (TypeError, ValueError)) and str(exc):
         return str(exc)
     return format_exception(exc, type_)

@@ -67,9 +67,16 @@ class Descriptor(Generic[F]):
 
 @attrs.frozen
 class ProviderSpec(Descriptor["ProviderFactory"]):
-    """``factory(config: ProviderConfig) -> BaseMLProvider``: one instance per distinct configuration."""
+    """``factory(config: ProviderConfig) -> BaseMLProvider``: one instance per distinct configuration.
+
+    ``model_options`` declares what a model served by this provider may put in its ``parameters``
+    (llm's per-model ``Options``): checked under the same policy as ``options`` when ``AICloud``
+    starts, for every model of the configuration and the registry file. None leaves the parameters
+    to the provider (a custom runner's, say, which depend on the runner)."""
 
     kind: ClassVar[str] = "providers"
+
+    model_options: type | None = None
 
 
 @attrs.frozen

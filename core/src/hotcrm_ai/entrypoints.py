@@ -15,10 +15,10 @@ The cache is an optimisation only: an unreadable or unwritable cache file means 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,13 @@ class Found:
     version: str | None
 
     def load(self) -> Any:
-        return metadata.EntryPoint(self.name, self.value, self.group).load()
+        """The object ``value`` names (``module`` or ``module:attr.attr``), as ``EntryPoint.load``
+        gives it, without importing ``importlib.metadata``."""
+        module_name, _, attr = self.value.partition(":")
+        obj = importlib.import_module(module_name.strip())
+        for part in attr.split("[")[0].strip().split(".") if attr.strip() else ():
+            obj = getattr(obj, part)
+        return obj
 
 
 def _cache_dir() -> Path:
@@ -69,6 +75,8 @@ def fingerprint(paths: list[str] | None = None) -> str:
 
 
 def _scan(group: str) -> list[Found]:
+    from importlib import metadata  # tens of ms to import (email, zipfile...): only on a cache miss
+
     return [
         Found(ep.name, ep.value, ep.group, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
         for ep in metadata.entry_points(group=group)

@@ -15,11 +15,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from hotcrm_ai.types import ModelConfig
 
 T = TypeVar("T")
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -82,14 +85,16 @@ def one_of(*choices: Any) -> Validator:
 
 
 def _named(errors: list[FieldError]) -> list[FieldError]:
-    """A validator's ``name: expected ...`` reported under ``$`` (attrs runs it after cattrs) put
-    back under its field."""
+    """A validator's ``name: expected ...`` reported under ``$`` or a nested table (attrs runs it
+    after cattrs) put back under its field."""
     out = []
     for error in errors:
-        match = _NAMED.match(error.expected) if error.field == "$" else None
-        if match is None and error.field == "$":
-            match = _NAMED.match(error.expected.removeprefix("expected "))
-        out.append(FieldError(match[1], match[2], match[3] or "") if match else error)
+        match = _NAMED.match(error.expected) or _NAMED.match(error.expected.removeprefix("expected "))
+        if match is None:
+            out.append(error)
+            continue
+        field = match[1] if error.field == "$" else f"{error.field}.{match[1]}"
+        out.append(FieldError(field, match[2], match[3] or ""))
     return out
 
 
@@ -153,6 +158,32 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
         raise ConfigError(str(ValidationError(_named(exc.errors), subject=exc.subject))) from None
     except OptionError as exc:
         raise ConfigError(str(ValidationError([exc.field_error], subject=f"[{section}]"))) from None
+
+
+#: ``parameters`` keys the core itself reads for any model, whatever its provider declares
+#: (``example``: the input ``hotcrm-ai demo`` shows).
+SHARED_MODEL_PARAMETERS = frozenset({"example"})
+
+
+_PARSED: dict[tuple[type, int], tuple[ModelConfig, Any]] = {}
+
+
+def parse_model_options(cls: type[T], model: ModelConfig) -> T:
+    """A model's ``parameters`` structured into its provider's declared per-model options class.
+
+    Errors name the model: ``[models.<id>.parameters] unknown key 'temprature'; did you mean
+    `temperature`?``. The keys in ``SHARED_MODEL_PARAMETERS`` are left out (the core reads them).
+    Providers call this on every request, so a model's answer is kept (models are frozen; the entry
+    holds the model, so its id cannot be reused while cached)."""
+    entry = _PARSED.get((cls, id(model)))
+    if entry is not None and entry[0] is model:
+        return entry[1]  # type: ignore[no-any-return]
+    params = {k: v for k, v in model.parameters.items() if k not in SHARED_MODEL_PARAMETERS}
+    parsed = parse_options(cls, params, section=f"models.{model.id}.parameters")
+    if len(_PARSED) > 1024:
+        _PARSED.clear()
+    _PARSED[(cls, id(model))] = (model, parsed)
+    return parsed
 
 
 def options_text(options: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -113,7 +112,7 @@ class PluginHost:
         self.models: list[ModelConfig] = []
         self._model_owner: dict[str, str] = {}
 
-        core_version = _dist_version("hotcrm-ai")
+        from hotcrm_ai import __version__ as core_version  # not importlib.metadata: tens of ms at every start
         for module_name in builtins:
             self._add(partial(importlib.import_module, module_name), module_name.rsplit(".", 1)[-1], "hotcrm-ai",
                       core_version, "builtin")
@@ -281,11 +280,3 @@ def _closest(name: str, choices: frozenset[str]) -> str | None:
 
 def _identity(obj: object) -> object:
     return obj
-
-
-def _dist_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-

@@ -76,12 +76,20 @@ class TemplateSet:
         return attrs.evolve(base, **changes) if changes else base
 
 
-def check_template(template: str, *, where: str) -> None:
-    """Refuse placeholders that are not names (``{a[0]}``, ``{}``) when the model is configured."""
+def bad_placeholder(template: str) -> str | None:
+    """The first placeholder of ``template`` that is not a name (``{a[0]}``, ``{}``), else None."""
     for match in PLACEHOLDER.finditer(template):
         name = match.group(1)
         if name is not None and not _NAME.match(name):
-            raise ConfigError(f"{where}: placeholder {{{name}}}: expected {{features}} or {{<feature name>}}")
+            return f"{{{name}}}"
+    return None
+
+
+def check_template(template: str, *, where: str) -> None:
+    """Refuse placeholders that are not names (``{a[0]}``, ``{}``) when the model is configured."""
+    bad = bad_placeholder(template)
+    if bad is not None:
+        raise ConfigError(f"{where}: placeholder {bad}: expected {{features}} or {{<feature name>}}")
 
 
 def render(template: str, features: Mapping[str, Any], *, features_text: Callable[[Mapping[str, Any]], str]) -> str:

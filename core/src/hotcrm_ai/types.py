@@ -302,8 +302,14 @@ class ModelConfig:
 
 @attrs.frozen
 class PredictionInput:
+    """One row for a provider. ``validated`` says the features already passed
+    ``prediction.validation.validate_features`` against the model's ``features`` (the prediction
+    service sets it): a provider may then skip its own checks of those fields. Left False (a direct
+    call), a provider checks what it relies on."""
+
     features: dict[str, Any] = attrs.field(converter=_dict)
     context: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+    validated: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen

@@ -1,23 +1,25 @@
-"""``[providers.anthropic]`` read into frozen attrs classes through the core's one converter.
+"""``[providers.anthropic]`` declared as frozen attrs classes, read under the core's one options policy.
 
-Checked once, when the provider is built and before the SDK is imported: an unknown key is a
-``ConfigError`` naming it (with the nearest known key as a suggestion), a wrong type or range names the
-key and what was expected. A model's ``parameters`` override the per-call values, so one provider
-serves many models. ``temperature`` is sent only when configured (recent SDKs have no keyword for it, so
-it goes in the request body), and ``temperature = 0`` is a value, not "unset": it is sent as 0.
+``AnthropicConfig`` (the provider's ``config``), ``AnthropicCredentials`` and ``AnthropicModelOptions``
+(what a model's ``parameters`` may set) are structured through ``hotcrm_ai.options.parse_options``:
+an unknown key is a ``ConfigError`` naming the section and the key with the closest valid one, a
+wrong type or range names the key and what was expected. They are checked when ``AICloud`` starts
+(``ProviderSpec.options`` and ``model_options``) and again when the provider is built, before the SDK
+is imported. A model's ``parameters`` override the per-call values, so one provider serves many
+models. ``temperature`` is sent only when configured (recent SDKs have no keyword for it, so it goes
+in the request body), and ``temperature = 0`` is a value, not "unset": it is sent as 0.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
+from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, parse_model_options, parse_options
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
@@ -32,39 +34,38 @@ CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
 
 
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    text = value.reveal() if isinstance(value, Secret) and value.is_set() else value
+    if isinstance(text, str) and not text.strip().lower().startswith(("http://", "https://")):
+        raise OptionError(attribute.name, f"an http(s) URL such as {DEFAULT_BASE_URL}", "a value without http(s)://")
 
 
-def _finite(low: float, high: float = math.inf) -> Any:
-    def check(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value is None:
-            return
-        if not math.isfinite(value) or not low <= value <= high:
-            bound = f"{_fmt(low)}-{_fmt(high)}" if high != math.inf else f">= {_fmt(low)}"
-            raise ValueError(f"{attribute.name}: a number {bound}, got {value!r:.40}")
+def _user_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Placeholders are names (``{features}``, ``{<feature name>}``), never ``{a[0]}`` or ``{}``."""
+    from hotcrm_ai.prompts import bad_placeholder
 
-    return check
-
-
-def _nonempty(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and not value.strip():
-        raise ValueError(f"{attribute.name}: a non-empty string")
+    non_empty(inst, attribute, value)
+    bad = None if value is None else bad_placeholder(value)
+    if bad is not None:
+        raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
 
 
-def _url(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and not value.startswith(("http://", "https://")):
-        raise ValueError(f"{attribute.name}: an http(s) URL such as {DEFAULT_BASE_URL}")
+def _template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    from hotcrm_ai.options import one_of
+    from hotcrm_ai_anthropic.prompts import TEMPLATES
+
+    if value is not None:
+        one_of(*TEMPLATES)(inst, attribute, value)
 
 
 @attrs.frozen
 class Price:
     """USD per 1,000 tokens. Cache prices default to Anthropic's published factors of the input price."""
 
-    input: float = attrs.field(validator=_finite(0))
-    output: float = attrs.field(default=0.0, validator=_finite(0))
-    cache_write: float | None = attrs.field(default=None, validator=_finite(0))
-    cache_read: float | None = attrs.field(default=None, validator=_finite(0))
+    input: float = attrs.field(validator=at_least(0, integer=False))
+    output: float = attrs.field(default=0.0, validator=at_least(0, integer=False))
+    cache_write: float | None = attrs.field(default=None, validator=at_least(0, integer=False))
+    cache_read: float | None = attrs.field(default=None, validator=at_least(0, integer=False))
 
     def cost(self, usage: Mapping[str, int]) -> float:
         write = self.cache_write if self.cache_write is not None else self.input * CACHE_WRITE_FACTOR
@@ -78,34 +79,45 @@ class Price:
 
 
 @attrs.frozen
-class AnthropicOptions:
-    """The provider's settings (``[providers.anthropic] config``). ``base_url`` is resolved separately."""
+class AnthropicConfig:
+    """``[providers.anthropic] config``: the provider's declared options. ``base_url`` may carry a
+    gateway's token, so it is a secret (a string or ``{ env = "NAME" }``, never printed)."""
 
-    base_url: str | None = attrs.field(default=None, validator=_url)
-    model: str = attrs.field(default=DEFAULT_MODEL, validator=_nonempty)
-    max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=_finite(1, 1_000_000))
-    temperature: float | None = attrs.field(default=None, validator=_finite(0, 1))  # None: the API's default
-    system_prompt: str | None = attrs.field(default=None, validator=_nonempty)
-    timeout_s: float = attrs.field(default=DEFAULT_TIMEOUT_S, validator=_finite(0.001, 3600))
-    connect_timeout_s: float = attrs.field(default=5.0, validator=_finite(0.001, 600))
-    max_concurrency: int = attrs.field(default=8, validator=_finite(1, 256))
-    malformed_retries: int = attrs.field(default=1, validator=_finite(0, 3))
-    health_timeout_s: float = attrs.field(default=10.0, validator=_finite(0.001, 600))
+    base_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    model: str = attrs.field(default=DEFAULT_MODEL, validator=non_empty)
+    max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=between(1, 1_000_000))
+    temperature: float | None = attrs.field(default=None, validator=between(0, 1, integer=False))  # None: API default
+    system_prompt: str | None = attrs.field(default=None, validator=non_empty)
+    timeout_s: float = attrs.field(default=DEFAULT_TIMEOUT_S, validator=between(0.001, 3600, integer=False))
+    connect_timeout_s: float = attrs.field(default=5.0, validator=between(0.001, 600, integer=False))
+    max_concurrency: int = attrs.field(default=8, validator=between(1, 256))
+    malformed_retries: int = attrs.field(default=1, validator=between(0, 3))
+    health_timeout_s: float = attrs.field(default=10.0, validator=between(0.001, 600, integer=False))
     prices: dict[str, Price] = attrs.field(factory=dict)
 
 
-MODEL_PARAMETERS = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "temperature",
-        "system_prompt",
-        "user_template",
-        "template",
-        "confidence_field",
-        "prediction_field",
-    }
-)
+@attrs.frozen
+class AnthropicCredentials:
+    """``[providers.anthropic] credentials``: the API key (``apiKey``, the camelCase spelling, too)."""
+
+    ALIASES: ClassVar[dict[str, str]] = {"apiKey": "api_key"}
+    api_key: Secret | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class AnthropicModelOptions:
+    """What a model's ``parameters`` may set (``ProviderSpec.model_options``), checked when ``AICloud``
+    starts. A field left out (None) takes the provider's value; ``temperature = 0`` is a value."""
+
+    model: str | None = attrs.field(default=None, validator=non_empty)
+    max_tokens: int | None = attrs.field(default=None, validator=between(1, 1_000_000))
+    temperature: float | None = attrs.field(default=None, validator=between(0, 1, integer=False))
+    #: prompts (``prompts.select_template``): a built-in template by name and overrides of its parts
+    template: str | None = attrs.field(default=None, validator=_template)
+    system_prompt: str | None = attrs.field(default=None, validator=non_empty)
+    user_template: str | None = attrs.field(default=None, validator=_user_template)
+    confidence_field: str | None = attrs.field(default=None, validator=non_empty)
+    prediction_field: str | None = attrs.field(default=None, validator=non_empty)
 
 
 @attrs.frozen
@@ -118,42 +130,13 @@ class CallOptions:
     timeout_s: float
 
 
-def unknown_key_error(where: str, key: str, known: frozenset[str] | set[str]) -> ConfigError:
-    """``ConfigError`` naming an unknown key, with the nearest known one when there is one."""
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return ConfigError(f"{where}.{key}: unknown key{hint} (expected one of {', '.join(sorted(known))})")
-
-
-def _structure(data: Mapping[str, Any], where: str) -> AnthropicOptions:
-    from hotcrm_ai.converter import structure
-
-    known = frozenset(a.name for a in attrs.fields(AnthropicOptions))
-    for key in data:
-        if key not in known:
-            raise unknown_key_error(where, str(key), known)
-    prices = data.get("prices") or {}
-    if isinstance(prices, Mapping):
-        for model, entry in prices.items():
-            if isinstance(entry, Mapping):
-                price_keys = frozenset(a.name for a in attrs.fields(Price))
-                for key in entry:
-                    if key not in price_keys:
-                        raise unknown_key_error(f"{where}.prices.{model}", str(key), price_keys)
-    try:
-        return structure(dict(data), AnthropicOptions, subject=where)
-    except ValidationError as exc:
-        raise ConfigError("; ".join(_located(e, where) for e in exc.errors)) from None
-
-
-def _located(error: FieldError, where: str) -> str:
-    """``<where>.<key>: expected ...``; a range check raised in ``__init__`` names its key in the text."""
-    field, expected = error.field, error.expected
-    head, sep, rest = expected.partition(": ")
-    if sep and head.isidentifier():
-        field, expected = (head if field == "$" else f"{field}.{head}"), rest
-    path = where if field == "$" else f"{where}.{field}".replace(".[", "[")
-    return f"{path}: expected {expected}" + (f", got {error.got}" if error.got else "")
+def _base_url(value: str, source: str) -> str:
+    """An http(s) root URL; the SDK adds ``/v1/messages`` itself, so a trailing ``/v1`` (a common
+    slip) is dropped."""
+    text = value.strip().rstrip("/")
+    if not text.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"{source}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
+    return text[: -len("/v1")] if text.endswith("/v1") else text
 
 
 @attrs.frozen
@@ -161,53 +144,37 @@ class ProviderSettings:
     """Everything the provider needs from its ``ProviderConfig``; ``repr`` shows no secret."""
 
     api_key: Secret = attrs.field(repr=False)
-    base_url: str
-    options: AnthropicOptions
+    base_url: str = attrs.field(repr=False)
+    options: AnthropicConfig
 
     @classmethod
     def from_config(cls, config: ProviderConfig, env: Mapping[str, str] | None = None) -> ProviderSettings:
+        """The declared options and credentials, then the base URL: the endpoint, else
+        ``config.base_url``, else ``$ANTHROPIC_BASE_URL``, else the API's."""
         env = os.environ if env is None else env
         where = f"providers.{config.provider}"
-        options = _structure(config.config, f"{where}.config")
-        creds = dict(config.credentials)
-        for key in creds:
-            if key not in ("api_key", "apiKey"):
-                raise unknown_key_error(f"{where}.credentials", key, {"api_key"})
-        api_key = creds.get("api_key") or creds.get("apiKey") or Secret(env=KEY_ENV)
+        options = parse_options(AnthropicConfig, config.config, section=f"{where}.config")
+        creds = parse_options(AnthropicCredentials, config.credentials, section=f"{where}.credentials")
         if config.endpoint:
-            base_url, source = config.endpoint, f"{where}.endpoint"
-        elif options.base_url:
-            base_url, source = options.base_url, f"{where}.config.base_url"
+            base_url = _base_url(config.endpoint, f"{where}.endpoint")
+        elif options.base_url is not None:
+            base_url = _base_url(options.base_url.reveal(), f"{where}.config.base_url")
         elif env.get(BASE_URL_ENV):
-            base_url, source = env[BASE_URL_ENV], BASE_URL_ENV
+            base_url = _base_url(env[BASE_URL_ENV], BASE_URL_ENV)
         else:
-            base_url, source = DEFAULT_BASE_URL, "default"
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{source}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
-        base_url = base_url.rstrip("/")
-        if base_url.endswith("/v1"):  # the SDK adds /v1/messages itself; "<root>/v1" is a common slip
-            base_url = base_url[: -len("/v1")]
-        return cls(api_key=api_key, base_url=base_url, options=options)
+            base_url = DEFAULT_BASE_URL
+        return cls(api_key=creds.api_key or Secret(env=KEY_ENV), base_url=base_url, options=options)
 
     def for_model(self, model: ModelConfig) -> CallOptions:
-        """Per-call options: ``model.parameters`` override the provider's (errors name the model)."""
-        p = model.parameters
-        for key in p:
-            if key not in MODEL_PARAMETERS:
-                raise unknown_key_error(f"model {model.id}: parameters", key, MODEL_PARAMETERS)
+        """Per-call options: the model's declared ``parameters`` (``AnthropicModelOptions``) over the
+        provider's; a bad parameter is a ``ConfigError`` naming the model and the key."""
+        p = parse_model_options(AnthropicModelOptions, model)
         o = self.options
-        merged = {
-            "model": p.get("model", o.model),
-            "max_tokens": p.get("max_tokens", o.max_tokens),
-            "temperature": p.get("temperature", o.temperature),
-            "timeout_s": model.timeout_s or o.timeout_s,
-        }
-        checked = _structure(merged, f"model {model.id}: parameters")
         return CallOptions(
-            model=checked.model,
-            max_tokens=checked.max_tokens,
-            temperature=checked.temperature,
-            timeout_s=checked.timeout_s,
+            model=o.model if p.model is None else p.model,
+            max_tokens=o.max_tokens if p.max_tokens is None else p.max_tokens,
+            temperature=o.temperature if p.temperature is None else p.temperature,
+            timeout_s=model.timeout_s or o.timeout_s,
         )
 
     def price_for(self, model: str | None) -> Price | None:

@@ -1,7 +1,9 @@
 """Registers the ``anthropic`` provider: a descriptor whose factory builds ``AnthropicProvider``.
 
 Registration runs at every start of every program using hotcrm-ai, so this module imports nothing but
-the spec class; the provider module and the ``anthropic`` SDK load when the factory is first called.
+the spec class (the declared options load with ``provider_spec``, which commands such as
+``hotcrm-ai --help`` never call); the provider module and the ``anthropic`` SDK load when the
+factory is first called.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from hotcrm_ai import hookimpl
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai_anthropic.options import AnthropicOptions
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -28,11 +29,14 @@ def build(config: ProviderConfig) -> AnthropicProvider:
 
 
 def provider_spec() -> ProviderSpec:
+    from hotcrm_ai_anthropic.options import AnthropicConfig, AnthropicModelOptions
+
     return ProviderSpec(
         name=NAME,
         factory=build,
         description="Anthropic Messages API: structured answers through a forced tool call, generation",
-        options=AnthropicOptions,
+        options=AnthropicConfig,
+        model_options=AnthropicModelOptions,
     )
 
 

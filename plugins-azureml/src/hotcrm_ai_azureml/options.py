@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from hotcrm_ai.options import at_least, non_empty, one_of, positive
+from hotcrm_ai.options import OptionError, at_least, between, non_empty, one_of, positive
 from hotcrm_ai.secrets import Secret
 
 
@@ -33,10 +33,11 @@ class AzureMLConfig:
     key_ttl_s: float | None = attrs.field(default=None, validator=positive)
     auth: str | None = attrs.field(default=None, validator=attrs.validators.optional(one_of("key", "aad")))
     probe: dict[str, Any] | None = None  # {features = {...}, payload_format = ...}: a health probe that scores
-    health_url: str | None = attrs.field(default=None, validator=non_empty)
-    default_confidence: float | None = None
+    # URLs that may carry a token (a proxy's, a SAS): secrets, a string or { env = "NAME" }, never printed
+    health_url: Secret | None = attrs.field(default=None, repr=False)
+    default_confidence: float | None = attrs.field(default=None, validator=between(0, 100, integer=False))
     cloud: str | None = attrs.field(default=None, validator=non_empty)
-    resource_manager_url: str | None = attrs.field(default=None, validator=non_empty)
+    resource_manager_url: Secret | None = attrs.field(default=None, repr=False)
     verify_tls: Any = True  # true, false, or a CA bundle path
     arm_retry_total: int = attrs.field(default=0, validator=at_least(0))
     credential: Any = None  # an azure TokenCredential object, from code
@@ -58,3 +59,28 @@ class AzureMLCredentials:
     tenant_id: Secret | None = attrs.field(default=None, repr=False)
     client_id: Secret | None = attrs.field(default=None, repr=False)
     client_secret: Secret | None = attrs.field(default=None, repr=False)
+
+
+def _env_only(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Model parameters are written to the registry file: a key there may only be a reference."""
+    if value is not None and value.env is None:
+        raise OptionError(attribute.name, '{env = "NAME"} (keys are not stored in the registry)', "a literal key")
+
+
+def _payload_format(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    from hotcrm_ai_azureml.payloads import _ALIASES
+
+    if value is not None and value.lower() not in _ALIASES:
+        raise OptionError(attribute.name, "one of data, mlflow (aliases original, input_data)", value)
+
+
+@attrs.frozen
+class AzureMLModelOptions:
+    """What a model's ``parameters`` may set (``ProviderSpec.model_options``), checked when ``AICloud``
+    starts under the one options policy; each overrides the provider's value for that model."""
+
+    endpoint_name: str | None = attrs.field(default=None, validator=non_empty)
+    deployment: str | None = attrs.field(default=None, validator=non_empty)
+    payload_format: str | None = attrs.field(default=None, validator=_payload_format)
+    default_confidence: float | None = attrs.field(default=None, validator=between(0, 100, integer=False))
+    api_key: Secret | None = attrs.field(default=None, validator=_env_only, repr=False)

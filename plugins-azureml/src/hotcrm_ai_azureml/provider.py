@@ -23,13 +23,13 @@ import attrs
 
 from hotcrm_ai.descriptors import ProviderSpec
 from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseError, ValidationError
-from hotcrm_ai.options import parse_options
+from hotcrm_ai.options import parse_model_options, parse_options
 from hotcrm_ai.provider import BaseMLProvider
-from hotcrm_ai.secrets import Secret, as_secret, mask_url
+from hotcrm_ai.secrets import Secret, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
-from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials
+from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials, AzureMLModelOptions
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ class AzureMLProvider(BaseMLProvider):
         creds = parse_options(AzureMLCredentials, config.credentials, section=f"{section}.credentials")
         # the declared values by their canonical names (aliases resolved), unset ones left out
         self._values: dict[str, Any] = {
-            k: v for k, v in attrs.asdict(self.options, recurse=False).items() if v is not None
+            k: v.reveal() if isinstance(v, Secret) else v  # a URL kept as a secret; revealed only here
+            for k, v in attrs.asdict(self.options, recurse=False).items()
+            if v is not None
         }
         self._credentials: dict[str, Secret] = {
             k: v for k, v in attrs.asdict(creds, recurse=False).items() if v is not None
@@ -159,25 +161,28 @@ class AzureMLProvider(BaseMLProvider):
         configured = self._number("timeout_s", DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S  # checked either way
         return float(model.timeout_s) if model is not None and model.timeout_s else configured
 
+    @staticmethod
+    def _model_options(model: ModelConfig) -> AzureMLModelOptions:
+        """The model's declared parameters (checked at start too); ``ConfigError`` naming the key."""
+        return parse_model_options(AzureMLModelOptions, model)
+
     def _format(self, model: ModelConfig | None) -> payloads.PayloadFormat:
-        if model is not None and "payload_format" in model.parameters:
-            return payloads.payload_format(
-                model.parameters["payload_format"], field=f"models[{model.id}].parameters.payload_format"
-            )
+        if model is not None and (chosen := self._model_options(model).payload_format) is not None:
+            return payloads.payload_format(chosen, field=f"models[{model.id}].parameters.payload_format")
         return payloads.payload_format(
             self._opts.get("payload_format"), field="providers.azure-ml.config.payload_format"
         )
 
     def _deployment(self, model: ModelConfig | None) -> str | None:
-        if model is not None and _text(model.parameters.get("deployment")):
-            return str(model.parameters["deployment"])
+        if model is not None and self._model_options(model).deployment:
+            return self._model_options(model).deployment
         return _text(self._opts.get("deployment"))
 
     def _endpoint_name(self, model: ModelConfig | None) -> str | None:
         """``parameters.endpoint_name``, else a ``model.endpoint`` that is a name rather than a URL, else the
         provider's ``endpoint_name``."""
-        if model is not None and _text(model.parameters.get("endpoint_name")):
-            return str(model.parameters["endpoint_name"])
+        if model is not None and self._model_options(model).endpoint_name:
+            return self._model_options(model).endpoint_name
         if model is not None and model.endpoint and not _is_url(model.endpoint):
             return model.endpoint
         return _text(self._opts.get("endpoint_name"))
@@ -292,16 +297,9 @@ class AzureMLProvider(BaseMLProvider):
 
     def _direct_bearer(self, model: ModelConfig | None, *, refresh: bool = False) -> tuple[str, bool]:
         """(bearer, refreshable) for the direct path."""
-        if model is not None and "api_key" in model.parameters:
-            ref = model.parameters["api_key"]
-            if not (isinstance(ref, Mapping) and set(ref) == {"env"}):
-                raise ProviderError(
-                    f'models[{model.id}].parameters.api_key: expected {{env = "NAME"}} '
-                    "(keys are not stored in the registry)",
-                    provider=PROVIDER,
-                    retryable=False,
-                )
-            return self._reveal(as_secret(ref, field="parameters.api_key"), "parameters.api_key"), False
+        ref = None if model is None else self._model_options(model).api_key
+        if ref is not None:
+            return self._reveal(ref, "parameters.api_key"), False
         secret = self._secret(*KEY_NAMES)
         if secret is not None:
             return self._reveal(secret, "credentials.api_key"), False
@@ -375,16 +373,10 @@ class AzureMLProvider(BaseMLProvider):
         return reply, target
 
     def _default_confidence(self, model: ModelConfig) -> float:
-        value = model.parameters.get(
-            "default_confidence", self._opts.get("default_confidence", payloads.DEFAULT_CONFIDENCE)
-        )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-            raise ProviderError(
-                f"models[{model.id}].parameters.default_confidence: expected a number 0-100",
-                provider=PROVIDER,
-                retryable=False,
-            )
-        return float(value)
+        value = self._model_options(model).default_confidence
+        if value is not None:
+            return value
+        return float(self._opts.get("default_confidence", payloads.DEFAULT_CONFIDENCE))  # checked as declared
 
     def _score(self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], *, batch: bool) -> list[PredictionOutput]:
         fmt = self._format(model)
@@ -496,5 +488,6 @@ def provider_spec() -> ProviderSpec:
         name=PROVIDER,
         factory=create,
         options=AzureMLConfig,
+        model_options=AzureMLModelOptions,
         description="Azure ML managed online endpoints (scoring URI + key, or workspace + endpoint name)",
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from hotcrm_ai.errors import ConfigError, FieldError, HotCRMAIError, PredictionError, ValidationError
+from hotcrm_ai.options import at_least, non_empty, parse_options
 from hotcrm_ai.scoring.engine import Progress, ScoreJob, ScoreSummary
 
 if TYPE_CHECKING:
@@ -99,20 +100,21 @@ class DaskEngine:
         return out
 
 
+@attrs.frozen
+class DaskOptions:
+    """``[engines.dask]``: the scheduler's address (``--scheduler``), task retries, rows per task."""
+
+    scheduler: str | None = attrs.field(default=None, validator=non_empty)
+    retries: int = attrs.field(default=2, validator=at_least(0))
+    rows_per_task: int = attrs.field(default=ROWS_PER_TASK, validator=at_least(1))
+
+
 def dask_engine(options: Mapping[str, Any]) -> DaskEngine:
-    unknown = set(options) - {"scheduler", "retries", "rows_per_task"}
-    if unknown:
-        raise ConfigError(f"[engines.dask]: unknown keys {', '.join(sorted(unknown))}; "
-                          "expected scheduler, retries, rows_per_task")
-    scheduler = options.get("scheduler")
-    if not isinstance(scheduler, str) or not scheduler:
+    """The factory: options declared by ``DaskOptions`` (one policy: ``hotcrm_ai.options``)."""
+    opts = parse_options(DaskOptions, options, section="engines.dask")
+    if opts.scheduler is None:
         raise ConfigError("--scheduler: the dask engine needs a scheduler address, e.g. tcp://127.0.0.1:8786")
-    retries = options.get("retries", 2)
-    rows_per_task = options.get("rows_per_task", ROWS_PER_TASK)
-    for key, value in (("retries", retries), ("rows_per_task", rows_per_task)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "retries" else 1):
-            raise ConfigError(f"[engines.dask] {key}: expected a non-negative integer, got {value!r}")
-    return DaskEngine(scheduler=scheduler, retries=retries, rows_per_task=rows_per_task)
+    return DaskEngine(scheduler=opts.scheduler, retries=opts.retries, rows_per_task=opts.rows_per_task)
 
 
 def unify_parts(folder: Path, keep: tuple[str, ...]) -> None:

@@ -7,7 +7,6 @@ models. ``temperature = 0`` is a value, not "unset" (0 must never fall back to t
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -15,10 +14,20 @@ from typing import Any, ClassVar
 import attrs
 
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.options import OptionError, at_least, between, non_empty, one_of, parse_options
+from hotcrm_ai.options import (
+    OptionError,
+    at_least,
+    between,
+    non_empty,
+    one_of,
+    parse_model_options,
+    parse_options,
+)
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
-from hotcrm_ai_openai.pricing import Price, parse_prices
+from hotcrm_ai_openai.pricing import DEFAULT_PRICES, Price
+
+optional = attrs.validators.optional
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CHAT_MODEL = "gpt-4"  # the default model of the TypeScript version this replaces
@@ -32,6 +41,7 @@ API_MAX_EMBEDDING_TOKENS = 300_000  # tokens summed over one embeddings request 
 LOGPROBS_MODES = (True, False, "auto")
 RESPONSE_FORMATS = ("json_schema", "json_object")
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
+
 
 def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
@@ -70,7 +80,7 @@ class OpenAIConfig:
     )
     dimensions: int | None = attrs.field(default=None, validator=at_least(1))
     seed: int | None = attrs.field(default=None, validator=between(-(2**63), 2**63 - 1))
-    prices: Any = None  # model -> {input, output} USD per million tokens (``pricing.parse_prices``)
+    prices: dict[str, Price] = attrs.field(factory=dict)  # model -> {input, output}, USD per 1k tokens
 
 
 @attrs.frozen
@@ -81,38 +91,52 @@ class OpenAICredentials:
     api_key: Secret | None = attrs.field(default=None, repr=False)
 
 
-def _number(value: Any, where: str, *, low: float, high: float = math.inf, integer: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if ok and integer and not float(value).is_integer():
-        ok = False
-    if not ok or not low <= value <= high:
-        kind = "an integer" if integer else "a number"
-        bound = f"{low:g}-{high:g}" if high != math.inf else f">= {low:g}"
-        raise ConfigError(f"{where}: expected {kind} {bound}, got {value!r:.40}")
-    return int(value) if integer else float(value)
+def _user_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Placeholders are names (``{features}``, ``{<feature name>}``), never ``{a[0]}`` or ``{}``."""
+    from hotcrm_ai.prompts import bad_placeholder
+
+    non_empty(inst, attribute, value)
+    bad = None if value is None else bad_placeholder(value)
+    if bad is not None:
+        raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: expected a non-empty string, got {value!r:.40}")
-    return value
+def _template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    from hotcrm_ai_openai.prompts import TEMPLATES
+
+    if value is not None:
+        one_of(*TEMPLATES)(inst, attribute, value)
 
 
-def _choice(value: Any, where: str, options: tuple[Any, ...]) -> Any:
-    if not any(type(value) is type(o) and value == o for o in options):
-        raise ConfigError(f"{where}: expected one of {', '.join(repr(o) for o in options)}, got {value!r:.40}")
-    return value
+@attrs.frozen
+class OpenAIModelOptions:
+    """What a model's ``parameters`` may set (``ProviderSpec.model_options``), checked when ``AICloud``
+    starts. Every field left out (None) takes the provider's value; ``temperature = 0`` is a value."""
+
+    model: str | None = attrs.field(default=None, validator=non_empty)
+    temperature: float | None = attrs.field(default=None, validator=between(0, 2, integer=False))
+    max_tokens: int | None = attrs.field(default=None, validator=at_least(1))
+    max_tokens_param: str | None = attrs.field(default=None, validator=optional(one_of(*MAX_TOKENS_PARAMS)))
+    logprobs: Any = attrs.field(default=None, validator=optional(one_of(*LOGPROBS_MODES)))
+    response_format: str | None = attrs.field(default=None, validator=optional(one_of(*RESPONSE_FORMATS)))
+    strict: bool | None = None
+    seed: int | None = attrs.field(default=None, validator=between(-(2**63), 2**63 - 1))
+    dimensions: int | None = attrs.field(default=None, validator=at_least(1))
+    #: prompts (``prompts.select_template``): a built-in template by name and overrides of its parts
+    template: str | None = attrs.field(default=None, validator=_template)
+    system_prompt: str | None = attrs.field(default=None, validator=non_empty)
+    user_template: str | None = attrs.field(default=None, validator=_user_template)
+    confidence_field: str | None = attrs.field(default=None, validator=non_empty)
+    logprob_field: str | None = attrs.field(default=None, validator=non_empty)
+    prediction_field: str | None = attrs.field(default=None, validator=non_empty)
+    #: embeddings: the feature holding the text to embed
+    input_field: str | None = attrs.field(default=None, validator=non_empty)
 
 
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: expected true or false, got {value!r:.40}")
-    return value
-
-
-def _url(value: Any, where: str) -> str:
-    text = _text(value, where).rstrip("/")
-    if not text.startswith(("http://", "https://")):
+def _url(value: str, where: str) -> str:
+    """An endpoint given outside the options (``ProviderConfig.endpoint``, ``OPENAI_BASE_URL``)."""
+    text = value.strip().rstrip("/")
+    if not text.lower().startswith(("http://", "https://")):
         raise ConfigError(
             f"{where}: expected an http(s) URL such as {DEFAULT_BASE_URL}, got a value without http(s)://"
         )
@@ -193,34 +217,23 @@ class OpenAIOptions:
             embedding_max_tokens_per_request=raw.embedding_max_tokens_per_request,
             dimensions=raw.dimensions,
             seed=raw.seed,
-            prices=parse_prices(raw.prices),
+            prices={**DEFAULT_PRICES, **raw.prices},
         )
 
     def for_model(self, model: ModelConfig, *, embedding: bool = False) -> CallOptions:
-        """Per-call options: ``model.parameters`` override the provider's values (errors name the model)."""
-        p = model.parameters
-        w = lambda key: f"model {model.id}: parameters.{key}"  # noqa: E731
-        default_model = self.embedding_model if embedding else self.chat_model
-        timeout = self.timeout_s if model.timeout_s is None else model.timeout_s
+        """Per-call options: the model's declared ``parameters`` (``OpenAIModelOptions``) over the
+        provider's values; a bad parameter is a ``ConfigError`` naming the model and the key."""
+        p = parse_model_options(OpenAIModelOptions, model)
+        pick = lambda given, default: default if given is None else given  # noqa: E731
         return CallOptions(
-            model=_text(p.get("model", default_model), w("model")),
-            temperature=_number(p.get("temperature", self.temperature), w("temperature"), low=0, high=2),
-            max_tokens=int(_number(p.get("max_tokens", self.max_tokens), w("max_tokens"), low=1, integer=True)),
-            max_tokens_param=_choice(
-                p.get("max_tokens_param", self.max_tokens_param), w("max_tokens_param"), MAX_TOKENS_PARAMS
-            ),
-            logprobs=_choice(p.get("logprobs", self.logprobs), w("logprobs"), LOGPROBS_MODES),
-            response_format=_choice(
-                p.get("response_format", self.response_format), w("response_format"), RESPONSE_FORMATS
-            ),
-            strict=_bool(p.get("strict", self.strict), w("strict")),
-            seed=None
-            if p.get("seed", self.seed) is None
-            else int(_number(p.get("seed", self.seed), w("seed"), low=-(2**63), high=2**63 - 1, integer=True)),
-            dimensions=None
-            if p.get("dimensions", self.dimensions) is None
-            else int(_number(p.get("dimensions", self.dimensions), w("dimensions"), low=1, integer=True)),
-            timeout_s=_number(timeout, f"model {model.id}: timeout_s", low=0.001, high=3600)
-            if timeout
-            else self.timeout_s,
+            model=pick(p.model, self.embedding_model if embedding else self.chat_model),
+            temperature=pick(p.temperature, self.temperature),
+            max_tokens=pick(p.max_tokens, self.max_tokens),
+            max_tokens_param=pick(p.max_tokens_param, self.max_tokens_param),
+            logprobs=pick(p.logprobs, self.logprobs),
+            response_format=pick(p.response_format, self.response_format),
+            strict=pick(p.strict, self.strict),
+            seed=pick(p.seed, self.seed),
+            dimensions=pick(p.dimensions, self.dimensions),
+            timeout_s=model.timeout_s or self.timeout_s,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotcrm_ai.descriptors import ProviderSpec
-from hotcrm_ai_openai.options import OpenAIConfig
 
 if TYPE_CHECKING:
     from hotcrm_ai.types import ProviderConfig
@@ -27,9 +26,12 @@ def build(config: ProviderConfig) -> OpenAIProvider:
 
 
 def provider_spec() -> ProviderSpec:
+    from hotcrm_ai_openai.options import OpenAIConfig, OpenAIModelOptions
+
     return ProviderSpec(
         name=NAME,
         factory=build,
         options=OpenAIConfig,
+        model_options=OpenAIModelOptions,
         description="OpenAI (or any OpenAI-compatible server): structured chat answers, embeddings, generation",
     )

@@ -1,28 +1,28 @@
 """Token prices and the cost of one call, in USD.
 
 Defaults are list prices of the common models, in USD per 1,000 tokens. Prices change
-and differ per account, so ``config.prices`` overrides or extends them. A model with no known price
+and differ per account, so ``config.prices`` (declared in ``options.OpenAIConfig``) overrides or
+extends them. A model with no known price
 gets no ``cost_usd`` at all rather than a guessed one: an absent number is honest, a wrong one is not.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import at_least
 
 
 @attrs.frozen
 class Price:
-    """USD per 1,000 tokens."""
+    """USD per 1,000 tokens (``config.prices``: ``{model = {input = x, output = y}}``)."""
 
-    input: float
-    output: float = 0.0
+    input: float = attrs.field(validator=at_least(0, integer=False))
+    output: float = attrs.field(default=0.0, validator=at_least(0, integer=False))
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.input + completion_tokens * self.output) / 1000.0
@@ -35,37 +35,6 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 _SNAPSHOT = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")
-_KEY = "providers.openai.config.prices"
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{where}: expected a finite number >= 0 (USD per 1k tokens), got {value!r:.40}")
-    return float(value)
-
-
-def parse_prices(raw: Any) -> dict[str, Price]:
-    """The defaults overlaid with ``config.prices``: ``{model = {input = x, output = y}}`` (USD per 1k)."""
-    prices = dict(DEFAULT_PRICES)
-    if raw is None:
-        return prices
-    if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"{_KEY}: expected a table of model = {{input = ..., output = ...}}, got {type(raw).__name__}"
-        )
-    for model, entry in raw.items():
-        where = f"{_KEY}.{model}"
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{where}: expected a table with input (and output), got {type(entry).__name__}")
-        unknown = sorted(set(entry) - {"input", "output"})
-        if unknown:
-            raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected input, output")
-        if "input" not in entry:
-            raise ConfigError(f"{where}.input: expected a price (USD per 1k input tokens), got nothing")
-        prices[str(model)] = Price(
-            input=_number(entry["input"], f"{where}.input"), output=_number(entry.get("output", 0.0), f"{where}.output")
-        )
-    return prices
 
 
 def price_for(prices: Mapping[str, Price], model: str | None) -> Price | None:

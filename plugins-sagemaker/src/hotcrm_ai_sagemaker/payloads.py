@@ -20,11 +20,12 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any, ClassVar, TypeGuard
 
 import attrs
 
 from hotcrm_ai.errors import ConfigError, FieldError, ProviderResponseError, ValidationError
+from hotcrm_ai.options import OptionError, at_least, non_empty, one_of, parse_model_options
 from hotcrm_ai.types import ModelConfig
 
 JSON = "application/json"
@@ -83,61 +84,69 @@ _PASS_THROUGH = {
 }
 
 
+def _mime_option(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and _family(_SHORT.get(value.lower(), value)) == "other":
+        raise OptionError(attribute.name, "json, csv or a JSON or CSV MIME type", value)
+
+
+def _batch_format(value: Any) -> Any:
+    return {"json": "instances", "text/csv": "csv"}.get(value, value) if isinstance(value, str) else value
+
+
+_text = attrs.validators.optional(non_empty)
+
+
+@attrs.frozen
+class SageMakerModelOptions:
+    """What a model's ``parameters`` may set (``ProviderSpec.model_options``), checked when ``AICloud``
+    starts under the one options policy. The InvokeEndpoint header names (``TargetVariant``...) are
+    accepted as aliases of the snake_case keys."""
+
+    ALIASES: ClassVar[dict[str, str]] = {arg: key for key, arg in _PASS_THROUGH.items()}
+
+    batch_format: str | None = attrs.field(
+        default=None, converter=_batch_format, validator=attrs.validators.optional(one_of(*BATCH_FORMATS))
+    )
+    content_type: str | None = attrs.field(default=None, validator=[_text, _mime_option])
+    accept: str | None = attrs.field(default=None, validator=[_text, _mime_option])
+    csv_columns: tuple[str, ...] | None = attrs.field(default=None)
+    target_variant: str | None = attrs.field(default=None, validator=_text)
+    target_model: str | None = attrs.field(default=None, validator=_text)
+    inference_component_name: str | None = attrs.field(default=None, validator=_text)
+    custom_attributes: str | None = attrs.field(default=None, validator=_text)
+    target_container_hostname: str | None = attrs.field(default=None, validator=_text)
+    confidence_field: str = attrs.field(default="confidence", validator=non_empty)
+    confidence_scale: str = attrs.field(default="auto", validator=one_of("auto", "fraction", "percent"))
+    prediction_is_probability: bool | None = None
+    single_format: str = attrs.field(default="object", validator=one_of("object", "instances"))
+    max_batch_rows: int | None = attrs.field(default=None, validator=at_least(1))
+
+    @csv_columns.validator
+    def _columns(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and (not value or not all(value)):
+            raise OptionError(attribute.name, "a non-empty list of feature names", value)
+
+
 def request_spec(model: ModelConfig) -> RequestSpec:
-    """Read the model's SageMaker parameters; a wrong one is a ``ConfigError`` naming it."""
-    params = model.parameters
+    """The model's declared ``SageMakerModelOptions`` (a wrong key or type is a ``ConfigError``
+    naming it), then the checks across keys."""
+    p = parse_model_options(SageMakerModelOptions, model)
     where = f"models.{model.id}.parameters"
-    batch_format = params.get("batch_format")
-    if isinstance(batch_format, str):
-        batch_format = {"json": "instances", "text/csv": "csv"}.get(batch_format, batch_format)
-    if batch_format is not None and batch_format not in BATCH_FORMATS:
-        raise ConfigError(f"{where}.batch_format: expected one of {', '.join(BATCH_FORMATS)}, got {batch_format!r:.80}")
+    batch_format = p.batch_format
     default_type = CSV if batch_format == "csv" else JSON
-    content_type = _mime(model, "content_type", params["content_type"]) if "content_type" in params else default_type
-    accept = _mime(model, "accept", params["accept"]) if "accept" in params else content_type
+    content_type = _mime(model, "content_type", p.content_type) if p.content_type else default_type
+    accept = _mime(model, "accept", p.accept) if p.accept else content_type
     wanted = {"instances": "json", "csv": "csv"}.get(batch_format or "")
     if wanted and _family(content_type) != wanted:
         raise ConfigError(f"{where}.batch_format: {batch_format} needs content_type {wanted}, got {content_type}")
-    columns: tuple[str, ...] | None = None
-    if "csv_columns" in params:
-        raw = params["csv_columns"]
-        if (
-            isinstance(raw, str)
-            or not isinstance(raw, Sequence)
-            or not raw
-            or not all(isinstance(c, str) and c for c in raw)
-        ):
-            raise ConfigError(f"{where}.csv_columns: expected a non-empty list of feature names")
-        columns = tuple(raw)
-    elif model.features:
+    columns = p.csv_columns
+    if columns is None and model.features:
         columns = tuple(f.name for f in model.features)
     if _family(content_type) == "csv" and columns is None:
         raise ConfigError(f"{where}.csv_columns: CSV needs a column order; declare the model's features or csv_columns")
-    extra: dict[str, str] = {}
-    for key, arg in _PASS_THROUGH.items():
-        value = params.get(key, params.get(arg))
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{where}.{key}: expected a non-empty string, got {value!r:.80}")
-        extra[arg] = value
-    field = params.get("confidence_field", "confidence")
-    if not isinstance(field, str) or not field:
-        raise ConfigError(f"{where}.confidence_field: expected a field name, got {field!r:.80}")
-    scale = params.get("confidence_scale", "auto")
-    if scale not in ("auto", "fraction", "percent"):
-        raise ConfigError(f"{where}.confidence_scale: expected auto, fraction or percent, got {scale!r:.80}")
-    probability = params.get("prediction_is_probability")
-    if probability is not None and not isinstance(probability, bool):
-        raise ConfigError(f"{where}.prediction_is_probability: expected true or false, got {probability!r:.80}")
-    single = params.get("single_format", "object")
-    if single not in ("object", "instances"):
-        raise ConfigError(f"{where}.single_format: expected object or instances, got {single!r:.80}")
-    if single == "instances" and _family(content_type) != "json":
+    extra = {arg: getattr(p, key) for key, arg in _PASS_THROUGH.items() if getattr(p, key) is not None}
+    if p.single_format == "instances" and _family(content_type) != "json":
         raise ConfigError(f"{where}.single_format: instances needs content_type json, got {content_type}")
-    max_rows = params.get("max_batch_rows")
-    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):
-        raise ConfigError(f"{where}.max_batch_rows: expected an integer >= 1, got {max_rows!r:.80}")
     return RequestSpec(
         endpoint_name=model.endpoint or model.id,
         content_type=content_type,
@@ -145,11 +154,11 @@ def request_spec(model: ModelConfig) -> RequestSpec:
         batch_format=batch_format,
         columns=columns,
         extra_args=extra,
-        confidence_field=field,
-        confidence_scale=scale,
-        probability_prediction=probability,
-        max_batch_rows=max_rows,
-        single_instances=single == "instances",
+        confidence_field=p.confidence_field,
+        confidence_scale=p.confidence_scale,
+        probability_prediction=p.prediction_is_probability,
+        max_batch_rows=p.max_batch_rows,
+        single_instances=p.single_format == "instances",
     )
 
 

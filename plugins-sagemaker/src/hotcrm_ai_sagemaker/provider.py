@@ -325,5 +325,6 @@ def provider_spec() -> ProviderSpec:
         name=PROVIDER,
         factory=_factory,
         options=SageMakerConfig,
+        model_options=payloads.SageMakerModelOptions,
         description="AWS SageMaker real-time endpoints (InvokeEndpoint: JSON/CSV, batch; DescribeEndpoint health)",
     )

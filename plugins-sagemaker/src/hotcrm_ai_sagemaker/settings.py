@@ -14,7 +14,7 @@ import attrs
 
 from hotcrm_ai.errors import ConfigError
 from hotcrm_ai.options import OptionError, at_least, between, non_empty, parse_options
-from hotcrm_ai.secrets import Secret
+from hotcrm_ai.secrets import Secret, mask_url
 from hotcrm_ai.types import ProviderConfig
 
 log = logging.getLogger("hotcrm_ai.sagemaker")
@@ -29,13 +29,24 @@ def _url(key: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
-        raise ConfigError(f"providers.aws-sagemaker.{key}: expected an http(s) URL, got {value!r:.80}")
+        shown = mask_url(value) if isinstance(value, str) else value
+        raise ConfigError(f"providers.aws-sagemaker.{key}: expected an http(s) URL, got {shown!r:.80}")
     return value.rstrip("/")
 
 
 def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and not re.match(r"^https?://[^\s/]+", value):
-        raise OptionError(attribute.name, "an http(s) URL", value)
+    """An http(s) URL; a ``Secret`` one is checked only when its value is at hand, and never shown."""
+    text = value.reveal() if isinstance(value, Secret) and value.is_set() else value
+    if isinstance(text, str) and not re.match(r"^https?://[^\s/]+", text):
+        raise OptionError(attribute.name, "an http(s) URL", "a value without http(s)://host")
+
+
+def _masked(value: str | None) -> str:
+    return repr(None if value is None else mask_url(value))
+
+
+def _revealed(value: Secret | None) -> str | None:
+    return value.reveal() if value is not None else None
 
 
 @attrs.frozen
@@ -55,9 +66,10 @@ class SageMakerConfig:
         "timeout": "read_timeout_s",
     }
     region: str | None = attrs.field(default=None, validator=non_empty)
-    endpoint_url: str | None = attrs.field(default=None, validator=_http_url)
-    control_endpoint_url: str | None = attrs.field(default=None, validator=_http_url)
-    sts_endpoint_url: str | None = attrs.field(default=None, validator=_http_url)
+    # a VPC or proxy endpoint may carry a token: each is a secret (a string or { env = "NAME" }, never printed)
+    endpoint_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    control_endpoint_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    sts_endpoint_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
     profile: str | None = attrs.field(default=None, validator=non_empty)
     role_arn: str | None = attrs.field(default=None, validator=non_empty)
     role_session_name: str | None = attrs.field(default=None, validator=non_empty)
@@ -102,9 +114,9 @@ class SageMakerSettings:
     """Everything the provider needs from its ``ProviderConfig``; ``repr`` shows no secret values."""
 
     region: str | Secret | None = None
-    endpoint_url: str | None = None
-    control_endpoint_url: str | None = None
-    sts_endpoint_url: str | None = None
+    endpoint_url: str | None = attrs.field(default=None, repr=_masked)
+    control_endpoint_url: str | None = attrs.field(default=None, repr=_masked)
+    sts_endpoint_url: str | None = attrs.field(default=None, repr=_masked)
     default_endpoint_name: str | None = None
     access_key_id: Secret | None = None
     secret_access_key: Secret | None = None
@@ -155,7 +167,7 @@ class SageMakerSettings:
         kwargs["region"] = region
 
         endpoint = config.endpoint
-        endpoint_url = _url("endpoint_url", conf.endpoint_url)
+        endpoint_url = _url("endpoint_url", _revealed(conf.endpoint_url))
         if endpoint_url is None and creds.endpoint_url is not None:  # not secret, but accepted there too
             endpoint_url = _url("credentials.endpoint_url", creds.endpoint_url.reveal())
         if endpoint and "://" in endpoint:
@@ -164,8 +176,8 @@ class SageMakerSettings:
         elif endpoint:
             kwargs["default_endpoint_name"] = endpoint
         kwargs["endpoint_url"] = endpoint_url
-        kwargs["control_endpoint_url"] = _url("control_endpoint_url", conf.control_endpoint_url)
-        kwargs["sts_endpoint_url"] = _url("sts_endpoint_url", conf.sts_endpoint_url)
+        kwargs["control_endpoint_url"] = _url("control_endpoint_url", _revealed(conf.control_endpoint_url))
+        kwargs["sts_endpoint_url"] = _url("sts_endpoint_url", _revealed(conf.sts_endpoint_url))
 
         access, secret, token = creds.access_key_id, creds.secret_access_key, creds.session_token
         if (access is None) != (secret is None):

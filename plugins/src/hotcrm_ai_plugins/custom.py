@@ -16,6 +16,13 @@ module path, and its ``artifact`` must stay inside the artifact folder.
 
 Runners are built lazily, once per provider instance and (runner, artifact, folder), and cached.
 ``predict`` is a batch of one: both go through the same ``predict_batch`` path.
+
+Validation happens once. A runner with ``check_schema(model)`` (lead scoring, churn) compares its
+artifact's input fields with the model's ``features`` when it loads and raises a typed error naming
+each mismatch. Rows the prediction service hands over (``PredictionInput.validated``, set after the
+core validated them against those features) then go to ``predict_batch(rows, checked=True)``: no
+second check per field. A direct call (``validated`` left False) is checked by the runner as before,
+so calling the provider without ``AICloud`` stays safe.
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ class CustomProvider(BaseMLProvider):
         super().__init__(config)
         self.options = parse_options(CustomOptions, config.config, section=f"providers.{config.provider}.config")
         self._runners: dict[tuple[str, str, str], Any] = {}
+        # (runner key, model key) -> (the model's features when checked, whether they cover the runner's checks)
+        self._schema_ok: dict[tuple[tuple[str, str, str], str], tuple[Any, bool]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ runners
@@ -72,20 +81,31 @@ class CustomProvider(BaseMLProvider):
 
     def runner(self, model: ModelConfig) -> Any:
         """The model's runner, built on first use and cached on this provider instance."""
+        return self._runner(model)[0]
+
+    def _runner(self, model: ModelConfig) -> tuple[Any, bool]:
+        """The runner, and whether the core's validation against ``model.features`` covers its checks
+        (its ``check_schema`` passed for this model: done once per model, at load)."""
         name = model.parameters.get("runner")
         if not isinstance(name, str) or not name:
             raise ConfigError(f"model {model.id}: parameters.runner: expected the name of an installed runner")
         where = model.parameters.get("artifact_dir") or self.options.artifact_dir
         key = (name, str(model.parameters.get("artifact", "")), str(where or ""))
         runner = self._runners.get(key)  # the hot path: no filesystem work once built
-        if runner is not None:
-            return runner
+        trusted = self._schema_ok.get((key, model.key))
+        if runner is not None and trusted is not None and trusted[0] is model.features:
+            return runner, trusted[1]
         with self._lock:
             runner = self._runners.get(key)
             if runner is None:
                 runner = self._build(name, self._artifact_dir(model), model)
                 self._runners[key] = runner
-        return runner
+            check = getattr(runner, "check_schema", None)
+            ok = check is not None and bool(model.features)
+            if check is not None and ok:
+                check(model)  # ArtifactSchemaError naming each mismatched field
+            self._schema_ok[(key, model.key)] = (model.features, ok)
+        return runner, ok
 
     def _build(self, name: str, folder: Path, model: ModelConfig) -> Any:
         from hotcrm_ai_plugins.runners import installed_runners
@@ -130,8 +150,12 @@ class CustomProvider(BaseMLProvider):
                for i, x in enumerate(inputs) if not isinstance(x, PredictionInput)]
         if bad:
             raise ValidationError(bad)
-        runner = self.runner(model)
-        outputs = runner.predict_batch([inp.features for inp in inputs])
+        runner, trusted = self._runner(model)
+        rows = [inp.features for inp in inputs]
+        if trusted and all(inp.validated for inp in inputs):
+            outputs = runner.predict_batch(rows, checked=True)  # the core validated them against the schema
+        else:
+            outputs = runner.predict_batch(rows)
         if len(outputs) != len(inputs):
             raise ProviderModelError(f"model {model.id}: runner returned {len(outputs)} outputs for "
                                      f"{len(inputs)} inputs", provider=self.name)

@@ -17,5 +17,7 @@ def _factory(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_engines(register: Callable[[EngineSpec], None]) -> None:
-    register(EngineSpec(name="local", factory=_factory,
+    from hotcrm_ai.scoring.local import LocalOptions
+
+    register(EngineSpec(name="local", factory=_factory, options=LocalOptions,
                         description="Scores chunks on a thread pool in this process; memory bounded by chunk size."))

@@ -293,7 +293,7 @@ class PredictionService:
 
     def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
         provider, breaker = self.providers.get(model)
-        inp = PredictionInput(features=features, context=ctx)
+        inp = PredictionInput(features=features, context=ctx, validated=True)  # validate_features gave them
         output, _attempts = call_with_retries(
             lambda: provider.predict(model, inp),
             self.policy,
@@ -408,7 +408,7 @@ class PredictionService:
                     out[i] = exc
                 return out  # type: ignore[return-value]
             if provider.batches_natively(model):
-                inputs = [PredictionInput(features=rows[i], context=ctx) for i in misses]
+                inputs = [PredictionInput(features=rows[i], context=ctx, validated=True) for i in misses]
                 try:
                     outputs, _ = call_with_retries(
                         lambda: provider.batch_predict(model, inputs),

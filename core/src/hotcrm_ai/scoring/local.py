@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.options import between, parse_options
 from hotcrm_ai.scoring.engine import Progress, ScoreJob, ScoreSummary
 
 if TYPE_CHECKING:
@@ -56,11 +56,13 @@ class LocalEngine:
                             output=job.output)
 
 
+@attrs.frozen
+class LocalOptions:
+    """``[engines.local]``: threads scoring chunks at once."""
+
+    workers: int = attrs.field(default=2, validator=between(1, 64))
+
+
 def local_engine(options: Mapping[str, Any]) -> LocalEngine:
-    unknown = set(options) - {"workers"}
-    if unknown:
-        raise ConfigError(f"[engines.local]: unknown keys {', '.join(sorted(unknown))}; expected workers")
-    workers = options.get("workers", 2)
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
-        raise ConfigError(f"[engines.local] workers: expected an integer from 1 to 64, got {workers!r}")
-    return LocalEngine(workers=workers)
+    """The factory: options declared by ``LocalOptions`` (one policy: ``hotcrm_ai.options``)."""
+    return LocalEngine(workers=parse_options(LocalOptions, options, section="engines.local").workers)

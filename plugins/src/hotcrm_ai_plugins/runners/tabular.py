@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -28,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hotcrm_ai.errors import FieldError
+from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 from hotcrm_ai.scoring.output import Categories, ColumnOutput
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, brief, check_rows, field_name, raise_if, show
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
+    from hotcrm_ai.types import ModelConfig
 
 
 class Encoder:
@@ -58,12 +60,48 @@ class Encoder:
         self._choices = {f["name"]: set(f["choices"]) for f in self.fields if f["kind"] == "category"}
 
     # ------------------------------------------------------------------ checking
+    def schema_mismatches(self, model: ModelConfig) -> list[FieldError]:
+        """Where the model's ``features`` would let through a value this artifact cannot take (so the
+        core's validation would not imply the checks of ``values``): each as a ``FieldError`` naming
+        the field. A model without features has no schema to compare: nothing is reported."""
+        if not model.features:
+            return []
+        specs = {spec.name: spec for spec in model.features}
+        found: list[FieldError] = []
+        for f in self.fields:
+            name, spec = f["name"], specs.get(f["name"])
+            if spec is None:
+                found.append(FieldError(name, "a feature of the model (the artifact uses it)", "not declared"))
+                continue
+            if spec.required is False and spec.default is None:
+                found.append(FieldError(name, "required or with a default (the artifact needs a value)", "optional"))
+            if f["kind"] == "category":
+                want = "integer" if isinstance(f["choices"][0], int) else "string"
+                if spec.dtype != want:
+                    found.append(FieldError(name, f"dtype {want!r} (the artifact's categories)", repr(spec.dtype)))
+                continue
+            want_types = ("integer",) if f.get("integer") else ("number", "integer")
+            if spec.dtype not in want_types:
+                found.append(FieldError(name, f"dtype {' or '.join(map(repr, want_types))}", repr(spec.dtype)))
+            for bound, tighter in (("minimum", operator.ge), ("maximum", operator.le)):
+                limit, given = f.get(bound), getattr(spec, bound)
+                if limit is not None and (given is None or not tighter(float(given), float(limit))):
+                    rule = ">=" if bound == "minimum" else "<="
+                    found.append(FieldError(name, f"{bound} {rule} {limit:g} (the artifact's bound)", repr(given)))
+        return found
+
     def values(
-        self, rows: Sequence[Mapping[str, Any]], *, with_notes: bool = True
+        self, rows: Sequence[Mapping[str, Any]], *, checked: bool = False, with_notes: bool = True
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Checked values per field (lists for categories, float arrays for numbers, clipped to the
-        training range) and per-row notes (unseen categories, clipped numbers); ``with_notes=False``
-        when only the values are wanted (no note table per row; the notes come back empty)."""
+        """Values per field (lists for categories, float arrays for numbers, clipped to the training
+        range) and per-row notes (unseen categories, clipped numbers); ``with_notes=False`` when only
+        the values are wanted (no note table per row; the notes come back empty).
+
+        ``checked=True``: the rows were validated against a schema ``schema_mismatches`` found
+        consistent with this artifact, so the per-field checks are skipped (the encoding, clipping
+        and notes are not). Otherwise every field is checked and every bad one reported."""
+        if checked:
+            return self._prepared(rows)
         check_rows(rows)
         batch = len(rows) > 1
         errors: list[FieldError] = []
@@ -81,6 +119,19 @@ class Encoder:
                 out[name] = self._check_number(f, col, batch, errors, notes)
         raise_if(errors)
         return out, notes if with_notes else []
+
+    def _prepared(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        notes: list[dict[str, Any]] = [{} for _ in rows]
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            name = f["name"]
+            col = list(map(itemgetter(name), rows))
+            if f["kind"] == "category":
+                self._note_unseen(name, col, notes)
+                out[name] = col
+            else:
+                out[name] = self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
+        return out, notes
 
     def column_values(self, columns: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
         """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any."""
@@ -126,13 +177,19 @@ class Encoder:
                     "a string, e.g. " + ", ".join(map(repr, f["choices"][:4]))
                 got = "nothing (required)" if v is None else show(v)
                 errors.append(FieldError(field_name(name, i, batch), expected, got))
-        if not choices.issuperset(col):
-            for i, v in enumerate(col):
-                if v not in choices and type(v) is want:
-                    fits = (isinstance(v, str) and len(v) <= 80) or (isinstance(v, int) and abs(v) < 10**80)
-                    short = v if fits else brief(v).strip("'")
-                    notes[i].setdefault("unseen", {})[name] = short
+        self._note_unseen(name, col, notes, want)
         return col
+
+    def _note_unseen(self, name: str, col: list[Any], notes: Any, want: type | None = None) -> None:
+        """``metadata['unseen']`` for values outside the training categories (encoded as "other")."""
+        choices = self._choices[name]
+        if choices.issuperset(col):
+            return
+        for i, v in enumerate(col):
+            if v not in choices and (want is None or type(v) is want):
+                fits = (isinstance(v, str) and len(v) <= 80) or (isinstance(v, int) and abs(v) < 10**80)
+                short = v if fits else brief(v).strip("'")
+                notes[i].setdefault("unseen", {})[name] = short
 
     def _check_number(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
                       notes: list[dict[str, Any]]) -> np.ndarray:
@@ -155,11 +212,15 @@ class Encoder:
                                  integer=integer) for i, v in enumerate(col)]
             low, high = min(checked, default=0.0), max(checked, default=0.0)
             col = checked
-        arr = np.asarray(col, dtype=np.float64)
+        return self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
+
+    @staticmethod
+    def _clipped(f: Mapping[str, Any], col: Sequence[Any], arr: np.ndarray, notes: Any) -> np.ndarray:
+        """``arr`` clipped to the training range; ``metadata['clipped']`` names the values moved."""
         lo, hi = f["train_min"], f["train_max"]
-        if low < lo or high > hi:
-            for i in np.flatnonzero((arr < lo) | (arr > hi)):
-                notes[i].setdefault("clipped", {})[name] = col[i]
+        if len(arr) and (arr.min() < lo or arr.max() > hi):
+            for i in np.flatnonzero((arr < lo) | (arr > hi)).tolist():
+                notes[i].setdefault("clipped", {})[f["name"]] = col[i]
             arr = np.clip(arr, lo, hi)
         return arr
 
@@ -360,6 +421,16 @@ class _Unfit(Exception):
 _BIG = 1.7976931348623157e308
 
 
+class ArtifactSchemaError(ConfigError):
+    """A model's ``features`` and its artifact's input fields disagree (found when the runner loads):
+    the message names the model, the artifact and each field with what the artifact needs."""
+
+    def __init__(self, model_id: str, artifact: str, mismatches: list[FieldError]) -> None:
+        self.model_id, self.artifact, self.mismatches = model_id, artifact, mismatches
+        detail = str(ValidationError(mismatches, subject=f"features of model {model_id} vs artifact {artifact}"))
+        super().__init__(detail)
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
 
@@ -380,8 +451,17 @@ class LogitRunner:
         self.threshold = float(art["threshold"])
         self._tables = self.encoder.logit_tables(self.coef)
 
-    def probabilities(self, rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        values, notes = self.encoder.values(rows)
+    def check_schema(self, model: ModelConfig) -> None:
+        """At load: ``ArtifactSchemaError`` when the model's features let through values this artifact
+        cannot take. Once it passes, rows the core validated need no second check (``checked=True``)."""
+        mismatches = self.encoder.schema_mismatches(model)
+        if mismatches:
+            raise ArtifactSchemaError(model.id, self.path.name, mismatches)
+
+    def probabilities(
+        self, rows: Sequence[Mapping[str, Any]], *, checked: bool = False
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        values, notes = self.encoder.values(rows, checked=checked)
         return sigmoid(self.encoder.logits(values, len(rows), self.intercept, self._tables)), notes
 
     def confidence(self, p: np.ndarray) -> np.ndarray:
@@ -389,10 +469,12 @@ class LogitRunner:
         t = self.threshold
         return 100.0 * np.where(p >= t, (p - t) / (1.0 - t), (t - p) / t)
 
-    def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
+    def predict_batch(self, rows: Sequence[Mapping[str, Any]], *, checked: bool = False) -> list[PredictionOutput]:
+        """One answer per row. ``checked=True`` only for rows validated against a model schema that
+        ``check_schema`` accepted (what the custom provider passes for the prediction service's rows)."""
         if len(rows) == 0:
             return []
-        p, notes = self.probabilities(rows)
+        p, notes = self.probabilities(rows, checked=checked)
         conf = np.round(np.clip(self.confidence(p), 0.0, 100.0), 2).tolist()
         return [PredictionOutput(prediction=pred, confidence=ci, metadata={**note, "threshold": self.threshold})
                 for pred, ci, note in zip(self.labels(p), conf, notes, strict=True)]

@@ -1,0 +1,103 @@
+"""Validation happens once: the custom provider compares an artifact's input fields with the model's
+schema when the runner loads, and rows the core validated skip the runner's own checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from support.models import models, provider
+
+from hotcrm_ai import AICloud, Settings
+from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput
+from hotcrm_ai_plugins.models.examples import EXAMPLES
+from hotcrm_ai_plugins.runners.tabular import ArtifactSchemaError
+
+LEAD, CHURN = "lead-scoring-v1", "churn-prediction-v1"
+
+
+def _with_features(model: ModelConfig, change: dict[str, dict[str, Any] | None], **kw: Any) -> ModelConfig:
+    """``model`` with some feature specs changed (``None`` drops the feature)."""
+    features = []
+    for spec in model.features:
+        if spec.name not in change:
+            features.append(spec)
+        elif change[spec.name] is not None:
+            features.append(attrs.evolve(spec, **change[spec.name]))  # type: ignore[arg-type]
+    return attrs.evolve(model, features=tuple(features), **kw)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "change", "field", "expected"),
+    [
+        (CHURN, {"tenure": None}, "tenure", "a feature of the model (the artifact uses it), got not declared"),
+        (CHURN, {"tenure": {"minimum": None}}, "tenure", "minimum >= 0 (the artifact's bound), got None"),
+        (CHURN, {"tenure": {"minimum": -5}}, "tenure", "minimum >= 0 (the artifact's bound), got -5"),
+        (CHURN, {"tenure": {"dtype": "number"}}, "tenure", "dtype 'integer', got 'number'"),
+        (CHURN, {"senior_citizen": {"dtype": "string", "choices": None}}, "senior_citizen", "dtype 'integer'"),
+        (LEAD, {"job": {"dtype": "number", "choices": None}}, "job", "dtype 'string' (the artifact's categories)"),
+        (LEAD, {"age": {"required": False}}, "age", "required or with a default (the artifact needs a value)"),
+    ],
+)
+def test_an_artifact_schema_mismatch_is_refused_at_load_naming_the_field(
+    model_id: str, change: dict[str, Any], field: str, expected: str
+) -> None:
+    model = _with_features(models()[model_id], change)
+    p = provider()
+    with pytest.raises(ArtifactSchemaError) as info:
+        p.runner(model)
+    assert isinstance(info.value, ConfigError) and info.value.model_id == model_id
+    assert [e.field for e in info.value.mismatches] == [field]
+    assert f"{field}: expected {expected}" in str(info.value)
+    assert f"features of model {model_id} vs artifact" in str(info.value)
+    with pytest.raises(ArtifactSchemaError):  # the same answer for every call, not a half-loaded runner
+        p.predict(model, PredictionInput(dict(EXAMPLES[model_id]), validated=True))
+
+
+def test_a_mismatch_of_one_model_does_not_taint_another_sharing_the_runner() -> None:
+    p, good = provider(), models()[CHURN]
+    bad = _with_features(good, {"tenure": {"minimum": None}}, id="churn-loose")
+    assert p.predict(good, PredictionInput(dict(EXAMPLES[CHURN]), validated=True)).prediction
+    with pytest.raises(ArtifactSchemaError, match="tenure"):
+        p.runner(bad)
+    assert p.runner(good) is not None
+
+
+def test_validated_rows_skip_the_runners_checks_and_get_the_same_answers() -> None:
+    p, m = provider(), models()[CHURN]
+    rows = [dict(EXAMPLES[CHURN]), dict(EXAMPLES[CHURN], tenure=500), dict(EXAMPLES[CHURN], contract="Two year")]
+    checked = p.batch_predict(m, [PredictionInput(r) for r in rows])
+    trusted = p.batch_predict(m, [PredictionInput(r, validated=True) for r in rows])
+    assert trusted == checked
+    assert trusted[1].metadata["clipped"] == {"tenure": 500}  # clipping is encoding, not validation: kept
+
+
+def test_a_direct_call_with_bad_input_is_still_refused_by_the_runner() -> None:
+    p, m = provider(), models()[CHURN]
+    bad = dict(EXAMPLES[CHURN], tenure=-3, monthly_charges="85.7")
+    with pytest.raises(ValidationError) as info:
+        p.predict(m, PredictionInput(bad))  # not validated: the runner checks every field
+    assert {e.field for e in info.value.errors} == {"tenure", "monthly_charges"}
+    schemaless = attrs.evolve(m, features=())  # no schema to trust: the runner checks even "validated" rows
+    with pytest.raises(ValidationError, match="tenure"):
+        p.predict(schemaless, PredictionInput(bad, validated=True))
+
+
+def test_through_the_cloud_an_unseen_category_is_refused_by_the_schema_once() -> None:
+    model = models()[LEAD]
+    with AICloud(Settings(models=(model,)), load_entrypoints=True) as ai:
+        with pytest.raises(ValidationError) as info:
+            ai.predict(LEAD, dict(EXAMPLES[LEAD], job="astronaut"), use_cache=False)
+        assert [e.field for e in info.value.errors] == ["job"]
+        loose = _with_features(model, {"job": {"choices": None}}, id="lead-open-jobs")
+        ai.registry.register(loose, persist=False)
+        answer = ai.predict("lead-open-jobs", dict(EXAMPLES[LEAD], job="astronaut"), use_cache=False)
+        assert answer.error is None and answer.metadata["unseen"] == {"job": "astronaut"}
+
+
+def test_feature_spec_evolve_helper_changes_only_the_named_fields() -> None:
+    model = _with_features(models()[CHURN], {"tenure": {"maximum": 100}})
+    tenure = model.feature("tenure")
+    assert isinstance(tenure, FeatureSpec) and tenure.maximum == 100 and tenure.minimum == 0
