@@ -149,7 +149,7 @@ class SoakProvider(BaseMLProvider):
         self._maybe_fail()
         return self._score(inputs) if inputs else []
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True, latency_ms=0.0)
 
 
@@ -301,8 +301,19 @@ def rss_mb() -> float:
 # -- where the memory is: RSS, the allocators, and every bounded structure -------------------------
 
 
-_MALLINFO2_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
-_MALLINFO2_FIELDS += ("keepcost",)
+# glibc's struct mallinfo2, in order (all size_t)
+_MALLINFO2_FIELDS = (
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost",
+)
 
 
 class _MallInfo2(ctypes.Structure):
@@ -335,6 +346,7 @@ def pymalloc_mb() -> dict[str, float]:
     """pymalloc's arenas (mmap'd directly, so outside mallinfo): held vs used by live small objects.
 
     ``sys._debugmallocstats`` writes to the C stderr only, so fd 2 is pointed at a file for the call.
+    It prints nothing while tracemalloc's hooks wrap the allocator: then the dict is empty.
     """
     with tempfile.TemporaryFile() as tmp:
         sys.stderr.flush()
@@ -588,9 +600,9 @@ def line(s: dict[str, Any]) -> str:
     st, mi, pm = s["structures"], s["malloc"], s["pymalloc"]
     rings = "/".join(str(n) for n in st["monitor_events"].values())
     traced = "" if s["tracemalloc"] is None else f" traced={s['tracemalloc']:.1f}"
+    held = f"{pm['held']:.1f}/{pm['used']:.1f}" if "held" in pm else "n/a"
     return (
-        f"  t={s['t']:6.0f} rss={s['rss']:6.1f}{traced} blocks={s['python_blocks'] / 1e3:.0f}k"
-        f" pymalloc={pm.get('held', 0):.1f}/{pm.get('used', 0):.1f}"
+        f"  t={s['t']:6.0f} rss={s['rss']:6.1f}{traced} blocks={s['python_blocks'] / 1e3:.0f}k pymalloc={held}"
         f" malloc arena={mi.get('arena', 0):.1f} mmap={mi.get('hblkhd', 0):.1f}"
         f" used={mi.get('uordblks', 0):.1f} free={mi.get('fordblks', 0):.1f}"
         f" | fallback={st['fallback_cache']['entries']}/{st['fallback_cache']['bytes'] / 2**20:.1f}MB"
