@@ -23,6 +23,13 @@ reason, exceptions by type, violations (unmarked degraded answers, wrong values,
 untyped exceptions, monitor count mismatches: events a counting sink received vs the events the
 answers imply), breaker open time, failover and rejoin times, RSS at intervals and its growth per
 hour after warm-up (least-squares slope). The exit status is 1 when any violation was seen.
+
+Every ``--rss-every`` seconds one line says where the memory is: RSS, pymalloc's arenas (held/used),
+glibc's ``mallinfo2`` (heap, mmapped blocks, in use, free) and the size of every bounded structure
+(fallback cache, event rings, pending outcomes, single flight, Redis connections; breaker windows
+and the prediction-log queue in the JSON). Warm-up is over when every event ring, the pending-outcome
+map and the breaker windows are at their caps (docs/memory.md); ``--outage-at`` early fills the
+fallback model's ring early.
 """
 
 from __future__ import annotations
