@@ -760,7 +760,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rss_mb": rss,
             "rss_warmup_s": None if warmup is None else round(warmup, 1),
             "buffers_full_at_s": None if warm_at is None else round(warm_at, 1),
-            "at_warm_up": next((line(x) for x in samples if warm_at is not None and x["t"] >= warm_at), None),
+            "at_warm_up": next((line(x) for x in samples if warm_at is not None and x["t"] >= round(warm_at, 1)), None),
             "at_end": line(samples[-1]) if samples else None,
             "python_blocks": blocks,
             "samples": samples,
