@@ -23,12 +23,20 @@ reason, exceptions by type, violations (unmarked degraded answers, wrong values,
 untyped exceptions, monitor count mismatches: events a counting sink received vs the events the
 answers imply), breaker open time, failover and rejoin times, RSS at intervals and its growth per
 hour after warm-up (least-squares slope). The exit status is 1 when any violation was seen.
+
+Every ``--rss-every`` seconds one line says where the memory is: RSS, pymalloc's arenas (held/used),
+glibc's ``mallinfo2`` (heap, mmapped blocks, in use, free) and the size of every bounded structure
+(fallback cache, event rings, pending outcomes, single flight, Redis connections; breaker windows
+and the prediction-log queue in the JSON). Warm-up is over when every event ring, the pending-outcome
+map and the breaker windows are at their caps (docs/memory.md); ``--outage-at`` early fills the
+fallback model's ring early.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import ctypes
 import json
 import logging
 import math
@@ -42,6 +50,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -147,7 +156,7 @@ class SoakProvider(BaseMLProvider):
         self._maybe_fail()
         return self._score(inputs) if inputs else []
 
-    def health_check(self) -> HealthReport:
+    def health_check(self, model: ModelConfig | None = None) -> HealthReport:
         return HealthReport(healthy=True, latency_ms=0.0)
 
 
@@ -296,6 +305,118 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+# -- where the memory is: RSS, the allocators, and every bounded structure -------------------------
+
+
+# glibc's struct mallinfo2, in order (all size_t)
+_MALLINFO2_FIELDS = (
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost",
+)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2_FIELDS]
+
+
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):  # not glibc >= 2.33: the allocator columns stay empty
+        return None
+
+
+LIBC = _libc()
+
+
+def mallinfo_mb() -> dict[str, float]:
+    """glibc's own view, summed over its arenas: ``arena`` (heap bytes from brk/mmap'd arenas),
+    ``hblkhd`` (large blocks mmap'd one by one), ``uordblks`` (in use), ``fordblks`` (free but kept)."""
+    if LIBC is None:
+        return {}
+    mi = LIBC.mallinfo2()
+    return {k: round(getattr(mi, k) / 2**20, 2) for k in ("arena", "hblkhd", "uordblks", "fordblks")}
+
+
+def pymalloc_mb() -> dict[str, float]:
+    """pymalloc's arenas (mmap'd directly, so outside mallinfo): held vs used by live small objects.
+
+    ``sys._debugmallocstats`` writes to the C stderr only, so fd 2 is pointed at a file for the call.
+    It prints nothing while tracemalloc's hooks wrap the allocator: then the dict is empty.
+    """
+    with tempfile.TemporaryFile() as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read().decode(errors="replace")
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("# arenas allocated current"):
+            out["arenas_n"] = float(line.split("=")[1].replace(",", ""))
+        elif line.startswith("# bytes in allocated blocks"):
+            out["used"] = round(int(line.split("=")[1].replace(",", "")) / 2**20, 2)
+        elif line.startswith("Total") and "held" not in out:
+            out["held"] = round(int(line.split("=")[1].replace(",", "")) / 2**20, 2)
+    return out
+
+
+def structures(ai: AICloud) -> dict[str, Any]:
+    """The sizes of every bounded structure, read directly (no sweep, no side effect)."""
+    fallback = ai.cache._fallback
+    with fallback._lock:
+        cache = {"entries": len(fallback._data), "bytes": fallback._bytes}
+    store = ai.monitor.store
+    rings = {m: len(r.events) for m, r in getattr(store, "_rings", {}).items()}
+    tracker = ai.monitor._outcomes
+    breakers = {
+        name: {"window": len(b._ring), "filled": min(b._count, len(b._ring))}
+        for name, b in list(ai.providers._breakers.items())
+    }
+    writer = getattr(ai.predictions, "_writer", None)
+    pool = getattr(getattr(ai.cache, "_backend", None), "_pool", None)
+    return {
+        "fallback_cache": cache,
+        "monitor_events": rings,
+        "pending_outcomes": len(tracker._order),
+        "pending_in_shards": sum(len(s) for s in tracker._shards),
+        "resolved_outcomes": len(tracker._resolved),
+        "single_flight": ai.cache._flights.in_flight(),
+        "breakers": breakers,
+        "prediction_log_queue": writer.queued() if writer is not None else None,
+        "redis_connections": None if pool is None else len(getattr(pool, "_connections", ())),
+    }
+
+
+def probe(ai: AICloud, elapsed: float) -> dict[str, Any]:
+    traced = tracemalloc.get_traced_memory()[0] / 2**20 if tracemalloc.is_tracing() else None
+    return {
+        "t": round(elapsed, 1),
+        "rss": round(rss_mb(), 2),
+        "tracemalloc": None if traced is None else round(traced, 2),
+        "python_blocks": sys.getallocatedblocks(),
+        "pymalloc": pymalloc_mb(),
+        "malloc": mallinfo_mb(),
+        "structures": structures(ai),
+    }
+
+
 class Tally:
     """What the workers saw, and the monitor events their answers imply."""
 
@@ -430,6 +551,7 @@ def chaos(
             redis.pause()
         entry["failover_s"] = wait_for(True, 10)
         time.sleep(pause_s if kind == "pause" else 1.0)
+        entry["fallback_entries"] = len(ai.cache._fallback._data)  # its peak: emptied on rejoin
         if kind == "kill":
             redis.start()
         else:
@@ -480,6 +602,37 @@ def outage(
     out["open_s"] = round(breaker.open_seconds() - before_s, 2)
 
 
+def line(s: dict[str, Any]) -> str:
+    """One interval on one line: RSS, then where it is (pymalloc, glibc), then what fills it."""
+    st, mi, pm = s["structures"], s["malloc"], s["pymalloc"]
+    rings = "/".join(str(n) for n in st["monitor_events"].values())
+    traced = "" if s["tracemalloc"] is None else f" traced={s['tracemalloc']:.1f}"
+    held = f"{pm['held']:.1f}/{pm['used']:.1f}" if "held" in pm else "n/a"
+    return (
+        f"  t={s['t']:6.0f} rss={s['rss']:6.1f}{traced} blocks={s['python_blocks'] / 1e3:.0f}k pymalloc={held}"
+        f" malloc arena={mi.get('arena', 0):.1f} mmap={mi.get('hblkhd', 0):.1f}"
+        f" used={mi.get('uordblks', 0):.1f} free={mi.get('fordblks', 0):.1f}"
+        f" | fallback={st['fallback_cache']['entries']}/{st['fallback_cache']['bytes'] / 2**20:.1f}MB"
+        f" rings={rings} pending={st['pending_outcomes']} flights={st['single_flight']}"
+        f" conns={st['redis_connections']}"
+    )
+
+
+def warmed(s: dict[str, Any], settings: Settings) -> bool:
+    """Warm-up is over when every bounded structure that fills under this load is at its cap: each
+    model's event ring (the fallback model's fills slowly, a few events per second, until an outage
+    sends it every call), the pending-outcome map, and each breaker's window. The fallback cache is not
+    waited for: it fills only while Redis is down and is emptied when Redis answers again, so its peak
+    depends on how long the outage lasts, not on how long the process has run."""
+    st = s["structures"]
+    cap = settings.monitor.max_events_per_model
+    return (
+        st["pending_outcomes"] >= settings.monitor.max_outcomes
+        and all(st["monitor_events"].get(m, 0) >= cap for m in (PRIMARY, NOFB, FALLBACK))
+        and all(b["filled"] >= b["window"] for b in st["breakers"].values())
+    )
+
+
 def growth_per_hour(samples: Sequence[tuple[float, float]], warmup_s: float) -> tuple[float, float] | None:
     """Least-squares slope of RSS after warm-up: (MB per hour, % per hour of the post-warm-up mean)."""
     pts = [(t, m) for t, m in samples if t >= warmup_s]
@@ -509,16 +662,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     chaos_log: list[dict[str, Any]] = []
     rss: list[tuple[float, float]] = []
     blocks: list[int] = []
+    samples: list[dict[str, Any]] = []
+    if args.tracemalloc:
+        tracemalloc.start(1)
     warm_at: float | None = None
     threads = [
         threading.Thread(target=worker, args=(ai, rows, args.seed + i, stop, tally), daemon=True)
         for i in range(args.threads)
     ]
-    outage_log: dict[str, Any] = {"at_s": args.duration / 2, "length_s": args.outage_s}
+    outage_at = args.duration / 2 if args.outage_at is None else args.outage_at
+    outage_log: dict[str, Any] = {"at_s": outage_at, "length_s": args.outage_s}
     flaky_provider, primary_breaker = ai.providers.get(ai.registry.get(PRIMARY))
     outage_thread = threading.Thread(
         target=outage,
-        args=(flaky_provider, primary_breaker, args.duration / 2, args.outage_s, stop, outage_log),
+        args=(flaky_provider, primary_breaker, outage_at, args.outage_s, stop, outage_log),
         daemon=True,
     )
     started = time.monotonic()
@@ -533,17 +690,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             th.start()
         chaos_thread.start()
         while (elapsed := time.monotonic() - started) < args.duration:
-            rss.append((round(elapsed, 1), round(rss_mb(), 1)))
-            blocks.append(sys.getallocatedblocks())
-            if warm_at is None and buffers_full(plugin.sink, settings.monitor):
+            sample = probe(ai, elapsed)
+            samples.append(sample)
+            rss.append((sample["t"], sample["rss"]))
+            blocks.append(sample["python_blocks"])
+            if warm_at is None and warmed(sample, settings):
                 warm_at = elapsed
             if not args.quiet:
-                print(
-                    f"  t={elapsed:6.0f} s  rss={rss[-1][1]:7.1f} MB  python blocks={blocks[-1]:,}"
-                    + ("  (buffers full)" if warm_at == elapsed else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                print(line(sample) + ("  <- warm" if warm_at == elapsed else ""), file=sys.stderr, flush=True)
             time.sleep(min(args.rss_every, max(0.0, args.duration - elapsed)))
         stop.set()
         for th in threads:
@@ -565,8 +719,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             tally.violations["monitor count mismatch"] = sum(
                 abs(v["events"] - v["answers imply"]) for v in mismatched.values()
             )
-        warmup = args.warmup if args.warmup is not None else warm_at if warm_at is not None else elapsed / 4
-        growth = growth_per_hour(rss, warmup)
+        warmup = args.warmup if args.warmup is not None else warm_at
+        growth = growth_per_hour(rss, warmup) if warmup is not None else None
         late = growth_per_hour(rss, elapsed / 2)
         report = {
             "duration_s": round(elapsed, 1),
@@ -604,9 +758,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "redis_chaos": chaos_log,
             "rss_mb": rss,
-            "rss_warmup_s": round(warmup, 1),
+            "rss_warmup_s": None if warmup is None else round(warmup, 1),
             "buffers_full_at_s": None if warm_at is None else round(warm_at, 1),
+            "at_warm_up": next((line(x) for x in samples if warm_at is not None and x["t"] >= round(warm_at, 1)), None),
+            "at_end": line(samples[-1]) if samples else None,
             "python_blocks": blocks,
+            "samples": samples,
             "rss_growth_mb_per_h": round(growth[0], 2) if growth else None,
             "rss_growth_pct_per_h": round(growth[1], 2) if growth else None,
             "rss_growth_second_half_mb_per_h": round(late[0], 2) if late else None,
@@ -652,10 +809,22 @@ def show(r: dict[str, Any]) -> None:
             f"after recovery (reset wait then {o.get('wait_at_recovery_s', '-')} s)"
         )
     for e in r["redis_chaos"]:
-        print(f"redis {e['kind']:5}: failover {ms(e['failover_s'])}, rejoin {ms(e['rejoin_s'])}")
+        print(
+            f"redis {e['kind']:5}: failover {ms(e['failover_s'])}, rejoin {ms(e['rejoin_s'])}, "
+            f"fallback cache then {e.get('fallback_entries', '?')} entries"
+        )
     samples = r["rss_mb"]
     step = max(1, len(samples) // 12)
     print("rss MB:", ", ".join(f"{t:.0f}s={m:.0f}" for t, m in samples[::step] + samples[-1:]))
+    full = r["buffers_full_at_s"]
+    print(
+        "warm-up (every event ring, the pending-outcome map and the breaker windows at their caps): "
+        + ("not reached" if full is None else f"over at {full:.0f} s")
+    )
+    if r["at_warm_up"]:
+        print("  then:", r["at_warm_up"].strip())
+    if r["at_end"]:
+        print("  end: ", r["at_end"].strip())
     if r["rss_growth_mb_per_h"] is not None:
         print(
             f"rss growth after {r['rss_warmup_s']:.0f} s warm-up: {r['rss_growth_mb_per_h']:+.1f} MB/h "
@@ -681,14 +850,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--outage-s", type=float, default=10.0, help="a full provider outage this long at half time (0: none)"
     )
+    p.add_argument("--outage-at", type=float, default=None, help="when the outage starts (default: half time)")
     p.add_argument("--rss-every", type=float, default=10.0, help="seconds between RSS samples")
     p.add_argument(
         "--warmup",
         type=float,
         default=None,
-        help="seconds before RSS growth is judged (default: when the monitor's buffers are full)",
+        help="seconds before RSS growth is judged (default: when every bounded structure is full)",
     )
     p.add_argument("--seed", type=int, default=22)
+    p.add_argument(
+        "--tracemalloc", action="store_true", help="trace Python allocations too (slower; its traces add to RSS)"
+    )
     p.add_argument("--json", type=Path, help="also write the report here")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)

@@ -49,3 +49,18 @@ def test_two_minute_chaos_soak_has_no_violations(tmp_path: Path) -> None:
     outage = breaker["outage"]
     assert outage["opened_after_attempts"] <= (20 + 4) * 3
     assert outage["closed_after_recovery_ms"] <= 3 * outage["wait_at_recovery_s"] * 1000
+    # every bounded structure stays within its bound at every sample (defaults: [monitor] 10,000 events
+    # per model and 100,000 pending outcomes, [cache] 10,000 entries; one flight per thread at most)
+    samples = report["samples"]
+    assert len(samples) >= 10
+    for sample in samples:
+        st = sample["structures"]
+        assert 0 <= st["fallback_cache"]["entries"] <= 10_000
+        assert all(0 <= n <= 10_000 for n in st["monitor_events"].values())
+        # the pending map trims without a lock: a sample may land between a thread's append and its trim
+        slack = report["threads"]
+        assert st["pending_outcomes"] <= 100_000 + slack and st["pending_in_shards"] <= 100_000 + slack
+        assert st["single_flight"] <= report["threads"]
+        assert all(b["filled"] <= b["window"] for b in st["breakers"].values())
+    # and they do fill: the storm reaches the event rings' bound within two minutes
+    assert max(max(s["structures"]["monitor_events"].values(), default=0) for s in samples) == 10_000
