@@ -281,15 +281,20 @@ class KernelExplainer:
         fold = rng.permutation(len(sampled)) % self.folds
         resid = np.zeros(n)
         phi_g = np.zeros(m)
+        resid_full = 0.0  # o(N) - g(N): zero unless the interpolation is inexact (singular Gram)
         for f in range(self.folds):
             fit = np.concatenate([np.arange(n_anchor), sampled[fold != f]])
             g = OddCubic(half[fit], odd[fit], delta / 2)
-            phi_g += g.shapley() / self.folds
+            g_phi = g.shapley()
+            phi_g += g_phi / self.folds
+            # g(N) = sum(phi(g)) / 2 by efficiency; taken from the sum so that rounding in an
+            # ill-conditioned fit cannot break additivity
+            resid_full += (delta - float(g_phi.sum())) / 2 / self.folds
             held = sampled[fold == f]
             resid[held] = odd[held] - g(half[held])
-        # the residual as a game: odd, zero on the empty and the full coalition
-        ys = np.column_stack([y, np.concatenate([resid, -resid])])
-        deltas = np.array([delta, 0.0])
+        # the residual as a game: odd, so r(empty) = -r(N); phi(g) sums to delta - 2 r(N)
+        ys = np.column_stack([y, np.concatenate([resid, -resid]) + resid_full])
+        deltas = np.array([delta, 2 * resid_full])
         est = _solve(z, ys, w / w.sum(), deltas)
         plain, adjusted = est[:, 0], phi_g + est[:, 1]
         reps = self._bootstrap(z, ys, deltas, weights, ids, rng)
