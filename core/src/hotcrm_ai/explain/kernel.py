@@ -43,6 +43,7 @@ from hotcrm_ai.explain.surrogate import OddCubic, anchor_count, anchor_masks
 from hotcrm_ai.interfaces import ExplanationTask
 from hotcrm_ai.types import Explanation
 
+SURROGATE_MAX_FIT = 1500  # points a surrogate is fitted to: a dense solve of this size per fold
 SURROGATE_MAX_FEATURES = 60  # anchors: M + M(M-1)/2 coalitions; their Gram matrix is solved densely
 
 
@@ -279,11 +280,13 @@ class KernelExplainer:
         # sampled estimate of the residual's Shapley values stays unbiased
         odd = (y[:n] - y[n:]) / 2  # o(S) = (v(S) - v(N \ S)) / 2, the base cancels
         fold = rng.permutation(len(sampled)) % self.folds
+        cap = max(n_anchor, min(SURROGATE_MAX_FIT, m + math.comb(m, 3) + m))
         resid = np.zeros(n)
         phi_g = np.zeros(m)
         resid_full = 0.0  # o(N) - g(N): zero unless the interpolation is inexact (singular Gram)
         for f in range(self.folds):
-            fit = np.concatenate([np.arange(n_anchor), sampled[fold != f]])
+            # beyond about the number of monomials (M + C(M, 3)) more points add cost, not accuracy
+            fit = np.concatenate([np.arange(n_anchor), sampled[fold != f]])[:cap]
             g = OddCubic(half[fit], odd[fit], delta / 2)
             g_phi = g.shapley()
             phi_g += g_phi / self.folds

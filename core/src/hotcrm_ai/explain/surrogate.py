@@ -33,13 +33,15 @@ def _e2(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``sum_T chi_T(a) chi_T(b)`` over the monomials of degree 1 and 3 (+-1 spins, rows of a and b)."""
+    """``sum_T chi_T(a) chi_T(b)`` over the monomials of degree 1 and 3 (+-1 spins, rows of a and b):
+    a function of how many players the two coalitions put on the same side, read from a table."""
     m = a.shape[1]
-    agree = (m + np.einsum("ki,li->kl", a, b)) / 2  # players on the same side in both coalitions
-    p, q = agree, m - agree  # the elementwise product of the spins has p ones and q minus ones
-    e1 = p - q
+    p = np.arange(m + 1, dtype=float)  # the elementwise product of the spins has p ones, q minus ones
+    q = m - p
     e3 = (p * (p - 1) * (p - 2) - 3 * p * (p - 1) * q + 3 * p * q * (q - 1) - q * (q - 1) * (q - 2)) / 6
-    return e1 + e3
+    table = (p - q) + e3
+    agree = np.rint((m + a @ b.T) / 2).astype(np.int64)  # small integers: the product is exact
+    return table[agree]
 
 
 def anchor_masks(m: int) -> np.ndarray:
