@@ -47,7 +47,7 @@ SURROGATE_MAX_FIT = 1500  # points a surrogate is fitted to: a dense solve of th
 SURROGATE_MAX_FEATURES = 60  # anchors: M + M(M-1)/2 coalitions; their Gram matrix is solved densely
 
 
-def _solve(z: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float) -> np.ndarray:
+def _solve(z: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float | np.ndarray) -> np.ndarray:
     """argmin sum w (y - z.phi)^2 subject to sum(phi) = delta (``y`` may hold several columns)."""
     # einsum, not ``z.T @ ...``: tall-skinny BLAS products spawn OpenBLAS threads that cost 10-30x
     # more than the arithmetic on a busy machine (measured: 290 ms vs 11 ms for 4,000 x 20).
@@ -129,10 +129,10 @@ def plan_pairs(m: int, n_pairs: int, rng: np.random.Generator) -> tuple[np.ndarr
     left, first = n_pairs, 0
     while first < len(strata) and strata[first][1] <= left:
         k, total, weight = strata[first]
-        share = weight / sum(w for _, _, w in strata[first:])
+        part = weight / sum(w for _, _, w in strata[first:])
         # whole when a proportional share would cover it; sizes 1 and 2 (the surrogate's anchors)
         # also when they take at most half of the pairs
-        if total > left * share and not (k <= 2 and n_pairs - left + total <= n_pairs / 2):
+        if total > left * part and not (k <= 2 and n_pairs - left + total <= n_pairs / 2):
             break
         halves.append(_stratum_all(m, k))
         weights.append(np.full(total, weight / (2 * total)))
