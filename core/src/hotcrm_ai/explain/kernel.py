@@ -279,13 +279,14 @@ class KernelExplainer:
         # cross-fitting: each sampled pair's residual comes from a surrogate fitted without it, so the
         # sampled estimate of the residual's Shapley values stays unbiased
         odd = (y[:n] - y[n:]) / 2  # o(S) = (v(S) - v(N \ S)) / 2, the base cancels
-        fold = rng.permutation(len(sampled)) % self.folds
-        cap = max(n_anchor, min(SURROGATE_MAX_FIT, m + math.comb(m, 3) + m))
+        sampled = sampled[rng.permutation(len(sampled))]  # random order: a capped fit spans the strata
+        fold = np.arange(len(sampled)) % self.folds
+        cap = max(n_anchor, min(SURROGATE_MAX_FIT, 2 * (m + math.comb(m, 3))))
         resid = np.zeros(n)
         phi_g = np.zeros(m)
         resid_full = 0.0  # o(N) - g(N): zero unless the interpolation is inexact (singular Gram)
         for f in range(self.folds):
-            # beyond about the number of monomials (M + C(M, 3)) more points add cost, not accuracy
+            # beyond twice the number of monomials (M + C(M, 3)) more points add cost, not accuracy
             fit = np.concatenate([np.arange(n_anchor), sampled[fold != f]])[:cap]
             g = OddCubic(half[fit], odd[fit], delta / 2)
             g_phi = g.shapley()
