@@ -198,3 +198,10 @@ def test_surrogate_shapley_values_are_exact_for_odd_cubic_games() -> None:
     sur = OddCubic(anchors, odd(anchors), float(odd(np.ones((1, m), dtype=bool))[0]))
     np.testing.assert_allclose(sur.shapley(), truth, atol=1e-9)
     np.testing.assert_allclose(sur(anchors), odd(anchors), atol=1e-9)
+
+
+def test_smallest_budgets_report_no_error_estimate_rather_than_an_absurd_one() -> None:
+    # 2 pairs per field: resamples leave some field always in or always out of the coalitions
+    exp = explain((1 + 2 * M) * len(BG) + 1 + len(BG))
+    assert exp.error_estimate is None or exp.error_estimate < 10 * float(np.abs(EXACT).max())
+    assert abs(exp.base_value + sum(phis(exp)) - exp.output_value) <= 1e-9

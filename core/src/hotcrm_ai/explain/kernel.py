@@ -302,8 +302,8 @@ class KernelExplainer:
         est = _solve(z, ys, w / w.sum(), deltas)
         plain, adjusted = est[:, 0], phi_g + est[:, 1]
         reps = self._bootstrap(z, ys, deltas, weights, ids, rng)
-        if reps is None:
-            return adjusted, np.full(m, np.inf), 1.0
+        if reps is None:  # no usable variance: the surrogate's weight cannot be chosen
+            return plain, np.full(m, np.inf), 0.0
         a, bb = reps[:, :, 0], phi_g[None, :] + reps[:, :, 1]
         d = a - bb
         a_c, d_c = a - a.mean(axis=0), d - d.mean(axis=0)
@@ -335,5 +335,10 @@ class KernelExplainer:
                 counts = rng.multinomial(len(members), np.full(len(members), 1.0 / len(members)))
                 wr[members] = weights[members] * counts
             w = np.concatenate([wr, wr])
+            zw = z * (w / w.sum())[:, None]
+            if np.linalg.cond(np.einsum("ki,kj->ij", zw, z)) > 1e10:
+                # a resample that leaves some field always in or always out: the sample cannot pin
+                # the attributions down, so no standard error is reported rather than an absurd one
+                return None
             out[r] = _solve(z, ys, w / w.sum(), deltas)
         return out
