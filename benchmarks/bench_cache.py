@@ -92,8 +92,10 @@ def bench_lookups() -> None:
         m.set(key, value, 300)
         assert m.get(key) == value and raw.get(key) is not None
         ours, base = interleaved(lambda: m.get(key), lambda: raw.get(key), number=100, rounds=60)
-        print(line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
-              + medians_note(1e6, "us"))
+        print(
+            line("(a) hit: CacheManager.get on Redis vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
+            + medians_note(1e6, "us")
+        )
 
         keys = [m.key(tenant="acme", model_id="m", model_version="1", features={"i": i}) for i in range(1000)]
         m.set_many([(k, {**value, "i": i}, 300) for i, k in enumerate(keys)])
@@ -104,8 +106,13 @@ def bench_lookups() -> None:
                 raw.get(k)
 
         batch, single = interleaved(lambda: m.get_many(keys), singles, number=1, rounds=15)
-        print(line("(b) 1,000 keys: CacheManager.get_many vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster")
-              + f"  -> {single / batch:.1f}x faster" + medians_note(1e3, "ms"))
+        print(
+            line(
+                "(b) 1,000 keys: CacheManager.get_many vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster"
+            )
+            + f"  -> {single / batch:.1f}x faster"
+            + medians_note(1e3, "ms")
+        )
     finally:
         m.clear()
         m.close()
@@ -117,8 +124,10 @@ def bench_lookups() -> None:
     backend.set_many([(key, b"x" * 100, 300)])
     d = {key: value}
     ours, base = interleaved(lambda: mem_manager.get(key), lambda: d.get(key), number=2000)
-    print(line("(c) hit: CacheManager.get on memory vs dict.get", ours * 1e6, base * 1e6, "us", "none (floor)")
-          + medians_note(1e6, "us"))
+    print(
+        line("(c) hit: CacheManager.get on memory vs dict.get", ours * 1e6, base * 1e6, "us", "none (floor)")
+        + medians_note(1e6, "us")
+    )
     ours, base = interleaved(lambda: backend.get(key), lambda: d.get(key), number=2000)
     print(line("(c) hit: MemoryBackend.get (bytes) vs dict.get", ours * 1e6, base * 1e6, "us", "none (floor)"))
 
@@ -162,8 +171,15 @@ class BenchPlugin:
 
     @hookimpl
     def register_models(self, register: Callable[[Any], None]) -> None:
-        register(ModelConfig(id="bench-v1", name="bench", type="classification", provider="bench-logit",
-                             features=tuple(FeatureSpec(name=n, dtype="number") for n in FEATURES)))
+        register(
+            ModelConfig(
+                id="bench-v1",
+                name="bench",
+                type="classification",
+                provider="bench-logit",
+                features=tuple(FeatureSpec(name=n, dtype="number") for n in FEATURES),
+            )
+        )
 
 
 def bench_predict() -> None:
@@ -179,9 +195,13 @@ def bench_predict() -> None:
         model = ai.registry.get("bench-v1")
         key = ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=FEATURES)
         assert raw.get(key) is not None
-        ours, base = interleaved(lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=100, rounds=60)
-        print(line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
-              + medians_note(1e6, "us"))
+        ours, base = interleaved(
+            lambda: ai.predict("bench-v1", FEATURES, context=ctx), lambda: raw.get(key), number=100, rounds=60
+        )
+        print(
+            line("(d) cache-hit AICloud.predict (Redis) vs redis-py GET", ours * 1e6, base * 1e6, "us", "<= 1.3x")
+            + medians_note(1e6, "us")
+        )
         rows = [{**FEATURES, "f0": float(i)} for i in range(1000)]
         ai.batch_predict("bench-v1", rows, context=ctx)
 
@@ -189,9 +209,14 @@ def bench_predict() -> None:
             for r in rows:
                 raw.get(ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=r))
 
-        batch, single = interleaved(lambda: ai.batch_predict("bench-v1", rows, context=ctx), singles, number=1, rounds=7)
-        print(line("(d) 1,000 cached rows: batch_predict vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster")
-              + f"  -> {single / batch:.1f}x faster" + medians_note(1e3, "ms"))
+        batch, single = interleaved(
+            lambda: ai.batch_predict("bench-v1", rows, context=ctx), singles, number=1, rounds=7
+        )
+        print(
+            line("(d) 1,000 cached rows: batch_predict vs 1,000 GETs", batch * 1e3, single * 1e3, "ms", ">= 10x faster")
+            + f"  -> {single / batch:.1f}x faster"
+            + medians_note(1e3, "ms")
+        )
     finally:
         ai.cache.clear()
         ai.close()
@@ -210,8 +235,11 @@ def _free_port() -> int:
 def _start(port: int, workdir: str) -> subprocess.Popen[bytes]:
     binary = shutil.which("redis-server")
     assert binary, "redis-server not found"
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(250):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
@@ -245,18 +273,24 @@ def bench_faults() -> None:
             proc.wait()
             t = time.perf_counter()
             m.get(m.key(tenant="t", model_id="m", model_version="1", features={}))
-            print(f"(e) killed: first call after the kill took {1e3 * (time.perf_counter() - t):.1f} ms "
-                  f"(degraded={m.degraded})")
+            print(
+                f"(e) killed: first call after the kill took {1e3 * (time.perf_counter() - t):.1f} ms "
+                f"(degraded={m.degraded})"
+            )
             _, slowest, calls = _drive(m, lambda: False, 1.0)
             print(f"(e) killed: slowest of {calls} calls while down {1e3 * slowest:.1f} ms")
             proc = _start(port, workdir)
             took, slowest, calls = _drive(m, lambda: not m.degraded, 10.0)
-            print(f"(e) restarted: back on Redis after {took:.2f} s (retry_backend_after_s={retry:g}), "
-                  f"slowest call {1e3 * slowest:.1f} ms")
+            print(
+                f"(e) restarted: back on Redis after {took:.2f} s (retry_backend_after_s={retry:g}), "
+                f"slowest call {1e3 * slowest:.1f} ms"
+            )
             os.kill(proc.pid, signal.SIGSTOP)
             _, slowest, calls = _drive(m, lambda: False, 2.5)
-            print(f"(e) SIGSTOP: slowest of {calls} calls while paused {1e3 * slowest:.1f} ms "
-                  f"(socket timeout {1e3 * m._backend.options.socket_timeout_s:.0f} ms), degraded={m.degraded}")
+            print(
+                f"(e) SIGSTOP: slowest of {calls} calls while paused {1e3 * slowest:.1f} ms "
+                f"(socket timeout {1e3 * m._backend.options.socket_timeout_s:.0f} ms), degraded={m.degraded}"
+            )
             os.kill(proc.pid, signal.SIGCONT)
             took, slowest, _ = _drive(m, lambda: not m.degraded, 10.0)
             print(f"(e) SIGCONT: back on Redis after {took:.2f} s, slowest call {1e3 * slowest:.1f} ms")
@@ -271,8 +305,10 @@ def main() -> None:
     import importlib.util
 
     extras = {name: importlib.util.find_spec(name) is not None for name in ("hiredis", "orjson")}
-    print(f"python {sys.version.split()[0]}, redis-py {redis.__version__}, Redis at {URL}, "
-          + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in extras.items()))
+    print(
+        f"python {sys.version.split()[0]}, redis-py {redis.__version__}, Redis at {URL}, "
+        + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in extras.items())
+    )
     bench_lookups()
     bench_predict()
     bench_faults()

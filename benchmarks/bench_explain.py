@@ -116,8 +116,9 @@ def gbm(m: int, seed: int = 0, trees: int = 200, depth: int = 3) -> Callable[[np
     return predict
 
 
-def reference_exact(provider: BaseMLProvider, model: ModelConfig, x: Mapping[str, Any], bg: Sequence[Mapping[str, Any]],
-                    *, memo: bool) -> np.ndarray:
+def reference_exact(
+    provider: BaseMLProvider, model: ModelConfig, x: Mapping[str, Any], bg: Sequence[Mapping[str, Any]], *, memo: bool
+) -> np.ndarray:
     names = list(x)
     m = len(names)
     cache: dict[frozenset[str], float] = {}
@@ -144,8 +145,9 @@ def reference_exact(provider: BaseMLProvider, model: ModelConfig, x: Mapping[str
 CARDINALITY = (3, 4, 5, 2, 6, 6, 3, 11)  # plan, region, seats band, active, tickets, industry, contract, nps
 
 
-def bench_exact(kind: str, make: Callable[[int], Callable[[np.ndarray], np.ndarray]], *,
-                categorical: bool = False) -> None:
+def bench_exact(
+    kind: str, make: Callable[[int], Callable[[np.ndarray], np.ndarray]], *, categorical: bool = False
+) -> None:
     m, b = 8, 100
     names = [f"f{i}" for i in range(m)]
     rng = np.random.default_rng(42)
@@ -156,8 +158,14 @@ def bench_exact(kind: str, make: Callable[[int], Callable[[np.ndarray], np.ndarr
     else:
         bg = [{n: float(v) for n, v in zip(names, row, strict=True)} for row in rng.normal(size=(b, m))]
         x = {n: float(v) for n, v in zip(names, rng.normal(size=m), strict=True)}
-    model = ModelConfig(id="bench-exact", name="bench", type="classification", provider="bench-local",
-                        background=bg, explain_output="probability")
+    model = ModelConfig(
+        id="bench-exact",
+        name="bench",
+        type="classification",
+        provider="bench-local",
+        background=bg,
+        explain_output="probability",
+    )
     provider = LocalProvider(names, make(m))
     svc = ExplainabilityService(specs(), ExplainSettings(budget=100_000, max_background=b))
     t_ours, exp = best_of(lambda: svc.explain_model(model, x, provider, method="exact"), 5)
@@ -166,15 +174,23 @@ def bench_exact(kind: str, make: Callable[[int], Callable[[np.ndarray], np.ndarr
     t_plain, ref_plain = best_of(lambda: reference_exact(provider, model, x, bg, memo=False), 1)
     plain_calls = provider.calls - calls_before
     ours = np.array([c.contribution for c in exp.contributions])
-    print(f"\n[exact] {kind}, {m} features, {b}-row background: {exp.evaluations} evaluations in "
-          f"{exp.metadata['provider_calls']} provider calls (without deduplication: {(2**m - 1) * b + 2})")
+    print(
+        f"\n[exact] {kind}, {m} features, {b}-row background: {exp.evaluations} evaluations in "
+        f"{exp.metadata['provider_calls']} provider calls (without deduplication: {(2**m - 1) * b + 2})"
+    )
     print(f"  ours (one batch of all coalitions, chunked)   {t_ours * 1000:9.1f} ms")
-    print(f"  reference, textbook formula ({plain_calls} calls)   {t_plain * 1000:9.1f} ms   ratio {t_plain / t_ours:6.1f}x"
-          f"   max|diff| {np.abs(ours - ref_plain).max():.2e}")
-    print(f"  reference, memoised v(S) ({2**m} calls)       {t_memo * 1000:9.1f} ms   ratio {t_memo / t_ours:6.1f}x"
-          f"   max|diff| {np.abs(ours - ref_memo).max():.2e}")
-    print(f"  additivity gap {exp.metadata['additivity_gap']:.2e}   goal >= 20x vs textbook: "
-          f"{'MET' if t_plain / t_ours >= 20 else 'NOT MET'}")
+    print(
+        f"  reference, textbook formula ({plain_calls} calls)   {t_plain * 1000:9.1f} ms   ratio {t_plain / t_ours:6.1f}x"
+        f"   max|diff| {np.abs(ours - ref_plain).max():.2e}"
+    )
+    print(
+        f"  reference, memoised v(S) ({2**m} calls)       {t_memo * 1000:9.1f} ms   ratio {t_memo / t_ours:6.1f}x"
+        f"   max|diff| {np.abs(ours - ref_memo).max():.2e}"
+    )
+    print(
+        f"  additivity gap {exp.metadata['additivity_gap']:.2e}   goal >= 20x vs textbook: "
+        f"{'MET' if t_plain / t_ours >= 20 else 'NOT MET'}"
+    )
 
 
 # -- 2. kernel on 20 features with closed-form Shapley values --------------------------------------
@@ -209,8 +225,9 @@ class Additive:
 
             def v(sub: tuple[int, ...], g: tuple[int, ...] = g, c: float = c) -> float:
                 cols = [x[i] if i in sub else bg[:, i] for i in g]
-                return float(c * np.mean(np.prod(np.column_stack([np.broadcast_to(col, len(bg)) for col in cols]),
-                                                 axis=1)))
+                return float(
+                    c * np.mean(np.prod(np.column_stack([np.broadcast_to(col, len(bg)) for col in cols]), axis=1))
+                )
 
             for i in g:
                 rest = [j for j in g if j != i]
@@ -235,11 +252,15 @@ def bench_kernel() -> None:
     provider = LocalProvider(names, fn)
     # sanity: the closed form is the Shapley value (additivity against the model itself)
     gap = abs(truth.sum() - (fn(x_arr[None])[0] - fn(bg_arr).mean()))
-    print(f"\n[kernel] {m} features, {b}-row background; closed-form Shapley |phi| up to {np.abs(truth).max():.2f}, "
-          f"its additivity gap {gap:.1e}")
+    print(
+        f"\n[kernel] {m} features, {b}-row background; closed-form Shapley |phi| up to {np.abs(truth).max():.2f}, "
+        f"its additivity gap {gap:.1e}"
+    )
     seeds = range(5)
-    print(f"  {'evaluations':>11}  {'max err (median)':>16}  {'max err (worst)':>15}  {'est. err':>8}  {'ms/explanation':>14}"
-          f"  {'control weight':>14}")
+    print(
+        f"  {'evaluations':>11}  {'max err (median)':>16}  {'max err (worst)':>15}  {'est. err':>8}  {'ms/explanation':>14}"
+        f"  {'control weight':>14}"
+    )
     needed = None
     results: dict[int, float] = {}
     per_seed: dict[int, int] = {}  # seed -> first budget with max error <= 0.01
@@ -257,18 +278,30 @@ def bench_kernel() -> None:
                 per_seed.setdefault(seed, budget)
         worst = max(svc_errs)
         results[budget] = statistics.median(times)
-        print(f"  {budget:>11}  {statistics.median(svc_errs):>16.4f}  {worst:>15.4f}  {statistics.median(ests):>8.4f}"
-              f"  {statistics.median(times) * 1000:>14.1f}  {statistics.median(weights):>14.2f}")
+        print(
+            f"  {budget:>11}  {statistics.median(svc_errs):>16.4f}  {worst:>15.4f}  {statistics.median(ests):>8.4f}"
+            f"  {statistics.median(times) * 1000:>14.1f}  {statistics.median(weights):>14.2f}"
+        )
         if needed is None and worst <= 0.01:
             needed = budget
-    print(f"  evaluations needed for max error <= 0.01 on all {len(seeds)} seeds: {needed or '> 100000'} "
-          f"(per seed: {[per_seed.get(s, '> 100000') for s in seeds]}; goal <= 10000: "
-          f"{'MET' if needed is not None and needed <= 10_000 else 'NOT MET'})")
+    print(
+        f"  evaluations needed for max error <= 0.01 on all {len(seeds)} seeds: {needed or '> 100000'} "
+        f"(per seed: {[per_seed.get(s, '> 100000') for s in seeds]}; goal <= 10000: "
+        f"{'MET' if needed is not None and needed <= 10_000 else 'NOT MET'})"
+    )
     bench_shap(fn, truth, names, bg_arr, x_arr, model, provider, seeds)
 
 
-def bench_shap(fn: Additive, truth: np.ndarray, names: list[str], bg_arr: np.ndarray, x_arr: np.ndarray,
-               model: ModelConfig, provider: LocalProvider, seeds: range) -> None:
+def bench_shap(
+    fn: Additive,
+    truth: np.ndarray,
+    names: list[str],
+    bg_arr: np.ndarray,
+    x_arr: np.ndarray,
+    model: ModelConfig,
+    provider: LocalProvider,
+    seeds: range,
+) -> None:
     import logging
 
     try:
@@ -284,10 +317,14 @@ def bench_shap(fn: Additive, truth: np.ndarray, names: list[str], bg_arr: np.nda
         inputs = [PredictionInput(features=dict(zip(names, map(float, row), strict=True))) for row in mat]
         return np.array([o.prediction["probability"] for o in provider.batch_predict(model, inputs)])
 
-    print(f"\n  shap {shap.__version__} KernelExplainer (l1_reg=False), same provider, same background; "
-          "evaluations = nsamples x background rows")
-    print(f"  {'evaluations':>11}  {'max err (median)':>16}  {'max err (worst)':>15}  {'ms/explanation':>14}  "
-          f"{'ours ms':>8}")
+    print(
+        f"\n  shap {shap.__version__} KernelExplainer (l1_reg=False), same provider, same background; "
+        "evaluations = nsamples x background rows"
+    )
+    print(
+        f"  {'evaluations':>11}  {'max err (median)':>16}  {'max err (worst)':>15}  {'ms/explanation':>14}  "
+        f"{'ours ms':>8}"
+    )
     for budget in (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000):
         errs, times = [], []
         for seed in seeds:
@@ -301,8 +338,10 @@ def bench_shap(fn: Additive, truth: np.ndarray, names: list[str], bg_arr: np.nda
         t = time.perf_counter()
         ours.explain_model(model, dict(zip(names, map(float, x_arr), strict=True)), provider, method="kernel")
         t_ours = time.perf_counter() - t
-        print(f"  {budget:>11}  {statistics.median(errs):>16.4f}  {max(errs):>15.4f}  "
-              f"{statistics.median(times) * 1000:>14.1f}  {t_ours * 1000:>8.1f}")
+        print(
+            f"  {budget:>11}  {statistics.median(errs):>16.4f}  {max(errs):>15.4f}  "
+            f"{statistics.median(times) * 1000:>14.1f}  {t_ours * 1000:>8.1f}"
+        )
 
 
 def exact_by_enumeration(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, bg: np.ndarray) -> np.ndarray:
@@ -339,10 +378,16 @@ def kernel_models(m: int) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     except ImportError:
         return out
     xt = rng.normal(size=(2000, m))
-    yt = (np.sin(xt[:, 0] * xt[:, 1]) + xt[:, 2] * xt[:, 3] * xt[:, 4] + 0.3 * xt[:, :10].sum(axis=1)
-          + np.maximum(xt[:, 5], xt[:, 6]) + 0.1 * rng.normal(size=2000))
-    out["scikit-learn GradientBoostingRegressor, 200 x depth 4"] = GradientBoostingRegressor(
-        n_estimators=200, max_depth=4, random_state=0).fit(xt, yt).predict
+    yt = (
+        np.sin(xt[:, 0] * xt[:, 1])
+        + xt[:, 2] * xt[:, 3] * xt[:, 4]
+        + 0.3 * xt[:, :10].sum(axis=1)
+        + np.maximum(xt[:, 5], xt[:, 6])
+        + 0.1 * rng.normal(size=2000)
+    )
+    out["scikit-learn GradientBoostingRegressor, 200 x depth 4"] = (
+        GradientBoostingRegressor(n_estimators=200, max_depth=4, random_state=0).fit(xt, yt).predict
+    )
     return out
 
 
@@ -360,11 +405,12 @@ def bench_kernel_models() -> None:
         shap = None
     for label, fn in kernel_models(m).items():
         truth = exact_by_enumeration(fn, x_arr, bg_arr)
-        model = ModelConfig(id="bench-kernel-2", name="bench", type="regression", provider="bench-local",
-                            background=bg)
+        model = ModelConfig(id="bench-kernel-2", name="bench", type="regression", provider="bench-local", background=bg)
         provider = LocalProvider(names, fn)
         print(f"\n[kernel] {label}: {m} features, {b}-row background, |phi| up to {np.abs(truth).max():.3f}")
-        print(f"  {'evaluations':>11}  {'ours median / worst':>20}  {'surrogate weight':>16}  {'shap median / worst':>20}")
+        print(
+            f"  {'evaluations':>11}  {'ours median / worst':>20}  {'surrogate weight':>16}  {'shap median / worst':>20}"
+        )
         for budget in (2_000, 5_000, 10_000):
             ours, weights, theirs = [], [], []
             for seed in range(5):
@@ -374,12 +420,15 @@ def bench_kernel_models() -> None:
                 weights.append(float(exp.metadata.get("control_variate", 0.0)))
                 if shap is not None:
                     np.random.seed(seed)
-                    phi = shap.KernelExplainer(fn, bg_arr).shap_values(x_arr, nsamples=budget // b, l1_reg=False,
-                                                                       silent=True)
+                    phi = shap.KernelExplainer(fn, bg_arr).shap_values(
+                        x_arr, nsamples=budget // b, l1_reg=False, silent=True
+                    )
                     theirs.append(float(np.abs(np.asarray(phi).ravel() - truth).max()))
             shap_col = f"{statistics.median(theirs):.4f} / {max(theirs):.4f}" if theirs else "-"
-            print(f"  {budget:>11}  {statistics.median(ours):.4f} / {max(ours):.4f}      "
-                  f"{statistics.median(weights):>16.2f}  {shap_col:>20}")
+            print(
+                f"  {budget:>11}  {statistics.median(ours):.4f} / {max(ours):.4f}      "
+                f"{statistics.median(weights):>16.2f}  {shap_col:>20}"
+            )
 
 
 def bench_linear() -> None:
@@ -398,8 +447,10 @@ def bench_linear() -> None:
     model = ai.registry.get(model_id)
     row = dict(LEAD_HOT)
     fast = ai.linear_explainer(model_id)
-    print(f"\n[linear] {model_id}, one row ({len(row)} fields); times are the least-disturbed block of "
-          "interleaved runs, ratio = median of neighbouring blocks")
+    print(
+        f"\n[linear] {model_id}, one row ({len(row)} fields); times are the least-disturbed block of "
+        "interleaved runs, ratio = median of neighbouring blocks"
+    )
 
     def pair(name: str, ours: Callable[[], Any], base: Callable[[], Any], goal: str, number: int = 200) -> None:
         a, b, ratio = interleaved_ratio(ours, base, number=number, rounds=15)
@@ -425,14 +476,27 @@ def bench_linear() -> None:
             return explainer(x)
 
         v = f"shap {shap.__version__}"
-        pair(f"ai.explain vs {v} LinearExplainer(x) [goal baseline]", lambda: ai.explain(model_id, row), shap_call,
-             "<= 0.1x")
+        pair(
+            f"ai.explain vs {v} LinearExplainer(x) [goal baseline]",
+            lambda: ai.explain(model_id, row),
+            shap_call,
+            "<= 0.1x",
+        )
         pair("ai.linear_explainer(row) vs LinearExplainer(x)", lambda: fast(row), shap_call, "<= 0.1x")
         pair("ai.linear_explainer(row).text vs LinearExplainer(x)", lambda: fast(row).text, shap_call, "<= 0.1x")
-        pair("ai.explain vs LinearExplainer(encode(row)) (shap given the raw row)", lambda: ai.explain(model_id, row),
-             lambda: explainer(np.asarray(lin.encode([row]), dtype=float)), "-")
-        pair(f"ai.linear_explainer(row) vs {v} .shap_values(x) (encoded row, bare array)", lambda: fast(row),
-             lambda: explainer.shap_values(x), "-", number=500)
+        pair(
+            "ai.explain vs LinearExplainer(encode(row)) (shap given the raw row)",
+            lambda: ai.explain(model_id, row),
+            lambda: explainer(np.asarray(lin.encode([row]), dtype=float)),
+            "-",
+        )
+        pair(
+            f"ai.linear_explainer(row) vs {v} .shap_values(x) (encoded row, bare array)",
+            lambda: fast(row),
+            lambda: explainer.shap_values(x),
+            "-",
+            number=500,
+        )
         by_field = {c.feature: c.contribution for c in ai.explain(model_id, row).contributions}
         ours = np.array([by_field[n] for n in row])
         theirs = np.zeros(len(ours))
@@ -441,8 +505,10 @@ def bench_linear() -> None:
         for col, group in enumerate(lin.groups):
             if group in index:
                 theirs[index[group]] += values[col]
-        print(f"  attributions: max|ours - shap| {np.abs(ours - theirs).max():.1e}, "
-              f"max|compiled - explain| {max(abs(v - by_field[n]) for n, v in fast(row).contributions().items()):.1e}")
+        print(
+            f"  attributions: max|ours - shap| {np.abs(ours - theirs).max():.1e}, "
+            f"max|compiled - explain| {max(abs(v - by_field[n]) for n, v in fast(row).contributions().items()):.1e}"
+        )
     rng = np.random.default_rng(0)
     base_rows = [dict(r) for r in model.background]
     rows = [base_rows[int(i)] for i in rng.integers(0, len(base_rows), size=10_000)]
@@ -460,10 +526,23 @@ def bench_linear() -> None:
     check = {c.feature: c.contribution for c in ai.explain(model_id, rows[123]).contributions}
     diff = np.abs(batch.phi[123] - np.array([check[n] for n in batch.names])).max()
     diff_cols = np.abs(ai.explain_batch(model_id, columns).phi - batch.phi).max()
-    print(line("10,000 rows: one by one (ai.explain) vs ai.explain_batch(rows)", t_one, t_rows, "s", ">= 50x",
-               higher_is_better=True) + f"   max|diff| {diff:.1e}")
-    print(line("10,000 rows: one by one vs ai.explain_batch(columns)", t_one, t_cols, "s", ">= 50x",
-               higher_is_better=True) + f"   max|diff| {diff_cols:.1e}")
+    print(
+        line(
+            "10,000 rows: one by one (ai.explain) vs ai.explain_batch(rows)",
+            t_one,
+            t_rows,
+            "s",
+            ">= 50x",
+            higher_is_better=True,
+        )
+        + f"   max|diff| {diff:.1e}"
+    )
+    print(
+        line(
+            "10,000 rows: one by one vs ai.explain_batch(columns)", t_one, t_cols, "s", ">= 50x", higher_is_better=True
+        )
+        + f"   max|diff| {diff_cols:.1e}"
+    )
 
 
 def main() -> None:

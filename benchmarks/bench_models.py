@@ -55,10 +55,19 @@ def sklearn_pipeline(runner: Any, sample: pd.DataFrame) -> Pipeline:
         values = {f["name"]: np.clip(frame[f["name"]].to_numpy(float), f["train_min"], f["train_max"]) for f in nums}
         return np.column_stack([enc._numeric_column(c, values[c["field"]]) for c in num_cols])
 
-    onehot = OneHotEncoder(categories=[[c["value"] for c in enc.columns if c["kind"] == "onehot" and c["field"] == f["name"]]
-                                       for f in cats], handle_unknown="ignore", sparse_output=False)
-    pre = ColumnTransformer([("cat", onehot, [f["name"] for f in cats]),
-                             ("num", FunctionTransformer(numeric_block), [f["name"] for f in nums])])
+    onehot = OneHotEncoder(
+        categories=[
+            [c["value"] for c in enc.columns if c["kind"] == "onehot" and c["field"] == f["name"]] for f in cats
+        ],
+        handle_unknown="ignore",
+        sparse_output=False,
+    )
+    pre = ColumnTransformer(
+        [
+            ("cat", onehot, [f["name"] for f in cats]),
+            ("num", FunctionTransformer(numeric_block), [f["name"] for f in nums]),
+        ]
+    )
     pre.fit(sample)
     lr = LogisticRegression()
     lr.coef_ = runner.coef.reshape(1, -1)
@@ -89,20 +98,28 @@ def main() -> None:
     t_sk = timeit(sk_batch, 5)
     x = runner.encoder.encode(rows)
     t_bare = timeit(lambda: pipe.named_steps["model"].predict_proba(x), 5)
-    print(f"batch of {n:,} rows: provider {n / t_ours:,.0f} rows/s | sklearn pipeline {n / t_sk:,.0f} rows/s "
-          f"| sklearn predict_proba on pre-encoded rows {n / t_bare:,.0f} rows/s")
-    print(f"batch throughput ratio provider/sklearn pipeline: {t_sk / t_ours:.2f}x (goal >= 1.0x); "
-          f"vs bare predict_proba: {t_bare / t_ours:.2f}x")
+    print(
+        f"batch of {n:,} rows: provider {n / t_ours:,.0f} rows/s | sklearn pipeline {n / t_sk:,.0f} rows/s "
+        f"| sklearn predict_proba on pre-encoded rows {n / t_bare:,.0f} rows/s"
+    )
+    print(
+        f"batch throughput ratio provider/sklearn pipeline: {t_sk / t_ours:.2f}x (goal >= 1.0x); "
+        f"vs bare predict_proba: {t_bare / t_ours:.2f}x"
+    )
 
     one, row = inputs[0], rows[0]
     x1 = runner.encoder.encode([row])
     t1_ours = timeit(lambda: provider.predict(model, one), 3000)
     t1_sk = timeit(lambda: pipe.predict_proba(pd.DataFrame([row], columns=columns)), 500)
     t1_bare = timeit(lambda: pipe.named_steps["model"].predict_proba(x1), 3000)
-    print(f"single row: provider {t1_ours * 1e6:.0f} us | sklearn pipeline {t1_sk * 1e6:.0f} us "
-          f"| sklearn predict_proba on a pre-encoded row {t1_bare * 1e6:.0f} us")
-    print(f"single-row latency ratio sklearn pipeline/provider: {t1_sk / t1_ours:.2f}x faster (goal >= 3x); "
-          f"vs bare predict_proba: {t1_bare / t1_ours:.2f}x")
+    print(
+        f"single row: provider {t1_ours * 1e6:.0f} us | sklearn pipeline {t1_sk * 1e6:.0f} us "
+        f"| sklearn predict_proba on a pre-encoded row {t1_bare * 1e6:.0f} us"
+    )
+    print(
+        f"single-row latency ratio sklearn pipeline/provider: {t1_sk / t1_ours:.2f}x faster (goal >= 3x); "
+        f"vs bare predict_proba: {t1_bare / t1_ours:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,16 @@ N = 200_000
 
 def make_event(i: int = 0, *, pid: bool = False) -> PredictionEvent:
     return PredictionEvent(
-        model_id="lead-scoring-v1", requested_model_id="lead-scoring-v1", model_version="1.0.0",
-        timestamp=time.time(), latency_ms=3.2 + (i % 17), success=i % 20 != 0, confidence=71.5,
-        cached=i % 3 == 0, prediction_id=f"p{i}" if pid else "", prediction={"label": "hot"} if pid else None,
+        model_id="lead-scoring-v1",
+        requested_model_id="lead-scoring-v1",
+        model_version="1.0.0",
+        timestamp=time.time(),
+        latency_ms=3.2 + (i % 17),
+        success=i % 20 != 0,
+        confidence=71.5,
+        cached=i % 3 == 0,
+        prediction_id=f"p{i}" if pid else "",
+        prediction={"label": "hot"} if pid else None,
     )
 
 
@@ -99,24 +106,53 @@ def main() -> int:
         full = PerformanceMonitor([EventStore(), jsonl, prom], MonitorSettings())
         some = events[:20_000]
         ours_full = record_cost(full, some)
-        print(line("(b) record() memory + jsonl + prometheus, per event", ours_full * 1e6, baseline * 1e6, "us",
-                   "informative"))
+        print(
+            line(
+                "(b) record() memory + jsonl + prometheus, per event",
+                ours_full * 1e6,
+                baseline * 1e6,
+                "us",
+                "informative",
+            )
+        )
         only_prom = PerformanceMonitor([EventStore(), prometheus_sink({})], MonitorSettings())
-        print(line("    of which prometheus sink (memory + prometheus)", record_cost(only_prom, some) * 1e6,
-                   baseline * 1e6, "us", "informative"))
+        print(
+            line(
+                "    of which prometheus sink (memory + prometheus)",
+                record_cost(only_prom, some) * 1e6,
+                baseline * 1e6,
+                "us",
+                "informative",
+            )
+        )
         full.close()
         only_prom.close()
 
     outcomes = PerformanceMonitor([EventStore()], MonitorSettings())
-    print(line("(c) record() with prediction id (outcome join)", record_cost(outcomes, with_ids) * 1e6,
-               baseline * 1e6, "us", "informative"))
+    print(
+        line(
+            "(c) record() with prediction id (outcome join)",
+            record_cost(outcomes, with_ids) * 1e6,
+            baseline * 1e6,
+            "us",
+            "informative",
+        )
+    )
 
     shared = PerformanceMonitor([EventStore()], MonitorSettings())
     rate = threaded(lambda: shared.record)
     kept: list[PredictionEvent] = []
     rate_list = threaded(lambda: kept.append)
-    print(line("(d) 8 threads: events/s (record vs list.append)", rate, rate_list, "ev/s", "informative",
-               higher_is_better=True))
+    print(
+        line(
+            "(d) 8 threads: events/s (record vs list.append)",
+            rate,
+            rate_list,
+            "ev/s",
+            "informative",
+            higher_is_better=True,
+        )
+    )
     total = sum(s.total for s in shared.all_stats().values())
     print(f"    events retained after the threaded run: {total:,} (bound 10,000 per model)")
 

@@ -137,13 +137,20 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     common = [
         ("request checks + registry lookup", checks),
         ("canonical JSON of the features (once)", lambda: canonical_bytes(row)),
-        ("cache key (HMAC-SHA-256 + remembered prefix)", lambda: ai.cache.key_prefix(
-            tenant="acme", model_id=model.id, model_version=model.version) + ai.cache.digest(text)),
+        (
+            "cache key (HMAC-SHA-256 + remembered prefix)",
+            lambda: (
+                ai.cache.key_prefix(tenant="acme", model_id=model.id, model_version=model.version)
+                + ai.cache.digest(text)
+            ),
+        ),
     ]
     miss = [
         *common,
-        ("cache lookups, miss (outside + inside the flight)", lambda: (ai.cache.get(missing, CacheRecord),
-                                                                        ai.cache.get(missing, CacheRecord))),
+        (
+            "cache lookups, miss (outside + inside the flight)",
+            lambda: (ai.cache.get(missing, CacheRecord), ai.cache.get(missing, CacheRecord)),
+        ),
         ("single flight (enter + leave)", flight),
         ("validation (20 number fields)", lambda: validate_features(model, row)),
         ("provider call via retries + breaker", provider_call),
@@ -152,7 +159,10 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     ]
     hit = [
         *common,
-        ("cache lookup, hit (get, JSON, CacheRecord, fresh)", lambda: svc._fresh(model, ai.cache.get(key, CacheRecord))),
+        (
+            "cache lookup, hit (get, JSON, CacheRecord, fresh)",
+            lambda: svc._fresh(model, ai.cache.get(key, CacheRecord)),
+        ),
         ("answer from the record", lambda: Served.from_record(model, record)),  # type: ignore[arg-type]
         ("result + event + monitor", finish),
     ]
@@ -201,19 +211,27 @@ def main() -> None:
             lambda: ai.predict("bench-logit", hit_row), lambda: clf.predict_proba(x1), number=500
         )
         print(
-            line("single predict, memory cache miss, monitor on (us/call)", ours_miss * 1e6, sk_single * 1e6, "us",
-                 "<= 0.5x sklearn predict_proba") + f"  [median ratio {miss_median:.2f}x]"
+            line(
+                "single predict, memory cache miss, monitor on (us/call)",
+                ours_miss * 1e6,
+                sk_single * 1e6,
+                "us",
+                "<= 0.5x sklearn predict_proba",
+            )
+            + f"  [median ratio {miss_median:.2f}x]"
         )
         print(
             line("single predict, cache hit (us/call)", ours_hit * 1e6, sk_hit * 1e6, "us", "<= 0.25x")
             + f"  [median ratio {hit_median:.2f}x]"
         )
     total: dict[str, float] = {"miss": 0.0, "hit": 0.0}
-    for kind, name, us in (stages(ai, rows) if "--no-stages" not in sys.argv else []):
+    for kind, name, us in stages(ai, rows) if "--no-stages" not in sys.argv else []:
         total[kind] = total.get(kind, 0.0) + us
         print(f"  {kind:<4} stage  {name:<52} {us:>8.2f} us")
-    print(f"  sum of stages: miss {total['miss']:.1f} us, hit {total['hit']:.1f} us"
-          f" (sklearn predict_proba, one row: {fastest_s(lambda: clf.predict_proba(x1), number=500) * 1e6:.1f} us)")
+    print(
+        f"  sum of stages: miss {total['miss']:.1f} us, hit {total['hit']:.1f} us"
+        f" (sklearn predict_proba, one row: {fastest_s(lambda: clf.predict_proba(x1), number=500) * 1e6:.1f} us)"
+    )
     if quick:
         ai.close()
         server.shutdown()

@@ -57,8 +57,11 @@ class BenchPlugin:
     def register_models(self, register: Any) -> None:
         feats = tuple(FeatureSpec(name=n, dtype="number") for n in NAMES)
         for provider in ("bench-numpy", "bench-rows"):
-            register(ModelConfig(id=provider, name=provider, type="classification", provider=provider,
-                                 features=feats, cache_ttl_s=0))
+            register(
+                ModelConfig(
+                    id=provider, name=provider, type="classification", provider=provider, features=feats, cache_ttl_s=0
+                )
+            )
 
 
 def best_of(fn: Any, repeat: int = 3) -> float:
@@ -89,8 +92,9 @@ def bench_numpy(n: int) -> None:
     assert np.allclose(out.column("prediction").to_numpy(), expected, rtol=0, atol=1e-12)
     ours = best_of(lambda: ai.score("bench-numpy", table, chunk_rows=n), repeat=7)
     report(f"score {n:,} rows, 20-feature numpy logistic", n / ours, n / raw, "raw numpy", ">= 0.5x")
-    report("  (informative: the same vs x @ coef on a ready 2-D matrix)", n / ours, n / matrix, "raw matmul",
-           "informative")
+    report(
+        "  (informative: the same vs x @ coef on a ready 2-D matrix)", n / ours, n / matrix, "raw matmul", "informative"
+    )
     ai.close()
 
 
@@ -152,16 +156,23 @@ def sklearn_pipeline(art_fields: list[dict[str, Any]]) -> Any:
                 cols.append(np.full(len(hit), k))
                 vals.append(col[hit])
             width = sum(1 for c in columns if c["field"] == name)
-            blocks.append(sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                            shape=(n, width)))
+            blocks.append(
+                sparse.csr_matrix(
+                    (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, width)
+                )
+            )
         return sparse.hstack(blocks).tocsr()
 
     clf = LogisticRegression()
     clf.classes_ = np.array([0, 1])
     clf.coef_ = np.asarray(art["coef"])[order].reshape(1, -1)
     clf.intercept_ = np.array([art["intercept"]])
-    pre = ColumnTransformer([("cat", OneHotEncoder(categories=categories, handle_unknown="ignore"), cats),
-                             ("num", FunctionTransformer(numeric), nums)])
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(categories=categories, handle_unknown="ignore"), cats),
+            ("num", FunctionTransformer(numeric), nums),
+        ]
+    )
     return pre, clf
 
 
@@ -198,16 +209,31 @@ def bench_batch(n: int) -> None:
 
 
 # runs the CLI and reports its own peak RSS (VmHWM: this process only, not the parent it forked from)
-PEAK = ("import atexit, runpy, sys; atexit.register(lambda: print('VmHWM', open('/proc/self/status').read()"
-        ".split('VmHWM:')[1].split()[0], file=sys.stderr)); sys.argv = ['hotcrm-ai', *sys.argv[1:]]; "
-        "runpy.run_module('hotcrm_ai.cli.main', run_name='__main__')")
+PEAK = (
+    "import atexit, runpy, sys; atexit.register(lambda: print('VmHWM', open('/proc/self/status').read()"
+    ".split('VmHWM:')[1].split()[0], file=sys.stderr)); sys.argv = ['hotcrm-ai', *sys.argv[1:]]; "
+    "runpy.run_module('hotcrm_ai.cli.main', run_name='__main__')"
+)
 
 
 def bench_cli(n: int, engine: str, path: Path, extra: Sequence[str] = ()) -> None:
     """``hotcrm-ai score`` in a child process, which reports its own peak RSS."""
     out = path.with_name(f"out-{engine}.parquet")
-    cmd = [sys.executable, "-c", PEAK, "--json", "score", "lead-scoring-v1", "--input", str(path),
-           "--output", str(out), "--engine", engine, *extra]
+    cmd = [
+        sys.executable,
+        "-c",
+        PEAK,
+        "--json",
+        "score",
+        "lead-scoring-v1",
+        "--input",
+        str(path),
+        "--output",
+        str(out),
+        "--engine",
+        engine,
+        *extra,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
@@ -218,13 +244,17 @@ def bench_cli(n: int, engine: str, path: Path, extra: Sequence[str] = ()) -> Non
     assert summary["rows"] == n, summary
     peak_kib = int(proc.stderr.split("VmHWM")[-1].split()[0])
     rss = f"peak RSS {peak_kib / 1024:,.0f} MiB (goal < 1024)" if engine == "local" else "(client process)"
-    print(f"{'hotcrm-ai score ' + f'{n:,} rows, ' + engine:<58} {summary['rows_per_s']:>12,} rows/s "
-          f"(wall {elapsed:.1f} s incl. start-up)  {rss}")
+    print(
+        f"{'hotcrm-ai score ' + f'{n:,} rows, ' + engine:<58} {summary['rows_per_s']:>12,} rows/s "
+        f"(wall {elapsed:.1f} s incl. start-up)  {rss}"
+    )
 
 
 def report(name: str, ours: float, base: float, what: str, goal: str) -> None:
-    print(f"{name:<58} ours {ours:>12,.0f} rows/s  {what} {base:>12,.0f} rows/s  ratio {ours / base:>6.2f}x  "
-          f"(goal {goal})")
+    print(
+        f"{name:<58} ours {ours:>12,.0f} rows/s  {what} {base:>12,.0f} rows/s  ratio {ours / base:>6.2f}x  "
+        f"(goal {goal})"
+    )
 
 
 def main() -> None:

@@ -109,17 +109,39 @@ joblib.dump(Pipeline([("enc", enc), ("clf", LogisticRegression(max_iter=2000))])
 def _start_mlserver(mlserver: Path, data: Path, work: Path) -> tuple[subprocess.Popen[bytes], int]:
     python = mlserver.with_name("python")
     (work / "train.py").write_text(TRAIN_PIPELINE)
-    subprocess.run([str(python), str(work / "train.py"), str(data / "lead_scoring" / "bank-additional-full.csv"),
-                    str(work / "model.joblib")], check=True)
+    subprocess.run(
+        [
+            str(python),
+            str(work / "train.py"),
+            str(data / "lead_scoring" / "bank-additional-full.csv"),
+            str(work / "model.joblib"),
+        ],
+        check=True,
+    )
     port = _free_port()
-    (work / "settings.json").write_text(json.dumps({
-        "host": "127.0.0.1", "http_port": port, "grpc_port": _free_port(), "metrics_port": _free_port(),
-        "parallel_workers": 0}))
-    (work / "model-settings.json").write_text(json.dumps({
-        "name": "lead-sklearn", "implementation": "mlserver_sklearn.SKLearnModel",
-        "parameters": {"uri": "./model.joblib", "version": "v1"}}))
-    proc = subprocess.Popen([str(mlserver), "start", str(work)], cwd=work,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (work / "settings.json").write_text(
+        json.dumps(
+            {
+                "host": "127.0.0.1",
+                "http_port": port,
+                "grpc_port": _free_port(),
+                "metrics_port": _free_port(),
+                "parallel_workers": 0,
+            }
+        )
+    )
+    (work / "model-settings.json").write_text(
+        json.dumps(
+            {
+                "name": "lead-sklearn",
+                "implementation": "mlserver_sklearn.SKLearnModel",
+                "parameters": {"uri": "./model.joblib", "version": "v1"},
+            }
+        )
+    )
+    proc = subprocess.Popen(
+        [str(mlserver), "start", str(work)], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return proc, port
 
 
@@ -131,8 +153,9 @@ def _mlserver_body() -> bytes:
         if isinstance(v, str):
             t["parameters"] = {"content_type": "str"}
         inputs.append(t)
-    return json.dumps({"parameters": {"content_type": "pd"}, "inputs": inputs,
-                       "outputs": [{"name": "predict_proba"}]}).encode()
+    return json.dumps(
+        {"parameters": {"content_type": "pd"}, "inputs": inputs, "outputs": [{"name": "predict_proba"}]}
+    ).encode()
 
 
 def main() -> None:
@@ -147,10 +170,16 @@ def main() -> None:
     exe = Path(sys.executable).with_name("hotcrm-ai")
     ours_port, base_port = _free_port(), _free_port()
     procs = [
-        subprocess.Popen([str(exe), "serve", "--port", str(ours_port), "--grpc-port", "0", *EXTRA],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, __file__, "--baseline", str(base_port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [str(exe), "serve", "--port", str(ours_port), "--grpc-port", "0", *EXTRA],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [sys.executable, __file__, "--baseline", str(base_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         _wait_ready(f"http://127.0.0.1:{ours_port}/v2/health/ready", procs[0])
@@ -158,8 +187,15 @@ def main() -> None:
         dt = {str: "BYTES", int: "INT64", float: "FP64"}
 
         def oip(rows: int) -> bytes:
-            return json.dumps({"inputs": [{"name": k, "datatype": dt[type(v)], "shape": [rows], "data": [v] * rows}
-                                          for k, v in LEAD_HOT.items()], "parameters": {"use_cache": False}}).encode()
+            return json.dumps(
+                {
+                    "inputs": [
+                        {"name": k, "datatype": dt[type(v)], "shape": [rows], "data": [v] * rows}
+                        for k, v in LEAD_HOT.items()
+                    ],
+                    "parameters": {"use_cache": False},
+                }
+            ).encode()
 
         ours_url = f"http://127.0.0.1:{ours_port}/v2/models/{MODEL}/infer"
         base_url = f"http://127.0.0.1:{base_port}/predict"
@@ -174,8 +210,15 @@ def main() -> None:
                 base += _latencies(c_base, base_url, base_body, BLOCK)
             print(f"single-row infer over HTTP keep-alive, {SINGLE} requests each, model {MODEL}")
             for q in (50, 99):
-                print(line(f"p{q} latency: OIP infer vs bare Starlette + predict", _pct(ours, q) * 1e3,
-                           _pct(base, q) * 1e3, "ms", "<= 1.2x"))
+                print(
+                    line(
+                        f"p{q} latency: OIP infer vs bare Starlette + predict",
+                        _pct(ours, q) * 1e3,
+                        _pct(base, q) * 1e3,
+                        "ms",
+                        "<= 1.2x",
+                    )
+                )
 
             if args.mlserver is not None:
                 _compare_mlserver(args.mlserver, args.data, Path(tmp.name), procs, c_ours, ours_url, one)
@@ -198,8 +241,16 @@ def main() -> None:
                 t = time.perf_counter()
                 ai.batch_predict(MODEL, rows, use_cache=False)
                 inproc.append(time.perf_counter() - t)
-        print(line(f"{BIG:,}-row infer throughput vs in-process batch_predict", BIG / statistics.median(runs),
-                   BIG / statistics.median(inproc), "rows/s", "informative", higher_is_better=True))
+        print(
+            line(
+                f"{BIG:,}-row infer throughput vs in-process batch_predict",
+                BIG / statistics.median(runs),
+                BIG / statistics.median(inproc),
+                "rows/s",
+                "informative",
+                higher_is_better=True,
+            )
+        )
     finally:
         for p in procs:
             if p.poll() is None:
@@ -209,8 +260,9 @@ def main() -> None:
         tmp.cleanup()
 
 
-def _compare_mlserver(mlserver: Path, data: Path, work: Path, procs: list, c_ours: httpx.Client, ours_url: str,
-                      one: bytes) -> None:
+def _compare_mlserver(
+    mlserver: Path, data: Path, work: Path, procs: list, c_ours: httpx.Client, ours_url: str, one: bytes
+) -> None:
     proc, port = _start_mlserver(mlserver, data, work)
     procs.append(proc)
     _wait_ready(f"http://127.0.0.1:{port}/v2/models/lead-sklearn/ready", proc)
@@ -223,8 +275,16 @@ def _compare_mlserver(mlserver: Path, data: Path, work: Path, procs: list, c_our
             ours += _latencies(c_ours, ours_url, one, BLOCK)
             theirs += _latencies(c_ml, url, body, BLOCK)
     print(f"single-row infer vs MLServer (mlserver-sklearn, lead pipeline), {SINGLE} requests each")
-    print(line("single-row throughput: ours vs MLServer", len(ours) / sum(ours), len(theirs) / sum(theirs),
-               "req/s", ">= 1.5x", higher_is_better=True))
+    print(
+        line(
+            "single-row throughput: ours vs MLServer",
+            len(ours) / sum(ours),
+            len(theirs) / sum(theirs),
+            "req/s",
+            ">= 1.5x",
+            higher_is_better=True,
+        )
+    )
     print(line("p99 latency: ours vs MLServer", _pct(ours, 99) * 1e3, _pct(theirs, 99) * 1e3, "ms", "<= 1.0x"))
 
 

@@ -38,5 +38,7 @@ def test_floor_is_past_the_advised_fix(dist: str, name: str, req: Requirement) -
     minimums = [Version(s.version) for s in req.specifier if s.operator in (">=", "==", "~=", ">")]
     assert minimums, f"{dist} requires {req} with no lower bound"
     assert max(minimums) >= fixed, f"{dist} requires {req}: below {fixed}"
-    assert not req.specifier.contains(str(Version(f"{fixed.major}.{fixed.minor}.{max(fixed.micro - 1, 0)}"))) or \
-        fixed.micro == 0
+    assert (
+        not req.specifier.contains(str(Version(f"{fixed.major}.{fixed.minor}.{max(fixed.micro - 1, 0)}")))
+        or fixed.micro == 0
+    )

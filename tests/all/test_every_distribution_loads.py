@@ -10,8 +10,15 @@ import sys
 from pathlib import Path
 
 CLI = str(Path(sys.executable).parent / "hotcrm-ai")
-DISTRIBUTIONS = {"hotcrm-ai-plugins", "hotcrm-ai-openai", "hotcrm-ai-sagemaker", "hotcrm-ai-azureml",
-                 "hotcrm-ai-anthropic", "hotcrm-ai-dask", "hotcrm-ai-server"}
+DISTRIBUTIONS = {
+    "hotcrm-ai-plugins",
+    "hotcrm-ai-openai",
+    "hotcrm-ai-sagemaker",
+    "hotcrm-ai-azureml",
+    "hotcrm-ai-anthropic",
+    "hotcrm-ai-dask",
+    "hotcrm-ai-server",
+}
 COMMANDS_ONLY = {"hotcrm-ai-server"}  # adds `hotcrm-ai serve` through register_commands, registers no part
 
 

@@ -61,10 +61,16 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     home = work / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTCRM_AI_", "VIRTUAL_ENV", "PYTHONPATH"))}
-    env.update(HOME=str(home), PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}", TERM="xterm",
-               COLUMNS="100", LINES="40")
-    result = subprocess.run(["bash", "-c", readme_first_command()], cwd=work, env=env, capture_output=True,
-                            text=True, timeout=900)
+    env.update(
+        HOME=str(home),
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        TERM="xterm",
+        COLUMNS="100",
+        LINES="40",
+    )
+    result = subprocess.run(
+        ["bash", "-c", readme_first_command()], cwd=work, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "lead-scoring-v1" in result.stdout and "Traceback" not in result.stdout + result.stderr
     env["PATH"] = f"{work / '.venv' / 'bin'}:{env['PATH']}"
@@ -86,17 +92,33 @@ def test_walkthrough(fresh: tuple[Path, dict[str, str]]) -> None:
     code, screen = hotcrm(fresh, "models", "list")
     assert code == 0
     ids = [line.split()[0] for line in screen.splitlines()[1:] if line.strip()]
-    assert {"lead-scoring-v1", "churn-prediction-v1", "sentiment-analysis-v1", "revenue-forecast-v1",
-            "product-recommendation-v1"} <= set(ids)
+    assert {
+        "lead-scoring-v1",
+        "churn-prediction-v1",
+        "sentiment-analysis-v1",
+        "revenue-forecast-v1",
+        "product-recommendation-v1",
+    } <= set(ids)
 
     code, screen = hotcrm(fresh, "models", "show", "lead-scoring-v1")
     assert code == 0 and "roc_auc" in screen
     assert len(screen.strip().splitlines()) <= 60, "models show must fit on a screen"
 
-    for model_id in ("lead-scoring-v1", "churn-prediction-v1", "sentiment-analysis-v1", "revenue-forecast-v1",
-                     "product-recommendation-v1"):
-        shown = subprocess.run([str(work / ".venv" / "bin" / "hotcrm-ai"), "models", "show", model_id, "--json"],
-                               env=env, cwd=work, capture_output=True, text=True, check=True)
+    for model_id in (
+        "lead-scoring-v1",
+        "churn-prediction-v1",
+        "sentiment-analysis-v1",
+        "revenue-forecast-v1",
+        "product-recommendation-v1",
+    ):
+        shown = subprocess.run(
+            [str(work / ".venv" / "bin" / "hotcrm-ai"), "models", "show", model_id, "--json"],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         example = json.loads(shown.stdout)["parameters"]["example"]
         code, screen = hotcrm(fresh, "predict", model_id, "-f", json.dumps(example))
         assert code == 0 and f"model:      {model_id}" in screen, screen
@@ -106,8 +128,14 @@ def test_walkthrough(fresh: tuple[Path, dict[str, str]]) -> None:
     code, screen = hotcrm(fresh, "predict", "lead-scoring-v1", "-f", '{"age": "old"}')
     assert code == 2 and len([line for line in screen.splitlines() if line.startswith("error:")]) == 1
 
-    shown = subprocess.run([str(work / ".venv" / "bin" / "hotcrm-ai"), "models", "show", "churn-prediction-v1",
-                            "--json"], env=env, cwd=work, capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        [str(work / ".venv" / "bin" / "hotcrm-ai"), "models", "show", "churn-prediction-v1", "--json"],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     good = json.loads(shown.stdout)["parameters"]["example"]
     rows = work / "rows.jsonl"
     rows.write_text("\n".join(json.dumps(r) for r in [good, {"tenure": "bad"}, good] * 40) + "\n", encoding="utf-8")
@@ -116,8 +144,21 @@ def test_walkthrough(fresh: tuple[Path, dict[str, str]]) -> None:
     assert code == 0 and "predicting" in screen, "the progress bar shows on a terminal"
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(results) == 120 and sum(r["error"] is not None for r in results) == 40
-    piped = subprocess.run([str(work / ".venv" / "bin" / "hotcrm-ai"), "batch", "churn-prediction-v1", "--input",
-                            str(rows), "--output", str(out)], env=env, cwd=work, capture_output=True, text=True)
+    piped = subprocess.run(
+        [
+            str(work / ".venv" / "bin" / "hotcrm-ai"),
+            "batch",
+            "churn-prediction-v1",
+            "--input",
+            str(rows),
+            "--output",
+            str(out),
+        ],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     assert piped.returncode == 0 and "predicting" not in piped.stderr + piped.stdout, "no bar in a pipe"
 
     code, screen = hotcrm(fresh, "ask", "total revenue this year")

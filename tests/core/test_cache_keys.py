@@ -22,8 +22,7 @@ KEY_RE = re.compile(r"^ns:v2:[A-Za-z0-9._%~-]+:[A-Za-z0-9._%~-]+:[A-Za-z0-9._%~-
 def key(
     tenant: str | None = "acme", model: str = "lead-scoring-v1", version: str = "1.0.0", features: object = None
 ) -> str:
-    return cache_key("ns", tenant, model, version, {"a": 1, "b": "x"} if features is None else features,
-                     secret=SECRET)
+    return cache_key("ns", tenant, model, version, {"a": 1, "b": "x"} if features is None else features, secret=SECRET)
 
 
 def test_format_and_digest_of_canonical_json() -> None:
@@ -179,9 +178,19 @@ def test_deployment_secret_from_config_or_a_stored_file(tmp_path, monkeypatch: p
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.booleans(), st.integers(),
-                                                       st.floats(allow_nan=True, allow_infinity=True),
-                                                       st.text(max_size=20)), max_size=12))
+@given(
+    st.dictionaries(
+        st.text(max_size=12),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=20),
+        ),
+        max_size=12,
+    )
+)
 def test_the_fast_flat_path_is_canonical_and_refuses_what_json_cannot_say(row: dict) -> None:
     has_non_finite = any(isinstance(v, float) and not math.isfinite(v) for v in row.values())
     if has_non_finite:

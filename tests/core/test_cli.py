@@ -136,10 +136,12 @@ USER_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "named"), USER_ERRORS, ids=[" ".join(a[:2]) + f"-{i}" for i, (a, _) in
-                                                              enumerate(USER_ERRORS)])
-def test_user_errors_exit_2_with_one_line_naming_the_problem_once(config: Path, args: tuple[str, ...],
-                                                                   named: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "named"), USER_ERRORS, ids=[" ".join(a[:2]) + f"-{i}" for i, (a, _) in enumerate(USER_ERRORS)]
+)
+def test_user_errors_exit_2_with_one_line_naming_the_problem_once(
+    config: Path, args: tuple[str, ...], named: str
+) -> None:
     res = CliRunner().invoke(cli, list(args))
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output

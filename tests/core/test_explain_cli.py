@@ -24,16 +24,32 @@ NAMES = ["seats", "tickets", "nps"]
 class _Plugin:
     @hookimpl
     def register_providers(self, register: Any) -> None:
-        register(ProviderSpec("test-func", lambda config: FuncProvider(
-            lambda x: 2 * x[:, 0] - 3 * x[:, 1] + x[:, 0] * x[:, 2], numeric_encoder(NAMES),
-            wrap=lambda v: {"score": v, "band": "high" if v > 10 else "low"})))
+        register(
+            ProviderSpec(
+                "test-func",
+                lambda config: FuncProvider(
+                    lambda x: 2 * x[:, 0] - 3 * x[:, 1] + x[:, 0] * x[:, 2],
+                    numeric_encoder(NAMES),
+                    wrap=lambda v: {"score": v, "band": "high" if v > 10 else "low"},
+                ),
+            )
+        )
 
     @hookimpl
     def register_models(self, register: Any) -> None:
-        register(ModelConfig(id="cli-model", name="cli", type="regression", provider="test-func",
-                             features=[FeatureSpec("seats", default=0), FeatureSpec("tickets", label="Open Tickets",
-                                                                                    default=0),
-                                       FeatureSpec("nps", default=0)]))
+        register(
+            ModelConfig(
+                id="cli-model",
+                name="cli",
+                type="regression",
+                provider="test-func",
+                features=[
+                    FeatureSpec("seats", default=0),
+                    FeatureSpec("tickets", label="Open Tickets", default=0),
+                    FeatureSpec("nps", default=0),
+                ],
+            )
+        )
 
 
 def run(args: list[str]) -> Any:
@@ -72,7 +88,15 @@ def test_explain_json_and_compare() -> None:
     data = json.loads(result.output)
     assert data["method"] == "exact" and data["output_kind"] == "score"
     assert np.isclose(data["base_value"] + sum(c["contribution"] for c in data["contributions"]), data["output_value"])
-    cmp = run(["compare", "cli-model", "--a", '{"seats": 1, "tickets": 0, "nps": 0}',
-               "--b", '{"seats": 1, "tickets": 3, "nps": 0}'])
+    cmp = run(
+        [
+            "compare",
+            "cli-model",
+            "--a",
+            '{"seats": 1, "tickets": 0, "nps": 0}',
+            "--b",
+            '{"seats": 1, "tickets": 3, "nps": 0}',
+        ]
+    )
     assert cmp.exit_code == 0
     assert "• Open Tickets changed from 0 to 3, which decreased the prediction" in cmp.output

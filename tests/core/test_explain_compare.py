@@ -11,8 +11,9 @@ from hotcrm_ai.explain.service import ExplainabilityService
 from hotcrm_ai.types import FeatureSpec, ModelConfig
 
 NAMES = ["seats", "tickets", "nps", "age"]
-MODEL = ModelConfig(id="cmp", name="c", type="regression", provider="test-func",
-                    features=[FeatureSpec(n, default=0) for n in NAMES])
+MODEL = ModelConfig(
+    id="cmp", name="c", type="regression", provider="test-func", features=[FeatureSpec(n, default=0) for n in NAMES]
+)
 
 
 def fn(x: np.ndarray) -> np.ndarray:
@@ -54,8 +55,13 @@ def test_identical_inputs_have_no_differences() -> None:
 
 def test_missing_key_and_a_change_that_moves_nothing() -> None:
     names = ["seats", "tickets", "nps", "age", "colour"]
-    model = ModelConfig(id="cmp2", name="c", type="regression", provider="test-func",
-                        features=[*(FeatureSpec(n, default=0) for n in NAMES), FeatureSpec("colour", dtype="string")])
+    model = ModelConfig(
+        id="cmp2",
+        name="c",
+        type="regression",
+        provider="test-func",
+        features=[*(FeatureSpec(n, default=0) for n in NAMES), FeatureSpec("colour", dtype="string")],
+    )
 
     def enc(rows):  # type: ignore[no-untyped-def]
         return np.array([[float(r.get(n, 0)) for n in NAMES] for r in rows])

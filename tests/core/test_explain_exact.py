@@ -23,12 +23,19 @@ def nonlinear(x: np.ndarray) -> np.ndarray:
 
 def model(names: list[str] = NAMES, background: list[dict] | None = None, **kw) -> ModelConfig:
     rng = np.random.default_rng(7)
-    bg = background if background is not None else [
-        {n: float(v) for n, v in zip(names, rng.normal(size=len(names)), strict=True)} for _ in range(5)
-    ]
+    bg = (
+        background
+        if background is not None
+        else [{n: float(v) for n, v in zip(names, rng.normal(size=len(names)), strict=True)} for _ in range(5)]
+    )
     return ModelConfig(
-        id="hand-nonlinear", name="hand", type="regression", provider="test-func",
-        features=[FeatureSpec(n) for n in names], background=bg, **kw,
+        id="hand-nonlinear",
+        name="hand",
+        type="regression",
+        provider="test-func",
+        features=[FeatureSpec(n) for n in names],
+        background=bg,
+        **kw,
     )
 
 
@@ -85,6 +92,7 @@ def test_constant_model_gets_all_zeros_and_header_only_text() -> None:
 
 def test_all_coalitions_in_one_score_call_and_evaluations_counted() -> None:
     names = NAMES[:4]
+
     def nonlinear_4(x: np.ndarray) -> np.ndarray:
         return x[:, 0] * x[:, 1] + x[:, 2] - x[:, 3] ** 2
 
@@ -96,8 +104,9 @@ def test_all_coalitions_in_one_score_call_and_evaluations_counted() -> None:
         calls.append(len(rows))
         return nonlinear_4(numeric_encoder(names)(list(rows)))
 
-    task = ExplanationTask(model=m, features={n: X[n] for n in names}, score=score, background=list(m.background),
-                           output_kind="value")
+    task = ExplanationTask(
+        model=m, features={n: X[n] for n in names}, score=score, background=list(m.background), output_kind="value"
+    )
     exp = ExactExplainer().explain(task)
     assert calls == [exact_cost(4, 5)] == [(2**4 - 1) * 5 + 1]
     assert exp.evaluations == calls[0]
@@ -137,15 +146,21 @@ def test_rows_equal_across_coalitions_are_scored_once() -> None:
     plans, regions = ["free", "pro", "team"], ["eu", "us"]
 
     def encode(rows):  # type: ignore[no-untyped-def]
-        return np.array([[plans.index(r["plan"]), regions.index(r["region"]), float(r["seats"]),
-                          1.0 if r["active"] else 0.0] for r in rows])
+        return np.array(
+            [
+                [plans.index(r["plan"]), regions.index(r["region"]), float(r["seats"]), 1.0 if r["active"] else 0.0]
+                for r in rows
+            ]
+        )
 
     def f(x: np.ndarray) -> np.ndarray:
         return np.tanh(x[:, 0] * x[:, 2] / 10) + x[:, 1] * x[:, 3] - 0.1 * x[:, 0] ** 2
 
-    bg = [{"plan": "pro", "region": "eu", "seats": 5, "active": True},
-          {"plan": "free", "region": "us", "seats": 1, "active": False},
-          {"plan": "pro", "region": "us", "seats": 5, "active": True}]
+    bg = [
+        {"plan": "pro", "region": "eu", "seats": 5, "active": True},
+        {"plan": "free", "region": "us", "seats": 1, "active": False},
+        {"plan": "pro", "region": "us", "seats": 5, "active": True},
+    ]
     x = {"plan": "pro", "region": "us", "seats": 12, "active": True}
     m = ModelConfig(id="cat", name="c", type="regression", provider="test-func", background=bg)
     provider = FuncProvider(f, encode)

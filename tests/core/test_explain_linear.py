@@ -48,24 +48,37 @@ def eta(design: np.ndarray) -> np.ndarray:
 
 def provider(mean: np.ndarray | None = None, *, linear: bool = True) -> FuncProvider:
     lin = LinearModel(
-        coef=COEF, intercept=INTERCEPT, mean=encode(BACKGROUND).mean(axis=0) if mean is None else mean,
-        groups=GROUPS, encode=encode, link="logit", output_kind="log-odds",
+        coef=COEF,
+        intercept=INTERCEPT,
+        mean=encode(BACKGROUND).mean(axis=0) if mean is None else mean,
+        groups=GROUPS,
+        encode=encode,
+        link="logit",
+        output_kind="log-odds",
     )
     return FuncProvider(
-        eta, encode, wrap=lambda e: {"probability": 1 / (1 + math.exp(-e)), "log_odds": e, "label": "won"},
+        eta,
+        encode,
+        wrap=lambda e: {"probability": 1 / (1 + math.exp(-e)), "log_odds": e, "label": "won"},
         linear=lin if linear else None,
     )
 
 
 def model(explain_output: str = "probability") -> ModelConfig:
     return ModelConfig(
-        id="hand-logit", name="hand logit", type="classification", provider="test-func",
+        id="hand-logit",
+        name="hand logit",
+        type="classification",
+        provider="test-func",
         features=[
-            FeatureSpec("company_size"), FeatureSpec("engagement", label="Engagement Score"),
-            FeatureSpec("industry", dtype="string", choices=INDUSTRIES), FeatureSpec("is_partner", dtype="boolean"),
+            FeatureSpec("company_size"),
+            FeatureSpec("engagement", label="Engagement Score"),
+            FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
+            FeatureSpec("is_partner", dtype="boolean"),
             FeatureSpec("noise"),
         ],
-        background=BACKGROUND, explain_output=explain_output,
+        background=BACKGROUND,
+        explain_output=explain_output,
     )
 
 
@@ -136,11 +149,20 @@ def test_mismatched_linear_model_is_an_error() -> None:
 
 def test_linear_needs_no_background_when_none_can_be_built() -> None:
     # no background rows and no defaults/ranges on the numbers: only the closed form can explain it
-    m = ModelConfig(id="hand-logit-nobg", name="n", type="classification", provider="test-func",
-                    features=[FeatureSpec("company_size"), FeatureSpec("engagement"),
-                              FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
-                              FeatureSpec("is_partner", dtype="boolean"), FeatureSpec("noise")],
-                    explain_output="probability")
+    m = ModelConfig(
+        id="hand-logit-nobg",
+        name="n",
+        type="classification",
+        provider="test-func",
+        features=[
+            FeatureSpec("company_size"),
+            FeatureSpec("engagement"),
+            FeatureSpec("industry", dtype="string", choices=INDUSTRIES),
+            FeatureSpec("is_partner", dtype="boolean"),
+            FeatureSpec("noise"),
+        ],
+        explain_output="probability",
+    )
     exp = service().explain_model(m, X, provider())
     assert exp.method == "linear" and exp.metadata["background_rows"] == 0
     assert abs(exp.base_value + sum(c.contribution for c in exp.contributions) - exp.output_value) <= 1e-6
@@ -150,17 +172,25 @@ def test_linear_needs_no_background_when_none_can_be_built() -> None:
 
 def test_batch_equals_row_by_row_and_probability_points_add_up() -> None:
     rng = np.random.default_rng(3)
-    rows = [{"company_size": int(rng.integers(10, 1000)), "engagement": float(rng.uniform(0, 100)),
-             "industry": INDUSTRIES[int(rng.integers(0, 3))], "is_partner": bool(rng.integers(0, 2)),
-             "noise": float(rng.normal())} for _ in range(40)]
+    rows = [
+        {
+            "company_size": int(rng.integers(10, 1000)),
+            "engagement": float(rng.uniform(0, 100)),
+            "industry": INDUSTRIES[int(rng.integers(0, 3))],
+            "is_partner": bool(rng.integers(0, 2)),
+            "noise": float(rng.normal()),
+        }
+        for _ in range(40)
+    ]
     svc, p, m = service(), provider(), model()
     batch = svc.explain_batch(m, rows, p)
     assert batch.names == tuple(X) and batch.phi.shape == (40, 5) and batch.output_kind == "log-odds"
     np.testing.assert_allclose(batch.base + batch.phi.sum(axis=1), batch.output, atol=1e-12)
     np.testing.assert_allclose(batch.output, eta(encode(rows)), atol=1e-12)
     assert batch.probability is not None and batch.base_probability is not None and batch.phi_probability is not None
-    np.testing.assert_allclose(batch.base_probability + batch.phi_probability.sum(axis=1), batch.probability,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        batch.base_probability + batch.phi_probability.sum(axis=1), batch.probability, atol=1e-12
+    )
     np.testing.assert_allclose(batch.probability, 1 / (1 + np.exp(-eta(encode(rows)))), atol=1e-12)
     assert np.all(np.sign(batch.phi_probability) == np.sign(batch.phi))  # same direction on both scales
     for i in (0, 17, 39):
@@ -193,9 +223,16 @@ def test_batch_of_columns_equals_batch_of_rows() -> None:
     from hotcrm_ai.errors import ValidationError
 
     rng = np.random.default_rng(4)
-    rows = [{"company_size": int(rng.integers(10, 1000)), "engagement": float(rng.uniform(0, 100)),
-             "industry": INDUSTRIES[int(rng.integers(0, 3))], "is_partner": bool(rng.integers(0, 2)),
-             "noise": float(rng.normal())} for _ in range(25)]
+    rows = [
+        {
+            "company_size": int(rng.integers(10, 1000)),
+            "engagement": float(rng.uniform(0, 100)),
+            "industry": INDUSTRIES[int(rng.integers(0, 3))],
+            "is_partner": bool(rng.integers(0, 2)),
+            "noise": float(rng.normal()),
+        }
+        for _ in range(25)
+    ]
     columns = {k: [r[k] for r in rows] for k in X}
     columns["engagement"] = np.asarray(columns["engagement"])  # arrays and lists both read as columns
     svc, p, m = service(), provider(), model()
@@ -221,6 +258,7 @@ def test_compiled_contributions_are_the_constructors_objects() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         got[0].contribution = 1.0  # type: ignore[misc]
     exp = service().explain_model(model(), X, provider())
-    by_constructor = tuple(FeatureContribution(c.feature, c.value, c.contribution, c.importance, c.label)
-                           for c in exp.contributions)
+    by_constructor = tuple(
+        FeatureContribution(c.feature, c.value, c.contribution, c.importance, c.label) for c in exp.contributions
+    )
     assert exp.contributions == by_constructor

@@ -74,11 +74,18 @@ def test_unexplainable_outputs_are_typed_errors(wrap: Any, explain_output: str |
 
 def test_background_defaults_from_feature_specs() -> None:
     m = ModelConfig(
-        id="bg", name="bg", type="regression", provider="p",
+        id="bg",
+        name="bg",
+        type="regression",
+        provider="p",
         features=[
-            FeatureSpec("n", minimum=0, maximum=5), FeatureSpec("i", dtype="integer", minimum=0, maximum=5),
-            FeatureSpec("d", default=7), FeatureSpec("c", dtype="string", choices=("x", "y")),
-            FeatureSpec("t", dtype="string"), FeatureSpec("b", dtype="boolean"), FeatureSpec("free"),
+            FeatureSpec("n", minimum=0, maximum=5),
+            FeatureSpec("i", dtype="integer", minimum=0, maximum=5),
+            FeatureSpec("d", default=7),
+            FeatureSpec("c", dtype="string", choices=("x", "y")),
+            FeatureSpec("t", dtype="string"),
+            FeatureSpec("b", dtype="boolean"),
+            FeatureSpec("free"),
         ],
     )
     rows, source = background_rows(m, ["n", "i", "d", "c", "t", "b"])
@@ -163,8 +170,16 @@ class _NonAdditive:
     def explain(self, task: Any) -> Explanation:
         from hotcrm_ai.explain.result import build_explanation
 
-        return build_explanation(task.model, task.features, list(task.features), np.ones(len(task.features)), 0.0,
-                                 1.0, output_kind=task.output_kind, method=self.name)
+        return build_explanation(
+            task.model,
+            task.features,
+            list(task.features),
+            np.ones(len(task.features)),
+            0.0,
+            1.0,
+            output_kind=task.output_kind,
+            method=self.name,
+        )
 
 
 def test_a_plugin_explainer_that_does_not_add_up_is_rejected() -> None:
@@ -180,8 +195,14 @@ def test_a_plugin_explainer_that_does_not_add_up_is_rejected() -> None:
 class _Plugin:
     @hookimpl
     def register_providers(self, register: Any) -> None:
-        register(ProviderSpec("test-func", lambda config: FuncProvider(
-            fn, numeric_encoder(NAMES), wrap=lambda p: {"probability": p, "label": "won" if p > 0.5 else "lost"})))
+        register(
+            ProviderSpec(
+                "test-func",
+                lambda config: FuncProvider(
+                    fn, numeric_encoder(NAMES), wrap=lambda p: {"probability": p, "label": "won" if p > 0.5 else "lost"}
+                ),
+            )
+        )
 
     @hookimpl
     def register_models(self, register: Any) -> None:
@@ -197,8 +218,9 @@ def test_facade_predict_explain_and_compare() -> None:
         exp = result.explanation
         assert exp is not None and exp.method == "exact" and exp.output_kind == "probability"
         assert exp.output_value == pytest.approx(result.prediction["probability"], abs=1e-12)
-        assert math.isclose(exp.base_value + sum(c.contribution for c in exp.contributions), exp.output_value,
-                            abs_tol=1e-9)
+        assert math.isclose(
+            exp.base_value + sum(c.contribution for c in exp.contributions), exp.output_value, abs_tol=1e-9
+        )
         direct = ai.explain("svc-facade", X)
         assert direct.contributions == exp.contributions
         cmp = ai.compare("svc-facade", X, {**X, "c": 2.5})

@@ -33,10 +33,17 @@ def encode(rows):  # type: ignore[no-untyped-def]
 
 
 LEAD = ModelConfig(
-    id="lead-scoring-test", name="lead", type="classification", provider="test-func",
-    features=[FeatureSpec("company_size", minimum=0, maximum=0), FeatureSpec("industry", dtype="string"),
-              FeatureSpec("engagement_score", default=0), FeatureSpec("job_title", dtype="string"),
-              FeatureSpec("budget", default=0)],
+    id="lead-scoring-test",
+    name="lead",
+    type="classification",
+    provider="test-func",
+    features=[
+        FeatureSpec("company_size", minimum=0, maximum=0),
+        FeatureSpec("industry", dtype="string"),
+        FeatureSpec("engagement_score", default=0),
+        FeatureSpec("job_title", dtype="string"),
+        FeatureSpec("budget", default=0),
+    ],
 )
 WORKED = {"company_size": 500, "industry": "technology", "engagement_score": 85, "job_title": "CTO", "budget": 100000}
 
@@ -81,12 +88,18 @@ def test_negative_block_half_up_rounding_labels_and_value_formats() -> None:
 
 def test_labels_come_from_feature_specs_and_only_top_five_are_listed() -> None:
     names = [f"f_{i}" for i in range(7)]
-    model = ModelConfig(id="labels", name="l", type="regression", provider="test-func",
-                        features=[FeatureSpec(n, default=0, label="Seats Bought" if n == "f_6" else "") for n in names])
+    model = ModelConfig(
+        id="labels",
+        name="l",
+        type="regression",
+        provider="test-func",
+        features=[FeatureSpec(n, default=0, label="Seats Bought" if n == "f_6" else "") for n in names],
+    )
     coef = np.array([-1.0, 2.0, 3.0, -4.0, 5.0, 0.5, 6.0])
     provider = FuncProvider(lambda d: d @ coef, lambda rows: np.array([[float(r[n]) for n in names] for r in rows]))
     exp = ExplainabilityService(builtin_specs(), ExplainSettings()).explain_model(
-        model, {n: 1 for n in names}, provider, method="exact")
+        model, {n: 1 for n in names}, provider, method="exact"
+    )
     assert [c.feature for c in exp.top_features] == ["f_6", "f_4", "f_3", "f_2", "f_1"]
     lines = exp.text.splitlines()
     assert lines[3] == "• Seats Bought: 1 (impact: +28%)"  # 6 / 21.5 = 27.9%

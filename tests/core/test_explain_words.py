@@ -49,9 +49,15 @@ class WordScore(BaseMLProvider):
 
 
 def model(**kw: Any) -> ModelConfig:
-    return ModelConfig(id="words", name="w", type="nlp", provider="word-score",
-                       features=[FeatureSpec("text", dtype="string"), FeatureSpec("stars", required=False)],
-                       background=[{"text": "", "stars": 3}], **kw)
+    return ModelConfig(
+        id="words",
+        name="w",
+        type="nlp",
+        provider="word-score",
+        features=[FeatureSpec("text", dtype="string"), FeatureSpec("stars", required=False)],
+        background=[{"text": "", "stars": 3}],
+        **kw,
+    )
 
 
 def explain(features: Mapping[str, Any], provider: WordScore, budget: int = 50_000) -> Any:
@@ -66,8 +72,9 @@ def test_additive_text_model_gets_each_words_own_weight(n_words: int) -> None:
     exp = explain({"text": " ".join(words)}, WordScore())
     assert exp.method == "text"
     assert exp.metadata["values"] == ("shapley" if n_words <= 10 else "owen")
-    np.testing.assert_allclose([c.contribution for c in exp.contributions], [WEIGHTS.get(w, 0.0) for w in words],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        [c.contribution for c in exp.contributions], [WEIGHTS.get(w, 0.0) for w in words], atol=1e-12
+    )
     assert exp.base_value == 0.0  # every word masked: "..."
 
 
@@ -85,5 +92,6 @@ def test_long_text_is_grouped_into_phrases_to_fit_the_budget() -> None:
     exp = explain({"text": text}, WordScore(), budget=2_000)
     assert exp.evaluations <= 2_000 and exp.metadata["words_per_player"] > 1
     assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(
-        exp.output_value, abs=1e-9)
+        exp.output_value, abs=1e-9
+    )
     assert exp.output_value == pytest.approx(50 * (2.0 - 3.0 + 1.0))

@@ -120,14 +120,16 @@ def test_exact_totals_under_threads() -> None:
     def work(t: int) -> None:
         barrier.wait()
         for i in range(1000):
-            m.record(event(
-                "model-a" if i % 2 else "model-b",
-                variant=f"v{t % 2}",
-                success=i % 10 != 0,
-                cached=i % 4 == 0,
-                prediction_id=f"{t}-{i}",
-                prediction="yes",
-            ))
+            m.record(
+                event(
+                    "model-a" if i % 2 else "model-b",
+                    variant=f"v{t % 2}",
+                    success=i % 10 != 0,
+                    cached=i % 4 == 0,
+                    prediction_id=f"{t}-{i}",
+                    prediction="yes",
+                )
+            )
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
     for t in threads:

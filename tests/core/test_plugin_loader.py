@@ -139,8 +139,15 @@ def test_registration_imports_no_sdk_and_selection_env() -> None:
     data = json.loads(out.strip().splitlines()[-1])
     assert data["sdk"] == []
     # LOAD_PLUGINS set but empty: only built-ins
-    builtins = {"memory_cache", "memory_sink", "explainers", "rules_translator", "llm_translator", "sql_store",
-                "local_engine"}
+    builtins = {
+        "memory_cache",
+        "memory_sink",
+        "explainers",
+        "rules_translator",
+        "llm_translator",
+        "sql_store",
+        "local_engine",
+    }
     assert all(name in builtins for name in data["only"])
 
 
@@ -187,8 +194,9 @@ def test_broken_entry_point_plugin_leaves_the_rest_working(tmp_path: Any) -> Non
     env = {**os.environ, "PYTHONPATH": str(dist)}
     ok = subprocess.run([cli, "plugins", "--json"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and "broken on purpose" in ok.stdout
-    failed = subprocess.run([cli, "plugins"], capture_output=True, text=True,
-                            env={**env, "HOTCRM_AI_STRICT_PLUGINS": "1"})
+    failed = subprocess.run(
+        [cli, "plugins"], capture_output=True, text=True, env={**env, "HOTCRM_AI_STRICT_PLUGINS": "1"}
+    )
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().splitlines()[-1].startswith("error: plugin broken (broken-plugin-pkg)")
 
@@ -213,8 +221,9 @@ def test_a_misspelt_hook_is_reported_with_a_suggestion() -> None:
 
 def test_a_misspelt_hook_fails_strict_mode() -> None:
     with pytest.raises(PluginError, match="unknown hook 'register_modles'"):
-        PluginHost(plugins=[_module("typo", register_modles=lambda register: None)], load_entrypoints=False,
-                   strict=True)
+        PluginHost(
+            plugins=[_module("typo", register_modles=lambda register: None)], load_entrypoints=False, strict=True
+        )
 
 
 def test_an_unmarked_contract_hook_is_reported() -> None:
@@ -233,8 +242,10 @@ def test_stores_and_engines_register_through_their_hooks() -> None:
     def register_engines(register: Any) -> None:
         register(EngineSpec(name="acme-engine", factory=lambda options: dict(options)))
 
-    host = PluginHost(plugins=[_module("acme", register_stores=register_stores, register_engines=register_engines)],
-                      load_entrypoints=False)
+    host = PluginHost(
+        plugins=[_module("acme", register_stores=register_stores, register_engines=register_engines)],
+        load_entrypoints=False,
+    )
     assert host.stores["acme-store"].factory({"a": 1}) == {"a": 1}
     assert host.engines["acme-engine"].kind == "engines"
     assert host.records["acme"].registered == {"stores": ["acme-store"], "engines": ["acme-engine"]}

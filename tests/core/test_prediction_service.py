@@ -210,7 +210,7 @@ def test_circuit_opens_then_closes() -> None:
     provider.down = False
     time.sleep(0.25)
     assert ai.predict("flaky-v1", ROW).prediction["probability"] == pytest.approx(score([ROW])[0])
-    (identity, state), = ai.providers.breakers().items()
+    ((identity, state),) = ai.providers.breakers().items()
     assert identity.startswith("test-flaky:") and state == "closed"
 
 
@@ -342,8 +342,9 @@ def test_hits_skip_validation_only_for_inputs_that_were_validated() -> None:
     from hotcrm_ai import FeatureSpec
 
     base = logit_model("opt-v1")
-    model = attrs.evolve(base, features=(*base.features,
-                                         FeatureSpec(name="note", dtype="string", required=False, default="n/a")))
+    model = attrs.evolve(
+        base, features=(*base.features, FeatureSpec(name="note", dtype="string", required=False, default="n/a"))
+    )
     ai = cloud(model)
     first = ai.predict("opt-v1", ROW)  # stored under the key of the request as given (default filled inside)
     assert ai.predict("opt-v1", ROW).cached and ai.predict("opt-v1", ROW).prediction == first.prediction

@@ -44,11 +44,13 @@ def test_batch_predict_reports_every_row_and_keeps_order() -> None:
 
     seen: list[tuple[int, int]] = []
     rows = [{"x1": i % 7, "x2": 1, "x3": 0} for i in range(PROGRESS_CHUNK + 5)] + [{"x1": "bad"}]
-    with AICloud(Settings(), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])],
-                 load_entrypoints=False) as ai:
+    with AICloud(
+        Settings(), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])], load_entrypoints=False
+    ) as ai:
         plain = ai.batch_predict("logit-v1", rows, use_cache=False)
-        shown = ai.batch_predict("logit-v1", rows, use_cache=False,
-                                 progress=lambda done, total: seen.append((done, total)))
+        shown = ai.batch_predict(
+            "logit-v1", rows, use_cache=False, progress=lambda done, total: seen.append((done, total))
+        )
     assert seen == [(PROGRESS_CHUNK, len(rows)), (len(rows), len(rows))]
     assert [r.prediction for r in shown] == [r.prediction for r in plain]
     assert shown[-1].error is not None and shown[-1].error.type == "ValidationError"
@@ -62,9 +64,11 @@ def test_score_reports_progress_as_done_and_total() -> None:
 
     seen: list[tuple[int, int]] = []
     columns = {"x1": list(range(250)), "x2": [1] * 250, "x3": [0] * 250}
-    with AICloud(Settings(), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])],
-                 load_entrypoints=False) as ai:
-        table = ai.score("logit-v1", columns, chunk_rows=100, workers=1,
-                         progress=lambda done, total: seen.append((done, total)))
+    with AICloud(
+        Settings(), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])], load_entrypoints=False
+    ) as ai:
+        table = ai.score(
+            "logit-v1", columns, chunk_rows=100, workers=1, progress=lambda done, total: seen.append((done, total))
+        )
     assert table.num_rows == 250
     assert seen == [(100, 250), (200, 250), (250, 250)]

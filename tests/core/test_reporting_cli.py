@@ -68,8 +68,9 @@ def test_default_demo_database_in_home(run: Any, tmp_path: Path) -> None:
     assert out.exit_code == 0 and "Lead Count" in out.output
 
 
-def test_the_embedded_demo_is_rebuilt_for_a_new_day_and_old_files_go(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_embedded_demo_is_rebuilt_for_a_new_day_and_old_files_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import date
 
     from hotcrm_ai.reporting import demo_data

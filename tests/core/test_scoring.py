@@ -54,8 +54,13 @@ def as_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return {k: [r.get(k) for r in rows] for k in names}
 
 
-def assert_rows_equal_predict(ai: AICloud, model_id: str, table: pa.Table, rows: Sequence[Mapping[str, Any]],
-                              context: Mapping[str, Any] | None = None) -> int:
+def assert_rows_equal_predict(
+    ai: AICloud,
+    model_id: str,
+    table: pa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    context: Mapping[str, Any] | None = None,
+) -> int:
     """Each output row is what ``predict`` answers for that row (or its error message); returns the
     number of refused rows."""
     refused = 0
@@ -72,8 +77,11 @@ def assert_rows_equal_predict(ai: AICloud, model_id: str, table: pa.Table, rows:
         assert got["error"] is None
         assert math.isclose(got["probability"], want.prediction["probability"], rel_tol=0, abs_tol=1e-9)
         assert math.isclose(got["confidence"], want.confidence, rel_tol=0, abs_tol=1e-9)
-        assert (got["model_id"], got["model_version"], got["variant"]) == (want.model_id, want.model_version,
-                                                                           want.variant)
+        assert (got["model_id"], got["model_version"], got["variant"]) == (
+            want.model_id,
+            want.model_version,
+            want.variant,
+        )
     return refused
 
 
@@ -109,14 +117,18 @@ def test_arrow_nulls_are_missing_fields_and_defaults_fill_them() -> None:
 
 def test_sticky_ab_variant_per_row_matches_predict() -> None:
     champion = logit_model("champ-v1", provider="test-columns")
-    challenger = logit_model("chal-v1", provider="test-columns",
-                             ab_test=ABTest(enabled=True, traffic_percentage=40, champion_model_id="champ-v1"))
+    challenger = logit_model(
+        "chal-v1",
+        provider="test-columns",
+        ab_test=ABTest(enabled=True, traffic_percentage=40, champion_model_id="champ-v1"),
+    )
     rng = np.random.default_rng(5)
     rows = [dict(zip(NAMES, r.tolist(), strict=True)) for r in rng.normal(size=(200, 3))]
     subjects = [f"customer-{i}" for i in range(200)]
     with cloud(champion, challenger) as ai:
-        table = ai.score("chal-v1", {**as_columns(rows), "customer": subjects}, subject="customer",
-                         keep=("customer",), chunk_rows=50)
+        table = ai.score(
+            "chal-v1", {**as_columns(rows), "customer": subjects}, subject="customer", keep=("customer",), chunk_rows=50
+        )
         out = table.to_pylist()
         variants = {r["variant"] for r in out}
         assert variants == {"champion", "challenger"}

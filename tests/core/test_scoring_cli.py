@@ -33,8 +33,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text("")
 
     def from_config(cls: type[AICloud], p: str | None = None, **kw: Any) -> AICloud:
-        return AICloud(load_settings(p), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])],
-                       load_entrypoints=False)
+        return AICloud(
+            load_settings(p), plugins=[Plugin({"test-logit": LogitProvider}, [logit_model()])], load_entrypoints=False
+        )
 
     monkeypatch.setattr(AICloud, "from_config", classmethod(from_config))
     monkeypatch.setenv("HOTCRM_AI_CONFIG", str(path))
@@ -67,8 +68,23 @@ def read_output(path: Path, fmt: str) -> list[dict[str, Any]]:
 def test_every_format_matches_the_api(config: Path, tmp_path: Path, in_fmt: str, out_fmt: str) -> None:
     inputs = write_inputs(tmp_path)
     out = tmp_path / f"out.{out_fmt}"
-    res = CliRunner().invoke(cli, ["--json", "score", "logit-v1", "--input", str(inputs[in_fmt]), "--output", str(out),
-                                   "--chunk-rows", "37", "--keep", "id"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        cli,
+        [
+            "--json",
+            "score",
+            "logit-v1",
+            "--input",
+            str(inputs[in_fmt]),
+            "--output",
+            str(out),
+            "--chunk-rows",
+            "37",
+            "--keep",
+            "id",
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert summary["rows"] == 200 and summary["failed"] == 100 and summary["engine"] == "local"
@@ -97,8 +113,19 @@ def test_failed_runs_leave_an_existing_output_untouched(config: Path, tmp_path: 
         assert res.exit_code != 0 and "no-such-model" in res.output
         assert out.read_text() == "previous results\n"
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
-    res = CliRunner().invoke(cli, ["score", "logit-v1", "--input", str(inputs["jsonl"]), "--output",
-                                   str(tmp_path / "kept.parquet"), "--engine", "nope"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            "logit-v1",
+            "--input",
+            str(inputs["jsonl"]),
+            "--output",
+            str(tmp_path / "kept.parquet"),
+            "--engine",
+            "nope",
+        ],
+    )
     assert res.exit_code == 2 and "no engine named 'nope'" in res.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"x1": 1, "x2": 2, "x3": 3}\n{not json\n')

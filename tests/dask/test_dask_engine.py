@@ -45,14 +45,24 @@ def write_dataset(folder: Path, rows: list[dict[str, Any]], files: int, row_grou
     folder.mkdir()
     per = -(-len(rows) // files)
     for f in range(files):
-        pq.write_table(pa.Table.from_pylist(rows[f * per : (f + 1) * per]), folder / f"leads-{f:02d}.parquet",
-                       row_group_size=row_group)
+        pq.write_table(
+            pa.Table.from_pylist(rows[f * per : (f + 1) * per]),
+            folder / f"leads-{f:02d}.parquet",
+            row_group_size=row_group,
+        )
     return folder
 
 
 def job(source: Path, out: Path, model_id: str = "lead-scoring-v1", fmt: str = "parquet") -> ScoreJob:
-    return ScoreJob(model_id=model_id, input=str(source), output=str(out), input_format="parquet",
-                    output_format=fmt, chunk_rows=100, keep=("id",))
+    return ScoreJob(
+        model_id=model_id,
+        input=str(source),
+        output=str(out),
+        input_format="parquet",
+        output_format=fmt,
+        chunk_rows=100,
+        keep=("id",),
+    )
 
 
 def test_dataset_on_two_workers_equals_the_local_engine(ai: AICloud, tmp_path: Path) -> None:

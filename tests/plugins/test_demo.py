@@ -15,12 +15,18 @@ CLI = str(Path(sys.executable).parent / "hotcrm-ai")
 def test_demo_runs_offline_on_defaults(tmp_path: Path) -> None:
     env = {**os.environ, "HOTCRM_AI_LOAD_PLUGINS": "standard"}
     env.pop("HOTCRM_AI_CONFIG", None)
-    out = subprocess.run([CLI, "demo", "--json"], capture_output=True, text=True, check=True, cwd=tmp_path, env=env,
-                         timeout=120)
+    out = subprocess.run(
+        [CLI, "demo", "--json"], capture_output=True, text=True, check=True, cwd=tmp_path, env=env, timeout=120
+    )
     report = json.loads(out.stdout)
     served = {p["model_id"]: p for p in report["predictions"]}
-    assert list(served) == ["lead-scoring-v1", "churn-prediction-v1", "sentiment-analysis-v1",
-                            "revenue-forecast-v1", "product-recommendation-v1"]
+    assert list(served) == [
+        "lead-scoring-v1",
+        "churn-prediction-v1",
+        "sentiment-analysis-v1",
+        "revenue-forecast-v1",
+        "product-recommendation-v1",
+    ]
     assert all(p.get("error") is None for p in served.values())
     assert served["lead-scoring-v1"]["prediction"]["label"] in ("hot", "warm", "cold")
     assert served["sentiment-analysis-v1"]["prediction"]["sentiment"] == "positive"

@@ -103,8 +103,11 @@ class PinnedProvider(BaseMLProvider):
 
 def sub_model(model: ModelConfig, free: tuple[str, ...], explain_output: str) -> ModelConfig:
     return attrs.evolve(
-        model, id=f"{model.id}-sub", features=[f for f in model.features if f.name in free],
-        background=[{k: r[k] for k in free} for r in model.background[:12]], explain_output=explain_output,
+        model,
+        id=f"{model.id}-sub",
+        features=[f for f in model.features if f.name in free],
+        background=[{k: r[k] for k in free} for r in model.background[:12]],
+        explain_output=explain_output,
     )
 
 
@@ -143,13 +146,20 @@ def test_linear_closed_form_equals_exact_enumeration_on_the_real_coefficients(mo
     plain = PinnedProvider(PROVIDER, row, free, log_odds=True)
     # E[x] over the same background the exact method uses, so both compute the same Shapley values
     mean = real.encode(plain.full(sub.background)).mean(axis=0)
-    lin = LinearModel(coef=real.coef, intercept=real.intercept, mean=mean, groups=real.groups,
-                      encode=lambda rows: real.encode(plain.full(rows)), link="logit")
+    lin = LinearModel(
+        coef=real.coef,
+        intercept=real.intercept,
+        mean=mean,
+        groups=real.groups,
+        encode=lambda rows: real.encode(plain.full(rows)),
+        link="logit",
+    )
     provider = PinnedProvider(PROVIDER, row, free, log_odds=True, linear=lin)
     by_linear = service().explain_model(sub, x, provider, method="linear")
     by_exact = service().explain_model(sub, x, provider, method="exact")
-    np.testing.assert_allclose([c.contribution for c in by_linear.contributions],
-                               [c.contribution for c in by_exact.contributions], atol=1e-9)
+    np.testing.assert_allclose(
+        [c.contribution for c in by_linear.contributions], [c.contribution for c in by_exact.contributions], atol=1e-9
+    )
     assert by_linear.base_value == pytest.approx(by_exact.base_value, abs=1e-9)
     assert by_linear.output_value == pytest.approx(by_exact.output_value, abs=1e-9)
 

@@ -18,8 +18,11 @@ from hotcrm_ai.explain.service import ExplainabilityService
 from hotcrm_ai_plugins.models.examples import CHURN_HIGH, FORECAST, LEAD_HOT, RECOMMENDATION, SENTIMENT_NEGATIVE
 
 EXAMPLES = {
-    "lead-scoring-v1": LEAD_HOT, "churn-prediction-v1": CHURN_HIGH, "sentiment-analysis-v1": SENTIMENT_NEGATIVE,
-    "revenue-forecast-v1": FORECAST, "product-recommendation-v1": RECOMMENDATION,
+    "lead-scoring-v1": LEAD_HOT,
+    "churn-prediction-v1": CHURN_HIGH,
+    "sentiment-analysis-v1": SENTIMENT_NEGATIVE,
+    "revenue-forecast-v1": FORECAST,
+    "product-recommendation-v1": RECOMMENDATION,
 }
 
 
@@ -63,30 +66,37 @@ def test_short_text_gets_exact_word_shapley_values_matching_brute_force() -> Non
     np.testing.assert_allclose([c.contribution for c in exp.contributions], phi / len(perms), atol=1e-12)
     assert [c.value for c in exp.contributions] == words
     assert exp.output_value == score_of(text)
-    assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(exp.output_value,
-                                                                                               abs=1e-12)
+    assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(
+        exp.output_value, abs=1e-12
+    )
     top = max(exp.contributions, key=lambda c: c.contribution)
     assert top.value == "wonderful"  # the sentiment-bearing word carries the positive score
     assert f"• Text word 5: wonderful (impact: +{round(top.importance)}%)" in exp.text
 
 
 def test_long_text_gets_owen_values_that_add_up_to_the_served_score() -> None:
-    text = ("I waited three weeks for a refund and nobody answered my emails, the product broke after two days "
-            "and the replacement was just as bad, although the delivery driver was friendly and polite")
+    text = (
+        "I waited three weeks for a refund and nobody answered my emails, the product broke after two days "
+        "and the replacement was just as bad, although the delivery driver was friendly and polite"
+    )
     exp = service().explain_model(models()["sentiment-analysis-v1"], {"text": text}, provider())
     assert exp.method == "text" and exp.metadata["values"] == "owen"
-    assert len(exp.contributions) == len(text.split()) and exp.evaluations < 2 ** 12
+    assert len(exp.contributions) == len(text.split()) and exp.evaluations < 2**12
     assert exp.output_value == score_of(text) and exp.base_value == score_of("...")
-    assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(exp.output_value,
-                                                                                               abs=1e-12)
+    assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(
+        exp.output_value, abs=1e-12
+    )
     negative = {c.value for c in exp.contributions if c.contribution < 0}
     assert negative & {"broke", "bad,", "nobody"}
     assert any(re.search(rf": {re.escape(c.value)} \(impact", exp.text) for c in exp.top_features)
 
 
 def test_forecast_values_are_level_plus_trend_plus_season_exactly() -> None:
-    row = {"history": [100 + 0.5 * t + 10 * math.sin(2 * math.pi * t / 12) for t in range(60)], "horizon": 12,
-           "season_length": 12}
+    row = {
+        "history": [100 + 0.5 * t + 10 * math.sin(2 * math.pi * t / 12) for t in range(60)],
+        "horizon": 12,
+        "season_length": 12,
+    }
     served = predict(provider(), models()["revenue-forecast-v1"], row).prediction["forecast"]
     exp = service().explain_model(models()["revenue-forecast-v1"], row, provider())
     assert exp.method == "additive" and [c.feature for c in exp.contributions] == ["level", "trend", "season"]
@@ -128,7 +138,8 @@ def test_predict_explain_and_compare_work_for_all_five_default_models(model_id: 
         exp = out.explanation
         assert exp is not None
         assert exp.base_value + math.fsum(c.contribution for c in exp.contributions) == pytest.approx(
-            exp.output_value, rel=1e-9, abs=1e-9)
+            exp.output_value, rel=1e-9, abs=1e-9
+        )
         assert exp.text.startswith("The prediction was influenced by:")
         again = ai.explain(model_id, EXAMPLES[model_id])
         assert again.output_value == pytest.approx(exp.output_value, rel=1e-12)

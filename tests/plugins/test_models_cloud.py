@@ -34,8 +34,9 @@ def test_each_model_predicts_end_to_end(cloud: AICloud) -> None:
 def test_batch_end_to_end_matches_single(cloud: AICloud) -> None:
     rows = [LEAD_WARM, EXAMPLES["lead-scoring-v1"], dict(LEAD_WARM, age=60)]
     results = cloud.batch_predict("lead-scoring-v1", rows, use_cache=False)
-    assert [r.prediction for r in results] == [cloud.predict("lead-scoring-v1", r, use_cache=False).prediction
-                                                for r in rows]
+    assert [r.prediction for r in results] == [
+        cloud.predict("lead-scoring-v1", r, use_cache=False).prediction for r in rows
+    ]
 
 
 def test_schema_errors_name_the_field(cloud: AICloud) -> None:

@@ -17,5 +17,7 @@ def test_ignored_columns_do_not_change_the_answer() -> None:
     extra = ai.predict("churn-prediction-v1", {**churn, "gender": "Male", "customer_id": "0001-ABCD"}, use_cache=False)
     assert extra.prediction == plain.prediction
     lead = EXAMPLES["lead-scoring-v1"]
-    assert (ai.predict("lead-scoring-v1", {**lead, "duration": 4000}, use_cache=False).prediction
-            == ai.predict("lead-scoring-v1", lead, use_cache=False).prediction)
+    assert (
+        ai.predict("lead-scoring-v1", {**lead, "duration": 4000}, use_cache=False).prediction
+        == ai.predict("lead-scoring-v1", lead, use_cache=False).prediction
+    )

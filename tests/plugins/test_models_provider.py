@@ -55,14 +55,20 @@ def test_health_and_validate_on_a_missing_artifact_folder(tmp_path) -> None:
 
 def test_missing_artifact_is_a_typed_error(tmp_path) -> None:
     m = models()["lead-scoring-v1"]
-    broken = ModelConfig(id="x", name="x", type="classification", provider="custom",
-                         parameters={"runner": "lead_scoring", "artifact": "gone.json", "artifact_dir": str(tmp_path)})
+    broken = ModelConfig(
+        id="x",
+        name="x",
+        type="classification",
+        provider="custom",
+        parameters={"runner": "lead_scoring", "artifact": "gone.json", "artifact_dir": str(tmp_path)},
+    )
     with pytest.raises(ProviderModelError, match=r"gone\.json"):
         provider().predict(broken, PredictionInput(dict(m.background[0])))
 
 
-@pytest.mark.parametrize("runner", [None, "nope", "no.such.module:Runner", "support.models:EchoLengthRunner",
-                                    "runpy:run_path"])
+@pytest.mark.parametrize(
+    "runner", [None, "nope", "no.such.module:Runner", "support.models:EchoLengthRunner", "runpy:run_path"]
+)
 def test_a_runner_that_is_not_installed_is_a_config_error(runner) -> None:
     params = {} if runner is None else {"runner": runner}
     m = ModelConfig(id="x", name="x", type="regression", provider="custom", parameters=params)
@@ -82,8 +88,13 @@ def echo_runner_installed(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_user_runner_through_an_entry_point(echo_runner_installed: str) -> None:
-    m = ModelConfig(id="mine", name="Mine", type="regression", provider="custom",
-                    parameters={"runner": echo_runner_installed, "scale": 2})
+    m = ModelConfig(
+        id="mine",
+        name="Mine",
+        type="regression",
+        provider="custom",
+        parameters={"runner": echo_runner_installed, "scale": 2},
+    )
     p = provider()
     outs = p.batch_predict(m, [PredictionInput({"text": "abc"}), PredictionInput({"text": "hello"})])
     assert [o.prediction["value"] for o in outs] == [6.0, 10.0]
@@ -93,8 +104,13 @@ def test_user_runner_through_an_entry_point(echo_runner_installed: str) -> None:
 
 @pytest.mark.parametrize("artifact", ["../../etc/passwd", "/etc/passwd", "..", "sub/../../x.json", 3])
 def test_an_artifact_outside_the_artifact_folder_is_refused(artifact: str, tmp_path) -> None:
-    m = ModelConfig(id="x", name="x", type="classification", provider="custom",
-                    parameters={"runner": "lead_scoring", "artifact": artifact, "artifact_dir": str(tmp_path)})
+    m = ModelConfig(
+        id="x",
+        name="x",
+        type="classification",
+        provider="custom",
+        parameters={"runner": "lead_scoring", "artifact": artifact, "artifact_dir": str(tmp_path)},
+    )
     with pytest.raises(ConfigError, match=r"parameters\.artifact"):
         provider().predict(m, PredictionInput({"age": 1}))
 
@@ -123,8 +139,9 @@ print(json.dumps(sorted(k for k in ('sklearn', 'scipy', 'pandas', 'statsmodels')
 
 def test_bad_runner_parameters_or_corrupt_artifact_are_typed_errors(tmp_path) -> None:
     """Review regression: a runner constructor's ValueError (bad parameters, corrupt JSON) leaked untyped."""
-    bad_method = ModelConfig(id="f", name="f", type="forecasting", provider="custom",
-                             parameters={"runner": "forecast", "method": "nope"})
+    bad_method = ModelConfig(
+        id="f", name="f", type="forecasting", provider="custom", parameters={"runner": "forecast", "method": "nope"}
+    )
     with pytest.raises(ProviderModelError, match=r"method"):
         provider().predict(bad_method, PredictionInput({"history": [1.0, 2.0], "horizon": 1}))
     (tmp_path / "corrupt.json").write_text("{not json", encoding="utf-8")

@@ -95,7 +95,9 @@ def test_artifacts_are_small() -> None:
 
 
 def test_reading_the_models_imports_no_numpy() -> None:
-    code = ("import sys; from hotcrm_ai_plugins.models import default_models; ms = default_models(); "
-            "assert len(ms) == 5; print('numpy' in sys.modules)")
+    code = (
+        "import sys; from hotcrm_ai_plugins.models import default_models; ms = default_models(); "
+        "assert len(ms) == 5; print('numpy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -75,8 +75,9 @@ def test_numpy_path_equals_scikit_learn_on_the_same_vocabulary() -> None:
     runner = provider().runner(models()[ID])
     vocab = runner.word_vocab
     texts = POSITIVE + NEGATIVE
-    tv = TfidfVectorizer(analyzer=lambda d: words(normalise(d)), sublinear_tf=True,
-                         vocabulary={t: j for j, t in enumerate(vocab)})
+    tv = TfidfVectorizer(
+        analyzer=lambda d: words(normalise(d)), sublinear_tf=True, vocabulary={t: j for j, t in enumerate(vocab)}
+    )
     tv.fit(texts)
     tv.idf_ = np.array([v[0] for v in vocab.values()])
     coef = [v[1] for v in vocab.values()]

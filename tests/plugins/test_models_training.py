@@ -14,10 +14,28 @@ from hotcrm_ai_plugins.train.common import snake, stratified_split
 
 
 def test_snake_case_names() -> None:
-    assert [snake(n) for n in ("emp.var.rate", "StreamingTV", "PaymentMethod", "SeniorCitizen", "tenure",
-                               "customerID", "nr.employed", "MonthlyCharges")] == [
-        "emp_var_rate", "streaming_tv", "payment_method", "senior_citizen", "tenure", "customer_id",
-        "nr_employed", "monthly_charges"]
+    assert [
+        snake(n)
+        for n in (
+            "emp.var.rate",
+            "StreamingTV",
+            "PaymentMethod",
+            "SeniorCitizen",
+            "tenure",
+            "customerID",
+            "nr.employed",
+            "MonthlyCharges",
+        )
+    ] == [
+        "emp_var_rate",
+        "streaming_tv",
+        "payment_method",
+        "senior_citizen",
+        "tenure",
+        "customer_id",
+        "nr_employed",
+        "monthly_charges",
+    ]
 
 
 def test_stratified_split_is_seeded_disjoint_and_balanced() -> None:

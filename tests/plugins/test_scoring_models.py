@@ -19,8 +19,13 @@ import pytest
 from hotcrm_ai import AICloud
 from hotcrm_ai.errors import HotCRMAIError
 
-MODELS = ("lead-scoring-v1", "churn-prediction-v1", "sentiment-analysis-v1", "revenue-forecast-v1",
-          "product-recommendation-v1")
+MODELS = (
+    "lead-scoring-v1",
+    "churn-prediction-v1",
+    "sentiment-analysis-v1",
+    "revenue-forecast-v1",
+    "product-recommendation-v1",
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +67,9 @@ def as_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
 def close(a: Any, b: Any) -> bool:
     """Equal, numbers to 1e-9, recursively through lists and dicts."""
     if isinstance(a, float) or isinstance(b, float):
-        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=0,
-                                                                                          abs_tol=1e-9)
+        return (
+            isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+        )
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -164,9 +170,13 @@ ABSOLUTE_BOUND = 2**30  # what the scoring goal allows a 5,000,000-row file
 def _peak(tmp_path: Path, n: int, name: str) -> dict:
     script = tmp_path / "measure.py"
     script.write_text(MEMORY_SCRIPT)
-    proc = subprocess.run([sys.executable, str(script), str(n), str(tmp_path / f"{name}.parquet"),
-                           str(tmp_path / f"{name}-out.parquet")], capture_output=True, text=True, check=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(n), str(tmp_path / f"{name}.parquet"), str(tmp_path / f"{name}-out.parquet")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["code"] == 0, report["stderr"]
     assert json.loads(report["summary"])["rows"] == n

@@ -129,8 +129,9 @@ def test_a_failing_jsonl_write_is_counted_by_the_monitor(tmp_path: Path) -> None
         ({"path": "x.jsonl", "backups": "5"}, "backups: expected an integer, got str"),
     ],
 )
-def test_jsonl_option_errors(options: dict[str, Any], message: str, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jsonl_option_errors(
+    options: dict[str, Any], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
         jsonl_sink(options)
@@ -246,10 +247,12 @@ def test_sinks_through_ai_cloud(tmp_path: Path) -> None:
     from hotcrm_ai.cloud import AICloud
 
     path = tmp_path / "events.jsonl"
-    settings = Settings(monitor=MonitorSettings(
-        sinks=("memory", "jsonl", "prometheus"),
-        sink_options={"jsonl": {"path": str(path)}, "prometheus": {}},
-    ))
+    settings = Settings(
+        monitor=MonitorSettings(
+            sinks=("memory", "jsonl", "prometheus"),
+            sink_options={"jsonl": {"path": str(path)}, "prometheus": {}},
+        )
+    )
     models = Plugin(providers={"test-logit": LogitProvider}, models=[logit_model()])
     ai = AICloud(settings, plugins=[hotcrm_ai_plugins, models], load_entrypoints=False)
     try:

@@ -31,7 +31,9 @@ def _run(tmp_path: Path, config: str, *args: str) -> subprocess.CompletedProcess
 @pytest.mark.parametrize("runner", ["runpy:run_path", "os:system", "builtins:exec", "subprocess:Popen"])
 def test_a_models_entry_cannot_name_a_callable(tmp_path: Path, runner: str) -> None:
     script, marker = _payload(tmp_path)
-    res = _run(tmp_path, f"""
+    res = _run(
+        tmp_path,
+        f"""
 [[models]]
 id = "evil"
 name = "Evil"
@@ -39,7 +41,12 @@ type = "regression"
 provider = "custom"
 parameters = {{ runner = "{runner}", artifact = "{script.name}", artifact_dir = "{tmp_path}" }}
 features = [{{ name = "x", dtype = "number" }}]
-""", "predict", "evil", "-f", '{"x": 1}')
+""",
+        "predict",
+        "evil",
+        "-f",
+        '{"x": 1}',
+    )
     assert res.returncode == 2, res.stdout + res.stderr
     assert "parameters.runner" in res.stderr and "Traceback" not in res.stderr
     assert not marker.exists(), "a data file made the CLI run code"
@@ -48,15 +55,19 @@ features = [{{ name = "x", dtype = "number" }}]
 def test_a_registry_file_cannot_name_a_callable(tmp_path: Path) -> None:
     script, marker = _payload(tmp_path)
     registry = tmp_path / "registry.json"
-    model = {"id": "evil", "name": "Evil", "type": "regression", "provider": "custom",
-             "parameters": {"runner": "runpy:run_path", "artifact": script.name, "artifact_dir": str(tmp_path)},
-             "features": [{"name": "x", "dtype": "number"}]}
+    model = {
+        "id": "evil",
+        "name": "Evil",
+        "type": "regression",
+        "provider": "custom",
+        "parameters": {"runner": "runpy:run_path", "artifact": script.name, "artifact_dir": str(tmp_path)},
+        "features": [{"name": "x", "dtype": "number"}],
+    }
     base = _run(tmp_path, f'[registry]\npath = "{registry}"\n', "models", "list", "--json")
     assert base.returncode == 0, base.stderr
     data = json.loads(registry.read_text(encoding="utf-8")) if registry.exists() else None
     if data is None:  # the registry writes its file on the first change: make one
-        status = _run(tmp_path, f'[registry]\npath = "{registry}"\n', "models", "status", "lead-scoring-v1",
-                      "active")
+        status = _run(tmp_path, f'[registry]\npath = "{registry}"\n', "models", "status", "lead-scoring-v1", "active")
         assert status.returncode == 0, status.stderr
         data = json.loads(registry.read_text(encoding="utf-8"))
     data_text = json.dumps(data)
@@ -72,7 +83,9 @@ def test_a_registry_file_cannot_name_a_callable(tmp_path: Path) -> None:
 
 
 def test_an_artifact_path_cannot_leave_its_folder(tmp_path: Path) -> None:
-    res = _run(tmp_path, """
+    res = _run(
+        tmp_path,
+        """
 [[models]]
 id = "escape"
 name = "Escape"
@@ -80,17 +93,26 @@ type = "classification"
 provider = "custom"
 parameters = { runner = "lead_scoring", artifact = "../../../../etc/passwd" }
 features = [{ name = "x", dtype = "number" }]
-""", "predict", "escape", "-f", '{"x": 1}')
+""",
+        "predict",
+        "escape",
+        "-f",
+        '{"x": 1}',
+    )
     assert res.returncode == 2 and "parameters.artifact" in res.stderr, res.stderr
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("endpoint", "https://svc:hunter2@scoring.example/score"),
-    ("endpoint", "https://scoring.example/score?code=abc123"),
-    ("parameters", {"api_key": "sk-literal-in-a-data-file"}),
-])
-def test_the_registry_file_refuses_literal_secrets_anywhere_in_a_model(tmp_path: Path, field: str,
-                                                                        value: object) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("endpoint", "https://svc:hunter2@scoring.example/score"),
+        ("endpoint", "https://scoring.example/score?code=abc123"),
+        ("parameters", {"api_key": "sk-literal-in-a-data-file"}),
+    ],
+)
+def test_the_registry_file_refuses_literal_secrets_anywhere_in_a_model(
+    tmp_path: Path, field: str, value: object
+) -> None:
     from hotcrm_ai.errors import RegistryError
     from hotcrm_ai.registry import ModelRegistry
     from hotcrm_ai.types import ModelConfig

@@ -36,8 +36,11 @@ def lead(ai: AICloud) -> dict[str, Any]:
     return dict(ai.registry.get("lead-scoring-v1").parameters["example"])
 
 
-@pytest.mark.parametrize("value", [_nested(1000), _nested(50), 10**5000, -(10**5000), "x" * 2_000_000],
-                         ids=["nested-1000", "nested-50", "giant-int", "giant-negative-int", "huge-string"])
+@pytest.mark.parametrize(
+    "value",
+    [_nested(1000), _nested(50), 10**5000, -(10**5000), "x" * 2_000_000],
+    ids=["nested-1000", "nested-50", "giant-int", "giant-negative-int", "huge-string"],
+)
 def test_predict_refuses_with_a_typed_error_naming_the_field(ai: AICloud, lead: dict[str, Any], value: Any) -> None:
     with pytest.raises(ValidationError, match="age"):
         ai.predict("lead-scoring-v1", {**lead, "age": value})
@@ -49,8 +52,9 @@ def test_batch_predict_fails_that_row_only(ai: AICloud, lead: dict[str, Any]) ->
     rows = [lead, {**lead, "age": _nested(1000)}, {**lead, "age": 10**5000}, lead]
     results = ai.batch_predict("lead-scoring-v1", rows)
     assert [r.error is None for r in results] == [True, False, False, True]
-    assert all(r.error is not None and r.error.type == "ValidationError" and "age" in r.error.message
-               for r in results[1:3])
+    assert all(
+        r.error is not None and r.error.type == "ValidationError" and "age" in r.error.message for r in results[1:3]
+    )
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

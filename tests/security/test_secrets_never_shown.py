@@ -22,7 +22,8 @@ FAKE = {name: f"{name}-{secrets.token_hex(8)}" for name in ("redispw", "dbpw", "
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "hotcrm-ai.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [cache]
 backend = "memory"
 
@@ -42,13 +43,19 @@ type = "regression"
 provider = "azure-ml"
 endpoint = "https://admin:{FAKE["userinfo"]}@127.0.0.1:1/score?code={FAKE["code"]}"
 features = [{{ name = "x", dtype = "number" }}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOTCRM_AI_CONFIG": str(config), "HOTCRM_AI_LOAD_PLUGINS": "standard,azureml",
-           "HOTCRM_AI_LOG_LEVEL": "DEBUG"}
+    env = {
+        **os.environ,
+        "HOTCRM_AI_CONFIG": str(config),
+        "HOTCRM_AI_LOAD_PLUGINS": "standard,azureml",
+        "HOTCRM_AI_LOG_LEVEL": "DEBUG",
+    }
     return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -57,10 +64,19 @@ def _assert_clean(text: str, where: str) -> None:
         assert value not in text, f"{name} shown in {where}"
 
 
-@pytest.mark.parametrize("args", [("config", "show"), ("config", "show", "--json"), ("models", "show", "remote-scorer"),
-                                  ("models", "show", "remote-scorer", "--json"), ("models", "list", "--json"),
-                                  ("plugins", "--json"), ("predict", "remote-scorer", "-f", '{"x": 1}'),
-                                  ("health", "remote-scorer")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("config", "show"),
+        ("config", "show", "--json"),
+        ("models", "show", "remote-scorer"),
+        ("models", "show", "remote-scorer", "--json"),
+        ("models", "list", "--json"),
+        ("plugins", "--json"),
+        ("predict", "remote-scorer", "-f", '{"x": 1}'),
+        ("health", "remote-scorer"),
+    ],
+)
 def test_no_command_shows_a_secret(config: Path, args: tuple[str, ...]) -> None:
     res = _cli(config, *args)
     _assert_clean(res.stdout + res.stderr, " ".join(args))

@@ -17,21 +17,30 @@ from hotcrm_ai_plugins.models.examples import LEAD_HOT, LEAD_WARM
 def _tensors(cloud: AICloud, model_id: str, rows: list[dict]) -> list[dict]:
     model = cloud.registry.get(model_id)
     dt = {"string": "BYTES", "integer": "INT64", "number": "FP64"}
-    return [{"name": n, "datatype": dt[model.feature(n).dtype], "shape": [len(rows)],  # type: ignore[union-attr]
-             "data": [r[n] for r in rows]} for n in rows[0]]
+    return [
+        {
+            "name": n,
+            "datatype": dt[model.feature(n).dtype],
+            "shape": [len(rows)],  # type: ignore[union-attr]
+            "data": [r[n] for r in rows],
+        }
+        for n in rows[0]
+    ]
 
 
 @pytest.fixture(scope="module")
 def api(server: ServerProcess, acme_key: str) -> httpx.Client:
-    with httpx.Client(base_url=f"http://{server.url}", headers={"Authorization": f"Bearer {acme_key}"},
-                      timeout=120) as c:
+    with httpx.Client(
+        base_url=f"http://{server.url}", headers={"Authorization": f"Bearer {acme_key}"}, timeout=120
+    ) as c:
         yield c
 
 
 def test_explain_adds_up_and_matches_in_process(api: httpx.Client, cloud: AICloud) -> None:
     rows = [LEAD_WARM, LEAD_HOT]
-    r = api.post("/v2/models/lead-scoring-v1/explain", json={"id": "x1", "inputs": _tensors(cloud, "lead-scoring-v1",
-                                                                                            rows)})
+    r = api.post(
+        "/v2/models/lead-scoring-v1/explain", json={"id": "x1", "inputs": _tensors(cloud, "lead-scoring-v1", rows)}
+    )
     assert r.status_code == 200, r.text
     doc = r.json()
     assert doc["id"] == "x1" and len(doc["explanations"]) == 2
@@ -70,15 +79,20 @@ def test_ask_rejects_bad_requests(api: httpx.Client) -> None:
 def test_metrics_are_prometheus_text_with_bounded_labels(api: httpx.Client, cloud: AICloud) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
-    api.post("/v2/models/sentiment-analysis-v1/infer", json={"inputs": [
-        {"name": "text", "datatype": "BYTES", "shape": [3], "data": ["good", "bad", "fine"]}]})
+    api.post(
+        "/v2/models/sentiment-analysis-v1/infer",
+        json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [3], "data": ["good", "bad", "fine"]}]},
+    )
     api.get("/v2/models/no-such-model-123")
     r = api.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     assert "hotcrm_ai_server_requests" in families  # the parser strips _total from counter families
-    rows = [s for s in families["hotcrm_ai_server_inference_rows"].samples
-            if s.name.endswith("_total") and s.labels["model"] == "sentiment-analysis-v1"]
+    rows = [
+        s
+        for s in families["hotcrm_ai_server_inference_rows"].samples
+        if s.name.endswith("_total") and s.labels["model"] == "sentiment-analysis-v1"
+    ]
     assert rows and rows[0].value >= 3
     routes = {s.labels["route"] for s in families["hotcrm_ai_server_requests"].samples}
     assert "/v2/models/{model}/infer" in routes
@@ -90,10 +104,22 @@ def test_metrics_are_prometheus_text_with_bounded_labels(api: httpx.Client, clou
 def test_openapi_describes_every_rest_endpoint(api: httpx.Client, server: ServerProcess) -> None:
     doc = api.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    expected = {"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/{model}", "/v2/models/{model}/ready",
-                "/v2/models/{model}/infer", "/v2/models/{model}/explain", "/v2/models/{model}/versions/{version}",
-                "/v2/models/{model}/versions/{version}/ready", "/v2/models/{model}/versions/{version}/infer",
-                "/v2/models/{model}/versions/{version}/explain", "/v1/ask", "/metrics", "/openapi.json"}
+    expected = {
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{model}",
+        "/v2/models/{model}/ready",
+        "/v2/models/{model}/infer",
+        "/v2/models/{model}/explain",
+        "/v2/models/{model}/versions/{version}",
+        "/v2/models/{model}/versions/{version}/ready",
+        "/v2/models/{model}/versions/{version}/infer",
+        "/v2/models/{model}/versions/{version}/explain",
+        "/v1/ask",
+        "/metrics",
+        "/openapi.json",
+    }
     assert set(doc["paths"]) == expected
     assert httpx.get(f"http://{server.url}/openapi.json").status_code == 401
 

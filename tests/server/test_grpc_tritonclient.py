@@ -40,12 +40,14 @@ def test_health_and_metadata(client: grpcclient.InferenceServerClient, acme_key:
 
 
 @pytest.mark.parametrize("model_id", MODELS)
-def test_infer_equals_in_process_predict(client: grpcclient.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                         model_id: str) -> None:
+def test_infer_equals_in_process_predict(
+    client: grpcclient.InferenceServerClient, cloud: AICloud, acme_key: str, model_id: str
+) -> None:
     model = cloud.registry.get(model_id)
     row = EXAMPLES[model_id]
-    result = client.infer(model_id, make_inputs(grpcclient, model, [row]), headers=auth(acme_key),
-                          parameters={"use_cache": False})
+    result = client.infer(
+        model_id, make_inputs(grpcclient, model, [row]), headers=auth(acme_key), parameters={"use_cache": False}
+    )
     response = result.get_response(as_json=True)
     names = [o["name"] for o in response["outputs"]]
     got = predictions(result, names)[0]
@@ -58,15 +60,21 @@ def test_infer_equals_in_process_predict(client: grpcclient.InferenceServerClien
 def test_batch_and_version(client: grpcclient.InferenceServerClient, cloud: AICloud, acme_key: str) -> None:
     model = cloud.registry.get("churn-prediction-v1")
     rows = [CHURN_HIGH, CHURN_LOW, CHURN_HIGH]
-    result = client.infer(model.id, make_inputs(grpcclient, model, rows), model_version=model.version,
-                          headers=auth(acme_key), parameters={"use_cache": False})
+    result = client.infer(
+        model.id,
+        make_inputs(grpcclient, model, rows),
+        model_version=model.version,
+        headers=auth(acme_key),
+        parameters={"use_cache": False},
+    )
     got = predictions(result, ["risk", "probability", "confidence"])
     expected = cloud.batch_predict(model.id, rows, use_cache=False)
     assert got == [{**e.prediction, "confidence": e.confidence} for e in expected]
 
 
-def test_errors_are_grpc_status_codes(client: grpcclient.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                      globex_key: str) -> None:
+def test_errors_are_grpc_status_codes(
+    client: grpcclient.InferenceServerClient, cloud: AICloud, acme_key: str, globex_key: str
+) -> None:
     lead = cloud.registry.get("lead-scoring-v1")
     good = make_inputs(grpcclient, lead, [LEAD_HOT])
     bad = make_inputs(grpcclient, lead, [dict(LEAD_HOT, age=-3)])
@@ -74,14 +82,28 @@ def test_errors_are_grpc_status_codes(client: grpcclient.InferenceServerClient, 
         (lambda: client.infer("no-such-model", good, headers=auth(acme_key)), "StatusCode.NOT_FOUND", "no-such-model"),
         (lambda: client.infer(lead.id, good), "StatusCode.UNAUTHENTICATED", "API key"),
         (lambda: client.infer(lead.id, good, headers=auth("x" + acme_key)), "StatusCode.UNAUTHENTICATED", "invalid"),
-        (lambda: client.infer("churn-prediction-v1", good, headers=auth(globex_key)),
-         "StatusCode.PERMISSION_DENIED", "churn-prediction-v1"),
+        (
+            lambda: client.infer("churn-prediction-v1", good, headers=auth(globex_key)),
+            "StatusCode.PERMISSION_DENIED",
+            "churn-prediction-v1",
+        ),
         (lambda: client.infer(lead.id, bad, headers=auth(acme_key)), "StatusCode.INVALID_ARGUMENT", "age"),
-        (lambda: client.infer(lead.id, good, model_version="9.9.9", headers=auth(acme_key)),
-         "StatusCode.NOT_FOUND", "9.9.9"),
-        (lambda: client.infer("sentiment-testing", make_inputs(grpcclient, cloud.registry.get(
-            "sentiment-analysis-v1"), [EXAMPLES["sentiment-analysis-v1"]]), headers=auth(acme_key)),
-         "StatusCode.FAILED_PRECONDITION", "testing"),
+        (
+            lambda: client.infer(lead.id, good, model_version="9.9.9", headers=auth(acme_key)),
+            "StatusCode.NOT_FOUND",
+            "9.9.9",
+        ),
+        (
+            lambda: client.infer(
+                "sentiment-testing",
+                make_inputs(
+                    grpcclient, cloud.registry.get("sentiment-analysis-v1"), [EXAMPLES["sentiment-analysis-v1"]]
+                ),
+                headers=auth(acme_key),
+            ),
+            "StatusCode.FAILED_PRECONDITION",
+            "testing",
+        ),
     ]
     for call, status, text in cases:
         with pytest.raises(InferenceServerException) as info:

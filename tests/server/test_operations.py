@@ -22,8 +22,10 @@ ROWS = 4_000
 
 def _lead_body(n: int) -> dict:
     dt = {str: "BYTES", int: "INT64", float: "FP64"}
-    return {"inputs": [{"name": k, "datatype": dt[type(v)], "shape": [n], "data": [v] * n}
-                       for k, v in LEAD_WARM.items()], "parameters": {"use_cache": False}}
+    return {
+        "inputs": [{"name": k, "datatype": dt[type(v)], "shape": [n], "data": [v] * n} for k, v in LEAD_WARM.items()],
+        "parameters": {"use_cache": False},
+    }
 
 
 @pytest.fixture()
@@ -93,9 +95,13 @@ def test_draining_server_turns_unready_and_refuses_new_requests(plain_server: Se
     keep_alive = httpx.Client(base_url=f"http://{plain_server.url}", timeout=120)
     assert keep_alive.get("/v2/health/ready").status_code == 200
     content = json.dumps(body).encode()
-    t = threading.Thread(target=lambda: done.append(
-        httpx.post(f"http://{plain_server.url}/v2/models/lead-scoring-v1/infer", content=content,
-                   timeout=120).status_code))
+    t = threading.Thread(
+        target=lambda: done.append(
+            httpx.post(
+                f"http://{plain_server.url}/v2/models/lead-scoring-v1/infer", content=content, timeout=120
+            ).status_code
+        )
+    )
     t.start()
     _wait_in_flight(plain_server, 1)
     assert plain_server.proc is not None
@@ -124,8 +130,10 @@ def test_workers_share_the_ports(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while len(pids) < 2 and time.monotonic() < deadline:
             with httpx.Client(timeout=30) as c:  # a new connection each time
-                r = c.post(f"http://{proc.url}/v2/models/sentiment-analysis-v1/infer", json={"inputs": [
-                    {"name": "text", "datatype": "BYTES", "shape": [1], "data": ["fine"]}]})
+                r = c.post(
+                    f"http://{proc.url}/v2/models/sentiment-analysis-v1/infer",
+                    json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["fine"]}]},
+                )
                 if r.status_code == 503:  # the other worker is still loading: readiness is per worker
                     assert "starting" in r.json()["error"]
                     time.sleep(0.1)

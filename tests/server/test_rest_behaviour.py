@@ -58,15 +58,21 @@ def test_malformed_bodies_are_400(api: httpx.Client) -> None:
         r = api.post("/v2/models/sentiment-analysis-v1/infer", content=content)
         assert r.status_code == 400, content
         assert r.json()["error"]
-    r = api.post("/v2/models/sentiment-analysis-v1/infer",
-                 json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["ok"]}],
-                       "parameters": {"use_cache": "yes"}})
+    r = api.post(
+        "/v2/models/sentiment-analysis-v1/infer",
+        json={
+            "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["ok"]}],
+            "parameters": {"use_cache": "yes"},
+        },
+    )
     assert r.status_code == 400 and "parameters.use_cache" in r.json()["error"]
 
 
 def test_explain_parameter_adds_explanations_that_add_up(api: httpx.Client, cloud: AICloud) -> None:
-    body = {"inputs": _tensors("churn-prediction-v1", cloud, EXAMPLES["churn-prediction-v1"]),
-            "parameters": {"explain": True, "use_cache": False}}
+    body = {
+        "inputs": _tensors("churn-prediction-v1", cloud, EXAMPLES["churn-prediction-v1"]),
+        "parameters": {"explain": True, "use_cache": False},
+    }
     r = api.post("/v2/models/churn-prediction-v1/infer", json=body)
     assert r.status_code == 200, r.text
     outputs = {o["name"]: o for o in r.json()["outputs"]}
@@ -81,14 +87,19 @@ def test_explain_parameter_adds_explanations_that_add_up(api: httpx.Client, clou
     assert explanation["output_value"] == pytest.approx(served, abs=1e-5)
 
 
-def test_two_tenants_never_share_cache_entries(server: ServerProcess, cloud: AICloud, acme_key: str,
-                                               globex_key: str) -> None:
+def test_two_tenants_never_share_cache_entries(
+    server: ServerProcess, cloud: AICloud, acme_key: str, globex_key: str
+) -> None:
     row = dict(LEAD_WARM, age=41, campaign=3)  # a row no other test sends
     body = {"inputs": _tensors("lead-scoring-v1", cloud, row), "parameters": {"subject": "lead-7"}}
 
     def cached(key: str) -> bool:
-        r = httpx.post(f"http://{server.url}/v2/models/lead-scoring-v1/infer", json=body,
-                       headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        r = httpx.post(
+            f"http://{server.url}/v2/models/lead-scoring-v1/infer",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
         assert r.status_code == 200, r.text
         return bool(r.json()["parameters"]["cached"])
 
@@ -103,11 +114,14 @@ def test_two_tenants_never_share_cache_entries(server: ServerProcess, cloud: AIC
     assert cached(acme_key) is False
 
 
-def test_access_log_has_no_keys_or_features(api: httpx.Client, server: ServerProcess, acme_key: str,
-                                            cloud: AICloud) -> None:
+def test_access_log_has_no_keys_or_features(
+    api: httpx.Client, server: ServerProcess, acme_key: str, cloud: AICloud
+) -> None:
     marker = "zanzibar-quokka-marmalade"
-    r = api.post("/v2/models/sentiment-analysis-v1/infer",
-                 json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [marker]}]})
+    r = api.post(
+        "/v2/models/sentiment-analysis-v1/infer",
+        json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [marker]}]},
+    )
     assert r.status_code == 200
     api.get("/v2", headers={"X-API-Key": "wrong-" + acme_key})
     log = server.log()
@@ -120,8 +134,18 @@ def test_access_log_has_no_keys_or_features(api: httpx.Client, server: ServerPro
 def test_no_keys_binds_loopback_only_unless_insecure(tmp_path) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "hotcrm-ai.toml"
     config.write_text("")
-    cmd = [*hotcrm_ai_command(), "serve", "--config", str(config), "--host", "0.0.0.0",
-           "--port", str(free_port()), "--grpc-port", "0"]
+    cmd = [
+        *hotcrm_ai_command(),
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(free_port()),
+        "--grpc-port",
+        "0",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--insecure" in done.stderr and "loopback" in done.stderr
@@ -130,8 +154,12 @@ def test_no_keys_binds_loopback_only_unless_insecure(tmp_path) -> None:  # type:
 def test_unknown_key_in_server_table_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "hotcrm-ai.toml"
     config.write_text('[server]\napi_keys = [{ key = "plain-text-key", tenant = "acme" }]\n')
-    done = subprocess.run([*hotcrm_ai_command(), "serve", "--config", str(config), "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*hotcrm_ai_command(), "serve", "--config", str(config), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "api_keys[0].key" in done.stderr and "plain-text-key" not in done.stderr
 
@@ -140,11 +168,17 @@ def test_gzip_bodies_are_read_and_bounded(api: httpx.Client) -> None:
     import gzip
 
     body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["lovely"]}]})
-    r = api.post("/v2/models/sentiment-analysis-v1/infer", content=gzip.compress(body.encode()),
-                 headers={"Content-Encoding": "gzip"})
+    r = api.post(
+        "/v2/models/sentiment-analysis-v1/infer",
+        content=gzip.compress(body.encode()),
+        headers={"Content-Encoding": "gzip"},
+    )
     assert r.status_code == 200, r.text
-    bomb = gzip.compress(json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1],
-                                                 "data": ["a" * 3_000_000]}]}).encode())
+    bomb = gzip.compress(
+        json.dumps(
+            {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["a" * 3_000_000]}]}
+        ).encode()
+    )
     assert len(bomb) < 100_000
     r = api.post("/v2/models/sentiment-analysis-v1/infer", content=bomb, headers={"Content-Encoding": "gzip"})
     assert r.status_code == 413

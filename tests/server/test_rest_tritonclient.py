@@ -37,8 +37,9 @@ def test_health_and_server_metadata(client: http.InferenceServerClient, acme_key
 
 
 @pytest.mark.parametrize("model_id", MODELS)
-def test_model_metadata_lists_every_feature(client: http.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                            model_id: str) -> None:
+def test_model_metadata_lists_every_feature(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str, model_id: str
+) -> None:
     model = cloud.registry.get(model_id)
     meta = client.get_model_metadata(model_id, headers=auth(acme_key))
     assert meta["name"] == model_id and meta["versions"][-1] == model.version
@@ -51,14 +52,23 @@ def test_model_metadata_lists_every_feature(client: http.InferenceServerClient, 
 
 @pytest.mark.parametrize("model_id", MODELS)
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
-def test_infer_equals_in_process_predict(client: http.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                         model_id: str, binary: bool) -> None:
+def test_infer_equals_in_process_predict(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str, model_id: str, binary: bool
+) -> None:
     model = cloud.registry.get(model_id)
     row = EXAMPLES[model_id]
-    outputs = None if binary else [http.InferRequestedOutput(n, binary_data=False)
-                                   for n in output_names(client, model_id, acme_key)]
-    result = client.infer(model_id, make_inputs(http, model, [row], binary=binary), outputs=outputs,
-                          headers=auth(acme_key), parameters={"use_cache": False})
+    outputs = (
+        None
+        if binary
+        else [http.InferRequestedOutput(n, binary_data=False) for n in output_names(client, model_id, acme_key)]
+    )
+    result = client.infer(
+        model_id,
+        make_inputs(http, model, [row], binary=binary),
+        outputs=outputs,
+        headers=auth(acme_key),
+        parameters={"use_cache": False},
+    )
     expected = cloud.predict(model_id, row, use_cache=False)
     names = [o["name"] for o in result.get_response()["outputs"]]
     got = predictions(result, names)[0]
@@ -69,15 +79,20 @@ def test_infer_equals_in_process_predict(client: http.InferenceServerClient, clo
     assert response["parameters"]["cached"] is False and response["parameters"]["degraded"] is False
 
 
-@pytest.mark.parametrize(("model_id", "rows"), [
-    ("lead-scoring-v1", [LEAD_WARM, LEAD_HOT, LEAD_WARM]),
-    ("churn-prediction-v1", [CHURN_HIGH, CHURN_LOW]),
-])
-def test_batch_infer_equals_in_process_batch(client: http.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                             model_id: str, rows: list[dict]) -> None:
+@pytest.mark.parametrize(
+    ("model_id", "rows"),
+    [
+        ("lead-scoring-v1", [LEAD_WARM, LEAD_HOT, LEAD_WARM]),
+        ("churn-prediction-v1", [CHURN_HIGH, CHURN_LOW]),
+    ],
+)
+def test_batch_infer_equals_in_process_batch(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str, model_id: str, rows: list[dict]
+) -> None:
     model = cloud.registry.get(model_id)
-    result = client.infer(model_id, make_inputs(http, model, rows), headers=auth(acme_key),
-                          parameters={"use_cache": False})
+    result = client.infer(
+        model_id, make_inputs(http, model, rows), headers=auth(acme_key), parameters={"use_cache": False}
+    )
     names = [o["name"] for o in result.get_response()["outputs"]]
     got = predictions(result, names)
     expected = cloud.batch_predict(model_id, rows, use_cache=False)
@@ -85,20 +100,21 @@ def test_batch_infer_equals_in_process_batch(client: http.InferenceServerClient,
     assert got == [e.prediction for e in expected]
 
 
-def test_versioned_infer_and_unknown_version(client: http.InferenceServerClient, cloud: AICloud,
-                                             acme_key: str) -> None:
+def test_versioned_infer_and_unknown_version(client: http.InferenceServerClient, cloud: AICloud, acme_key: str) -> None:
     model = cloud.registry.get("sentiment-analysis-v1")
     row = EXAMPLES[model.id]
-    result = client.infer(model.id, make_inputs(http, model, [row]), model_version=model.version,
-                          headers=auth(acme_key))
+    result = client.infer(
+        model.id, make_inputs(http, model, [row]), model_version=model.version, headers=auth(acme_key)
+    )
     assert result.as_numpy("sentiment")[0].decode() == cloud.predict(model.id, row).prediction["sentiment"]
     with pytest.raises(InferenceServerException) as info:
         client.infer(model.id, make_inputs(http, model, [row]), model_version="9.9.9", headers=auth(acme_key))
     assert info.value.status() == "404" and "9.9.9" in info.value.message()
 
 
-def test_errors_have_protocol_status(client: http.InferenceServerClient, cloud: AICloud, acme_key: str,
-                                     globex_key: str) -> None:
+def test_errors_have_protocol_status(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str, globex_key: str
+) -> None:
     lead = cloud.registry.get("lead-scoring-v1")
     row = EXAMPLES[lead.id]
     cases = [
@@ -112,8 +128,9 @@ def test_errors_have_protocol_status(client: http.InferenceServerClient, cloud: 
         with pytest.raises(InferenceServerException) as info:
             call()
         assert info.value.status() == status, info.value.message()
-    assert "churn-prediction-v1" in _error(lambda: client.get_model_metadata("churn-prediction-v1",
-                                                                             headers=auth(globex_key)))
+    assert "churn-prediction-v1" in _error(
+        lambda: client.get_model_metadata("churn-prediction-v1", headers=auth(globex_key))
+    )
 
 
 def _error(call) -> str:  # type: ignore[no-untyped-def]
@@ -122,8 +139,9 @@ def _error(call) -> str:  # type: ignore[no-untyped-def]
     return str(info.value.message())
 
 
-def test_bad_rows_are_400_naming_every_row_and_field(client: http.InferenceServerClient, cloud: AICloud,
-                                                     acme_key: str) -> None:
+def test_bad_rows_are_400_naming_every_row_and_field(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str
+) -> None:
     lead = cloud.registry.get("lead-scoring-v1")
     rows = [dict(LEAD_WARM), dict(LEAD_HOT, age=-5), dict(LEAD_WARM, month="smarch")]
     with pytest.raises(InferenceServerException) as info:
@@ -135,8 +153,9 @@ def test_bad_rows_are_400_naming_every_row_and_field(client: http.InferenceServe
     assert "rows[0]" not in message
 
 
-def test_bad_tensors_are_400_naming_each_tensor(client: http.InferenceServerClient, cloud: AICloud,
-                                                acme_key: str) -> None:
+def test_bad_tensors_are_400_naming_each_tensor(
+    client: http.InferenceServerClient, cloud: AICloud, acme_key: str
+) -> None:
     import numpy as np
 
     lead = cloud.registry.get("lead-scoring-v1")

@@ -21,15 +21,18 @@ from hotcrm_ai_server.settings import server_settings
 from hotcrm_ai_server.tensors import Tensor, tensors_to_rows
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"api_keys": [{"key": "literal", "tenant": "a"}]}, "api_keys[0].key"),
-    ({"api_keys": [{"key": {"env": "K"}, "tenant": ""}]}, "api_keys[0].tenant"),
-    ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "models": "x"}]}, "api_keys[0].models"),
-    ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "role": "x"}]}, "unknown keys role"),
-    ({"max_body_bytes": -1}, "max_body_bytes"),
-    ({"max_rows": 1.5}, "max_rows"),
-    ({"port": 1}, "unknown keys port"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"api_keys": [{"key": "literal", "tenant": "a"}]}, "api_keys[0].key"),
+        ({"api_keys": [{"key": {"env": "K"}, "tenant": ""}]}, "api_keys[0].tenant"),
+        ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "models": "x"}]}, "api_keys[0].models"),
+        ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "role": "x"}]}, "unknown keys role"),
+        ({"max_body_bytes": -1}, "max_body_bytes"),
+        ({"max_rows": 1.5}, "max_rows"),
+        ({"port": 1}, "unknown keys port"),
+    ],
+)
 def test_server_settings_errors_name_the_key(table: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         server_settings(table)
@@ -38,10 +41,14 @@ def test_server_settings_errors_name_the_key(table: dict, message: str) -> None:
 def test_keyring_resolves_tenants_and_refuses_others(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("K_ACME", "k-acme-123")
     monkeypatch.setenv("K_GLOBEX", "k-globex-456")
-    settings = server_settings({"api_keys": [
-        {"key": {"env": "K_ACME"}, "tenant": "acme"},
-        {"key": {"env": "K_GLOBEX"}, "tenant": "globex", "models": ["lead-scoring-v1"]},
-    ]})
+    settings = server_settings(
+        {
+            "api_keys": [
+                {"key": {"env": "K_ACME"}, "tenant": "acme"},
+                {"key": {"env": "K_GLOBEX"}, "tenant": "globex", "models": ["lead-scoring-v1"]},
+            ]
+        }
+    )
     ring = KeyRing(settings.api_keys)
     assert ring.authenticate("k-acme-123").tenant == "acme"
     globex = ring.authenticate("k-globex-456")
@@ -78,8 +85,10 @@ def cloud() -> AICloud:
 def test_array_features_as_json_bytes_or_numeric_matrix(cloud: AICloud) -> None:
     forecast = cloud.registry.get("revenue-forecast-v1")
     history = FORECAST["history"]
-    as_matrix = [Tensor("history", "FP64", (2, len(history)), history + history),
-                 Tensor("horizon", "INT64", (2,), [6, 3])]
+    as_matrix = [
+        Tensor("history", "FP64", (2, len(history)), history + history),
+        Tensor("horizon", "INT64", (2,), [6, 3]),
+    ]
     rows = tensors_to_rows(forecast, as_matrix, max_rows=10)
     assert rows == [{"history": history, "horizon": 6}, {"history": history, "horizon": 3}]
     recommend = cloud.registry.get("product-recommendation-v1")
@@ -89,8 +98,12 @@ def test_array_features_as_json_bytes_or_numeric_matrix(cloud: AICloud) -> None:
 
 def test_tensor_errors_are_all_reported(cloud: AICloud) -> None:
     churn = cloud.registry.get("churn-prediction-v1")
-    tensors = [Tensor("tenure", "FP64", (2,), [1.0, 2.0]), Tensor("partner", "BYTES", (3,), [b"Yes"] * 3),
-               Tensor("contract", "BYTES", (2, 2), [b"a"] * 4), Tensor("nope", "BOOL", (2,), [True, False])]
+    tensors = [
+        Tensor("tenure", "FP64", (2,), [1.0, 2.0]),
+        Tensor("partner", "BYTES", (3,), [b"Yes"] * 3),
+        Tensor("contract", "BYTES", (2, 2), [b"a"] * 4),
+        Tensor("nope", "BOOL", (2,), [True, False]),
+    ]
     with pytest.raises(ValidationError) as info:
         tensors_to_rows(churn, tensors, max_rows=10)
     fields = {e.field for e in info.value.errors}
@@ -104,11 +117,16 @@ def test_row_limit(cloud: AICloud) -> None:
 
 
 def test_json_data_may_be_nested_and_binary_sizes_are_checked() -> None:
-    doc, tail = split_body(json.dumps({"inputs": [
-        {"name": "text", "datatype": "BYTES", "shape": [2, 1], "data": [["a"], ["b"]]}]}).encode(), None)
+    doc, tail = split_body(
+        json.dumps(
+            {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [2, 1], "data": [["a"], ["b"]]}]}
+        ).encode(),
+        None,
+    )
     assert decode_inputs(doc, tail)[0].data == ["a", "b"]
-    header = json.dumps({"inputs": [{"name": "x", "datatype": "FP64", "shape": [2],
-                                     "parameters": {"binary_data_size": 16}}]}).encode()
+    header = json.dumps(
+        {"inputs": [{"name": "x", "datatype": "FP64", "shape": [2], "parameters": {"binary_data_size": 16}}]}
+    ).encode()
     body = header + struct.pack("<2d", 1.5, 2.5)
     doc, tail = split_body(body, str(len(header)))
     assert decode_inputs(doc, tail)[0].data == [1.5, 2.5]
@@ -139,9 +157,15 @@ def test_grpc_typed_contents_decode_like_raw() -> None:
 def test_grpc_response_uses_raw_contents() -> None:
     from hotcrm_ai_server.dataplane import InferResponse
 
-    resp = encode_response(InferResponse(model_name="m", model_version="1", id="r", parameters={"cached": True},
-                                         outputs=(Tensor("label", "BYTES", (2,), ["hot", "cold"]),
-                                                  Tensor("score", "FP64", (2,), [1.0, 2.0]))))
+    resp = encode_response(
+        InferResponse(
+            model_name="m",
+            model_version="1",
+            id="r",
+            parameters={"cached": True},
+            outputs=(Tensor("label", "BYTES", (2,), ["hot", "cold"]), Tensor("score", "FP64", (2,), [1.0, 2.0])),
+        )
+    )
     assert [o.name for o in resp.outputs] == ["label", "score"]
     assert resp.raw_output_contents[0] == struct.pack("<I", 3) + b"hot" + struct.pack("<I", 4) + b"cold"
     assert struct.unpack("<2d", resp.raw_output_contents[1]) == (1.0, 2.0)

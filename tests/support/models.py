@@ -45,8 +45,12 @@ class EchoLengthRunner:
 
     def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
         self.calls += 1
-        return [PredictionOutput(prediction={"value": len(r["text"]) * self.scale},
-                                 confidence=min(100.0, float(len(r["text"])))) for r in rows]
+        return [
+            PredictionOutput(
+                prediction={"value": len(r["text"]) * self.scale}, confidence=min(100.0, float(len(r["text"])))
+            )
+            for r in rows
+        ]
 
     def describe(self) -> dict[str, Any]:
         return {"scale": self.scale}

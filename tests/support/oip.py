@@ -29,8 +29,9 @@ def column(model: ModelConfig, name: str, rows: Sequence[Mapping[str, Any]]) -> 
     return np.array([json.dumps(v).encode() for v in values], dtype=np.object_), "BYTES"
 
 
-def make_inputs(client_module: Any, model: ModelConfig, rows: Sequence[Mapping[str, Any]],
-                *, binary: bool = True) -> list[Any]:
+def make_inputs(
+    client_module: Any, model: ModelConfig, rows: Sequence[Mapping[str, Any]], *, binary: bool = True
+) -> list[Any]:
     """One ``InferInput`` per feature present in the rows (``client_module``: tritonclient.http or .grpc)."""
     inputs = []
     for name in rows[0]:

@@ -27,8 +27,9 @@ def hotcrm_ai_command() -> list[str]:
 class ServerProcess:
     """Starts the server, waits until ``/v2/health/ready`` answers 200, stops it with SIGTERM."""
 
-    def __init__(self, config: Path | None, env: dict[str, str] | None = None, *, workers: int = 1,
-                 extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, config: Path | None, env: dict[str, str] | None = None, *, workers: int = 1, extra: tuple[str, ...] = ()
+    ) -> None:
         self.port, self.grpc_port = free_port(), free_port()
         self.config = config
         self.env = {**os.environ, **(env or {})}
@@ -47,8 +48,17 @@ class ServerProcess:
 
     def start(self, log_path: Path, *, timeout: float = 60.0) -> ServerProcess:
         self.log_path = log_path
-        args = [*hotcrm_ai_command(), "serve", "--port", str(self.port), "--grpc-port", str(self.grpc_port),
-                "--workers", str(self.workers), *self.extra]
+        args = [
+            *hotcrm_ai_command(),
+            "serve",
+            "--port",
+            str(self.port),
+            "--grpc-port",
+            str(self.grpc_port),
+            "--workers",
+            str(self.workers),
+            *self.extra,
+        ]
         if self.config is not None:
             args += ["--config", str(self.config)]
         self.proc = subprocess.Popen(args, env=self.env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)

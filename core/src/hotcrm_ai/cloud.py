@@ -252,7 +252,9 @@ class AICloud:
                 return exp
         provider = self.service.scoring_provider(model)
         return counted(
-            self.monitor, model, provider,
+            self.monitor,
+            model,
+            provider,
             lambda: self.explainer.explain_model(model, clean, provider, method=method, validated=True),
         )
 

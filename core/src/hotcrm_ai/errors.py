@@ -84,9 +84,7 @@ class ValidationError(HotCRMAIError, ValueError):
         self.errors: list[FieldError] = list(errors)
         self.subject = subject
         # a field named like the subject is not repeated: "Invalid --features: expected valid JSON"
-        detail = "; ".join(
-            str(e) if e.field != subject else str(e).removeprefix(f"{e.field}: ") for e in self.errors
-        )
+        detail = "; ".join(str(e) if e.field != subject else str(e).removeprefix(f"{e.field}: ") for e in self.errors)
         super().__init__(f"Invalid {subject}: {detail}")
 
 
@@ -179,6 +177,7 @@ class ReportingError(HotCRMAIError):
     """A natural-language question could not be answered safely."""
 
     exit_code = 2
+
 
 class StoreError(HotCRMAIError):
     """The shared store (registry, prediction log, monitor events) failed or cannot be used."""

@@ -170,8 +170,9 @@ def calculate_confidence(sample_size: float, data_quality: float, model_accuracy
 @overload
 def normalize_score(value: float, min_value: float, max_value: float) -> float: ...
 @overload
-def normalize_score(value: Sequence[float] | NDArray[Any], min_value: float, max_value: float) -> NDArray[np.float64]:
-    ...
+def normalize_score(
+    value: Sequence[float] | NDArray[Any], min_value: float, max_value: float
+) -> NDArray[np.float64]: ...
 
 
 def normalize_score(value: Any, min_value: float, max_value: float) -> float | NDArray[np.float64]:

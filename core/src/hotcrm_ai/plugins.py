@@ -113,9 +113,15 @@ class PluginHost:
         self._model_owner: dict[str, str] = {}
 
         from hotcrm_ai import __version__ as core_version  # not importlib.metadata: tens of ms at every start
+
         for module_name in builtins:
-            self._add(partial(importlib.import_module, module_name), module_name.rsplit(".", 1)[-1], "hotcrm-ai",
-                      core_version, "builtin")
+            self._add(
+                partial(importlib.import_module, module_name),
+                module_name.rsplit(".", 1)[-1],
+                "hotcrm-ai",
+                core_version,
+                "builtin",
+            )
         if load_entrypoints:
             self._load_entrypoints(env)
         for i, plugin in enumerate(plugins):
@@ -171,7 +177,8 @@ class PluginHost:
                 hint = _closest(attr, KNOWN_HOOKS)
                 self._fail(
                     record,
-                    f"unknown hook {attr!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                    f"unknown hook {attr!r}"
+                    + (f" (did you mean {hint!r}?)" if hint else "")
                     + f"; hooks are: {', '.join(sorted(KNOWN_HOOKS))}",
                 )
             elif not marked and attr in KNOWN_HOOKS:

@@ -50,8 +50,9 @@ class _Bar:
         import click
 
         stream = sys.stderr
-        self._bar: Any = click.progressbar(length=total, label=label, file=stream, show_pos=True,
-                                           hidden=not stream.isatty())
+        self._bar: Any = click.progressbar(
+            length=total, label=label, file=stream, show_pos=True, hidden=not stream.isatty()
+        )
         self._bar.__enter__()
 
     def advance(self, n: int) -> None:
@@ -71,5 +72,6 @@ def reporter(progress: Progress, total: int, label: str = "predicting") -> Repor
         return _Callback(progress, total)
     from hotcrm_ai.errors import ValidationError
 
-    raise ValidationError(f"True, False, None or a callable progress(done, total), got {type(progress).__name__}",
-                          subject="progress")
+    raise ValidationError(
+        f"True, False, None or a callable progress(done, total), got {type(progress).__name__}", subject="progress"
+    )

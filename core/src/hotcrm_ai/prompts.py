@@ -133,6 +133,7 @@ def generation_text(features: Mapping[str, Any], features_text: Callable[[Mappin
 
 def require_text(text: str) -> str:
     if not text.strip():
-        raise ValidationError([FieldError(field="features", expected="non-empty text for the prompt")],
-                              subject="features")
+        raise ValidationError(
+            [FieldError(field="features", expected="non-empty text for the prompt")], subject="features"
+        )
     return text

@@ -350,6 +350,9 @@ def _literal_secrets(model: ModelConfig) -> list[str]:
             found.append(where)
     tables = (("parameters", model.parameters), ("provider_config.config", pc.config if pc else {}))
     for where, table in tables:
-        found += [f"{where}.{k}" for k, v in table.items()
-                  if isinstance(v, str) and v and any(w in k.lower() for w in _SECRET_WORDS)]
+        found += [
+            f"{where}.{k}"
+            for k, v in table.items()
+            if isinstance(v, str) and v and any(w in k.lower() for w in _SECRET_WORDS)
+        ]
     return found

@@ -161,9 +161,7 @@ def mask_url(url: str) -> str:
         query = parts.query
         if query:
             pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode(
-                [(k, URL_MASK if k.lower() in _SENSITIVE_PARAMS else v) for k, v in pairs], safe="*"
-            )
+            query = urlencode([(k, URL_MASK if k.lower() in _SENSITIVE_PARAMS else v) for k, v in pairs], safe="*")
         return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     except ValueError:
         return "<unparseable url>"

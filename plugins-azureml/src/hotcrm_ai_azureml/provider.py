@@ -352,7 +352,12 @@ class AzureMLProvider(BaseMLProvider):
     def _post(self, target: _Target, body: bytes, timeout_s: float) -> tuple[Any, _Target]:
         def send(t: _Target) -> Any:
             return self._http.request(
-                "POST", t.uri, bearer=t.bearer, body=body, deployment=t.deployment, timeout_s=timeout_s,
+                "POST",
+                t.uri,
+                bearer=t.bearer,
+                body=body,
+                deployment=t.deployment,
+                timeout_s=timeout_s,
                 what=t.describe(),
             )
 

@@ -19,5 +19,10 @@ def _factory(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_engines(register: Callable[[EngineSpec], None]) -> None:
-    register(EngineSpec(name="dask", factory=_factory,
-                        description="Scores Parquet row groups on a dask.distributed cluster (--scheduler)."))
+    register(
+        EngineSpec(
+            name="dask",
+            factory=_factory,
+            description="Scores Parquet row groups on a dask.distributed cluster (--scheduler).",
+        )
+    )

@@ -43,8 +43,16 @@ class DaskEngine:
 
         check_chunk_rows(job.chunk_rows)
         if job.input_format != "parquet" or job.output_format != "parquet":
-            raise ValidationError([FieldError("--input/--output", "Parquet files or datasets for the dask engine",
-                                              f"{job.input_format} -> {job.output_format}")], subject="score")
+            raise ValidationError(
+                [
+                    FieldError(
+                        "--input/--output",
+                        "Parquet files or datasets for the dask engine",
+                        f"{job.input_format} -> {job.output_format}",
+                    )
+                ],
+                subject="score",
+            )
         cloud.service._active(job.model_id)
         pieces = self.pieces(job.input)
         config = str(Path(job.config_path).resolve()) if job.config_path else None
@@ -55,9 +63,21 @@ class DaskEngine:
         with Client(self.scheduler, timeout="30s") as client, atomic_path(job.output, directory=True) as tmp:
             client.register_plugin(CloudPlugin(config), name=name)
             futures = [
-                client.submit(score_piece, name, job.model_id, source, groups, str(tmp.resolve()), i, job.chunk_rows,
-                              dict(job.context), tuple(job.keep), key=f"hotcrm-score-{run_id}-{i}", pure=False,
-                              retries=self.retries)
+                client.submit(
+                    score_piece,
+                    name,
+                    job.model_id,
+                    source,
+                    groups,
+                    str(tmp.resolve()),
+                    i,
+                    job.chunk_rows,
+                    dict(job.context),
+                    tuple(job.keep),
+                    key=f"hotcrm-score-{run_id}-{i}",
+                    pure=False,
+                    retries=self.retries,
+                )
                 for i, (source, groups) in enumerate(pieces)
             ]
             for future in as_completed(futures):
@@ -66,8 +86,11 @@ class DaskEngine:
                 except HotCRMAIError:
                     raise
                 except Exception as exc:  # a task failed on every try: the run fails, nothing is written
-                    raise PredictionError(f"{job.model_id}: a dask task failed: {type(exc).__name__}: {exc}",
-                                          model_id=job.model_id, cause=exc) from exc
+                    raise PredictionError(
+                        f"{job.model_id}: a dask task failed: {type(exc).__name__}: {exc}",
+                        model_id=job.model_id,
+                        cause=exc,
+                    ) from exc
                 rows += n
                 failed += bad
                 if progress is not None:
@@ -75,8 +98,9 @@ class DaskEngine:
             for stray in tmp.glob(".*.tmp"):  # left by workers that died mid-write
                 stray.unlink(missing_ok=True)
             unify_parts(tmp, job.keep)
-        return ScoreSummary(rows=rows, failed=failed, elapsed_s=time.perf_counter() - started, engine=self.name,
-                            output=job.output)
+        return ScoreSummary(
+            rows=rows, failed=failed, elapsed_s=time.perf_counter() - started, engine=self.name, output=job.output
+        )
 
     def pieces(self, path: str) -> list[tuple[str, list[int]]]:
         """(file, row groups) per task, in input order: each file's row groups packed up to ``rows_per_task``."""
@@ -134,6 +158,11 @@ def unify_parts(folder: Path, keep: tuple[str, ...]) -> None:
         if schema.equals(widest):
             continue
         table = pq.read_table(part)
-        full = pa.Table.from_arrays([table.column(f.name) if f.name in table.column_names else
-                                     pa.nulls(table.num_rows, f.type) for f in widest], schema=widest)
+        full = pa.Table.from_arrays(
+            [
+                table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+                for f in widest
+            ],
+            schema=widest,
+        )
         pq.write_table(in_order(full, keep), part)

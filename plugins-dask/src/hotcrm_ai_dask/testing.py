@@ -31,12 +31,37 @@ def local_cluster(workers: int = 2, *, threads: int = 1, timeout_s: float = 60.0
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                  "--port", str(port), "--no-dashboard"], **quiet)  # type: ignore[call-overload]
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        **quiet,
+    )  # type: ignore[call-overload]
     procs = [
-        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--host", "127.0.0.1",
-                          "--nthreads", str(threads), "--no-nanny", "--no-dashboard", "--memory-limit", "0"],
-                         **quiet)  # type: ignore[call-overload]
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                str(threads),
+                "--no-nanny",
+                "--no-dashboard",
+                "--memory-limit",
+                "0",
+            ],
+            **quiet,
+        )  # type: ignore[call-overload]
         for _ in range(workers)
     ]
     cluster = LocalCluster(address=address, scheduler=scheduler, workers=procs)

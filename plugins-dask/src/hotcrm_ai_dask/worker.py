@@ -36,8 +36,17 @@ def plugin_name(config_path: str | None) -> str:
     return f"{PLUGIN_PREFIX}:{config_path or 'defaults'}"
 
 
-def score_piece(plugin: str, model_id: str, source: str, row_groups: list[int], out_dir: str, index: int,
-                chunk_rows: int, context: dict[str, Any], keep: tuple[str, ...]) -> tuple[int, int]:
+def score_piece(
+    plugin: str,
+    model_id: str,
+    source: str,
+    row_groups: list[int],
+    out_dir: str,
+    index: int,
+    chunk_rows: int,
+    context: dict[str, Any],
+    keep: tuple[str, ...],
+) -> tuple[int, int]:
     """Score row groups ``row_groups`` of ``source`` into ``out_dir/part-<index>.parquet``; returns
     (rows, failed). The file is written beside its name and renamed, so a retry after a worker died
     replaces it whole: every input row appears exactly once."""

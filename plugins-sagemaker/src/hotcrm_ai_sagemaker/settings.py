@@ -25,6 +25,7 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^local$")
 
+
 def _url(key: str, value: Any) -> str | None:
     if value is None:
         return None

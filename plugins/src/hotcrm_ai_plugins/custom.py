@@ -113,23 +113,32 @@ class CustomProvider(BaseMLProvider):
         runners = installed_runners()
         target = runners.get(name)
         if target is None:
-            raise ConfigError(f"model {model.id}: parameters.runner: unknown runner {name!r}; installed runners "
-                              f"are {', '.join(sorted(runners))} (a package adds one under the "
-                              "'hotcrm_ai.runners' entry-point group)")
+            raise ConfigError(
+                f"model {model.id}: parameters.runner: unknown runner {name!r}; installed runners "
+                f"are {', '.join(sorted(runners))} (a package adds one under the "
+                "'hotcrm_ai.runners' entry-point group)"
+            )
         _check_artifact(model, folder)
         try:
             cls = target.load()
         except (ImportError, AttributeError) as exc:
-            raise ProviderRequestError(f"model {model.id}: cannot import runner {name!r}: {exc}",
-                                       provider=self.name) from exc
+            raise ProviderRequestError(
+                f"model {model.id}: cannot import runner {name!r}: {exc}", provider=self.name
+            ) from exc
         try:
             return cls(folder, dict(model.parameters))
         except FileNotFoundError as exc:
-            raise ProviderModelError(f"model {model.id}: artifact missing: {Path(exc.filename or '').name or exc}",
-                                     provider=self.name, retryable=False) from exc
+            raise ProviderModelError(
+                f"model {model.id}: artifact missing: {Path(exc.filename or '').name or exc}",
+                provider=self.name,
+                retryable=False,
+            ) from exc
         except (ValueError, KeyError, TypeError, OSError) as exc:  # bad parameters or a corrupt artifact
-            raise ProviderModelError(f"model {model.id}: cannot build runner {name!r}: {type(exc).__name__}: "
-                                     f"{str(exc)[:200]}", provider=self.name, retryable=False) from exc
+            raise ProviderModelError(
+                f"model {model.id}: cannot build runner {name!r}: {type(exc).__name__}: {str(exc)[:200]}",
+                provider=self.name,
+                retryable=False,
+            ) from exc
 
     # ------------------------------------------------------------------ contract
     def validate(self) -> bool:
@@ -146,8 +155,11 @@ class CustomProvider(BaseMLProvider):
     def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
         if not inputs:
             return []
-        bad = [FieldError(f"inputs[{i}]", "a PredictionInput", type(x).__name__)
-               for i, x in enumerate(inputs) if not isinstance(x, PredictionInput)]
+        bad = [
+            FieldError(f"inputs[{i}]", "a PredictionInput", type(x).__name__)
+            for i, x in enumerate(inputs)
+            if not isinstance(x, PredictionInput)
+        ]
         if bad:
             raise ValidationError(bad)
         runner, trusted = self._runner(model)
@@ -157,8 +169,9 @@ class CustomProvider(BaseMLProvider):
         else:
             outputs = runner.predict_batch(rows)
         if len(outputs) != len(inputs):
-            raise ProviderModelError(f"model {model.id}: runner returned {len(outputs)} outputs for "
-                                     f"{len(inputs)} inputs", provider=self.name)
+            raise ProviderModelError(
+                f"model {model.id}: runner returned {len(outputs)} outputs for {len(inputs)} inputs", provider=self.name
+            )
         return list(outputs)
 
     def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
@@ -200,11 +213,19 @@ class CustomProvider(BaseMLProvider):
             for model in models:
                 details[model.id] = self.runner(model).describe()
         except Exception as exc:  # health checks never raise
-            return HealthReport(healthy=False, latency_ms=(time.perf_counter() - started) * 1000,
-                                error=f"{type(exc).__name__}: {exc}", details=details)
+            return HealthReport(
+                healthy=False,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error=f"{type(exc).__name__}: {exc}",
+                details=details,
+            )
         healthy = bool(models)
-        return HealthReport(healthy=healthy, latency_ms=(time.perf_counter() - started) * 1000,
-                            error=None if healthy else "no trained artifacts found", details=details)
+        return HealthReport(
+            healthy=healthy,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            error=None if healthy else "no trained artifacts found",
+            details=details,
+        )
 
     def linear_model(self, model: ModelConfig) -> LinearModel | None:
         from hotcrm_ai_plugins.runners import linear_model_of
@@ -227,8 +248,9 @@ def _check_artifact(model: ModelConfig, folder: Path) -> None:
     relative = Path(artifact)
     root = folder.resolve()
     if relative.is_absolute() or not (root / relative).resolve().is_relative_to(root):
-        raise ConfigError(f"model {model.id}: parameters.artifact: expected a path inside the artifact folder, "
-                          f"got {artifact!r:.200}")
+        raise ConfigError(
+            f"model {model.id}: parameters.artifact: expected a path inside the artifact folder, got {artifact!r:.200}"
+        )
 
 
 def provider_spec() -> ProviderSpec:

@@ -146,8 +146,10 @@ def _check_prefix(value: Any) -> None:
     """Segments of key-safe characters, each ending in ':' (``team:``, ``prod:crm:``), or empty: a
     prefix can then never end inside another deployment's namespace."""
     if not isinstance(value, str) or len(value) > 200 or _PREFIX.fullmatch(value) is None:
-        raise ConfigError(f"[cache] prefix: expected segments of letters, digits, '.', '_' or '-', each ending "
-                          f"in ':' (e.g. 'team:'), or empty, got {str(value)[:60]!r}")
+        raise ConfigError(
+            f"[cache] prefix: expected segments of letters, digits, '.', '_' or '-', each ending "
+            f"in ':' (e.g. 'team:'), or empty, got {str(value)[:60]!r}"
+        )
 
 
 def _glob_escape(text: str) -> str:
@@ -179,8 +181,16 @@ class RedisBackend:
         parts = urllib.parse.urlsplit(url)
         # redis-py copies URL query parameters into the pool and they win over our keyword arguments;
         # these would change what replies look like or bypass our timeouts, so they are refused
-        reserved = {"decode_responses", "encoding", "encoding_errors", "protocol", "socket_timeout",
-                    "socket_connect_timeout", "retry", "max_connections"}
+        reserved = {
+            "decode_responses",
+            "encoding",
+            "encoding_errors",
+            "protocol",
+            "socket_timeout",
+            "socket_connect_timeout",
+            "retry",
+            "max_connections",
+        }
         clashing = sorted({k.lower() for k, _ in urllib.parse.parse_qsl(parts.query)} & reserved)
         if clashing:
             raise ConfigError(
@@ -246,8 +256,11 @@ class RedisBackend:
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         limit = self.options.max_value_bytes
-        todo = [(self._prefix + k, v, max(1, round(min(ttl * 1000, MAX_PX))))
-                for k, v, ttl in items if ttl > 0 and len(v) <= limit]
+        todo = [
+            (self._prefix + k, v, max(1, round(min(ttl * 1000, MAX_PX))))
+            for k, v, ttl in items
+            if ttl > 0 and len(v) <= limit
+        ]
         oversize = sum(1 for _, v, ttl in items if ttl > 0 and len(v) > limit)
         if len(todo) == 1:
             key, value, px = todo[0]
@@ -272,8 +285,12 @@ class RedisBackend:
 
         pattern = self._pattern
         if tenant is not None:
-            pattern = _glob_escape(f"{self._prefix}{self.options.namespace}:") + "v*:" + _glob_escape(
-                tenant_component(tenant) + ":") + "*"
+            pattern = (
+                _glob_escape(f"{self._prefix}{self.options.namespace}:")
+                + "v*:"
+                + _glob_escape(tenant_component(tenant) + ":")
+                + "*"
+            )
         removed = 0
         batch: list[bytes] = []
         start = len(self._prefix)

@@ -107,9 +107,7 @@ class JsonlSink:
         from hotcrm_ai.converter import converter
 
         self._unstructure = converter.unstructure
-        self._encode = json.JSONEncoder(
-            ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str
-        ).encode
+        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str).encode
 
     def _open(self) -> Any:
         handle = open(self.path, "ab")  # noqa: SIM115 - kept open for the sink's lifetime
@@ -214,15 +212,26 @@ class PrometheusSink:
             "predictions", "Predictions by outcome", (*labels, "outcome"), namespace=namespace, registry=self.registry
         )
         self._latency = prom.Histogram(
-            "prediction_latency_seconds", "Prediction latency", labels, namespace=namespace, buckets=buckets,
+            "prediction_latency_seconds",
+            "Prediction latency",
+            labels,
+            namespace=namespace,
+            buckets=buckets,
             registry=self.registry,
         )
         self._confidence = prom.Histogram(
-            "prediction_confidence", "Confidence (0-100) of successful predictions", labels, namespace=namespace,
-            buckets=CONFIDENCE_BUCKETS, registry=self.registry,
+            "prediction_confidence",
+            "Confidence (0-100) of successful predictions",
+            labels,
+            namespace=namespace,
+            buckets=CONFIDENCE_BUCKETS,
+            registry=self.registry,
         )
         self._usage = prom.Counter(
-            "prediction_usage", "Provider usage (tokens, cost, ...)", (*labels, "key"), namespace=namespace,
+            "prediction_usage",
+            "Provider usage (tokens, cost, ...)",
+            (*labels, "key"),
+            namespace=namespace,
             registry=self.registry,
         )
         self._children: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}

@@ -60,8 +60,7 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
         datatype: Any = t.get("datatype")
         shape: Any = t.get("shape")
         params = t.get("parameters") or {}
-        if not (type(name) is str and name and datatype in DATATYPE_SET and dims_ok(shape)
-                and type(params) is dict):
+        if not (type(name) is str and name and datatype in DATATYPE_SET and dims_ok(shape) and type(params) is dict):
             bad = check_tensor(name, datatype, shape, f"inputs[{i}]")
             if not isinstance(params, dict):
                 bad.append(FieldError(f"inputs[{i}].parameters", "an object", type(params).__name__))
@@ -72,8 +71,10 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
         try:
             if size is not None:
                 if isinstance(size, bool) or not isinstance(size, int) or size < 0 or offset + size > len(tail):
-                    raise ValueError(f"inputs[{i}].parameters.binary_data_size: expected at most the "
-                                     f"{len(tail) - offset} binary bytes left, got {size!r}")
+                    raise ValueError(
+                        f"inputs[{i}].parameters.binary_data_size: expected at most the "
+                        f"{len(tail) - offset} binary bytes left, got {size!r}"
+                    )
                 data = from_raw(datatype, tail[offset : offset + size], count, f"inputs.{name}")
                 offset += size
             else:
@@ -81,8 +82,9 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
                     raise ValueError(f"inputs.{name}.data: expected the tensor's data (or binary_data_size)")
                 data = flatten(t["data"])
                 if len(data) != count:
-                    raise ValueError(f"inputs.{name}.data: expected {count} elements for shape {shape}, "
-                                     f"got {len(data)}")
+                    raise ValueError(
+                        f"inputs.{name}.data: expected {count} elements for shape {shape}, got {len(data)}"
+                    )
         except ValueError as exc:
             errors.append(field_error(exc))
             continue

@@ -157,8 +157,10 @@ class DataPlane:
             raise Conflict(f"Model is not active: {model.id} version {model.version} (status: {model.status})")
         served = self.cloud.registry.get(model.id)
         if not pinned and served.version != model.version:
-            raise Conflict(f"Model {model.id} version {model.version} is registered but not served "
-                           f"(served version: {served.version})")
+            raise Conflict(
+                f"Model {model.id} version {model.version} is registered but not served "
+                f"(served version: {served.version})"
+            )
 
     def model_ready(self, principal: Principal, name: str, version: str | None) -> bool:
         model = self.resolve(principal, name, version)
@@ -173,12 +175,14 @@ class DataPlane:
         inputs = []
         for f in model.features:
             numeric_array = f.dtype == "array" and f.items in ("number", "integer")
-            inputs.append({
-                "name": f.name,
-                "datatype": "FP64" if numeric_array else ACCEPTS[f.dtype][0],
-                "shape": [-1, -1] if numeric_array else [-1],
-                "parameters": {"dtype": f.dtype, "required": f.required},
-            })
+            inputs.append(
+                {
+                    "name": f.name,
+                    "datatype": "FP64" if numeric_array else ACCEPTS[f.dtype][0],
+                    "shape": [-1, -1] if numeric_array else [-1],
+                    "parameters": {"dtype": f.dtype, "required": f.required},
+                }
+            )
         outputs = [{"name": n, "datatype": d, "shape": [-1]} for n, d in self._outputs.get(model.key, [])]
         if not outputs:
             outputs = [{"name": "confidence", "datatype": "FP64", "shape": [-1]}]
@@ -247,21 +251,26 @@ class DataPlane:
         explanations = []
         for row in rows:
             e = self.cloud.explain(self._target(name, model), row)
-            explanations.append({
-                "base_value": e.base_value,
-                "output_value": e.output_value,
-                "output_kind": e.output_kind,
-                "method": e.method,
-                "exact": e.exact,
-                "contributions": [
-                    {"feature": c.feature, "value": c.value, "contribution": c.contribution,
-                     "importance": c.importance}
-                    for c in e.contributions
-                ],
-                "text": e.text,
-            })
-        return {"model_name": model.id, "model_version": model.version, "id": request.id,
-                "explanations": explanations}
+            explanations.append(
+                {
+                    "base_value": e.base_value,
+                    "output_value": e.output_value,
+                    "output_kind": e.output_kind,
+                    "method": e.method,
+                    "exact": e.exact,
+                    "contributions": [
+                        {
+                            "feature": c.feature,
+                            "value": c.value,
+                            "contribution": c.contribution,
+                            "importance": c.importance,
+                        }
+                        for c in e.contributions
+                    ],
+                    "text": e.text,
+                }
+            )
+        return {"model_name": model.id, "model_version": model.version, "id": request.id, "explanations": explanations}
 
     def ask(self, principal: Principal, question: Any, now: Any, limit: Any) -> Any:
         from hotcrm_ai.converter import unstructure

@@ -27,9 +27,18 @@ log = logging.getLogger("hotcrm_ai_server")
 T = TypeVar("T")
 
 _CONTENTS = {
-    "BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents",
-    "INT64": "int64_contents", "UINT8": "uint_contents", "UINT16": "uint_contents", "UINT32": "uint_contents",
-    "UINT64": "uint64_contents", "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents",
+    "BOOL": "bool_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+    "BYTES": "bytes_contents",
 }
 
 
@@ -72,8 +81,9 @@ def decode_request(req: pb.ModelInferRequest) -> InferRequest:
                     raise ValueError(f"inputs.{t.name}: expected raw_input_contents for {t.datatype}")
                 data = list(getattr(t.contents, field))
                 if len(data) != count:
-                    raise ValueError(f"inputs.{t.name}.contents: expected {count} elements for shape {shape}, "
-                                     f"got {len(data)}")
+                    raise ValueError(
+                        f"inputs.{t.name}.contents: expected {count} elements for shape {shape}, got {len(data)}"
+                    )
         except ValueError as exc:
             errors.append(field_error(exc))
             continue
@@ -103,8 +113,7 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
     def __init__(self, state: ServerState) -> None:
         self.state = state
 
-    def _call(self, name: str, context: grpc.ServicerContext, fn: Callable[[Principal], T], *,
-              auth: bool = True) -> T:
+    def _call(self, name: str, context: grpc.ServicerContext, fn: Callable[[Principal], T], *, auth: bool = True) -> T:
         start = time.perf_counter()
         state = self.state
         code, tenant = "OK", "-"
@@ -135,25 +144,34 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
         return self._call("ServerLive", context, lambda p: pb.ServerLiveResponse(live=True), auth=False)
 
     def ServerReady(self, request: pb.ServerReadyRequest, context: grpc.ServicerContext) -> pb.ServerReadyResponse:
-        return self._call("ServerReady", context, lambda p: pb.ServerReadyResponse(ready=self.state.ready),
-                          auth=False)
+        return self._call("ServerReady", context, lambda p: pb.ServerReadyResponse(ready=self.state.ready), auth=False)
 
     def ModelReady(self, request: pb.ModelReadyRequest, context: grpc.ServicerContext) -> pb.ModelReadyResponse:
-        return self._call("ModelReady", context, lambda p: pb.ModelReadyResponse(
-            ready=self.state.plane().model_ready(p, request.name, request.version or None)))
+        return self._call(
+            "ModelReady",
+            context,
+            lambda p: pb.ModelReadyResponse(
+                ready=self.state.plane().model_ready(p, request.name, request.version or None)
+            ),
+        )
 
-    def ServerMetadata(self, request: pb.ServerMetadataRequest,
-                       context: grpc.ServicerContext) -> pb.ServerMetadataResponse:
-        return self._call("ServerMetadata", context,
-                          lambda p: pb.ServerMetadataResponse(**self.state.plane().server_metadata()))
+    def ServerMetadata(
+        self, request: pb.ServerMetadataRequest, context: grpc.ServicerContext
+    ) -> pb.ServerMetadataResponse:
+        return self._call(
+            "ServerMetadata", context, lambda p: pb.ServerMetadataResponse(**self.state.plane().server_metadata())
+        )
 
-    def ModelMetadata(self, request: pb.ModelMetadataRequest,
-                      context: grpc.ServicerContext) -> pb.ModelMetadataResponse:
+    def ModelMetadata(
+        self, request: pb.ModelMetadataRequest, context: grpc.ServicerContext
+    ) -> pb.ModelMetadataResponse:
         def run(p: Principal) -> pb.ModelMetadataResponse:
             meta = self.state.plane().model_metadata(p, request.name, request.version or None)
             tensor = pb.ModelMetadataResponse.TensorMetadata
             return pb.ModelMetadataResponse(
-                name=meta["name"], versions=meta["versions"], platform=meta["platform"],
+                name=meta["name"],
+                versions=meta["versions"],
+                platform=meta["platform"],
                 inputs=[tensor(name=t["name"], datatype=t["datatype"], shape=t["shape"]) for t in meta["inputs"]],
                 outputs=[tensor(name=t["name"], datatype=t["datatype"], shape=t["shape"]) for t in meta["outputs"]],
             )
@@ -175,8 +193,11 @@ def start_grpc(state: ServerState, host: str, port: int) -> grpc.Server:
     limit = state.settings.max_body_bytes
     server = grpc.server(
         ThreadPoolExecutor(state.settings.threads, "hotcrm-ai-grpc"),
-        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", -1),
-                 ("grpc.so_reuseport", 1)],
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", -1),
+            ("grpc.so_reuseport", 1),
+        ],
     )
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceServicer(state), server)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -68,8 +68,13 @@ class _Endpoint:
         state.metrics.observe("rest", self.route, response.status_code, seconds)
         access_log.info(
             '%s "%s %s" %d %.1fms tenant=%s in=%s out=%d',
-            request.client.host if request.client else "-", request.method, request.url.path,
-            response.status_code, seconds * 1000, tenant, request.headers.get("content-length", "0"),
+            request.client.host if request.client else "-",
+            request.method,
+            request.url.path,
+            response.status_code,
+            seconds * 1000,
+            tenant,
+            request.headers.get("content-length", "0"),
             len(response.body),
         )
         return response

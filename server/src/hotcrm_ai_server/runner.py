@@ -56,8 +56,10 @@ def check_bind(keyring: KeyRing, host: str, insecure: bool) -> None:
             f"--host {host}: no [server] api_keys are configured, so the server only binds to loopback; "
             "configure keys or pass --insecure to serve everyone on the network"
         )
-    log.warning("no [server] api_keys configured: every caller is anonymous%s",
-                "" if is_loopback(host) else " (--insecure: reachable from the network)")
+    log.warning(
+        "no [server] api_keys configured: every caller is anonymous%s",
+        "" if is_loopback(host) else " (--insecure: reachable from the network)",
+    )
 
 
 def _configure_logging(level: str) -> None:
@@ -119,8 +121,12 @@ def serve(spec: WorkerSpec, *, workers: int = 1, insecure: bool = False) -> None
     _configure_logging(spec.log_level)
     settings = load_settings(spec.config)
     check_bind(KeyRing(server_settings(settings.server).api_keys), spec.host, insecure)
-    log.info("serving REST on http://%s:%d%s", spec.host, spec.port,
-             f" and gRPC on {spec.host}:{spec.grpc_port}" if spec.grpc_port else "")
+    log.info(
+        "serving REST on http://%s:%d%s",
+        spec.host,
+        spec.port,
+        f" and gRPC on {spec.host}:{spec.grpc_port}" if spec.grpc_port else "",
+    )
     if workers <= 1:
         run_worker(spec)
         return

@@ -36,14 +36,19 @@ class ServerSettings:
     threads: int = 16  # worker threads for predictions (REST) and for gRPC calls
 
 
-_LIMITS = {"max_body_bytes": int, "max_rows": int, "request_timeout_s": float, "graceful_timeout_s": float,
-           "threads": int}
+_LIMITS = {
+    "max_body_bytes": int,
+    "max_rows": int,
+    "request_timeout_s": float,
+    "graceful_timeout_s": float,
+    "threads": int,
+}
 
 
 def _api_key(i: int, entry: Any) -> ApiKey:
     where = f"[server] api_keys[{i}]"
     if not isinstance(entry, Mapping):
-        raise ConfigError(f"{where}: expected a table {{ key = {{ env = \"NAME\" }}, tenant = \"...\" }}")
+        raise ConfigError(f'{where}: expected a table {{ key = {{ env = "NAME" }}, tenant = "..." }}')
     unknown = sorted(set(entry) - {"key", "tenant", "models"})
     if unknown:
         raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}; expected key, tenant, models")
@@ -53,13 +58,13 @@ def _api_key(i: int, entry: Any) -> ApiKey:
     elif isinstance(ref, Mapping) and set(ref) == {"env"} and isinstance(ref["env"], str) and ref["env"]:
         secret = Secret(env=ref["env"])
     else:
-        raise ConfigError(f"{where}.key: expected an env reference {{ env = \"NAME\" }} (never the key itself)")
+        raise ConfigError(f'{where}.key: expected an env reference {{ env = "NAME" }} (never the key itself)')
     tenant = entry.get("tenant")
     if not isinstance(tenant, str) or not tenant or len(tenant) > 200:
         raise ConfigError(f"{where}.tenant: expected a non-empty string of at most 200 characters")
     models = entry.get("models", ["*"])
     if isinstance(models, str) or not isinstance(models, (list, tuple)) or not models:
-        raise ConfigError(f"{where}.models: expected a non-empty list of model ids or [\"*\"]")
+        raise ConfigError(f'{where}.models: expected a non-empty list of model ids or ["*"]')
     if not all(isinstance(m, str) and m for m in models):
         raise ConfigError(f"{where}.models: expected model ids (non-empty strings)")
     return ApiKey(key=secret, tenant=tenant, models=tuple(models))

@@ -76,8 +76,9 @@ def flatten(data: Any) -> list[Any]:
 def _feature_values(spec: FeatureSpec, t: Tensor, field: str, errors: list[FieldError]) -> list[Any] | None:
     accepted = ACCEPTS[spec.dtype]
     if t.datatype not in accepted:
-        errors.append(FieldError(f"{field}.datatype", f"one of {', '.join(accepted)} for a {spec.dtype} feature",
-                                 t.datatype))
+        errors.append(
+            FieldError(f"{field}.datatype", f"one of {', '.join(accepted)} for a {spec.dtype} feature", t.datatype)
+        )
         return None
     n = t.shape[0] if t.shape else 0
     matrix = spec.dtype == "array" and t.datatype != "BYTES"

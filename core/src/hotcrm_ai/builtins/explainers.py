@@ -44,6 +44,11 @@ def register_explainers(register: Callable[[Any], None]) -> None:
     register(ExplainerSpec("exact", _exact, "exact interventional Shapley values, all coalitions (<= ~12 fields)"))
     register(ExplainerSpec("linear", _linear, "closed-form Shapley values of a linear model in link space"))
     register(ExplainerSpec("text", _text, "word-level Shapley (few words) or Owen values (more), by masking words"))
-    register(ExplainerSpec("additive", _additive, "the model's own exact parts (forecast level/trend/season, "
-                           "basket products' shares of a recommendation)"))
+    register(
+        ExplainerSpec(
+            "additive",
+            _additive,
+            "the model's own exact parts (forecast level/trend/season, basket products' shares of a recommendation)",
+        )
+    )
     register(ExplainerSpec("kernel", _kernel, "Kernel SHAP, paired sampling, budget and seed, error estimate"))

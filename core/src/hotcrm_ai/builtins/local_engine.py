@@ -19,5 +19,11 @@ def _factory(options: Mapping[str, Any]) -> Any:
 def register_engines(register: Callable[[EngineSpec], None]) -> None:
     from hotcrm_ai.scoring.local import LocalOptions
 
-    register(EngineSpec(name="local", factory=_factory, options=LocalOptions,
-                        description="Scores chunks on a thread pool in this process; memory bounded by chunk size."))
+    register(
+        EngineSpec(
+            name="local",
+            factory=_factory,
+            options=LocalOptions,
+            description="Scores chunks on a thread pool in this process; memory bounded by chunk size.",
+        )
+    )

@@ -29,8 +29,10 @@ def key_secret(settings: CacheSettings) -> bytes:
     if settings.key_secret is not None:
         value = settings.key_secret.reveal()
         if len(value) < MIN_LENGTH:
-            raise ConfigError(f"[cache] key_secret: expected at least {MIN_LENGTH} characters (a random string "
-                              "shared by every process of the deployment)")
+            raise ConfigError(
+                f"[cache] key_secret: expected at least {MIN_LENGTH} characters (a random string "
+                "shared by every process of the deployment)"
+            )
         return value.encode("utf-8")
     if settings.backend == "memory":
         return secrets.token_bytes(32)

@@ -24,8 +24,6 @@ DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 SWEEP_INTERVAL_S = 1.0  # between full expiry scans a full cache evicts LRU entries; expired ones also go on read
 
 
-
-
 class MemoryBackend:
     """A thread-safe LRU of ``key -> (expires_at, bytes)`` (implements ``CacheBackend``)."""
 

@@ -40,8 +40,11 @@ def register(cli: click.Group) -> None:
         ai = c.cloud()
         report: dict[str, Any] = {"plugins": [r.name for r in ai.plugins.describe()], "predictions": []}
         lines = [f"hotcrm-ai demo: {len(ai.registry)} models registered; plugins: {', '.join(report['plugins'])}", ""]
-        with_example = {m.id: m.parameters["example"] for m in ai.registry.list(status="active")
-                        if isinstance(m.parameters.get("example"), dict)}
+        with_example = {
+            m.id: m.parameters["example"]
+            for m in ai.registry.list(status="active")
+            if isinstance(m.parameters.get("example"), dict)
+        }
         examples = {m: with_example[m] for m in SEED_ORDER if m in with_example}
         examples.update({m: e for m, e in with_example.items() if m not in examples})
         available = list(examples)

@@ -61,7 +61,10 @@ def register(cli: click.Group) -> None:
         from hotcrm_ai.cli.predict import load_json_arg
 
         cmp = c.cloud().compare(model_id, load_json_arg(first, "--a"), load_json_arg(second, "--b"))
-        c.output(cmp, lambda: (
-            f"{cmp.output_kind}: {cmp.output_value1:.6g} -> {cmp.output_value2:.6g} "
-            f"({cmp.output_difference:+.6g})\n\n{cmp.text.rstrip()}"
-        ))
+        c.output(
+            cmp,
+            lambda: (
+                f"{cmp.output_kind}: {cmp.output_value1:.6g} -> {cmp.output_value2:.6g} "
+                f"({cmp.output_difference:+.6g})\n\n{cmp.text.rstrip()}"
+            ),
+        )

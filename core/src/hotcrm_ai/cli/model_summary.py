@@ -10,8 +10,14 @@ if TYPE_CHECKING:
 _MAX_CHOICES = 6  # choices shown per feature before "... (N in all)"
 _METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "mae", "mse")
 _EXTRA_METRICS = ("hit_rate_at_10", "mase")  # figures some model types keep in ``metrics.extra``
-_BASELINES = ("base_rate", "majority_accuracy", "vader_only_accuracy", "pop_hit_rate_at_10", "seasonal_naive_mase",
-              "naive_mase")
+_BASELINES = (
+    "base_rate",
+    "majority_accuracy",
+    "vader_only_accuracy",
+    "pop_hit_rate_at_10",
+    "seasonal_naive_mase",
+    "naive_mase",
+)
 
 
 def _number(value: Any) -> str:

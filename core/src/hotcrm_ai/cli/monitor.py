@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor import HealthStatus, ModelStats
 
 _COLUMNS = (
-    "model", "variant", "total", "fail", "err %", "cache %", "mean ms", "p50", "p95", "p99", "conf", "acc %", "mae"
+    "model",
+    "variant",
+    "total",
+    "fail",
+    "err %",
+    "cache %",
+    "mean ms",
+    "p50",
+    "p95",
+    "p99",
+    "conf",
+    "acc %",
+    "mae",
 )
 
 
@@ -64,8 +76,11 @@ def stats_text(stats: Mapping[str, ModelStats], window_s: float | None) -> str:
     if not stats:
         return f"No predictions recorded{where}."
     text = table(_COLUMNS, stats_rows(list(stats.values())))
-    usage = [f"{mid}: " + ", ".join(f"{k}={v:,.6g}" for k, v in sorted(s.usage.items()))
-             for mid, s in stats.items() if s.usage]
+    usage = [
+        f"{mid}: " + ", ".join(f"{k}={v:,.6g}" for k, v in sorted(s.usage.items()))
+        for mid, s in stats.items()
+        if s.usage
+    ]
     dropped = [f"{mid}: {s.dropped:,}" for mid, s in stats.items() if s.dropped]
     text += "\n\nevents dropped by the store writer (queue full):\n  " + "\n  ".join(dropped) if dropped else ""
     return text + ("\n\nusage:\n  " + "\n  ".join(usage) if usage else "")
@@ -83,8 +98,13 @@ def health_text(statuses: Sequence[HealthStatus]) -> str:
 def register(cli: click.Group) -> None:
     @cli.command("stats")
     @click.argument("model_id", required=False, metavar="[MODEL]")
-    @click.option("--window", "window_s", type=click.FloatRange(min=0, min_open=True),
-                  help="Only predictions of the last SECONDS (default: every retained event).", metavar="SECONDS")
+    @click.option(
+        "--window",
+        "window_s",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Only predictions of the last SECONDS (default: every retained event).",
+        metavar="SECONDS",
+    )
     @click.option("--variant", help="Only this A/B variant (with MODEL).")
     @json_option
     @pass_cli
@@ -101,8 +121,14 @@ def register(cli: click.Group) -> None:
             raise ModelNotFoundError(model_id)  # same answer as ``health`` for a typo
         one = monitor.stats(model_id, window_s=window_s, variant=variant)
         found: dict[str, Any] = {model_id: one} if one is not None else {}
-        c.output(one, lambda: stats_text(found, window_s) if found else
-                 f"No predictions recorded for {model_id}" + (f" in the last {window_s:g} s." if window_s else "."))
+        c.output(
+            one,
+            lambda: (
+                stats_text(found, window_s)
+                if found
+                else f"No predictions recorded for {model_id}" + (f" in the last {window_s:g} s." if window_s else ".")
+            ),
+        )
 
     @cli.command("health")
     @click.argument("model_id", required=False, metavar="[MODEL]")

@@ -103,8 +103,13 @@ def register(cli: click.Group) -> None:
         help="Where to write one result per line (JSON lines).",
     )
     @click.option("--tenant", help="Tenant (cache isolation).")
-    @click.option("--chunk-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
-                  help="Rows sent to the model at a time (memory grows with it).")
+    @click.option(
+        "--chunk-size",
+        default=1000,
+        show_default=True,
+        type=click.IntRange(1, 1_000_000),
+        help="Rows sent to the model at a time (memory grows with it).",
+    )
     @click.option("--no-cache", is_flag=True, help="Always ask the model; neither read nor write cached answers.")
     @json_option
     @pass_cli

@@ -31,8 +31,16 @@ class AdditiveExplainer:
         names = list(att.contributions)
         phi = np.array([float(att.contributions[n]) for n in names])
         exp = build_explanation(
-            task.model, {n: att.values.get(n) for n in names}, names, phi, att.base, att.output,
-            output_kind=att.output_kind, method=self.name, evaluations=0, exact=True,
+            task.model,
+            {n: att.values.get(n) for n in names},
+            names,
+            phi,
+            att.base,
+            att.output,
+            output_kind=att.output_kind,
+            method=self.name,
+            evaluations=0,
+            exact=True,
             metadata={**att.metadata, "explained": att.explained},
         )
         contributions = tuple(attrs.evolve(c, label=att.labels.get(c.feature, c.label)) for c in exp.contributions)

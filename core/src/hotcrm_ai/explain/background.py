@@ -49,8 +49,10 @@ def _fill(model: ModelConfig, name: str) -> Any:
     value = feature_baseline(model.feature(name))
     if value is _MISSING:
         spec = model.feature(name)
-        why = "it is not in the model's feature specs" if spec is None else (
-            f"its spec ({spec.dtype}) has no default, no minimum/maximum and no choices"
+        why = (
+            "it is not in the model's feature specs"
+            if spec is None
+            else (f"its spec ({spec.dtype}) has no default, no minimum/maximum and no choices")
         )
         raise ExplanationError(
             f"model {model.id}: no background value for feature {name!r}: {why}; "

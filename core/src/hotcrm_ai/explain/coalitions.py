@@ -34,9 +34,9 @@ def same_as_explained(
     names: Sequence[str], features: Mapping[str, Any], background: Sequence[Mapping[str, Any]]
 ) -> np.ndarray:
     """``B x M``: whether background row ``b`` already holds the explained value of feature ``i``."""
-    return np.array(
-        [[_same(row[n], features[n]) for n in names] for row in background], dtype=bool
-    ).reshape(len(background), len(names))
+    return np.array([[_same(row[n], features[n]) for n in names] for row in background], dtype=bool).reshape(
+        len(background), len(names)
+    )
 
 
 def distinct_rows_per_background(same: np.ndarray, include_full: bool) -> np.ndarray:

@@ -88,7 +88,15 @@ class ExactExplainer:
         v = np.append(rows.values(scores), output)
         phi = shapley_from_values(v, m)
         return build_explanation(
-            task.model, task.features, names, phi, float(v[0]), output,
-            output_kind=task.output_kind, method=self.name, evaluations=len(rows), exact=True,
+            task.model,
+            task.features,
+            names,
+            phi,
+            float(v[0]),
+            output,
+            output_kind=task.output_kind,
+            method=self.name,
+            evaluations=len(rows),
+            exact=True,
             metadata={"background_rows": b, "coalitions": 2**m, "rows_deduplicated": exact_cost(m, b) - len(rows)},
         )

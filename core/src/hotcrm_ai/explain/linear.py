@@ -64,7 +64,15 @@ class LinearExplainer:
         output = float(lin.intercept + coef @ x[0])
         kind = link_output_kind(lin.link, lin.output_kind, task.output_kind)
         return build_explanation(
-            task.model, task.features, names, phi, base, output,
-            output_kind=kind, method=self.name, evaluations=0, exact=True,
+            task.model,
+            task.features,
+            names,
+            phi,
+            base,
+            output,
+            output_kind=kind,
+            method=self.name,
+            evaluations=0,
+            exact=True,
             metadata={"link": lin.link, "unexplained_fields": unknown},
         )

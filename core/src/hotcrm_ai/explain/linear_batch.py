@@ -71,7 +71,8 @@ class PreparedLinear:
         if mean.size != coef.size or len(lin.groups) != coef.size:
             raise ExplanationError(
                 f"linear: model {model.id}: {coef.size} coefficients, {mean.size} means and {len(lin.groups)} "
-                "groups do not line up")
+                "groups do not line up"
+            )
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(mean))):
             raise ExplanationError(f"linear: model {model.id}: non-finite coefficient or mean")
         index = {n: i for i, n in enumerate(names)}
@@ -93,9 +94,19 @@ class PreparedLinear:
             term_ref = (coef * mean) @ by_field
             term_of = np.array([where.get(n, -1) for n in names], dtype=np.intp)
             term_outside = np.array([k for k, f in enumerate(fields) if f not in index], dtype=np.intp)
-        return cls(lin, tuple(names), coef, mean, to_field, np.array(outside, dtype=np.intp),
-                   float(lin.intercept + coef @ mean), term_of, term_ref, term_outside,
-                   tuple(label_of(model, n) for n in names))
+        return cls(
+            lin,
+            tuple(names),
+            coef,
+            mean,
+            to_field,
+            np.array(outside, dtype=np.intp),
+            float(lin.intercept + coef @ mean),
+            term_of,
+            term_ref,
+            term_outside,
+            tuple(label_of(model, n) for n in names),
+        )
 
     def encode(self, rows: Sequence[Mapping[str, Any]], model: ModelConfig) -> np.ndarray:
         try:
@@ -103,12 +114,16 @@ class PreparedLinear:
         except (KeyError, TypeError, ValueError) as exc:
             raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
         if x.shape != (len(rows), self.coef.size) or not np.all(np.isfinite(x)):
-            raise ExplanationError(f"linear: model {model.id}: encoded rows {x.shape} and {self.coef.size} "
-                                   "coefficients do not line up (or an encoded value is not finite)")
+            raise ExplanationError(
+                f"linear: model {model.id}: encoded rows {x.shape} and {self.coef.size} "
+                "coefficients do not line up (or an encoded value is not finite)"
+            )
         return x
 
     def _terms(
-        self, rows: Sequence[Mapping[str, Any]] | None, model: ModelConfig,
+        self,
+        rows: Sequence[Mapping[str, Any]] | None,
+        model: ModelConfig,
         columns: tuple[Mapping[str, Any], int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """phi, base, output through the model's per-field terms (no design matrix), of ``rows`` or
@@ -134,8 +149,9 @@ class PreparedLinear:
             base = base + d[:, self.term_outside].sum(axis=1)
         return phi, base, self.lin.intercept + t.sum(axis=1)
 
-    def explain_columns(self, columns: Mapping[str, Any], n: int, model: ModelConfig,
-                        served_kind: str) -> BatchExplanation:
+    def explain_columns(
+        self, columns: Mapping[str, Any], n: int, model: ModelConfig, served_kind: str
+    ) -> BatchExplanation:
         """``explain_rows`` of a table given column by column (``names`` are its columns)."""
         if self.term_of is None or self.lin.column_terms is None:
             lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[k] for k in self.names)]
@@ -156,8 +172,9 @@ class PreparedLinear:
             output = self.lin.intercept + x @ self.coef
         return self._finish(phi, base, output, model, served_kind)
 
-    def _finish(self, phi: np.ndarray, base: np.ndarray, output: np.ndarray, model: ModelConfig,
-                served_kind: str) -> BatchExplanation:
+    def _finish(
+        self, phi: np.ndarray, base: np.ndarray, output: np.ndarray, model: ModelConfig, served_kind: str
+    ) -> BatchExplanation:
         kind = link_output_kind(self.lin.link, self.lin.output_kind, served_kind)
         if self.lin.link != "logit":
             return BatchExplanation(model.id, self.names, base, phi, output, kind)

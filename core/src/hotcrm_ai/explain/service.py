@@ -142,9 +142,13 @@ class ExplainabilityService:
         if requested:
             explainer = self.explainer(requested)
             if not explainer.supports(task):
-                why = "no coefficients from the provider" if requested == "linear" and task.linear is None else (
-                    f"{m} features x {b} background rows do not fit the budget "
-                    f"({task.budget} model evaluations left of [explain] budget {self.settings.budget})"
+                why = (
+                    "no coefficients from the provider"
+                    if requested == "linear" and task.linear is None
+                    else (
+                        f"{m} features x {b} background rows do not fit the budget "
+                        f"({task.budget} model evaluations left of [explain] budget {self.settings.budget})"
+                    )
                 )
                 raise ExplanationError(f"explainer {requested!r} cannot explain model {task.model.id}: {why}")
             return explainer
@@ -199,8 +203,10 @@ class ExplainabilityService:
             if attribution is not None:
                 return self._explain_additive(model, x, attribution)
             if chosen == "additive":
-                raise ExplanationError(f"explainer 'additive' cannot explain model {model.id}: provider "
-                                       f"{type(provider).__name__} gives no additive account of its output")
+                raise ExplanationError(
+                    f"explainer 'additive' cannot explain model {model.id}: provider "
+                    f"{type(provider).__name__} gives no additive account of its output"
+                )
         budget = self.settings.budget
         linear = _over_declared_background(provider.linear_model(model), model)
         try:
@@ -269,7 +275,10 @@ class ExplainabilityService:
             self._linear.clear()
         # the provider and model are held, so their ids cannot be reused while the entry lives
         self._linear[model_key if compiled is None else (model.id, model.version, id(inner), fields)] = (
-            inner, model, compiled)
+            inner,
+            model,
+            compiled,
+        )
         return compiled
 
     def _compile_linear(
@@ -308,8 +317,10 @@ class ExplainabilityService:
                 self._check_table(rows, names)  # not the usual table: find the first row that differs
         compiled = self.compiled_linear(model, names, provider)
         if compiled is None:
-            raise ExplanationError(f"model {model.id}: batched explanations need a linear model with a logit link "
-                                   f"(provider {type(provider).__name__} gives none); use explain per row")
+            raise ExplanationError(
+                f"model {model.id}: batched explanations need a linear model with a logit link "
+                f"(provider {type(provider).__name__} gives none); use explain per row"
+            )
         if isinstance(rows, Mapping):
             return compiled.prepared.explain_columns(rows, n, model, "log-odds")
         return compiled.prepared.explain_rows(rows, model, "log-odds")
@@ -322,11 +333,16 @@ class ExplainabilityService:
             try:
                 lengths[name] = len(columns[name])
             except TypeError:
-                raise ValidationError([FieldError(field=name, expected="a column (list or array)",
-                                                  got=type(columns[name]).__name__)], subject="columns") from None
+                raise ValidationError(
+                    [FieldError(field=name, expected="a column (list or array)", got=type(columns[name]).__name__)],
+                    subject="columns",
+                ) from None
         n = lengths[names[0]]
-        wrong = [FieldError(field=k, expected=f"{n} values (as {names[0]})", got=str(m))
-                 for k, m in lengths.items() if m != n]
+        wrong = [
+            FieldError(field=k, expected=f"{n} values (as {names[0]})", got=str(m))
+            for k, m in lengths.items()
+            if m != n
+        ]
         if wrong:
             raise ValidationError(wrong, subject="columns")
         if n == 0:
@@ -346,13 +362,23 @@ class ExplainabilityService:
         def no_calls(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
             raise ExplanationError(f"model {model.id}: the additive explainer makes no model calls")
 
-        task = ExplanationTask(model=model, features=x, score=no_calls, background=[],
-                               output_kind=attribution.output_kind, budget=0, seed=self.settings.seed,
-                               attribution=attribution)
+        task = ExplanationTask(
+            model=model,
+            features=x,
+            score=no_calls,
+            background=[],
+            output_kind=attribution.output_kind,
+            budget=0,
+            seed=self.settings.seed,
+            attribution=attribution,
+        )
         exp = self.explainer("additive").explain(task)
         gap = check_additivity(exp, model)
-        return attrs.evolve(exp, evaluations=1, metadata={**exp.metadata, "model_output": attribution.output,
-                                                          "provider_calls": 1, "additivity_gap": gap})
+        return attrs.evolve(
+            exp,
+            evaluations=1,
+            metadata={**exp.metadata, "model_output": attribution.output, "provider_calls": 1, "additivity_gap": gap},
+        )
 
     def compare(
         self,
@@ -383,8 +409,10 @@ def _attribution_of(provider: BaseMLProvider, model: ModelConfig, x: Mapping[str
     except HotCRMAIError:
         raise
     except Exception as exc:
-        raise ExplanationError(f"model {model.id}: provider {type(provider).__name__} attribution failed: "
-                               f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+        raise ExplanationError(
+            f"model {model.id}: provider {type(provider).__name__} attribution failed: "
+            f"{type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
 
 
 def _over_declared_background(linear: LinearModel | None, model: ModelConfig) -> LinearModel | None:

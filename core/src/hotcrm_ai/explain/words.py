@@ -89,8 +89,9 @@ class _Game:
                     keep[f].update(range(lo, hi))
         texts = {f: self.text_of(f, keep[f]) for f in self.fields}
         x = self.task.features
-        return [{**{n: (x[n] if n in present else b.get(n, x[n])) for n in self.others}, **texts}
-                for b in self.background]
+        return [
+            {**{n: (x[n] if n in present else b.get(n, x[n])) for n in self.others}, **texts} for b in self.background
+        ]
 
     def label(self, p: int) -> tuple[str, Any, str]:
         f, lo, hi = self.players[p]
@@ -157,7 +158,8 @@ class WordExplainer:
             if cost <= task.budget or n <= 2:
                 if cost > task.budget:
                     raise ExplanationError(
-                        f"text: model {task.model.id}: needs {cost} model evaluations, budget is {task.budget}")
+                        f"text: model {task.model.id}: needs {cost} model evaluations, budget is {task.budget}"
+                    )
                 return game
             players = max(2, players // 2)
 
@@ -193,10 +195,23 @@ class WordExplainer:
         names = [name for name, _, _ in labels]
         values = {name: value for name, value, _ in labels}
         exp = build_explanation(
-            task.model, values, names, phi, base, output, output_kind=task.output_kind,
-            method=self.name, evaluations=len(rows), exact=True,
-            metadata={"values": "shapley" if exact else "owen", "players": n, "words_per_player": game.group,
-                      "mask": MASK, "text_fields": fields},
+            task.model,
+            values,
+            names,
+            phi,
+            base,
+            output,
+            output_kind=task.output_kind,
+            method=self.name,
+            evaluations=len(rows),
+            exact=True,
+            metadata={
+                "values": "shapley" if exact else "owen",
+                "players": n,
+                "words_per_player": game.group,
+                "mask": MASK,
+                "text_fields": fields,
+            },
         )
         relabel = {name: label for name, _, label in labels}
         contributions = tuple(attrs.evolve(c, label=relabel[c.feature]) for c in exp.contributions)

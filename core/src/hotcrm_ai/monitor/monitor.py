@@ -172,8 +172,9 @@ class PerformanceMonitor:
     ) -> None:
         """Count an explanation (``rows`` of them for a batch) and the provider scoring it cost, apart
         from the prediction events (see ``monitor.explanations``)."""
-        self._explained.add(model_id, method, rows=rows, failed=failed, provider_calls=provider_calls,
-                            evaluations=evaluations)
+        self._explained.add(
+            model_id, method, rows=rows, failed=failed, provider_calls=provider_calls, evaluations=evaluations
+        )
 
     def explain_stats(self, model_id: str) -> ExplainStats | None:
         """The model's explanation counts, or None before its first explanation."""

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from hotcrm_ai.types import PredictionEvent
 
 
-
 class _Timed(Protocol):
     @property
     def variant(self) -> str | None: ...

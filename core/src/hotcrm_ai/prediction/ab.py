@@ -19,9 +19,7 @@ CHALLENGER = "challenger"
 CHAMPION = "champion"
 
 
-def subject_key(
-    context: Mapping[str, Any], features: Mapping[str, Any], canonical: str | bytes | None = None
-) -> str:
+def subject_key(context: Mapping[str, Any], features: Mapping[str, Any], canonical: str | bytes | None = None) -> str:
     """``context['subject']`` when given, else tenant + canonical features (``canonical`` when the
     caller already encoded them, so a request encodes its features once)."""
     subject = context.get("subject")
@@ -65,4 +63,3 @@ def assign(
         )
         return model, CHALLENGER
     return champion, CHAMPION
-

@@ -93,6 +93,11 @@ def counted(
         monitor.record_explanation(model.id, None, provider_calls=provider.calls, failed=True)
         raise
     done = parts(result)
-    monitor.record_explanation(model.id, done[0].method if done else None, provider_calls=provider.calls,
-                               evaluations=sum(e.evaluations for e in done), rows=len(done))
+    monitor.record_explanation(
+        model.id,
+        done[0].method if done else None,
+        provider_calls=provider.calls,
+        evaluations=sum(e.evaluations for e in done),
+        rows=len(done),
+    )
     return result

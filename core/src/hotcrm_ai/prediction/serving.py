@@ -491,8 +491,12 @@ class PredictionService:
         explainer = self.explainer
         try:
             provider = self.scoring_provider(model)
-            return counted(self.monitor, model, provider, lambda: explainer.explain_model(
-                model, features, provider, prediction=prediction, validated=True))
+            return counted(
+                self.monitor,
+                model,
+                provider,
+                lambda: explainer.explain_model(model, features, provider, prediction=prediction, validated=True),
+            )
         except HotCRMAIError as exc:
             log.info("no explanation for %s: %s", model.id, exc)
             return None

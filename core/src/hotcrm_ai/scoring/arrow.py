@@ -59,8 +59,15 @@ def to_columns(data: Any) -> tuple[dict[str, Any], int]:
             raise ValidationError([FieldError("data", "columns of equal length", shown)], subject="data")
         return cols, lengths.pop() if lengths else 0
     raise ValidationError(
-        [FieldError("data", "a pyarrow Table or RecordBatch, a pandas DataFrame or a mapping of columns",
-                    type(data).__name__)], subject="data")
+        [
+            FieldError(
+                "data",
+                "a pyarrow Table or RecordBatch, a pandas DataFrame or a mapping of columns",
+                type(data).__name__,
+            )
+        ],
+        subject="data",
+    )
 
 
 def _column(name: str, values: Any) -> Any:
@@ -68,13 +75,17 @@ def _column(name: str, values: Any) -> Any:
         return column_from_arrow(values)
     if isinstance(values, np.ndarray):
         if values.ndim != 1:
-            raise ValidationError([FieldError(name, "a one-dimensional column", f"shape {values.shape}")],
-                                  subject="data")
+            raise ValidationError(
+                [FieldError(name, "a one-dimensional column", f"shape {values.shape}")], subject="data"
+            )
         return values if values.dtype.kind in "fiu" else values.tolist()
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
         if hasattr(values, "tolist"):  # a pandas Series
-            return _column(name, np.asarray(values)) if getattr(values, "dtype", None) is not None and \
-                np.asarray(values).dtype.kind in "fiu" else list(values.tolist())
+            return (
+                _column(name, np.asarray(values))
+                if getattr(values, "dtype", None) is not None and np.asarray(values).dtype.kind in "fiu"
+                else list(values.tolist())
+            )
         raise ValidationError([FieldError(name, "a column (list or array)", type(values).__name__)], subject="data")
     return list(values)
 
@@ -154,8 +165,16 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
         return pa.DictionaryArray.from_arrays(indices, pa.array(col.values)).dictionary_decode()
     arrays = [np.asarray(v) if isinstance(v, np.ndarray) else None for _, v in parts]
     if float_only or (all(a is not None and a.dtype.kind in "fiu" for a in arrays) and arrays):
-        full = np.zeros(n, dtype=np.float64 if float_only or any(a.dtype.kind == "f" for a in arrays  # type: ignore[union-attr]
-                                                                  ) else np.int64)
+        full = np.zeros(
+            n,
+            dtype=np.float64
+            if float_only
+            or any(
+                a.dtype.kind == "f"
+                for a in arrays  # type: ignore[union-attr]
+            )
+            else np.int64,
+        )
         for at, v in parts:
             full[at] = np.asarray(v, dtype=full.dtype)
         return pa.array(full, mask=null)

@@ -42,8 +42,14 @@ class ScoreSummary:
         return self.rows / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "failed": self.failed, "elapsed_s": round(self.elapsed_s, 3),
-                "rows_per_s": round(self.rows_per_s), "engine": self.engine, "output": self.output}
+        return {
+            "rows": self.rows,
+            "failed": self.failed,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "rows_per_s": round(self.rows_per_s),
+            "engine": self.engine,
+            "output": self.output,
+        }
 
 
 @runtime_checkable

@@ -22,8 +22,14 @@ from hotcrm_ai.scoring.arrow import to_columns
 from hotcrm_ai.types import ModelConfig
 
 FORMATS = ("parquet", "csv", "jsonl")
-_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-             ".json": "jsonl"}
+_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 Chunk = tuple[dict[str, Any], int]
 
@@ -36,8 +42,9 @@ def format_of(path: str | os.PathLike[str], given: str | None, what: str) -> str
         return "parquet"
     fmt = _SUFFIXES.get(p.suffix.lower())
     if fmt is None:
-        raise ValidationError([FieldError(what, "a .parquet, .csv or .jsonl path (or --format)", p.name)],
-                              subject="score")
+        raise ValidationError(
+            [FieldError(what, "a .parquet, .csv or .jsonl path (or --format)", p.name)], subject="score"
+        )
     return fmt
 
 
@@ -85,8 +92,7 @@ def _csv(path: str, chunk_rows: int, model: ModelConfig) -> Iterator[Chunk]:
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=max(1 << 20, min(chunk_rows * 256, 1 << 28))),
-        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                             strings_can_be_null=True),
+        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=True),
     )
     for batch in reader:
         columns, n = to_columns(batch)
@@ -128,8 +134,9 @@ def _jsonl(path: str, chunk_rows: int) -> Iterator[Chunk]:
             except json.JSONDecodeError as exc:
                 raise ValidationError(f"valid JSON ({exc.msg})", subject=f"--input line {number}") from None
             if not isinstance(row, dict):
-                raise ValidationError(f"a JSON object of features, got {type(row).__name__}",
-                                      subject=f"--input line {number}")
+                raise ValidationError(
+                    f"a JSON object of features, got {type(row).__name__}", subject=f"--input line {number}"
+                )
             rows.append(row)
             if len(rows) == chunk_rows:
                 yield _columns(rows)
@@ -218,8 +225,9 @@ class Writer:
 def _flat(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     """Nested values (lists, structs) as JSON text, since CSV cells are flat."""
     if pa.types.is_nested(col.type):
-        return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in col.to_pylist()],
-                        type=pa.string())
+        return pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False) for v in col.to_pylist()], type=pa.string()
+        )
     return col
 
 
@@ -233,8 +241,16 @@ def _conform(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
         return table
     extra = set(table.column_names) - set(schema.names)
     if extra:
-        raise ValidationError([FieldError("output", f"the columns of the first chunk ({', '.join(schema.names)})",
-                                          f"new columns {', '.join(sorted(extra))}")], subject="score")
+        raise ValidationError(
+            [
+                FieldError(
+                    "output",
+                    f"the columns of the first chunk ({', '.join(schema.names)})",
+                    f"new columns {', '.join(sorted(extra))}",
+                )
+            ],
+            subject="score",
+        )
     columns = []
     for field in schema:
         if field.name in table.column_names:

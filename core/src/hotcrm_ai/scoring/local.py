@@ -52,8 +52,9 @@ class LocalEngine:
                         progress(table.num_rows)
             finally:
                 writer.close()
-        return ScoreSummary(rows=rows, failed=failed, elapsed_s=time.perf_counter() - started, engine=self.name,
-                            output=job.output)
+        return ScoreSummary(
+            rows=rows, failed=failed, elapsed_s=time.perf_counter() - started, engine=self.name, output=job.output
+        )
 
 
 @attrs.frozen

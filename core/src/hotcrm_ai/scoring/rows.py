@@ -77,9 +77,23 @@ def columnar_batch(
         at = group.index[answered].tolist()
         pids = [ids[32 * i : 32 * i + 32] for i in at]
         if not notes and not refused:  # the usual case: built at C speed, no Python loop per row
-            built = list(map(PredictionResult, predictions, conf, repeat(served), repeat(version), repeat(model_id),
-                             repeat(variant), repeat(False), repeat(False), repeat(None), repeat(latency), pids,
-                             repeat(shared)))
+            built = list(
+                map(
+                    PredictionResult,
+                    predictions,
+                    conf,
+                    repeat(served),
+                    repeat(version),
+                    repeat(model_id),
+                    repeat(variant),
+                    repeat(False),
+                    repeat(False),
+                    repeat(None),
+                    repeat(latency),
+                    pids,
+                    repeat(shared),
+                )
+            )
             if len(built) == n:
                 results = built  # type: ignore[assignment]
             else:
@@ -91,15 +105,31 @@ def columnar_batch(
                 continue
             note = notes.get(j)
             results[i] = PredictionResult(
-                predictions[j], conf[j], served, version, model_id, variant, False, False, None, latency,
-                pids[j], {**shared, **note} if note else shared,
+                predictions[j],
+                conf[j],
+                served,
+                version,
+                model_id,
+                variant,
+                False,
+                False,
+                None,
+                latency,
+                pids[j],
+                {**shared, **note} if note else shared,
             )
     for i, exc in chunk.errors.items():
         group = next(g for g in chunk.groups if i in set(g.index.tolist()))
         results[i] = PredictionResult(
-            prediction=None, confidence=0.0, model_id=group.model.id, model_version=group.model.version,
-            requested_model_id=model_id, variant=group.variant, latency_ms=latency,
-            error=ErrorInfo.from_exception(exc), exception=exc,
+            prediction=None,
+            confidence=0.0,
+            model_id=group.model.id,
+            model_version=group.model.version,
+            requested_model_id=model_id,
+            variant=group.variant,
+            latency_ms=latency,
+            error=ErrorInfo.from_exception(exc),
+            exception=exc,
         )
     return [r for r in results if r is not None]
 

@@ -52,7 +52,11 @@ class Chunk:
 
 
 def assign_rows(
-    service: PredictionService, requested: ModelConfig, columns: Columns, n: int, ctx: Mapping[str, Any],
+    service: PredictionService,
+    requested: ModelConfig,
+    columns: Columns,
+    n: int,
+    ctx: Mapping[str, Any],
     subjects: Sequence[Any] | None,
 ) -> list[tuple[ModelConfig, str | None, np.ndarray]]:
     """Sticky A/B per row, with ``predict``'s hash: ``subjects[i]`` (else ``context['subject']``, else
@@ -101,8 +105,13 @@ def serve_chunk(
             try:
                 output = _answer(service, model, valid, len(answered), ctx)
             except Exception as failure:  # the provider failed the whole group: every row says why
-                error = failure if isinstance(failure, (ValidationError, PredictionError)) else PredictionError(
-                    f"{model.id}: {type(failure).__name__}: {failure}", model_id=model.id, cause=failure)
+                error = (
+                    failure
+                    if isinstance(failure, (ValidationError, PredictionError))
+                    else PredictionError(
+                        f"{model.id}: {type(failure).__name__}: {failure}", model_id=model.id, cause=failure
+                    )
+                )
                 for j in answered.tolist():
                     chunk.errors[int(index[j])] = error
             else:
@@ -113,21 +122,37 @@ def serve_chunk(
     return chunk
 
 
-def _answer(service: PredictionService, model: ModelConfig, columns: Columns, n: int,
-            ctx: Mapping[str, Any]) -> ColumnOutput:
+def _answer(
+    service: PredictionService, model: ModelConfig, columns: Columns, n: int, ctx: Mapping[str, Any]
+) -> ColumnOutput:
     provider, breaker = service.providers.get(model)
     if provider.supports_columns(model):
-        output, _ = call_with_retries(lambda: provider.predict_columns(model, columns), service.policy,
-                                      breaker=breaker, rng=service._rng, sleep=service._sleep)
+        output, _ = call_with_retries(
+            lambda: provider.predict_columns(model, columns),
+            service.policy,
+            breaker=breaker,
+            rng=service._rng,
+            sleep=service._sleep,
+        )
         if not isinstance(output, ColumnOutput):
-            raise PredictionError(f"provider {model.provider} returned {type(output).__name__} from "
-                                  "predict_columns, expected ColumnOutput", model_id=model.id)
+            raise PredictionError(
+                f"provider {model.provider} returned {type(output).__name__} from "
+                "predict_columns, expected ColumnOutput",
+                model_id=model.id,
+            )
         return output
     return _by_batches(service, provider, breaker, model, columns, n, ctx)
 
 
-def _by_batches(service: PredictionService, provider: BaseMLProvider, breaker: Any, model: ModelConfig,
-                columns: Columns, n: int, ctx: Mapping[str, Any]) -> ColumnOutput:
+def _by_batches(
+    service: PredictionService,
+    provider: BaseMLProvider,
+    breaker: Any,
+    model: ModelConfig,
+    columns: Columns,
+    n: int,
+    ctx: Mapping[str, Any],
+) -> ColumnOutput:
     """Providers without ``predict_columns``: ``batch_predict`` on slices of ``BATCH_ROWS`` rows, a few
     at a time (remote providers batch natively); a failed slice is retried row by row."""
     context = dict(ctx)
@@ -143,8 +168,9 @@ def _by_batches(service: PredictionService, provider: BaseMLProvider, breaker: A
         try:
             got = call(lambda: provider.batch_predict(model, part))
             if len(got) != len(part):
-                raise PredictionError(f"provider {model.provider} returned {len(got)} results for {len(part)} rows",
-                                      model_id=model.id)
+                raise PredictionError(
+                    f"provider {model.provider} returned {len(got)} results for {len(part)} rows", model_id=model.id
+                )
             outputs[begin : begin + len(part)] = got
         except Exception:
             for k, inp in enumerate(part, begin):
@@ -159,8 +185,7 @@ def _by_batches(service: PredictionService, provider: BaseMLProvider, breaker: A
     return from_outputs(outputs, errors)
 
 
-def _record(service: PredictionService, chunk: Chunk, group: Group, ctx: Mapping[str, Any],
-            latency_ms: float) -> None:
+def _record(service: PredictionService, chunk: Chunk, group: Group, ctx: Mapping[str, Any], latency_ms: float) -> None:
     rows = len(group.index)
     failed_types: dict[str, int] = {}
     in_group = set(group.index.tolist()) if len(chunk.groups) > 1 else None
@@ -177,9 +202,17 @@ def _record(service: PredictionService, chunk: Chunk, group: Group, ctx: Mapping
             conf = conf[keep]
         mean_conf = float(conf.mean()) if len(conf) else 0.0
     record = ChunkRecord(
-        model_id=group.model.id, requested_model_id=chunk.requested_id, model_version=group.model.version,
-        timestamp=time.time(), rows=rows, failed=failed, latency_ms=latency_ms, variant=group.variant,
-        provider=group.model.provider, tenant=ctx.get("tenant"), mean_confidence=mean_conf,
+        model_id=group.model.id,
+        requested_model_id=chunk.requested_id,
+        model_version=group.model.version,
+        timestamp=time.time(),
+        rows=rows,
+        failed=failed,
+        latency_ms=latency_ms,
+        variant=group.variant,
+        provider=group.model.provider,
+        tenant=ctx.get("tenant"),
+        mean_confidence=mean_conf,
         error_types=failed_types,
     )
     try:

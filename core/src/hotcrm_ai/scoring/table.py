@@ -44,8 +44,9 @@ def score_table(
     columns, n = to_columns(data)
     missing = [c for c in (*keep, *([subject] if subject else [])) if c not in columns]
     if missing:
-        raise ValidationError([FieldError(c, "a column of the input", "no such column") for c in missing],
-                              subject="score")
+        raise ValidationError(
+            [FieldError(c, "a column of the input", "no such column") for c in missing], subject="score"
+        )
     ctx = dict(context or {})
     cloud.service._active(model_id)  # an unknown or inactive model fails the call, not every row
     from hotcrm_ai.progress import reporter
@@ -64,9 +65,14 @@ def score_table(
 
     try:
         tables = [
-            t for t in ordered_map(lambda part: score_columns(cloud, model_id, part[0], part[1], ctx, keep=keep,
-                                                              subject=subject, progress=advance),
-                                   slices(), workers=min(workers, -(-n // chunk_rows)))
+            t
+            for t in ordered_map(
+                lambda part: score_columns(
+                    cloud, model_id, part[0], part[1], ctx, keep=keep, subject=subject, progress=advance
+                ),
+                slices(),
+                workers=min(workers, -(-n // chunk_rows)),
+            )
         ]
     finally:
         bar.close()
@@ -109,5 +115,6 @@ def score_columns(
 
 def check_chunk_rows(chunk_rows: Any) -> None:
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or not 1 <= chunk_rows <= 10_000_000:
-        raise ValidationError([FieldError("chunk_rows", "an integer from 1 to 10,000,000", repr(chunk_rows)[:40])],
-                              subject="score")
+        raise ValidationError(
+            [FieldError("chunk_rows", "an integer from 1 to 10,000,000", repr(chunk_rows)[:40])], subject="score"
+        )

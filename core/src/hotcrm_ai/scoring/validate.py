@@ -51,8 +51,12 @@ def _screen(spec: FeatureSpec, col: Any, check: Any) -> tuple[np.ndarray, Any]:
         bad = _number_screen(spec, col)
         if bad is not None:
             return bad, col
-    if isinstance(col, np.ndarray) and spec.dtype in ("number", "integer") and spec.choices is not None \
-            and col.dtype.kind in "iu":
+    if (
+        isinstance(col, np.ndarray)
+        and spec.dtype in ("number", "integer")
+        and spec.choices is not None
+        and col.dtype.kind in "iu"
+    ):
         numbers = [c for c in spec.choices if type(c) is int]
         return ~np.isin(col, numbers), col
     if spec.dtype == "string" and spec.choices is not None and spec.max_length is None and isinstance(col, list):

@@ -17,35 +17,45 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # id -> the product's name, type and description of each model, our output kind, tags
 SEED: dict[str, dict[str, Any]] = {
     "lead-scoring-v1": {
-        "name": "Lead Scoring Model", "type": "classification", "description":
-        "ML-based lead quality prediction: logistic regression on the UCI Bank Marketing telemarketing leads "
-        "(call duration excluded); returns score 0-100, label hot/warm/cold and the conversion probability.",
-        "explain_output": "probability", "tags": ("sales", "lead", "scoring", "logistic-regression"),
+        "name": "Lead Scoring Model",
+        "type": "classification",
+        "description": "ML-based lead quality prediction: logistic regression on the UCI Bank Marketing telemarketing "
+        "leads (call duration excluded); returns score 0-100, label hot/warm/cold and the conversion probability.",
+        "explain_output": "probability",
+        "tags": ("sales", "lead", "scoring", "logistic-regression"),
     },
     "churn-prediction-v1": {
-        "name": "Churn Prediction Model", "type": "classification", "description":
-        "Customer churn risk prediction: logistic regression on IBM Telco Customer Churn; returns risk "
+        "name": "Churn Prediction Model",
+        "type": "classification",
+        "description": "Customer churn risk prediction: logistic regression on IBM Telco Customer Churn; returns risk "
         "high/medium/low and the churn probability.",
-        "explain_output": "probability", "tags": ("customer-success", "churn", "logistic-regression"),
+        "explain_output": "probability",
+        "tags": ("customer-success", "churn", "logistic-regression"),
     },
     "sentiment-analysis-v1": {
-        "name": "Sentiment Analysis", "type": "nlp", "description":
-        "Email and text sentiment analysis: logistic regression on word and character n-grams plus VADER "
-        "scores, trained on the UCI Sentiment Labelled Sentences; returns positive/negative/neutral and "
+        "name": "Sentiment Analysis",
+        "type": "nlp",
+        "description": "Email and text sentiment analysis: logistic regression on word and character n-grams plus "
+        "VADER scores, trained on the UCI Sentiment Labelled Sentences; returns positive/negative/neutral and "
         "score = P(positive).",
-        "explain_output": "score", "tags": ("service", "nlp", "sentiment"),
+        "explain_output": "score",
+        "tags": ("service", "nlp", "sentiment"),
     },
     "revenue-forecast-v1": {
-        "name": "Revenue Forecasting", "type": "forecasting", "description":
-        "Revenue and pipeline forecasting: ETS, Theta, ARIMA, naive methods or a combination, chosen per "
-        "history by rolling-origin cross-validation, with conformal prediction intervals.",
-        "explain_output": None, "tags": ("sales", "forecast", "theta"),
+        "name": "Revenue Forecasting",
+        "type": "forecasting",
+        "description": "Revenue and pipeline forecasting: ETS, Theta, ARIMA, naive methods or a combination, chosen "
+        "per history by rolling-origin cross-validation, with conformal prediction intervals.",
+        "explain_output": None,
+        "tags": ("sales", "forecast", "theta"),
     },
     "product-recommendation-v1": {
-        "name": "Product Recommendation", "type": "recommendation", "description":
-        "Product and cross-sell recommendations: EASE item-item model trained on UCI Online Retail "
+        "name": "Product Recommendation",
+        "type": "recommendation",
+        "description": "Product and cross-sell recommendations: EASE item-item model trained on UCI Online Retail "
         "invoices; returns the top-k items not already bought.",
-        "explain_output": None, "tags": ("sales", "recommendation", "cross-sell", "ease"),
+        "explain_output": None,
+        "tags": ("sales", "recommendation", "cross-sell", "ease"),
     },
 }
 
@@ -55,16 +65,30 @@ _METRIC_FIELDS = ("accuracy", "precision", "recall", "f1", "roc_auc", "mse", "ma
 # record maps without glue) and ignored, instead of being refused as unknown fields.
 IGNORED: dict[str, tuple[dict[str, Any], ...]] = {
     "lead-scoring-v1": (
-        {"name": "duration", "dtype": "number", "required": False, "minimum": 0,
-         "description": "accepted and ignored: call duration is known only after the call (it leaks the outcome)"},
+        {
+            "name": "duration",
+            "dtype": "number",
+            "required": False,
+            "minimum": 0,
+            "description": "accepted and ignored: call duration is known only after the call (it leaks the outcome)",
+        },
     ),
     "churn-prediction-v1": (
-        {"name": "customer_id", "dtype": "string", "required": False,
-         "description": "accepted and ignored: an identifier, not a signal"},
-        {"name": "gender", "dtype": "string", "required": False,
-         "description": "accepted and ignored: a protected attribute, left out of the model on purpose"},
+        {
+            "name": "customer_id",
+            "dtype": "string",
+            "required": False,
+            "description": "accepted and ignored: an identifier, not a signal",
+        },
+        {
+            "name": "gender",
+            "dtype": "string",
+            "required": False,
+            "description": "accepted and ignored: a protected attribute, left out of the model on purpose",
+        },
     ),
 }
+
 
 def ignored_fields(model_id: str) -> frozenset[str]:
     """The accepted-but-unused input fields of a seed model (see ``IGNORED``)."""
@@ -73,12 +97,21 @@ def ignored_fields(model_id: str) -> frozenset[str]:
 
 # Readable names for explanation text where the title-cased field name would read badly.
 LABELS: dict[str, str] = {
-    "emp_var_rate": "Employment Variation Rate", "cons_price_idx": "Consumer Price Index",
-    "cons_conf_idx": "Consumer Confidence Index", "euribor3m": "Euribor 3-Month Rate",
-    "nr_employed": "Number Employed", "pdays": "Days Since Last Contact", "poutcome": "Previous Outcome",
-    "campaign": "Contacts This Campaign", "previous": "Previous Contacts", "default": "Credit In Default",
-    "streaming_tv": "Streaming TV", "senior_citizen": "Senior Citizen", "tech_support": "Tech Support",
-    "internet_service": "Internet Service", "payment_method": "Payment Method",
+    "emp_var_rate": "Employment Variation Rate",
+    "cons_price_idx": "Consumer Price Index",
+    "cons_conf_idx": "Consumer Confidence Index",
+    "euribor3m": "Euribor 3-Month Rate",
+    "nr_employed": "Number Employed",
+    "pdays": "Days Since Last Contact",
+    "poutcome": "Previous Outcome",
+    "campaign": "Contacts This Campaign",
+    "previous": "Previous Contacts",
+    "default": "Credit In Default",
+    "streaming_tv": "Streaming TV",
+    "senior_citizen": "Senior Citizen",
+    "tech_support": "Tech Support",
+    "internet_service": "Internet Service",
+    "payment_method": "Payment Method",
 }
 
 
@@ -119,12 +152,19 @@ def default_models(directory: Path = ARTIFACTS) -> list[Any]:
         if entry is None:
             continue
         data = {
-            "id": model_id, "name": seed["name"], "type": seed["type"], "provider": "custom", "version": "1.0.0",
-            "status": "active", "description": seed["description"],
+            "id": model_id,
+            "name": seed["name"],
+            "type": seed["type"],
+            "provider": "custom",
+            "version": "1.0.0",
+            "status": "active",
+            "description": seed["description"],
             "features": _with_labels(list(entry["features"]) + [dict(f) for f in IGNORED.get(model_id, ())]),
             "parameters": {"runner": entry["runner"], "artifact": entry["artifact"], "example": EXAMPLES.get(model_id)},
-            "metrics": metrics_table(model_id, directory), "explain_output": seed["explain_output"],
-            "background": entry.get("background", []), "tags": list(seed["tags"]),
+            "metrics": metrics_table(model_id, directory),
+            "explain_output": seed["explain_output"],
+            "background": entry.get("background", []),
+            "tags": list(seed["tags"]),
             "last_trained": entry.get("trained_at"),
         }
         models.append(structure(data, ModelConfig))

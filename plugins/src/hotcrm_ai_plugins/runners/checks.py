@@ -22,14 +22,24 @@ def check_rows(rows: Sequence[Any]) -> None:
         raise ValidationError([FieldError("rows", "a list of feature tables", type(rows).__name__)])
     if all(type(r) is dict for r in rows):  # the usual case, checked at C speed
         return
-    bad = [FieldError(f"rows[{i}]", "a table of features", type(r).__name__) for i, r in enumerate(rows)
-           if not isinstance(r, Mapping)]
+    bad = [
+        FieldError(f"rows[{i}]", "a table of features", type(r).__name__)
+        for i, r in enumerate(rows)
+        if not isinstance(r, Mapping)
+    ]
     if bad:
         raise ValidationError(bad)
 
 
-def as_number(value: Any, name: str, errors: list[FieldError], *, minimum: float | None = None,
-              maximum: float | None = None, integer: bool = False) -> float:
+def as_number(
+    value: Any,
+    name: str,
+    errors: list[FieldError],
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+) -> float:
     """A finite number within bounds, else a FieldError and 0.0 (so checking can go on)."""
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -71,9 +71,14 @@ class RecommendationRunner:
                     elif idx not in known:
                         known.append(idx)
                 if not known and not any(e.field.startswith(where("products")) for e in errors):
-                    errors.append(FieldError(where("products"), "at least one StockCode the model knows "
-                                             f"(its catalogue holds the {len(self.codes)} most bought items)",
-                                             f"{len(products)} unknown" if products else "an empty list"))
+                    errors.append(
+                        FieldError(
+                            where("products"),
+                            "at least one StockCode the model knows "
+                            f"(its catalogue holds the {len(self.codes)} most bought items)",
+                            f"{len(products)} unknown" if products else "an empty list",
+                        )
+                    )
             out.append((known, unknown, k))
         raise_if(errors)
         return out
@@ -99,13 +104,19 @@ class RecommendationRunner:
             kk = min(k, int(np.isfinite(s[r]).sum()))
             top = np.argpartition(-s[r], kk - 1)[:kk]
             top = top[np.argsort(-s[r][top], kind="stable")]
-            items = [{"id": str(self.codes[j]), "description": str(self.descriptions[j]),
-                      "score": round(float(s[r, j]), 6)} for j in top]
+            items = [
+                {"id": str(self.codes[j]), "description": str(self.descriptions[j]), "score": round(float(s[r, j]), 6)}
+                for j in top
+            ]
             best = max(float(s[r, top[0]]), 0.0) if kk else 0.0
             meta: dict[str, Any] = {"unknown": unknown} if unknown else {}
-            out.append(PredictionOutput(prediction={"items": items},
-                                        confidence=round(min(100.0, 100.0 * best / self.reference), 2),
-                                        metadata=meta))
+            out.append(
+                PredictionOutput(
+                    prediction={"items": items},
+                    confidence=round(min(100.0, 100.0 * best / self.reference), 2),
+                    metadata=meta,
+                )
+            )
         return out
 
     def attribution(self, row: Mapping[str, Any]) -> Attribution:
@@ -124,17 +135,26 @@ class RecommendationRunner:
             for i in known:
                 hit = np.flatnonzero(self.neighbours[i] == j)
                 shares[str(self.codes[i])] = float(self.weights[i, hit].sum())
-            items.append({"id": entry["id"], "score": entry["score"],
-                          "base": entry["score"] - float(sum(shares.values())), "contributions": shares})
+            items.append(
+                {
+                    "id": entry["id"],
+                    "score": entry["score"],
+                    "base": entry["score"] - float(sum(shares.values())),
+                    "contributions": shares,
+                }
+            )
         top = items[0]
         names = {str(self.codes[i]): str(self.codes[i]) for i in known}
         return Attribution(
-            output=float(top["score"]), base=float(top["base"]),
+            output=float(top["score"]),
+            base=float(top["base"]),
             contributions={names[c]: v for c, v in top["contributions"].items()},
             values={names[c]: c for c in top["contributions"]},
             labels={names[str(self.codes[i])]: str(self.descriptions[i]).title() for i in known},
-            output_kind="score", explained=f"the score of the top recommendation {top['id']}",
-            metadata={"items": items})
+            output_kind="score",
+            explained=f"the score of the top recommendation {top['id']}",
+            metadata={"items": items},
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"artifact": self.path.name, "items": len(self.codes), "neighbours": int(self.neighbours.shape[1])}

@@ -79,8 +79,11 @@ class SentimentRunner:
             text = normalise(raw)
             v = self._vader.polarity_scores(raw[:MAX_CHARS])
             vader = np.array([v[k] for k in VADER_KEYS]) * self.vader_scale
-            z[i] = (tfidf_score(words(text), self.word_vocab) + tfidf_score(chars(text), self.char_vocab)
-                    + float(vader @ self.vader_coef))
+            z[i] = (
+                tfidf_score(words(text), self.word_vocab)
+                + tfidf_score(chars(text), self.char_vocab)
+                + float(vader @ self.vader_coef)
+            )
         return sigmoid(self.intercept + z)
 
     def predict_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[PredictionOutput]:
@@ -90,8 +93,10 @@ class SentimentRunner:
         scores: Any = out.prediction["score"]
         confidence: Any = out.confidence
         answers = zip(out.prediction["sentiment"], scores.tolist(), confidence.tolist(), strict=True)
-        return [PredictionOutput(prediction={"sentiment": label, "score": sc}, confidence=c,
-                                 metadata=out.row_metadata(i)) for i, (label, sc, c) in enumerate(answers)]
+        return [
+            PredictionOutput(prediction={"sentiment": label, "score": sc}, confidence=c, metadata=out.row_metadata(i))
+            for i, (label, sc, c) in enumerate(answers)
+        ]
 
     def predict_columns(self, columns: Mapping[str, Any], n: int) -> ColumnOutput:
         """Answers for a column of texts: labels, scores and confidences computed array-wise."""
@@ -103,9 +108,17 @@ class SentimentRunner:
         conf = np.round(np.minimum(100.0, 200.0 * np.abs(p - 0.5)), 2)
         notes = {i: {"truncated": True} for i, t in enumerate(texts) if len(t) > MAX_CHARS}
         score: Any = np.round(p, 6)
-        return ColumnOutput(prediction={"sentiment": label, "score": score}, confidence=conf,  # type: ignore[arg-type]
-                            metadata={"neutral_band": list(self.neutral)}, notes=notes)
+        return ColumnOutput(
+            prediction={"sentiment": label, "score": score},
+            confidence=conf,  # type: ignore[arg-type]
+            metadata={"neutral_band": list(self.neutral)},
+            notes=notes,
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {"artifact": self.path.name, "word_terms": len(self.word_vocab), "char_terms": len(self.char_vocab),
-                "neutral_band": list(self.neutral)}
+        return {
+            "artifact": self.path.name,
+            "word_terms": len(self.word_vocab),
+            "char_terms": len(self.char_vocab),
+            "neutral_band": list(self.neutral),
+        }

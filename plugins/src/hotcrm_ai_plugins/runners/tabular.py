@@ -152,15 +152,15 @@ class Encoder:
                     continue
                 col = col.tolist()
             if f["kind"] == "category":
-                out[name] = self._check_category(f, col if isinstance(col, list) else col.tolist(), True, errors,
-                                                 notes)  # type: ignore[arg-type]
+                out[name] = self._check_category(f, col if isinstance(col, list) else col.tolist(), True, errors, notes)  # type: ignore[arg-type]
             else:
                 out[name] = self._check_number(f, col, True, errors, notes)  # type: ignore[arg-type]
         raise_if(errors)
         return out, {i: d for i, d in notes.items() if d}
 
-    def _check_category(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
-                        notes: list[dict[str, Any]]) -> list[Any]:
+    def _check_category(
+        self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError], notes: list[dict[str, Any]]
+    ) -> list[Any]:
         name, choices = f["name"], self._choices[f["name"]]
         want = int if isinstance(f["choices"][0], int) else str
         if want is str and choices.issuperset(col):  # only strings equal strings: all valid and known
@@ -173,8 +173,11 @@ class Encoder:
                 if want is int and isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
                     col[i] = int(v)
                     continue
-                expected = f"one of {sorted(choices)}" if want is int else \
-                    "a string, e.g. " + ", ".join(map(repr, f["choices"][:4]))
+                expected = (
+                    f"one of {sorted(choices)}"
+                    if want is int
+                    else "a string, e.g. " + ", ".join(map(repr, f["choices"][:4]))
+                )
                 got = "nothing (required)" if v is None else show(v)
                 errors.append(FieldError(field_name(name, i, batch), expected, got))
         self._note_unseen(name, col, notes, want)
@@ -191,8 +194,9 @@ class Encoder:
                 short = v if fits else brief(v).strip("'")
                 notes[i].setdefault("unseen", {})[name] = short
 
-    def _check_number(self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError],
-                      notes: list[dict[str, Any]]) -> np.ndarray:
+    def _check_number(
+        self, f: Mapping[str, Any], col: list[Any], batch: bool, errors: list[FieldError], notes: list[dict[str, Any]]
+    ) -> np.ndarray:
         name = f["name"]
         lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
         if isinstance(col, np.ndarray):
@@ -208,8 +212,10 @@ class Encoder:
             low, high = min(col), max(col)
             fast = (lo_ok is None or low >= lo_ok) and (hi_ok is None or high <= hi_ok)
         if not fast:  # slow path: say exactly what is wrong with each bad value
-            checked = [as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok,
-                                 integer=integer) for i, v in enumerate(col)]
+            checked = [
+                as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok, integer=integer)
+                for i, v in enumerate(col)
+            ]
             low, high = min(checked, default=0.0), max(checked, default=0.0)
             col = checked
         return self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
@@ -224,8 +230,9 @@ class Encoder:
             arr = np.clip(arr, lo, hi)
         return arr
 
-    def _check_array(self, f: Mapping[str, Any], col: np.ndarray, batch: bool, errors: list[FieldError],
-                     notes: Any) -> np.ndarray:
+    def _check_array(
+        self, f: Mapping[str, Any], col: np.ndarray, batch: bool, errors: list[FieldError], notes: Any
+    ) -> np.ndarray:
         """``_check_number`` for a numeric numpy column: the same checks, whole-array."""
         lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
         if col.dtype.kind not in "fiu":
@@ -316,8 +323,7 @@ class Encoder:
                     weights.append(w)
                 else:
                     equals.append((float(c["value"]), w))
-            tables[name] = ("number", lin, log, const,
-                            [(np.asarray(cu), np.asarray(we)) for cu, we in runs], equals)
+            tables[name] = ("number", lin, log, const, [(np.asarray(cu), np.asarray(we)) for cu, we in runs], equals)
         return tables
 
     def logits(self, values: Mapping[str, Any], n: int, intercept: float, tables: Mapping[str, Any]) -> np.ndarray:
@@ -476,16 +482,21 @@ class LogitRunner:
             return []
         p, notes = self.probabilities(rows, checked=checked)
         conf = np.round(np.clip(self.confidence(p), 0.0, 100.0), 2).tolist()
-        return [PredictionOutput(prediction=pred, confidence=ci, metadata={**note, "threshold": self.threshold})
-                for pred, ci, note in zip(self.labels(p), conf, notes, strict=True)]
+        return [
+            PredictionOutput(prediction=pred, confidence=ci, metadata={**note, "threshold": self.threshold})
+            for pred, ci, note in zip(self.labels(p), conf, notes, strict=True)
+        ]
 
     def predict_columns(self, columns: Mapping[str, Any], n: int) -> ColumnOutput:
         """The same answers as ``predict_batch``, column-wise: one pass per field, no per-row objects."""
         values, notes = self.encoder.column_values(columns, n)
         p = sigmoid(self.encoder.logits(values, n, self.intercept, self._tables))
-        return ColumnOutput(prediction=self.label_columns(p),
-                            confidence=np.round(np.clip(self.confidence(p), 0.0, 100.0), 2),
-                            metadata={"threshold": self.threshold}, notes=notes)
+        return ColumnOutput(
+            prediction=self.label_columns(p),
+            confidence=np.round(np.clip(self.confidence(p), 0.0, 100.0), 2),
+            metadata={"threshold": self.threshold},
+            notes=notes,
+        )
 
     def labels(self, p: np.ndarray) -> list[dict[str, Any]]:
         cols = {k: v.tolist() for k, v in self.label_columns(p).items()}
@@ -505,14 +516,27 @@ class LogitRunner:
         def column_terms(columns: Mapping[str, Any], n: int) -> np.ndarray:
             return encoder.field_logits(encoder.column_values(columns, n)[0], n, tables)
 
-        return LinearModel(coef=self.coef.copy(), intercept=self.intercept, mean=self.mean.copy(),
-                           groups=self.encoder.groups, encode=self.encoder.encode, link="logit",
-                           output_kind="log-odds", terms=terms, term_fields=tuple(tables),
-                           row_terms=encoder.row_logits(tables), column_terms=column_terms)
+        return LinearModel(
+            coef=self.coef.copy(),
+            intercept=self.intercept,
+            mean=self.mean.copy(),
+            groups=self.encoder.groups,
+            encode=self.encoder.encode,
+            link="logit",
+            output_kind="log-odds",
+            terms=terms,
+            term_fields=tuple(tables),
+            row_terms=encoder.row_logits(tables),
+            column_terms=column_terms,
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {"artifact": self.path.name, "columns": len(self.coef), "fields": len(self.encoder.fields),
-                "threshold": self.threshold}
+        return {
+            "artifact": self.path.name,
+            "columns": len(self.coef),
+            "fields": len(self.encoder.fields),
+            "threshold": self.threshold,
+        }
 
 
 class LeadScoringRunner(LogitRunner):

@@ -34,9 +34,13 @@ def _train_one(name: str, data: Path, out: Path, sample: int | None) -> dict[str
 
         result = train_tabular(LEAD if name == "lead_scoring" else CHURN, data, sample=sample)
         write_json(out / f"{name}.json", result["artifact"], compact=True)
-        return {"metrics": result["metrics"], "selection": result["selection"],
-                "artifact": f"{name}.json", "features": tabular_features(result["artifact"]),
-                "background": result["background"]}
+        return {
+            "metrics": result["metrics"],
+            "selection": result["selection"],
+            "artifact": f"{name}.json",
+            "features": tabular_features(result["artifact"]),
+            "background": result["background"],
+        }
     if name == "sentiment":
         from hotcrm_ai_plugins.train.sentiment import train_sentiment
 
@@ -50,8 +54,9 @@ def _train_one(name: str, data: Path, out: Path, sample: int | None) -> dict[str
     return train_recommendation(data, out, sample=sample)
 
 
-def run(data: Path, out: Path, *, only: tuple[str, ...] = MODELS, sample: int | None = None,
-        quiet: bool = False) -> dict[str, Any]:
+def run(
+    data: Path, out: Path, *, only: tuple[str, ...] = MODELS, sample: int | None = None, quiet: bool = False
+) -> dict[str, Any]:
     """Train ``only`` these models; merge into existing metrics/registry files in ``out``."""
     import json
 
@@ -65,9 +70,14 @@ def run(data: Path, out: Path, *, only: tuple[str, ...] = MODELS, sample: int | 
         result = _train_one(name, data, out, sample)
         model_id = MODEL_IDS[name]
         metrics[model_id] = {**result["metrics"], "selection": result.get("selection", [])}
-        registry[model_id] = {"runner": name, "artifact": result["artifact"], "features": result["features"],
-                              "background": result.get("background", []), "trained_at": today,
-                              **({"sample": sample} if sample else {})}
+        registry[model_id] = {
+            "runner": name,
+            "artifact": result["artifact"],
+            "features": result["features"],
+            "background": result.get("background", []),
+            "trained_at": today,
+            **({"sample": sample} if sample else {}),
+        }
         if not quiet:
             shown = {k: v for k, v in result["metrics"].items() if not isinstance(v, (dict, list))}
             print(f"{model_id}: {time.perf_counter() - started:.1f}s {shown}")

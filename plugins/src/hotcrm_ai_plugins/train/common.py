@@ -61,8 +61,13 @@ def classifier_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[s
 
 
 def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":") if compact else None,
-                      indent=None if compact else 1, sort_keys=False)
+    text = json.dumps(
+        data,
+        ensure_ascii=False,
+        separators=(",", ":") if compact else None,
+        indent=None if compact else 1,
+        sort_keys=False,
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 

@@ -23,8 +23,10 @@ TEST = ("2011-09-01", "2011-11-01")
 def load_lines(data_dir: Path) -> Any:
     import pandas as pd
 
-    df = pd.read_csv(data_dir / "recommendation" / "online_retail_until_2011-10.csv.gz",
-                     dtype={"InvoiceNo": str, "StockCode": str, "Description": str, "CustomerID": str})
+    df = pd.read_csv(
+        data_dir / "recommendation" / "online_retail_until_2011-10.csv.gz",
+        dtype={"InvoiceNo": str, "StockCode": str, "Description": str, "CustomerID": str},
+    )
     df = df[~df["InvoiceNo"].str.startswith("C") & df["CustomerID"].notna() & (df["Quantity"] > 0)]
     df = df[df["StockCode"].str.match(r"^\d{5}")]  # products only: no postage, fees, manual lines
     df = df.assign(StockCode=df["StockCode"].str.upper(), date=pd.to_datetime(df["InvoiceDate"]))
@@ -47,11 +49,18 @@ def fit_ease(lines: Any, n_items: int, lam: float, k: int) -> dict[str, Any]:
     kk = min(k, len(codes) - 1)
     nb = np.argpartition(-b, kk - 1, axis=1)[:, :kk]
     w = np.take_along_axis(b, nb, axis=1)
-    desc = (lines.dropna(subset=["Description"]).groupby("StockCode")["Description"]
-            .agg(lambda s: s.value_counts().index[0]))
-    return {"codes": codes, "descriptions": np.array([" ".join(str(desc.get(c, "")).split()) for c in codes]),
-            "neighbours": nb.astype(np.int16 if len(codes) < 32767 else np.int32),
-            "weights": w.astype(np.float16), "popularity": counts.iloc[:n_items].to_numpy(np.float32)}
+    desc = (
+        lines.dropna(subset=["Description"])
+        .groupby("StockCode")["Description"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    return {
+        "codes": codes,
+        "descriptions": np.array([" ".join(str(desc.get(c, "")).split()) for c in codes]),
+        "neighbours": nb.astype(np.int16 if len(codes) < 32767 else np.int32),
+        "weights": w.astype(np.float16),
+        "popularity": counts.iloc[:n_items].to_numpy(np.float32),
+    }
 
 
 def _cases(lines: Any, window: tuple[str, str]) -> list[tuple[list[str], set[str]]]:
@@ -73,8 +82,14 @@ def _evaluate(runner: Any, cases: list[tuple[list[str], set[str]]], popular: lis
     # fall back to popularity, so the evaluation does the same for those customers
     servable = [any(c in runner.index for c in h) for h, _ in cases]
     rows = [{"products": h, "k": 10} for (h, _), ok in zip(cases, servable, strict=True) if ok]
-    out: dict[str, list[float]] = {"precision_at_10": [], "recall_at_10": [], "hit_rate_at_10": [],
-                                   "pop_precision_at_10": [], "pop_recall_at_10": [], "pop_hit_rate_at_10": []}
+    out: dict[str, list[float]] = {
+        "precision_at_10": [],
+        "recall_at_10": [],
+        "hit_rate_at_10": [],
+        "pop_precision_at_10": [],
+        "pop_recall_at_10": [],
+        "pop_hit_rate_at_10": [],
+    }
     tops: list[Any] = []
     for start in range(0, len(rows), 500):
         preds = runner.predict_batch(rows[start : start + 500])
@@ -124,16 +139,28 @@ def train_recommendation(data_dir: Path, out: Path, *, sample: int | None = None
         runner = _runner(fit_ease(val_hist, n_items, lam, neighbours), out)
         popular = list(runner.codes)
         res = _evaluate(runner, val_cases, popular)
-        selection.append({"items": n_items, "lambda": lam, "val_hit_rate_at_10": round(res["hit_rate_at_10"], 5),
-                          "val_ratio": round(res["hit_rate_ratio_vs_popularity"], 4)})
+        selection.append(
+            {
+                "items": n_items,
+                "lambda": lam,
+                "val_hit_rate_at_10": round(res["hit_rate_at_10"], 5),
+                "val_ratio": round(res["hit_rate_ratio_vs_popularity"], 4),
+            }
+        )
     best = max(selection, key=lambda s: s["val_hit_rate_at_10"])
 
     test_hist = lines[lines["date"] < TEST[0]]
     test_cases = _cases(lines, TEST)
     runner = _runner(fit_ease(test_hist, best["items"], best["lambda"], neighbours), out)
     metrics = _evaluate(runner, test_cases, list(runner.codes))
-    metrics.update({"precision": metrics["precision_at_10"], "recall": metrics["recall_at_10"],
-                    "selected": best, "split": {"history_before": TEST[0], "targets": list(TEST)}})
+    metrics.update(
+        {
+            "precision": metrics["precision_at_10"],
+            "recall": metrics["recall_at_10"],
+            "selected": best,
+            "split": {"history_before": TEST[0], "targets": list(TEST)},
+        }
+    )
 
     final = fit_ease(lines, best["items"], best["lambda"], neighbours)
     runner = _runner(final, out)
@@ -144,10 +171,26 @@ def train_recommendation(data_dir: Path, out: Path, *, sample: int | None = None
     picks = rng.choice(len(test_cases), 5, replace=False)
     background = [{"products": list(test_cases[i][0][:20]), "k": 10} for i in picks]
     features = [
-        {"name": "products", "dtype": "array", "items": "string",
-         "description": "StockCodes the customer already bought (unknown codes are ignored)"},
-        {"name": "k", "dtype": "integer", "required": False, "default": 10, "minimum": 1, "maximum": 100,
-         "description": "how many items to return"},
+        {
+            "name": "products",
+            "dtype": "array",
+            "items": "string",
+            "description": "StockCodes the customer already bought (unknown codes are ignored)",
+        },
+        {
+            "name": "k",
+            "dtype": "integer",
+            "required": False,
+            "default": 10,
+            "minimum": 1,
+            "maximum": 100,
+            "description": "how many items to return",
+        },
     ]
-    return {"metrics": metrics, "selection": selection, "artifact": "recommendation.npz", "features": features,
-            "background": background}
+    return {
+        "metrics": metrics,
+        "selection": selection,
+        "artifact": "recommendation.npz",
+        "features": features,
+        "background": background,
+    }

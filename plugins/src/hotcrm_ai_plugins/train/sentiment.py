@@ -87,13 +87,20 @@ def train_sentiment(data_dir: Path, out: Path, *, sample: int | None = None) -> 
     fit = np.sort(np.concatenate([tr, va]))
     wv, cv, _ = _features(sub(fit), None)
     model = LogisticRegression(C=best["C"], max_iter=3000).fit(
-        _matrix(sub(fit), wv, cv, vad[fit], best["vader_scale"]), y[fit])
+        _matrix(sub(fit), wv, cv, vad[fit], best["vader_scale"]), y[fit]
+    )
     coef = model.coef_[0]
     nw, nc = len(wv.vocabulary_), len(cv.vocabulary_)
     word = {t: [round(float(wv.idf_[j]), 6), round(float(coef[j]), 6)] for t, j in wv.vocabulary_.items()}
     char = {t: [round(float(cv.idf_[j]), 6), round(float(coef[nw + j]), 6)] for t, j in cv.vocabulary_.items()}
-    artifact = {"word": word, "char": char, "vader_coef": [float(v) for v in coef[nw + nc:]],
-                "vader_scale": best["vader_scale"], "intercept": float(model.intercept_[0]), "neutral": list(NEUTRAL)}
+    artifact = {
+        "word": word,
+        "char": char,
+        "vader_coef": [float(v) for v in coef[nw + nc :]],
+        "vader_scale": best["vader_scale"],
+        "intercept": float(model.intercept_[0]),
+        "neutral": list(NEUTRAL),
+    }
     with gzip.GzipFile(out / "sentiment.json.gz", "wb", mtime=0) as fh:  # mtime=0: reproducible bytes
         fh.write(json.dumps(artifact, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
@@ -104,19 +111,34 @@ def train_sentiment(data_dir: Path, out: Path, *, sample: int | None = None) -> 
     p = runner.scores(sub(te))
     metrics = classifier_metrics(y[te], p, 0.5)
     confident = (p <= NEUTRAL[0]) | (p >= NEUTRAL[1])
-    metrics.update({
-        "neutral_share": float(1 - confident.mean()),
-        "accuracy_outside_neutral": float(np.mean((p[confident] >= 0.5) == y[te][confident])),
-        "label_accuracy_neutral_counted_wrong": float(np.mean(confident & ((p >= 0.5) == y[te]))),
-        "accuracy_by_source": {s.split("_")[0]: float(np.mean((p[source[te] == k] >= 0.5) == y[te][source[te] == k]))
-                               for k, s in enumerate(SOURCES)},
-        "vader_only_accuracy": float(np.mean((vad[te][:, 0] >= 0.05) == y[te])),
-        "n_train": len(fit), "vocabulary": {"word": nw, "char": nc},
-        "selected": best,
-    })
+    metrics.update(
+        {
+            "neutral_share": float(1 - confident.mean()),
+            "accuracy_outside_neutral": float(np.mean((p[confident] >= 0.5) == y[te][confident])),
+            "label_accuracy_neutral_counted_wrong": float(np.mean(confident & ((p >= 0.5) == y[te]))),
+            "accuracy_by_source": {
+                s.split("_")[0]: float(np.mean((p[source[te] == k] >= 0.5) == y[te][source[te] == k]))
+                for k, s in enumerate(SOURCES)
+            },
+            "vader_only_accuracy": float(np.mean((vad[te][:, 0] >= 0.05) == y[te])),
+            "n_train": len(fit),
+            "vocabulary": {"word": nw, "char": nc},
+            "selected": best,
+        }
+    )
     background = [{"text": texts[i]} for i in np.random.default_rng(SEED).choice(fit, 20, replace=False)]
-    features = [{"name": "text", "dtype": "string", "description":
-                 "the text to rate: any length (only the first 5,000 characters are scored), any language "
-                 "(trained on English)"}]
-    return {"metrics": metrics, "selection": selection, "artifact": "sentiment.json.gz", "features": features,
-            "background": background}
+    features = [
+        {
+            "name": "text",
+            "dtype": "string",
+            "description": "the text to rate: any length (only the first 5,000 characters are scored), any language "
+            "(trained on English)",
+        }
+    ]
+    return {
+        "metrics": metrics,
+        "selection": selection,
+        "artifact": "sentiment.json.gz",
+        "features": features,
+        "background": background,
+    }

@@ -49,13 +49,21 @@ def build_spec(df: Any, task: TabularTask, recipe: Recipe) -> tuple[list[dict], 
             columns.append({"field": name, "kind": "onehot", "value": v, "freq": round(float(c) / len(df), 6)})
     for name, bounds in task.numeric.items():
         col = df[name].to_numpy(dtype=float)
-        fields.append({"name": name, "kind": "number", **bounds,
-                       "train_min": float(col.min()), "train_max": float(col.max())})
+        fields.append(
+            {"name": name, "kind": "number", **bounds, "train_min": float(col.min()), "train_max": float(col.max())}
+        )
         for enc in recipe.get(name, (("standard", False),)):
             if enc[0] == "standard":
                 v = np.log1p(col) if enc[1] else col
-                columns.append({"field": name, "kind": "standard", "log1p": bool(enc[1]),
-                                "mean": float(v.mean()), "std": float(v.std() or 1.0)})
+                columns.append(
+                    {
+                        "field": name,
+                        "kind": "standard",
+                        "log1p": bool(enc[1]),
+                        "mean": float(v.mean()),
+                        "std": float(v.std() or 1.0),
+                    }
+                )
             elif enc[0] in ("bins", "qbins", "mids"):
                 if enc[0] == "qbins":  # quantile edges of the fitting data
                     cuts = np.unique(np.quantile(col, np.linspace(0, 1, enc[1] + 1)[1:-1]).round(4))
@@ -105,8 +113,10 @@ def train_tabular(task: TabularTask, data_dir: Path, *, sample: int | None = Non
     if task.cv_folds:
         from sklearn.model_selection import StratifiedKFold
 
-        folds = [(trva[a], trva[b]) for a, b in StratifiedKFold(task.cv_folds, shuffle=True, random_state=SEED)
-                 .split(trva, y[trva])]
+        folds = [
+            (trva[a], trva[b])
+            for a, b in StratifiedKFold(task.cv_folds, shuffle=True, random_state=SEED).split(trva, y[trva])
+        ]
         key = "cv_roc_auc"
     else:
         folds, key = [(tr, va)], "val_roc_auc"
@@ -124,8 +134,7 @@ def train_tabular(task: TabularTask, data_dir: Path, *, sample: int | None = Non
                 held[c].append((score_idx, p))
         for c in task.cs:
             idx, p = (np.concatenate(parts) for parts in zip(*held[c], strict=True))
-            selection.append({"recipe": rname, "C": c, key: round(float(np.mean(scores[c])), 5),
-                              "_y": y[idx], "_p": p})
+            selection.append({"recipe": rname, "C": c, key: round(float(np.mean(scores[c])), 5), "_y": y[idx], "_p": p})
     best = max(selection, key=lambda s: s[key])
     threshold = task.fixed_threshold if task.fixed_threshold is not None else best_f1_threshold(best["_y"], best["_p"])
 
@@ -137,19 +146,38 @@ def train_tabular(task: TabularTask, data_dir: Path, *, sample: int | None = Non
     coef, intercept = model.coef_[0], float(model.intercept_[0])
     p_test = sigmoid(intercept + _design(df.iloc[te], enc) @ coef)
     metrics = classifier_metrics(y[te], p_test, threshold)
-    metrics.update({"n_train": len(trva), "selected": {"recipe": best["recipe"], "C": best["C"], key: best[key],
-                                                            **({"cv_folds": task.cv_folds} if task.cv_folds else {})}})
+    metrics.update(
+        {
+            "n_train": len(trva),
+            "selected": {
+                "recipe": best["recipe"],
+                "C": best["C"],
+                key: best[key],
+                **({"cv_folds": task.cv_folds} if task.cv_folds else {}),
+            },
+        }
+    )
     rate = float(np.mean(y[trva]))
     background_idx = np.random.default_rng(SEED).choice(trva, size=min(50, len(trva)), replace=False)
     background = [_plain(df.iloc[i].to_dict()) for i in background_idx]
     artifact = {
-        "model": task.name, "runner": task.runner, "fields": fields, "columns": columns,
-        "coef": rounded(coef, 10), "intercept": round(intercept, 10), "mean": rounded(xfit.mean(axis=0), 10),
-        "threshold": threshold, "base_rate": rate,
+        "model": task.name,
+        "runner": task.runner,
+        "fields": fields,
+        "columns": columns,
+        "coef": rounded(coef, 10),
+        "intercept": round(intercept, 10),
+        "mean": rounded(xfit.mean(axis=0), 10),
+        "threshold": threshold,
+        "base_rate": rate,
         "labels": {"warm": round(rate, 6)} if task.name == "lead_scoring" else {"medium": round(rate, 6)},
     }
-    return {"artifact": artifact, "metrics": metrics, "background": background,
-            "selection": [{k: v for k, v in s.items() if not k.startswith("_")} for s in selection]}
+    return {
+        "artifact": artifact,
+        "metrics": metrics,
+        "background": background,
+        "selection": [{k: v for k, v in s.items() if not k.startswith("_")} for s in selection],
+    }
 
 
 def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,6 +192,7 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- data
+
 
 def load_bank(data_dir: Path) -> tuple[Any, np.ndarray]:
     import pandas as pd
@@ -198,14 +227,27 @@ LEAD = TabularTask(
     name="lead_scoring",
     runner="lead_scoring",
     load=load_bank,
-    categorical=("job", "marital", "education", "default", "housing", "loan", "contact", "month", "day_of_week",
-                 "poutcome"),
+    categorical=(
+        "job",
+        "marital",
+        "education",
+        "default",
+        "housing",
+        "loan",
+        "contact",
+        "month",
+        "day_of_week",
+        "poutcome",
+    ),
     numeric={
         "age": {"minimum": 0, "maximum": 120, "integer": True},
         "campaign": {"minimum": 1, "integer": True},
         "pdays": {"minimum": 0, "integer": True},
         "previous": {"minimum": 0, "integer": True},
-        "emp_var_rate": {}, "cons_price_idx": {}, "cons_conf_idx": {}, "euribor3m": {"minimum": 0},
+        "emp_var_rate": {},
+        "cons_price_idx": {},
+        "cons_conf_idx": {},
+        "euribor3m": {"minimum": 0},
         "nr_employed": {"minimum": 0},
     },
     recipes={
@@ -246,9 +288,23 @@ CHURN = TabularTask(
     name="churn",
     runner="churn",
     load=load_telco,
-    categorical=("senior_citizen", "partner", "dependents", "phone_service", "multiple_lines", "internet_service",
-                 "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
-                 "streaming_movies", "contract", "paperless_billing", "payment_method"),
+    categorical=(
+        "senior_citizen",
+        "partner",
+        "dependents",
+        "phone_service",
+        "multiple_lines",
+        "internet_service",
+        "online_security",
+        "online_backup",
+        "device_protection",
+        "tech_support",
+        "streaming_tv",
+        "streaming_movies",
+        "contract",
+        "paperless_billing",
+        "payment_method",
+    ),
     numeric={
         "tenure": {"minimum": 0, "integer": True},
         "monthly_charges": {"minimum": 0},
@@ -256,10 +312,11 @@ CHURN = TabularTask(
     },
     recipes={
         "linear": {},
-        "log_tenure": {"tenure": (("standard", False), ("standard", True)),
-                       "total_charges": (("standard", True),)},
-        "binned_tenure": {"tenure": (("standard", True), ("bins", (2, 6, 12, 24, 48))),
-                          "total_charges": (("standard", True),)},
+        "log_tenure": {"tenure": (("standard", False), ("standard", True)), "total_charges": (("standard", True),)},
+        "binned_tenure": {
+            "tenure": (("standard", True), ("bins", (2, 6, 12, 24, 48))),
+            "total_charges": (("standard", True),),
+        },
     },
     fixed_threshold=0.5,
 )
