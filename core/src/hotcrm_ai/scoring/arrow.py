@@ -165,16 +165,8 @@ def _assemble(parts: list[tuple[np.ndarray, Any]], n: int, null: np.ndarray, *, 
         return pa.DictionaryArray.from_arrays(indices, pa.array(col.values)).dictionary_decode()
     arrays = [np.asarray(v) if isinstance(v, np.ndarray) else None for _, v in parts]
     if float_only or (all(a is not None and a.dtype.kind in "fiu" for a in arrays) and arrays):
-        full = np.zeros(
-            n,
-            dtype=np.float64
-            if float_only
-            or any(
-                a.dtype.kind == "f"
-                for a in arrays  # type: ignore[union-attr]
-            )
-            else np.int64,
-        )
+        floats = float_only or any(a.dtype.kind == "f" for a in arrays)  # type: ignore[union-attr]
+        full = np.zeros(n, dtype=np.float64 if floats else np.int64)
         for at, v in parts:
             full[at] = np.asarray(v, dtype=full.dtype)
         return pa.array(full, mask=null)
