@@ -35,6 +35,39 @@ class Template:
     logprob_field: str | None = None  # field whose tokens' probability is the confidence otherwise
 
 
+# Answer schemas of the built-in templates: what a sentiment, lead-scoring or generic answer is does not
+# depend on the vendor; each provider plugin words its own prompts around them.
+SENTIMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "sentiment": {"type": "string", "enum": ["positive", "negative", "neutral"]},
+        "score": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+    "required": ["sentiment", "score"],
+    "additionalProperties": False,
+}
+LEAD_SCORING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number", "minimum": 0, "maximum": 100},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 100},
+    },
+    "required": ["score", "confidence"],
+    "additionalProperties": False,
+}
+GENERIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "prediction": {"type": ["string", "number", "boolean"]},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 100},
+    },
+    "required": ["prediction", "confidence"],
+    "additionalProperties": False,
+}
+# a generation model without a template: no instructions, the prompt feature (or all features) as is
+GENERATION = Template(name="generation", system_prompt="", user_template="", schema=None)
+
+
 @attrs.frozen
 class TemplateSet:
     """A provider's built-in templates and how a model picks one: ``parameters.template`` by name,
@@ -137,3 +170,15 @@ def require_text(text: str) -> str:
             [FieldError(field="features", expected="non-empty text for the prompt")], subject="features"
         )
     return text
+
+
+def features_json(features: Mapping[str, Any], *, indent: int | None = None) -> str:
+    """All features as JSON for ``{features}``; a value with no JSON form (NaN, an object) is a
+    ``ValidationError`` on ``features``."""
+    try:
+        return json.dumps(dict(features), indent=indent, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            [FieldError(field="features", expected="plain finite JSON values", got=str(exc)[:80])],
+            subject="features",
+        ) from None

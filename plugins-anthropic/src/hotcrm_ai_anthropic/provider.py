@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from typing import Any
 
 import anthropic
 
+from hotcrm_ai import answers
 from hotcrm_ai.errors import (
     ConfigError,
     ProviderAuthError,
@@ -34,7 +34,7 @@ from hotcrm_ai.errors import (
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
-from hotcrm_ai_anthropic import prompts, schema
+from hotcrm_ai_anthropic import prompts
 from hotcrm_ai_anthropic.errors import PROVIDER, map_error, redactor
 from hotcrm_ai_anthropic.options import CallOptions, ProviderSettings
 
@@ -55,13 +55,10 @@ def _key_problem(key: str) -> str | None:
 
 def _confidence(answer: Any, field: str | None, answer_schema: Mapping[str, Any]) -> tuple[float, str, str]:
     """(0-100, source, detail): the answer's own confidence field, else unknown (never invented)."""
-    if field and isinstance(answer, Mapping):
-        value = answer.get(field)
-        if not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value):
-            declared_max = answer_schema.get("properties", {}).get(field, {}).get("maximum")
-            scaled = float(value) * 100.0 if isinstance(declared_max, (int, float)) and declared_max <= 1 else value
-            return min(100.0, max(0.0, float(scaled))), "answer", field
-    return 0.0, "unknown", UNKNOWN_CONFIDENCE
+    value = answers.answer_confidence(answer, field, answer_schema)
+    if value is None:
+        return 0.0, "unknown", UNKNOWN_CONFIDENCE
+    return value, "answer", str(field)
 
 
 class AnthropicProvider(BaseMLProvider):
@@ -221,7 +218,7 @@ class AnthropicProvider(BaseMLProvider):
             latency += took
             try:
                 answer = self._tool_input(message)
-                schema.validate_answer(answer, answer_schema)
+                answers.validate_answer(answer, answer_schema, provider=PROVIDER, vendor="Anthropic")
             except ProviderResponseError as exc:
                 error = exc
                 log.info("anthropic provider: model %s gave a malformed answer: %s", model.id, exc)
@@ -260,7 +257,7 @@ class AnthropicProvider(BaseMLProvider):
 
     def _answer_schema(self, model: ModelConfig, template: prompts.Template) -> dict[str, Any]:
         if model.output:
-            return schema.build_schema(model.output, model_id=model.id)
+            return answers.build_schema(model.output, model_id=model.id)
         if template.schema is not None:
             return template.schema
         raise ConfigError(
@@ -299,9 +296,7 @@ class AnthropicProvider(BaseMLProvider):
     ) -> PredictionOutput:
         """A forced tool call with ``schema`` as its input schema; ``cache_system`` marks the system prompt
         with ``cache_control`` so a long, stable prompt is read from Anthropic's prompt cache."""
-        from hotcrm_ai_anthropic.schema import check_schema
-
-        check_schema(schema, where=f"model {model.id}: structured schema")
+        answers.check_schema(schema, where=f"model {model.id}: structured schema")
         opts = self.settings.for_model(model)
         answer, replies, latency = self._ask_structured(model, opts, system, user, schema, cache_system=cache_system)
         meta = self._metadata(replies, opts, latency, "unknown", UNKNOWN_CONFIDENCE, template="structured")

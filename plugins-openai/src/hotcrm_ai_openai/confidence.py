@@ -17,6 +17,8 @@ from typing import Any
 
 import attrs
 
+from hotcrm_ai.answers import answer_confidence
+
 
 @attrs.frozen
 class Confidence:
@@ -30,16 +32,8 @@ NONE = Confidence(0.0, "none")
 
 def from_answer(answer: Any, field: str | None, schema: Mapping[str, Any] | None) -> Confidence | None:
     """The answer's own confidence field, on 0-100 (a field declared with maximum <= 1 is scaled)."""
-    if not field or not isinstance(answer, Mapping) or field not in answer:
-        return None
-    value = answer[field]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    declared_max = None
-    if schema:
-        declared_max = schema.get("properties", {}).get(field, {}).get("maximum")
-    scaled = float(value) * 100.0 if isinstance(declared_max, (int, float)) and declared_max <= 1 else float(value)
-    return Confidence(min(100.0, max(0.0, scaled)), "answer", field)
+    value = answer_confidence(answer, field, schema)
+    return None if value is None else Confidence(value, "answer", str(field))
 
 
 def _value_span(text: str, field: str) -> tuple[int, int] | None:
