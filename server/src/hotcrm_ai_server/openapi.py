@@ -131,6 +131,21 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     parameters = {"type": "object", "additionalProperties": _PARAM_VALUE}
+
+    def tensor(data: dict[str, Any]) -> dict[str, Any]:
+        """An input or output tensor: the same fields both ways, ``data`` as each direction allows."""
+        return {
+            "type": "object",
+            "required": ["name", "datatype", "shape"],
+            "properties": {
+                "name": {"type": "string"},
+                "datatype": {"type": "string"},
+                "shape": {"type": "array", "items": {"type": "integer"}},
+                "parameters": parameters,
+                "data": data,
+            },
+        }
+
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "ServerMetadata": {
@@ -165,17 +180,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "inputs": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "datatype", "shape"],
-                        "properties": {
-                            "name": {"type": "string"},
-                            "datatype": {"type": "string"},
-                            "shape": {"type": "array", "items": {"type": "integer"}},
-                            "parameters": parameters,
-                            "data": {},
-                        },
-                    },
+                    "items": tensor({}),
                 },
                 "outputs": {
                     "type": "array",
@@ -202,17 +207,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "outputs": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "datatype", "shape"],
-                        "properties": {
-                            "name": {"type": "string"},
-                            "datatype": {"type": "string"},
-                            "shape": {"type": "array", "items": {"type": "integer"}},
-                            "parameters": parameters,
-                            "data": {"type": "array"},
-                        },
-                    },
+                    "items": tensor({"type": "array"}),
                 },
             },
         },
