@@ -101,7 +101,7 @@ class Encoder:
         consistent with this artifact, so the per-field checks are skipped (the encoding, clipping
         and notes are not). Otherwise every field is checked and every bad one reported."""
         if checked:
-            return self._prepared(rows)
+            return self._prepared(rows, with_notes)
         check_rows(rows)
         batch = len(rows) > 1
         errors: list[FieldError] = []
@@ -120,8 +120,10 @@ class Encoder:
         raise_if(errors)
         return out, notes if with_notes else []
 
-    def _prepared(self, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        notes: list[dict[str, Any]] = [{} for _ in rows]
+    def _prepared(
+        self, rows: Sequence[Mapping[str, Any]], with_notes: bool
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        notes: list[dict[str, Any]] = [{} for _ in rows] if with_notes else defaultdict(dict)  # type: ignore[assignment]
         out: dict[str, Any] = {}
         for f in self.fields:
             name = f["name"]
@@ -131,7 +133,7 @@ class Encoder:
                 out[name] = col
             else:
                 out[name] = self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
-        return out, notes
+        return out, notes if with_notes else []
 
     def column_values(self, columns: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
         """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any."""
