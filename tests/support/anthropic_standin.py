@@ -21,52 +21,20 @@ Per-test control, consumed in order per path::
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.json_standin import Action, JSONStandIn, Recorded
 from support.openai_standin import _Signals, fill_schema
 
 MESSAGES = "/v1/messages"
 MODELS = "/v1/models"
 DEFAULT_MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1")
 MIN_CACHE_TOKENS = 1024  # the API caches a prefix only from this many tokens on
-
-
-@dataclass
-class Recorded:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    time: float
-    status: int = 0
-
-    @property
-    def key(self) -> str | None:
-        if "x-api-key" in self.headers:
-            return self.headers["x-api-key"]
-        auth = self.headers.get("authorization", "")
-        return auth[7:] if auth.lower().startswith("bearer ") else None
-
-
-@dataclass
-class _Action:
-    kind: str  # "fail" | "delay" | "reply"
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
-    reply: Any = None
 
 
 _ERROR_TYPES = {
@@ -97,66 +65,12 @@ def _blocks_text(content: Any) -> str:
     return ""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def _handle(self, method: str) -> None:
-        owner = self.server.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode(errors="replace")
-        record = Recorded(
-            method, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
-        )
-        owner._record(record)
-        with owner._lock:
-            owner.in_flight += 1
-            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
-        try:
-            status, payload, headers = owner._respond(record)
-        finally:
-            with owner._lock:
-                owner.in_flight -= 1
-        record.status = status
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("request-id", f"req_standin_{owner._next_id()}")
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: AnthropicStandIn
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # client hung up mid-reply
-        pass
-
-
-class AnthropicStandIn:
+class AnthropicStandIn(JSONStandIn):
     """The server; start it with ``with`` or ``start()``. ``base_url`` is the API root (no ``/v1``)."""
+
+    name = "anthropic-standin"
+    request_id_header = "request-id"
+    request_id_prefix = "req_standin_"
 
     def __init__(
         self,
@@ -166,42 +80,15 @@ class AnthropicStandIn:
         echo_key_in_errors: bool = True,
         min_cache_tokens: int = MIN_CACHE_TOKENS,
     ) -> None:
+        super().__init__()
         self.api_keys = {api_keys} if isinstance(api_keys, str) else set(api_keys)
         self.models = list(models)
         self.echo_key_in_errors = echo_key_in_errors  # as careless as a bad proxy: tests prove we redact
         self.min_cache_tokens = min_cache_tokens
-        self.latency = 0.0  # seconds added to every answer (a remote API's round trip, for benchmarks)
-        self.in_flight = 0
-        self.max_in_flight = 0  # the most requests the server was answering at once
-        self.requests: list[Recorded] = []
         self._cache: set[str] = set()
-        self._lock = threading.Lock()
-        self._actions: dict[str, collections.deque[_Action]] = collections.defaultdict(collections.deque)
         self._script: Callable[[dict[str, Any]], Any] | None = None
-        self._ids = 0
-        self._server: _Server | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
-
-    def start(self) -> AnthropicStandIn:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="anthropic-standin"
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AnthropicStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -221,7 +108,7 @@ class AnthropicStandIn:
     ) -> None:
         body = error_body(status, message or f"stand-in injected HTTP {status}")
         for _ in range(times):
-            self._push(path, _Action("fail", status=status, headers=dict(headers or {}), body=body))
+            self._push(path, Action("fail", status=status, headers=dict(headers or {}), body=body))
 
     def rate_limit_next(self, path: str, *, retry_after: float | str = 1, times: int = 1) -> None:
         self.fail_next(
@@ -234,12 +121,12 @@ class AnthropicStandIn:
 
     def delay_next(self, path: str, seconds: float, *, times: int = 1) -> None:
         for _ in range(times):
-            self._push(path, _Action("delay", delay=seconds))
+            self._push(path, Action("delay", delay=seconds))
 
     def reply_next(self, path: str, reply: Any, *, times: int = 1) -> None:
         """The next replies carry exactly ``reply`` (a dict is the tool input, a str the text)."""
         for _ in range(times):
-            self._push(path, _Action("reply", reply=reply))
+            self._push(path, Action("reply", reply=reply))
 
     def on_message(self, script: Callable[[dict[str, Any]], Any] | None) -> None:
         """Every Messages request goes to ``script(body)`` first: a dict is the forced tool's input, a str
@@ -247,36 +134,12 @@ class AnthropicStandIn:
         self._script = script
 
     def reset(self) -> None:
+        super().reset()
         with self._lock:
-            self._actions.clear()
-            self.requests.clear()
             self._cache.clear()
-            self.max_in_flight = 0
             self._script = None
 
-    def requests_to(self, path: str) -> list[Recorded]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
-
     # -- internals -----------------------------------------------------------------------------------
-
-    def _push(self, path: str, action: _Action) -> None:
-        with self._lock:
-            self._actions[path].append(action)
-
-    def _pop(self, path: str) -> _Action | None:
-        with self._lock:
-            queue = self._actions.get(path)
-            return queue.popleft() if queue else None
-
-    def _next_id(self) -> int:
-        with self._lock:
-            self._ids += 1
-            return self._ids
-
-    def _record(self, record: Recorded) -> None:
-        with self._lock:
-            self.requests.append(record)
 
     def _respond(self, req: Recorded) -> tuple[int, Any, dict[str, str]]:
         routes = {("POST", MESSAGES): self._messages, ("GET", MODELS): self._models}
@@ -301,7 +164,7 @@ class AnthropicStandIn:
             break
         return route(req, reply)
 
-    def _models(self, req: Recorded, _: _Action | None) -> tuple[int, Any, dict[str, str]]:
+    def _models(self, req: Recorded, _: Action | None) -> tuple[int, Any, dict[str, str]]:
         data = [
             {"type": "model", "id": m, "display_name": m, "created_at": "2025-10-01T00:00:00Z"} for m in self.models
         ]
@@ -323,7 +186,7 @@ class AnthropicStandIn:
             self._cache.add(digest)
         return rest_tokens, (0 if hit else prefix_tokens), (prefix_tokens if hit else 0)
 
-    def _messages(self, req: Recorded, action: _Action | None) -> tuple[int, Any, dict[str, str]]:
+    def _messages(self, req: Recorded, action: Action | None) -> tuple[int, Any, dict[str, str]]:
         body = req.body
         bad = self._check(body)
         if bad is not None:

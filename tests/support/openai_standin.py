@@ -23,18 +23,16 @@ Usage::
 from __future__ import annotations
 
 import base64
-import collections
 import hashlib
 import json
 import math
 import re
 import struct
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.json_standin import Action, JSONStandIn, Recorded
 
 CHAT = "/v1/chat/completions"
 EMBEDDINGS = "/v1/embeddings"
@@ -109,33 +107,6 @@ SENIOR_TITLES = (
     "founder",
     "owner",
 )
-
-
-@dataclass
-class Recorded:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    time: float
-    status: int = 0
-
-    @property
-    def bearer(self) -> str | None:
-        auth = self.headers.get("authorization", "")
-        return auth[7:] if auth.lower().startswith("bearer ") else None
-
-
-@dataclass
-class _Action:
-    kind: str  # "fail" | "delay" | "reply"
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
-    content: str | None = None
 
 
 # -- heuristics -------------------------------------------------------------------------------------
@@ -356,68 +327,18 @@ def _strict_problem(schema: Any, path: str = "schema") -> str | None:
 # -- the server -------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes; no 40 ms delayed-ACK stall
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.send_header("x-request-id", f"req_{self.server.owner._next_id()}")
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
-
-    def _handle(self, method: str) -> None:
-        owner = self.server.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode(errors="replace")
-        record = Recorded(
-            method, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
-        )
-        owner._record(record)
-        status, payload, headers = owner._respond(record)
-        record.status = status
-        self._send(status, payload, headers)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: OpenAIStandIn
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # client hung up mid-reply
-        pass
-
-
 def _error(
     message: str, kind: str = "invalid_request_error", code: str | None = None, param: str | None = None
 ) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-class OpenAIStandIn:
+class OpenAIStandIn(JSONStandIn):
     """The server object; start it with ``with`` or ``start()``. ``base_url`` ends in ``/v1``."""
+
+    name = "openai-standin"
+    request_id_header = "x-request-id"
+    request_id_prefix = "req_"
 
     def __init__(
         self,
@@ -428,47 +349,15 @@ class OpenAIStandIn:
         model_aliases: Mapping[str, str] | None = None,
         echo_key_in_errors: bool = True,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.models = list(models)
         self.dimensions = dimensions
         self.model_aliases = dict(model_aliases or {})
         self.echo_key_in_errors = echo_key_in_errors  # be as careless as a bad proxy: tests prove we redact
-        self.latency = 0.0  # seconds added to every answer (a remote API's round trip, for benchmarks)
-        self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
-        self._actions: dict[str, collections.deque[_Action]] = collections.defaultdict(collections.deque)
         self._chat_script: Callable[[dict[str, Any]], Any] | None = None
-        self._ids = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
-
-    def start(self) -> OpenAIStandIn:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="openai-standin"
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OpenAIStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_address[1]
 
     @property
     def base_url(self) -> str:
@@ -496,7 +385,7 @@ class OpenAIStandIn:
             )
         )
         for _ in range(times):
-            self._push(path, _Action("fail", status=status, headers=dict(headers or {}), body=payload))
+            self._push(path, Action("fail", status=status, headers=dict(headers or {}), body=payload))
 
     def rate_limit_next(
         self, path: str, *, retry_after: float | str = 1, times: int = 1, header: str = "retry-after"
@@ -513,12 +402,12 @@ class OpenAIStandIn:
 
     def delay_next(self, path: str, seconds: float, *, times: int = 1) -> None:
         for _ in range(times):
-            self._push(path, _Action("delay", delay=seconds))
+            self._push(path, Action("delay", delay=seconds))
 
     def reply_next(self, path: str, content: str, *, times: int = 1) -> None:
         """The next chat replies carry exactly ``content`` (e.g. malformed JSON)."""
         for _ in range(times):
-            self._push(path, _Action("reply", content=content))
+            self._push(path, Action("reply", reply=content))
 
     def on_chat(self, script: Callable[[dict[str, Any]], Any] | None) -> None:
         """Every chat request goes to ``script(body)`` first: a str is the reply content, a dict the whole
@@ -526,34 +415,10 @@ class OpenAIStandIn:
         self._chat_script = script
 
     def reset(self) -> None:
-        with self._lock:
-            self._actions.clear()
-            self.requests.clear()
-            self._chat_script = None
-
-    def requests_to(self, path: str) -> list[Recorded]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
+        super().reset()
+        self._chat_script = None
 
     # -- internals -----------------------------------------------------------------------------------
-
-    def _push(self, path: str, action: _Action) -> None:
-        with self._lock:
-            self._actions[path].append(action)
-
-    def _pop(self, path: str) -> _Action | None:
-        with self._lock:
-            queue = self._actions.get(path)
-            return queue.popleft() if queue else None
-
-    def _next_id(self) -> int:
-        with self._lock:
-            self._ids += 1
-            return self._ids
-
-    def _record(self, record: Recorded) -> None:
-        with self._lock:
-            self.requests.append(record)
 
     def _respond(self, req: Recorded) -> tuple[int, Any, dict[str, str]]:
         routes = {("POST", CHAT): self._chat, ("POST", EMBEDDINGS): self._embeddings, ("GET", MODELS): self._models}
@@ -580,7 +445,7 @@ class OpenAIStandIn:
                 time.sleep(action.delay)
                 continue  # a delayed request is then answered normally
             if action.kind == "reply":
-                content_override = action.content
+                content_override = action.reply
             break
         return route(req, content_override)
 
