@@ -163,6 +163,25 @@ class CircuitOpenError(ProviderError):
     """The provider's circuit breaker is open: the call was not attempted."""
 
 
+def error_for_status(status: int, message: str, *, retry_after: float | None = None, **kw: Any) -> ProviderError:
+    """The typed error an HTTP status means on any provider's API, for the statuses whose meaning
+    does not depend on the vendor: 401/403 auth, 408 timeout, 409 conflict (a concurrent operation
+    finished: worth one more try), 429 rate limit, 5xx server, any other a bad request. A plugin
+    maps its vendor's own cases first (OpenAI's out-of-credit 429, Azure ML's 424 model error) and
+    passes the rest here; ``kw`` goes to the error (``provider``, ``details``)."""
+    if status in (401, 403):
+        return ProviderAuthError(message, status=status, **kw)
+    if status == 408:
+        return ProviderTimeoutError(message, status=status, retry_after=retry_after, **kw)
+    if status == 409:
+        return ProviderRequestError(message, status=status, retryable=True, **kw)
+    if status == 429:
+        return ProviderRateLimitError(message, status=status, retry_after=retry_after, **kw)
+    if status >= 500:
+        return ProviderServerError(message, status=status, retry_after=retry_after, **kw)
+    return ProviderRequestError(message, status=status, **kw)
+
+
 class CacheError(HotCRMAIError):
     """A cache backend failed. The cache manager absorbs these; callers of a backend see them."""
 

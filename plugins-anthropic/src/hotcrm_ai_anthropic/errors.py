@@ -14,14 +14,12 @@ from typing import Any
 import anthropic
 
 from hotcrm_ai.errors import (
-    ProviderAuthError,
     ProviderConnectionError,
     ProviderError,
-    ProviderRateLimitError,
     ProviderRequestError,
     ProviderResponseError,
-    ProviderServerError,
     ProviderTimeoutError,
+    error_for_status,
 )
 from hotcrm_ai.retry_after import parse_retry_after
 from hotcrm_ai.secrets import BEARER_TOKEN, URL_USERINFO, Redactor
@@ -79,20 +77,10 @@ def map_error(exc: BaseException, *, operation: str, redact: Redactor) -> Provid
             + (f" {details['type']}" if kind else "")
             + (f": {message}" if message else "")
         )
-        kwargs: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": details}
-        if status in (401, 403):
-            return ProviderAuthError(text, **kwargs)
-        if status == 429:
-            return ProviderRateLimitError(text, retry_after=parse_retry_after(headers), **kwargs)
-        if status == 529:  # overloaded: the API's own back-pressure, retried like a rate limit
-            return ProviderServerError(text, retry_after=parse_retry_after(headers), **kwargs)
-        if status >= 500:
-            return ProviderServerError(text, retry_after=parse_retry_after(headers), **kwargs)
-        if status == 408:
-            return ProviderTimeoutError(text, **kwargs)
-        if status == 409:
-            return ProviderRequestError(text, retryable=True, **kwargs)
-        return ProviderRequestError(text, **kwargs)
+        # 529 (overloaded, the API's own back-pressure) is a 5xx: retried like a server error
+        return error_for_status(
+            status, text, retry_after=parse_retry_after(headers), provider=PROVIDER, details=details
+        )
     return ProviderRequestError(
         f"Anthropic {operation} failed: {type(exc).__name__}: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER
     )

@@ -10,14 +10,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hotcrm_ai.errors import (
-    ProviderAuthError,
     ProviderError,
     ProviderModelError,
-    ProviderRateLimitError,
     ProviderRequestError,
-    ProviderServerError,
-    ProviderTimeoutError,
 )
+from hotcrm_ai.errors import error_for_status as core_error_for_status
 from hotcrm_ai.retry_after import parse_retry_after
 from hotcrm_ai.secrets import redact
 
@@ -50,16 +47,12 @@ def error_for_status(
     kw: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": dict(details or {})}
     if status in (401, 403):
         hint = "the key or token was rejected" if status == 401 else "the caller is not allowed to score"
-        return ProviderAuthError(f"{message}: {hint}; check credentials", **kw)
-    if status == 408:
-        return ProviderTimeoutError(message, retry_after=retry_after, **kw)
-    if status == 429:
-        return ProviderRateLimitError(message, retry_after=retry_after, **kw)
-    if status == 424:
+        message = f"{message}: {hint}; check credentials"
+    elif status == 424:
         # Azure ML's "model error": the scoring container answered non-2xx; its message is in the body.
         return ProviderModelError(message, retry_after=retry_after, **kw)
-    if status >= 500:
-        return ProviderServerError(message, retry_after=retry_after, **kw)
-    if status == 413:
-        return ProviderRequestError(f"{message}: the request is too large; lower max_request_bytes", **kw)
-    return ProviderRequestError(message, **kw)
+    elif status == 413:
+        message = f"{message}: the request is too large; lower max_request_bytes"
+    elif status == 409:  # Azure's retry policy does not retry a conflict on scoring
+        return ProviderRequestError(message, **kw)
+    return core_error_for_status(status, message, retry_after=retry_after, provider=PROVIDER, details=kw["details"])

@@ -13,14 +13,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hotcrm_ai.errors import (
-    ProviderAuthError,
     ProviderConnectionError,
     ProviderError,
     ProviderRateLimitError,
     ProviderRequestError,
     ProviderResponseError,
-    ProviderServerError,
     ProviderTimeoutError,
+    error_for_status,
 )
 from hotcrm_ai.retry_after import parse_retry_after
 from hotcrm_ai.secrets import BEARER_TOKEN, URL_USERINFO, Redactor
@@ -83,21 +82,11 @@ def map_openai_error(exc: BaseException, *, operation: str, redact: Redactor) ->
             + (f" {details['code']}" if kind else "")
             + (f": {message}" if message else "")
         )
-        kwargs: dict[str, Any] = {"provider": PROVIDER, "status": status, "details": details}
-        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            return ProviderAuthError(text, **kwargs)
-        if isinstance(exc, openai.RateLimitError):
-            retry_after = parse_retry_after(headers)
-            if kind == "insufficient_quota":  # out of credit: waiting does not help
-                return ProviderRateLimitError(text, retryable=False, **kwargs)
-            return ProviderRateLimitError(text, retry_after=retry_after, **kwargs)
-        if status is not None and status >= 500:
-            return ProviderServerError(text, retry_after=parse_retry_after(headers), **kwargs)
-        if status == 408:
-            return ProviderTimeoutError(text, **kwargs)
-        if status == 409:  # the SDK's own policy retries conflicts (a concurrent operation finished)
-            return ProviderRequestError(text, retryable=True, **kwargs)
-        return ProviderRequestError(text, **kwargs)
+        if status == 429 and kind == "insufficient_quota":  # out of credit: waiting does not help
+            return ProviderRateLimitError(text, provider=PROVIDER, status=status, retryable=False, details=details)
+        return error_for_status(
+            exc.status_code, text, retry_after=parse_retry_after(headers), provider=PROVIDER, details=details
+        )
     if isinstance(exc, openai.OpenAIError):
         return ProviderRequestError(f"OpenAI {operation} failed: {redact(str(exc))[:MAX_MESSAGE]}", provider=PROVIDER)
     return ProviderResponseError(
