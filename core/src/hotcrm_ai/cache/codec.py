@@ -56,26 +56,21 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if t is dict:
-        for k, v in value.items():
-            if type(k) is not str:
+        if not all(type(k) is str for k in value):
+            return False
+        items: Any = value.values()
+    elif t is list or t is tuple:
+        items = value
+    else:
+        return False
+    for v in items:
+        tv = type(v)
+        if tv is float:
+            if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
                 return False
-            tv = type(v)
-            if tv is float:
-                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
-                    return False
-            elif tv not in _LEAVES and not _plain(v, depth + 1):
-                return False
-        return True
-    if t is list or t is tuple:
-        for v in value:
-            tv = type(v)
-            if tv is float:
-                if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
-                    return False
-            elif tv not in _LEAVES and not _plain(v, depth + 1):
-                return False
-        return True
-    return False
+        elif tv not in _LEAVES and not _plain(v, depth + 1):
+            return False
+    return True
 
 
 _UNSTRUCTURE: dict[type, Callable[[Any], Any]] = {}
