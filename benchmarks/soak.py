@@ -43,9 +43,6 @@ import math
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,6 +54,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.cache import RedisServer  # the same redis-server controller the tests use
 
 from hotcrm_ai import (
     AICloud,
@@ -226,75 +226,6 @@ class SoakPlugin:
                 id=FALLBACK, name=FALLBACK, provider="soak-steady", provider_config=steady, cache_ttl_s=0, **common
             )
         )
-
-
-# -- redis-server, owned by the soak ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RedisProcess:
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise SystemExit("soak: the redis-server binary is not installed")
-        self.binary = binary
-        self.workdir = workdir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [
-            self.binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.workdir),
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.01)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-    def pause(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -522,7 +453,7 @@ def worker(ai: AICloud, rows: Sequence[dict[str, float]], seed: int, stop: threa
 
 
 def chaos(
-    redis: RedisProcess,
+    redis: RedisServer,
     ai: AICloud,
     every_s: float,
     pause_s: float,
@@ -646,7 +577,7 @@ def growth_per_hour(samples: Sequence[tuple[float, float]], warmup_s: float) -> 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="hcai-soak-"))
-    redis = RedisProcess(workdir)
+    redis = RedisServer(workdir)
     redis.start()
     plugin = SoakPlugin(args.error_rate, args.timeout_ms / 1000)
     settings = Settings(
