@@ -74,6 +74,17 @@ def non_empty(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise OptionError(attribute.name, "a non-empty string", value)
 
 
+def prompt_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A chat prompt template: non-empty, its placeholders names (``{features}``, ``{<feature name>}``),
+    never ``{a[0]}`` or ``{}``."""
+    from hotcrm_ai.prompts import bad_placeholder
+
+    non_empty(inst, attribute, value)
+    bad = None if value is None else bad_placeholder(value)
+    if bad is not None:
+        raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
+
+
 def one_of(*choices: Any) -> Validator:
     """Validator: one of ``choices``, compared with their types (``True`` is not ``1``)."""
 

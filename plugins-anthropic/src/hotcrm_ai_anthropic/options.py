@@ -19,7 +19,15 @@ from typing import Any, ClassVar
 import attrs
 
 from hotcrm_ai.errors import ConfigError
-from hotcrm_ai.options import OptionError, at_least, between, non_empty, parse_model_options, parse_options
+from hotcrm_ai.options import (
+    OptionError,
+    at_least,
+    between,
+    non_empty,
+    parse_model_options,
+    parse_options,
+    prompt_template,
+)
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
 
@@ -38,16 +46,6 @@ def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     text = value.reveal() if isinstance(value, Secret) and value.is_set() else value
     if isinstance(text, str) and not text.strip().lower().startswith(("http://", "https://")):
         raise OptionError(attribute.name, f"an http(s) URL such as {DEFAULT_BASE_URL}", "a value without http(s)://")
-
-
-def _user_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Placeholders are names (``{features}``, ``{<feature name>}``), never ``{a[0]}`` or ``{}``."""
-    from hotcrm_ai.prompts import bad_placeholder
-
-    non_empty(inst, attribute, value)
-    bad = None if value is None else bad_placeholder(value)
-    if bad is not None:
-        raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
 
 
 def _template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -115,7 +113,7 @@ class AnthropicModelOptions:
     #: prompts (``prompts.select_template``): a built-in template by name and overrides of its parts
     template: str | None = attrs.field(default=None, validator=_template)
     system_prompt: str | None = attrs.field(default=None, validator=non_empty)
-    user_template: str | None = attrs.field(default=None, validator=_user_template)
+    user_template: str | None = attrs.field(default=None, validator=prompt_template)
     confidence_field: str | None = attrs.field(default=None, validator=non_empty)
     prediction_field: str | None = attrs.field(default=None, validator=non_empty)
 

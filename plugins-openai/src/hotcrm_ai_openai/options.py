@@ -22,6 +22,7 @@ from hotcrm_ai.options import (
     one_of,
     parse_model_options,
     parse_options,
+    prompt_template,
 )
 from hotcrm_ai.secrets import Secret
 from hotcrm_ai.types import ModelConfig, ProviderConfig
@@ -91,16 +92,6 @@ class OpenAICredentials:
     api_key: Secret | None = attrs.field(default=None, repr=False)
 
 
-def _user_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Placeholders are names (``{features}``, ``{<feature name>}``), never ``{a[0]}`` or ``{}``."""
-    from hotcrm_ai.prompts import bad_placeholder
-
-    non_empty(inst, attribute, value)
-    bad = None if value is None else bad_placeholder(value)
-    if bad is not None:
-        raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
-
-
 def _template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     from hotcrm_ai_openai.prompts import TEMPLATES
 
@@ -125,7 +116,7 @@ class OpenAIModelOptions:
     #: prompts (``prompts.select_template``): a built-in template by name and overrides of its parts
     template: str | None = attrs.field(default=None, validator=_template)
     system_prompt: str | None = attrs.field(default=None, validator=non_empty)
-    user_template: str | None = attrs.field(default=None, validator=_user_template)
+    user_template: str | None = attrs.field(default=None, validator=prompt_template)
     confidence_field: str | None = attrs.field(default=None, validator=non_empty)
     logprob_field: str | None = attrs.field(default=None, validator=non_empty)
     prediction_field: str | None = attrs.field(default=None, validator=non_empty)
