@@ -247,12 +247,12 @@ def test_batch_of_columns_equals_batch_of_rows() -> None:
 def test_compiled_contributions_are_the_constructors_objects() -> None:
     import attrs
 
-    from hotcrm_ai.explain import linear_row
+    from hotcrm_ai.explain import result
     from hotcrm_ai.types import FeatureContribution
 
-    assert linear_row._SETTERS is not None  # FeatureContribution is a plain record today
+    assert result._SETTERS is not None  # FeatureContribution is a plain record today
     names, values = ["a", "b"], {"a": 1, "b": "x"}
-    got = linear_row._contributions(names, values, [0.5, -0.25], [66.7, 33.3], ["A", "B"])
+    got = result.contribution_records(names, values, [0.5, -0.25], [66.7, 33.3], ["A", "B"])
     want = (FeatureContribution("a", 1, 0.5, 66.7, "A"), FeatureContribution("b", "x", -0.25, 33.3, "B"))
     assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

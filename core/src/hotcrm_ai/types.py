@@ -12,8 +12,8 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 
@@ -344,9 +344,16 @@ class FeatureContribution:
     label: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Explanation:
-    """Attributions that add up: ``base_value + sum(contributions) == output_value``."""
+    """Attributions that add up: ``base_value + sum(contributions) == output_value``.
+
+    ``Explanation.deferred`` makes one whose ``DERIVED`` fields (the contribution records, top
+    features, reason text and metadata) are built on first read and then kept: a caller that wants
+    the numbers of many rows does not pay for text it never reads. Such an object is
+    indistinguishable from one built eagerly: every read (attribute, ``==``, ``repr``, the
+    converter, ``attrs.asdict``, pickle, copy) sees the same values. Not slotted, so a built field
+    is stored where attrs keeps an eager one (the instance ``__dict__``)."""
 
     base_value: float
     output_value: float
@@ -359,6 +366,79 @@ class Explanation:
     exact: bool = True
     error_estimate: float | None = None
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("contributions", "top_features", "text", "metadata")
+
+    @classmethod
+    def deferred(
+        cls,
+        base_value: float,
+        output_value: float,
+        output_kind: str,
+        derive: Callable[[], Mapping[str, Any]],
+        *,
+        method: str = "",
+        evaluations: int = 0,
+        exact: bool = True,
+        error_estimate: float | None = None,
+    ) -> Explanation:
+        """An ``Explanation`` whose ``DERIVED`` fields come from ``derive()`` (a mapping with exactly
+        those keys, passed through the fields' converters), called once, on the first read of any."""
+        inst = object.__new__(cls)
+        inst.__dict__.update(
+            base_value=base_value,
+            output_value=output_value,
+            output_kind=output_kind,
+            method=method,
+            evaluations=evaluations,
+            exact=exact,
+            error_estimate=error_estimate,
+            _derive=derive,
+        )
+        return inst
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Every field, in field order, built if deferred (pickle and copy see an eager object)."""
+        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+
+
+class _Derived:
+    """The class attribute of a deferred ``Explanation`` field: consulted only while the instance
+    does not hold the field yet (a non-data descriptor, so a built or eagerly set value is read
+    straight from the instance). Builds every deferred field at once; two threads racing here
+    build equal values and either result is kept."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, inst: Any, owner: type | None = None) -> Any:
+        if inst is None:
+            return self
+        state = inst.__dict__
+        derive = state.get("_derive")
+        if derive is not None:
+            parts = derive()
+            state.update({name: convert(parts[name]) for name, convert in _DERIVED_CONVERTERS.items()})
+            state.pop("_derive", None)
+        try:
+            return state[self.name]
+        except KeyError:
+            raise AttributeError(f"'Explanation' object has no attribute {self.name!r}") from None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_DERIVED_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    f.name: f.converter or _same  # type: ignore[misc]
+    for f in attrs.fields(Explanation)
+    if f.name in Explanation.DERIVED
+}
+for _name in Explanation.DERIVED:
+    setattr(Explanation, _name, _Derived(_name))
 
 
 @attrs.frozen

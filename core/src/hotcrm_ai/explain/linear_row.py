@@ -12,16 +12,13 @@ text) only when asked for.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
-
-import attrs
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear_batch import PreparedLinear, points_phrase
-from hotcrm_ai.explain.result import TOP_N
-from hotcrm_ai.explain.text import reason_text
-from hotcrm_ai.types import Explanation, FeatureContribution, ModelConfig
+from hotcrm_ai.explain.result import explanation_parts, list_importances
+from hotcrm_ai.types import Explanation, ModelConfig
 
 TOLERANCE = 1e-6  # additivity, relative to max(1, |output|, |base|), as for every linear explanation
 
@@ -152,23 +149,22 @@ class CompiledLinear:
 
     def explanation(self, row: LinearRow) -> Explanation:
         """The full ``Explanation`` of ``row`` (what ``build_explanation`` makes, from plain floats, with
-        the probability points phrased only for the five lines the text shows)."""
-        phi, names = row.phi, self.names
-        gap = abs(row.base + math.fsum(phi) - row.output)
+        the probability points phrased only for the five lines the text shows). Additivity is checked
+        now; the contribution records, top five, reason text and metadata are built on first read."""
+        gap = abs(row.base + math.fsum(row.phi) - row.output)
         if not gap <= TOLERANCE * max(1.0, abs(row.output), abs(row.base)):
             raise ExplanationError(
                 f"model {self.model.id}: linear attributions do not add up: base {row.base!r} + "
-                f"sum {math.fsum(phi)!r} != output {row.output!r}"
+                f"sum {math.fsum(row.phi)!r} != output {row.output!r}"
             )
-        mag = [abs(v) for v in phi]
-        total = sum(mag)
-        scale = 100.0 / total if total > 0 else 0.0
-        imp = [m * scale for m in mag]
-        contributions = _contributions(names, row.features, phi, imp, self.labels)
-        order = sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]  # stable: ties keep order
-        top = tuple([contributions[k] for k in order])
+        return Explanation.deferred(
+            row.base, row.output, self.output_kind, lambda: self._parts(row, gap), method="linear", evaluations=0
+        )
+
+    def _parts(self, row: LinearRow, gap: float) -> dict[str, Any]:
+        """The derived fields of ``row``'s ``Explanation``."""
+        names, points = self.names, row.phi_probability
         meta = {**self._metadata, "additivity_gap": gap}
-        points = row.phi_probability
         if points is not None:
             meta["model_output"] = row.probability
             meta["probability"] = {
@@ -177,63 +173,18 @@ class CompiledLinear:
                 "contributions": dict(zip(names, points, strict=True)),
                 "text_uses": "probability points",
             }
-            effects = {names[k]: points_phrase(100.0 * points[k]) for k in order}
+
+            def effects(order: list[int]) -> dict[str, str] | None:
+                return {names[k]: points_phrase(100.0 * points[k]) for k in order}
         else:
             meta["model_output"] = row.output
-            effects = None
-        return Explanation(
-            row.base,
-            row.output,
-            self.output_kind,
-            contributions,
-            top,
-            reason_text(top, effects),
-            "linear",
-            0,
-            True,
-            None,
-            meta,
-        )
 
+            def effects(order: list[int]) -> dict[str, str] | None:
+                return None
 
-def _plain_record_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
-    """The slot setters of ``FeatureContribution`` when it is a plain frozen record (no validator,
-    converter or ``__attrs_post_init__``), so an instance can be filled without a Python ``__init__``
-    call per field list; None (use the constructor) the day it is not."""
-    fields = attrs.fields(FeatureContribution)
-    plain = all(f.validator is None and f.converter is None for f in fields) and not hasattr(
-        FeatureContribution, "__attrs_post_init__"
-    )
-    slots = [FeatureContribution.__dict__.get(f.name) for f in fields]
-    if not plain or [f.name for f in fields] != list(_FIELDS) or not all(hasattr(s, "__set__") for s in slots):
-        return None
-    return tuple(s.__set__ for s in slots)  # type: ignore[union-attr]
-
-
-_FIELDS = ("feature", "value", "contribution", "importance", "label")
-_SETTERS = _plain_record_setters()
-
-
-def _contributions(
-    names: Sequence[str], values: Mapping[str, Any], phi: list[float], imp: list[float], labels: Sequence[str]
-) -> tuple[FeatureContribution, ...]:
-    """One ``FeatureContribution`` per field: the same objects the constructor makes, a third cheaper
-    (most of a compiled row's ``Explanation`` is these objects)."""
-    if _SETTERS is None:
-        fc = FeatureContribution
-        return tuple([fc(n, values[n], p, i, lb) for n, p, i, lb in zip(names, phi, imp, labels, strict=True)])
-    new, cls = object.__new__, FeatureContribution
-    s_feature, s_value, s_contribution, s_importance, s_label = _SETTERS
-    out = []
-    for n, p, i, lb in zip(names, phi, imp, labels, strict=True):
-        c = new(cls)
-        s_feature(c, n)
-        s_value(c, values[n])
-        s_contribution(c, p)
-        s_importance(c, i)
-        s_label(c, lb)
-        out.append(c)
-    return tuple(out)
+        imp = list_importances(row.phi)
+        contributions, top, text = explanation_parts(names, row.features, row.phi, imp, self.labels, effects)
+        return {"contributions": contributions, "top_features": top, "text": text, "metadata": meta}
 
 
 class RowExplainer:

@@ -5,9 +5,10 @@ Shared by every built-in explainer so a third-party explainer can reuse it and g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 from hotcrm_ai.explain.text import reason_text
@@ -29,8 +30,8 @@ def importances(phi: np.ndarray) -> np.ndarray:
     return mag * (100.0 / total) if total > 0 else np.zeros_like(mag)
 
 
-def _importances(phi: list[float]) -> list[float]:
-    """``importances`` of a plain list, without numpy's per-call overhead (one short row)."""
+def list_importances(phi: list[float]) -> list[float]:
+    """``importances`` of a plain list, without numpy's per-call overhead (one row)."""
     mag = [abs(v) for v in phi]
     total = sum(mag)
     if not total > 0:
@@ -57,24 +58,78 @@ def build_explanation(
     effects: Mapping[str, str] | None = None,
 ) -> Explanation:
     if isinstance(phi, list):  # one short row (the linear closed form): plain floats are faster
-        values, imp = phi, _importances(phi)
+        values, imp = phi, list_importances(phi)
     else:
         values, imp = np.asarray(phi, dtype=float).tolist(), importances(phi).tolist()
     shown = labels if labels is not None else [label_of(model, n) for n in names]
-    fc = FeatureContribution
-    contributions = tuple([fc(n, features[n], p, i, lb) for n, p, i, lb in zip(names, values, imp, shown, strict=True)])
-    # largest importance first; reverse sorting is stable too, so ties keep the input order
-    top = tuple([contributions[k] for k in sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]])
+    contributions, top, text = explanation_parts(names, features, values, imp, shown, lambda order: effects)
     return Explanation(
         base_value=float(base_value),
         output_value=float(output_value),
         output_kind=output_kind,
         contributions=contributions,
         top_features=top,
-        text=reason_text(top, effects),
+        text=text,
         method=method,
         evaluations=evaluations,
         exact=exact,
         error_estimate=error_estimate,
         metadata=metadata or {},  # copied by Explanation's converter
     )
+
+
+def explanation_parts(
+    names: Sequence[str],
+    features: Mapping[str, Any],
+    phi: list[float],
+    imp: list[float],
+    labels: Sequence[str],
+    effects: Callable[[list[int]], Mapping[str, str] | None],
+) -> tuple[tuple[FeatureContribution, ...], tuple[FeatureContribution, ...], str]:
+    """The contribution records, the top ``TOP_N`` (largest importance first; the sort is stable, so
+    ties keep the input order) and the reason text. ``effects(top indices)`` gives the phrases the
+    text appends to those lines (or None), so a caller phrases only the lines shown."""
+    contributions = contribution_records(names, features, phi, imp, labels)
+    order = sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]
+    top = tuple([contributions[k] for k in order])
+    return contributions, top, reason_text(top, effects(order))
+
+
+def _plain_record_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
+    """The slot setters of ``FeatureContribution`` when it is a plain frozen record (no validator,
+    converter or ``__attrs_post_init__``), so an instance can be filled without a Python ``__init__``
+    call per field list; None (use the constructor) the day it is not."""
+    fields = attrs.fields(FeatureContribution)
+    plain = all(f.validator is None and f.converter is None for f in fields) and not hasattr(
+        FeatureContribution, "__attrs_post_init__"
+    )
+    slots = [FeatureContribution.__dict__.get(f.name) for f in fields]
+    if not plain or [f.name for f in fields] != list(_FIELDS) or not all(hasattr(s, "__set__") for s in slots):
+        return None
+    return tuple(s.__set__ for s in slots)  # type: ignore[union-attr]
+
+
+_FIELDS = ("feature", "value", "contribution", "importance", "label")
+_SETTERS = _plain_record_setters()
+
+
+def contribution_records(
+    names: Sequence[str], values: Mapping[str, Any], phi: list[float], imp: list[float], labels: Sequence[str]
+) -> tuple[FeatureContribution, ...]:
+    """One ``FeatureContribution`` per field: the same objects the constructor makes, a third cheaper
+    (most of an ``Explanation`` of a short row is these objects)."""
+    if _SETTERS is None:
+        fc = FeatureContribution
+        return tuple([fc(n, values[n], p, i, lb) for n, p, i, lb in zip(names, phi, imp, labels, strict=True)])
+    new, cls = object.__new__, FeatureContribution
+    s_feature, s_value, s_contribution, s_importance, s_label = _SETTERS
+    out = []
+    for n, p, i, lb in zip(names, phi, imp, labels, strict=True):
+        c = new(cls)
+        s_feature(c, n)
+        s_value(c, values[n])
+        s_contribution(c, p)
+        s_importance(c, i)
+        s_label(c, lb)
+        out.append(c)
+    return tuple(out)
