@@ -262,3 +262,35 @@ def test_compiled_contributions_are_the_constructors_objects() -> None:
         FeatureContribution(c.feature, c.value, c.contribution, c.importance, c.label) for c in exp.contributions
     )
     assert exp.contributions == by_constructor
+
+
+def test_deferred_explanation_builds_its_fields_once_and_reads_as_the_eager_one() -> None:
+    import json
+    import pickle
+
+    import attrs
+
+    from hotcrm_ai.converter import converter
+    from hotcrm_ai.types import Explanation
+
+    exp = service().explain_model(model(), X, provider())
+    eager = Explanation(**{f.name: getattr(exp, f.name) for f in attrs.fields(Explanation)})
+    calls = []
+
+    def derive() -> dict[str, Any]:
+        calls.append(1)
+        return {name: getattr(eager, name) for name in Explanation.DERIVED}
+
+    def deferred() -> Explanation:
+        return Explanation.deferred(
+            eager.base_value, eager.output_value, eager.output_kind, derive, method=eager.method, exact=eager.exact
+        )
+
+    one = deferred()
+    assert one.base_value == eager.base_value and not calls
+    assert one.text == eager.text and one.metadata == eager.metadata and one.contributions == eager.contributions
+    assert len(calls) == 1
+    assert deferred() == eager and repr(deferred()) == repr(eager)
+    assert pickle.dumps(deferred()) == pickle.dumps(eager)
+    assert json.dumps(converter.unstructure(deferred())) == json.dumps(converter.unstructure(eager))
+    assert converter.structure(converter.unstructure(deferred()), Explanation) == eager
