@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from hotcrm_ai.errors import ExplanationError
+from hotcrm_ai.errors import ExplanationError, ValidationError
 from hotcrm_ai.explain.linear import link_output_kind
 from hotcrm_ai.explain.result import label_of
 from hotcrm_ai.interfaces import LinearModel
@@ -138,6 +138,8 @@ class PreparedLinear:
                 assert self.lin.terms is not None and rows is not None
                 n = len(rows)
                 t = np.asarray(self.lin.terms(rows), dtype=float)
+        except ValidationError:  # the model's own checks, naming each bad row and field: bad input
+            raise
         except (KeyError, TypeError, ValueError) as exc:
             raise ExplanationError(f"linear: could not encode the features of model {model.id}: {exc}") from None
         if t.shape != (n, len(self.term_ref)) or not np.all(np.isfinite(t)):
@@ -149,11 +151,17 @@ class PreparedLinear:
             base = base + d[:, self.term_outside].sum(axis=1)
         return phi, base, self.lin.intercept + t.sum(axis=1)
 
+    @property
+    def reads_columns(self) -> bool:
+        """Whether the model computes its field terms from columns (``lin.column_terms``): then a
+        table is cheaper to explain as columns than as one dictionary per row."""
+        return self.term_of is not None and self.lin.column_terms is not None
+
     def explain_columns(
         self, columns: Mapping[str, Any], n: int, model: ModelConfig, served_kind: str
     ) -> BatchExplanation:
         """``explain_rows`` of a table given column by column (``names`` are its columns)."""
-        if self.term_of is None or self.lin.column_terms is None:
+        if not self.reads_columns:
             lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[k] for k in self.names)]
             rows = [dict(zip(self.names, values, strict=True)) for values in zip(*lists, strict=True)]
             return self.explain_rows(rows, model, served_kind)

@@ -204,23 +204,39 @@ class Encoder:
         if isinstance(col, np.ndarray):
             return self._check_array(f, col, batch, errors, notes)
         types = set(map(type, col))
-        try:
-            fast = types <= {int, float} and all(map(math.isfinite, col))  # C-speed checks
-        except OverflowError:  # an int too large for a float
-            fast = False
-        if fast and integer and float in types:
-            fast = all(float(v).is_integer() for v in col)
-        if fast and col:
-            low, high = min(col), max(col)
-            fast = (lo_ok is None or low >= lo_ok) and (hi_ok is None or high <= hi_ok)
-        if not fast:  # slow path: say exactly what is wrong with each bad value
-            checked = [
+        arr = None
+        if types <= {int, float}:  # the usual column: checked whole, as an array
+            try:
+                arr = np.asarray(col, dtype=np.float64)
+            except OverflowError:  # an int too large for a float
+                pass
+            if arr is not None and not self._fits(f, arr, whole=float not in types, ints=col if int in types else None):
+                arr = None
+        if arr is None:  # slow path: say exactly what is wrong with each bad value
+            col = [
                 as_number(v, field_name(name, i, batch), errors, minimum=lo_ok, maximum=hi_ok, integer=integer)
                 for i, v in enumerate(col)
             ]
-            low, high = min(checked, default=0.0), max(checked, default=0.0)
-            col = checked
-        return self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
+            arr = np.asarray(col, dtype=np.float64)
+        return self._clipped(f, col, arr, notes)
+
+    @staticmethod
+    def _fits(f: Mapping[str, Any], arr: np.ndarray, *, whole: bool = False, ints: Sequence[Any] | None = None) -> bool:
+        """Whether every value of a float column passes the field's checks: finite, whole for an
+        integer field (unless known ``whole``), within its bounds. ``ints``: the values the column came
+        from, when some are ints; past 2**53 a float is not the int it came from, so the bounds are
+        then compared on those values themselves."""
+        if not len(arr):
+            return True
+        lo_ok, hi_ok = f.get("minimum"), f.get("maximum")
+        low, high = float(arr.min()), float(arr.max())
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN propagates to min and max
+            return False
+        if f.get("integer") and not whole and not bool((arr == np.floor(arr)).all()):
+            return False
+        if ints is not None and max(-low, high) >= 2.0**53:
+            low, high = min(ints), max(ints)
+        return (lo_ok is None or low >= lo_ok) and (hi_ok is None or high <= hi_ok)
 
     @staticmethod
     def _clipped(f: Mapping[str, Any], col: Sequence[Any], arr: np.ndarray, notes: Any) -> np.ndarray:
@@ -236,16 +252,10 @@ class Encoder:
         self, f: Mapping[str, Any], col: np.ndarray, batch: bool, errors: list[FieldError], notes: Any
     ) -> np.ndarray:
         """``_check_number`` for a numeric numpy column: the same checks, whole-array."""
-        lo_ok, hi_ok, integer = f.get("minimum"), f.get("maximum"), bool(f.get("integer"))
         if col.dtype.kind not in "fiu":
             return self._check_number(f, col.tolist(), batch, errors, notes)
         arr = np.asarray(col, dtype=np.float64)
-        ok = bool(np.isfinite(arr).all())
-        if ok and integer:
-            ok = bool((arr == np.floor(arr)).all())
-        if ok and len(arr):
-            ok = (lo_ok is None or arr.min() >= lo_ok) and (hi_ok is None or arr.max() <= hi_ok)
-        if not ok:
+        if not self._fits(f, arr):
             return self._check_number(f, col.tolist(), batch, errors, notes)
         lo, hi = f["train_min"], f["train_max"]
         outside = (arr < lo) | (arr > hi)
