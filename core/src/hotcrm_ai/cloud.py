@@ -263,7 +263,8 @@ class AICloud:
     ) -> BatchExplanation:
         """Closed-form linear attributions of many rows in one vectorised pass (columnar result): a list
         of rows, or a table as columns (field -> list or numpy array). Rows are checked as a table (same
-        fields in each) and by the model's own encoder, not one by one."""
+        fields in each) and by the model's own encoder column by column, not one by one; a bad value is
+        a ``ValidationError`` (the shipped models name it as ``rows[i].field``)."""
         model = self._active(model_id)
         try:
             batch = self.explainer.explain_batch(model, rows, self.provider_for(model))

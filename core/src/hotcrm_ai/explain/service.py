@@ -304,11 +304,13 @@ class ExplainabilityService:
     ) -> BatchExplanation:
         """Linear attributions of many rows in one vectorised pass: a list of rows that all carry the
         same fields, or a table as columns (field -> list or numpy array, all of one length, read
-        without building a dictionary per row). A model without logit-link coefficients gets
-        ``ExplanationError`` (explain its rows one by one)."""
+        without building a dictionary per row). A list of rows is read into columns first (one pass
+        per field) when the model computes its terms from columns, so both shapes cost the same
+        checks, which name each bad value as ``rows[i].field``. A model without logit-link
+        coefficients gets ``ExplanationError`` (explain its rows one by one)."""
         if isinstance(rows, Mapping):
             names, n = self._check_columns(rows)
-            columns: Mapping[str, Any] | None = rows
+            columns: Mapping[str, Any] = rows
         else:
             if not rows:
                 raise ValidationError("at least one row", subject="rows")
@@ -321,7 +323,7 @@ class ExplainabilityService:
                 f"(provider {type(provider).__name__} gives none); use explain per row"
             )
         if isinstance(rows, Mapping) or compiled.prepared.reads_columns:
-            return compiled.prepared.explain_columns(columns, n, model, "log-odds")  # type: ignore[arg-type]
+            return compiled.prepared.explain_columns(columns, n, model, "log-odds")
         return compiled.prepared.explain_rows(rows, model, "log-odds")
 
     @classmethod
