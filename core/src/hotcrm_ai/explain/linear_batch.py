@@ -145,7 +145,10 @@ class PreparedLinear:
         if t.shape != (n, len(self.term_ref)) or not np.all(np.isfinite(t)):
             raise ExplanationError(f"linear: model {model.id}: field terms have shape {t.shape} or non-finite values")
         d = t - self.term_ref
-        phi = np.where(self.term_of >= 0, d[:, np.maximum(self.term_of, 0)], 0.0)
+        if (self.term_of >= 0).all():  # every field has its own term (the usual case): one gather
+            phi = d[:, self.term_of]
+        else:
+            phi = np.where(self.term_of >= 0, d[:, np.maximum(self.term_of, 0)], 0.0)
         base = np.full(n, float(self.lin.intercept + self.term_ref.sum()))
         if self.term_outside is not None and self.term_outside.size:
             base = base + d[:, self.term_outside].sum(axis=1)

@@ -346,11 +346,12 @@ class Encoder:
         return z
 
     def field_logits(self, values: Mapping[str, Any], n: int, tables: Mapping[str, Any]) -> np.ndarray:
-        """(rows x fields): each field's share of coef . x, in ``tables`` order (what linear explanations use)."""
-        out = np.empty((n, len(tables)))
+        """(rows x fields): each field's share of coef . x, in ``tables`` order (what linear explanations
+        use). Filled a field at a time into contiguous memory, so the result is column-major."""
+        out = np.empty((len(tables), n))
         for k, (name, table) in enumerate(tables.items()):
-            out[:, k] = self._field_logit(values[name], n, table)
-        return out
+            out[k] = self._field_logit(values[name], n, table)
+        return out.T
 
     @staticmethod
     def _field_logit(raw: Any, n: int, table: Any) -> np.ndarray:
