@@ -102,12 +102,15 @@ def test_deferred_linear_explanation_equals_the_generic_eager_builder(ai: Any, m
     assert math.isclose(sum(c.importance for c in exp.contributions), 100.0)
 
 
-def test_fields_are_built_once_and_kept_and_the_object_stays_frozen(ai: Any) -> None:
+def test_fields_are_built_when_read_and_kept_and_the_object_stays_frozen(ai: Any) -> None:
     exp = ai.explain("lead-scoring-v1", LEAD_HOT)
     assert exp.base_value < exp.output_value and is_deferred(exp)  # the numbers do not build the rest
-    text, records = exp.text, exp.contributions
-    assert not is_deferred(exp) and "_derive" not in vars(exp)
-    assert exp.text is text and exp.contributions is records and exp.top_features[0] in records
+    text = exp.text
+    assert set(Explanation.DERIVED) & set(vars(exp)) == {"text"}  # the text needs only the top five
+    records = exp.contributions
+    assert exp.text is text and exp.contributions is records and "_derive" in vars(exp)
+    assert exp.top_features == tuple(sorted(records, key=lambda c: c.importance, reverse=True)[:5])
+    assert exp.metadata["probability"]["text_uses"] == "probability points" and "_derive" not in vars(exp)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         exp.text = "changed"  # type: ignore[misc]
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

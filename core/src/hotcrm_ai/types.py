@@ -349,8 +349,8 @@ class Explanation:
     """Attributions that add up: ``base_value + sum(contributions) == output_value``.
 
     ``Explanation.deferred`` makes one whose ``DERIVED`` fields (the contribution records, top
-    features, reason text and metadata) are built on first read and then kept: a caller that wants
-    the numbers of many rows does not pay for text it never reads. Such an object is
+    features, reason text and metadata) are each built on its first read and then kept: a caller
+    that wants the numbers of many rows does not pay for text it never reads. Such an object is
     indistinguishable from one built eagerly: every read (attribute, ``==``, ``repr``, the
     converter, ``attrs.asdict``, pickle, copy) sees the same values. Not slotted, so a built field
     is stored where attrs keeps an eager one (the instance ``__dict__``)."""
@@ -375,15 +375,15 @@ class Explanation:
         base_value: float,
         output_value: float,
         output_kind: str,
-        derive: Callable[[], Mapping[str, Any]],
+        derive: Callable[[str], Any],
         *,
         method: str = "",
         evaluations: int = 0,
         exact: bool = True,
         error_estimate: float | None = None,
     ) -> Explanation:
-        """An ``Explanation`` whose ``DERIVED`` fields come from ``derive()`` (a mapping with exactly
-        those keys, passed through the fields' converters), called once, on the first read of any."""
+        """An ``Explanation`` whose ``DERIVED`` fields come from ``derive(name)`` (through the field's
+        converter), called once per field, on its first read."""
         inst = object.__new__(cls)
         inst.__dict__.update(
             base_value=base_value,
@@ -405,8 +405,8 @@ class Explanation:
 class _Derived:
     """The class attribute of a deferred ``Explanation`` field: consulted only while the instance
     does not hold the field yet (a non-data descriptor, so a built or eagerly set value is read
-    straight from the instance). Builds every deferred field at once; two threads racing here
-    build equal values and either result is kept."""
+    straight from the instance). Two threads racing here build equal values and either is kept;
+    ``derive`` is let go once every deferred field is built."""
 
     __slots__ = ("name",)
 
@@ -416,16 +416,17 @@ class _Derived:
     def __get__(self, inst: Any, owner: type | None = None) -> Any:
         if inst is None:
             return self
-        state = inst.__dict__
+        state, name = inst.__dict__, self.name
         derive = state.get("_derive")
-        if derive is not None:
-            parts = derive()
-            state.update({name: convert(parts[name]) for name, convert in _DERIVED_CONVERTERS.items()})
+        if derive is None:  # built meanwhile by another thread (or never deferred)
+            try:
+                return state[name]
+            except KeyError:
+                raise AttributeError(f"'Explanation' object has no attribute {name!r}") from None
+        value = state[name] = _DERIVED_CONVERTERS[name](derive(name))
+        if all(n in state for n in _DERIVED_CONVERTERS):
             state.pop("_derive", None)
-        try:
-            return state[self.name]
-        except KeyError:
-            raise AttributeError(f"'Explanation' object has no attribute {self.name!r}") from None
+        return value
 
 
 def _same(value: Any) -> Any:

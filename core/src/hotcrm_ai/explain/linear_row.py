@@ -17,8 +17,9 @@ from typing import Any
 
 from hotcrm_ai.errors import ExplanationError
 from hotcrm_ai.explain.linear_batch import PreparedLinear, points_phrase
-from hotcrm_ai.explain.result import explanation_parts, list_importances
-from hotcrm_ai.types import Explanation, ModelConfig
+from hotcrm_ai.explain.result import contribution_records, list_importances, top_order
+from hotcrm_ai.explain.text import reason_text
+from hotcrm_ai.types import Explanation, FeatureContribution, ModelConfig
 
 TOLERANCE = 1e-6  # additivity, relative to max(1, |output|, |base|), as for every linear explanation
 
@@ -158,33 +159,65 @@ class CompiledLinear:
                 f"sum {math.fsum(row.phi)!r} != output {row.output!r}"
             )
         return Explanation.deferred(
-            row.base, row.output, self.output_kind, lambda: self._parts(row, gap), method="linear", evaluations=0
+            row.base, row.output, self.output_kind, _Parts(self, row, gap), method="linear", evaluations=0
         )
 
-    def _parts(self, row: LinearRow, gap: float) -> dict[str, Any]:
-        """The derived fields of ``row``'s ``Explanation``."""
-        names, points = self.names, row.phi_probability
+    def metadata(self, row: LinearRow, gap: float) -> dict[str, Any]:
+        """What every linear explanation says about itself, and ``row``'s probability points."""
         meta = {**self._metadata, "additivity_gap": gap}
-        if points is not None:
-            meta["model_output"] = row.probability
-            meta["probability"] = {
-                "base": row.base_probability,
-                "output": row.probability,
-                "contributions": dict(zip(names, points, strict=True)),
-                "text_uses": "probability points",
-            }
-
-            def effects(order: list[int]) -> dict[str, str] | None:
-                return {names[k]: points_phrase(100.0 * points[k]) for k in order}
-        else:
+        points = row.phi_probability
+        if points is None:
             meta["model_output"] = row.output
+            return meta
+        meta["model_output"] = row.probability
+        meta["probability"] = {
+            "base": row.base_probability,
+            "output": row.probability,
+            "contributions": dict(zip(self.names, points, strict=True)),
+            "text_uses": "probability points",
+        }
+        return meta
 
-            def effects(order: list[int]) -> dict[str, str] | None:
-                return None
 
-        imp = list_importances(row.phi)
-        contributions, top, text = explanation_parts(names, row.features, row.phi, imp, self.labels, effects)
-        return {"contributions": contributions, "top_features": top, "text": text, "metadata": meta}
+class _Parts:
+    """The derived fields of one row's ``Explanation``, each built when first read: the reason text
+    needs only the five records it shows (and phrases only their probability points), the records of
+    all fields are built if ``contributions`` is read."""
+
+    __slots__ = ("compiled", "gap", "imp", "order", "records", "row")
+
+    def __init__(self, compiled: CompiledLinear, row: LinearRow, gap: float) -> None:
+        self.compiled, self.row, self.gap = compiled, row, gap
+        self.imp: list[float] | None = None
+        self.order: list[int] = []
+        self.records: tuple[FeatureContribution, ...] | None = None
+
+    def __call__(self, name: str) -> Any:
+        compiled, row = self.compiled, self.row
+        if name == "metadata":
+            return compiled.metadata(row, self.gap)
+        imp = self.imp
+        if imp is None:
+            imp = list_importances(row.phi)
+            self.order, self.imp = top_order(imp), imp
+        names, order = compiled.names, self.order
+        if name == "contributions":
+            self.records = contribution_records(names, row.features, row.phi, imp, compiled.labels)
+            return self.records
+        records = self.records
+        if records is not None:
+            top = tuple([records[k] for k in order])
+        else:
+            pick = [names[k] for k in order]
+            phi, labels = row.phi, compiled.labels
+            top = contribution_records(
+                pick, row.features, [phi[k] for k in order], [imp[k] for k in order], [labels[k] for k in order]
+            )
+        if name == "top_features":
+            return top
+        points = row.phi_probability
+        effects = None if points is None else {names[k]: points_phrase(100.0 * points[k]) for k in order}
+        return reason_text(top, effects)
 
 
 class RowExplainer:

@@ -62,14 +62,15 @@ def build_explanation(
     else:
         values, imp = np.asarray(phi, dtype=float).tolist(), importances(phi).tolist()
     shown = labels if labels is not None else [label_of(model, n) for n in names]
-    contributions, top, text = explanation_parts(names, features, values, imp, shown, lambda order: effects)
+    contributions = contribution_records(names, features, values, imp, shown)
+    top = tuple([contributions[k] for k in top_order(imp)])
     return Explanation(
         base_value=float(base_value),
         output_value=float(output_value),
         output_kind=output_kind,
         contributions=contributions,
         top_features=top,
-        text=text,
+        text=reason_text(top, effects),
         method=method,
         evaluations=evaluations,
         exact=exact,
@@ -78,21 +79,10 @@ def build_explanation(
     )
 
 
-def explanation_parts(
-    names: Sequence[str],
-    features: Mapping[str, Any],
-    phi: list[float],
-    imp: list[float],
-    labels: Sequence[str],
-    effects: Callable[[list[int]], Mapping[str, str] | None],
-) -> tuple[tuple[FeatureContribution, ...], tuple[FeatureContribution, ...], str]:
-    """The contribution records, the top ``TOP_N`` (largest importance first; the sort is stable, so
-    ties keep the input order) and the reason text. ``effects(top indices)`` gives the phrases the
-    text appends to those lines (or None), so a caller phrases only the lines shown."""
-    contributions = contribution_records(names, features, phi, imp, labels)
-    order = sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]
-    top = tuple([contributions[k] for k in order])
-    return contributions, top, reason_text(top, effects(order))
+def top_order(imp: list[float]) -> list[int]:
+    """Indices of the ``TOP_N`` largest importances, largest first; the sort is stable, so ties keep
+    the input order."""
+    return sorted(range(len(imp)), key=imp.__getitem__, reverse=True)[:TOP_N]
 
 
 def _plain_record_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
