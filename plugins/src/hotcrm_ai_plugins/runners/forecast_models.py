@@ -11,10 +11,9 @@ can be explained as the sum of the three (``season`` of a multiplicative model i
 - ``ets``: automatic ETS: additive errors, trend none / additive / damped, season none / additive /
   multiplicative, each form fitted by least squares over a parameter grid evaluated all at once, the
   form chosen by AICc (Hyndman et al. 2002). ``ets_log``: the same on log values (Box-Cox with lambda
-  0) for positive series, so trend and season act multiplicatively. ``ets_robust``: automatic ETS
-  with the robust filter of Gelper, Fried & Croux (2010) (one-step errors cut at 2 running scales), for
-  series with isolated spikes; offered through ``parameters.method``, not among the automatic
-  candidates (it doubles the cost of a request and cross-validation did not pick it on our series).
+  0) for positive series, so trend and season act multiplicatively. ``ets_robust``: the ETS form
+  chosen for the plain fit, refitted with the robust filter of Gelper, Fried & Croux (2010) (one-step
+  errors cut at 2 running scales), for series with isolated spikes.
 - ``theta`` / ``theta3``: the Theta method (Hyndman & Billah's SES with drift, theta 2 and 3) on the
   seasonally adjusted series.
 - ``arima``: ARIMA(p,1,0), with or without drift, p <= 3, chosen by AICc, fitted by conditional least
@@ -23,6 +22,7 @@ can be explained as the sum of the three (``season`` of a multiplicative model i
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -257,6 +257,7 @@ class EtsFit(NamedTuple):
     season: str
     n: int
     alpha: float  # the level's smoothing weight
+    trend: bool
 
 
 def _clipped_square_mean(k: float) -> float:
@@ -330,6 +331,7 @@ def ets_form(y: np.ndarray, m: int, trend: bool, season: str, robust: bool = Fal
         season,
         n,
         float(a[k]),
+        trend,
     )
 
 
@@ -342,10 +344,20 @@ def ets_forms(y: np.ndarray, m: int) -> list[tuple[bool, str]]:
     return [(t, s) for s in seasons for t in (False, True) if len(y) >= (4 if t else 2)]
 
 
+@functools.lru_cache(maxsize=16)
+def _plain_fit(values: bytes, m: int) -> EtsFit:
+    y = np.frombuffer(values, dtype=np.float64)
+    return min((ets_form(y, m, t, s) for t, s in ets_forms(y, m)), key=lambda fit: fit.aicc)
+
+
 def ets_fit(y: np.ndarray, m: int, robust: bool = False) -> EtsFit:
-    """The ETS form with the lowest AICc, fitted on the most recent ``ETS_WINDOW`` values."""
-    y = y[-max(ETS_WINDOW, 4 * m) :]
-    return min((ets_form(y, m, t, s, robust) for t, s in ets_forms(y, m)), key=lambda fit: fit.aicc)
+    """The ETS form with the lowest AICc, fitted on the most recent ``ETS_WINDOW`` values. The robust
+    filter is applied to the form chosen for the plain fit (trend and season are the series' structure,
+    spikes its noise), which costs one form instead of all: the plain fit of the same values is cached,
+    as the selection fits both on every fold."""
+    window = np.ascontiguousarray(y[-max(ETS_WINDOW, 4 * m) :], dtype=np.float64)
+    plain = _plain_fit(window.tobytes(), m)
+    return ets_form(window, m, plain.trend, plain.season, robust=True) if robust else plain
 
 
 def _ets(y: np.ndarray, horizon: int, m: int, robust: bool) -> Parts:
@@ -400,7 +412,7 @@ METHODS: dict[str, Method] = {
 
 def candidates(n: int, m: int) -> list[str]:
     """Methods that can be fitted on ``n`` values with season ``m``."""
-    names = ["naive", "ses", "theta", "theta3", "ets", "ets_log"]
+    names = ["naive", "ses", "theta", "theta3", "ets", "ets_robust", "ets_log"]
     if n >= 10:
         names.append("arima")
     if m > 1 and n >= m:
