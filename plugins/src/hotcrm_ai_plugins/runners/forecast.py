@@ -3,7 +3,8 @@ history given with each request (``forecast_select``; the candidate methods are 
 
 Output: ``{"forecast": [{"period", "value", "lower", "upper"}]}`` with 95% bounds; ``metadata`` has the
 chosen method, its cross-validated MASE, every candidate's, the 80% bounds and the season used. Each
-value is also available as level + trend + season (``decompose``), which is how forecasts are explained.
+value is also available as level + trend + season (``attribution``, with the history points behind
+the level), which is how forecasts are explained.
 Confidence = 100 / (1 + mean 95% half-width / mean |forecast|): narrow intervals, high confidence.
 """
 
