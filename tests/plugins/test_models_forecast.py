@@ -12,7 +12,7 @@ from hotcrm_ai.errors import ValidationError
 from hotcrm_ai_plugins.models.examples import FORECAST
 from hotcrm_ai_plugins.runners.forecast import seasonal_naive
 from hotcrm_ai_plugins.runners.forecast_models import METHODS, adjustment
-from hotcrm_ai_plugins.runners.forecast_select import conformal_half_widths, forecast
+from hotcrm_ai_plugins.runners.forecast_select import conformal_bands, forecast
 
 ID = "revenue-forecast-v1"
 
@@ -199,11 +199,26 @@ def test_conformal_intervals_cover_as_promised_on_exchangeable_errors() -> None:
     rng = np.random.default_rng(7)
     steps = np.sqrt(np.arange(1, 7))
     cal = rng.standard_t(5, size=(40, 6)) * steps
-    half = conformal_half_widths(cal, 6, (0.8, 0.95))
+    bands = conformal_bands(cal, 6, (0.8, 0.95))
     fresh = rng.standard_t(5, size=(20_000, 6)) * steps
     for level in (0.8, 0.95):
-        covered = float(np.mean(np.abs(fresh) <= half[level]))
+        covered = float(np.mean((-bands[level].below <= fresh) & (fresh <= bands[level].above)))
         assert level - 0.04 <= covered <= level + 0.04
+
+
+def test_conformal_bands_of_skewed_errors_miss_equally_often_on_each_side() -> None:
+    """Right-skewed errors (a spiky series under-forecast now and then): the band reaches further above
+    than below, and each side misses about (1 - level) / 2 of fresh draws; a band symmetric around the
+    forecast would miss far more often above."""
+    rng = np.random.default_rng(8)
+    cal = rng.lognormal(0, 0.8, size=(60, 6)) - 1.0
+    band = conformal_bands(cal, 6, (0.9,))[0.9]
+    assert np.all(band.above > 1.5 * band.below)
+    fresh = rng.lognormal(0, 0.8, size=(20_000, 6)) - 1.0
+    above, below = float(np.mean(fresh > band.above)), float(np.mean(fresh < -band.below))
+    assert 0.03 <= above <= 0.07 and 0.03 <= below <= 0.07
+    symmetric = np.quantile(np.abs(cal), 0.9)
+    assert float(np.mean(fresh > symmetric)) > above + 0.015
 
 
 def test_auto_beats_both_naive_methods_on_a_held_back_seasonal_series() -> None:

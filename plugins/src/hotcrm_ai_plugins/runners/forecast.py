@@ -5,7 +5,8 @@ Output: ``{"forecast": [{"period", "value", "lower", "upper"}]}`` with 95% bound
 chosen method, its cross-validated MASE, every candidate's, the 80% bounds and the season used. Each
 value is also available as level + trend + season (``attribution``, with the history points behind
 the level), which is how forecasts are explained.
-Confidence = 100 / (1 + mean 95% half-width / mean |forecast|): narrow intervals, high confidence.
+Confidence = 100 / (1 + mean 95% half-width / mean |forecast|): narrow intervals, high confidence (the
+half-width of a band that reaches further above than below is the mean of its two sides).
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ class ForecastRunner:
             # rather than answer inf/NaN
             if not (
                 np.isfinite(fc.value).all()
-                and np.isfinite(fc.value + widest).all()
-                and np.isfinite(fc.value - widest).all()
+                and np.isfinite(fc.value + widest.above).all()
+                and np.isfinite(fc.value - widest.below).all()
             ):
                 largest = float(np.max(np.abs(values)))
                 raise_if(
@@ -123,10 +124,10 @@ class ForecastRunner:
 
     @staticmethod
     def _output(fc: Forecast) -> PredictionOutput:
-        point, half, half80 = fc.value, fc.intervals[0.95], fc.intervals[0.8]
-        lower, upper = point - half, point + half
+        point, band, band80 = fc.value, fc.intervals[0.95], fc.intervals[0.8]
+        lower, upper = point - band.below, point + band.above
         scale = float(np.mean(np.abs(point))) or 1.0
-        confidence = 100.0 / (1.0 + float(np.mean(half)) / scale)
+        confidence = 100.0 / (1.0 + float(np.mean(band.below + band.above)) / 2 / scale)
         return PredictionOutput(
             prediction={
                 "forecast": [
@@ -143,7 +144,9 @@ class ForecastRunner:
                 "seasonal": fc.seasonal,
                 "multiplicative": fc.multiplicative,
                 "interval": 0.95,
-                "interval_80": [[float(a), float(b)] for a, b in zip(point - half80, point + half80, strict=True)],
+                "interval_80": [
+                    [float(a), float(b)] for a, b in zip(point - band80.below, point + band80.above, strict=True)
+                ],
             },
         )
 

@@ -21,9 +21,12 @@ Intervals are split-conformal on the cross-validation errors of the chosen metho
 rescaled to the current level, for positive series: measured, the cafe series' 95% coverage rose from
 83% to 96% with them): each error is
 divided by its step's spread (the RMS error at that step over the folds, made non-decreasing in the
-step), the (1 - a) quantile of the absolute ratios is taken with the finite-sample rank
-``ceil((N + 1)(1 - a))``, and multiplied back by each step's spread. With too few errors for that rank
-the largest ratio is widened by ``SHORT_WIDEN``. Beyond the validated steps the spread grows as sqrt(h).
+step); each side of the band is the (1 - a/2) quantile of the signed ratios on that side, with the
+finite-sample rank ``ceil((N + 1)(1 - a/2))``, multiplied back by each step's spread (equal tails:
+a spiky series' errors are skewed, and a band symmetric around the forecast would miss more often
+above than promised). With too few errors for that rank, the (1 - a) quantile of the absolute ratios
+(rank ``ceil((N + 1)(1 - a))``) on both sides; with too few for that, the largest ratio widened by
+``SHORT_WIDEN``. Beyond the validated steps the spread grows as sqrt(h).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ MARGIN = 2.0  # "clearly": by this many standard errors of the per-fold differen
 
 class Forecast(NamedTuple):
     parts: Parts
-    intervals: dict[float, np.ndarray]  # level -> half-widths per step
+    intervals: dict[float, Band]  # level -> reach below and above the forecast per step
     method: str
     members: tuple[str, ...]
     season_length: int
@@ -91,24 +94,44 @@ def fold_origins(n: int, horizon: int, m: int) -> tuple[list[int], int]:
     return [o for o in origins if o >= min_train], fh
 
 
-def conformal_half_widths(errors: np.ndarray, horizon: int, levels: Sequence[float]) -> dict[float, np.ndarray]:
-    """Half-widths per step from fold errors (folds x validated steps), extended to ``horizon``."""
+class Band(NamedTuple):
+    """How far below and above the forecast an interval reaches, per step (both >= 0)."""
+
+    below: np.ndarray
+    above: np.ndarray
+
+    def scaled(self, factor: float) -> Band:
+        return Band(self.below * factor, self.above * factor)
+
+
+def conformal_bands(errors: np.ndarray, horizon: int, levels: Sequence[float]) -> dict[float, Band]:
+    """Equal-tailed bands per step from signed fold errors (folds x validated steps, actual minus
+    forecast), extended to ``horizon``: each tail holds (1 - level) / 2 of the ratios, so errors that
+    are skewed (revenue spikes upwards) get a longer upper side instead of a miss rate above the
+    promise on that side. With too few errors for a tail's rank (fewer than 39 for 95%), both sides
+    take the ``level`` quantile of the absolute ratios; with too few for that, the largest, widened
+    by ``SHORT_WIDEN``."""
     fh = errors.shape[1]
     rms = np.sqrt(np.mean(errors**2, axis=0))
     spread = np.maximum.accumulate(rms)
     top = float(spread.max())
     if top == 0.0:
-        return {lv: np.zeros(horizon) for lv in levels}
+        return {lv: Band(np.zeros(horizon), np.zeros(horizon)) for lv in levels}
     spread = np.maximum(spread, 0.05 * top)
     h = np.arange(1, horizon + 1)
     full = np.where(h <= fh, spread[np.minimum(h, fh) - 1], spread[-1] * np.sqrt(h / fh))
-    ratios = np.sort((np.abs(errors) / spread[None, :]).ravel())
+    ratios = (errors / spread[None, :]).ravel()
+    above, below, absolute = np.sort(ratios), np.sort(-ratios), np.sort(np.abs(ratios))
     n = len(ratios)
     out = {}
     for lv in levels:
-        rank = math.ceil((n + 1) * lv)
-        q = float(ratios[rank - 1]) if rank <= n else float(ratios[-1]) * SHORT_WIDEN
-        out[lv] = q * full
+        tail = math.ceil((n + 1) * (1 - (1 - lv) / 2))
+        both = math.ceil((n + 1) * lv)
+        if tail <= n:
+            out[lv] = Band(max(float(below[tail - 1]), 0.0) * full, max(float(above[tail - 1]), 0.0) * full)
+        else:
+            q = float(absolute[both - 1]) if both <= n else float(absolute[-1]) * SHORT_WIDEN
+            out[lv] = Band(q * full, q * full)
     return out
 
 
@@ -194,11 +217,11 @@ def forecast(
     else:  # too short to validate: Theta (or naive below 3 values), intervals from one-step changes
         members = tuple(names) if method != "auto" else ("theta" if n >= 3 else "naive",)
         diffs = np.diff(y) if n > 1 else np.zeros(1)
-        fold_errors = np.abs(diffs - diffs.mean())[:, None] if n > 2 else np.abs(diffs)[:, None]
+        fold_errors = (diffs - diffs.mean())[:, None] if n > 2 else diffs[:, None]
     parts = _fit(y, horizon, m, members)
-    half = conformal_half_widths(fold_errors, horizon, LEVELS)
+    bands = conformal_bands(fold_errors, horizon, LEVELS)
     if relative and scores:
-        half = {lv: w * _level(y, m) for lv, w in half.items()}
+        bands = {lv: b.scaled(_level(y, m)) for lv, b in bands.items()}
     adj = adjustment(y, m, horizon)
     mase_scale = _mase_scale(y, m)
     label = members[0] if len(members) == 1 else "combination(" + "+".join(members) + ")"
@@ -211,7 +234,7 @@ def forecast(
     scaled = Parts(parts.level * scale, parts.trend * scale, parts.season * scale)
     return Forecast(
         scaled,
-        {lv: w * scale for lv, w in half.items()},
+        {lv: b.scaled(scale) for lv, b in bands.items()},
         label,
         members,
         m,
