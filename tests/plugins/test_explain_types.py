@@ -7,6 +7,7 @@ import itertools
 import math
 import re
 
+import attrs
 import numpy as np
 import pytest
 from support.explain import builtin_specs
@@ -15,6 +16,7 @@ from support.models import models, predict, provider
 from hotcrm_ai import AICloud
 from hotcrm_ai.config import ExplainSettings
 from hotcrm_ai.explain.service import ExplainabilityService
+from hotcrm_ai.types import ModelConfig
 from hotcrm_ai_plugins.models.examples import CHURN_HIGH, FORECAST, LEAD_HOT, RECOMMENDATION, SENTIMENT_NEGATIVE
 
 EXAMPLES = {
@@ -107,6 +109,55 @@ def test_forecast_values_are_level_plus_trend_plus_season_exactly() -> None:
     season = [p["season"] for p in periods]
     assert max(season) > 5 and min(season) < -5  # the sine's swing is in the season part, not the level
     assert "• Level:" in exp.text
+
+
+def forced_forecast(method: str) -> ModelConfig:
+    model = models()["revenue-forecast-v1"]
+    return attrs.evolve(model, parameters={**model.parameters, "method": method})
+
+
+@pytest.mark.parametrize("method", ["naive", "snaive", "naive2", "arima", "naive+snaive"])
+def test_forecast_level_is_the_sum_of_its_history_points_contributions(method: str) -> None:
+    """Methods whose level is a weighted sum of at most a season of points: the listed points are all of
+    them, their weights add up to 1 and their contributions to the served level."""
+    rng = np.random.default_rng(4)
+    row = {
+        "history": [50 + 0.3 * t + 8 * math.sin(2 * math.pi * t / 4) + rng.normal(0, 1) for t in range(40)],
+        "horizon": 6,
+        "season_length": 4,
+    }
+    model = forced_forecast(method)
+    p = provider()
+    served = predict(p, model, row).prediction["forecast"]
+    exp = service().explain_model(model, row, p)
+    drivers = exp.metadata["level_drivers"]
+    assert drivers["exact"] is True and drivers["weight_shown"] == pytest.approx(1.0, rel=1e-12)
+    points = drivers["points"]
+    assert sum(pt["weight"] for pt in points) == pytest.approx(1.0, rel=1e-12)
+    for period, want in zip(exp.metadata["periods"], served, strict=True):
+        assert sum(pt["contribution"] for pt in points) == pytest.approx(period["level"], rel=1e-9)
+        assert period["level"] + period["trend"] + period["season"] == pytest.approx(want["value"], rel=1e-12)
+    assert all(row["history"][pt["index"]] == pt["value"] for pt in points)
+    if method == "snaive":  # every value is one history point, a season back
+        for period, want in zip(exp.metadata["periods"], served, strict=True):
+            assert row["history"][period["source"]] == pytest.approx(want["value"], rel=1e-12)
+
+
+def test_forecast_ets_level_drivers_are_its_smoothing_weights_newest_first() -> None:
+    row = {
+        "history": [100 + 0.5 * t + 10 * math.sin(2 * math.pi * t / 12) for t in range(60)],
+        "horizon": 12,
+        "season_length": 12,
+    }
+    model = forced_forecast("ets")
+    exp = service().explain_model(model, row, provider())
+    drivers = exp.metadata["level_drivers"]
+    assert drivers["exact"] is False and 0 < drivers["weight_shown"] <= 1 + 1e-12
+    points = drivers["points"]
+    assert points[0]["index"] == 59  # the newest point weighs most
+    weights = [pt["weight"] for pt in points]
+    assert weights == sorted(weights, reverse=True) and all("contribution" not in pt for pt in points)
+    assert [pt["index"] for pt in points] == sorted((pt["index"] for pt in points), reverse=True)
 
 
 def test_recommendation_scores_are_the_basket_products_contributions() -> None:

@@ -12,7 +12,7 @@ from hotcrm_ai.errors import ValidationError
 from hotcrm_ai_plugins.models.examples import FORECAST
 from hotcrm_ai_plugins.runners.forecast import seasonal_naive
 from hotcrm_ai_plugins.runners.forecast_models import METHODS, adjustment
-from hotcrm_ai_plugins.runners.forecast_select import conformal_half_widths, forecast
+from hotcrm_ai_plugins.runners.forecast_select import conformal_bands, forecast
 
 ID = "revenue-forecast-v1"
 
@@ -199,11 +199,26 @@ def test_conformal_intervals_cover_as_promised_on_exchangeable_errors() -> None:
     rng = np.random.default_rng(7)
     steps = np.sqrt(np.arange(1, 7))
     cal = rng.standard_t(5, size=(40, 6)) * steps
-    half = conformal_half_widths(cal, 6, (0.8, 0.95))
+    bands = conformal_bands(cal, 6, (0.8, 0.95))
     fresh = rng.standard_t(5, size=(20_000, 6)) * steps
     for level in (0.8, 0.95):
-        covered = float(np.mean(np.abs(fresh) <= half[level]))
+        covered = float(np.mean((-bands[level].below <= fresh) & (fresh <= bands[level].above)))
         assert level - 0.04 <= covered <= level + 0.04
+
+
+def test_conformal_bands_of_skewed_errors_miss_equally_often_on_each_side() -> None:
+    """Right-skewed errors (a spiky series under-forecast now and then): the band reaches further above
+    than below, and each side misses about (1 - level) / 2 of fresh draws; a band symmetric around the
+    forecast would miss far more often above."""
+    rng = np.random.default_rng(8)
+    cal = rng.lognormal(0, 0.8, size=(60, 6)) - 1.0
+    band = conformal_bands(cal, 6, (0.9,))[0.9]
+    assert np.all(band.above > 1.5 * band.below)
+    fresh = rng.lognormal(0, 0.8, size=(20_000, 6)) - 1.0
+    above, below = float(np.mean(fresh > band.above)), float(np.mean(fresh < -band.below))
+    assert 0.03 <= above <= 0.07 and 0.03 <= below <= 0.07
+    symmetric = np.quantile(np.abs(cal), 0.9)
+    assert float(np.mean(fresh > symmetric)) > above + 0.015
 
 
 def test_auto_beats_both_naive_methods_on_a_held_back_seasonal_series() -> None:
@@ -278,3 +293,66 @@ def test_published_end_holdout_figure_is_what_predict_gives() -> None:
     assert mase == pytest.approx(published["mase"], rel=1e-9)
     assert inside == pytest.approx(published["coverage"])
     assert mase < published["snaive_mase"] and mase < published["naive_mase"]
+
+
+def test_robust_ets_is_not_thrown_by_a_one_day_spike() -> None:
+    """A weekly-seasonal series with one day at three times its level just before the cutoff: plain ETS
+    carries part of the spike into its level and season; the robust filter cuts it to a few scales."""
+    rng = np.random.default_rng(9)
+    t = np.arange(126)
+    clean = 100 * (1 + 0.3 * np.sin(2 * np.pi * t / 6)) + rng.normal(0, 3, 126)
+    spiky = clean[:120].copy()
+    spiky[-3] *= 3.0
+    adj = adjustment(spiky, 6, 6)
+    robust = METHODS["ets_robust"](spiky, 6, 6, adj)
+    plain = METHODS["ets"](spiky, 6, 6, adj)
+    np.testing.assert_allclose(robust.level + robust.trend + robust.season, robust.value)
+    truth = 100 * (1 + 0.3 * np.sin(2 * np.pi * t[120:] / 6))
+    assert np.mean(np.abs(robust.value - truth)) < 0.5 * np.mean(np.abs(plain.value - truth))
+    # without a spike the filter changes little
+    calm = METHODS["ets_robust"](clean[:120], 6, 6, adjustment(clean[:120], 6, 6)).value
+    assert np.mean(np.abs(calm - truth)) < 0.05 * truth.mean()
+
+
+def test_selection_keeps_ets_unless_another_option_is_clearly_better() -> None:
+    """Trend and season with little noise: ETS (with its own trend and season forms) is kept, and SES,
+    which has no trend, is not averaged into a long forecast of a growing series."""
+    rng = np.random.default_rng(2)
+    t = np.arange(144)
+    y = (50 + 0.5 * t) * (1 + 0.15 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.5, 144)
+    fc = forecast(y[:120], 24, 12)
+    assert fc.members == ("ets",) and fc.validation["steps"] == 24
+    flat = forecast(y[:120], 24, 12, "ses+ets").value
+    actual = y[120:]
+    assert np.mean(np.abs(actual - fc.value)) < np.mean(np.abs(actual - flat))
+
+
+def test_level_drivers_add_up_to_the_level_of_every_weighted_sum_method() -> None:
+    from hotcrm_ai_plugins.runners.forecast_select import level_drivers
+
+    y = np.array(seasonal_series(96))
+    for method in ("naive", "snaive", "naive2", "ses", "theta", "theta3", "arima", "ses+naive2+theta"):
+        fc = forecast(y, 12, 12, method)
+        found = level_drivers(y, fc)
+        assert found.exact and found.contributions is not None
+        assert found.weights.sum() == pytest.approx(1.0, rel=1e-9) and np.all(found.weights >= 0)
+        assert found.contributions.sum() == pytest.approx(fc.parts.level[0], rel=1e-9)
+    for method in ("ets", "ets_log", "ets_robust", "ses+ets"):
+        found = level_drivers(y, forecast(y, 12, 12, method))
+        assert not found.exact and found.weights.sum() == pytest.approx(1.0, rel=1e-9)
+        assert int(np.argmax(found.weights)) == len(y) - 1
+
+
+def test_selection_takes_robust_ets_for_a_spiky_series_and_beats_plain_ets() -> None:
+    """Weekly-seasonal days with one day in twenty at two to four times the level: validation prefers the
+    robust filter, and its forecast of the clean pattern is far closer than plain ETS's."""
+    rng = np.random.default_rng(3)
+    t = np.arange(240)
+    y = 100 * (1 + 0.3 * np.sin(2 * np.pi * t / 6)) + rng.normal(0, 4, 240)
+    spikes = rng.choice(240, 12, replace=False)
+    y[spikes] *= rng.uniform(2, 4, 12)
+    truth = 100 * (1 + 0.3 * np.sin(2 * np.pi * t[228:] / 6))
+    chosen = forecast(y[:228], 12, 6)
+    assert chosen.members == ("ets_robust",)
+    plain = forecast(y[:228], 12, 6, "ets")
+    assert np.mean(np.abs(chosen.value - truth)) < 0.5 * np.mean(np.abs(plain.value - truth))

@@ -3,8 +3,10 @@ history given with each request (``forecast_select``; the candidate methods are 
 
 Output: ``{"forecast": [{"period", "value", "lower", "upper"}]}`` with 95% bounds; ``metadata`` has the
 chosen method, its cross-validated MASE, every candidate's, the 80% bounds and the season used. Each
-value is also available as level + trend + season (``decompose``), which is how forecasts are explained.
-Confidence = 100 / (1 + mean 95% half-width / mean |forecast|): narrow intervals, high confidence.
+value is also available as level + trend + season (``attribution``, with the history points behind
+the level), which is how forecasts are explained.
+Confidence = 100 / (1 + mean 95% half-width / mean |forecast|): narrow intervals, high confidence (the
+half-width of a band that reaches further above than below is the mean of its two sides).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from hotcrm_ai.errors import FieldError
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
 from hotcrm_ai_plugins.runners.forecast_models import METHODS as SINGLE_METHODS
-from hotcrm_ai_plugins.runners.forecast_select import Forecast, forecast
+from hotcrm_ai_plugins.runners.forecast_select import MAX_HISTORY, Forecast, forecast, level_drivers
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 MAX_HORIZON = 366
 MAX_SEASON = 366
 MAX_INPUT = 100_000  # values accepted (the most recent 5,000 are fitted)
+TOP_DRIVERS = 10  # history points listed as driving the level
 METHODS = ("auto", *SINGLE_METHODS)  # parameters['method']; auto (selection by validation) is the default
 
 
@@ -100,8 +103,8 @@ class ForecastRunner:
             # rather than answer inf/NaN
             if not (
                 np.isfinite(fc.value).all()
-                and np.isfinite(fc.value + widest).all()
-                and np.isfinite(fc.value - widest).all()
+                and np.isfinite(fc.value + widest.above).all()
+                and np.isfinite(fc.value - widest.below).all()
             ):
                 largest = float(np.max(np.abs(values)))
                 raise_if(
@@ -121,10 +124,10 @@ class ForecastRunner:
 
     @staticmethod
     def _output(fc: Forecast) -> PredictionOutput:
-        point, half, half80 = fc.value, fc.intervals[0.95], fc.intervals[0.8]
-        lower, upper = point - half, point + half
+        point, band, band80 = fc.value, fc.intervals[0.95], fc.intervals[0.8]
+        lower, upper = point - band.below, point + band.above
         scale = float(np.mean(np.abs(point))) or 1.0
-        confidence = 100.0 / (1.0 + float(np.mean(half)) / scale)
+        confidence = 100.0 / (1.0 + float(np.mean(band.below + band.above)) / 2 / scale)
         return PredictionOutput(
             prediction={
                 "forecast": [
@@ -141,21 +144,33 @@ class ForecastRunner:
                 "seasonal": fc.seasonal,
                 "multiplicative": fc.multiplicative,
                 "interval": 0.95,
-                "interval_80": [[float(a), float(b)] for a, b in zip(point - half80, point + half80, strict=True)],
+                "interval_80": [
+                    [float(a), float(b)] for a, b in zip(point - band80.below, point + band80.above, strict=True)
+                ],
             },
         )
 
     def attribution(self, row: Mapping[str, Any]) -> Attribution:
-        """Each forecast value as level + trend + season, exactly (the served values are these sums).
+        """Each forecast value as level + trend + season, exactly (the served values are these sums), and
+        the history points that drive the level.
 
         The explained number is the mean forecast over the horizon; every period's own parts are in
         ``metadata['periods']``. ``level`` is where the method puts the series now, ``trend`` what its
-        slope adds by that period, ``season`` what the seasonal pattern adds (or takes away)."""
+        slope adds by that period, ``season`` what the seasonal pattern adds (or takes away).
+        ``metadata['level_drivers']`` lists the history points with the largest weights in the level
+        (``index`` into the history sent); where the level is a weighted sum of the points (naive,
+        seasonal naive, SES, Theta, Naive2, ARIMA and their combinations) each point's ``contribution``
+        is given and all of them add up to the level (``exact``). ETS's level also carries its slope and
+        season estimates, so only its smoothing weights are given. A seasonal-naive value is one history
+        point, named per period (``source``)."""
         from hotcrm_ai.interfaces import Attribution
 
         fc = self.fit([row])[0]
         level, trend, season, value = fc.parts.level, fc.parts.trend, fc.parts.season, fc.value
-        periods = [
+        history = np.asarray(row["history"], dtype=np.float64)
+        used = history[-MAX_HISTORY:]
+        offset = len(history) - len(used)
+        periods: list[dict[str, Any]] = [
             {
                 "period": k + 1,
                 "value": float(value[k]),
@@ -164,6 +179,22 @@ class ForecastRunner:
                 "season": float(season[k]),
             }
             for k in range(len(value))
+        ]
+        if fc.members == ("snaive",):
+            m = max(1, min(fc.season_length, len(used)))
+            for k, period in enumerate(periods):
+                period["source"] = offset + len(used) - m + k % m
+        found = level_drivers(used, fc)
+        top = np.argsort(-found.weights, kind="stable")[:TOP_DRIVERS]
+        points = [
+            {
+                "index": offset + int(i),
+                "value": float(used[i]),
+                "weight": float(found.weights[i]),
+                **({"contribution": float(found.contributions[i])} if found.contributions is not None else {}),
+            }
+            for i in top
+            if found.weights[i] > 0
         ]
         parts = {"level": float(level.mean()), "trend": float(trend.mean()), "season": float(season.mean())}
         return Attribution(
@@ -178,7 +209,16 @@ class ForecastRunner:
             labels={"level": "Level", "trend": "Trend", "season": "Season"},
             output_kind="value",
             explained=f"the mean of the {len(value)} forecast values",
-            metadata={"periods": periods, "method": fc.method, "season_length": fc.season_length},
+            metadata={
+                "periods": periods,
+                "method": fc.method,
+                "season_length": fc.season_length,
+                "level_drivers": {
+                    "exact": found.exact,
+                    "weight_shown": float(found.weights[top].sum()),
+                    "points": points,
+                },
+            },
         )
 
     def describe(self) -> dict[str, Any]:

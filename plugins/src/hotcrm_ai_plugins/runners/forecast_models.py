@@ -11,7 +11,9 @@ can be explained as the sum of the three (``season`` of a multiplicative model i
 - ``ets``: automatic ETS: additive errors, trend none / additive / damped, season none / additive /
   multiplicative, each form fitted by least squares over a parameter grid evaluated all at once, the
   form chosen by AICc (Hyndman et al. 2002). ``ets_log``: the same on log values (Box-Cox with lambda
-  0) for positive series, so trend and season act multiplicatively.
+  0) for positive series, so trend and season act multiplicatively. ``ets_robust``: the ETS form
+  chosen for the plain fit, refitted with the robust filter of Gelper, Fried & Croux (2010) (one-step
+  errors cut at 2 running scales), for series with isolated spikes.
 - ``theta`` / ``theta3``: the Theta method (Hyndman & Billah's SES with drift, theta 2 and 3) on the
   seasonally adjusted series.
 - ``arima``: ARIMA(p,1,0), with or without drift, p <= 3, chosen by AICc, fitted by conditional least
@@ -20,6 +22,8 @@ can be explained as the sum of the three (``season`` of a multiplicative model i
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -252,10 +256,27 @@ class EtsFit(NamedTuple):
     states: np.ndarray  # the m seasonal states (empty without season)
     season: str
     n: int
+    alpha: float  # the level's smoothing weight
+    trend: bool
 
 
-def ets_form(y: np.ndarray, m: int, trend: bool, season: str) -> EtsFit:
-    """One ETS form, parameters by least squares over the grid (vectorised across parameter sets)."""
+def _clipped_square_mean(k: float) -> float:
+    """E[min(Z^2, k^2)] for a standard normal Z: keeps the running scale of clipped errors unbiased."""
+    density = math.exp(-k * k / 2) / math.sqrt(2 * math.pi)
+    inside = math.erf(k / math.sqrt(2))
+    return inside - 2 * k * density + k * k * (1 - inside)
+
+
+ROBUST_CLIP = 2.0  # errors beyond this many running scales are cut (Huber's k)
+_SCALE_RATE = 0.1  # how fast the running scale of the one-step errors follows them
+
+
+def ets_form(y: np.ndarray, m: int, trend: bool, season: str, robust: bool = False) -> EtsFit:
+    """One ETS form, parameters by least squares over the grid (vectorised across parameter sets).
+
+    ``robust``: the robust Holt-Winters filter of Gelper, Fried & Croux (2010): each one-step error is
+    cut at ``ROBUST_CLIP`` running scales before it updates the states or enters the squared-error
+    criterion, so a one-day spike moves neither the level nor the season much."""
     n = len(y)
     grid = _grid(trend, season != "N")
     a, b, g, f = (grid[:, i] for i in range(4))
@@ -270,26 +291,33 @@ def ets_form(y: np.ndarray, m: int, trend: bool, season: str) -> EtsFit:
     level = np.full(len(grid), l0)
     slope = np.full(len(grid), b0)
     sse = np.zeros(len(grid))
+    if robust:
+        lag = m if season != "N" and n > m else 1
+        d = y[lag:] - y[:-lag]
+        mad = float(np.median(np.abs(d - np.median(d)))) if len(d) else 0.0
+        sigma = np.full(len(grid), max(1.4826 * mad / math.sqrt(2), 1e-9 * (float(np.max(np.abs(y))) or 1.0)))
+        kappa = _clipped_square_mean(ROBUST_CLIP)
     with np.errstate(all="ignore"):
         for t in range(n):
             damped = f * slope
             base = level + damped
+            j = t % m
+            sj = s[:, j] if season != "N" else 0.0
+            e = y[t] - base * sj if season == "M" else y[t] - base - sj
+            if robust:
+                limit = ROBUST_CLIP * sigma
+                sigma = np.sqrt(_SCALE_RATE * np.minimum(e * e, limit * limit) / kappa + (1 - _SCALE_RATE) * sigma**2)
+                e = np.clip(e, -limit, limit)
             if season == "N":
-                e = y[t] - base
                 level, slope = base + a * e, damped + b * e
+            elif season == "A":
+                level, slope = base + a * e, damped + b * e
+                s[:, j] = sj + g * e
             else:
-                j = t % m
-                sj = s[:, j]
-                if season == "A":
-                    e = y[t] - base - sj
-                    level, slope = base + a * e, damped + b * e
-                    s[:, j] = sj + g * e
-                else:
-                    e = y[t] - base * sj
-                    safe_s = np.where(np.abs(sj) > 1e-9, sj, 1e-9)
-                    safe_b = np.where(np.abs(base) > 1e-9, base, 1e-9)
-                    level, slope = base + a * e / safe_s, damped + b * e / safe_s
-                    s[:, j] = sj + g * e / safe_b
+                safe_s = np.where(np.abs(sj) > 1e-9, sj, 1e-9)
+                safe_b = np.where(np.abs(base) > 1e-9, base, 1e-9)
+                level, slope = base + a * e / safe_s, damped + b * e / safe_s
+                s[:, j] = sj + g * e / safe_b
             sse += e * e
     sse = np.where(np.isfinite(sse), sse, np.inf)
     k = int(np.argmin(sse))
@@ -302,6 +330,8 @@ def ets_form(y: np.ndarray, m: int, trend: bool, season: str) -> EtsFit:
         s[k].copy() if season != "N" else np.zeros(0),
         season,
         n,
+        float(a[k]),
+        trend,
     )
 
 
@@ -314,10 +344,24 @@ def ets_forms(y: np.ndarray, m: int) -> list[tuple[bool, str]]:
     return [(t, s) for s in seasons for t in (False, True) if len(y) >= (4 if t else 2)]
 
 
-def ets(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
-    y = y[-max(ETS_WINDOW, 4 * m) :]
-    fits = [ets_form(y, m, t, s) for t, s in ets_forms(y, m)]
-    best = min(fits, key=lambda fit: fit.aicc)
+@functools.lru_cache(maxsize=16)
+def _plain_fit(values: bytes, m: int) -> EtsFit:
+    y = np.frombuffer(values, dtype=np.float64)
+    return min((ets_form(y, m, t, s) for t, s in ets_forms(y, m)), key=lambda fit: fit.aicc)
+
+
+def ets_fit(y: np.ndarray, m: int, robust: bool = False) -> EtsFit:
+    """The ETS form with the lowest AICc, fitted on the most recent ``ETS_WINDOW`` values. The robust
+    filter is applied to the form chosen for the plain fit (trend and season are the series' structure,
+    spikes its noise), which costs one form instead of all: the plain fit of the same values is cached,
+    as the selection fits both on every fold."""
+    window = np.ascontiguousarray(y[-max(ETS_WINDOW, 4 * m) :], dtype=np.float64)
+    plain = _plain_fit(window.tobytes(), m)
+    return ets_form(window, m, plain.trend, plain.season, robust=True) if robust else plain
+
+
+def _ets(y: np.ndarray, horizon: int, m: int, robust: bool) -> Parts:
+    best = ets_fit(y, m, robust)
     h = np.arange(1, horizon + 1)
     damp = np.cumsum(best.phi**h)
     trend = best.slope * damp
@@ -327,6 +371,15 @@ def ets(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
     idx = best.states[(best.n + h - 1) % m]
     season = idx.copy() if best.season == "A" else (lv + trend) * (idx - 1.0)
     return Parts(lv, trend, season)
+
+
+def ets(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
+    return _ets(y, horizon, m, False)
+
+
+def ets_robust(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
+    """Automatic ETS with the robust filter: isolated spikes are cut to a few running scales."""
+    return _ets(y, horizon, m, True)
 
 
 def ets_log(y: np.ndarray, horizon: int, m: int, adj: Adjust) -> Parts:
@@ -350,6 +403,7 @@ METHODS: dict[str, Method] = {
     "ses": ses,
     "ets": ets,
     "ets_log": ets_log,
+    "ets_robust": ets_robust,
     "theta": theta,
     "theta3": theta3,
     "arima": arima,
@@ -358,9 +412,64 @@ METHODS: dict[str, Method] = {
 
 def candidates(n: int, m: int) -> list[str]:
     """Methods that can be fitted on ``n`` values with season ``m``."""
-    names = ["naive", "ses", "theta", "theta3", "ets", "ets_log"]
+    names = ["naive", "ses", "theta", "theta3", "ets", "ets_robust", "ets_log"]
     if n >= 10:
         names.append("arima")
     if m > 1 and n >= m:
         names[1:1] = ["snaive", "naive2"]
     return names
+
+
+# -- which history points drive the level -------------------------------------------------------
+
+
+class Drivers(NamedTuple):
+    """Each history point's weight in a method's level (weights sum to 1). ``contributions`` (weight times
+    the point as the method sees it, seasonally adjusted where it adjusts) add up to the level exactly
+    when the level is a weighted sum of the points (``exact``); otherwise it is None: the weights are
+    those of the level's smoothing, and the level also carries slope and season estimates."""
+
+    weights: np.ndarray
+    contributions: np.ndarray | None
+
+    @property
+    def exact(self) -> bool:
+        return self.contributions is not None
+
+
+def exponential_weights(n: int, alpha: float) -> np.ndarray:
+    """Simple exponential smoothing started at the first value: alpha (1 - alpha)^k on the point k steps
+    back, the rest, (1 - alpha)^(n - 1), on the first."""
+    w = alpha * (1 - alpha) ** np.arange(n - 1, -1, -1, dtype=float)
+    w[0] = (1 - alpha) ** (n - 1)
+    return w
+
+
+def _last(n: int) -> np.ndarray:
+    w = np.zeros(n)
+    w[-1] = 1.0
+    return w
+
+
+def drivers(name: str, y: np.ndarray, m: int, adj: Adjust) -> Drivers:
+    """The history points behind ``METHODS[name]``'s level on ``y``."""
+    n = len(y)
+    if name == "naive":
+        return Drivers(_last(n), y * _last(n))
+    if name == "snaive":
+        k = max(1, min(m, n))
+        w = np.r_[np.zeros(n - k), np.full(k, 1.0 / k)]
+        return Drivers(w, w * y)
+    seen = adj.remove(y)
+    if name in ("naive2", "arima"):
+        return Drivers(_last(n), seen * _last(n))
+    if name in ("ses", "theta", "theta3"):
+        w = exponential_weights(n, ses_fit(seen)[0])
+        return Drivers(w, w * seen)
+    # ETS: the level's own smoothing weights over the window it was fitted on
+    robust = name == "ets_robust"
+    logged = name == "ets_log" and bool(np.all(y > 0))
+    fit = ets_fit(np.log(y) if logged else y, m, robust)
+    w = np.r_[np.zeros(n - fit.n), exponential_weights(fit.n, fit.alpha)]
+    plain = fit.season == "N" and fit.slope == 0.0 and not robust and not logged
+    return Drivers(w, w * y if plain else None)
