@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hotcrm_ai.config import CacheSettings, ReportingSettings, Settings
+from hotcrm_ai.config import CacheSettings, ReportingSettings, Settings, StoreSettings
 from hotcrm_ai.descriptors import Descriptor
 from hotcrm_ai.options import (
     check_keys,
@@ -113,7 +113,26 @@ def check_reporting(settings: Settings, host: PluginHost) -> None:
     parse_options(spec.options, own_options(spec.options, reporting.options), section="reporting")
 
 
-CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting]
+def check_store(settings: Settings, host: PluginHost) -> None:
+    """The store backend is installed (unless ``url = "memory"``, which builds none); the ``[store]``
+    keys are the core's or the backend's, and the backend's are structured through its declared
+    options (``url`` included: a string or ``{ env = "NAME" }``)."""
+    from hotcrm_ai.store.urls import is_memory
+
+    store = settings.store
+    spec = host.stores.get(store.backend)
+    if spec is None:
+        if is_memory(store.url):
+            return
+        raise unknown_name("[store] backend", store.backend, host.stores)
+    if spec.options is None:
+        return
+    own = {a.name for a in attrs.fields(StoreSettings)} - {"options"}
+    check_keys("store", store.options, option_names(spec.options) | own)
+    parse_options(spec.options, {**store.options, "url": store.url}, section="store")
+
+
+CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting, check_store]
 
 
 def check_settings(settings: Settings, host: PluginHost) -> None:
