@@ -30,6 +30,10 @@ class BaseMLProvider(abc.ABC):
     native_batch: ClassVar[bool] = False
     default_concurrency: ClassVar[int] = 8
 
+    #: The provider's declared options (its ``ProviderSpec.options`` class) structured from
+    #: ``config.config`` when it was built; None for a provider that declares none.
+    options: Any = None
+
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
 
@@ -53,9 +57,11 @@ class BaseMLProvider(abc.ABC):
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
 
     def concurrency(self) -> int:
-        """How many single calls the default ``batch_predict`` runs at once: a provider with declared
-        options returns its own; otherwise an integer ``max_concurrency`` in the config, else the default."""
-        value = self.config.config.get("max_concurrency")
+        """How many single calls the default ``batch_predict`` runs at once: the ``max_concurrency`` of
+        the provider's declared options (``self.options``, structured when it was built) when they
+        set one, else ``default_concurrency``. Never the raw ``config``: what a provider does not
+        declare was not checked at start."""
+        value = getattr(self.options, "max_concurrency", None)
         usable = isinstance(value, int) and not isinstance(value, bool) and value > 0
         return value if usable else self.default_concurrency  # type: ignore[return-value]
 

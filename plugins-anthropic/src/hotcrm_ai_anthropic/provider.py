@@ -36,7 +36,7 @@ from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_anthropic import prompts
 from hotcrm_ai_anthropic.errors import PROVIDER, map_error, redactor
-from hotcrm_ai_anthropic.options import CallOptions, ProviderSettings
+from hotcrm_ai_anthropic.options import AnthropicConfig, CallOptions, ProviderSettings
 
 log = logging.getLogger("hotcrm_ai_anthropic")
 
@@ -65,6 +65,7 @@ class AnthropicProvider(BaseMLProvider):
     """One SDK client per key value; thread-safe (the SDK's HTTP client pools connections)."""
 
     name = PROVIDER
+    options: AnthropicConfig
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -357,10 +358,6 @@ class AnthropicProvider(BaseMLProvider):
             meta["request_id"] = request_id
         meta.update(extra)
         return meta
-
-    def concurrency(self) -> int:
-        """Rows in flight at once in ``batch_predict`` (``max_concurrency``)."""
-        return self.options.max_concurrency
 
     # -- health --------------------------------------------------------------------------------------
 

@@ -93,6 +93,7 @@ class AzureMLProvider(BaseMLProvider):
 
     name: ClassVar[str] = PROVIDER
     native_batch: ClassVar[bool] = True
+    options: AzureMLConfig
 
     def __init__(self, config: ProviderConfig, *, credential: Any = None) -> None:
         super().__init__(config)

@@ -59,6 +59,7 @@ class OpenAIProvider(BaseMLProvider):
 
     name = NAME
     native_batch = True  # embeddings: one request per 2,048 texts; chat: bounded concurrency
+    options: OpenAIOptions
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -131,9 +132,6 @@ class OpenAIProvider(BaseMLProvider):
         calls (chat). A service that asks this can send chat rows one by one, so a 429 on one row does
         not resend the rows that already succeeded."""
         return model.type == "embedding"
-
-    def concurrency(self) -> int:
-        return self.options.max_concurrency
 
     def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
         """Embeddings in as few requests as the API limits allow; chat calls concurrently, bounded by

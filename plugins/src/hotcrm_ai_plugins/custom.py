@@ -63,6 +63,7 @@ def _plain(value: Any) -> Any:
 class CustomProvider(BaseMLProvider):
     name: ClassVar[str] = "custom"
     native_batch: ClassVar[bool] = True
+    options: CustomOptions
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
