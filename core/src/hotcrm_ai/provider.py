@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai.types import (
+    HealthReport,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    ProviderConfig,
+    masked_endpoint,
+)
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution, LinearModel
@@ -136,4 +143,5 @@ class BaseMLProvider(abc.ABC):
         """Release connections; called when the owning ``AICloud`` closes."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(provider={self.config.provider!r}, endpoint={self.config.endpoint!r})"
+        endpoint = masked_endpoint(self.config.endpoint)
+        return f"{type(self).__name__}(provider={self.config.provider!r}, endpoint={endpoint})"

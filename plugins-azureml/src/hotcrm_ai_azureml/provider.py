@@ -26,7 +26,14 @@ from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseE
 from hotcrm_ai.options import parse_model_options, parse_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Secret, mask_url
-from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai.types import (
+    HealthReport,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    ProviderConfig,
+    masked_endpoint,
+)
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
 from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials, AzureMLModelOptions
@@ -137,8 +144,9 @@ class AzureMLProvider(BaseMLProvider):
         }
 
     def _provider_uri(self) -> str | None:
-        if self.config.endpoint:
-            return self.config.endpoint
+        endpoint = self.config.endpoint_value()
+        if endpoint:
+            return endpoint
         secret = self._secret("endpoint")
         if secret is not None and secret.is_set():
             return secret.reveal()
@@ -482,7 +490,8 @@ class AzureMLProvider(BaseMLProvider):
         self._http.close()
 
     def __repr__(self) -> str:
-        return f"AzureMLProvider(endpoint={self.config.endpoint!r}, endpoint_name={self._endpoint_name(None)!r})"
+        endpoint = masked_endpoint(self.config.endpoint)
+        return f"AzureMLProvider(endpoint={endpoint}, endpoint_name={self._endpoint_name(None)!r})"
 
 
 def create(config: ProviderConfig) -> AzureMLProvider:
