@@ -76,11 +76,15 @@ class BaseMLProvider(abc.ABC):
         """Optional: answer many rows given as columns, in one vectorised call (``AICloud.score`` and
         uncached ``batch_predict`` use it when a provider overrides it).
 
-        ``columns`` maps each feature to a column of validated values: a numpy array, a list (where
-        values may be missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes
-        into the distinct values; it reads like a list). Return a ``hotcrm_ai.scoring.output.ColumnOutput``
-        with the same rows, rows the model refuses in its ``errors``. Providers without it are scored through
-        ``batch_predict`` in slices with bounded concurrency."""
+        ``columns`` maps each feature to a column of values: a numpy array, a list (where values may be
+        missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes into the distinct
+        values; it reads like a list). From ``AICloud.score``, ``batch_predict`` and the engines it is a
+        ``hotcrm_ai.scoring.validate.ValidatedColumns``: every row passed the model's feature checks
+        (``validated_for(columns, model)``), so the provider may skip its own, as for a
+        ``PredictionInput.validated`` row; any other mapping is a direct call, checked in full.
+        Return a ``hotcrm_ai.scoring.output.ColumnOutput`` with the same rows, rows the model refuses
+        in its ``errors``. Providers without it are scored through ``batch_predict`` in slices with
+        bounded concurrency."""
         raise NotImplementedError(f"provider {self.name or type(self).__name__} has no columnar path")
 
     def supports_columns(self, model: ModelConfig) -> bool:
