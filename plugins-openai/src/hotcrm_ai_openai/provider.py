@@ -30,13 +30,14 @@ from hotcrm_ai.errors import (
     ProviderResponseError,
     ValidationError,
 )
+from hotcrm_ai.options import parse_model_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import NONE, Confidence, from_answer, from_logprobs
 from hotcrm_ai_openai.errors import map_openai_error, redactor
-from hotcrm_ai_openai.options import CallOptions, OpenAIOptions
+from hotcrm_ai_openai.options import CallOptions, OpenAIModelOptions, OpenAIOptions
 from hotcrm_ai_openai.pricing import price_for, usage_record
 
 log = logging.getLogger("hotcrm_ai_openai")
@@ -215,9 +216,10 @@ class OpenAIProvider(BaseMLProvider):
             )
         properties = answer_schema.get("properties", {})
         confidence_field = template.confidence_field if template.confidence_field in properties else None
-        if confidence_field is None and "confidence" in properties and "confidence_field" not in model.parameters:
+        params = parse_model_options(OpenAIModelOptions, model)
+        if confidence_field is None and "confidence" in properties and params.confidence_field is None:
             confidence_field = "confidence"
-        prediction_field = model.parameters.get("prediction_field")
+        prediction_field = params.prediction_field
         if prediction_field is not None and prediction_field not in properties:
             raise ConfigError(
                 f"model {model.id}: parameters.prediction_field: expected one of {', '.join(properties)}, "
@@ -422,7 +424,7 @@ class OpenAIProvider(BaseMLProvider):
     # -- embeddings ------------------------------------------------------------------------------------
 
     def _embedding_texts(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[str]:
-        field = model.parameters.get("input_field", "text")
+        field = parse_model_options(OpenAIModelOptions, model).input_field or "text"
         texts: list[str] = []
         errors: list[FieldError] = []
         for i, inp in enumerate(inputs):
