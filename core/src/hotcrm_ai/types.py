@@ -48,7 +48,7 @@ def _check_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise TypeError(f"{attribute.name}: expected a string, got {type(value).__name__}")
 
 
-def _masked_url(value: str | Secret | None) -> str:
+def masked_endpoint(value: str | Secret | None) -> str:
     """How an endpoint shows in a repr: user info and credential-like query values masked; one held
     as a ``Secret`` (``{env = "NAME"}``) as its reference."""
     from hotcrm_ai.secrets import mask_url
@@ -56,9 +56,6 @@ def _masked_url(value: str | Secret | None) -> str:
     if isinstance(value, Secret):
         return repr(value)
     return repr(None if value is None else mask_url(value))
-
-
-masked_endpoint = _masked_url
 
 
 def to_endpoint(value: Any) -> str | Secret | None:
@@ -214,7 +211,7 @@ class ProviderConfig:
 
     provider: str = attrs.field(validator=_check_id)
     #: a URL or name, or ``{env = "NAME"}`` for one that carries a token: read it with ``endpoint_value``
-    endpoint: str | Secret | None = attrs.field(default=None, converter=to_endpoint, repr=_masked_url)
+    endpoint: str | Secret | None = attrs.field(default=None, converter=to_endpoint, repr=masked_endpoint)
     credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
     config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
 
@@ -284,7 +281,7 @@ class ModelConfig:
     provider: str = attrs.field(validator=_check_id)
     version: str = attrs.field(default="1.0.0", validator=_check_id)
     description: str = attrs.field(default="", validator=_check_text)
-    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=_masked_url)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=masked_endpoint)
     provider_config: ProviderConfig | None = attrs.field(default=None, converter=_to_provider_config)
     features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_to_features)
     output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)

@@ -175,10 +175,10 @@ class Encoder:
             if f["kind"] != "category":
                 out[name] = self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
                 continue
-            if isinstance(col, Categories):
-                if self._choices[name].issuperset(col.values) and not (col.codes < 0).any():
-                    out[name] = col  # every distinct value known: nothing to note
-                    continue
+            known = isinstance(col, Categories) and self._choices[name].issuperset(col.values)
+            if known and not (col.codes < 0).any():
+                out[name] = col  # every distinct value known: nothing to note
+                continue
             col = col.tolist() if isinstance(col, (Categories, np.ndarray)) else col  # values as given
             self._note_unseen(name, col, notes)
             out[name] = col
