@@ -513,5 +513,9 @@ def test_url_options_take_env_references_and_stay_out_of_reprs(
 ) -> None:
     monkeypatch.setenv("HOTCRM_TEST_AZML_HEALTH", "https://health.example/ping?sig=planted-sas-signature")
     provider = make_provider(scoring, health_url={"env": "HOTCRM_TEST_AZML_HEALTH"})
-    assert provider._opts["health_url"] == "https://health.example/ping?sig=planted-sas-signature"
+    health_url = provider.options.health_url
+    assert health_url is not None and health_url.env == "HOTCRM_TEST_AZML_HEALTH"
+    assert health_url.reveal() == "https://health.example/ping?sig=planted-sas-signature"
+    monkeypatch.setenv("HOTCRM_TEST_AZML_HEALTH", "https://health.example/ping?sig=rotated")
+    assert health_url.reveal().endswith("sig=rotated")  # read when used: a rotation needs no restart
     assert "planted-sas-signature" not in repr(provider) and "planted-sas-signature" not in repr(provider.options)

@@ -10,7 +10,7 @@ from support.providers import LogitProvider, Plugin, logit_model
 from support.reporting import make_demo_sqlite
 
 from hotcrm_ai import AICloud, Settings
-from hotcrm_ai.config import ReportingSettings
+from hotcrm_ai.config import ReportingSettings, settings_from_dict
 from hotcrm_ai.errors import ConfigError, ModelNotFoundError, ProviderCapabilityError, ReportingError
 from hotcrm_ai.reporting.engine import ReportingEngine
 
@@ -29,13 +29,44 @@ def _ai(demo: Path, **options: object) -> AICloud:
 
 
 def test_llm_is_a_builtin_translator_and_names_its_model(demo: Path) -> None:
-    with _ai(demo) as ai:
+    with _ai(demo, llm_model="scorer-v1") as ai:
         assert {"rules", "llm"} <= set(ai.plugins.translators)
-        with pytest.raises(ConfigError, match=r"reporting\.llm_model: expected the id of a registered model"):
-            ai.reporting.translator()
-    with _ai(demo, llm_model="scorer-v1", llm_api_key="sk-old") as ai, pytest.raises(ConfigError) as info:
-        ai.reporting.translator()
-    assert "reporting.llm_api_key: no longer read" in str(info.value) and "sk-old" not in str(info.value)
+        assert ai.reporting.translator().model_id == "scorer-v1"
+    with pytest.raises(ConfigError, match=r"\[reporting\]: llm_model: expected the id of a registered model"):
+        _ai(demo)  # checked when AICloud starts, not at the first question
+    with pytest.raises(ConfigError, match=r"llm_model: expected the id of a registered model.*got ' '"):
+        _ai(demo, llm_model=" ")
+    with pytest.raises(ConfigError, match=r"llm_model: expected a string, got int"):
+        _ai(demo, llm_model=7)
+
+
+@pytest.mark.parametrize("key", ["llm_base_url", "llm_api_key", "llm_timeout_s"])
+def test_a_retired_key_points_to_llm_model_and_never_shows_its_value(demo: Path, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _ai(demo, llm_model="scorer-v1", **{key: "sk-old-secret-value"})
+    message = str(info.value)
+    assert f"[reporting] {key!r} is no longer read" in message and "`llm_model`" in message
+    assert "sk-old-secret-value" not in message
+
+
+def test_reporting_keys_follow_the_one_policy(demo: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[reporting\] unknown key 'llm_modle'; did you mean `llm_model`\?"):
+        _ai(demo, llm_modle="scorer-v1")
+    doc = {"reporting": {"translater": "llm", "database_url": f"sqlite:///{demo}"}}
+    settings = settings_from_dict(doc)  # the table holds translators' keys: the names are checked at start
+    with pytest.raises(ConfigError, match=r"unknown key 'translater'; did you mean `translator`\?"):
+        AICloud(settings, load_entrypoints=False, env={})
+
+
+def test_the_rules_translator_keeps_the_llm_keys_for_a_request_that_picks_llm(demo: Path) -> None:
+    reporting = ReportingSettings(database_url=f"sqlite:///{demo}", options={"llm_model": "scorer-v1"})
+    settings = Settings(models=(logit_model("scorer-v1"),), reporting=reporting)
+    with AICloud(settings, plugins=[Plugin({"test-logit": LogitProvider})], load_entrypoints=False, env={}) as ai:
+        assert ai.reporting.translator().name == "rules"
+        assert ai.reporting.translator("llm").model_id == "scorer-v1"
+    retired = ReportingSettings(database_url=f"sqlite:///{demo}", options={"llm_api_key": "sk-old"})
+    with pytest.raises(ConfigError, match="'llm_api_key' is no longer read; use `llm_model`"):
+        AICloud(Settings(reporting=retired), load_entrypoints=False, env={})
 
 
 def test_a_provider_without_structured_output_is_a_typed_refusal(demo: Path) -> None:

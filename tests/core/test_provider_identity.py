@@ -5,13 +5,16 @@ The provider here is a third-party one, registered through a plugin's ``register
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from support.providers import LogitProvider, Plugin, logit_model, score
 
 from hotcrm_ai import AICloud, ProviderConfig
-from hotcrm_ai.config import Settings
+from hotcrm_ai.config import Settings, settings_from_dict
+from hotcrm_ai.errors import ConfigError, RegistryError
+from hotcrm_ai.registry import ModelRegistry
 from hotcrm_ai.secrets import Secret
 
 ROW = {"x1": 1.0, "x2": 2.0, "x3": 3.0}
@@ -83,3 +86,75 @@ def test_identity_is_by_value_and_never_shows_a_secret() -> None:
         ProviderConfig(provider="q", endpoint="http://x", credentials={"k": Secret("topsecret-1")}, config={"m": 1}),
     ]
     assert len({c.identity() for c in changed} | {a.identity()}) == 6
+
+
+class EndpointProvider(KeyedProvider):
+    """Remembers the endpoint it was built for (read when built, as real providers do)."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.url = config.endpoint_value()
+
+
+def test_an_endpoint_as_an_env_reference_from_the_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = {
+        "providers": {"third-party": {"endpoint": {"env": "THIRD_URL"}}},
+        "models": [
+            {"id": "env-v1", "name": "e", "type": "classification", "provider": "third-party"},
+            {
+                "id": "other-v1",
+                "name": "o",
+                "type": "classification",
+                "provider": "third-party",
+                "provider_config": {"provider": "third-party", "endpoint": {"env": "OTHER_URL"}},
+            },
+        ],
+    }
+    settings = settings_from_dict(doc)
+    config = settings.providers["third-party"]
+    assert config.endpoint == Secret(env="THIRD_URL")
+    monkeypatch.setenv("THIRD_URL", "https://scorer.example/score?code=planted-token-1")
+    monkeypatch.setenv("OTHER_URL", "https://scorer.example/score?code=planted-token-2")
+    assert config.endpoint_value() == "https://scorer.example/score?code=planted-token-1"  # read now
+    plugin = Plugin({"third-party": EndpointProvider})
+    with AICloud(settings, plugins=[plugin], load_entrypoints=False, env={}) as ai:
+        env, other = ai.provider_for("env-v1"), ai.provider_for("other-v1")
+        assert env.url.endswith("planted-token-1") and other.url.endswith("planted-token-2")  # type: ignore[attr-defined]
+        shown = f"{config!r} {env!r} {other!r} {ai.registry.get('other-v1')!r}"
+    assert "THIRD_URL" in shown and "OTHER_URL" in shown and "planted" not in shown
+    monkeypatch.delenv("THIRD_URL")
+    with pytest.raises(ConfigError, match="environment variable THIRD_URL is not set") as info:
+        config.endpoint_value()
+    assert "planted" not in str(info.value)
+
+
+def test_an_endpoint_reference_takes_part_in_the_identity_by_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    by_ref = ProviderConfig(provider="p", endpoint={"env": "EP_A"})
+    monkeypatch.setenv("EP_A", "http://one")
+    first = by_ref.identity()
+    monkeypatch.setenv("EP_A", "http://two")  # rotating the value is not another configuration
+    assert by_ref.identity() == first == ProviderConfig(provider="p", endpoint=Secret(env="EP_A")).identity()
+    others = {
+        ProviderConfig(provider="p", endpoint={"env": "EP_B"}).identity(),
+        ProviderConfig(provider="p", endpoint="http://two").identity(),
+        ProviderConfig(provider="p").identity(),
+    }
+    assert len(others | {first}) == 4
+
+
+@pytest.mark.parametrize("bad", [5, {"env": 3}, {"env": "X", "default": "y"}, ["http://x"]])
+def test_an_endpoint_of_another_type_names_the_key(bad: object) -> None:
+    with pytest.raises(ConfigError, match=r"\[providers\.third-party\]: endpoint: expected a string or \{env"):
+        settings_from_dict({"providers": {"third-party": {"endpoint": bad}}})
+
+
+def test_the_registry_file_keeps_an_endpoint_reference_and_refuses_a_literal_secret(tmp_path: Path) -> None:
+    path = tmp_path / "registry.json"
+    registry = ModelRegistry(str(path))
+    registry.register(model("ref-v1", endpoint={"env": "THIRD_URL"}))
+    reloaded = ModelRegistry(str(path)).get("ref-v1").provider_config
+    assert reloaded is not None and reloaded.endpoint == Secret(env="THIRD_URL")
+    assert "THIRD_URL" in path.read_text()
+    with pytest.raises(RegistryError, match=r"provider_config\.endpoint hold literal secrets"):
+        registry.register(model("lit-v1", endpoint=Secret("https://x/score?code=planted")))
+    assert "planted" not in path.read_text()

@@ -12,9 +12,10 @@ import pyarrow as pa
 import pytest
 from support.providers import WEIGHTS, LogitProvider, Plugin, logit_model
 
-from hotcrm_ai import AICloud, ModelConfig
+from hotcrm_ai import AICloud, BaseMLProvider, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai.errors import ValidationError
 from hotcrm_ai.scoring.output import ColumnOutput
+from hotcrm_ai.scoring.validate import ValidatedColumns, validated_for
 from hotcrm_ai.types import ABTest, FeatureSpec
 
 NAMES = ("x1", "x2", "x3")
@@ -91,6 +92,46 @@ def test_score_equals_predict_row_by_row_with_invalid_rows(provider: str) -> Non
         table = ai.score("logit-v1", as_columns(ROWS))
         assert assert_rows_equal_predict(ai, "logit-v1", table, ROWS) == 6
         assert table.column_names == ["probability", "confidence", "model_id", "model_version", "variant", "error"]
+
+
+class Witness(ColumnLogit):
+    """Remembers whether what reached it was marked validated: columns (``ValidatedColumns`` for the
+    model) or rows (``PredictionInput.validated``)."""
+
+    name = "test-witness"
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.seen: list[tuple[str, bool, int]] = []
+
+    def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
+        self.seen.append(("columns", validated_for(columns, model), len(columns["x1"])))
+        return super().predict_columns(model, columns)
+
+    def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
+        self.seen.append(("rows", all(i.validated for i in inputs), len(inputs)))
+        return super().batch_predict(model, inputs)
+
+
+class RowWitness(Witness):
+    name = "test-row-witness"
+    predict_columns = BaseMLProvider.predict_columns  # type: ignore[assignment]  # no columnar path
+
+
+@pytest.mark.parametrize(("provider", "path"), [("test-witness", "columns"), ("test-row-witness", "rows")])
+def test_the_scoring_path_validates_once_and_says_so(provider: str, path: str) -> None:
+    plugin = Plugin({provider: Witness if path == "columns" else RowWitness}, [logit_model(provider=provider)])
+    with AICloud(plugins=[plugin], load_entrypoints=False) as ai:
+        table = ai.score("logit-v1", as_columns(ROWS))
+        assert [(kind, validated) for kind, validated, _ in plugin.instances[0].seen] == [(path, True)]  # type: ignore[attr-defined]
+        assert plugin.instances[0].seen[0][2] == len(ROWS) - 6  # type: ignore[attr-defined]  # the valid rows only
+        assert assert_rows_equal_predict(ai, "logit-v1", table, ROWS) == 6  # each refused row names its field
+        assert "x1: expected a number, got str" in table.column("error")[2].as_py()
+    direct = Witness(ProviderConfig("test-witness"))
+    model = logit_model(provider="test-witness")
+    direct.predict_columns(model, as_columns(ROWS[:2]))
+    direct.predict_columns(model, ValidatedColumns(as_columns(ROWS[:2]), "other-v1@1.0.0"))
+    assert [validated for _, validated, _ in direct.seen] == [False, False]  # a direct call, another model's
 
 
 def test_inputs_arrow_table_record_batch_and_numpy_columns_agree() -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.store import cloud, features
+from support.providers import LogitProvider, Plugin, logit_model
+from support.store import cloud, features, pg_database
 
+from hotcrm_ai import AICloud
 from hotcrm_ai.cli.main import cli
 from hotcrm_ai.config import StoreSettings, load_settings
 from hotcrm_ai.errors import ConfigError, RegistryConflictError, ValidationError
@@ -85,6 +87,39 @@ def test_store_settings_from_file_and_env(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[store\] log_sample_rate: expected a number from 0 to 1"):
         load_settings(path, env={})
     assert StoreSettings().url.reveal() == "memory"
+
+
+def test_store_url_as_an_env_reference_reaches_the_database_and_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "hotcrm-ai.toml"
+    config.write_text('[store]\nurl = { env = "MY_STORE_URL" }\n')
+    with pg_database("hcenv") as url:
+        secret_url = url.replace("postgres@", "postgres:pw-planted@")  # trust auth: the password is unused
+        monkeypatch.setenv("MY_STORE_URL", secret_url)
+        settings = load_settings(config, env={})
+        plugin = Plugin(providers={"test-logit": LogitProvider}, models=[logit_model()])
+        with AICloud(settings, plugins=[plugin], load_entrypoints=False) as ai:
+            r = ai.predict("logit-v1", features(1))
+            assert ai.predictions.get(r.prediction_id).model_id == "logit-v1"
+            shown = f"{ai.store!r} {ai.store.info()} {settings.store!r}"
+            assert "pw-planted" not in shown and "MY_STORE_URL" in repr(settings.store)
+            assert ai.store.info()["url"].endswith(url.rsplit("/", 1)[1])
+        monkeypatch.delenv("MY_STORE_URL")
+        with pytest.raises(ConfigError, match="MY_STORE_URL is not set"):
+            AICloud(settings, plugins=[plugin], load_entrypoints=False)
+
+
+def test_store_keys_follow_the_one_policy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    with pytest.raises(ConfigError, match=r"\[store\] unknown key 'log_sample_rat'; did you mean `log_sample_rate`\?"):
+        cloud(url, options={"log_sample_rat": 0.5})
+    with pytest.raises(ConfigError, match=r"\[store\] unknown key 'pool'"):
+        cloud(url, options={"pool": 3})
+    with pytest.raises(ConfigError, match=r"\[store\] backend: unknown 'sqll'; did you mean `sql`\?"):
+        cloud(url, backend="sqll")
+    with pytest.raises(ConfigError, match=r"\[store\] url: expected a string or \{env = \"NAME\"\}, got int"):
+        cloud(5)  # type: ignore[arg-type]
 
 
 def test_conflicting_registry_write_raises_and_changes_nothing(tmp_path: Path) -> None:

@@ -221,3 +221,33 @@ def test_timeouts_are_retryable_and_recorded(server: OpenAIStandIn) -> None:
         assert result.ok  # the first request timed out (0.3 s < 1 s), the service retried it
         assert [r.status for r in server.requests_to(CHAT)][-1] == 200
         assert len(server.requests_to(CHAT)) == 2
+
+
+def test_endpoint_as_an_env_reference_is_read_at_use_and_never_printed(
+    server: OpenAIStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "hotcrm-ai.toml"
+    config.write_text(
+        '[providers.openai]\nendpoint = { env = "MY_OPENAI_ENDPOINT" }\n'
+        'credentials = { api_key = { env = "MY_OPENAI_KEY" } }\nconfig = { model = "gpt-4o-mini" }\n\n'
+        '[[models]]\nid = "sentiment-analysis-llm"\nname = "Sentiment"\ntype = "nlp"\nprovider = "openai"\n'
+        'features = [{ name = "text", dtype = "string" }]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MY_OPENAI_KEY", KEY)
+    settings = load_settings(config, env={})
+    assert settings.providers["openai"].endpoint.env == "MY_OPENAI_ENDPOINT"  # type: ignore[union-attr]
+    monkeypatch.setenv("MY_OPENAI_ENDPOINT", server.base_url)
+    identity = settings.providers["openai"].identity()
+    with AICloud(settings, plugins=[hotcrm_ai_openai], load_entrypoints=False, env={}) as ai:
+        result = ai.predict("sentiment-analysis-llm", {"text": "Thanks, the onboarding was great"})
+    assert result.ok and result.prediction["sentiment"] == "positive"
+    assert len(server.requests_to(CHAT)) == 1  # the variable's URL was the one called
+    shown = f"{settings.providers['openai']!r} {ai.registry.get('sentiment-analysis-llm')!r}"
+    assert "MY_OPENAI_ENDPOINT" in shown and server.base_url not in shown
+    monkeypatch.setenv("MY_OPENAI_ENDPOINT", server.base_url + "/other")
+    assert settings.providers["openai"].identity() == identity  # by reference, like a credential
+    monkeypatch.delenv("MY_OPENAI_ENDPOINT")
+    with AICloud(settings, plugins=[hotcrm_ai_openai], load_entrypoints=False, env={}) as ai:
+        with pytest.raises(PredictionError, match="environment variable MY_OPENAI_ENDPOINT is not set"):
+            ai.predict("sentiment-analysis-llm", {"text": "good"})

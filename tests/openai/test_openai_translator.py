@@ -107,10 +107,10 @@ def test_errors_are_typed_and_never_show_the_key(server: OpenAIStandIn, demo: Pa
         with pytest.raises(ReportingError) as info:
             ai.reporting.ask("revenue", now=NOW)
     assert "401" in str(info.value) and "abcdef0123456789" not in str(info.value)
-    with make_ai(server, demo, llm_base_url="http://x") as ai, pytest.raises(ConfigError, match="llm_base_url"):
-        ai.reporting.translator()
-    with make_ai(server, demo, llm_model="") as ai, pytest.raises(ConfigError, match=r"reporting\.llm_model"):
-        ai.reporting.translator()
+    with pytest.raises(ConfigError, match="'llm_base_url' is no longer read; use `llm_model`"):
+        make_ai(server, demo, llm_base_url="http://x")
+    with pytest.raises(ConfigError, match=r"\[reporting\]: llm_model: expected the id of a registered model"):
+        make_ai(server, demo, llm_model="")
 
 
 def test_cached_prompt_tokens_show_in_usage(ai: AICloud, server: OpenAIStandIn) -> None:

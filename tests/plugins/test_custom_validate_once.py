@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import numpy as np
 import pytest
 from support.models import models, provider
 
 from hotcrm_ai import AICloud, Settings
 from hotcrm_ai.errors import ConfigError, ValidationError
+from hotcrm_ai.scoring.validate import ValidatedColumns
 from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput
 from hotcrm_ai_plugins.models.examples import EXAMPLES
 from hotcrm_ai_plugins.runners.tabular import ArtifactSchemaError
@@ -83,6 +85,62 @@ def test_a_direct_call_with_bad_input_is_still_refused_by_the_runner() -> None:
     schemaless = attrs.evolve(m, features=())  # no schema to trust: the runner checks even "validated" rows
     with pytest.raises(ValidationError, match="tenure"):
         p.predict(schemaless, PredictionInput(bad, validated=True))
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows as the columns the scoring path builds: numbers as numpy arrays, the rest as lists."""
+    out: dict[str, Any] = {}
+    for name in rows[0]:
+        col = [r[name] for r in rows]
+        numeric = all(type(v) in (int, float) for v in col)
+        out[name] = np.asarray(col, dtype=np.float64 if float in set(map(type, col)) else np.int64) if numeric else col
+    return out
+
+
+@pytest.mark.parametrize("model_id", [CHURN, LEAD])
+def test_validated_columns_skip_the_runners_checks_and_get_the_same_answers(model_id: str) -> None:
+    p, m = provider(), models()[model_id]
+    example = dict(EXAMPLES[model_id])
+    numeric = next(f.name for f in m.features if f.dtype in ("number", "integer") and f.maximum is f.choices is None)
+    rows = [example, dict(example, **{numeric: 10**6})]  # the second is clipped: encoding, kept
+    checked = p.predict_columns(m, _columns(rows))
+    trusted = p.predict_columns(m, ValidatedColumns(_columns(rows), m.key))
+    assert not checked.errors and trusted.notes == checked.notes and trusted.notes[1]["clipped"] == {numeric: 10**6}
+    assert {k: list(v) for k, v in trusted.prediction.items()} == {k: list(v) for k, v in checked.prediction.items()}
+    assert np.array_equal(trusted.confidence, checked.confidence)
+    by_rows = p.batch_predict(m, [PredictionInput(r) for r in rows])
+    assert [o.confidence for o in by_rows] == np.asarray(trusted.confidence).tolist()
+
+
+def test_validated_columns_are_trusted_and_any_other_columns_are_checked_naming_row_and_field() -> None:
+    p, m = provider(), models()[CHURN]
+    rows = [dict(EXAMPLES[CHURN]), dict(EXAMPLES[CHURN], tenure=-3), dict(EXAMPLES[CHURN])]
+    # the core would never mark this row valid; marked, the runner takes the marker's word (no second check)
+    trusted = p.predict_columns(m, ValidatedColumns(_columns(rows), m.key))
+    assert not trusted.errors and trusted.notes[1]["clipped"] == {"tenure": -3}
+    schemaless = attrs.evolve(m, features=())  # no schema the runner accepted: checked despite the marker
+    for model, columns in (
+        (m, _columns(rows)),  # a direct call
+        (m, ValidatedColumns(_columns(rows), "churn-other@1.0.0")),  # validated for another model
+        (schemaless, ValidatedColumns(_columns(rows), schemaless.key)),
+    ):
+        out = p.predict_columns(model, columns)
+        assert set(out.errors) == {1}
+        error = out.errors[1]
+        assert isinstance(error, ValidationError) and [e.field for e in error.errors] == ["tenure"]
+        assert "tenure: expected an integer >= 0, got -3" in str(error)
+        assert np.asarray(out.confidence)[[0, 2]].tolist() == [trusted.confidence[0], trusted.confidence[2]]
+
+
+def test_through_score_a_bad_value_is_refused_once_naming_its_field() -> None:
+    rows = [dict(EXAMPLES[CHURN]), dict(EXAMPLES[CHURN], tenure="12"), dict(EXAMPLES[CHURN], tenure=-3)]
+    with AICloud(Settings(models=(models()[CHURN],)), load_entrypoints=True) as ai:
+        table = ai.score(CHURN, {k: [r[k] for r in rows] for k in rows[0]}).to_pylist()
+        single = ai.predict(CHURN, rows[0], use_cache=False)
+    assert table[0]["error"] is None and table[0]["confidence"] == pytest.approx(single.confidence)
+    assert "tenure: expected an integer, got str" in table[1]["error"]
+    assert "tenure: expected a value >= 0, got int -3" in table[2]["error"]
+    assert table[1]["risk"] is None and table[2]["risk"] is None
 
 
 def test_through_the_cloud_an_unseen_category_is_refused_by_the_schema_once() -> None:

@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hotcrm_ai.config import CacheSettings, Settings
+from hotcrm_ai.config import CacheSettings, ReportingSettings, Settings, StoreSettings
 from hotcrm_ai.descriptors import Descriptor
-from hotcrm_ai.options import check_keys, option_names, parse_model_options, parse_options, unknown_name
+from hotcrm_ai.options import (
+    check_keys,
+    option_names,
+    own_options,
+    parse_model_options,
+    parse_options,
+    retired_names,
+    unknown_name,
+)
 
 if TYPE_CHECKING:
     from hotcrm_ai.plugins import PluginHost
@@ -87,14 +95,44 @@ def check_model_parameters(model: ModelConfig, host: PluginHost) -> None:
 
 
 def check_reporting(settings: Settings, host: PluginHost) -> None:
-    name = settings.reporting.translator
-    spec = host.translators.get(name)
+    """The translator is installed; the ``[reporting]`` keys are the engine's or some installed
+    translator's (a request may pick another translator than the configured one), and the configured
+    translator's own keys are structured through its declared options. A translator that declares
+    none leaves the extra keys to itself."""
+    reporting = settings.reporting
+    spec = host.translators.get(reporting.translator)
     if spec is None:
-        raise unknown_name("[reporting] translator", name, host.translators)
-    _declared(spec, settings.reporting.options, f"reporting] [{name}")
+        raise unknown_name("[reporting] translator", reporting.translator, host.translators)
+    if spec.options is None:
+        return
+    declared = [s.options for s in host.translators.values() if s.options is not None]
+    own = {a.name for a in attrs.fields(ReportingSettings)} - {"options"}
+    known = set(own).union(*(option_names(cls) for cls in declared))
+    retired = {k: v for cls in declared for k, v in retired_names(cls).items() if k not in known}
+    check_keys("reporting", reporting.options, known, retired=retired)
+    parse_options(spec.options, own_options(spec.options, reporting.options), section="reporting")
 
 
-CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting]
+def check_store(settings: Settings, host: PluginHost) -> None:
+    """The store backend is installed (unless ``url = "memory"``, which builds none); the ``[store]``
+    keys are the core's or the backend's, and the backend's are structured through its declared
+    options (``url`` included: a string or ``{ env = "NAME" }``)."""
+    from hotcrm_ai.store.urls import is_memory
+
+    store = settings.store
+    spec = host.stores.get(store.backend)
+    if spec is None:
+        if is_memory(store.url):
+            return
+        raise unknown_name("[store] backend", store.backend, host.stores)
+    if spec.options is None:
+        return
+    own = {a.name for a in attrs.fields(StoreSettings)} - {"options"}
+    check_keys("store", store.options, option_names(spec.options) | own)
+    parse_options(spec.options, {**store.options, "url": store.url}, section="store")
+
+
+CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting, check_store]
 
 
 def check_settings(settings: Settings, host: PluginHost) -> None:

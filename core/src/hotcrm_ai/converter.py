@@ -49,6 +49,15 @@ def _strict_float(value: Any, _: type) -> float:
     return float(value)
 
 
+def _endpoint(value: Any, _: type) -> str | Secret | None:
+    """An endpoint (``ProviderConfig.endpoint``): text, or ``{env = "NAME"}`` for one carrying a token."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
+        return Secret(env=value["env"])
+    raise TypeError(f'expected a string or {{env = "NAME"}}, got {type(value).__name__}')
+
+
 _RECORD_KEYS = frozenset(
     {"prediction", "confidence", "model_id", "model_version", "stored_at", "metadata", "explanation"}
 )
@@ -112,6 +121,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(float, _strict_float)
     conv.register_structure_hook(Any, lambda v, _: v)
     conv.register_structure_hook(Secret, lambda v, _: as_secret(v))
+    conv.register_structure_hook_func(lambda t: t == (str | Secret | None), _endpoint)
     conv.register_unstructure_hook(Secret, lambda s: s.to_json())
     # Exceptions stay in memory; JSON gets ErrorInfo.
     conv.register_unstructure_hook(

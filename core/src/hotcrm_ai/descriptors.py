@@ -109,9 +109,10 @@ class QueryTranslatorSpec(Descriptor["QueryTranslatorFactory"]):
 
 @attrs.frozen
 class StoreSpec(Descriptor["StoreFactory"]):
-    """``factory(options) -> Store``; options are the ``[store]`` table with ``url`` resolved (the
-    real URL, revealed from its reference). Where the registry, the
-    prediction log and monitor events live, shared by every process that points at it."""
+    """``factory(options) -> Store``; options are the store's part of ``[store]``: ``url`` (a
+    ``Secret``, revealed when connecting: ``hotcrm_ai.store.urls.resolve``) and the keys ``[store]``
+    does not know itself, checked at start against ``options``. Where the registry, the prediction
+    log and monitor events live, shared by every process that points at it."""
 
     kind: ClassVar[str] = "stores"
 

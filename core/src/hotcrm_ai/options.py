@@ -7,7 +7,9 @@ structured through ``hotcrm_ai.converter`` (strict: no ``"1"`` becoming ``1.0``)
 ``Secret`` accepts a plain string or ``{ env = "NAME" }`` and is never printed.
 
 A class may accept other spellings of a key (an SDK's, a camelCase one) by listing them in a class
-variable ``ALIASES = {"other_name": "field_name"}``; giving two spellings of one key is an error.
+variable ``ALIASES = {"other_name": "field_name"}``; giving two spellings of one key is an error. Keys
+a part no longer reads go in ``RETIRED = {"old_key": "what to write instead"}``: each is a
+``ConfigError`` pointing to its replacement rather than a plain unknown key.
 """
 
 from __future__ import annotations
@@ -127,9 +129,26 @@ def option_names(cls: type) -> frozenset[str]:
     return frozenset(a.name for a in attrs.fields(cls)) | frozenset(getattr(cls, "ALIASES", {}))
 
 
-def check_keys(section: str, given: Iterable[str], known: Iterable[str]) -> None:
-    """``ConfigError`` for the first unknown key in ``given`` (sorted), naming the section and key."""
+def retired_names(cls: type) -> Mapping[str, str]:
+    """The keys ``cls`` no longer reads, each with what to write instead (its ``RETIRED``)."""
+    return getattr(cls, "RETIRED", {})  # type: ignore[no-any-return]
+
+
+def own_options(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a table shared by several parts (``[cache]``, ``[reporting]``) that ``cls`` reads:
+    its keys, their aliases and the keys it retired (so those still get their pointer)."""
+    names = option_names(cls) | frozenset(retired_names(cls))
+    return {k: v for k, v in data.items() if k in names}
+
+
+def check_keys(
+    section: str, given: Iterable[str], known: Iterable[str], *, retired: Mapping[str, str] | None = None
+) -> None:
+    """``ConfigError`` for the first unknown key in ``given`` (sorted), naming the section and key;
+    a key in ``retired`` says what replaces it (never its value: it may have held a secret)."""
     known = frozenset(known)
+    for key in sorted(set(given) & set(retired or {})):
+        raise ConfigError(f"[{section}] {key!r} is no longer read; {retired[key]}")  # type: ignore[index]
     for key in sorted(set(given) - known):
         raise ConfigError(
             f"[{section}] unknown key {key!r}{suggestion(key, known)} (known: {', '.join(sorted(known)) or 'none'})"
@@ -157,7 +176,7 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
-    check_keys(section, data, option_names(cls))
+    check_keys(section, data, option_names(cls), retired=retired_names(cls))
     data = _canonical_keys(cls, data, section)
     for a in attrs.fields(cls):  # type: ignore[arg-type]  # a string is iterable: "one" must not become ("o", "n", "e")
         if isinstance(data.get(a.name), str) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):

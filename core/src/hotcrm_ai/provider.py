@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai.types import (
+    HealthReport,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    ProviderConfig,
+    masked_endpoint,
+)
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution, LinearModel
@@ -29,6 +36,10 @@ class BaseMLProvider(abc.ABC):
     name: ClassVar[str] = ""
     native_batch: ClassVar[bool] = False
     default_concurrency: ClassVar[int] = 8
+
+    #: The provider's declared options (its ``ProviderSpec.options`` class) structured from
+    #: ``config.config`` when it was built; None for a provider that declares none.
+    options: Any = None
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -53,9 +64,11 @@ class BaseMLProvider(abc.ABC):
             return list(pool.map(lambda inp: self.predict(model, inp), inputs))
 
     def concurrency(self) -> int:
-        """How many single calls the default ``batch_predict`` runs at once: a provider with declared
-        options returns its own; otherwise an integer ``max_concurrency`` in the config, else the default."""
-        value = self.config.config.get("max_concurrency")
+        """How many single calls the default ``batch_predict`` runs at once: the ``max_concurrency`` of
+        the provider's declared options (``self.options``, structured when it was built) when they
+        set one, else ``default_concurrency``. Never the raw ``config``: what a provider does not
+        declare was not checked at start."""
+        value = getattr(self.options, "max_concurrency", None)
         usable = isinstance(value, int) and not isinstance(value, bool) and value > 0
         return value if usable else self.default_concurrency  # type: ignore[return-value]
 
@@ -63,11 +76,15 @@ class BaseMLProvider(abc.ABC):
         """Optional: answer many rows given as columns, in one vectorised call (``AICloud.score`` and
         uncached ``batch_predict`` use it when a provider overrides it).
 
-        ``columns`` maps each feature to a column of validated values: a numpy array, a list (where
-        values may be missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes
-        into the distinct values; it reads like a list). Return a ``hotcrm_ai.scoring.output.ColumnOutput``
-        with the same rows, rows the model refuses in its ``errors``. Providers without it are scored through
-        ``batch_predict`` in slices with bounded concurrency."""
+        ``columns`` maps each feature to a column of values: a numpy array, a list (where values may be
+        missing), or for choice fields a ``hotcrm_ai.scoring.output.Categories`` (codes into the distinct
+        values; it reads like a list). From ``AICloud.score``, ``batch_predict`` and the engines it is a
+        ``hotcrm_ai.scoring.validate.ValidatedColumns``: every row passed the model's feature checks
+        (``validated_for(columns, model)``), so the provider may skip its own, as for a
+        ``PredictionInput.validated`` row; any other mapping is a direct call, checked in full.
+        Return a ``hotcrm_ai.scoring.output.ColumnOutput`` with the same rows, rows the model refuses
+        in its ``errors``. Providers without it are scored through ``batch_predict`` in slices with
+        bounded concurrency."""
         raise NotImplementedError(f"provider {self.name or type(self).__name__} has no columnar path")
 
     def supports_columns(self, model: ModelConfig) -> bool:
@@ -130,4 +147,5 @@ class BaseMLProvider(abc.ABC):
         """Release connections; called when the owning ``AICloud`` closes."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(provider={self.config.provider!r}, endpoint={self.config.endpoint!r})"
+        endpoint = masked_endpoint(self.config.endpoint)
+        return f"{type(self).__name__}(provider={self.config.provider!r}, endpoint={endpoint})"

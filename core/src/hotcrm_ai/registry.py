@@ -339,14 +339,17 @@ _SECRET_WORDS = ("key", "token", "password", "secret", "sig", "code")
 def _literal_secrets(model: ModelConfig) -> list[str]:
     """Where ``model`` holds a secret as plain text: literal credentials, an endpoint with user info or
     a credential-bearing query, or a secret-sounding string in ``parameters`` or the provider config."""
-    from hotcrm_ai.secrets import mask_url
+    from hotcrm_ai.secrets import Secret, mask_url
 
     found: list[str] = []
     pc = model.provider_config
     if pc is not None:
         found += [f"provider_config.credentials.{k}" for k, v in pc.credentials.items() if v.env is None]
     for where, endpoint in (("endpoint", model.endpoint), ("provider_config.endpoint", pc.endpoint if pc else None)):
-        if endpoint and mask_url(endpoint) != endpoint:
+        if isinstance(endpoint, Secret):  # a reference is fine; a value set in code is not
+            if endpoint.env is None:
+                found.append(where)
+        elif endpoint and mask_url(endpoint) != endpoint:
             found.append(where)
     tables = (("parameters", model.parameters), ("provider_config.config", pc.config if pc else {}))
     for where, table in tables:

@@ -48,11 +48,24 @@ def _check_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise TypeError(f"{attribute.name}: expected a string, got {type(value).__name__}")
 
 
-def _masked_url(value: str | None) -> str:
-    """How an endpoint shows in a repr: user info and credential-like query values masked."""
+def masked_endpoint(value: str | Secret | None) -> str:
+    """How an endpoint shows in a repr: user info and credential-like query values masked; one held
+    as a ``Secret`` (``{env = "NAME"}``) as its reference."""
     from hotcrm_ai.secrets import mask_url
 
+    if isinstance(value, Secret):
+        return repr(value)
     return repr(None if value is None else mask_url(value))
+
+
+def to_endpoint(value: Any) -> str | Secret | None:
+    """An endpoint as configured: a URL (or name) as text, or ``{env = "NAME"}`` (a ``Secret`` read
+    when the provider is built, for URLs that carry a token)."""
+    if value is None or isinstance(value, (str, Secret)):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"env"}:
+        return as_secret(dict(value), field="endpoint")
+    raise TypeError(f'endpoint: expected a string or {{env = "NAME"}}, got {type(value).__name__}')
 
 
 def _check_optional_text(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -197,17 +210,24 @@ class ProviderConfig:
     """How to reach a provider: name, endpoint, credentials (``Secret`` objects) and options."""
 
     provider: str = attrs.field(validator=_check_id)
-    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=_masked_url)
+    #: a URL or name, or ``{env = "NAME"}`` for one that carries a token: read it with ``endpoint_value``
+    endpoint: str | Secret | None = attrs.field(default=None, converter=to_endpoint, repr=masked_endpoint)
     credentials: dict[str, Secret] = attrs.field(factory=dict, converter=_secrets)
     config: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    def endpoint_value(self) -> str | None:
+        """The endpoint to use: the text, or the variable an ``{env = "NAME"}`` endpoint names, read
+        now (a ``ConfigError`` naming the variable, never a value, when it is unset)."""
+        return self.endpoint.reveal() if isinstance(self.endpoint, Secret) else self.endpoint
 
     def identity(self) -> str:
         """A stable digest of the *whole* configuration: provider, endpoint, credentials and options.
 
         Two models share a provider instance (and its circuit breaker) only when this is equal, so a
-        model configured with key B is never served by a client built with key A. A credential that
-        is an ``{env = ...}`` reference takes part by its variable name; a literal one by a hash of its
-        value (never the value itself, and the digest is all that leaves this method).
+        model configured with key B is never served by a client built with key A. A credential or an
+        endpoint that is an ``{env = ...}`` reference takes part by its variable name; a literal
+        credential by a hash of its value (never the value itself, and the digest is all that leaves
+        this method).
         """
         doc = {
             "provider": self.provider,
@@ -261,7 +281,7 @@ class ModelConfig:
     provider: str = attrs.field(validator=_check_id)
     version: str = attrs.field(default="1.0.0", validator=_check_id)
     description: str = attrs.field(default="", validator=_check_text)
-    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=_masked_url)
+    endpoint: str | None = attrs.field(default=None, validator=_check_optional_text, repr=masked_endpoint)
     provider_config: ProviderConfig | None = attrs.field(default=None, converter=_to_provider_config)
     features: tuple[FeatureSpec, ...] = attrs.field(default=(), converter=_to_features)
     output: dict[str, Any] = attrs.field(factory=dict, converter=_dict)

@@ -153,8 +153,9 @@ class ProviderSettings:
         where = f"providers.{config.provider}"
         options = parse_options(AnthropicConfig, config.config, section=f"{where}.config")
         creds = parse_options(AnthropicCredentials, config.credentials, section=f"{where}.credentials")
-        if config.endpoint:
-            base_url = _base_url(config.endpoint, f"{where}.endpoint")
+        endpoint = config.endpoint_value()
+        if endpoint:
+            base_url = _base_url(endpoint, f"{where}.endpoint")
         elif options.base_url is not None:
             base_url = _base_url(options.base_url.reveal(), f"{where}.config.base_url")
         elif env.get(BASE_URL_ENV):

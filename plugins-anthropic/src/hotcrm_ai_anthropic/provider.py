@@ -31,12 +31,13 @@ from hotcrm_ai.errors import (
     ProviderRequestError,
     ProviderResponseError,
 )
+from hotcrm_ai.options import parse_model_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_anthropic import prompts
 from hotcrm_ai_anthropic.errors import PROVIDER, map_error, redactor
-from hotcrm_ai_anthropic.options import CallOptions, ProviderSettings
+from hotcrm_ai_anthropic.options import AnthropicConfig, AnthropicModelOptions, CallOptions, ProviderSettings
 
 log = logging.getLogger("hotcrm_ai_anthropic")
 
@@ -65,6 +66,7 @@ class AnthropicProvider(BaseMLProvider):
     """One SDK client per key value; thread-safe (the SDK's HTTP client pools connections)."""
 
     name = PROVIDER
+    options: AnthropicConfig
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -272,7 +274,7 @@ class AnthropicProvider(BaseMLProvider):
         field = template.confidence_field if template.confidence_field in properties else None
         if field is None and "confidence" in properties:
             field = "confidence"
-        prediction_field = model.parameters.get("prediction_field")
+        prediction_field = parse_model_options(AnthropicModelOptions, model).prediction_field
         if prediction_field is not None and prediction_field not in properties:
             raise ConfigError(
                 f"model {model.id}: parameters.prediction_field: expected one of {', '.join(properties)}, "
@@ -357,10 +359,6 @@ class AnthropicProvider(BaseMLProvider):
             meta["request_id"] = request_id
         meta.update(extra)
         return meta
-
-    def concurrency(self) -> int:
-        """Rows in flight at once in ``batch_predict`` (``max_concurrency``)."""
-        return self.options.max_concurrency
 
     # -- health --------------------------------------------------------------------------------------
 

@@ -26,7 +26,14 @@ from hotcrm_ai.errors import ProviderAuthError, ProviderError, ProviderResponseE
 from hotcrm_ai.options import parse_model_options, parse_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Secret, mask_url
-from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
+from hotcrm_ai.types import (
+    HealthReport,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    ProviderConfig,
+    masked_endpoint,
+)
 from hotcrm_ai_azureml import payloads
 from hotcrm_ai_azureml.errors import PROVIDER, error_for_status, redact
 from hotcrm_ai_azureml.options import AzureMLConfig, AzureMLCredentials, AzureMLModelOptions
@@ -39,8 +46,9 @@ DEFAULT_MAX_REQUEST_BYTES = 1_000_000  # managed online endpoints refuse bodies 
 KEY_NAMES = ("api_key", "apiKey", "key")
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _revealed(secret: Secret | None) -> str | None:
+    """A URL option kept as a secret, read when it is used."""
+    return None if secret is None else secret.reveal()
 
 
 def _installed(distribution: str) -> bool:
@@ -93,18 +101,13 @@ class AzureMLProvider(BaseMLProvider):
 
     name: ClassVar[str] = PROVIDER
     native_batch: ClassVar[bool] = True
+    options: AzureMLConfig
 
     def __init__(self, config: ProviderConfig, *, credential: Any = None) -> None:
         super().__init__(config)
         section = f"providers.{config.provider}"
         self.options = parse_options(AzureMLConfig, config.config, section=f"{section}.config")
         creds = parse_options(AzureMLCredentials, config.credentials, section=f"{section}.credentials")
-        # the declared values by their canonical names (aliases resolved), unset ones left out
-        self._values: dict[str, Any] = {
-            k: v.reveal() if isinstance(v, Secret) else v  # a URL kept as a secret; revealed only here
-            for k, v in attrs.asdict(self.options, recurse=False).items()
-            if v is not None
-        }
         self._credentials: dict[str, Secret] = {
             k: v for k, v in attrs.asdict(creds, recurse=False).items() if v is not None
         }
@@ -117,10 +120,6 @@ class AzureMLProvider(BaseMLProvider):
         self._lock = threading.Lock()
 
     # ---- configuration -------------------------------------------------------------------------
-    @property
-    def _opts(self) -> Mapping[str, Any]:
-        return self._values
-
     def _secret(self, *names: str) -> Secret | None:
         for n in names:
             if n in self._credentials:
@@ -128,37 +127,25 @@ class AzureMLProvider(BaseMLProvider):
         return None
 
     def _workspace_fields(self) -> dict[str, str | None]:
-        o = self._opts
+        o = self.options
         return {
-            "subscription_id": _text(o.get("subscription_id")),
-            "resource_group": _text(o.get("resource_group")),
-            "workspace_name": _text(o.get("workspace_name")),
+            "subscription_id": o.subscription_id,
+            "resource_group": o.resource_group,
+            "workspace_name": o.workspace_name,
         }
 
     def _provider_uri(self) -> str | None:
-        if self.config.endpoint:
-            return self.config.endpoint
+        endpoint = self.config.endpoint_value()
+        if endpoint:
+            return endpoint
         secret = self._secret("endpoint")
         if secret is not None and secret.is_set():
             return secret.reveal()
         return None
 
-    def _number(self, key: str, default: float | None) -> float | None:
-        """A positive number from the provider config; a bad one is a non-retryable error naming the key."""
-        value = self._opts.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-            raise ProviderError(
-                f"providers.azure-ml.config.{key}: expected a number > 0, got {str(value)[:40]!r}",
-                provider=PROVIDER,
-                retryable=False,
-            )
-        return float(value)
-
     def _timeout(self, model: ModelConfig | None) -> float:
         """The model's ``timeout_s`` when set (the core's contract), else the configured one, else 30 s."""
-        configured = self._number("timeout_s", DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S  # checked either way
+        configured = self.options.timeout_s or DEFAULT_TIMEOUT_S
         return float(model.timeout_s) if model is not None and model.timeout_s else configured
 
     @staticmethod
@@ -169,14 +156,12 @@ class AzureMLProvider(BaseMLProvider):
     def _format(self, model: ModelConfig | None) -> payloads.PayloadFormat:
         if model is not None and (chosen := self._model_options(model).payload_format) is not None:
             return payloads.payload_format(chosen, field=f"models[{model.id}].parameters.payload_format")
-        return payloads.payload_format(
-            self._opts.get("payload_format"), field="providers.azure-ml.config.payload_format"
-        )
+        return payloads.payload_format(self.options.payload_format, field="providers.azure-ml.config.payload_format")
 
     def _deployment(self, model: ModelConfig | None) -> str | None:
         if model is not None and self._model_options(model).deployment:
             return self._model_options(model).deployment
-        return _text(self._opts.get("deployment"))
+        return self.options.deployment
 
     def _endpoint_name(self, model: ModelConfig | None) -> str | None:
         """``parameters.endpoint_name``, else a ``model.endpoint`` that is a name rather than a URL, else the
@@ -185,7 +170,7 @@ class AzureMLProvider(BaseMLProvider):
             return self._model_options(model).endpoint_name
         if model is not None and model.endpoint and not _is_url(model.endpoint):
             return model.endpoint
-        return _text(self._opts.get("endpoint_name"))
+        return self.options.endpoint_name
 
     def problems(self, model: ModelConfig | None = None) -> list[str]:
         """What is missing or wrong for each path, by field name (never a value). Empty when usable."""
@@ -194,11 +179,6 @@ class AzureMLProvider(BaseMLProvider):
             self._format(model)
         except ValidationError as exc:
             out.append(str(exc))
-        for key in ("timeout_s", "max_request_bytes", "max_batch_rows", "key_ttl_s"):
-            try:
-                self._number(key, None)
-            except ProviderError as exc:
-                out.append(str(exc))
         name = self._endpoint_name(model)
         direct_uri = (model.endpoint if model is not None and _is_url(model.endpoint) else None) or self._provider_uri()
         if name and not (model is not None and _is_url(model.endpoint)):
@@ -222,7 +202,7 @@ class AzureMLProvider(BaseMLProvider):
     def _has_direct_credential(self, model: ModelConfig | None) -> bool:
         if model is not None and "api_key" in model.parameters:
             return True
-        if self._opts.get("auth") == "aad":
+        if self.options.auth == "aad":
             return True
         secret = self._secret(*KEY_NAMES, "token")
         return secret is not None and secret.is_set()
@@ -282,16 +262,15 @@ class AzureMLProvider(BaseMLProvider):
                     subscription_id=str(fields["subscription_id"]),
                     resource_group=str(fields["resource_group"]),
                     workspace_name=str(fields["workspace_name"]),
-                    cloud=_text(self._opts.get("cloud")),
-                    resource_manager_url=_text(self._opts.get("resource_manager_url")),
+                    cloud=self.options.cloud,
+                    resource_manager_url=_revealed(self.options.resource_manager_url),
                 )
-                ttl = self._number("key_ttl_s", None)
                 self._resolver = EndpointResolver(
                     ws,
                     self._credential_object,
                     timeout_s=self._timeout(None),
-                    retry_total=int(self._opts.get("arm_retry_total", 0)),
-                    key_ttl_s=ttl,
+                    retry_total=self.options.arm_retry_total,
+                    key_ttl_s=self.options.key_ttl_s,
                 )
             return self._resolver
 
@@ -306,7 +285,7 @@ class AzureMLProvider(BaseMLProvider):
         token = self._secret("token")
         if token is not None:
             return self._reveal(token, "credentials.token"), False
-        if self._opts.get("auth") == "aad":
+        if self.options.auth == "aad":
             return self._aad_token(refresh=refresh), True
         raise ProviderAuthError(
             'Azure ML direct path: no credential configured; set credentials.api_key = {env = "NAME"}, '
@@ -381,13 +360,14 @@ class AzureMLProvider(BaseMLProvider):
         value = self._model_options(model).default_confidence
         if value is not None:
             return value
-        return float(self._opts.get("default_confidence", payloads.DEFAULT_CONFIDENCE))  # checked as declared
+        configured = self.options.default_confidence
+        return payloads.DEFAULT_CONFIDENCE if configured is None else configured
 
     def _score(self, model: ModelConfig, rows: Sequence[Mapping[str, Any]], *, batch: bool) -> list[PredictionOutput]:
         fmt = self._format(model)
         encoded = payloads.encode(fmt, rows, feature_names=[f.name for f in model.features], batch=batch)
-        max_bytes = int(self._number("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES) or DEFAULT_MAX_REQUEST_BYTES)
-        max_rows = self._number("max_batch_rows", None)
+        max_bytes = int(self.options.max_request_bytes or DEFAULT_MAX_REQUEST_BYTES)
+        max_rows = self.options.max_batch_rows
         chunks = encoded.plan(max_bytes, int(max_rows) if max_rows else None)
         default_conf = self._default_confidence(model)
         timeout_s = self._timeout(model)
@@ -456,19 +436,19 @@ class AzureMLProvider(BaseMLProvider):
     def _direct_health(self, details: dict[str, Any], model: ModelConfig | None) -> tuple[bool, str | None]:
         target = self.target(model)
         details.update(path="direct", endpoint=mask_url(target.uri))
-        probe = self._opts.get("probe")
+        probe = self.options.probe
         timeout_s = self._timeout(model)
         if isinstance(probe, Mapping) and isinstance(probe.get("features"), Mapping):
             details["probe"] = "score"
             fmt = payloads.payload_format(
-                probe.get("payload_format", self._opts.get("payload_format")), field="probe.payload_format"
+                probe.get("payload_format", self.options.payload_format), field="probe.payload_format"
             )
             encoded = payloads.encode(fmt, [probe["features"]])
             reply, _ = self._post(target, encoded.body(0, 1), timeout_s)
             payloads.parse_reply(reply.content, 1)
             return True, None
         parts = urlsplit(target.uri)
-        url = _text(self._opts.get("health_url")) or urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+        url = _revealed(self.options.health_url) or urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         details["probe"] = "liveness"
         reply = self._http.request("GET", url, bearer=target.bearer, timeout_s=timeout_s, what=mask_url(url))
         if reply.ok:
@@ -481,7 +461,8 @@ class AzureMLProvider(BaseMLProvider):
         self._http.close()
 
     def __repr__(self) -> str:
-        return f"AzureMLProvider(endpoint={self.config.endpoint!r}, endpoint_name={self._endpoint_name(None)!r})"
+        endpoint = masked_endpoint(self.config.endpoint)
+        return f"AzureMLProvider(endpoint={endpoint}, endpoint_name={self._endpoint_name(None)!r})"
 
 
 def create(config: ProviderConfig) -> AzureMLProvider:

@@ -180,8 +180,9 @@ class OpenAIOptions:
         section = f"providers.{config.provider}"
         raw = parse_options(OpenAIConfig, config.config, section=f"{section}.config")
         creds = parse_options(OpenAICredentials, config.credentials, section=f"{section}.credentials")
-        if config.endpoint:
-            base_url = _url(config.endpoint, f"{section}.endpoint")
+        endpoint = config.endpoint_value()
+        if endpoint:
+            base_url = _url(endpoint, f"{section}.endpoint")
         elif raw.base_url is not None:
             base_url = raw.base_url.reveal().strip().rstrip("/")
         elif env.get("OPENAI_BASE_URL"):

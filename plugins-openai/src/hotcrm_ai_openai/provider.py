@@ -30,13 +30,14 @@ from hotcrm_ai.errors import (
     ProviderResponseError,
     ValidationError,
 )
+from hotcrm_ai.options import parse_model_options
 from hotcrm_ai.provider import BaseMLProvider
 from hotcrm_ai.secrets import Redactor, mask_url
 from hotcrm_ai.types import HealthReport, ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_openai import batching, prompts, schema
 from hotcrm_ai_openai.confidence import NONE, Confidence, from_answer, from_logprobs
 from hotcrm_ai_openai.errors import map_openai_error, redactor
-from hotcrm_ai_openai.options import CallOptions, OpenAIOptions
+from hotcrm_ai_openai.options import CallOptions, OpenAIModelOptions, OpenAIOptions
 from hotcrm_ai_openai.pricing import price_for, usage_record
 
 log = logging.getLogger("hotcrm_ai_openai")
@@ -59,6 +60,7 @@ class OpenAIProvider(BaseMLProvider):
 
     name = NAME
     native_batch = True  # embeddings: one request per 2,048 texts; chat: bounded concurrency
+    options: OpenAIOptions
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -131,9 +133,6 @@ class OpenAIProvider(BaseMLProvider):
         calls (chat). A service that asks this can send chat rows one by one, so a 429 on one row does
         not resend the rows that already succeeded."""
         return model.type == "embedding"
-
-    def concurrency(self) -> int:
-        return self.options.max_concurrency
 
     def batch_predict(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[PredictionOutput]:
         """Embeddings in as few requests as the API limits allow; chat calls concurrently, bounded by
@@ -217,9 +216,10 @@ class OpenAIProvider(BaseMLProvider):
             )
         properties = answer_schema.get("properties", {})
         confidence_field = template.confidence_field if template.confidence_field in properties else None
-        if confidence_field is None and "confidence" in properties and "confidence_field" not in model.parameters:
+        params = parse_model_options(OpenAIModelOptions, model)
+        if confidence_field is None and "confidence" in properties and params.confidence_field is None:
             confidence_field = "confidence"
-        prediction_field = model.parameters.get("prediction_field")
+        prediction_field = params.prediction_field
         if prediction_field is not None and prediction_field not in properties:
             raise ConfigError(
                 f"model {model.id}: parameters.prediction_field: expected one of {', '.join(properties)}, "
@@ -424,7 +424,7 @@ class OpenAIProvider(BaseMLProvider):
     # -- embeddings ------------------------------------------------------------------------------------
 
     def _embedding_texts(self, model: ModelConfig, inputs: Sequence[PredictionInput]) -> list[str]:
-        field = model.parameters.get("input_field", "text")
+        field = parse_model_options(OpenAIModelOptions, model).input_field or "text"
         texts: list[str] = []
         errors: list[FieldError] = []
         for i, inp in enumerate(inputs):

@@ -243,10 +243,14 @@ class SageMakerProvider(BaseMLProvider):
 
         return [out for part in self._map_concurrently(run, chunks) for out in part]
 
+    def concurrency(self) -> int:
+        """``max_concurrency`` of the declared options merged with the credentials (``settings``)."""
+        return self.settings.max_concurrency
+
     def _map_concurrently(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
         if len(items) == 1:
             return [fn(items[0])]
-        workers = min(self.settings.max_concurrency, len(items))
+        workers = min(self.concurrency(), len(items))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hotcrm-sagemaker") as pool:
             return list(pool.map(fn, items))
 

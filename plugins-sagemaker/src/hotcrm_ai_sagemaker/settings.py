@@ -167,7 +167,7 @@ class SageMakerSettings:
             raise ConfigError(f"{section}.region: expected an AWS region name like eu-west-1, got {region!r:.80}")
         kwargs["region"] = region
 
-        endpoint = config.endpoint
+        endpoint = config.endpoint_value()
         endpoint_url = _url("endpoint_url", _revealed(conf.endpoint_url))
         if endpoint_url is None and creds.endpoint_url is not None:  # not secret, but accepted there too
             endpoint_url = _url("credentials.endpoint_url", creds.endpoint_url.reveal())

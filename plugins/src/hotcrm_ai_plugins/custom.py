@@ -63,6 +63,7 @@ def _plain(value: Any) -> Any:
 class CustomProvider(BaseMLProvider):
     name: ClassVar[str] = "custom"
     native_batch: ClassVar[bool] = True
+    options: CustomOptions
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -177,19 +178,29 @@ class CustomProvider(BaseMLProvider):
     def predict_columns(self, model: ModelConfig, columns: Mapping[str, Any]) -> ColumnOutput:
         """Column-wise answers: the runner's own ``predict_columns`` (lead, churn, sentiment), else its
         ``predict_batch`` on rows (forecast, recommendation fit per row anyway). Rows the runner
-        refuses get their own error, as ``predict`` would give it."""
+        refuses get their own error, as ``predict`` would give it.
+
+        Columns the core validated for this model (``ValidatedColumns``) skip the runner's checks when
+        its ``check_schema`` accepted the model, as validated rows do (such a runner takes
+        ``checked=True`` in ``predict_columns`` as in ``predict_batch``); other columns are checked."""
         from hotcrm_ai.scoring.output import from_outputs
+        from hotcrm_ai.scoring.validate import validated_for
 
         n = len(next(iter(columns.values()))) if columns else 0
-        runner = self.runner(model)
+        runner, trusted = self._runner(model)
+        validated = validated_for(columns, model)
         if hasattr(runner, "predict_columns"):
             try:
+                if trusted and validated:
+                    return runner.predict_columns(columns, n, checked=True)  # type: ignore[no-any-return]
                 return runner.predict_columns(columns, n)  # type: ignore[no-any-return]
             except ValidationError:
                 pass  # some rows are bad: find which, row by row
         rows = [{k: _plain(col[i]) for k, col in columns.items() if col[i] is not None} for i in range(n)]
         try:
-            return from_outputs(self.batch_predict(model, [PredictionInput(features=r) for r in rows]))
+            return from_outputs(
+                self.batch_predict(model, [PredictionInput(features=r, validated=validated) for r in rows])
+            )
         except ValidationError:
             pass
         outputs: list[PredictionOutput | None] = []

@@ -190,10 +190,16 @@ class ReportingEngine:
             return self._translators[name]
 
     def _build(self, spec: QueryTranslatorSpec) -> Any:
-        """``factory(options)``, plus ``models=`` for a factory that declares it (see QueryTranslatorSpec)."""
+        """``factory(options)``, plus ``models=`` for a factory that declares it (see QueryTranslatorSpec).
+        A translator that declares its options gets its own keys of ``[reporting]`` only (the table
+        also holds the other translators' keys)."""
         import inspect
 
+        from hotcrm_ai.options import own_options
+
         options = dict(self.settings.options)
+        if spec.options is not None:
+            options = own_options(spec.options, options)
         try:
             takes_models = "models" in inspect.signature(spec.factory).parameters
         except (TypeError, ValueError):  # a callable without an introspectable signature

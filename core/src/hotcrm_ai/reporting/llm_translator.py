@@ -17,15 +17,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from hotcrm_ai.errors import ConfigError, ProviderError, ProviderResponseError, ReportingError, ValidationError
+from hotcrm_ai.errors import ProviderError, ProviderResponseError, ReportingError, ValidationError
 from hotcrm_ai.types import PredictionOutput
+
+if TYPE_CHECKING:
+    from hotcrm_ai.builtins.llm_translator import LLMOptions
 
 MAX_QUESTION = 2000
 # Keywords some strict structured-output modes reject; the engine re-validates everything anyway.
 _UNSUPPORTED = {"pattern", "minimum", "maximum", "$schema", "title", "format"}
-_LEGACY_OPTIONS = ("llm_base_url", "llm_api_key", "llm_timeout_s")
 
 SYSTEM_PROMPT = """You translate a CRM analytics question into a structured query (JSON) over the catalogue below.
 Use only the objects, fields, joins ("join.field"), aliases and metrics of the catalogue. Never write SQL.
@@ -76,20 +78,9 @@ def answer_schema() -> dict[str, Any]:
 class LLMTranslator:
     name = "llm"
 
-    def __init__(self, options: Mapping[str, Any], models: StructuredModels | None = None) -> None:
-        legacy = [k for k in _LEGACY_OPTIONS if k in options]
-        if legacy:
-            raise ConfigError(
-                f"reporting.{legacy[0]}: no longer read; the llm translator talks to a registered model "
-                '(reporting.llm_model = "<model id>"), whose provider holds the endpoint and key'
-            )
-        model = options.get("llm_model")
-        if not isinstance(model, str) or not model.strip():
-            raise ConfigError(
-                f"reporting.llm_model: expected the id of a registered model on a provider with structured "
-                f"output (openai, anthropic, ...), got {model!r:.60}"
-            )
-        self.model_id = model
+    def __init__(self, options: LLMOptions, models: StructuredModels | None = None) -> None:
+        """``options``: the declared ``[reporting]`` keys, already checked (``LLMOptions``)."""
+        self.model_id = options.llm_model
         self.models = models
 
     def __repr__(self) -> str:

@@ -20,7 +20,7 @@ from hotcrm_ai.prediction import ab
 from hotcrm_ai.prediction.resilience import call_with_retries
 from hotcrm_ai.scoring.output import ColumnOutput, from_outputs
 from hotcrm_ai.scoring.records import ChunkRecord
-from hotcrm_ai.scoring.validate import Columns, row, select, validate_columns
+from hotcrm_ai.scoring.validate import Columns, ValidatedColumns, row, select, validate_columns
 from hotcrm_ai.types import ModelConfig, PredictionInput, PredictionOutput
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def serve_chunk(
         if refused:
             answered = np.setdiff1d(answered, np.fromiter(refused, dtype=np.intp), assume_unique=True)
         if len(answered):
-            valid = select(clean, None if len(answered) == len(index) else answered)
+            valid = ValidatedColumns(select(clean, None if len(answered) == len(index) else answered), model.key)
             try:
                 output = _answer(service, model, valid, len(answered), ctx)
             except Exception as failure:  # the provider failed the whole group: every row says why
@@ -154,9 +154,10 @@ def _by_batches(
     ctx: Mapping[str, Any],
 ) -> ColumnOutput:
     """Providers without ``predict_columns``: ``batch_predict`` on slices of ``BATCH_ROWS`` rows, a few
-    at a time (remote providers batch natively); a failed slice is retried row by row."""
+    at a time (remote providers batch natively); a failed slice is retried row by row. The rows were
+    validated column-wise already, and say so (``PredictionInput.validated``)."""
     context = dict(ctx)
-    inputs = [PredictionInput(features=row(columns, i), context=context) for i in range(n)]
+    inputs = [PredictionInput(features=row(columns, i), context=context, validated=True) for i in range(n)]
     outputs: list[PredictionOutput | None] = [None] * n
     errors: dict[int, BaseException] = {}
 

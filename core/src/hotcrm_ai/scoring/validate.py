@@ -79,6 +79,24 @@ def _screen(spec: FeatureSpec, col: Any, check: Any) -> tuple[np.ndarray, Any]:
     return np.fromiter((v is not None and check(v) is not None for v in col), dtype=bool, count=n), col
 
 
+class ValidatedColumns(dict[str, Any]):
+    """Columns that passed ``validate_columns`` for the model ``model_key`` (``id@version``), every row
+    valid: what the scoring path hands to ``predict_columns``. Like ``PredictionInput.validated`` for
+    rows, a provider may skip its own checks of these values for that model; a plain mapping (a
+    direct call) is checked in full."""
+
+    __slots__ = ("model_key",)
+
+    def __init__(self, columns: Columns, model_key: str) -> None:
+        super().__init__(columns)
+        self.model_key = model_key
+
+
+def validated_for(columns: Any, model: ModelConfig) -> bool:
+    """Whether ``columns`` were validated against ``model`` by the core (so need no second check)."""
+    return isinstance(columns, ValidatedColumns) and columns.model_key == model.key
+
+
 def missing_mask(col: Any) -> np.ndarray:
     if isinstance(col, Categories):
         return col.codes < 0

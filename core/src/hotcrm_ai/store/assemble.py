@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from hotcrm_ai.errors import ConfigError, StoreError, StoreUnavailableError
 from hotcrm_ai.store.link import StoreLink
-from hotcrm_ai.store.urls import is_memory, resolve
+from hotcrm_ai.store.urls import is_memory
 
 if TYPE_CHECKING:
     from hotcrm_ai.config import MonitorSettings, StoreSettings
@@ -27,17 +25,13 @@ def build_store(specs: Mapping[str, StoreSpec], settings: StoreSettings) -> Stor
     if spec is None:
         installed = ", ".join(sorted(specs)) or "none"
         raise ConfigError(f"[store] backend: no store named {settings.backend!r} is installed (installed: {installed})")
-    options: dict[str, Any] = {**settings.options, **_known(settings), "url": resolve(settings.url)}
+    options: dict[str, Any] = {**settings.options, "url": settings.url}
     try:
         return spec.factory(options)
     except (ConfigError, StoreError):
         raise
     except Exception as exc:
         raise ConfigError(f"[store] {settings.backend}: could not be built: {type(exc).__name__}: {exc}") from exc
-
-
-def _known(settings: StoreSettings) -> dict[str, Any]:
-    return {k: v for k, v in attrs.asdict(settings, recurse=False).items() if k not in ("url", "options")}
 
 
 def build_registry(store: Store | None, path: str | None) -> tuple[ModelRegistry, StoreLink | None]:

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from hotcrm_ai.errors import RegistryConflictError, StoreError, StoreUnavailableError
 from hotcrm_ai.store import tables as t
 from hotcrm_ai.store.records import LoggedPrediction, RegistrySnapshot
-from hotcrm_ai.store.urls import redacted
+from hotcrm_ai.store.urls import redacted, resolve
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from hotcrm_ai.builtins.sql_store import SQLStoreOptions
     from hotcrm_ai.monitor.stats import ModelStats
 
 
@@ -54,12 +55,11 @@ class SQLStore:
 
     name = "sql"
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        url = options.get("url")
-        if not isinstance(url, str) or not url:
-            raise StoreError("[store] url: expected a SQLAlchemy URL")
-        self._url = url
-        self.url = redacted(url)
+    def __init__(self, options: SQLStoreOptions) -> None:
+        """``options``: the declared ``[store]`` keys, already checked; the URL stays a reference
+        until the engine is made (``url`` is what is shown: the password hidden)."""
+        self._url = options.url
+        self.url = redacted(resolve(options.url))
         self._engine: Engine | None = None
         self.schema_version: str | None = None
 
@@ -68,7 +68,7 @@ class SQLStore:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = _make_engine(self._url)
+            self._engine = _make_engine(resolve(self._url))
         return self._engine
 
     def open(self) -> str:

@@ -135,8 +135,14 @@ class Encoder:
                 out[name] = self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
         return out, notes if with_notes else []
 
-    def column_values(self, columns: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
-        """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any."""
+    def column_values(
+        self, columns: Mapping[str, Any], n: int, *, checked: bool = False
+    ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+        """``values`` for rows given as columns (numpy arrays or lists); notes only for rows that have any.
+        ``checked=True`` as for ``values``: the columns passed the core's validation against a schema
+        ``schema_mismatches`` accepted, so only the encoding, clipping and notes remain."""
+        if checked:
+            return self._prepared_columns(columns)
         errors: list[FieldError] = []
         notes: dict[int, dict[str, Any]] = defaultdict(dict)
         out: dict[str, Any] = {}
@@ -158,6 +164,24 @@ class Encoder:
             else:
                 out[name] = self._check_number(f, col, True, errors, notes)  # type: ignore[arg-type]
         raise_if(errors)
+        return out, {i: d for i, d in notes.items() if d}
+
+    def _prepared_columns(self, columns: Mapping[str, Any]) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+        notes: dict[int, dict[str, Any]] = defaultdict(dict)
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            name = f["name"]
+            col = columns[name]
+            if f["kind"] != "category":
+                out[name] = self._clipped(f, col, np.asarray(col, dtype=np.float64), notes)
+                continue
+            known = isinstance(col, Categories) and self._choices[name].issuperset(col.values)
+            if known and not (col.codes < 0).any():
+                out[name] = col  # every distinct value known: nothing to note
+                continue
+            col = col.tolist() if isinstance(col, (Categories, np.ndarray)) else col  # values as given
+            self._note_unseen(name, col, notes)
+            out[name] = col
         return out, {i: d for i, d in notes.items() if d}
 
     def _check_category(
@@ -239,12 +263,15 @@ class Encoder:
         return (lo_ok is None or low >= lo_ok) and (hi_ok is None or high <= hi_ok)
 
     @staticmethod
-    def _clipped(f: Mapping[str, Any], col: Sequence[Any], arr: np.ndarray, notes: Any) -> np.ndarray:
-        """``arr`` clipped to the training range; ``metadata['clipped']`` names the values moved."""
+    def _clipped(f: Mapping[str, Any], col: Sequence[Any] | np.ndarray, arr: np.ndarray, notes: Any) -> np.ndarray:
+        """``arr`` clipped to the training range; ``metadata['clipped']`` names the values moved (as
+        given: plain Python numbers, also from a numpy column)."""
         lo, hi = f["train_min"], f["train_max"]
         if len(arr) and (arr.min() < lo or arr.max() > hi):
-            for i in np.flatnonzero((arr < lo) | (arr > hi)).tolist():
-                notes[i].setdefault("clipped", {})[f["name"]] = col[i]
+            where = np.flatnonzero((arr < lo) | (arr > hi))
+            given = col[where].tolist() if isinstance(col, np.ndarray) else [col[i] for i in where.tolist()]
+            for i, value in zip(where.tolist(), given, strict=True):
+                notes[i].setdefault("clipped", {})[f["name"]] = value
             arr = np.clip(arr, lo, hi)
         return arr
 
@@ -257,14 +284,7 @@ class Encoder:
         arr = np.asarray(col, dtype=np.float64)
         if not self._fits(f, arr):
             return self._check_number(f, col.tolist(), batch, errors, notes)
-        lo, hi = f["train_min"], f["train_max"]
-        outside = (arr < lo) | (arr > hi)
-        if outside.any():
-            where = np.flatnonzero(outside)
-            for i, value in zip(where.tolist(), col[where].tolist(), strict=True):
-                notes[i].setdefault("clipped", {})[f["name"]] = value
-            arr = np.clip(arr, lo, hi)
-        return arr
+        return self._clipped(f, col, arr, notes)
 
     # ------------------------------------------------------------------ encoding
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -500,9 +520,10 @@ class LogitRunner:
             for pred, ci, note in zip(self.labels(p), conf, notes, strict=True)
         ]
 
-    def predict_columns(self, columns: Mapping[str, Any], n: int) -> ColumnOutput:
-        """The same answers as ``predict_batch``, column-wise: one pass per field, no per-row objects."""
-        values, notes = self.encoder.column_values(columns, n)
+    def predict_columns(self, columns: Mapping[str, Any], n: int, *, checked: bool = False) -> ColumnOutput:
+        """The same answers as ``predict_batch``, column-wise: one pass per field, no per-row objects.
+        ``checked`` as for ``predict_batch``: columns the core validated against an accepted schema."""
+        values, notes = self.encoder.column_values(columns, n, checked=checked)
         p = sigmoid(self.encoder.logits(values, n, self.intercept, self._tables))
         return ColumnOutput(
             prediction=self.label_columns(p),
