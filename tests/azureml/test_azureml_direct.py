@@ -346,7 +346,7 @@ def test_plain_key_in_model_parameters_is_refused(
 
 
 def test_original_credentials_shape_is_accepted(scoring: ScoringStandin, key: str) -> None:
-    """The original read ``credentials.apiKey`` and ``credentials.endpoint`` (reference §8.6)."""
+    """The original read ``credentials.apiKey`` and ``credentials.endpoint``."""
     provider = AzureMLProvider(
         ProviderConfig(provider="azure-ml", credentials={"apiKey": {"env": KEY_ENV}, "endpoint": scoring.scoring_uri})
     )

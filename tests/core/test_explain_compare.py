@@ -1,4 +1,4 @@
-"""compare(): reference §7.2 with real attributions."""
+"""compare(): the difference of two rows' explanations, with real attributions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reason text: the original's layout (reference §7.1) with real Shapley numbers."""
+"""Reason text: the original's layout with real Shapley numbers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hotcrm_ai.explain.service import ExplainabilityService
 from hotcrm_ai.explain.text import reason_text
 from hotcrm_ai.types import FeatureContribution, FeatureSpec, ModelConfig
 
-# The original's heuristic (§7.1) as a real additive model: weight x normalised value, summed.
+# The original's heuristic as a real additive model: weight x normalised value, summed.
 WEIGHTS = {"company_size": 0.25, "industry": 0.15, "engagement_score": 0.35, "job_title": 0.15, "budget": 0.10}
 NAMES = list(WEIGHTS)
 

@@ -1,4 +1,4 @@
-"""Health (reference §6.3): the original's three cases, every threshold at its boundary, the exact
+"""Health: the original's three cases, every threshold at its boundary, the exact
 reason wording with JS ``toFixed`` rounding, the 5-minute window and configurable thresholds."""
 
 from __future__ import annotations

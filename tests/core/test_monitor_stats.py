@@ -1,4 +1,4 @@
-"""Monitor statistics: the original's test cases (reference §14) with the new API, the percentile
+"""Monitor statistics: the TypeScript version's test cases with the new API, the percentile
 rule, time windows on an injected clock, variants, usage, the per-model bound and bad input."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def monitor(clock: Clock | None = None, **settings_kw: object) -> PerformanceMon
     return PerformanceMonitor([EventStore()], MonitorSettings(**settings_kw), clock=clock or Clock())  # type: ignore[arg-type]
 
 
-# -- reference §14, performance-monitor.test.ts -----------------------------------------------
+# -- the TypeScript version's performance-monitor.test.ts --------------------------------------
 
 
 def test_single_success() -> None:

@@ -1,4 +1,4 @@
-"""``hotcrm_ai.numeric``: the reference's worked examples (§9), properties against independent
+"""``hotcrm_ai.numeric``: the TypeScript version's worked examples, properties against independent
 computations (statistics, scipy, numpy, a literal port of the JS k-means), edge cases and bad input."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ series = st.lists(finite, min_size=1, max_size=60)
 SETTINGS = settings(max_examples=150, deadline=None)
 
 
-# -- worked examples (reference §9) -------------------------------------------------------------
+# -- worked examples of the TypeScript version ----------------------------------------------------------
 
 
 def test_calculate_confidence_examples() -> None:
@@ -172,7 +172,7 @@ def test_k_means_edge_cases(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _js_k_means(values: list[float], k: int) -> list[list[float]]:
-    """A literal, loop-for-loop port of the original TypeScript (reference §9), for comparison."""
+    """A literal, loop-for-loop port of the original TypeScript, for comparison."""
     sorted_values = sorted(values)
     step = len(values) // k
     centroids = [sorted_values[min(i * step, len(values) - 1)] for i in range(k)]

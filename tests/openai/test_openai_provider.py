@@ -253,7 +253,7 @@ def test_usage_and_cost_from_the_served_snapshot(provider: OpenAIProvider, serve
     out = provider.predict(SENTIMENT, inp(text="great"))
     usage = out.metadata["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
-    # the stand-in reports the dated snapshot, as the API does; priced as gpt-4o-mini (reference §12.2)
+    # the stand-in reports the dated snapshot, as the API does; priced as gpt-4o-mini
     assert out.metadata["model"] == "gpt-4o-mini-2024-07-18"
     expected = (usage["prompt_tokens"] * 0.00015 + usage["completion_tokens"] * 0.0006) / 1000
     assert usage["cost_usd"] == pytest.approx(expected)

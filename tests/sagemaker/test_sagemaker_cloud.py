@@ -51,7 +51,7 @@ def test_the_plugin_registers_through_the_hook(ai) -> None:
     assert "aws-sagemaker" in ai.plugins.providers
     provider = ai.provider_for("lead-scoring-sm")
     assert isinstance(provider, SageMakerProvider)
-    assert provider is ai.provider_for("lead-batch-sm")  # one instance per provider config (reference §8.2)
+    assert provider is ai.provider_for("lead-batch-sm")  # one instance per provider config
 
 
 def test_real_time_predictions_depend_on_the_input(ai, standin, endpoints) -> None:  # noqa: F811

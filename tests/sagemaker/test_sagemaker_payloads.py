@@ -1,4 +1,4 @@
-"""payloads.py on its own: body encoding, the 6 MB split, and the reply mapping rules (reference §8.5)."""
+"""payloads.py on its own: body encoding, the 6 MB split, and the reply mapping rules."""
 
 from __future__ import annotations
 
