@@ -8,6 +8,12 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
 * ``SET key value PX ttl`` sets the TTL atomically with the value; ``MGET`` (or one pipeline of MGETs
   for very large batches) reads a whole batch in one round trip; ``set_many`` is one non-transactional
   pipeline.
+* Single lookups (``GET``, one ``MGET``) skip redis-py's per-command machinery (``Redis.execute_command``:
+  retry wrapper, observability hooks, pool queue and readiness poll): they run ``send_command`` and
+  ``read_response`` on a connection kept checked out of the pool for them (``_Lane``). That machinery
+  cost more than the round trip itself, and its code evicted the caller's from the CPU caches, so the
+  Python after each GET ran slower too. Failure behaviour is redis-py's: a connection that raised is
+  disconnected and the error goes to the manager.
 * Values are the manager's JSON bytes; nothing is ever unpickled. Values larger than
   ``max_value_bytes`` are not stored (counted), so one huge answer cannot fill Redis.
 * ``clear()`` walks ``SCAN MATCH {prefix}{namespace}:*`` and ``UNLINK``s in batches: never
@@ -18,9 +24,11 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import urllib.parse
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -157,6 +165,80 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\^-" else ch for ch in text)
 
 
+class _Lane:
+    """A few pooled connections kept checked out for single lookups, so a GET costs a ``list.pop``, the
+    command and a ``list.append`` instead of the pool's queue, readiness poll and bookkeeping.
+
+    At most ``keep`` connections are parked (a quarter of the pool, at most 8): the rest of the pool
+    stays free for pipelines and the other commands. A parked connection is checked before reuse
+    (``can_read``: the server closed it while idle, or it holds stray data); an odd one is handed back
+    to the pool, whose own checks reconnect it. A connection that raised is disconnected before it is
+    parked again, so it never carries half a reply. A forked child drops what the parent parked.
+    """
+
+    _all: weakref.WeakSet[_Lane] = weakref.WeakSet()
+
+    def __init__(self, pool: Any, keep: int) -> None:
+        self._pool = pool
+        self._keep = keep
+        self._idle: list[Any] = []
+        self._closed = False
+        _Lane._all.add(self)
+
+    def command(self, *args: Any) -> Any:
+        """One command's reply; raises what redis-py raises (``ConnectionError``, ``TimeoutError``...)."""
+        try:
+            conn = self._idle.pop()  # list.pop and append are atomic: no lock needed
+        except IndexError:
+            conn = self._pool.get_connection()
+        else:
+            try:
+                odd = conn.can_read()
+            except Exception:  # a broken socket: the pool's checks reconnect it
+                odd = True
+            except BaseException:
+                self._pool.release(conn)
+                raise
+            if odd:
+                self._pool.release(conn)
+                conn = self._pool.get_connection()
+        try:
+            conn.send_command(*args)
+            reply = conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            self._pool.release(conn)
+            raise
+        if len(self._idle) < self._keep and not self._closed and not conn.should_reconnect():
+            self._idle.append(conn)
+        else:
+            self._pool.release(conn)
+        return reply
+
+    def close(self) -> None:
+        """Hand every parked connection back to the pool (which the backend then disconnects)."""
+        self._closed = True
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
+            self._pool.release(conn)
+
+    def forget(self) -> None:
+        """In a forked child: the parent's sockets are not ours to use (the pool resets itself)."""
+        self._idle = []
+
+
+def _after_fork() -> None:
+    for lane in list(_Lane._all):
+        lane.forget()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 class RedisBackend:
     """``CacheBackend`` over redis-py. Raises redis-py's errors: the cache manager absorbs them."""
 
@@ -206,6 +288,7 @@ class RedisBackend:
         except ValueError:  # redis-py's message may quote the URL: never show it
             raise ConfigError(f"[cache] url: not a valid Redis URL ({options.display_url})") from None
         self._client = redis.Redis(connection_pool=self._pool)
+        self._lane = _Lane(self._pool, min(8, options.max_connections // 4))
         self._prefix = options.prefix
         self._pattern = _glob_escape(options.prefix + options.namespace + ":") + "*"
         self._lock = threading.Lock()
@@ -231,7 +314,7 @@ class RedisBackend:
     def get(self, key: str) -> bytes | None:
         """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
         # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
-        value: bytes | None = self._client.get(self._prefix + key)  # type: ignore[assignment]
+        value: bytes | None = self._lane.command("GET", self._prefix + key)
         counts = self._counts
         with self._lock:  # written out: the keyword form of _count costs as much again on every hit
             counts["keys_read"] += 1
@@ -245,7 +328,7 @@ class RedisBackend:
         full = [self._prefix + k for k in keys]
         chunk = self.options.mget_chunk
         if len(full) <= chunk:
-            values: list[bytes | None] = self._client.mget(full)  # type: ignore[assignment]  # bytes: see get()
+            values: list[bytes | None] = self._lane.command("MGET", *full)  # bytes: see get()
         else:  # still one round trip: a pipeline of MGETs
             pipe = self._client.pipeline(transaction=False)
             for i in range(0, len(full), chunk):
@@ -343,6 +426,7 @@ class RedisBackend:
         return bool(self._client.ping())
 
     def close(self) -> None:
+        self._lane.close()
         self._pool.disconnect()
 
 
