@@ -28,8 +28,25 @@ from hotcrm_ai.types import PredictionEvent, PredictionResult
 def test_keyed_hash_is_hmac_sha256(length: int) -> None:
     secret = bytes(range(256))[:length]
     hasher = KeyedHash(secret)
-    for data in (b"", b"{}", b'{"a":1}' * 50, "Zoë 日本".encode()):
+    items = (b"", b"{}", b'{"a":1}' * 50, "Zoë 日本".encode())
+    for data in items:
         assert hasher.hexdigest(data) == hmac.new(secret, data, hashlib.sha256).hexdigest()
+    expected = [hmac.new(secret, d, hashlib.sha256).hexdigest() for d in items]
+    assert hasher.hexdigests([*items, None]) == [*expected, None]
+
+
+def test_batch_keys_are_the_single_keys() -> None:
+    """``digest_keys`` (a batch's keys in one loop) gives each row the key ``key`` gives it alone."""
+    ai = AICloud(Settings(), plugins=[Plugin({"test-logit": LogitProvider}, (logit_model(),))], load_entrypoints=False)
+    rows = [{"x1": float(i), "x2": "Zoë", "x3": None} for i in range(5)]
+    for tenant in ("acme", "globex", None):
+        prefix = ai.cache.key_prefix(tenant=tenant, model_id="logit-v1", model_version="1.0.0")
+        keys = ai.cache.digest_keys(prefix, [*map(canonical_bytes, rows), None])
+        assert keys == [
+            *(ai.cache.key(tenant=tenant, model_id="logit-v1", model_version="1.0.0", features=r) for r in rows),
+            None,
+        ]
+    ai.close()
 
 
 @pytest.mark.parametrize(

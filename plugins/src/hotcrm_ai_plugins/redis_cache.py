@@ -29,7 +29,7 @@ import re
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -165,6 +165,13 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\^-" else ch for ch in text)
 
 
+_pack: Callable[[tuple[Any, ...]], bytes] | None
+try:  # what redis-py packs commands with when hiredis is installed, minus its per-call argument checks
+    from hiredis import pack_command as _pack
+except ImportError:  # pragma: no cover - redis-py's own packer then
+    _pack = None
+
+
 class _Lane:
     """A few pooled connections kept checked out for single lookups, so a GET costs a ``list.pop``, the
     command and a ``list.append`` instead of the pool's queue, readiness poll and bookkeeping.
@@ -203,7 +210,7 @@ class _Lane:
                 self._pool.release(conn)
                 conn = self._pool.get_connection()
         try:
-            conn.send_command(*args)
+            conn.send_packed_command((_pack(args),) if _pack is not None else conn.pack_command(*args))
             reply = conn.read_response()
         except BaseException:
             conn.disconnect()

@@ -187,7 +187,13 @@ class PredictionService:
                 groups.setdefault(served_model.key, (served_model, variant, []))[2].append(i)
         for model, variant, idx in groups.values():
             call = Call(model_id, variant, ctx, start)
-            outcomes = self._serve_many(model, [(rows[i], canonicals[i]) for i in idx], call, use_cache=use_cache)
+            if len(idx) == n:
+                group_rows = list(zip(rows, canonicals, strict=True))
+            else:
+                group_rows = [(rows[i], canonicals[i]) for i in idx]
+            outcomes = self._serve_many(model, group_rows, call, use_cache=use_cache)
+            if len(groups) == 1 and all(type(o) is CacheRecord for o in outcomes):  # every row a fresh hit
+                return self.recorder.finish_cached(call, model, outcomes)  # type: ignore[arg-type]
             hits = [j for j, o in enumerate(outcomes) if type(o) is CacheRecord]
             if hits:  # fresh cache hits: results and events in bulk
                 cached = self.recorder.finish_cached(call, model, [outcomes[j] for j in hits])  # type: ignore[misc]
@@ -379,8 +385,7 @@ class PredictionService:
             except ValidationError:
                 caching = False
             else:
-                digest = self.cache.digest
-                keys = [None if c is None else prefix + digest(c) for _, c in raw_rows]
+                keys = self.cache.digest_keys(prefix, [c for _, c in raw_rows])
         stale: list[Served | None] = [None] * n
         looked_up = [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
@@ -392,14 +397,16 @@ class PredictionService:
                         out[i] = record
                     else:
                         stale[i] = Served.from_record(model, record)
-        rows: list[dict[str, Any]] = [{}] * n
-        for i in range(n):
-            if out[i] is None:
-                try:
-                    rows[i] = validate_features(model, raw_rows[i][0])
-                except ValidationError as exc:
-                    out[i] = exc
         misses = [i for i, o in enumerate(out) if o is None]
+        if not misses:
+            return out  # type: ignore[return-value]
+        rows: list[dict[str, Any]] = [{}] * n
+        for i in misses:
+            try:
+                rows[i] = validate_features(model, raw_rows[i][0])
+            except ValidationError as exc:
+                out[i] = exc
+        misses = [i for i in misses if out[i] is None]
         if misses:
             try:
                 provider, breaker = self.providers.get(model)
