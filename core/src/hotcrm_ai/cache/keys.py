@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -124,6 +125,40 @@ def canonical_bytes(features: Any, *, field: str = "features") -> bytes:
         raise ValidationError(
             [FieldError(field, "JSON nested a few levels deep at most", "deeper nesting")], subject="cache key"
         ) from None
+
+
+def canonical_or_none(features: Any) -> bytes | None:
+    """:func:`canonical_bytes` of a request's features, or None when they have no canonical form (not
+    a mapping, NaN, a set...): such a request gets no cache key, and validation says what is wrong."""
+    if type(features) is not dict and not isinstance(features, Mapping):
+        return None
+    try:
+        return canonical_bytes(features)
+    except ValidationError:
+        return None
+
+
+def canonical_many(rows: Sequence[Any]) -> list[bytes | None]:
+    """:func:`canonical_or_none` of each row. A batch of flat rows of plain values (the usual CRM
+    export) has its value types tested once for all rows instead of once per row, then each row is
+    encoded by orjson exactly as :func:`canonical_bytes` would; any other batch goes row by row."""
+    if (
+        not all(type(r) is dict for r in rows)
+        or not set(map(type, itertools.chain.from_iterable(map(dict.values, rows)))) <= _PLAIN_TYPES
+    ):
+        return list(map(canonical_or_none, rows))
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    out: list[bytes | None] = []
+    append = out.append
+    for row in rows:
+        try:
+            data: bytes | None = dumps(row, option=sort)
+        except (TypeError, orjson.JSONEncodeError):  # the cases canonical_bytes leaves to the standard library
+            data = None
+        if data is None or (b"null" in data and not _flat_and_finite(row)):
+            data = canonical_or_none(row)
+        append(data)
+    return out
 
 
 def canonical_json(features: Any, *, field: str = "features") -> str:

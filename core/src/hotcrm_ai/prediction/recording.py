@@ -105,7 +105,9 @@ class Recorder:
         predictions = [r.prediction for r in records]
         confidences = [r.confidence for r in records]
         metadatas = [r.metadata for r in records]
-        shown = [{"provider": provider, **m} if m else {"provider": provider} for m in metadatas]
+        plain: dict[str, Any] = {"provider": provider}  # shared here: both classes' converters copy dicts
+        shown = [{**plain, **m} if m else plain for m in metadatas]
+        plain_usage: dict[str, Any] = {}
         results = list(
             map(
                 PredictionResult,
@@ -143,7 +145,7 @@ class Recorder:
                 repeat(None),
                 repeat(None),
                 repeat(None),
-                [_usage(m) if m else {} for m in metadatas],
+                [_usage(m) if m else plain_usage for m in metadatas],
                 predictions,
             )
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.cache.keys import canonical_bytes
+from hotcrm_ai.cache.keys import canonical_many, canonical_or_none
 from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
@@ -72,14 +72,7 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
     return use_cache or (ab_test is not None and ab_test.enabled)
 
 
-def _canonical(features: Any) -> bytes | None:
-    """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
-    if type(features) is not dict and not isinstance(features, Mapping):
-        return None
-    try:
-        return canonical_bytes(features)
-    except ValidationError:
-        return None
+_canonical = canonical_or_none  # the request's canonical JSON, encoded once; None: validation will say why
 
 
 class PredictionService:
@@ -174,7 +167,7 @@ class PredictionService:
             return fast
         n = len(rows)
         results: list[PredictionResult | None] = [None] * n
-        canonicals = list(map(_canonical, rows)) if _needs_canonical(requested, use_cache) else [None] * n
+        canonicals = canonical_many(rows) if _needs_canonical(requested, use_cache) else [None] * n
         ab_test = requested.ab_test
         groups: dict[str, tuple[ModelConfig, str | None, list[int]]] = {}
         if ab_test is None or not ab_test.enabled or not ab_test.champion_model_id:
