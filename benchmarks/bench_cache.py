@@ -246,6 +246,7 @@ def bench_stages() -> None:
     """The hit path of ``PredictionService.predict`` and ``batch_predict``, stage by stage (see the
     module docstring); the calls are the service's own, only split where the timestamps go."""
     from hotcrm_ai.cache.codec import decode
+    from hotcrm_ai.cache.keys import canonical_many
     from hotcrm_ai.prediction import serving
     from hotcrm_ai.prediction.outcome import CacheRecord, Served
     from hotcrm_ai.prediction.recording import Call
@@ -302,7 +303,7 @@ def bench_stages() -> None:
             call = Call("bench-v1", None, dict(ctx), time.perf_counter())
             serving._check_context(call.ctx)
             model = svc._active("bench-v1")
-            canonicals = list(map(serving._canonical, rows))
+            canonicals = canonical_many(rows)
             t1 = clock()
             prefix = cache.key_prefix(tenant="acme", model_id=model.id, model_version=model.version)
             keys = cache.digest_keys(prefix, canonicals)
