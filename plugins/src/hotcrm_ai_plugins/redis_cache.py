@@ -218,19 +218,25 @@ class _Lane:
             raise
         if len(self._idle) < self._keep and not self._closed and not conn.should_reconnect():
             self._idle.append(conn)
+            if len(self._idle) > self._keep:  # threads parked at the same time: one goes back
+                self._release_one()
         else:
             self._pool.release(conn)
         return reply
 
+    def _release_one(self) -> bool:
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            return False
+        self._pool.release(conn)
+        return True
+
     def close(self) -> None:
         """Hand every parked connection back to the pool (which the backend then disconnects)."""
         self._closed = True
-        while True:
-            try:
-                conn = self._idle.pop()
-            except IndexError:
-                return
-            self._pool.release(conn)
+        while self._release_one():
+            pass
 
     def forget(self) -> None:
         """In a forked child: the parent's sockets are not ours to use (the pool resets itself)."""
@@ -332,7 +338,7 @@ class RedisBackend:
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        full = [self._prefix + k for k in keys]
+        full = [self._prefix + k for k in keys] if self._prefix else keys
         chunk = self.options.mget_chunk
         if len(full) <= chunk:
             values: list[bytes | None] = self._lane.command("MGET", *full)  # bytes: see get()
@@ -341,7 +347,7 @@ class RedisBackend:
             for i in range(0, len(full), chunk):
                 pipe.mget(full[i : i + chunk])
             values = [v for part in pipe.execute() for v in part]
-        self._count(keys_read=len(full), keys_found=sum(v is not None for v in values))
+        self._count(keys_read=len(full), keys_found=len(values) - values.count(None))
         return values
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
