@@ -234,6 +234,50 @@ def test_a_timed_out_lookup_never_leaves_its_late_reply_for_the_next(server: Red
         backend.close()
 
 
+def test_a_read_that_timed_out_is_not_repeated(server: RedisServer) -> None:
+    """Only a connection the server closed is replaced and its read run again: a timeout is not (the
+    paused server would otherwise receive the GET twice and the caller wait twice)."""
+    backend = backend_for(server.start())
+    try:
+        backend.set_many([("k", b"v", 60)])
+        assert backend.get("k") == b"v"  # one connection parked
+        before = server.command_calls("get")
+        server.pause()
+        with pytest.raises(redis.TimeoutError):
+            backend.get("k")
+        server.resume()
+        time.sleep(0.05)
+        assert server.command_calls("get") - before == 1
+    finally:
+        backend.close()
+
+
+def test_parked_connections_of_a_restarted_server_are_replaced(server: RedisServer) -> None:
+    """Every parked connection is dead after a restart: each read replaces its connection once and
+    succeeds, and the manager never counts a fault."""
+    m = build(server.start())
+    try:
+        k = key(m, 1)
+        barrier = threading.Barrier(4)
+
+        def read() -> None:
+            barrier.wait()
+            for _ in range(20):
+                m.get(k)
+
+        threads = [threading.Thread(target=read) for _ in range(4)]  # several connections get parked
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        server.restart()
+        m.set(k, {"v": 2}, 60)
+        assert [m.get(k) for _ in range(10)] == [{"v": 2}] * 10
+        assert not m.degraded and m.stats().errors == 0
+    finally:
+        m.close()
+
+
 def test_a_parked_connection_the_server_closed_is_replaced_not_a_fault(server: RedisServer) -> None:
     m = build(server.start())
     try:

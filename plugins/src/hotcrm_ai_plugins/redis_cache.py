@@ -12,8 +12,9 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
   retry wrapper, observability hooks, pool queue and readiness poll): they run ``send_command`` and
   ``read_response`` on a connection kept checked out of the pool for them (``_Lane``). That machinery
   cost more than the round trip itself, and its code evicted the caller's from the CPU caches, so the
-  Python after each GET ran slower too. Failure behaviour is redis-py's: a connection that raised is
-  disconnected and the error goes to the manager.
+  Python after each GET ran slower too. A connection that raised is disconnected and the error goes to
+  the manager; the one exception is a parked connection the server closed meanwhile, which is
+  replaced once (what the pool's checkout check would have done), since these commands are reads.
 * Values are the manager's JSON bytes; nothing is ever unpickled. Values larger than
   ``max_value_bytes`` are not stored (counted), so one huge answer cannot fill Redis.
 * ``clear()`` walks ``SCAN MATCH {prefix}{namespace}:*`` and ``UNLINK``s in batches: never
@@ -177,38 +178,36 @@ class _Lane:
     command and a ``list.append`` instead of the pool's queue, readiness poll and bookkeeping.
 
     At most ``keep`` connections are parked (a quarter of the pool, at most 8): the rest of the pool
-    stays free for pipelines and the other commands. A parked connection is checked before reuse
-    (``can_read``: the server closed it while idle, or it holds stray data); an odd one is handed back
-    to the pool, whose own checks reconnect it. A connection that raised is disconnected before it is
-    parked again, so it never carries half a reply. A forked child drops what the parent parked.
+    stays free for pipelines and the other commands. The lane runs only reads (GET, MGET), so a parked
+    connection is not polled before use, as the pool does at checkout: when it fails with a
+    ``ConnectionError`` (the server closed it while it was parked: a restart, an idle timeout, CLIENT
+    KILL) the read runs once more on a connection from the pool, whose checkout reconnects. A timeout
+    is not repeated. A connection that raised is disconnected, never parked, so it can never hold the
+    late reply of a read that timed out. A forked child drops what the parent parked.
     """
 
     _all: weakref.WeakSet[_Lane] = weakref.WeakSet()
 
-    def __init__(self, pool: Any, keep: int) -> None:
+    def __init__(self, pool: Any, keep: int, closed_error: type[BaseException]) -> None:
         self._pool = pool
         self._keep = keep
+        self._closed_error = closed_error  # redis.ConnectionError
         self._idle: list[Any] = []
         self._closed = False
         _Lane._all.add(self)
 
     def command(self, *args: Any) -> Any:
-        """One command's reply; raises what redis-py raises (``ConnectionError``, ``TimeoutError``...)."""
+        """One read's reply; raises what redis-py raises (``ConnectionError``, ``TimeoutError``...)."""
         try:
             conn = self._idle.pop()  # list.pop and append are atomic: no lock needed
         except IndexError:
-            conn = self._pool.get_connection()
-        else:
-            try:
-                odd = conn.can_read()
-            except Exception:  # a broken socket: the pool's checks reconnect it
-                odd = True
-            except BaseException:
-                self._pool.release(conn)
-                raise
-            if odd:
-                self._pool.release(conn)
-                conn = self._pool.get_connection()
+            return self._run(self._pool.get_connection(), args)
+        try:
+            return self._run(conn, args)
+        except self._closed_error:
+            return self._run(self._pool.get_connection(), args)
+
+    def _run(self, conn: Any, args: tuple[Any, ...]) -> Any:
         try:
             conn.send_packed_command((_pack(args),) if _pack is not None else conn.pack_command(*args))
             reply = conn.read_response()
@@ -301,7 +300,7 @@ class RedisBackend:
         except ValueError:  # redis-py's message may quote the URL: never show it
             raise ConfigError(f"[cache] url: not a valid Redis URL ({options.display_url})") from None
         self._client = redis.Redis(connection_pool=self._pool)
-        self._lane = _Lane(self._pool, min(8, options.max_connections // 4))
+        self._lane = _Lane(self._pool, min(8, options.max_connections // 4), redis.ConnectionError)
         self._prefix = options.prefix
         self._pattern = _glob_escape(options.prefix + options.namespace + ":") + "*"
         self._lock = threading.Lock()
