@@ -16,7 +16,7 @@ from support.providers import LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import AICloud, FeatureSpec, ModelConfig
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import KeyedHash, canonical_bytes, canonical_json
+from hotcrm_ai.cache.keys import KeyedHash, canonical_bytes, canonical_json, canonical_many, canonical_or_none
 from hotcrm_ai.config import Settings
 from hotcrm_ai.errors import ValidationError
 from hotcrm_ai.prediction.outcome import CacheRecord
@@ -28,8 +28,58 @@ from hotcrm_ai.types import PredictionEvent, PredictionResult
 def test_keyed_hash_is_hmac_sha256(length: int) -> None:
     secret = bytes(range(256))[:length]
     hasher = KeyedHash(secret)
-    for data in (b"", b"{}", b'{"a":1}' * 50, "Zoë 日本".encode()):
+    items = (b"", b"{}", b'{"a":1}' * 50, "Zoë 日本".encode())
+    for data in items:
         assert hasher.hexdigest(data) == hmac.new(secret, data, hashlib.sha256).hexdigest()
+    expected = [hmac.new(secret, d, hashlib.sha256).hexdigest() for d in items]
+    assert hasher.hexdigests([*items, None]) == [*expected, None]
+
+
+class _Str(str):
+    pass
+
+
+_ODD_ROWS: list[tuple[Any, bool]] = [  # (row, whether it has a canonical form)
+    ({"a": None, "b": 1.5}, True),
+    ({"a": math.nan}, False),
+    ({"a": math.inf, "b": "x"}, False),
+    ({"a": 2**70}, True),
+    ({"a": "\ud800"}, False),
+    ({1: "an int key"}, True),  # the standard library writes it as "1"
+    ({1: "mixed", "a": "keys"}, False),
+    ({"a": _Str("subclass")}, True),
+    ({"nested": {"b": [1, 2]}}, True),
+    ("not a mapping", False),
+]
+
+
+@pytest.mark.parametrize(("odd", "has_form"), [(None, True), *_ODD_ROWS])
+def test_a_batch_of_canonical_forms_is_each_rows_own(odd: Any, has_form: bool) -> None:
+    """``canonical_many`` tests a batch's value types once: every row still gets exactly what it gets
+    alone (the same bytes, or None when it has no canonical form), whatever one odd row holds."""
+    rows: list[Any] = [{"x": float(i), "y": "Zoë", "z": i, "t": True, "n": None} for i in range(5)]
+    if odd is not None:
+        rows.insert(2, odd)
+    got = canonical_many(rows)
+    assert got == [canonical_or_none(r) for r in rows]
+    assert [g is not None for g in got] == [has_form if r is odd else True for r in rows]
+    for row, data in zip(rows, got, strict=True):
+        if data is not None:
+            assert data == canonical_bytes(row) == canonical_json(row).encode()
+
+
+def test_batch_keys_are_the_single_keys() -> None:
+    """``digest_keys`` (a batch's keys in one loop) gives each row the key ``key`` gives it alone."""
+    ai = AICloud(Settings(), plugins=[Plugin({"test-logit": LogitProvider}, (logit_model(),))], load_entrypoints=False)
+    rows = [{"x1": float(i), "x2": "Zoë", "x3": None} for i in range(5)]
+    for tenant in ("acme", "globex", None):
+        prefix = ai.cache.key_prefix(tenant=tenant, model_id="logit-v1", model_version="1.0.0")
+        keys = ai.cache.digest_keys(prefix, [*map(canonical_bytes, rows), None])
+        assert keys == [
+            *(ai.cache.key(tenant=tenant, model_id="logit-v1", model_version="1.0.0", features=r) for r in rows),
+            None,
+        ]
+    ai.close()
 
 
 @pytest.mark.parametrize(
@@ -178,6 +228,8 @@ def test_a_batch_of_cached_rows_answers_and_records_like_single_hits() -> None:
             a.model_version,
         )
         assert b.requested_model_id == "logit-v1" and b.metadata["provider"] == "test-logit" and not b.degraded
+    again[0].metadata["mine"] = 1  # each result owns its metadata
+    assert all("mine" not in r.metadata for r in again[1:50])
     single = ai.predict("logit-v1", rows[7], context=ctx)
     assert single.cached and single.prediction == again[7].prediction
     ids = [r.prediction_id for r in [*first, *again[:50], single]]

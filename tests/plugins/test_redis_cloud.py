@@ -224,6 +224,35 @@ def test_batch_reads_in_one_mget_and_writes_in_one_pipeline(server: RedisServer)
     ai.close()
 
 
+def test_a_cached_batch_serves_only_its_own_fresh_entries(ns: str) -> None:
+    """The batch path reads a whole batch at once: an entry that is garbage, not a cache record, another
+    model's, or older than the model's TTL is recomputed (never served, never an error), and another
+    tenant's entries are never read. Every row gets one result and one event."""
+    ai, plugin = make_cloud(REDIS_URL, ns)
+    rows = [{"x1": float(i), "x2": 1.0, "x3": -1.0} for i in range(8)]
+    first = ai.batch_predict("logit-v1", rows, context={"tenant": "acme"})
+    model = ai.registry.get("logit-v1")
+    keys = [ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=r) for r in rows]
+    client = redis.Redis.from_url(REDIS_URL)
+    record = json.loads(client.get(keys[4]))
+    client.set(keys[1], b"\x00 not ours", ex=60)
+    client.set(keys[2], json.dumps({"v": 1, "d": {"prediction": 1}}), ex=60)
+    client.set(keys[3], json.dumps({**record, "d": {**record["d"], "model_id": "other-v1"}}), ex=60)
+    client.set(keys[4], json.dumps({**record, "d": {**record["d"], "stored_at": time.time() - 10**6}}), ex=60)
+    events_before = len(ai.monitor.store.events("logit-v1"))
+    again = ai.batch_predict("logit-v1", rows, context={"tenant": "acme"})
+    assert [r.cached for r in again] == [True, False, False, False, False, True, True, True]
+    assert all(r.ok and not r.degraded for r in again)
+    assert [r.prediction for r in again] == [r.prediction for r in first]
+    assert len(ai.monitor.store.events("logit-v1")) - events_before == len(rows)
+    assert ai.cache.stats().decode_errors == 2
+    assert all(r.cached for r in ai.batch_predict("logit-v1", rows, context={"tenant": "acme"}))
+    other = ai.batch_predict("logit-v1", rows, context={"tenant": "globex"})
+    assert not any(r.cached for r in other) and provider_calls(plugin)[1] == 3
+    client.close()
+    ai.close()
+
+
 def test_predictions_survive_redis_killed_and_restarted(server: RedisServer) -> None:
     ai, _ = make_cloud(server.url, unique_namespace("kill"))
     assert ai.predict("logit-v1", FEATURES).cached is False

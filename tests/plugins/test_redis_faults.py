@@ -8,6 +8,7 @@ manager goes back to it within a few seconds. Time bounds are generous for loade
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import redis
 from support.cache import RedisServer, unique_namespace
 
 from hotcrm_ai.cache import CacheManager
 from hotcrm_ai.config import CacheSettings
-from hotcrm_ai_plugins.redis_cache import backend_spec
+from hotcrm_ai_plugins.redis_cache import RedisBackend, backend_spec, redis_backend
 
 SOCKET_TIMEOUT = 0.1
 BOUND = SOCKET_TIMEOUT + 0.5  # the most any single cache call may take while Redis misbehaves
@@ -201,3 +203,142 @@ def test_stats_and_clear_while_down_do_not_raise(server: RedisServer) -> None:
     assert stats.degraded and stats.backend_stats == {} and stats.retry_in_s is not None
     assert timer.slowest < BOUND
     m.close()
+
+
+# -- the connections kept for single lookups ---------------------------------------------------
+
+
+def backend_for(server: RedisServer, **options: Any) -> RedisBackend:
+    return redis_backend(
+        {"url": server.url, "namespace": unique_namespace("lane"), "socket_timeout_s": SOCKET_TIMEOUT, **options}
+    )
+
+
+def test_a_timed_out_lookup_never_leaves_its_late_reply_for_the_next(server: RedisServer) -> None:
+    """The reply to a GET that timed out arrives later on that socket: the connection is dropped, so the
+    next lookup reads its own reply, not the stale one."""
+    backend = backend_for(server.start())
+    try:
+        backend.set_many([("k1", b"one", 60), ("k2", b"two", 60)])
+        assert backend.get("k1") == b"one"
+        server.pause()
+        with pytest.raises(redis.TimeoutError):
+            backend.get("k1")
+        with pytest.raises(redis.TimeoutError):
+            backend.get_many(["k1", "k2"])
+        server.resume()
+        time.sleep(0.05)  # the late replies are on the old sockets by now
+        assert backend.get("k2") == b"two"
+        assert backend.get_many(["k2", "k1", "nope"]) == [b"two", b"one", None]
+    finally:
+        backend.close()
+
+
+def test_a_read_that_timed_out_is_not_repeated(server: RedisServer) -> None:
+    """Only a connection the server closed is replaced and its read run again: a timeout is not (the
+    paused server would otherwise receive the GET twice and the caller wait twice)."""
+    backend = backend_for(server.start())
+    try:
+        backend.set_many([("k", b"v", 60)])
+        assert backend.get("k") == b"v"  # one connection parked
+        before = server.command_calls("get")
+        server.pause()
+        with pytest.raises(redis.TimeoutError):
+            backend.get("k")
+        server.resume()
+        time.sleep(0.05)
+        assert server.command_calls("get") - before == 1
+    finally:
+        backend.close()
+
+
+def test_parked_connections_of_a_restarted_server_are_replaced(server: RedisServer) -> None:
+    """Every parked connection is dead after a restart: each read replaces its connection once and
+    succeeds, and the manager never counts a fault."""
+    m = build(server.start())
+    try:
+        k = key(m, 1)
+        barrier = threading.Barrier(4)
+
+        def read() -> None:
+            barrier.wait()
+            for _ in range(20):
+                m.get(k)
+
+        threads = [threading.Thread(target=read) for _ in range(4)]  # several connections get parked
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        server.restart()
+        m.set(k, {"v": 2}, 60)
+        assert [m.get(k) for _ in range(10)] == [{"v": 2}] * 10
+        assert not m.degraded and m.stats().errors == 0
+    finally:
+        m.close()
+
+
+def test_a_parked_connection_the_server_closed_is_replaced_not_a_fault(server: RedisServer) -> None:
+    m = build(server.start())
+    try:
+        k = key(m, 1)
+        m.set(k, {"v": 1}, 60)
+        assert m.get(k) == {"v": 1}
+        client = server.client()
+        killed = client.client_kill_filter(_type="normal", skipme=True)  # our parked connection among them
+        assert killed >= 1
+        assert m.get(k) == {"v": 1} and m.get_many([k]) == [{"v": 1}]
+        assert not m.degraded and m.stats().errors == 0
+    finally:
+        m.close()
+
+
+def test_lookups_from_many_threads_park_a_bounded_number_of_connections(server: RedisServer) -> None:
+    """Connections parked for lookups are capped at a quarter of the pool, so the rest stays free for
+    pipelines and the other commands."""
+    backend = backend_for(server.start(), max_connections=8, pool_timeout_s=5.0, socket_timeout_s=5.0)
+    backend.set_many([("shared", b"x", 60)])
+    errors: list[BaseException] = []
+    found: list[bool] = []
+
+    def read() -> None:
+        try:
+            for _ in range(100):
+                found.append(backend.get("shared") == b"x" and backend.get_many(["shared"]) == [b"x"])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors and len(found) == 800 and all(found)
+        assert 1 <= len(backend._lane._idle) <= 2  # parked: at most 8 // 4
+        backend.set_many([(f"w{i}", b"y", 60) for i in range(3)])
+        assert backend.get_many(["w0", "w2"]) == [b"y", b"y"]
+    finally:
+        backend.close()
+    assert backend._lane._idle == []
+
+
+def test_a_forked_child_opens_its_own_connection(server: RedisServer) -> None:
+    """After a fork the parent's parked socket is not shared: the child reads through a new one."""
+    backend = backend_for(server.start())
+    try:
+        backend.set_many([("k", b"v", 60)])
+        parent_id = backend._lane.command("CLIENT", "ID")
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            ok = backend.get("k") == b"v" and backend._lane.command("CLIENT", "ID") != parent_id
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+        os.close(write)
+        assert os.read(read, 1) == b"1"
+        os.waitpid(pid, 0)
+        os.close(read)
+        assert backend._lane.command("CLIENT", "ID") == parent_id and backend.get("k") == b"v"
+    finally:
+        backend.close()

@@ -8,6 +8,13 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
 * ``SET key value PX ttl`` sets the TTL atomically with the value; ``MGET`` (or one pipeline of MGETs
   for very large batches) reads a whole batch in one round trip; ``set_many`` is one non-transactional
   pipeline.
+* Single lookups (``GET``, one ``MGET``) skip redis-py's per-command machinery (``Redis.execute_command``:
+  retry wrapper, observability hooks, pool queue and readiness poll): they run ``send_command`` and
+  ``read_response`` on a connection kept checked out of the pool for them (``_Lane``). That machinery
+  cost more than the round trip itself, and its code evicted the caller's from the CPU caches, so the
+  Python after each GET ran slower too. A connection that raised is disconnected and the error goes to
+  the manager; the one exception is a parked connection the server closed meanwhile, which is
+  replaced once (what the pool's checkout check would have done), since these commands are reads.
 * Values are the manager's JSON bytes; nothing is ever unpickled. Values larger than
   ``max_value_bytes`` are not stored (counted), so one huge answer cannot fill Redis.
 * ``clear()`` walks ``SCAN MATCH {prefix}{namespace}:*`` and ``UNLINK``s in batches: never
@@ -18,10 +25,12 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -157,6 +166,91 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\^-" else ch for ch in text)
 
 
+_pack: Callable[[tuple[Any, ...]], bytes] | None
+try:  # what redis-py packs commands with when hiredis is installed, minus its per-call argument checks
+    from hiredis import pack_command as _pack
+except ImportError:  # pragma: no cover - redis-py's own packer then
+    _pack = None
+
+
+class _Lane:
+    """A few pooled connections kept checked out for single lookups, so a GET costs a ``list.pop``, the
+    command and a ``list.append`` instead of the pool's queue, readiness poll and bookkeeping.
+
+    At most ``keep`` connections are parked (a quarter of the pool, at most 8): the rest of the pool
+    stays free for pipelines and the other commands. The lane runs only reads (GET, MGET), so a parked
+    connection is not polled before use, as the pool does at checkout: when it fails with a
+    ``ConnectionError`` (the server closed it while it was parked: a restart, an idle timeout, CLIENT
+    KILL) the read runs once more on a connection from the pool, whose checkout reconnects. A timeout
+    is not repeated. A connection that raised is disconnected, never parked, so it can never hold the
+    late reply of a read that timed out. A forked child drops what the parent parked.
+    """
+
+    _all: weakref.WeakSet[_Lane] = weakref.WeakSet()
+
+    def __init__(self, pool: Any, keep: int, closed_error: type[BaseException]) -> None:
+        self._pool = pool
+        self._keep = keep
+        self._closed_error = closed_error  # redis.ConnectionError
+        self._idle: list[Any] = []
+        self._closed = False
+        _Lane._all.add(self)
+
+    def command(self, *args: Any) -> Any:
+        """One read's reply; raises what redis-py raises (``ConnectionError``, ``TimeoutError``...)."""
+        try:
+            conn = self._idle.pop()  # list.pop and append are atomic: no lock needed
+        except IndexError:
+            return self._run(self._pool.get_connection(), args)
+        try:
+            return self._run(conn, args)
+        except self._closed_error:
+            return self._run(self._pool.get_connection(), args)
+
+    def _run(self, conn: Any, args: tuple[Any, ...]) -> Any:
+        try:
+            conn.send_packed_command((_pack(args),) if _pack is not None else conn.pack_command(*args))
+            reply = conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            self._pool.release(conn)
+            raise
+        if len(self._idle) < self._keep and not self._closed and not conn.should_reconnect():
+            self._idle.append(conn)
+            if len(self._idle) > self._keep:  # threads parked at the same time: one goes back
+                self._release_one()
+        else:
+            self._pool.release(conn)
+        return reply
+
+    def _release_one(self) -> bool:
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            return False
+        self._pool.release(conn)
+        return True
+
+    def close(self) -> None:
+        """Hand every parked connection back to the pool (which the backend then disconnects)."""
+        self._closed = True
+        while self._release_one():
+            pass
+
+    def forget(self) -> None:
+        """In a forked child: the parent's sockets are not ours to use (the pool resets itself)."""
+        self._idle = []
+
+
+def _after_fork() -> None:
+    for lane in list(_Lane._all):
+        lane.forget()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 class RedisBackend:
     """``CacheBackend`` over redis-py. Raises redis-py's errors: the cache manager absorbs them."""
 
@@ -206,6 +300,7 @@ class RedisBackend:
         except ValueError:  # redis-py's message may quote the URL: never show it
             raise ConfigError(f"[cache] url: not a valid Redis URL ({options.display_url})") from None
         self._client = redis.Redis(connection_pool=self._pool)
+        self._lane = _Lane(self._pool, min(8, options.max_connections // 4), redis.ConnectionError)
         self._prefix = options.prefix
         self._pattern = _glob_escape(options.prefix + options.namespace + ":") + "*"
         self._lock = threading.Lock()
@@ -231,7 +326,7 @@ class RedisBackend:
     def get(self, key: str) -> bytes | None:
         """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
         # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
-        value: bytes | None = self._client.get(self._prefix + key)  # type: ignore[assignment]
+        value: bytes | None = self._lane.command("GET", self._prefix + key)
         counts = self._counts
         with self._lock:  # written out: the keyword form of _count costs as much again on every hit
             counts["keys_read"] += 1
@@ -242,16 +337,16 @@ class RedisBackend:
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        full = [self._prefix + k for k in keys]
+        full = [self._prefix + k for k in keys] if self._prefix else keys
         chunk = self.options.mget_chunk
         if len(full) <= chunk:
-            values: list[bytes | None] = self._client.mget(full)  # type: ignore[assignment]  # bytes: see get()
+            values: list[bytes | None] = self._lane.command("MGET", *full)  # bytes: see get()
         else:  # still one round trip: a pipeline of MGETs
             pipe = self._client.pipeline(transaction=False)
             for i in range(0, len(full), chunk):
                 pipe.mget(full[i : i + chunk])
             values = [v for part in pipe.execute() for v in part]
-        self._count(keys_read=len(full), keys_found=sum(v is not None for v in values))
+        self._count(keys_read=len(full), keys_found=len(values) - values.count(None))
         return values
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
@@ -343,6 +438,7 @@ class RedisBackend:
         return bool(self._client.ping())
 
     def close(self) -> None:
+        self._lane.close()
         self._pool.disconnect()
 
 

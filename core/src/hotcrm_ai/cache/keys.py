@@ -28,9 +28,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -126,6 +127,40 @@ def canonical_bytes(features: Any, *, field: str = "features") -> bytes:
         ) from None
 
 
+def canonical_or_none(features: Any) -> bytes | None:
+    """:func:`canonical_bytes` of a request's features, or None when they have no canonical form (not
+    a mapping, NaN, a set...): such a request gets no cache key, and validation says what is wrong."""
+    if type(features) is not dict and not isinstance(features, Mapping):
+        return None
+    try:
+        return canonical_bytes(features)
+    except ValidationError:
+        return None
+
+
+def canonical_many(rows: Sequence[Any]) -> list[bytes | None]:
+    """:func:`canonical_or_none` of each row. A batch of flat rows of plain values (the usual CRM
+    export) has its value types tested once for all rows instead of once per row, then each row is
+    encoded by orjson exactly as :func:`canonical_bytes` would; any other batch goes row by row."""
+    if (
+        not all(type(r) is dict for r in rows)
+        or not set(map(type, itertools.chain.from_iterable(map(dict.values, rows)))) <= _PLAIN_TYPES
+    ):
+        return list(map(canonical_or_none, rows))
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    out: list[bytes | None] = []
+    append = out.append
+    for row in rows:
+        try:
+            data: bytes | None = dumps(row, option=sort)
+        except (TypeError, orjson.JSONEncodeError):  # the cases canonical_bytes leaves to the standard library
+            data = None
+        if data is None or (b"null" in data and not _flat_and_finite(row)):
+            data = canonical_or_none(row)
+        append(data)
+    return out
+
+
 def canonical_json(features: Any, *, field: str = "features") -> str:
     """The canonical JSON text of ``features`` (:func:`canonical_bytes` decoded)."""
     return canonical_bytes(features, field=field).decode("utf-8")
@@ -154,6 +189,22 @@ class KeyedHash:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
+
+    def hexdigests(self, items: Sequence[bytes | None]) -> list[str | None]:
+        """``hexdigest`` of each item (None for None), the two states' methods looked up once."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out: list[str | None] = []
+        append = out.append
+        for data in items:
+            if data is None:
+                append(None)
+                continue
+            inner = inner_copy()
+            inner.update(data)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append(outer.hexdigest())
+        return out
 
 
 def features_digest(features: Mapping[str, Any], *, secret: bytes) -> str:

@@ -246,6 +246,11 @@ class CacheManager:
             return text_digest(canonical, secret=self._secret)
         return self._hash.hexdigest(canonical)
 
+    def digest_keys(self, prefix: str, canonicals: Sequence[bytes | None]) -> list[str | None]:
+        """``prefix`` (:meth:`key_prefix`) + the digest of each canonical form (None stays None): a
+        batch's keys in one loop, the keyed hash's state copied without a method lookup per row."""
+        return [None if d is None else prefix + d for d in self._hash.hexdigests(canonicals)]
+
     def digest_key(self, *, tenant: str | None, model_id: str, model_version: str, digest: str) -> str:
         """The key of one prediction whose canonical features were already hashed (:meth:`digest`)."""
         return self._key_prefix + canonical_key_tail(tenant, model_id, model_version, digest)

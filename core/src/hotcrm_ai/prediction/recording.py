@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Served
@@ -88,7 +89,11 @@ class Recorder:
 
     def finish_cached(self, call: Call, model: ModelConfig, records: Sequence[CacheRecord]) -> list[PredictionResult]:
         """The results of a batch's fresh cache hits (all answered by ``model``), built in one pass
-        and recorded as one success event each through ``PerformanceMonitor.record_many``."""
+        and recorded as one success event each through ``PerformanceMonitor.record_many``.
+
+        Results and events are built by ``map`` over columns (the per-row fields) and constants (the
+        call's), so no Python frame runs per row; both classes are built positionally, in field order
+        (tests/core/test_hot_path.py checks that order)."""
         n = len(records)
         if not n:
             return []
@@ -97,49 +102,53 @@ class Recorder:
         pids = [ids[i : i + 32] for i in range(0, 32 * n, 32)]
         provider = model.provider
         model_id, version, requested, variant = model.id, model.version, call.requested_id, call.variant
-        results = [
-            PredictionResult(
-                r.prediction,
-                r.confidence,
-                model_id,
-                version,
-                requested,
-                variant,
-                True,
-                False,
-                None,
-                latency,
-                pid,
-                {"provider": provider, **r.metadata},
-                r.explanation,
+        predictions = [r.prediction for r in records]
+        confidences = [r.confidence for r in records]
+        metadatas = [r.metadata for r in records]
+        plain: dict[str, Any] = {"provider": provider}  # shared here: both classes' converters copy dicts
+        shown = [{**plain, **m} if m else plain for m in metadatas]
+        plain_usage: dict[str, Any] = {}
+        results = list(
+            map(
+                PredictionResult,
+                predictions,
+                confidences,
+                repeat(model_id),
+                repeat(version),
+                repeat(requested),
+                repeat(variant),
+                repeat(True),
+                repeat(False),
+                repeat(None),
+                repeat(latency),
+                pids,
+                shown,
+                [r.explanation for r in records],
             )
-            for r, pid in zip(records, pids, strict=True)
-        ]
-        tenant = call.ctx.get("tenant")
-        now = time.time()
-        events = [
-            PredictionEvent(
-                model_id,
-                requested,
-                version,
-                now,
-                latency,
-                True,
-                r.confidence,
-                True,
-                False,
-                variant,
-                provider,
-                tenant,
-                r.prediction_id,
-                None,
-                None,
-                None,
-                _usage(r.metadata),
-                r.prediction,
+        )
+        events = list(
+            map(
+                PredictionEvent,
+                repeat(model_id),
+                repeat(requested),
+                repeat(version),
+                repeat(time.time()),
+                repeat(latency),
+                repeat(True),
+                confidences,
+                repeat(True),
+                repeat(False),
+                repeat(variant),
+                repeat(provider),
+                repeat(call.ctx.get("tenant")),
+                pids,
+                repeat(None),
+                repeat(None),
+                repeat(None),
+                [_usage(m) if m else plain_usage for m in metadatas],
+                predictions,
             )
-            for r in results
-        ]
+        )
         try:
             self.monitor.record_many(events)
         except Exception:  # the monitor isolates sinks; this guards against the monitor itself

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.cache.keys import canonical_bytes
+from hotcrm_ai.cache.keys import canonical_many, canonical_or_none
 from hotcrm_ai.errors import (
     FieldError,
     HotCRMAIError,
@@ -72,14 +72,7 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
     return use_cache or (ab_test is not None and ab_test.enabled)
 
 
-def _canonical(features: Any) -> bytes | None:
-    """The request's canonical JSON, encoded once; None when it has none (validation will say why)."""
-    if type(features) is not dict and not isinstance(features, Mapping):
-        return None
-    try:
-        return canonical_bytes(features)
-    except ValidationError:
-        return None
+_canonical = canonical_or_none  # the request's canonical JSON, encoded once; None: validation will say why
 
 
 class PredictionService:
@@ -174,7 +167,7 @@ class PredictionService:
             return fast
         n = len(rows)
         results: list[PredictionResult | None] = [None] * n
-        canonicals = list(map(_canonical, rows)) if _needs_canonical(requested, use_cache) else [None] * n
+        canonicals = canonical_many(rows) if _needs_canonical(requested, use_cache) else [None] * n
         ab_test = requested.ab_test
         groups: dict[str, tuple[ModelConfig, str | None, list[int]]] = {}
         if ab_test is None or not ab_test.enabled or not ab_test.champion_model_id:
@@ -187,7 +180,13 @@ class PredictionService:
                 groups.setdefault(served_model.key, (served_model, variant, []))[2].append(i)
         for model, variant, idx in groups.values():
             call = Call(model_id, variant, ctx, start)
-            outcomes = self._serve_many(model, [(rows[i], canonicals[i]) for i in idx], call, use_cache=use_cache)
+            if len(idx) == n:
+                group_rows = list(zip(rows, canonicals, strict=True))
+            else:
+                group_rows = [(rows[i], canonicals[i]) for i in idx]
+            outcomes = self._serve_many(model, group_rows, call, use_cache=use_cache)
+            if len(groups) == 1 and all(type(o) is CacheRecord for o in outcomes):  # every row a fresh hit
+                return self.recorder.finish_cached(call, model, outcomes)  # type: ignore[arg-type]
             hits = [j for j, o in enumerate(outcomes) if type(o) is CacheRecord]
             if hits:  # fresh cache hits: results and events in bulk
                 cached = self.recorder.finish_cached(call, model, [outcomes[j] for j in hits])  # type: ignore[misc]
@@ -379,8 +378,7 @@ class PredictionService:
             except ValidationError:
                 caching = False
             else:
-                digest = self.cache.digest
-                keys = [None if c is None else prefix + digest(c) for _, c in raw_rows]
+                keys = self.cache.digest_keys(prefix, [c for _, c in raw_rows])
         stale: list[Served | None] = [None] * n
         looked_up = [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
@@ -392,14 +390,16 @@ class PredictionService:
                         out[i] = record
                     else:
                         stale[i] = Served.from_record(model, record)
-        rows: list[dict[str, Any]] = [{}] * n
-        for i in range(n):
-            if out[i] is None:
-                try:
-                    rows[i] = validate_features(model, raw_rows[i][0])
-                except ValidationError as exc:
-                    out[i] = exc
         misses = [i for i, o in enumerate(out) if o is None]
+        if not misses:
+            return out  # type: ignore[return-value]
+        rows: list[dict[str, Any]] = [{}] * n
+        for i in misses:
+            try:
+                rows[i] = validate_features(model, raw_rows[i][0])
+            except ValidationError as exc:
+                out[i] = exc
+        misses = [i for i in misses if out[i] is None]
         if misses:
             try:
                 provider, breaker = self.providers.get(model)
