@@ -215,9 +215,14 @@ def check_namespace(namespace: Any) -> str:
     return namespace
 
 
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
 def tenant_component(tenant: str | None) -> str:
     if tenant is None:
         return NO_TENANT
+    if type(tenant) is str and tenant != NO_TENANT and _SAFE.fullmatch(tenant):
+        return tenant  # already key-safe (what safe_component gives it): a new tenant skips its cache
     return safe_component(_required("tenant", tenant))
 
 

@@ -221,7 +221,7 @@ class CacheManager:
 
     def _call(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
         """``fn`` on the backend; on a fault (or while degraded) ``fn`` on the memory fallback."""
-        backend = self._primary()
+        backend = self._backend if not self._degraded else self._primary()
         if backend is not None:
             try:
                 return fn(backend)
@@ -350,7 +350,13 @@ class CacheManager:
 
     def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
         """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""
-        self.set_many(((key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s),))
+        if not self.settings.enabled:
+            return
+        item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
+        with self._lock:
+            self._counts["skipped" if item is None else "sets"] += 1
+        if item is not None:  # every miss stores one answer: no list to build and walk
+            self._call("set", lambda b: b.set_many((item,)), None)
 
     def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
         """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""
@@ -359,20 +365,29 @@ class CacheManager:
         encoded: list[tuple[str, bytes, float]] = []
         skipped = 0
         for key, value, ttl_s in items:
-            ttl = _ttl(ttl_s)
-            if value is None or ttl is None:
+            item = self._item(key, value, ttl_s)
+            if item is None:
                 skipped += 1
-                continue
-            try:
-                encoded.append((key, encode(value), ttl))
-            except (TypeError, ValueError) as exc:
-                log.warning("not caching %s: value has no JSON form (%s)", key, exc)
-                skipped += 1
+            else:
+                encoded.append(item)
         with self._lock:
             self._counts["skipped"] += skipped
             self._counts["sets"] += len(encoded)
         if encoded:
             self._call("set", lambda b: b.set_many(encoded), None)
+
+    @staticmethod
+    def _item(key: str, value: Any, ttl_s: Any) -> tuple[str, bytes, float] | None:
+        """What the backend stores for one entry; None when it is not stored (no value, no usable
+        TTL, no JSON form)."""
+        ttl = _ttl(ttl_s)
+        if value is None or ttl is None:
+            return None
+        try:
+            return key, encode(value), ttl
+        except (TypeError, ValueError) as exc:
+            log.warning("not caching %s: value has no JSON form (%s)", key, exc)
+            return None
 
     def delete(self, key: str) -> bool:
         """Remove ``key`` (also from the fallback, so it cannot come back from there)."""

@@ -86,8 +86,10 @@ class MemoryBackend:
             # the scan is O(entries): on a full cache, doing it on every write made each set ~300x slower
             self._sweep(now)
             self._next_sweep = now + SWEEP_INTERVAL_S
-        while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
-            self._drop(next(iter(self._data)))
+        data = self._data
+        while data and (len(data) > self.max_entries or self._bytes > self.max_bytes):
+            key, (_, value) = data.popitem(last=False)  # the least recently used
+            self._bytes -= len(key) + len(value)
             self._evictions += 1
 
     # -- CacheBackend ----------------------------------------------------------------------------
@@ -126,17 +128,20 @@ class MemoryBackend:
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         now = self._clock()
         with self._lock:
+            data = self._data
             for key, value, ttl_s in items:
-                if key in self._data:
-                    self._drop(key)
+                old = data.pop(key, None)
+                if old is not None:
+                    self._bytes -= len(key) + len(old[1])
                 if ttl_s <= 0:
                     continue
                 if len(value) > self.max_value_bytes:
                     self._oversize += 1
                     continue
-                self._data[key] = (now + ttl_s, value)
+                data[key] = (now + ttl_s, value)
                 self._bytes += len(key) + len(value)
-            self._make_room(now)
+            if len(data) > self.max_entries or self._bytes > self.max_bytes:
+                self._make_room(now)
 
     def delete(self, key: str) -> bool:
         with self._lock:

@@ -16,23 +16,30 @@ T = TypeVar("T")
 
 
 class _Flight:
-    """One running call. ``done`` is a lock the leader holds until it finishes (a lock is several
-    times cheaper to create than an ``Event``, and every miss creates one); a follower waits by
-    acquiring it and hands it straight on."""
+    """One running call. ``done`` is a lock the leader holds until it finishes, made only when a
+    follower arrives (most flights have none: a miss would pay for a lock it never waits on); a
+    follower waits by acquiring it and hands it straight on."""
 
     __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
-        self.done = threading.Lock()
-        self.done.acquire()
+        self.done: threading.Lock | None = None
         self.value: Any = None
         self.error: BaseException | None = None
 
-    def wait(self, timeout_s: float | None) -> bool:
-        if not self.done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
-            return False
-        self.done.release()
-        return True
+    def waiter(self) -> threading.Lock:
+        """The lock to wait on (called under the group's lock, before the leader can finish)."""
+        if self.done is None:
+            self.done = threading.Lock()
+            self.done.acquire()
+        return self.done
+
+
+def _wait(done: threading.Lock, timeout_s: float | None) -> bool:
+    if not done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
+        return False
+    done.release()
+    return True
 
 
 class SingleFlight(Generic[T]):
@@ -53,11 +60,13 @@ class SingleFlight(Generic[T]):
         """
         with self._lock:
             flight = self._flights.get(key)
-            leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
-        if not leader:
-            if not flight.wait(wait_timeout_s):
+                done = None
+            else:
+                done = flight.waiter()
+        if done is not None:  # a follower
+            if not _wait(done, wait_timeout_s):
                 return fn(), False
             with self._lock:
                 self.shared += 1
@@ -72,5 +81,7 @@ class SingleFlight(Generic[T]):
         finally:
             with self._lock:
                 del self._flights[key]
-            flight.done.release()
+                done = flight.done  # a follower that found the flight made it before the delete
+            if done is not None:
+                done.release()
         return flight.value, False

@@ -63,8 +63,13 @@ def _finite(value: Any) -> bool:
         return False
 
 
+_SCALARS = frozenset((float, int, str, bool, type(None)))
+
+
 def comparable(value: Any) -> Any:
     """The part of a prediction (or an actual) that is compared (see the module docstring)."""
+    if type(value) in _SCALARS:  # every pending prediction passes here: no ABC check for a plain value
+        return value
     if isinstance(value, Mapping):
         for key in LABEL_KEYS + VALUE_KEYS:
             if key in value:

@@ -182,9 +182,9 @@ class CircuitBreaker:
     def before_call(self) -> int:
         """Admit a call or raise ``CircuitOpenError``; returns the ticket to report the outcome with."""
         with self._lock:
-            state = self._current()
-            if state == CLOSED:
+            if self._state == CLOSED:  # every call while healthy: nothing to work out, no clock read
                 return self._epoch
+            state = self._current()
             if state == HALF_OPEN and self._probes_admitted < self.config.half_open_probes:
                 self._probes_admitted += 1
                 return self._epoch
@@ -201,6 +201,11 @@ class CircuitBreaker:
 
     def success(self, ticket: int | None = None) -> None:
         with self._lock:
+            if self._state == CLOSED:  # every call while healthy (only an open state moves by itself)
+                if ticket is None or ticket == self._epoch:
+                    self._streak = 0
+                    self._record(0)
+                return
             state = self._current()
             if ticket is not None and ticket != self._epoch:
                 return
