@@ -61,7 +61,7 @@ def _check_optional_text(inst: Any, attribute: attrs.Attribute, value: Any) -> N
 
 
 def _check_finite(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is None:
+    if value is None or (type(value) is float and math.isfinite(value)):  # every provider's confidence
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{attribute.name}: expected a finite number, got {value!r}")
@@ -83,6 +83,8 @@ def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 def _as_float(value: Any) -> Any:
     """numpy scalars become plain floats (JSON, equality); anything else is left for the validator."""
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not hasattr(value, "__float__") or isinstance(value, str):
         return value
     return float(value)
