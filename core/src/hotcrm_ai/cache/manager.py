@@ -54,6 +54,8 @@ class Lookup:
 def _ttl(ttl_s: Any) -> float | None:
     """A storable TTL in seconds, else None (not stored): NaN would never expire in memory and
     make Redis refuse the SET; a wrong type or an int beyond float range must not raise from ``set``."""
+    if type(ttl_s) is float and 0 < ttl_s < math.inf:  # what the prediction service passes
+        return ttl_s
     if isinstance(ttl_s, (str, bytes)):
         return None
     try:
