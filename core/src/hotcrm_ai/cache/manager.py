@@ -103,6 +103,7 @@ class CacheManager:
         self._next_probe = clock() + settings.retry_backend_after_s if self._degraded else 0.0
         self._last_error: str | None = None
         self._last_error_at: float | None = None
+        self._writes = 0  # entries stored, counted after each write (see get_or_refresh's ``unchanged_since``)
         self._counts = dict.fromkeys(
             ("hits", "misses", "sets", "skipped", "deletes", "errors", "decode_errors", "fallbacks", "recoveries"), 0
         )
@@ -355,10 +356,13 @@ class CacheManager:
         if not self.settings.enabled:
             return
         item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
+        if item is None:
+            self._count("skipped")
+            return
+        self._call("set", lambda b: b.set_many((item,)), None)  # every miss stores one: no list to walk
         with self._lock:
-            self._counts["skipped" if item is None else "sets"] += 1
-        if item is not None:  # every miss stores one answer: no list to build and walk
-            self._call("set", lambda b: b.set_many((item,)), None)
+            self._counts["sets"] += 1
+            self._writes += 1
 
     def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
         """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""
@@ -372,11 +376,16 @@ class CacheManager:
                 skipped += 1
             else:
                 encoded.append(item)
+        if encoded:
+            self._call("set", lambda b: b.set_many(encoded), None)
         with self._lock:
             self._counts["skipped"] += skipped
             self._counts["sets"] += len(encoded)
-        if encoded:
-            self._call("set", lambda b: b.set_many(encoded), None)
+            self._writes += len(encoded)
+
+    def writes(self) -> int:
+        """How many entries ``set`` and ``set_many`` have stored so far (each counted once written)."""
+        return self._writes
 
     @staticmethod
     def _item(key: str, value: Any, ttl_s: Any) -> tuple[str, bytes, float] | None:
@@ -442,6 +451,7 @@ class CacheManager:
         store: Callable[[Any], Any | None] | None = None,
         wait_timeout_s: float | None = None,
         missed: bool = False,
+        unchanged_since: int | None = None,
     ) -> Lookup:
         """``get_or_compute`` for values that go stale and for callers that hand more than they store.
 
@@ -450,7 +460,9 @@ class CacheManager:
         ``store(value)`` is what of the computed value goes into the cache (None: nothing), so the
         waiters get the whole computed value while only the record is kept. One flight per key.
         ``missed``: the caller has just looked (``get``, counted) and found nothing fresh, so the
-        lookup before the flight is skipped; the one inside it still runs.
+        lookup before the flight is skipped; the one inside it still runs, unless ``unchanged_since``
+        (``writes()`` read before that lookup, which found no entry at all) shows that nothing has
+        been written since: the entry a concurrent leader stored would have been counted first.
         """
         if not self.settings.enabled:
             return Lookup(compute(None)[0], "computed")
@@ -461,13 +473,15 @@ class CacheManager:
 
         def lead() -> tuple[Any, Source]:
             # looked up again inside the flight: a caller that missed just before another stored
-            # must not call compute a second time
-            again = self._get(key, type_, count=False)
-            if again is not None and (fresh is None or fresh(again)):
-                with self._lock:  # the lookup above counted a miss; it was a hit after all
-                    self._counts["misses"] -= 1
-                    self._counts["hits"] += 1
-                return again, "cache"
+            # must not call compute a second time (nothing written since its lookup: nothing to find)
+            again = None
+            if unchanged_since is None or unchanged_since != self._writes:
+                again = self._get(key, type_, count=False)
+                if again is not None and (fresh is None or fresh(again)):
+                    with self._lock:  # the lookup above counted a miss; it was a hit after all
+                        self._counts["misses"] -= 1
+                        self._counts["hits"] += 1
+                    return again, "cache"
             value, ttl_s = compute(again)
             record = value if store is None else store(value)
             if record is not None and ttl_s and ttl_s > 0:

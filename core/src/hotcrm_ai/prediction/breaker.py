@@ -181,10 +181,17 @@ class CircuitBreaker:
 
     def before_call(self) -> int:
         """Admit a call or raise ``CircuitOpenError``; returns the ticket to report the outcome with."""
+        epoch = self._epoch
+        if self._state == CLOSED and self._epoch == epoch:
+            # every call while healthy, without the lock: the circuit was closed in this epoch when
+            # the state was read (a transition writes the state, then bumps the epoch); one that
+            # happens right after is the same race as a call admitted just before it, and the
+            # outcome of such a call is ignored (its ticket is of an older epoch)
+            return epoch
         with self._lock:
-            if self._state == CLOSED:  # every call while healthy: nothing to work out, no clock read
-                return self._epoch
             state = self._current()
+            if state == CLOSED:
+                return self._epoch
             if state == HALF_OPEN and self._probes_admitted < self.config.half_open_probes:
                 self._probes_admitted += 1
                 return self._epoch

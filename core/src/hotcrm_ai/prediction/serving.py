@@ -241,6 +241,7 @@ class PredictionService:
             return self._compute(model, validate_features(model, features), call.ctx, None, explain)
 
         # a fresh hit needs no flight: these exact features were validated when the answer was stored
+        writes = self.cache.writes()
         hit = self.cache.get(key, CacheRecord)
         if hit is not None and self._fresh(model, hit):
             outcome: Outcome = Served.from_record(model, hit)
@@ -260,6 +261,7 @@ class PredictionService:
                 fresh=lambda record: self._fresh(model, record),
                 store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
                 missed=True,
+                unchanged_since=writes if hit is None else None,  # a stale entry is looked at again
             )
             outcome = Served.from_record(model, lookup.value) if lookup.source == "cache" else lookup.value
         if explain and isinstance(outcome, Served) and outcome.explanation is None and outcome.degraded_reason is None:
