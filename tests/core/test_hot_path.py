@@ -224,9 +224,27 @@ def test_misses_for_new_and_known_tenants_store_once_and_record_one_event_each()
     ai.close()
 
 
-@pytest.mark.parametrize("tenant", ["acme", "a.b-c_d", "_", "__", "a:b", "Zoë", "x" * 64, "x" * 65, "a b"])
+TENANTS = ["acme", "a.b-c_d", "_", "__", "a:b", "Zoë", "x" * 64, "x" * 65, "a b", "%5F", "~x"]
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
 def test_a_key_safe_tenant_is_its_own_component(tenant: str) -> None:
     assert tenant_component(tenant) == safe_component(tenant)
+
+
+def test_a_new_tenants_prefix_is_the_key_without_its_digest() -> None:
+    m = CacheManager(MemoryBackend(), CacheSettings(namespace="ns"))
+    for model_id, version in (("m", "1"), ("a/b:c", "2.0@x"), ("m" * 80, "1")):
+        for tenant in [*TENANTS, None]:
+            expected = m.digest_key(tenant=tenant, model_id=model_id, model_version=version, digest="")
+            assert m.key_prefix(tenant=tenant, model_id=model_id, model_version=version) == expected
+            assert m.key_prefix(tenant=tenant, model_id=model_id, model_version=version) == expected  # remembered
+    for bad in ("", 5, "\ud800"):
+        with pytest.raises(ValidationError) as caught:
+            m.key_prefix(tenant=bad, model_id="m", model_version="1")  # type: ignore[arg-type]
+        assert caught.value.errors[0].field == "tenant"
+    with pytest.raises(ValidationError):
+        m.key_prefix(tenant="acme", model_id="", model_version="1")
 
 
 def test_the_lookup_in_the_flight_is_skipped_only_when_nothing_was_written_since() -> None:

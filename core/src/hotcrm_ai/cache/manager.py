@@ -21,7 +21,16 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import KeyedHash, canonical_key_tail, check_namespace, key_tail, text_digest
+from hotcrm_ai.cache.keys import (
+    KEY_VERSION,
+    NO_TENANT,
+    KeyedHash,
+    canonical_key_tail,
+    check_namespace,
+    key_tail,
+    tenant_component,
+    text_digest,
+)
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -87,6 +96,7 @@ class CacheManager:
         self._secret = key_secret(settings)
         self._hash = KeyedHash(self._secret)
         self._prefixes: dict[tuple[str | None, str, str], str] = {}
+        self._model_parts: dict[tuple[str, str], str] = {}  # (model, version) -> ":{model}:{version}:"
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -262,11 +272,27 @@ class CacheManager:
         except TypeError:  # an unhashable argument: digest_key says what is wrong with it
             prefix = None
         if prefix is None:
-            prefix = self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+            prefix = self._new_prefix(tenant, model_id, model_version)
             if len(self._prefixes) >= 4096:
                 self._prefixes.clear()
             self._prefixes[slot] = prefix
         return prefix
+
+    def _new_prefix(self, tenant: str | None, model_id: str, model_version: str) -> str:
+        """A prefix not remembered yet (a new tenant, say): the model's part of it is worked out once
+        per model version, the tenant's component alone per tenant. Same text as ``digest_key``."""
+        try:
+            part = self._model_parts.get((model_id, model_version))
+        except TypeError:  # an unhashable argument: digest_key says what is wrong with it
+            part = None
+        if part is None:
+            # checks both, and the tenant (None is "_"), in its place: v2:_:{model}:{version}:
+            tail = canonical_key_tail(None, model_id, model_version, "")
+            part = tail[len(KEY_VERSION) + 1 + len(NO_TENANT) :]
+            if len(self._model_parts) >= 4096:
+                self._model_parts.clear()
+            self._model_parts[(model_id, model_version)] = part
+        return self._key_prefix + KEY_VERSION + ":" + tenant_component(tenant) + part
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
@@ -412,8 +438,6 @@ class CacheManager:
         """Remove our namespace (or only ``tenant``'s entries in it) from the backend (even while
         degraded: one attempt) and the fallback."""
         if tenant is not None:
-            from hotcrm_ai.cache.keys import tenant_component
-
             tenant_component(tenant)  # a ValidationError for an unusable tenant, before anything goes
         count = self._fallback.clear() if tenant is None else self._fallback.clear(tenant)
         if self._backend is not None:

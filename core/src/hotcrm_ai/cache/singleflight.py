@@ -16,36 +16,33 @@ T = TypeVar("T")
 
 
 class _Flight:
-    """One running call. ``done`` is a lock the leader holds until it finishes, made only when a
-    follower arrives (most flights have none: a miss would pay for a lock it never waits on); a
-    follower waits by acquiring it and hands it straight on."""
+    """A running call that someone waits for. ``done`` is a lock held until the leader finishes (a
+    lock is several times cheaper to create than an ``Event``); a follower waits by acquiring it and
+    hands it straight on. A leader nobody waits for has no flight object at all (most misses)."""
 
     __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
-        self.done: threading.Lock | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
         self.value: Any = None
         self.error: BaseException | None = None
 
-    def waiter(self) -> threading.Lock:
-        """The lock to wait on (called under the group's lock, before the leader can finish)."""
-        if self.done is None:
-            self.done = threading.Lock()
-            self.done.acquire()
-        return self.done
+    def wait(self, timeout_s: float | None) -> bool:
+        if not self.done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
+            return False
+        self.done.release()
+        return True
 
 
-def _wait(done: threading.Lock, timeout_s: float | None) -> bool:
-    if not done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
-        return False
-    done.release()
-    return True
+_ABSENT = object()
 
 
 class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._flights: dict[str, _Flight] = {}
+        # key -> its flight once a follower waits on it, None while only its leader is there
+        self._flights: dict[str, _Flight | None] = {}
         self.shared = 0  # calls answered by another caller's flight
 
     def in_flight(self) -> int:
@@ -59,14 +56,16 @@ class SingleFlight(Generic[T]):
         waiting and runs ``fn`` itself (a hung leader must not hang everyone forever).
         """
         with self._lock:
-            flight = self._flights.get(key)
-            if flight is None:
+            found = self._flights.get(key, _ABSENT)
+            if found is _ABSENT:
+                self._flights[key] = None
+                flight = None
+            elif found is None:  # the first follower: it makes what everyone waits on
                 flight = self._flights[key] = _Flight()
-                done = None
             else:
-                done = flight.waiter()
-        if done is not None:  # a follower
-            if not _wait(done, wait_timeout_s):
+                flight = found
+        if flight is not None:
+            if not flight.wait(wait_timeout_s):
                 return fn(), False
             with self._lock:
                 self.shared += 1
@@ -74,14 +73,16 @@ class SingleFlight(Generic[T]):
                 raise flight.error
             return flight.value, True
         try:
-            flight.value = fn()
+            value = fn()
         except BaseException as exc:
-            flight.error = exc
+            self._finish(key, None, exc)
             raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-                done = flight.done  # a follower that found the flight made it before the delete
-            if done is not None:
-                done.release()
-        return flight.value, False
+        self._finish(key, value, None)
+        return value, False
+
+    def _finish(self, key: str, value: Any, error: BaseException | None) -> None:
+        with self._lock:
+            flight = self._flights.pop(key)
+        if flight is not None:  # followers came: hand them the outcome, then let them go
+            flight.value, flight.error = value, error
+            flight.done.release()
