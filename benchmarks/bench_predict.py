@@ -148,8 +148,8 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
     miss = [
         *common,
         (
-            "cache lookups, miss (outside + inside the flight)",
-            lambda: (ai.cache.get(missing, CacheRecord), ai.cache.get(missing, CacheRecord)),
+            "cache lookup, miss (none in the flight: nothing written)",
+            lambda: (ai.cache.writes(), ai.cache.get(missing, CacheRecord)),
         ),
         ("single flight (enter + leave)", flight),
         ("validation (20 number fields)", lambda: validate_features(model, row)),
