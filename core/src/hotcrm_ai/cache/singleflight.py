@@ -35,9 +35,6 @@ class _Flight:
         return True
 
 
-_ABSENT = object()
-
-
 class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -56,14 +53,13 @@ class SingleFlight(Generic[T]):
         waiting and runs ``fn`` itself (a hung leader must not hang everyone forever).
         """
         with self._lock:
-            found = self._flights.get(key, _ABSENT)
-            if found is _ABSENT:
+            if key not in self._flights:
                 self._flights[key] = None
                 flight = None
-            elif found is None:  # the first follower: it makes what everyone waits on
-                flight = self._flights[key] = _Flight()
             else:
-                flight = found
+                flight = self._flights[key]
+                if flight is None:  # the first follower: it makes what everyone waits on
+                    flight = self._flights[key] = _Flight()
         if flight is not None:
             if not flight.wait(wait_timeout_s):
                 return fn(), False
