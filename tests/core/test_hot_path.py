@@ -25,9 +25,9 @@ from hotcrm_ai.config import CacheSettings, PredictionSettings, Settings
 from hotcrm_ai.errors import CircuitOpenError, ProviderServerError, ValidationError
 from hotcrm_ai.monitor.outcomes import OutcomeTracker
 from hotcrm_ai.prediction.breaker import BreakerConfig, CircuitBreaker
-from hotcrm_ai.prediction.outcome import CacheRecord
+from hotcrm_ai.prediction.outcome import CacheRecord, Served
 from hotcrm_ai.prediction.validation import _check, validate_features
-from hotcrm_ai.types import PredictionEvent, PredictionResult
+from hotcrm_ai.types import Explanation, PredictionEvent, PredictionOutput, PredictionResult
 
 
 @pytest.mark.parametrize("length", [1, 16, 32, 63, 64, 65, 200])
@@ -392,3 +392,24 @@ def test_a_closed_pool_builds_a_new_provider_for_the_next_call() -> None:
     second, breaker2 = ai.providers.get(model)
     assert second is not first and breaker2 is not breaker and len(plugin.instances) == 2
     ai.close()
+
+
+def test_what_a_miss_stores_is_the_records_document() -> None:
+    from hotcrm_ai.converter import unstructure
+
+    model = logit_model()
+    explanation = Explanation(0.1, 0.3, "probability", (), (), text="x", method="exact")
+    for output, extra in (
+        (PredictionOutput({"probability": 0.25}, 50.0), {}),
+        (PredictionOutput("hot", 12.5, {"usage": {"tokens": 3}, "notes": [1, None]}), {}),
+        (PredictionOutput(0.5, 0.0), {"explanation": explanation}),
+    ):
+        served = Served(model, output, stored_at=1234.5, **extra)  # type: ignore[arg-type]
+        record = served.record()
+        assert record is not None
+        document = served.document()
+        stored = unstructure(document) if isinstance(document, CacheRecord) else document
+        assert stored == unstructure(record)
+        assert decode(encode(document), CacheRecord) == record
+    assert Served(model, PredictionOutput(1.0, 5.0), stored_at=1.0, degraded_reason="x").document() is None
+    assert Served(model, PredictionOutput(1.0, 5.0)).document() is None

@@ -91,7 +91,8 @@ def _unstructure(value: Any) -> Any:
 
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
-    if type(value) in _UNSTRUCTURE or attrs.has(type(value)):
+    t = type(value)
+    if t is not dict and (t in _UNSTRUCTURE or attrs.has(t)):  # a plain document needs no converter
         value = _unstructure(value)
     if _plain(value):
         try:

@@ -68,7 +68,7 @@ _PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 def _flat_and_plain(features: Any) -> bool:
     """A flat dict of plain values (no subclasses): what orjson encodes exactly as the standard library
     would be asked to, apart from NaN and infinity, which it writes as ``null`` (checked after)."""
-    return type(features) is dict and set(map(type, features.values())) <= _PLAIN_TYPES
+    return type(features) is dict and _PLAIN_TYPES.issuperset(map(type, features.values()))
 
 
 def _flat_and_finite(features: Any) -> bool:

@@ -82,6 +82,11 @@ def _canonical(features: Any) -> bytes | None:
         return None
 
 
+def _document(outcome: Outcome) -> Any:
+    """What the cache keeps of an outcome: a served answer's record document, else nothing."""
+    return outcome.document() if isinstance(outcome, Served) else None
+
+
 class PredictionService:
     def __init__(
         self,
@@ -259,7 +264,7 @@ class PredictionService:
                 compute,
                 type_=CacheRecord,
                 fresh=lambda record: self._fresh(model, record),
-                store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
+                store=_document,
                 missed=True,
                 unchanged_since=writes if hit is None else None,  # a stale entry is looked at again
             )
