@@ -123,7 +123,8 @@ class PredictionService:
         explain: bool = False,
     ) -> PredictionResult:
         call = Call(model_id, None, dict(context or {}), time.perf_counter())
-        _check_model_id(model_id)
+        if type(model_id) is not str or not model_id:
+            _check_model_id(model_id)
         served_model: ModelConfig | None = None
         try:
             _check_context(call.ctx)
