@@ -413,3 +413,19 @@ def test_what_a_miss_stores_is_the_records_document() -> None:
         assert decode(encode(document), CacheRecord) == record
     assert Served(model, PredictionOutput(1.0, 5.0), stored_at=1.0, degraded_reason="x").document() is None
     assert Served(model, PredictionOutput(1.0, 5.0)).document() is None
+
+
+def test_a_row_in_the_models_order_is_copied_whole_and_any_order_gives_the_same_features() -> None:
+    from collections import OrderedDict
+
+    model = _model(minimum=0.0, maximum=10.0)
+    in_order = {"a": 1.5, "b": 2}
+    for row in (in_order, {"b": 2, "a": 1.5}, OrderedDict(in_order)):
+        clean = validate_features(model, row)
+        assert clean == {"a": 1.5, "b": 2} and list(clean) == ["a", "b"] and type(clean) is dict
+        assert clean is not row
+    clean = validate_features(model, in_order)
+    clean["a"] = 9.0
+    assert in_order["a"] == 1.5  # a copy: the caller's row is never the provider's
+    with pytest.raises(ValidationError):
+        validate_features(model, {"a": 11.0, "b": 2})  # in order, out of bounds: still refused

@@ -179,10 +179,16 @@ class _Plan:
         names = self.names
         if names is None or len(features) != len(names):
             return None
-        try:
-            values = self.getter(features)
-        except KeyError:
-            return None
+        # a row written in the model's field order (what clients and batches usually send) is read
+        # and copied whole; any other order is looked up name by name and rebuilt in the model's order
+        in_order = type(features) is dict and tuple(features) == names
+        if in_order:
+            values = tuple(features.values())
+        else:
+            try:
+                values = self.getter(features)
+            except KeyError:
+                return None
         if not _NUMBERS.issuperset(map(type, values)):  # bool, str, None...: the full check words it
             return None
         try:
@@ -194,7 +200,7 @@ class _Plan:
         for i, lo, hi in self.bounded:
             if not lo <= values[i] <= hi:
                 return None
-        return dict(zip(names, values))  # noqa: B905 - same length, checked above
+        return dict(features) if in_order else dict(zip(names, values))  # noqa: B905 - same length
 
 
 _COMPILED: dict[int, tuple[ModelConfig, _Plan]] = {}
