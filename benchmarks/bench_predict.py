@@ -125,7 +125,7 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
         call_with_retries(lambda: provider.predict(model, inp), svc.policy, breaker=breaker, rng=svc._rng)
 
     def store() -> None:
-        ai.cache.set(key, served.record(), 300)
+        ai.cache.set(key, served.document(), 300)  # what a miss stores
 
     def finish() -> None:
         svc.recorder.finish(Call("bench-logit", None, ctx, time.perf_counter()), served)
@@ -154,7 +154,7 @@ def stages(ai: AICloud, rows: list[dict[str, float]]) -> list[tuple[str, str, fl
         ("single flight (enter + leave)", flight),
         ("validation (20 number fields)", lambda: validate_features(model, row)),
         ("provider call via retries + breaker", provider_call),
-        ("cache store (record, JSON, memory set)", store),
+        ("cache store (record document, JSON, memory set)", store),
         ("result + event + monitor", finish),
     ]
     hit = [
