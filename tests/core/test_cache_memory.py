@@ -154,7 +154,8 @@ def test_registered_through_the_hook_and_built_from_options() -> None:
 
 def test_full_cache_does_not_scan_every_entry_on_every_write() -> None:
     """Review regression: at capacity each set ran an O(entries) expiry scan (a set cost ~300x more).
-    Scans are now at most one per SWEEP_INTERVAL_S; expired entries are still removed by them."""
+    Scans are now at most one per SWEEP_INTERVAL_S, and none before an entry can have expired;
+    expired entries are still removed by them."""
     from hotcrm_ai.cache.memory import SWEEP_INTERVAL_S
 
     clock = FakeClock()
@@ -170,8 +171,35 @@ def test_full_cache_does_not_scan_every_entry_on_every_write() -> None:
     b.set_many([(f"k{i}", b"v", 600.0) for i in range(50)])
     for i in range(1000):  # full: every write evicts
         b.set_many([(f"x{i}", b"v", 600.0)])
-    assert len(scanned) == 1 and len(b._data) == 100
+    assert scanned == [] and len(b._data) == 100  # nothing can have expired yet: no scan at all
     clock.advance(SWEEP_INTERVAL_S + 5)  # the short entries are gone after the next scan
     b.set_many([("late", b"v", 600.0)])
-    assert len(scanned) == 2 and b.get("late") == b"v"
+    assert len(scanned) == 1 and b.get("late") == b"v"
     assert all(b.get(f"short{i}") is None for i in range(50))
+
+
+def test_full_cache_scans_when_an_entry_can_have_expired() -> None:
+    """The scan waits for the soonest expiry, then removes the expired entries (not live ones)."""
+    clock = FakeClock()
+    scanned: list[int] = []
+
+    class Counting(MemoryBackend):
+        def _sweep(self, now: float) -> None:
+            scanned.append(len(self._data))
+            super()._sweep(now)
+
+    b = Counting(max_entries=10, clock=clock)
+    b.set_many([(f"long{i}", b"v", 600.0) for i in range(5)])
+    b.set_many([(f"short{i}", b"v", 100.0) for i in range(5)])
+    for i in range(20):
+        clock.advance(2.0)  # more than the scan interval each time
+        b.get("long0")  # keeps long0 most recently used
+        b.set_many([(f"x{i}", b"v", 600.0)])
+    assert scanned == []  # 40 s of writes to a full cache, none expired: evictions only, no scan
+    assert b.get("long0") == b"v" and b._evictions == 20
+    b2 = Counting(max_entries=10, clock=clock)
+    b2.set_many([(f"long{i}", b"v", 600.0) for i in range(5)] + [(f"short{i}", b"v", 30.0) for i in range(5)])
+    clock.advance(31.0)
+    b2.set_many([("new", b"v", 600.0)])  # full: the expired short entries make room, no live one goes
+    assert len(scanned) == 1 and b2._evictions == 0
+    assert all(b2.get(f"long{i}") == b"v" for i in range(5)) and b2.get("new") == b"v"

@@ -8,20 +8,34 @@ import hashlib
 import hmac
 import json
 import math
+import threading
+import time
 from typing import Any
 
 import attrs
 import pytest
-from support.providers import LogitProvider, Plugin, logit_model
+from support.providers import FlakyProvider, LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import AICloud, FeatureSpec, ModelConfig
+from hotcrm_ai.cache import CacheManager, MemoryBackend
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import KeyedHash, canonical_bytes, canonical_json, canonical_many, canonical_or_none
-from hotcrm_ai.config import Settings
-from hotcrm_ai.errors import ValidationError
-from hotcrm_ai.prediction.outcome import CacheRecord
+from hotcrm_ai.cache.keys import (
+    KeyedHash,
+    canonical_bytes,
+    canonical_json,
+    canonical_many,
+    canonical_or_none,
+    safe_component,
+    tenant_component,
+)
+from hotcrm_ai.cache.singleflight import SingleFlight
+from hotcrm_ai.config import CacheSettings, PredictionSettings, Settings
+from hotcrm_ai.errors import CircuitOpenError, ProviderServerError, ValidationError
+from hotcrm_ai.monitor.outcomes import OutcomeTracker
+from hotcrm_ai.prediction.breaker import BreakerConfig, CircuitBreaker
+from hotcrm_ai.prediction.outcome import CacheRecord, Served
 from hotcrm_ai.prediction.validation import _check, validate_features
-from hotcrm_ai.types import PredictionEvent, PredictionResult
+from hotcrm_ai.types import Explanation, PredictionEvent, PredictionOutput, PredictionResult
 
 
 @pytest.mark.parametrize("length", [1, 16, 32, 63, 64, 65, 200])
@@ -244,3 +258,234 @@ def test_a_batch_of_cached_rows_answers_and_records_like_single_hits() -> None:
     assert outcome.kind == "value" and outcome.abs_error == 0.0
     assert math.isfinite(stats.latency_mean_ms)
     ai.close()
+
+
+# -- a single miss ----------------------------------------------------------------------------------
+
+
+def test_misses_for_new_and_known_tenants_store_once_and_record_one_event_each() -> None:
+    plugin = Plugin({"test-logit": LogitProvider}, (logit_model(),))
+    ai = AICloud(Settings(), plugins=[plugin], load_entrypoints=False)
+    rows = [{"x1": float(i), "x2": 0.5, "x3": -1.0} for i in range(30)]
+    tenants = [f"t{i}" for i in range(20)] + ["acme"] * 10  # new tenants, then new rows of a known one
+    first = [ai.predict("logit-v1", row, context={"tenant": t}) for row, t in zip(rows, tenants, strict=True)]
+    again = [ai.predict("logit-v1", row, context={"tenant": t}) for row, t in zip(rows, tenants, strict=True)]
+    other = ai.predict("logit-v1", rows[0], context={"tenant": "someone else"})
+    assert not any(r.cached for r in first) and all(r.cached for r in again) and not other.cached
+    assert [r.prediction for r in again] == [r.prediction for r in first]
+    provider = plugin.instances[0]
+    assert isinstance(provider, LogitProvider) and provider.calls == 31  # one provider call per miss
+    stats = ai.cache.stats()
+    assert stats.sets == 31 and ai.cache.writes() == 31 and stats.misses == 31 and stats.hits == 30
+    events = ai.monitor.store.events("logit-v1")
+    assert len(events) == 61 and len({e.prediction_id for e in events}) == 61
+    assert {e.tenant for e in events} == {*tenants, "someone else"}
+    ai.record_outcome(first[0].prediction_id, first[0].prediction["probability"])  # its pending record exists
+    ai.close()
+
+
+TENANTS = ["acme", "a.b-c_d", "_", "__", "a:b", "Zoë", "x" * 64, "x" * 65, "a b", "%5F", "~x"]
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_a_key_safe_tenant_is_its_own_component(tenant: str) -> None:
+    assert tenant_component(tenant) == safe_component(tenant)
+
+
+def test_a_new_tenants_prefix_is_the_key_without_its_digest() -> None:
+    m = CacheManager(MemoryBackend(), CacheSettings(namespace="ns"))
+    for model_id, version in (("m", "1"), ("a/b:c", "2.0@x"), ("m" * 80, "1")):
+        for tenant in [*TENANTS, None]:
+            expected = m.digest_key(tenant=tenant, model_id=model_id, model_version=version, digest="")
+            assert m.key_prefix(tenant=tenant, model_id=model_id, model_version=version) == expected
+            assert m.key_prefix(tenant=tenant, model_id=model_id, model_version=version) == expected  # remembered
+    for bad in ("", 5, "\ud800"):
+        with pytest.raises(ValidationError) as caught:
+            m.key_prefix(tenant=bad, model_id="m", model_version="1")  # type: ignore[arg-type]
+        assert caught.value.errors[0].field == "tenant"
+    with pytest.raises(ValidationError):
+        m.key_prefix(tenant="acme", model_id="", model_version="1")
+
+
+def test_the_lookup_in_the_flight_is_skipped_only_when_nothing_was_written_since() -> None:
+    m = CacheManager(MemoryBackend(), CacheSettings())
+    key = m.key(tenant="acme", model_id="m", model_version="1", features={"x": 1})
+    computed: list[Any] = []
+
+    def compute(stale: Any) -> tuple[Any, float]:
+        computed.append(stale)
+        return {"n": len(computed)}, 60.0
+
+    before = m.writes()
+    assert m.get(key) is None
+    m.set(key, {"n": 0}, 60.0)  # a concurrent leader stored it after this caller's lookup
+    found = m.get_or_refresh(key, compute, missed=True, unchanged_since=before)
+    assert found.source == "cache" and found.value == {"n": 0} and computed == []
+    other = m.key(tenant="acme", model_id="m", model_version="1", features={"x": 2})
+    mark = m.writes()
+    assert m.get(other) is None
+    made = m.get_or_refresh(other, compute, missed=True, unchanged_since=mark)
+    assert made.source == "computed" and computed == [None] and m.get(other) == {"n": 1}
+    assert m.writes() == mark + 1
+    stats = m.stats()
+    assert (stats.hits, stats.misses, stats.sets) == (2, 1, 2)  # the first miss turned out a hit
+
+
+def test_a_stale_entry_still_reaches_compute_through_the_service() -> None:
+    """A stale answer found before the flight is looked at again inside it and offered to compute
+    (served when the provider fails): the lookup is skipped only when there was no entry at all."""
+    ai = AICloud(
+        Settings(prediction=PredictionSettings(stale_if_error_s=600, retries=0)),
+        plugins=[Plugin({"test-flaky": FlakyProvider}, (logit_model(provider="test-flaky", cache_ttl_s=0.05),))],
+        load_entrypoints=False,
+    )
+    flaky = ai.providers.get(ai.registry.get("logit-v1"))[0]
+    assert isinstance(flaky, FlakyProvider)
+    flaky.failure_rate = 0.0
+    row = {"x1": 1.0, "x2": 2.0, "x3": 3.0}
+    fresh = ai.predict("logit-v1", row)
+    time.sleep(0.1)
+    flaky.failure_rate = 1.0
+    stale = ai.predict("logit-v1", row)
+    assert stale.degraded and stale.cached and stale.prediction == fresh.prediction
+    ai.close()
+
+
+def test_followers_share_the_leaders_value_or_error_and_give_up_after_their_timeout() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "leader"
+
+    results: dict[str, Any] = {}
+    leader = threading.Thread(target=lambda: results.setdefault("leader", flights.do("k", slow)))
+    leader.start()
+    assert started.wait(5)
+    assert flights.do("k", lambda: "impatient", wait_timeout_s=0.05) == ("impatient", False)
+    follower = threading.Thread(target=lambda: results.setdefault("follower", flights.do("k", lambda: "own")))
+    follower.start()
+    time.sleep(0.05)
+    release.set()
+    leader.join(5)
+    follower.join(5)
+    assert results == {"leader": ("leader", False), "follower": ("leader", True)}
+    assert flights.in_flight() == 0 and flights.shared == 1
+
+    started.clear()
+    release.clear()
+
+    def failing() -> str:
+        started.set()
+        release.wait(5)
+        raise ProviderServerError("down", provider="p", status=503)
+
+    errors: list[BaseException] = []
+
+    def call(fn: Any) -> None:
+        try:
+            flights.do("k", fn)
+        except ProviderServerError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(failing,))]
+    threads[0].start()
+    assert started.wait(5)
+    threads += [threading.Thread(target=call, args=(lambda: "unused",)) for _ in range(3)]
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.05)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert len(errors) == 4 and len({id(e) for e in errors}) == 1 and flights.in_flight() == 0
+
+
+def test_a_closed_breaker_admits_without_its_lock_and_still_trips_and_ignores_late_outcomes() -> None:
+    breaker = CircuitBreaker("p", BreakerConfig(failure_threshold=2, min_calls=100, window=100))
+    early = breaker.before_call()
+    for _ in range(2):
+        breaker.report(breaker.before_call(), ProviderServerError("down", provider="p", status=503))
+    assert breaker.state == "open"
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call()
+    breaker.success(early)  # admitted while closed: its late success does not close the circuit
+    assert breaker.state == "open" and breaker.opened_count == 1
+
+
+def test_cancelling_integers_beyond_the_float_range_are_refused() -> None:
+    features = tuple(FeatureSpec(name=n, dtype="number") for n in ("x", "y"))
+    model = ModelConfig(id="m", name="m", type="regression", provider="p", features=features)
+    with pytest.raises(ValidationError) as caught:
+        validate_features(model, {"x": 10**400, "y": -(10**400)})  # their sum is 0, each is not a float
+    assert [e.field for e in caught.value.errors] == ["x", "y"]
+
+
+def test_pending_outcomes_are_bounded_and_score_reduced_predictions() -> None:
+    tracker = OutcomeTracker(3)
+    events = [
+        PredictionEvent("m", "m", "1", 1.0, 1.0, True, prediction_id=f"p{i}", prediction=p)
+        for i, p in enumerate([0.25, {"label": "hot", "probability": 0.9}, "cold", 2.0])
+    ]
+    for event in events:
+        tracker.remember(event)
+    with pytest.raises(ValidationError):
+        tracker.resolve("p0", 0.25)  # the oldest went when the fourth came
+    assert tracker.resolve("p1", "hot").correct is True
+    assert tracker.resolve("p2", "hot").correct is False
+    assert tracker.resolve("p3", 2.5).abs_error == 0.5
+    tracker.clear("m")
+    with pytest.raises(ValidationError):
+        tracker.resolve("p9", 1.0)
+    assert tracker.outcomes("m") == []
+
+
+def test_a_closed_pool_builds_a_new_provider_for_the_next_call() -> None:
+    plugin = Plugin({"test-logit": LogitProvider}, (logit_model(),))
+    ai = AICloud(Settings(), plugins=[plugin], load_entrypoints=False)
+    model = ai.registry.get("logit-v1")
+    first, breaker = ai.providers.get(model)
+    assert ai.providers.get(model) == (first, breaker)
+    ai.providers.close()
+    second, breaker2 = ai.providers.get(model)
+    assert second is not first and breaker2 is not breaker and len(plugin.instances) == 2
+    ai.close()
+
+
+def test_what_a_miss_stores_is_the_records_document() -> None:
+    from hotcrm_ai.converter import unstructure
+
+    model = logit_model()
+    explanation = Explanation(0.1, 0.3, "probability", (), (), text="x", method="exact")
+    for output, extra in (
+        (PredictionOutput({"probability": 0.25}, 50.0), {}),
+        (PredictionOutput("hot", 12.5, {"usage": {"tokens": 3}, "notes": [1, None]}), {}),
+        (PredictionOutput(0.5, 0.0), {"explanation": explanation}),
+    ):
+        served = Served(model, output, stored_at=1234.5, **extra)  # type: ignore[arg-type]
+        record = served.record()
+        assert record is not None
+        document = served.document()
+        stored = unstructure(document) if isinstance(document, CacheRecord) else document
+        assert stored == unstructure(record)
+        assert decode(encode(document), CacheRecord) == record
+    assert Served(model, PredictionOutput(1.0, 5.0), stored_at=1.0, degraded_reason="x").document() is None
+    assert Served(model, PredictionOutput(1.0, 5.0)).document() is None
+
+
+def test_a_row_in_the_models_order_is_copied_whole_and_any_order_gives_the_same_features() -> None:
+    from collections import OrderedDict
+
+    model = _model(minimum=0.0, maximum=10.0)
+    in_order = {"a": 1.5, "b": 2}
+    for row in (in_order, {"b": 2, "a": 1.5}, OrderedDict(in_order)):
+        clean = validate_features(model, row)
+        assert clean == {"a": 1.5, "b": 2} and list(clean) == ["a", "b"] and type(clean) is dict
+        assert clean is not row
+    clean = validate_features(model, in_order)
+    clean["a"] = 9.0
+    assert in_order["a"] == 1.5  # a copy: the caller's row is never the provider's
+    with pytest.raises(ValidationError):
+        validate_features(model, {"a": 11.0, "b": 2})  # in order, out of bounds: still refused

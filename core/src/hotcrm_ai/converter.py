@@ -67,7 +67,7 @@ def _record_hooks(conv: cattrs.Converter) -> None:
     """``CacheRecord`` by hand, both ways: every cache hit and every stored answer goes through these,
     and the generated hooks cost several times more. Same strictness (extra keys and wrong types
     are errors, so a foreign entry is a miss)."""
-    from hotcrm_ai.prediction.outcome import CacheRecord
+    from hotcrm_ai.prediction.outcome import CacheRecord, record_document
 
     def structure_record(d: Any, _: type) -> CacheRecord:
         if type(d) is not dict or not d.keys() <= _RECORD_KEYS:
@@ -99,15 +99,10 @@ def _record_hooks(conv: cattrs.Converter) -> None:
         )
 
     def unstructure_record(r: CacheRecord) -> dict[str, Any]:
-        return {
-            "prediction": r.prediction,
-            "confidence": r.confidence,
-            "model_id": r.model_id,
-            "model_version": r.model_version,
-            "stored_at": r.stored_at,
-            "metadata": r.metadata,
-            "explanation": None if r.explanation is None else conv.unstructure(r.explanation),
-        }
+        explanation = None if r.explanation is None else conv.unstructure(r.explanation)
+        return record_document(
+            r.prediction, r.confidence, r.model_id, r.model_version, r.stored_at, r.metadata, explanation
+        )
 
     conv.register_structure_hook(CacheRecord, structure_record)
     conv.register_unstructure_hook(CacheRecord, unstructure_record)

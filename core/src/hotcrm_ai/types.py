@@ -74,10 +74,19 @@ def _check_optional_text(inst: Any, attribute: attrs.Attribute, value: Any) -> N
 
 
 def _check_finite(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is None:
+    if value is None or (type(value) is float and math.isfinite(value)):  # every provider's confidence
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{attribute.name}: expected a finite number, got {value!r}")
+
+
+def _check_percentage(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """A finite number in 0-100, checked in one call (every provider output has one)."""
+    if type(value) is float and 0.0 <= value <= 100.0:
+        return
+    _check_finite(inst, attribute, value)
+    if value is None or not 0 <= value <= 100:
+        raise ValueError(f"{attribute.name}: expected 0-100, got {value}")
 
 
 def _check_non_negative(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -96,6 +105,8 @@ def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 def _as_float(value: Any) -> Any:
     """numpy scalars become plain floats (JSON, equality); anything else is left for the validator."""
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not hasattr(value, "__float__") or isinstance(value, str):
         return value
     return float(value)
@@ -337,12 +348,8 @@ class PredictionOutput:
     """What a provider returns. ``confidence`` is a percentage, 0-100."""
 
     prediction: Any
-    confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_finite)
+    confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_percentage)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
-
-    def __attrs_post_init__(self) -> None:
-        if not 0 <= self.confidence <= 100:
-            raise ValueError(f"confidence: expected 0-100, got {self.confidence}")
 
 
 @attrs.frozen

@@ -41,6 +41,7 @@ def _default(obj: Any) -> Any:
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default)
 _LEAVES = frozenset((str, int, bool, type(None)))
+_STR = frozenset((str,))
 _FLOAT_MAX = 1.7976931348623157e308
 _MAX_DEPTH = 32
 
@@ -56,7 +57,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if t is dict:
-        if not all(type(k) is str for k in value):
+        if not _STR.issuperset(map(type, value)):  # every key exactly a str (no generator per dict)
             return False
         items: Any = value.values()
     elif t is list or t is tuple:
@@ -90,7 +91,8 @@ def _unstructure(value: Any) -> Any:
 
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
-    if type(value) in _UNSTRUCTURE or attrs.has(type(value)):
+    t = type(value)
+    if t is not dict and (t in _UNSTRUCTURE or attrs.has(t)):  # a plain document needs no converter
         value = _unstructure(value)
     if _plain(value):
         try:

@@ -69,7 +69,7 @@ _PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 def _flat_and_plain(features: Any) -> bool:
     """A flat dict of plain values (no subclasses): what orjson encodes exactly as the standard library
     would be asked to, apart from NaN and infinity, which it writes as ``null`` (checked after)."""
-    return type(features) is dict and set(map(type, features.values())) <= _PLAIN_TYPES
+    return type(features) is dict and _PLAIN_TYPES.issuperset(map(type, features.values()))
 
 
 def _flat_and_finite(features: Any) -> bool:
@@ -266,9 +266,14 @@ def check_namespace(namespace: Any) -> str:
     return namespace
 
 
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
 def tenant_component(tenant: str | None) -> str:
     if tenant is None:
         return NO_TENANT
+    if type(tenant) is str and tenant != NO_TENANT and _SAFE.fullmatch(tenant):
+        return tenant  # already key-safe (what safe_component gives it): a new tenant skips its cache
     return safe_component(_required("tenant", tenant))
 
 

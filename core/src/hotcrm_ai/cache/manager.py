@@ -21,7 +21,16 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
-from hotcrm_ai.cache.keys import KeyedHash, canonical_key_tail, check_namespace, key_tail, text_digest
+from hotcrm_ai.cache.keys import (
+    KEY_VERSION,
+    NO_TENANT,
+    KeyedHash,
+    canonical_key_tail,
+    check_namespace,
+    key_tail,
+    tenant_component,
+    text_digest,
+)
 from hotcrm_ai.cache.memory import MemoryBackend
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.cache.stats import CacheStats, describe_error
@@ -54,6 +63,8 @@ class Lookup:
 def _ttl(ttl_s: Any) -> float | None:
     """A storable TTL in seconds, else None (not stored): NaN would never expire in memory and
     make Redis refuse the SET; a wrong type or an int beyond float range must not raise from ``set``."""
+    if type(ttl_s) is float and 0 < ttl_s < math.inf:  # what the prediction service passes
+        return ttl_s
     if isinstance(ttl_s, (str, bytes)):
         return None
     try:
@@ -85,6 +96,7 @@ class CacheManager:
         self._secret = key_secret(settings)
         self._hash = KeyedHash(self._secret)
         self._prefixes: dict[tuple[str | None, str, str], str] = {}
+        self._model_parts: dict[tuple[str, str], str] = {}  # (model, version) -> ":{model}:{version}:"
         if settings.retry_backend_after_s < 0:
             raise ConfigError("[cache] retry_backend_after_s: expected a number >= 0")
         self.settings = settings
@@ -101,6 +113,7 @@ class CacheManager:
         self._next_probe = clock() + settings.retry_backend_after_s if self._degraded else 0.0
         self._last_error: str | None = None
         self._last_error_at: float | None = None
+        self._writes = 0  # entries stored, counted after each write (see get_or_refresh's ``unchanged_since``)
         self._counts = dict.fromkeys(
             ("hits", "misses", "sets", "skipped", "deletes", "errors", "decode_errors", "fallbacks", "recoveries"), 0
         )
@@ -221,7 +234,7 @@ class CacheManager:
 
     def _call(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
         """``fn`` on the backend; on a fault (or while degraded) ``fn`` on the memory fallback."""
-        backend = self._primary()
+        backend = self._backend if not self._degraded else self._primary()
         if backend is not None:
             try:
                 return fn(backend)
@@ -264,11 +277,27 @@ class CacheManager:
         except TypeError:  # an unhashable argument: digest_key says what is wrong with it
             prefix = None
         if prefix is None:
-            prefix = self.digest_key(tenant=tenant, model_id=model_id, model_version=model_version, digest="")
+            prefix = self._new_prefix(tenant, model_id, model_version)
             if len(self._prefixes) >= 4096:
                 self._prefixes.clear()
             self._prefixes[slot] = prefix
         return prefix
+
+    def _new_prefix(self, tenant: str | None, model_id: str, model_version: str) -> str:
+        """A prefix not remembered yet (a new tenant, say): the model's part of it is worked out once
+        per model version, the tenant's component alone per tenant. Same text as ``digest_key``."""
+        try:
+            part = self._model_parts.get((model_id, model_version))
+        except TypeError:  # an unhashable argument: digest_key says what is wrong with it
+            part = None
+        if part is None:
+            # checks both, and the tenant (None is "_"), in its place: v2:_:{model}:{version}:
+            tail = canonical_key_tail(None, model_id, model_version, "")
+            part = tail[len(KEY_VERSION) + 1 + len(NO_TENANT) :]
+            if len(self._model_parts) >= 4096:
+                self._model_parts.clear()
+            self._model_parts[(model_id, model_version)] = part
+        return self._key_prefix + KEY_VERSION + ":" + tenant_component(tenant) + part
 
     def get(self, key: str, type_: type | None = None) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
@@ -355,7 +384,16 @@ class CacheManager:
 
     def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
         """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""
-        self.set_many(((key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s),))
+        if not self.settings.enabled:
+            return
+        item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
+        if item is None:
+            self._count("skipped")
+            return
+        self._call("set", lambda b: b.set_many((item,)), None)  # every miss stores one: no list to walk
+        with self._lock:
+            self._counts["sets"] += 1
+            self._writes += 1
 
     def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
         """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""
@@ -364,20 +402,34 @@ class CacheManager:
         encoded: list[tuple[str, bytes, float]] = []
         skipped = 0
         for key, value, ttl_s in items:
-            ttl = _ttl(ttl_s)
-            if value is None or ttl is None:
+            item = self._item(key, value, ttl_s)
+            if item is None:
                 skipped += 1
-                continue
-            try:
-                encoded.append((key, encode(value), ttl))
-            except (TypeError, ValueError) as exc:
-                log.warning("not caching %s: value has no JSON form (%s)", key, exc)
-                skipped += 1
+            else:
+                encoded.append(item)
+        if encoded:
+            self._call("set", lambda b: b.set_many(encoded), None)
         with self._lock:
             self._counts["skipped"] += skipped
             self._counts["sets"] += len(encoded)
-        if encoded:
-            self._call("set", lambda b: b.set_many(encoded), None)
+            self._writes += len(encoded)
+
+    def writes(self) -> int:
+        """How many entries ``set`` and ``set_many`` have stored so far (each counted once written)."""
+        return self._writes
+
+    @staticmethod
+    def _item(key: str, value: Any, ttl_s: Any) -> tuple[str, bytes, float] | None:
+        """What the backend stores for one entry; None when it is not stored (no value, no usable
+        TTL, no JSON form)."""
+        ttl = _ttl(ttl_s)
+        if value is None or ttl is None:
+            return None
+        try:
+            return key, encode(value), ttl
+        except (TypeError, ValueError) as exc:
+            log.warning("not caching %s: value has no JSON form (%s)", key, exc)
+            return None
 
     def delete(self, key: str) -> bool:
         """Remove ``key`` (also from the fallback, so it cannot come back from there)."""
@@ -391,8 +443,6 @@ class CacheManager:
         """Remove our namespace (or only ``tenant``'s entries in it) from the backend (even while
         degraded: one attempt) and the fallback."""
         if tenant is not None:
-            from hotcrm_ai.cache.keys import tenant_component
-
             tenant_component(tenant)  # a ValidationError for an unusable tenant, before anything goes
         count = self._fallback.clear() if tenant is None else self._fallback.clear(tenant)
         if self._backend is not None:
@@ -430,6 +480,7 @@ class CacheManager:
         store: Callable[[Any], Any | None] | None = None,
         wait_timeout_s: float | None = None,
         missed: bool = False,
+        unchanged_since: int | None = None,
     ) -> Lookup:
         """``get_or_compute`` for values that go stale and for callers that hand more than they store.
 
@@ -438,7 +489,9 @@ class CacheManager:
         ``store(value)`` is what of the computed value goes into the cache (None: nothing), so the
         waiters get the whole computed value while only the record is kept. One flight per key.
         ``missed``: the caller has just looked (``get``, counted) and found nothing fresh, so the
-        lookup before the flight is skipped; the one inside it still runs.
+        lookup before the flight is skipped; the one inside it still runs, unless ``unchanged_since``
+        (``writes()`` read before that lookup, which found no entry at all) shows that nothing has
+        been written since: the entry a concurrent leader stored would have been counted first.
         """
         if not self.settings.enabled:
             return Lookup(compute(None)[0], "computed")
@@ -449,13 +502,15 @@ class CacheManager:
 
         def lead() -> tuple[Any, Source]:
             # looked up again inside the flight: a caller that missed just before another stored
-            # must not call compute a second time
-            again = self._get(key, type_, count=False)
-            if again is not None and (fresh is None or fresh(again)):
-                with self._lock:  # the lookup above counted a miss; it was a hit after all
-                    self._counts["misses"] -= 1
-                    self._counts["hits"] += 1
-                return again, "cache"
+            # must not call compute a second time (nothing written since its lookup: nothing to find)
+            again = None
+            if unchanged_since is None or unchanged_since != self._writes:
+                again = self._get(key, type_, count=False)
+                if again is not None and (fresh is None or fresh(again)):
+                    with self._lock:  # the lookup above counted a miss; it was a hit after all
+                        self._counts["misses"] -= 1
+                        self._counts["hits"] += 1
+                    return again, "cache"
             value, ttl_s = compute(again)
             record = value if store is None else store(value)
             if record is not None and ttl_s and ttl_s > 0:

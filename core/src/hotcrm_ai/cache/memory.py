@@ -55,6 +55,9 @@ class MemoryBackend:
         self._expirations = 0
         self._oversize = 0
         self._next_sweep = -math.inf  # full expiry scans at most once per SWEEP_INTERVAL_S (see _make_room)
+        # no entry expires before this (a lower bound: the soonest expiry seen since the last scan), so
+        # a full cache whose entries all outlive the scan interval is not scanned for nothing
+        self._soonest = math.inf
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, clock: Callable[[], float] = time.monotonic) -> MemoryBackend:
@@ -80,14 +83,21 @@ class MemoryBackend:
         for key in expired:
             self._drop(key)
         self._expirations += len(expired)
+        self._soonest = min((exp for exp, _ in self._data.values()), default=math.inf)
 
     def _make_room(self, now: float) -> None:
-        if (len(self._data) > self.max_entries or self._bytes > self.max_bytes) and now >= self._next_sweep:
+        if (
+            (len(self._data) > self.max_entries or self._bytes > self.max_bytes)
+            and now >= self._next_sweep
+            and now >= self._soonest
+        ):
             # the scan is O(entries): on a full cache, doing it on every write made each set ~300x slower
             self._sweep(now)
             self._next_sweep = now + SWEEP_INTERVAL_S
-        while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
-            self._drop(next(iter(self._data)))
+        data = self._data
+        while data and (len(data) > self.max_entries or self._bytes > self.max_bytes):
+            key, (_, value) = data.popitem(last=False)  # the least recently used
+            self._bytes -= len(key) + len(value)
             self._evictions += 1
 
     # -- CacheBackend ----------------------------------------------------------------------------
@@ -126,17 +136,23 @@ class MemoryBackend:
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         now = self._clock()
         with self._lock:
+            data = self._data
             for key, value, ttl_s in items:
-                if key in self._data:
-                    self._drop(key)
+                old = data.pop(key, None)
+                if old is not None:
+                    self._bytes -= len(key) + len(old[1])
                 if ttl_s <= 0:
                     continue
                 if len(value) > self.max_value_bytes:
                     self._oversize += 1
                     continue
-                self._data[key] = (now + ttl_s, value)
+                expires = now + ttl_s
+                if expires < self._soonest:
+                    self._soonest = expires
+                data[key] = (expires, value)
                 self._bytes += len(key) + len(value)
-            self._make_room(now)
+            if len(data) > self.max_entries or self._bytes > self.max_bytes:
+                self._make_room(now)
 
     def delete(self, key: str) -> bool:
         with self._lock:

@@ -16,9 +16,9 @@ T = TypeVar("T")
 
 
 class _Flight:
-    """One running call. ``done`` is a lock the leader holds until it finishes (a lock is several
-    times cheaper to create than an ``Event``, and every miss creates one); a follower waits by
-    acquiring it and hands it straight on."""
+    """A running call that someone waits for. ``done`` is a lock held until the leader finishes (a
+    lock is several times cheaper to create than an ``Event``); a follower waits by acquiring it and
+    hands it straight on. A leader nobody waits for has no flight object at all (most misses)."""
 
     __slots__ = ("done", "error", "value")
 
@@ -38,7 +38,8 @@ class _Flight:
 class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._flights: dict[str, _Flight] = {}
+        # key -> its flight once a follower waits on it, None while only its leader is there
+        self._flights: dict[str, _Flight | None] = {}
         self.shared = 0  # calls answered by another caller's flight
 
     def in_flight(self) -> int:
@@ -52,11 +53,14 @@ class SingleFlight(Generic[T]):
         waiting and runs ``fn`` itself (a hung leader must not hang everyone forever).
         """
         with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[key] = _Flight()
-        if not leader:
+            if key not in self._flights:
+                self._flights[key] = None
+                flight = None
+            else:
+                flight = self._flights[key]
+                if flight is None:  # the first follower: it makes what everyone waits on
+                    flight = self._flights[key] = _Flight()
+        if flight is not None:
             if not flight.wait(wait_timeout_s):
                 return fn(), False
             with self._lock:
@@ -65,12 +69,16 @@ class SingleFlight(Generic[T]):
                 raise flight.error
             return flight.value, True
         try:
-            flight.value = fn()
+            value = fn()
         except BaseException as exc:
-            flight.error = exc
+            self._finish(key, None, exc)
             raise
-        finally:
-            with self._lock:
-                del self._flights[key]
+        self._finish(key, value, None)
+        return value, False
+
+    def _finish(self, key: str, value: Any, error: BaseException | None) -> None:
+        with self._lock:
+            flight = self._flights.pop(key)
+        if flight is not None:  # followers came: hand them the outcome, then let them go
+            flight.value, flight.error = value, error
             flight.done.release()
-        return flight.value, False

@@ -20,7 +20,7 @@ import numbers
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -63,8 +63,13 @@ def _finite(value: Any) -> bool:
         return False
 
 
+_SCALARS = frozenset((float, int, str, bool, type(None)))
+
+
 def comparable(value: Any) -> Any:
     """The part of a prediction (or an actual) that is compared (see the module docstring)."""
+    if type(value) in _SCALARS:  # every pending prediction passes here: no ABC check for a plain value
+        return value
     if isinstance(value, Mapping):
         for key in LABEL_KEYS + VALUE_KEYS:
             if key in value:
@@ -132,8 +137,11 @@ class OutcomeTracker:
         if not self.max_outcomes:
             return
         key = event.prediction_id
-        self._shards[hash(key) & _SHARD_MASK][key] = _Pending(
-            key, event.model_id, event.variant, event.timestamp, event.prediction
+        prediction = event.prediction
+        if type(prediction) not in _SCALARS:
+            prediction = comparable(prediction)
+        self._shards[hash(key) & _SHARD_MASK][key] = _new_pending(
+            _Pending, (key, event.model_id, event.variant, event.timestamp, prediction)
         )
         order = self._order
         order.append(key)
@@ -204,22 +212,23 @@ class OutcomeTracker:
                 self._resolved.pop(key, None)
 
 
-class _Pending:
+class _Pending(NamedTuple):
     """What joining an outcome needs from a successful event, kept instead of the whole event.
 
     About 290 bytes per pending prediction instead of about 700 (the event with its dicts, strings
     and error fields): at the default 100,000 pending outcomes that is ~29 MB rather than ~69 MB.
-    The prediction is kept already reduced to the part outcomes are compared with.
+    The prediction is kept already reduced to the part outcomes are compared with. A tuple, built
+    with ``tuple.__new__`` on every successful prediction (no Python ``__init__`` to run).
     """
 
-    __slots__ = ("model_id", "prediction", "prediction_id", "timestamp", "variant")
+    prediction_id: str
+    model_id: str
+    variant: str | None
+    timestamp: float
+    prediction: Any
 
-    def __init__(self, prediction_id: str, model_id: str, variant: str | None, timestamp: float, prediction: Any):
-        self.prediction_id = prediction_id
-        self.model_id = model_id
-        self.variant = variant
-        self.timestamp = timestamp
-        self.prediction = comparable(prediction)
+
+_new_pending = tuple.__new__
 
 
 @attrs.frozen

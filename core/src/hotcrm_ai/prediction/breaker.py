@@ -181,6 +181,13 @@ class CircuitBreaker:
 
     def before_call(self) -> int:
         """Admit a call or raise ``CircuitOpenError``; returns the ticket to report the outcome with."""
+        epoch = self._epoch
+        if self._state == CLOSED and self._epoch == epoch:
+            # every call while healthy, without the lock: the circuit was closed in this epoch when
+            # the state was read (a transition writes the state, then bumps the epoch); one that
+            # happens right after is the same race as a call admitted just before it, and the
+            # outcome of such a call is ignored (its ticket is of an older epoch)
+            return epoch
         with self._lock:
             state = self._current()
             if state == CLOSED:
@@ -201,6 +208,11 @@ class CircuitBreaker:
 
     def success(self, ticket: int | None = None) -> None:
         with self._lock:
+            if self._state == CLOSED:  # every call while healthy (only an open state moves by itself)
+                if ticket is None or ticket == self._epoch:
+                    self._streak = 0
+                    self._record(0)
+                return
             state = self._current()
             if ticket is not None and ticket != self._epoch:
                 return

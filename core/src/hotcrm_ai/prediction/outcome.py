@@ -27,6 +27,27 @@ class CacheRecord:
     explanation: Explanation | None = None
 
 
+def record_document(
+    prediction: Any,
+    confidence: float,
+    model_id: str,
+    model_version: str,
+    stored_at: float,
+    metadata: dict[str, Any],
+    explanation: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A ``CacheRecord`` as the cache stores it (its JSON document; ``explanation`` unstructured)."""
+    return {
+        "prediction": prediction,
+        "confidence": confidence,
+        "model_id": model_id,
+        "model_version": model_version,
+        "stored_at": stored_at,
+        "metadata": metadata,
+        "explanation": explanation,
+    }
+
+
 @attrs.frozen
 class Failure:
     """A failed attempt on the way to an answer: recorded as a failure event by every caller.
@@ -70,6 +91,18 @@ class Served:
             stored_at=self.stored_at,
             metadata=self.output.metadata,
             explanation=self.explanation,
+        )
+
+    def document(self) -> dict[str, Any] | CacheRecord | None:
+        """What ``record()`` stores, as the cache writes it: built straight from the answer (every
+        miss stores one), or the record itself when an explanation needs the converter."""
+        if self.degraded_reason is not None or self.stored_at is None:
+            return None
+        if self.explanation is not None:
+            return self.record()
+        out = self.output
+        return record_document(
+            out.prediction, out.confidence, self.model.id, self.model.version, self.stored_at, out.metadata, None
         )
 
     @classmethod

@@ -24,6 +24,9 @@ class ProviderPool:
         self._lock = threading.Lock()
         self._instances: dict[str, BaseMLProvider] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
+        # (provider name, id of the model's own config) -> (that config, (instance, breaker)): what
+        # every prediction asks for, read without the lock (one atomic dict lookup)
+        self._ready: dict[tuple[str, int], tuple[ProviderConfig | None, tuple[BaseMLProvider, CircuitBreaker]]] = {}
         self._identities: dict[tuple[str, int], tuple[ProviderConfig | None, ProviderConfig, str]] = {}
         self._breaker_config = BreakerConfig.from_settings(settings.prediction)  # bad values fail here
 
@@ -48,6 +51,10 @@ class ProviderPool:
 
     def get(self, model: ModelConfig) -> tuple[BaseMLProvider, CircuitBreaker]:
         """The provider instance and breaker for ``model``'s whole provider configuration."""
+        slot = (model.provider, id(model.provider_config))
+        ready = self._ready.get(slot)
+        if ready is not None and ready[0] is model.provider_config:
+            return ready[1]
         config, key = self._resolve(model)
         with self._lock:
             provider = self._instances.get(key)
@@ -73,7 +80,12 @@ class ProviderPool:
                     )
                 self._instances[key] = provider
                 self._breakers[key] = CircuitBreaker(key, self._breaker_config)
-            return provider, self._breakers[key]
+            pair = (provider, self._breakers[key])
+            if len(self._ready) >= _MAX_IDENTITIES:
+                self._ready.clear()
+            # the model's own config object is held, so its id cannot be reused while the entry lives
+            self._ready[slot] = (model.provider_config, pair)
+            return pair
 
     def breakers(self) -> dict[str, str]:
         """Breaker state per provider identity (``provider:digest``; the digest shows no secret)."""
@@ -83,6 +95,7 @@ class ProviderPool:
     def close(self) -> None:
         with self._lock:
             instances, self._instances = list(self._instances.values()), {}
+            self._ready = {}
             self._breakers.clear()
         for provider in instances:
             try:

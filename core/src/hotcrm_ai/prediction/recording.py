@@ -63,11 +63,16 @@ class Recorder:
             return ids[:32]
 
     def finish(self, call: Call, served: Served) -> PredictionResult:
-        """The caller's result for ``served``, its failures and its success recorded."""
+        """The caller's result for ``served``, its failures and its success recorded. The event is
+        built from the same values as the result (every call goes through here)."""
         for failure in served.failures:
             self.failure(call, failure)
         output = served.output
         model = served.model
+        metadata = output.metadata
+        latency = call.latency_ms()
+        pid = self._new_id()
+        reason = served.degraded_reason
         result = PredictionResult(
             output.prediction,
             output.confidence,
@@ -76,15 +81,36 @@ class Recorder:
             call.requested_id,
             call.variant,
             served.cached,
-            served.degraded_reason is not None,
-            served.degraded_reason,
-            call.latency_ms(),
-            self._new_id(),
-            {"provider": model.provider, **output.metadata},
+            reason is not None,
+            reason,
+            latency,
+            pid,
+            {"provider": model.provider, **metadata},
             served.explanation,
         )
         if served.success_event:
-            self._emit(self.event_from_result(result, call.ctx, model.provider))
+            self._emit(
+                PredictionEvent(
+                    model.id,
+                    call.requested_id,
+                    model.version,
+                    time.time(),
+                    latency,
+                    True,
+                    output.confidence,
+                    served.cached,
+                    reason is not None,
+                    call.variant,
+                    model.provider,
+                    call.ctx.get("tenant"),
+                    pid,
+                    None,
+                    None,
+                    reason,
+                    _usage(metadata) if metadata else {},
+                    output.prediction,
+                )
+            )
         return result
 
     def finish_cached(self, call: Call, model: ModelConfig, records: Sequence[CacheRecord]) -> list[PredictionResult]:
@@ -154,30 +180,6 @@ class Recorder:
         except Exception:  # the monitor isolates sinks; this guards against the monitor itself
             log.exception("monitor failed to record events")
         return results
-
-    @staticmethod
-    def event_from_result(result: PredictionResult, ctx: Mapping[str, Any], provider: str | None) -> PredictionEvent:
-        """The monitor event of a served result: everything it says, nothing recomputed."""
-        return PredictionEvent(
-            result.model_id,
-            result.requested_model_id,
-            result.model_version,
-            time.time(),
-            result.latency_ms,
-            True,
-            result.confidence,
-            result.cached,
-            result.degraded,
-            result.variant,
-            provider,
-            ctx.get("tenant"),
-            result.prediction_id,
-            None,
-            None,
-            result.degraded_reason,
-            _usage(result.metadata),
-            result.prediction,
-        )
 
     def failure(self, call: Call, failure: Failure) -> None:
         """A failed attempt on the way to a (degraded) answer, or to none."""

@@ -75,6 +75,11 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
 _canonical = canonical_or_none  # the request's canonical JSON, encoded once; None: validation will say why
 
 
+def _document(outcome: Outcome) -> Any:
+    """What the cache keeps of an outcome: a served answer's record document, else nothing."""
+    return outcome.document() if isinstance(outcome, Served) else None
+
+
 class PredictionService:
     def __init__(
         self,
@@ -111,7 +116,8 @@ class PredictionService:
         explain: bool = False,
     ) -> PredictionResult:
         call = Call(model_id, None, dict(context or {}), time.perf_counter())
-        _check_model_id(model_id)
+        if type(model_id) is not str or not model_id:
+            _check_model_id(model_id)
         served_model: ModelConfig | None = None
         try:
             _check_context(call.ctx)
@@ -240,6 +246,7 @@ class PredictionService:
             return self._compute(model, validate_features(model, features), call.ctx, None, explain)
 
         # a fresh hit needs no flight: these exact features were validated when the answer was stored
+        writes = self.cache.writes()
         hit = self.cache.get(key, CacheRecord)
         if hit is not None and self._fresh(model, hit):
             outcome: Outcome = Served.from_record(model, hit)
@@ -257,8 +264,9 @@ class PredictionService:
                 compute,
                 type_=CacheRecord,
                 fresh=lambda record: self._fresh(model, record),
-                store=lambda outcome: outcome.record() if isinstance(outcome, Served) else None,
+                store=_document,
                 missed=True,
+                unchanged_since=writes if hit is None else None,  # a stale entry is looked at again
             )
             outcome = Served.from_record(model, lookup.value) if lookup.source == "cache" else lookup.value
         if explain and isinstance(outcome, Served) and outcome.explanation is None and outcome.degraded_reason is None:

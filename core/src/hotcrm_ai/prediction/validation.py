@@ -172,28 +172,35 @@ class _Plan:
         """The clean features when every field is present, a finite int or float and in bounds, and
         nothing else is there (what the full check would return); None: take the full check.
 
-        Finiteness of all values at once: ``math.fsum`` is NaN or infinite when any value is, raises
-        ValueError for infinities of both signs and OverflowError for an int beyond the float range
-        (or a sum that overflows: the full check then decides)."""
+        Finiteness of all values at once: their ``sum`` is NaN or infinite when any value is (NaN for
+        infinities of both signs) and raises OverflowError for an int beyond the float range (even
+        one that another would cancel); a sum
+        of finite values that overflows is infinite too, and the full check then decides."""
         names = self.names
         if names is None or len(features) != len(names):
             return None
-        try:
-            values = self.getter(features)
-        except KeyError:
+        # a row written in the model's field order (what clients and batches usually send) is read
+        # and copied whole; any other order is looked up name by name and rebuilt in the model's order
+        in_order = type(features) is dict and tuple(features) == names
+        if in_order:
+            values = tuple(features.values())
+        else:
+            try:
+                values = self.getter(features)
+            except KeyError:
+                return None
+        if not _NUMBERS.issuperset(map(type, values)):  # bool, str, None...: the full check words it
             return None
-        if not set(map(type, values)) <= _NUMBERS:  # bool, str, None...: the full check words it
-            return None
         try:
-            total = math.fsum(values)
-        except (OverflowError, ValueError):  # ValueError: inf and -inf together
+            total = sum(values, 0.0)  # a float start converts every int: OverflowError beyond the range
+        except OverflowError:
             return None
         if not -_FLOAT_MAX <= total <= _FLOAT_MAX:  # NaN fails the comparison
             return None
         for i, lo, hi in self.bounded:
             if not lo <= values[i] <= hi:
                 return None
-        return dict(zip(names, values))  # noqa: B905 - same length, checked above
+        return dict(features) if in_order else dict(zip(names, values))  # noqa: B905 - same length
 
 
 _COMPILED: dict[int, tuple[ModelConfig, _Plan]] = {}
@@ -219,7 +226,7 @@ def _compiled(model: ModelConfig) -> list[tuple[FeatureSpec, Callable[[Any], str
 def validate_features(model: ModelConfig, features: Any) -> dict[str, Any]:
     """Return the features with optional defaults filled in, or raise ``ValidationError`` naming every
     bad field. Models without feature specs accept any JSON object."""
-    if not isinstance(features, Mapping):
+    if type(features) is not dict and not isinstance(features, Mapping):  # no ABC check for a dict
         raise ValidationError(
             [FieldError("features", "an object of feature values", _describe(features))],
             subject=f"input for {model.id}",
