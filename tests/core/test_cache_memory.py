@@ -152,6 +152,17 @@ def test_registered_through_the_hook_and_built_from_options() -> None:
     assert backend.max_entries == 7 and backend.max_bytes == 1000
 
 
+def _counting_sweeps(scanned: list[int], **kwargs: Any) -> MemoryBackend:
+    """A memory backend that appends its size to ``scanned`` at every expiry scan."""
+
+    class Counting(MemoryBackend):
+        def _sweep(self, now: float) -> None:
+            scanned.append(len(self._data))
+            super()._sweep(now)
+
+    return Counting(**kwargs)
+
+
 def test_full_cache_does_not_scan_every_entry_on_every_write() -> None:
     """Review regression: at capacity each set ran an O(entries) expiry scan (a set cost ~300x more).
     Scans are now at most one per SWEEP_INTERVAL_S, and none before an entry can have expired;
@@ -160,13 +171,7 @@ def test_full_cache_does_not_scan_every_entry_on_every_write() -> None:
 
     clock = FakeClock()
     scanned: list[int] = []
-
-    class Counting(MemoryBackend):
-        def _sweep(self, now: float) -> None:
-            scanned.append(len(self._data))
-            super()._sweep(now)
-
-    b = Counting(max_entries=100, clock=clock)
+    b = _counting_sweeps(scanned, max_entries=100, clock=clock)
     b.set_many([(f"short{i}", b"v", 5.0) for i in range(50)])
     b.set_many([(f"k{i}", b"v", 600.0) for i in range(50)])
     for i in range(1000):  # full: every write evicts
@@ -182,13 +187,7 @@ def test_full_cache_scans_when_an_entry_can_have_expired() -> None:
     """The scan waits for the soonest expiry, then removes the expired entries (not live ones)."""
     clock = FakeClock()
     scanned: list[int] = []
-
-    class Counting(MemoryBackend):
-        def _sweep(self, now: float) -> None:
-            scanned.append(len(self._data))
-            super()._sweep(now)
-
-    b = Counting(max_entries=10, clock=clock)
+    b = _counting_sweeps(scanned, max_entries=10, clock=clock)
     b.set_many([(f"long{i}", b"v", 600.0) for i in range(5)])
     b.set_many([(f"short{i}", b"v", 100.0) for i in range(5)])
     for i in range(20):
@@ -197,7 +196,7 @@ def test_full_cache_scans_when_an_entry_can_have_expired() -> None:
         b.set_many([(f"x{i}", b"v", 600.0)])
     assert scanned == []  # 40 s of writes to a full cache, none expired: evictions only, no scan
     assert b.get("long0") == b"v" and b._evictions == 20
-    b2 = Counting(max_entries=10, clock=clock)
+    b2 = _counting_sweeps(scanned, max_entries=10, clock=clock)
     b2.set_many([(f"long{i}", b"v", 600.0) for i in range(5)] + [(f"short{i}", b"v", 30.0) for i in range(5)])
     clock.advance(31.0)
     b2.set_many([("new", b"v", 600.0)])  # full: the expired short entries make room, no live one goes
