@@ -20,6 +20,7 @@ import numbers
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -33,8 +34,11 @@ if TYPE_CHECKING:
 LABEL_KEYS = ("label", "class", "risk", "sentiment")
 VALUE_KEYS = ("value", "score", "probability")
 KINDS = ("label", "value")
+_COMPARED_KEYS = LABEL_KEYS + VALUE_KEYS
 _SHARDS = 256  # pending-outcome dicts (a power of two); see OutcomeTracker.__init__
 _SHARD_MASK = _SHARDS - 1
+# an EventRow's success, prediction_id, model_id, variant, timestamp and prediction
+_REMEMBERED = itemgetter(5, 12, 0, 9, 3, 17)
 
 
 @attrs.frozen
@@ -71,8 +75,8 @@ def comparable(value: Any) -> Any:
     """The part of a prediction (or an actual) that is compared (see the module docstring)."""
     if type(value) in _SCALARS:  # every pending prediction passes here: no ABC check for a plain value
         return value
-    if isinstance(value, Mapping):
-        for key in LABEL_KEYS + VALUE_KEYS:
+    if type(value) is dict or isinstance(value, Mapping):
+        for key in _COMPARED_KEYS:
             if key in value:
                 return value[key]
     return value
@@ -160,26 +164,26 @@ class OutcomeTracker:
         """``remember`` for events given as rows (``monitor.store.EventRow``), a batch's."""
         if not self.max_outcomes:
             return
-        shards, order, scalars = self._shards, self._order, _SCALARS
-        for row in rows:
-            key = row[12]
-            if not row[5] or not key:  # success, prediction_id: only answered predictions are joined
+        shards, scalars, mask = self._shards, _SCALARS, _SHARD_MASK
+        keys = []
+        for success, key, model_id, variant, timestamp, prediction in map(_REMEMBERED, rows):
+            if not success or not key:  # only answered predictions are joined to outcomes
                 continue
-            prediction = row[17]
             if type(prediction) not in scalars:
                 prediction = comparable(prediction)
-            shards[hash(key) & _SHARD_MASK][key] = (row[0], row[9], row[3], prediction)
-            order.append(key)
+            shards[hash(key) & mask][key] = (model_id, variant, timestamp, prediction)
+            keys.append(key)
+        self._order.extend(keys)
         self._trim()
 
     def _trim(self) -> None:
-        order = self._order
-        while len(order) > self.max_outcomes:
+        order, shards, popleft, bound = self._order, self._shards, self._order.popleft, self.max_outcomes
+        while len(order) > bound:
             try:
-                old = order.popleft()
+                old = popleft()
             except IndexError:  # another thread trimmed first
                 break
-            self._shards[hash(old) & _SHARD_MASK].pop(old, None)
+            shards[hash(old) & _SHARD_MASK].pop(old, None)
 
     def resolve(self, prediction_id: str, actual: Any, kind: str | None = None) -> Outcome:
         if not isinstance(prediction_id, str) or not prediction_id:
