@@ -73,7 +73,7 @@ class PerformanceMonitor:
         self._closed = False
         self._chunks: deque[ChunkRecord] = deque(maxlen=max(1, settings.max_events_per_model))
         # a subclass that extends record() (the store's monitor logs each event) gets every event
-        # through it, from record_checked and record_many too
+        # through it, from record_checked, record_many and record_checked_rows too
         self._own_record = type(self).record is PerformanceMonitor.record
         self._explained = ExplainCounter()
 
