@@ -4,6 +4,7 @@ cache encoding, validation, and a batch of cached rows (results, events, outcome
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import hmac
 import json
@@ -31,9 +32,10 @@ from hotcrm_ai.cache.keys import (
 from hotcrm_ai.cache.singleflight import SingleFlight
 from hotcrm_ai.config import CacheSettings, PredictionSettings, Settings
 from hotcrm_ai.errors import CircuitOpenError, ProviderServerError, ValidationError
+from hotcrm_ai.monitor import EventStore, PerformanceMonitor
 from hotcrm_ai.monitor.outcomes import OutcomeTracker
 from hotcrm_ai.prediction.breaker import BreakerConfig, CircuitBreaker
-from hotcrm_ai.prediction.outcome import CacheRecord, Served
+from hotcrm_ai.prediction.outcome import CacheRecord, RecordFields, Served
 from hotcrm_ai.prediction.validation import _check, validate_features
 from hotcrm_ai.types import Explanation, PredictionEvent, PredictionOutput, PredictionResult
 
@@ -489,3 +491,86 @@ def test_a_row_in_the_models_order_is_copied_whole_and_any_order_gives_the_same_
     assert in_order["a"] == 1.5  # a copy: the caller's row is never the provider's
     with pytest.raises(ValidationError):
         validate_features(model, {"a": 11.0, "b": 2})  # in order, out of bounds: still refused
+
+
+# -- a batch of cached rows: record fields, event rows, untracked pending outcomes -------------------
+
+
+def test_pending_outcomes_leave_the_garbage_collectors_view() -> None:
+    """A pending entry is a plain tuple of atoms: after one collection the collector no longer walks
+    it (a NamedTuple or an event object would stay tracked, and every full collection would walk
+    the whole map)."""
+    tracker = OutcomeTracker(100)
+    for i, p in enumerate([0.25, {"label": "hot", "probability": 0.9}, "cold", 2.0]):
+        tracker.remember(PredictionEvent("m", "m", "1", 1.0, 1.0, True, prediction_id=f"p{i}", prediction=p))
+    rows = [
+        attrs.astuple(
+            PredictionEvent("m", "m", "1", 2.0, 1.0, True, prediction_id=f"r{i}", prediction=p), recurse=False
+        )
+        for i, p in enumerate([{"probability": 0.5}, 1.5])
+    ]
+    tracker.remember_rows([*rows, attrs.astuple(PredictionEvent("m", "m", "1", 2.0, 1.0, False), recurse=False)])
+    gc.collect()
+    stored = [v for shard in tracker._shards for v in shard.values()]
+    assert len(stored) == 6 and not any(gc.is_tracked(v) for v in stored)
+    assert tracker.resolve("p1", {"label": "hot"}).correct is True
+    assert tracker.resolve("r0", 0.75).abs_error == 0.25 and tracker.resolve("r1", 1.5).abs_error == 0.0
+    tracker.remember_rows(rows * 60)  # past the bound: the oldest go, the map stays at 100
+    assert len(tracker._order) == 100 and sum(len(s) for s in tracker._shards) <= 100
+
+
+class _ListSink:
+    name = "list"
+
+    def __init__(self) -> None:
+        self.events: list[PredictionEvent] = []
+
+    def record(self, event: PredictionEvent) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+def test_event_rows_are_recorded_as_their_events_with_or_without_other_sinks() -> None:
+    events = [
+        PredictionEvent("a", "a", "1", 1.0 + i, 2.0, True, 40.0, True, tenant="t", prediction_id=f"p{i}", prediction=i)
+        for i in range(5)
+    ] + [PredictionEvent("b", "a", "2", 9.0, 1.0, True, 60.0, prediction_id="q", prediction={"label": "x"})]
+    rows = [attrs.astuple(e, recurse=False) for e in events]
+    plain = PerformanceMonitor()
+    sink = _ListSink()
+    fanned = PerformanceMonitor([EventStore(), sink])
+    for monitor in (plain, fanned):
+        monitor.record_checked_rows(rows)
+        assert monitor.store.events("a") == events[:5] and monitor.store.events("b") == events[5:]
+        assert monitor.record_outcome("p3", 3.5).abs_error == 0.5
+        assert monitor.record_outcome("q", "x").correct is True
+        stats = monitor.stats("a")
+        assert stats is not None and stats.total == 5 and stats.cached == 5 and stats.mean_confidence == 40.0
+    assert sink.events == events and all(type(e) is PredictionEvent for e in sink.events)
+    plain.record(events[0])  # single events and rows share the ring, in arrival order
+    assert plain.store.events("a") == [*events[:5], events[0]]
+
+
+def test_a_batch_row_whose_cached_entry_is_not_a_servable_record_is_recomputed() -> None:
+    ai = AICloud(Settings(), plugins=[Plugin({"test-logit": LogitProvider}, (logit_model(),))], load_entrypoints=False)
+    rows = [{"x1": float(i), "x2": 1.0, "x3": -1.0} for i in range(6)]
+    ctx = {"tenant": "acme"}
+    first = ai.batch_predict("logit-v1", rows, context=ctx)
+    model = ai.registry.get("logit-v1")
+    keys = [ai.cache.key(tenant="acme", model_id=model.id, model_version=model.version, features=r) for r in rows]
+    good = ai.cache.get(keys[0])
+    assert decode(encode(good), RecordFields) == attrs.astuple(decode(encode(good), CacheRecord), recurse=False)
+    ai.cache.set(keys[1], {**good, "confidence": 150.0}, 300)  # outside 0-100
+    ai.cache.set(keys[2], {**good, "extra": 1}, 300)  # not the record's shape
+    ai.cache.set(keys[3], {**good, "model_version": "0.9"}, 300)  # another version's answer
+    ai.cache.set(keys[4], {**good, "stored_at": time.time() - 10 * model.cache_ttl_s}, 300)  # stale
+    again = ai.batch_predict("logit-v1", rows, context=ctx)
+    assert [r.cached for r in again] == [True, False, False, False, False, True]
+    assert [r.prediction for r in again] == [r.prediction for r in first]
+    assert [r.prediction for r in ai.batch_predict("logit-v1", rows, context=ctx)] == [r.prediction for r in first]
+    assert all(r.cached for r in ai.batch_predict("logit-v1", rows, context=ctx))
+    stats = ai.monitor.stats("logit-v1")
+    assert stats is not None and stats.total == 24 and stats.cached == 2 + 6 + 6
+    ai.close()

@@ -155,7 +155,7 @@ def test_alias_errors_are_typed(tmp_path: Path) -> None:
 
 
 def test_cached_batch_rows_and_hits_are_logged_like_any_prediction(tmp_path: Path) -> None:
-    """The service records hits through the monitor's shortcuts (record_checked, record_many): the
+    """The service records hits through the monitor's shortcuts (record_checked, record_checked_rows): the
     store's monitor must still log each of them."""
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     with cloud(url) as ai:

@@ -66,10 +66,11 @@ _RECORD_KEYS = frozenset(
 def _record_hooks(conv: cattrs.Converter) -> None:
     """``CacheRecord`` by hand, both ways: every cache hit and every stored answer goes through these,
     and the generated hooks cost several times more. Same strictness (extra keys and wrong types
-    are errors, so a foreign entry is a miss)."""
-    from hotcrm_ai.prediction.outcome import CacheRecord, record_document
+    are errors, so a foreign entry is a miss). ``RecordFields`` is the same check giving the fields
+    as a tuple (a batch of hits needs no object per row)."""
+    from hotcrm_ai.prediction.outcome import CacheRecord, RecordFields, record_document
 
-    def structure_record(d: Any, _: type) -> CacheRecord:
+    def record_fields(d: Any, _: type) -> tuple[Any, ...]:
         if type(d) is not dict or not d.keys() <= _RECORD_KEYS:
             raise TypeError("expected a cache record object with known keys only")
         metadata = d.get("metadata") or {}
@@ -88,7 +89,7 @@ def _record_hooks(conv: cattrs.Converter) -> None:
         if type(model_id) is not str or type(model_version) is not str:
             _strict_str(model_id, str)
             _strict_str(model_version, str)
-        return CacheRecord(
+        return (
             d["prediction"],
             confidence,
             model_id,
@@ -98,6 +99,9 @@ def _record_hooks(conv: cattrs.Converter) -> None:
             None if explanation is None else conv.structure(explanation, t.Explanation),
         )
 
+    def structure_record(d: Any, _: type) -> CacheRecord:
+        return CacheRecord(*record_fields(d, CacheRecord))
+
     def unstructure_record(r: CacheRecord) -> dict[str, Any]:
         explanation = None if r.explanation is None else conv.unstructure(r.explanation)
         return record_document(
@@ -105,6 +109,7 @@ def _record_hooks(conv: cattrs.Converter) -> None:
         )
 
     conv.register_structure_hook(CacheRecord, structure_record)
+    conv.register_structure_hook(RecordFields, record_fields)
     conv.register_unstructure_hook(CacheRecord, unstructure_record)
 
 

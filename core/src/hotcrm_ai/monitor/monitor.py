@@ -26,7 +26,7 @@ from hotcrm_ai.monitor import health as _health
 from hotcrm_ai.monitor import stats as _stats
 from hotcrm_ai.monitor.explanations import ExplainCounter, ExplainStats
 from hotcrm_ai.monitor.outcomes import Outcome, OutcomeTracker
-from hotcrm_ai.monitor.store import EventQuery, EventStore
+from hotcrm_ai.monitor.store import EventQuery, EventRow, EventStore
 from hotcrm_ai.types import PredictionEvent
 
 if TYPE_CHECKING:
@@ -67,12 +67,13 @@ class PerformanceMonitor:
         self._outcomes = OutcomeTracker(settings.max_outcomes)
         self._store_record = store.record  # bound once: record() is on every prediction's path
         self._remember = self._outcomes.remember
+        self._rows_store = store if type(store) is EventStore else None  # takes a batch's rows as they are
         self._sink_errors: dict[str, int] = {}
         self._errors_lock = threading.Lock()
         self._closed = False
         self._chunks: deque[ChunkRecord] = deque(maxlen=max(1, settings.max_events_per_model))
         # a subclass that extends record() (the store's monitor logs each event) gets every event
-        # through it, from record_checked and record_many too
+        # through it, from record_checked, record_many and record_checked_rows too
         self._own_record = type(self).record is PerformanceMonitor.record
         self._explained = ExplainCounter()
 
@@ -146,6 +147,25 @@ class PerformanceMonitor:
                     sink.record(event)
                 except Exception as exc:  # a sink never fails a prediction
                     self._sink_failed(sink, exc)
+
+    def record_checked_rows(self, rows: Sequence[EventRow]) -> None:
+        """``record_checked`` for a batch of events given as rows (``EventRow``: the fields in
+        declaration order), the prediction service's cached batch. With only the built-in store and
+        no subclass extending ``record``, the rows go to the store and the outcome tracker as they
+        are and no event object is built; otherwise each row becomes its event on the usual path."""
+        store = self._rows_store
+        if store is None or self._others or not self._own_record:
+            record = self.record_checked
+            for row in rows:
+                record(PredictionEvent(*row))
+            return
+        models = {row[0] for row in rows}
+        if len(models) == 1:
+            store.record_rows(rows[0][0], rows)
+        else:
+            for model_id in models:
+                store.record_rows(model_id, [row for row in rows if row[0] == model_id])
+        self._outcomes.remember_rows(rows)
 
     def record_chunk(self, record: ChunkRecord) -> None:
         """Keep one aggregated record of a scored chunk (``AICloud.score``) and send it to every sink

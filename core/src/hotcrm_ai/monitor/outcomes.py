@@ -19,7 +19,8 @@ import math
 import numbers
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -27,13 +28,17 @@ import attrs
 from hotcrm_ai.errors import FieldError, ValidationError
 
 if TYPE_CHECKING:
+    from hotcrm_ai.monitor.store import EventRow
     from hotcrm_ai.types import PredictionEvent
 
 LABEL_KEYS = ("label", "class", "risk", "sentiment")
 VALUE_KEYS = ("value", "score", "probability")
 KINDS = ("label", "value")
+_COMPARED_KEYS = LABEL_KEYS + VALUE_KEYS
 _SHARDS = 256  # pending-outcome dicts (a power of two); see OutcomeTracker.__init__
 _SHARD_MASK = _SHARDS - 1
+# an EventRow's success, prediction_id, model_id, variant, timestamp and prediction
+_REMEMBERED = itemgetter(5, 12, 0, 9, 3, 17)
 
 
 @attrs.frozen
@@ -70,8 +75,8 @@ def comparable(value: Any) -> Any:
     """The part of a prediction (or an actual) that is compared (see the module docstring)."""
     if type(value) in _SCALARS:  # every pending prediction passes here: no ABC check for a plain value
         return value
-    if isinstance(value, Mapping):
-        for key in LABEL_KEYS + VALUE_KEYS:
+    if type(value) is dict or isinstance(value, Mapping):
+        for key in _COMPARED_KEYS:
             if key in value:
                 return value[key]
     return value
@@ -122,7 +127,11 @@ class OutcomeTracker:
         # block allocated anew each time: the C allocator cannot always reuse the old block's place, so
         # RSS grew in steps of several MB while the Python heap stayed flat. Shards of a few hundred
         # entries are rebuilt as blocks of a few KB, which the allocator recycles.
-        self._shards: tuple[dict[str, _Pending], ...] = tuple({} for _ in range(_SHARDS))
+        # Each value is an exact tuple of strings, floats, None (and the reduced prediction): the
+        # collector stops tracking such a tuple the first time it sees it, so the 100,000 pending
+        # entries never enter the full collections (a tuple subclass such as a NamedTuple stays
+        # tracked for good, and each full collection walked all of them: tens of milliseconds).
+        self._shards: tuple[dict[str, _Stored], ...] = tuple({} for _ in range(_SHARDS))
         self._order: deque[str] = deque()  # pending ids, oldest first (ids are unique per prediction)
         self._resolved: OrderedDict[str, Outcome] = OrderedDict()
         self._by_model: dict[str, dict[str, Outcome]] = {}
@@ -140,9 +149,7 @@ class OutcomeTracker:
         prediction = event.prediction
         if type(prediction) not in _SCALARS:
             prediction = comparable(prediction)
-        self._shards[hash(key) & _SHARD_MASK][key] = _new_pending(
-            _Pending, (key, event.model_id, event.variant, event.timestamp, prediction)
-        )
+        self._shards[hash(key) & _SHARD_MASK][key] = (event.model_id, event.variant, event.timestamp, prediction)
         order = self._order
         order.append(key)
         while len(order) > self.max_outcomes:
@@ -153,14 +160,40 @@ class OutcomeTracker:
             if old != key:
                 self._shards[hash(old) & _SHARD_MASK].pop(old, None)
 
+    def remember_rows(self, rows: Sequence[EventRow]) -> None:
+        """``remember`` for events given as rows (``monitor.store.EventRow``), a batch's."""
+        if not self.max_outcomes:
+            return
+        shards, scalars, mask = self._shards, _SCALARS, _SHARD_MASK
+        keys = []
+        for success, key, model_id, variant, timestamp, prediction in map(_REMEMBERED, rows):
+            if not success or not key:  # only answered predictions are joined to outcomes
+                continue
+            if type(prediction) not in scalars:
+                prediction = comparable(prediction)
+            shards[hash(key) & mask][key] = (model_id, variant, timestamp, prediction)
+            keys.append(key)
+        self._order.extend(keys)
+        self._trim()
+
+    def _trim(self) -> None:
+        order, shards, popleft, bound = self._order, self._shards, self._order.popleft, self.max_outcomes
+        while len(order) > bound:
+            try:
+                old = popleft()
+            except IndexError:  # another thread trimmed first
+                break
+            shards[hash(old) & _SHARD_MASK].pop(old, None)
+
     def resolve(self, prediction_id: str, actual: Any, kind: str | None = None) -> Outcome:
         if not isinstance(prediction_id, str) or not prediction_id:
             raise ValidationError(
                 [FieldError("prediction_id", "a non-empty string", repr(prediction_id)[:80])], subject="outcome"
             )
         with self._lock:
-            event = self._shards[hash(prediction_id) & _SHARD_MASK].get(prediction_id)
+            stored = self._shards[hash(prediction_id) & _SHARD_MASK].get(prediction_id)
             previous = self._resolved.get(prediction_id)
+        event = None if stored is None else _Pending(prediction_id, *stored)
         if event is None and previous is None:
             raise ValidationError(
                 [
@@ -206,29 +239,27 @@ class OutcomeTracker:
                 self._by_model.clear()
                 return
             for shard in self._shards:
-                for key in [k for k, e in shard.copy().items() if e.model_id == model_id]:
+                for key in [k for k, e in shard.copy().items() if e[0] == model_id]:
                     shard.pop(key, None)
             for key in self._by_model.pop(model_id, {}):
                 self._resolved.pop(key, None)
 
 
-class _Pending(NamedTuple):
-    """What joining an outcome needs from a successful event, kept instead of the whole event.
+_Stored = tuple[str, str | None, float, Any]
+"""What joining an outcome needs from a successful event, kept instead of the whole event: model id,
+variant, timestamp and the prediction already reduced to the part outcomes are compared with (the
+prediction id is the map's key). About 250 bytes per pending prediction instead of about 700 (the
+event with its dicts, strings and error fields). A plain tuple on purpose (see ``OutcomeTracker``)."""
 
-    About 290 bytes per pending prediction instead of about 700 (the event with its dicts, strings
-    and error fields): at the default 100,000 pending outcomes that is ~29 MB rather than ~69 MB.
-    The prediction is kept already reduced to the part outcomes are compared with. A tuple, built
-    with ``tuple.__new__`` on every successful prediction (no Python ``__init__`` to run).
-    """
+
+class _Pending(NamedTuple):
+    """A pending entry with its id, rebuilt when an outcome is reported (``score`` reads it by name)."""
 
     prediction_id: str
     model_id: str
     variant: str | None
     timestamp: float
     prediction: Any
-
-
-_new_pending = tuple.__new__
 
 
 @attrs.frozen

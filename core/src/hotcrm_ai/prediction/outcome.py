@@ -27,6 +27,13 @@ class CacheRecord:
     explanation: Explanation | None = None
 
 
+class RecordFields(tuple):  # type: ignore[type-arg]
+    """Decoding a cache entry as ``RecordFields`` (``cache.codec.decode(raw, RecordFields)``) checks
+    it exactly as a ``CacheRecord`` and gives a plain tuple of the record's fields in declaration
+    order, ``CacheRecord(*fields)`` being the record: a batch of hits reads them without an object
+    per row. Never instantiated: it names the structuring hook."""
+
+
 def record_document(
     prediction: Any,
     confidence: float,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Served
+from hotcrm_ai.prediction.outcome import Failure, Served
 from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult
 
 if TYPE_CHECKING:
@@ -113,13 +113,17 @@ class Recorder:
             )
         return result
 
-    def finish_cached(self, call: Call, model: ModelConfig, records: Sequence[CacheRecord]) -> list[PredictionResult]:
-        """The results of a batch's fresh cache hits (all answered by ``model``), built in one pass
-        and recorded as one success event each through ``PerformanceMonitor.record_many``.
+    def finish_cached(
+        self, call: Call, model: ModelConfig, records: Sequence[tuple[Any, ...]]
+    ) -> list[PredictionResult]:
+        """The results of a batch's fresh cache hits (all answered by ``model``; each hit its record's
+        fields, ``RecordFields``), built in one pass and recorded as one success event each through
+        ``PerformanceMonitor.record_checked_rows``.
 
-        Results and events are built by ``map`` over columns (the per-row fields) and constants (the
-        call's), so no Python frame runs per row; both classes are built positionally, in field order
-        (tests/core/test_hot_path.py checks that order)."""
+        Results and event rows are built by ``map`` and ``zip`` over columns (the per-row fields) and
+        constants (the call's), so no Python frame runs per row; both follow the classes' field
+        order (tests/core/test_hot_path.py checks that order). The events go to the monitor as
+        rows: it builds event objects only when a sink or a subclass needs them."""
         n = len(records)
         if not n:
             return []
@@ -128,12 +132,10 @@ class Recorder:
         pids = [ids[i : i + 32] for i in range(0, 32 * n, 32)]
         provider = model.provider
         model_id, version, requested, variant = model.id, model.version, call.requested_id, call.variant
-        predictions = [r.prediction for r in records]
-        confidences = [r.confidence for r in records]
-        metadatas = [r.metadata for r in records]
-        plain: dict[str, Any] = {"provider": provider}  # shared here: both classes' converters copy dicts
+        predictions, confidences, _, _, _, metadatas, explanations = zip(*records, strict=True)
+        plain: dict[str, Any] = {"provider": provider}  # shared here: PredictionResult's converter copies it
         shown = [{**plain, **m} if m else plain for m in metadatas]
-        plain_usage: dict[str, Any] = {}
+        plain_usage: dict[str, Any] = {}  # shared by the rows of events without usage (never written to)
         results = list(
             map(
                 PredictionResult,
@@ -149,13 +151,12 @@ class Recorder:
                 repeat(latency),
                 pids,
                 shown,
-                [r.explanation for r in records],
+                explanations,
             )
         )
-        events = list(
-            map(
-                PredictionEvent,
-                repeat(model_id),
+        rows = list(
+            zip(
+                repeat(model_id, n),
                 repeat(requested),
                 repeat(version),
                 repeat(time.time()),
@@ -176,7 +177,7 @@ class Recorder:
             )
         )
         try:
-            self.monitor.record_many(events)
+            self.monitor.record_checked_rows(rows)
         except Exception:  # the monitor isolates sinks; this guards against the monitor itself
             log.exception("monitor failed to record events")
         return results

@@ -29,7 +29,7 @@ from hotcrm_ai.errors import (
 )
 from hotcrm_ai.prediction import ab
 from hotcrm_ai.prediction.guarded import GuardedProvider, counted
-from hotcrm_ai.prediction.outcome import CacheRecord, Failure, Refused, Served
+from hotcrm_ai.prediction.outcome import CacheRecord, Failure, RecordFields, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
 from hotcrm_ai.prediction.resilience import RetryPolicy, call_with_retries
@@ -191,15 +191,15 @@ class PredictionService:
             else:
                 group_rows = [(rows[i], canonicals[i]) for i in idx]
             outcomes = self._serve_many(model, group_rows, call, use_cache=use_cache)
-            if len(groups) == 1 and all(type(o) is CacheRecord for o in outcomes):  # every row a fresh hit
+            if len(groups) == 1 and all(type(o) is tuple for o in outcomes):  # every row a fresh hit
                 return self.recorder.finish_cached(call, model, outcomes)  # type: ignore[arg-type]
-            hits = [j for j, o in enumerate(outcomes) if type(o) is CacheRecord]
+            hits = [j for j, o in enumerate(outcomes) if type(o) is tuple]
             if hits:  # fresh cache hits: results and events in bulk
                 cached = self.recorder.finish_cached(call, model, [outcomes[j] for j in hits])  # type: ignore[misc]
                 for j, result in zip(hits, cached, strict=True):
                     results[idx[j]] = result
             for j, outcome in enumerate(outcomes):
-                if type(outcome) is not CacheRecord:
+                if type(outcome) is not tuple:
                     results[idx[j]] = self._row_result(call, model, outcome)  # type: ignore[arg-type]
         return [r for r in results if r is not None]
 
@@ -371,13 +371,13 @@ class PredictionService:
 
     def _serve_many(
         self, model: ModelConfig, raw_rows: list[tuple[Any, bytes | None]], call: Call, *, use_cache: bool
-    ) -> list[Outcome | CacheRecord | BaseException]:
-        """Cache hits for rows as given (validated when stored; a fresh hit is its ``CacheRecord``),
-        then validation and the provider for the misses; a row that fails validation holds its
-        ValidationError."""
+    ) -> list[Outcome | tuple[Any, ...] | BaseException]:
+        """Cache hits for rows as given (validated when stored; a fresh hit is its record's fields, a
+        ``RecordFields`` tuple), then validation and the provider for the misses; a row that fails
+        validation holds its ValidationError."""
         n = len(raw_rows)
         ctx = dict(call.ctx)
-        out: list[Outcome | CacheRecord | BaseException | None] = [None] * n
+        out: list[Outcome | tuple[Any, ...] | BaseException | None] = [None] * n
         caching = use_cache and model.cache_ttl_s > 0
         keys: list[str | None] = [None] * n
         if caching:
@@ -390,14 +390,15 @@ class PredictionService:
         stale: list[Served | None] = [None] * n
         looked_up = [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
-            records = self.cache.get_many([k for k in keys if k is not None], CacheRecord)
+            records = self.cache.get_many([k for k in keys if k is not None], RecordFields)
             model_id, version, ttl, now = model.id, model.version, model.cache_ttl_s, time.time()
             for i, record in zip(looked_up, records, strict=True):
-                if record is not None and record.model_id == model_id and record.model_version == version:
-                    if now - record.stored_at <= ttl:
+                # (prediction, confidence, model_id, model_version, stored_at, metadata, explanation)
+                if record is not None and record[2] == model_id and record[3] == version:
+                    if now - record[4] <= ttl:
                         out[i] = record
                     else:
-                        stale[i] = Served.from_record(model, record)
+                        stale[i] = Served.from_record(model, CacheRecord(*record))
         misses = [i for i, o in enumerate(out) if o is None]
         if not misses:
             return out  # type: ignore[return-value]
