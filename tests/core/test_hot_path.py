@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 import pytest
+from support.cache import SwitchableBackend
 from support.providers import FlakyProvider, LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import AICloud, FeatureSpec, ModelConfig
@@ -554,3 +555,19 @@ def test_a_miss_stores_the_bytes_the_general_encoder_writes() -> None:
     again = ai.predict("logit-v1", row, context={"tenant": "t1"})
     assert again.cached and again.prediction == result.prediction
     ai.close()
+
+
+def test_a_write_the_backend_refuses_lands_in_memory_once() -> None:
+    """The direct write of a healthy backend fails over as every other operation does: the fault is
+    counted, the entry goes to the memory fallback, and the backend is not tried a second time
+    (no probe in the same call, even with no cool-down)."""
+    backend = SwitchableBackend()
+    m = CacheManager(backend, CacheSettings(retry_backend_after_s=0.0))  # type: ignore[arg-type]
+    m.set("before", {"n": 0}, 60.0)
+    backend.broken = True
+    m.set("k", {"n": 1}, 60.0)
+    assert backend.calls == {"set_many": 2}
+    stats = m.stats()
+    assert stats.degraded and stats.errors == 1 and stats.fallbacks == 1 and stats.sets == 2
+    assert m.writes() == 2
+    assert m.get("k") == {"n": 1}  # from the fallback (the probe this get makes fails again)

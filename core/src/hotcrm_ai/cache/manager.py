@@ -238,6 +238,10 @@ class CacheManager:
                 return fn(backend)
             except Exception as exc:
                 self._fault(exc, op)
+        return self._on_fallback(op, fn, default)
+
+    def _on_fallback(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
+        """``fn`` on the memory fallback (the backend failed, or is not used while degraded)."""
         self._count("fallbacks")
         try:
             return fn(self._fallback)
@@ -394,7 +398,7 @@ class CacheManager:
                 backend.set_many((item,))
             except Exception as exc:
                 self._fault(exc, "set")
-                self._call("set", lambda b: b.set_many((item,)), None)
+                self._on_fallback("set", lambda b: b.set_many((item,)), None)
         else:
             self._call("set", lambda b: b.set_many((item,)), None)
         with self._lock:
