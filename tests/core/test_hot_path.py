@@ -571,3 +571,23 @@ def test_a_write_the_backend_refuses_lands_in_memory_once() -> None:
     assert stats.degraded and stats.errors == 1 and stats.fallbacks == 1 and stats.sets == 2
     assert m.writes() == 2
     assert m.get("k") == {"n": 1}  # from the fallback (the probe this get makes fails again)
+
+
+def test_a_memory_entry_holds_no_more_than_its_bytes() -> None:
+    """A producer's bytes may sit in a far larger buffer (orjson's output holds a 4 KB allocation
+    whatever its length): the memory backend keeps exact copies, so what it holds is what its byte
+    bound counts, and each miss does not take a fresh page."""
+    import tracemalloc
+
+    import orjson
+
+    backend = MemoryBackend(10_000)
+    tracemalloc.start()
+    try:
+        backend.set_many([(f"k{i}", orjson.dumps({"n": i, "pad": "x" * 100}), 60.0) for i in range(1000)])
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1000 * 1024  # about 400 bytes an entry; 4 KB an entry without the copies
+    assert backend.get("k7") == orjson.dumps({"n": 7, "pad": "x" * 100})
+    assert backend.stats()["bytes"] == sum(len(f"k{i}") + len(backend.get(f"k{i}") or b"") for i in range(1000))
