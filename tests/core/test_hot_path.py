@@ -15,11 +15,12 @@ from typing import Any
 
 import attrs
 import pytest
+from support.cache import SwitchableBackend
 from support.providers import FlakyProvider, LogitProvider, Plugin, logit_model
 
 from hotcrm_ai import AICloud, FeatureSpec, ModelConfig
 from hotcrm_ai.cache import CacheManager, MemoryBackend
-from hotcrm_ai.cache.codec import DecodeError, decode, encode
+from hotcrm_ai.cache.codec import DecodeError, Encoded, decode, encode
 from hotcrm_ai.cache.keys import (
     KeyedHash,
     canonical_bytes,
@@ -470,7 +471,11 @@ def test_what_a_miss_stores_is_the_records_document() -> None:
         record = served.record()
         assert record is not None
         document = served.document()
-        stored = unstructure(document) if isinstance(document, CacheRecord) else document
+        if isinstance(document, Encoded):  # written ahead: the same bytes as the general encoder's
+            assert document.data == encode(unstructure(record)) and extra == {}
+            stored = json.loads(document.data)["d"]
+        else:
+            stored = unstructure(document) if isinstance(document, CacheRecord) else document
         assert stored == unstructure(record)
         assert decode(encode(document), CacheRecord) == record
     assert Served(model, PredictionOutput(1.0, 5.0), stored_at=1.0, degraded_reason="x").document() is None
@@ -574,3 +579,100 @@ def test_a_batch_row_whose_cached_entry_is_not_a_servable_record_is_recomputed()
     stats = ai.monitor.stats("logit-v1")
     assert stats is not None and stats.total == 24 and stats.cached == 2 + 6 + 6
     ai.close()
+
+
+@pytest.mark.parametrize(
+    ("prediction", "metadata"),
+    [
+        (math.nan, {}),
+        (0.5, {"score": math.inf}),
+        (2**70, {}),
+        ({1, 2}, {}),
+        (datetime.date(2024, 1, 2), {}),
+        (0.5, {"when": datetime.datetime(2024, 1, 2)}),
+        ("\ud800", {}),
+        (_Str("subclass"), {}),
+    ],
+)
+def test_a_record_written_ahead_walks_what_the_provider_chose(prediction: Any, metadata: dict[str, Any]) -> None:
+    """Only the prediction and its metadata are walked when a miss's record is written ahead: a value
+    without a plain JSON form there leaves the document to the general encoder, which decides as it
+    always did (refuses it, or writes it with the standard library)."""
+    served = Served(logit_model(), PredictionOutput(prediction, 50.0, metadata), stored_at=1234.5)
+    document = served.document()
+    assert isinstance(document, dict)
+    try:
+        general = encode(document)
+    except (TypeError, ValueError):
+        general = None
+    m = CacheManager(MemoryBackend(), CacheSettings())
+    m.set("k", document, 60.0)
+    stored = m.get("k")
+    assert (stored is None) == (general is None)
+    if general is not None:
+        assert stored == json.loads(general)["d"]
+
+
+def test_a_miss_stores_the_bytes_the_general_encoder_writes() -> None:
+    """The record a miss writes ahead decodes to the record of the answer and is what ``encode`` of
+    the same document gives, so every instance sharing a cache reads it alike."""
+    plugin = Plugin({"test-logit": LogitProvider}, (logit_model(),))
+    ai = AICloud(Settings(), plugins=[plugin], load_entrypoints=False)
+    row = {"x1": 1.0, "x2": 0.5, "x3": -1.0}
+    result = ai.predict("logit-v1", row, context={"tenant": "t1"})
+    model = ai.registry.get("logit-v1")
+    key = ai.cache.key(tenant="t1", model_id=model.id, model_version=model.version, features=row)
+    record = ai.cache.get(key, CacheRecord)
+    assert isinstance(record, CacheRecord)
+    assert (record.prediction, record.confidence, record.model_id) == (result.prediction, result.confidence, model.id)
+    raw = ai.cache._backend.get(key)  # type: ignore[union-attr]
+    assert raw == encode(
+        {
+            "prediction": record.prediction,
+            "confidence": record.confidence,
+            "model_id": record.model_id,
+            "model_version": record.model_version,
+            "stored_at": record.stored_at,
+            "metadata": record.metadata,
+            "explanation": None,
+        }
+    )
+    again = ai.predict("logit-v1", row, context={"tenant": "t1"})
+    assert again.cached and again.prediction == result.prediction
+    ai.close()
+
+
+def test_a_write_the_backend_refuses_lands_in_memory_once() -> None:
+    """The direct write of a healthy backend fails over as every other operation does: the fault is
+    counted, the entry goes to the memory fallback, and the backend is not tried a second time
+    (no probe in the same call, even with no cool-down)."""
+    backend = SwitchableBackend()
+    m = CacheManager(backend, CacheSettings(retry_backend_after_s=0.0))  # type: ignore[arg-type]
+    m.set("before", {"n": 0}, 60.0)
+    backend.broken = True
+    m.set("k", {"n": 1}, 60.0)
+    assert backend.calls == {"set_many": 2}
+    stats = m.stats()
+    assert stats.degraded and stats.errors == 1 and stats.fallbacks == 1 and stats.sets == 2
+    assert m.writes() == 2
+    assert m.get("k") == {"n": 1}  # from the fallback (the probe this get makes fails again)
+
+
+def test_a_memory_entry_holds_no_more_than_its_bytes() -> None:
+    """A producer's bytes may sit in a far larger buffer (orjson's output holds a 4 KB allocation
+    whatever its length): the memory backend keeps exact copies, so what it holds is what its byte
+    bound counts, and each miss does not take a fresh page."""
+    import tracemalloc
+
+    import orjson
+
+    backend = MemoryBackend(10_000)
+    tracemalloc.start()
+    try:
+        backend.set_many([(f"k{i}", orjson.dumps({"n": i, "pad": "x" * 100}), 60.0) for i in range(1000)])
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1000 * 1024  # about 400 bytes an entry; 4 KB an entry without the copies
+    assert backend.get("k7") == orjson.dumps({"n": 7, "pad": "x" * 100})
+    assert backend.stats()["bytes"] == sum(len(f"k{i}") + len(backend.get(f"k{i}") or b"") for i in range(1000))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import orjson
@@ -89,9 +89,32 @@ def _unstructure(value: Any) -> Any:
     return fn(value)
 
 
+class Encoded(NamedTuple):
+    """Envelope bytes made by :func:`encode_document` ahead of the cache write: ``encode`` hands
+    them on unchanged (plain ``bytes`` are not a JSON value and are still refused)."""
+
+    data: bytes
+
+
+def encode_document(document: dict[str, Any], unchecked: tuple[Any, ...]) -> Encoded | None:
+    """``encode(document)`` for a document whose producer guarantees that every value is plain
+    finite JSON (see ``_plain``) except those in ``unchecked``, which alone are walked: a prediction's
+    cache record is written on every miss, and its ids, version, timestamp and checked confidence
+    need no walk. None when an unchecked value is not plain: ``encode`` then decides as usual."""
+    for value in unchecked:
+        if not _plain(value):
+            return None
+    try:
+        return Encoded(orjson.dumps({"v": FORMAT, "d": document}))
+    except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: left to ``encode``
+        return None
+
+
 def encode(value: Any) -> bytes:
     """JSON bytes of ``value`` (TypeError/ValueError if it has no finite JSON form)."""
     t = type(value)
+    if t is Encoded:
+        return value.data  # type: ignore[no-any-return]
     if t is not dict and (t in _UNSTRUCTURE or attrs.has(t)):  # a plain document needs no converter
         value = _unstructure(value)
     if _plain(value):

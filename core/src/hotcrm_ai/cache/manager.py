@@ -16,9 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
-
-import attrs
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from hotcrm_ai.cache.codec import DecodeError, decode, encode
 from hotcrm_ai.cache.keys import (
@@ -44,12 +42,12 @@ T = TypeVar("T")
 Source = Literal["cache", "computed", "shared"]
 
 
-@attrs.frozen
-class Lookup:
+class Lookup(NamedTuple):
     """What ``get_or_compute`` returns: the value and where it came from.
 
     ``source`` is ``"cache"`` (stored entry), ``"computed"`` (this caller ran ``compute``) or
     ``"shared"`` (a concurrent caller with the same key ran it; this one waited for its value).
+    A named tuple: every cache miss of a prediction builds one, and a tuple is built in C.
     """
 
     value: Any
@@ -240,6 +238,10 @@ class CacheManager:
                 return fn(backend)
             except Exception as exc:
                 self._fault(exc, op)
+        return self._on_fallback(op, fn, default)
+
+    def _on_fallback(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
+        """``fn`` on the memory fallback (the backend failed, or is not used while degraded)."""
         self._count("fallbacks")
         try:
             return fn(self._fallback)
@@ -390,7 +392,15 @@ class CacheManager:
         if item is None:
             self._count("skipped")
             return
-        self._call("set", lambda b: b.set_many((item,)), None)  # every miss stores one: no list to walk
+        backend = self._backend
+        if backend is not None and not self._degraded:  # every miss stores one: the healthy path is direct
+            try:
+                backend.set_many((item,))
+            except Exception as exc:
+                self._fault(exc, "set")
+                self._on_fallback("set", lambda b: b.set_many((item,)), None)
+        else:
+            self._call("set", lambda b: b.set_many((item,)), None)
         with self._lock:
             self._counts["sets"] += 1
             self._writes += 1

@@ -149,7 +149,9 @@ class MemoryBackend:
                 expires = now + ttl_s
                 if expires < self._soonest:
                     self._soonest = expires
-                data[key] = (expires, value)
+                # kept as an exact-size copy: a producer's buffer may be far larger than its bytes
+                # (orjson's output holds a 4 KB allocation for any length), and the bound counts bytes
+                data[key] = (expires, bytes(memoryview(value)))
                 self._bytes += len(key) + len(value)
             if len(data) > self.max_entries or self._bytes > self.max_bytes:
                 self._make_room(now)

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from hotcrm_ai.cache.codec import Encoded, encode_document
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionOutput
 
 
@@ -100,7 +101,7 @@ class Served:
             explanation=self.explanation,
         )
 
-    def document(self) -> dict[str, Any] | CacheRecord | None:
+    def document(self) -> Encoded | dict[str, Any] | CacheRecord | None:
         """What ``record()`` stores, as the cache writes it: built straight from the answer (every
         miss stores one), or the record itself when an explanation needs the converter."""
         if self.degraded_reason is not None or self.stored_at is None:
@@ -108,9 +109,12 @@ class Served:
         if self.explanation is not None:
             return self.record()
         out = self.output
-        return record_document(
+        document = record_document(
             out.prediction, out.confidence, self.model.id, self.model.version, self.stored_at, out.metadata, None
         )
+        # the model's id and version are checked strings, ``stored_at`` a clock reading and the
+        # confidence a checked 0-100 number: only what the provider chose is walked
+        return encode_document(document, (out.prediction, out.metadata)) or document
 
     @classmethod
     def from_record(cls, model: ModelConfig, record: CacheRecord) -> Served:
