@@ -15,7 +15,7 @@ from hotcrm_ai.errors import ConfigError, ValidationError
 from hotcrm_ai.scoring.validate import ValidatedColumns
 from hotcrm_ai.types import FeatureSpec, ModelConfig, PredictionInput
 from hotcrm_ai_plugins.models.examples import EXAMPLES
-from hotcrm_ai_plugins.runners.tabular import ArtifactSchemaError
+from hotcrm_ai_plugins.runners.tabular import ArtifactSchemaError, _Unfit
 
 LEAD, CHURN = "lead-scoring-v1", "churn-prediction-v1"
 
@@ -159,3 +159,36 @@ def test_feature_spec_evolve_helper_changes_only_the_named_fields() -> None:
     model = _with_features(models()[CHURN], {"tenure": {"maximum": 100}})
     tenure = model.feature("tenure")
     assert isinstance(tenure, FeatureSpec) and tenure.maximum == 100 and tenure.minimum == 0
+
+
+@pytest.mark.parametrize("model_id", [LEAD, CHURN])
+def test_one_validated_row_gets_exactly_the_answer_the_column_path_gives(model_id: str) -> None:
+    """A single validated row is scored in plain Python (no numpy per field); its answer must be the
+    one the column path gives the same row, bit for bit, and a row with something to note (clipped,
+    unseen) must still get its notes."""
+    p, m = provider(), models()[model_id]
+    runner = p.runner(m)
+    rng = np.random.default_rng(7)
+    rows = [dict(r) for r in m.background]
+    numbers = [f for f in m.features if f.dtype in ("number", "integer") and f.minimum is not None]
+    for _ in range(200):  # values spread over each number's training range and its edges
+        row = dict(rows[int(rng.integers(len(rows)))])
+        for f in numbers:
+            if rng.random() < 0.5:
+                value = float(rng.choice([f.minimum, f.minimum + 1, rng.uniform(f.minimum, f.minimum + 50)]))
+                row[f.name] = int(value) if f.dtype == "integer" else value
+        rows.append(row)
+    enc, python_path = runner.encoder, 0
+    for r in rows:  # where the Python path applies, its log-odds are numpy's to the last bit
+        logit = enc.logits(enc.values([r], checked=True)[0], 1, runner.intercept, runner._tables)[0]
+        try:
+            assert runner._row_logit(r) == logit
+            python_path += 1
+        except _Unfit:
+            pass
+    assert python_path >= len(m.background)
+    fast = [runner.predict_batch([r], checked=True)[0] for r in rows]
+    column = runner.predict_batch(rows, checked=True)
+    assert fast == column
+    assert sum(1 for out in column if "clipped" in out.metadata) > 0  # the notes went the column way
+    assert all(a.metadata == b.metadata for a, b in zip(fast, column, strict=True))
