@@ -20,15 +20,10 @@ from hotcrm_ai.converter import converter
 from hotcrm_ai.explain.linear_batch import points_phrase
 from hotcrm_ai.explain.result import build_explanation
 from hotcrm_ai.types import Explanation
-from hotcrm_ai_plugins.models.examples import CHURN_HIGH, FORECAST, LEAD_HOT, RECOMMENDATION, SENTIMENT_NEGATIVE
+from hotcrm_ai_plugins.models import examples
+from hotcrm_ai_plugins.models.examples import CHURN_HIGH, LEAD_HOT, SENTIMENT_NEGATIVE
 
-EXAMPLES = {
-    "lead-scoring-v1": LEAD_HOT,
-    "churn-prediction-v1": CHURN_HIGH,
-    "sentiment-analysis-v1": SENTIMENT_NEGATIVE,
-    "revenue-forecast-v1": FORECAST,
-    "product-recommendation-v1": RECOMMENDATION,
-}
+EXAMPLES = {**examples.EXAMPLES, "sentiment-analysis-v1": SENTIMENT_NEGATIVE}  # a negative text has more to explain
 LINEAR = ("lead-scoring-v1", "churn-prediction-v1")
 
 
