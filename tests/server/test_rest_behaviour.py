@@ -66,6 +66,12 @@ def test_malformed_bodies_are_400(api: httpx.Client) -> None:
         },
     )
     assert r.status_code == 400 and "parameters.use_cache" in r.json()["error"]
+    for datatype in ([], {}, ["BYTES"]):  # unhashable: found by schemathesis as a 500 (TypeError)
+        r = api.post(
+            "/v2/models/sentiment-analysis-v1/infer",
+            json={"inputs": [{"name": "text", "datatype": datatype, "shape": [1], "data": ["ok"]}]},
+        )
+        assert r.status_code == 400 and "inputs[0].datatype" in r.json()["error"], datatype
 
 
 def test_explain_parameter_adds_explanations_that_add_up(api: httpx.Client, cloud: AICloud) -> None:

@@ -60,7 +60,14 @@ def decode_inputs(doc: dict[str, Any], tail: bytes) -> list[Tensor]:
         datatype: Any = t.get("datatype")
         shape: Any = t.get("shape")
         params = t.get("parameters") or {}
-        if not (type(name) is str and name and datatype in DATATYPE_SET and dims_ok(shape) and type(params) is dict):
+        if not (
+            type(name) is str
+            and name
+            and type(datatype) is str
+            and datatype in DATATYPE_SET
+            and dims_ok(shape)
+            and type(params) is dict
+        ):
             bad = check_tensor(name, datatype, shape, f"inputs[{i}]")
             if not isinstance(params, dict):
                 bad.append(FieldError(f"inputs[{i}].parameters", "an object", type(params).__name__))
