@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hotcrm_ai.cache.keys import canonical_many, canonical_or_none
 from hotcrm_ai.errors import (
@@ -32,7 +32,7 @@ from hotcrm_ai.prediction.guarded import GuardedProvider, counted
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, RecordFields, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
-from hotcrm_ai.prediction.resilience import RetryPolicy, call_with_retries
+from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries
 from hotcrm_ai.prediction.validation import validate_features
 from hotcrm_ai.registry import ModelRegistry
 from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput, PredictionOutput, PredictionResult
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
 
 log = logging.getLogger("hotcrm_ai.prediction")
+T = TypeVar("T")
 
 Outcome = Served | Refused
 
@@ -298,16 +299,15 @@ class PredictionService:
             served.explanation = self._explain(model, features, output.prediction)
         return served
 
+    def call_guarded(self, breaker: CircuitBreaker, fn: Callable[[], T]) -> T:
+        """``fn()`` (one provider call) under this service's retry policy and ``breaker``: what every
+        provider call made for a prediction or a scored chunk goes through."""
+        return call_with_retries(fn, self.policy, breaker=breaker, rng=self._rng, sleep=self._sleep)[0]
+
     def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
         provider, breaker = self.providers.get(model)
         inp = PredictionInput(features=features, context=ctx, validated=True)  # validate_features gave them
-        output, _attempts = call_with_retries(
-            lambda: provider.predict(model, inp),
-            self.policy,
-            breaker=breaker,
-            rng=self._rng,
-            sleep=self._sleep,
-        )
+        output = self.call_guarded(breaker, lambda: provider.predict(model, inp))
         if not isinstance(output, PredictionOutput):
             raise PredictionError(
                 f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput",
@@ -419,13 +419,7 @@ class PredictionService:
             if provider.batches_natively(model):
                 inputs = [PredictionInput(features=rows[i], context=ctx, validated=True) for i in misses]
                 try:
-                    outputs, _ = call_with_retries(
-                        lambda: provider.batch_predict(model, inputs),
-                        self.policy,
-                        breaker=breaker,
-                        rng=self._rng,
-                        sleep=self._sleep,
-                    )
+                    outputs = self.call_guarded(breaker, lambda: provider.batch_predict(model, inputs))
                     if len(outputs) != len(inputs):
                         raise PredictionError(
                             f"provider {model.provider} returned {len(outputs)} results for {len(inputs)} rows",

@@ -17,7 +17,6 @@ import numpy as np
 
 from hotcrm_ai.errors import PredictionError, ValidationError
 from hotcrm_ai.prediction import ab
-from hotcrm_ai.prediction.resilience import call_with_retries
 from hotcrm_ai.scoring.output import ColumnOutput, from_outputs
 from hotcrm_ai.scoring.records import ChunkRecord
 from hotcrm_ai.scoring.validate import Columns, ValidatedColumns, row, select, validate_columns
@@ -127,13 +126,7 @@ def _answer(
 ) -> ColumnOutput:
     provider, breaker = service.providers.get(model)
     if provider.supports_columns(model):
-        output, _ = call_with_retries(
-            lambda: provider.predict_columns(model, columns),
-            service.policy,
-            breaker=breaker,
-            rng=service._rng,
-            sleep=service._sleep,
-        )
+        output = service.call_guarded(breaker, lambda: provider.predict_columns(model, columns))
         if not isinstance(output, ColumnOutput):
             raise PredictionError(
                 f"provider {model.provider} returned {type(output).__name__} from "
@@ -162,7 +155,7 @@ def _by_batches(
     errors: dict[int, BaseException] = {}
 
     def call(fn: Any) -> Any:
-        return call_with_retries(fn, service.policy, breaker=breaker, rng=service._rng, sleep=service._sleep)[0]
+        return service.call_guarded(breaker, fn)
 
     def one_slice(begin: int) -> None:
         part = inputs[begin : begin + BATCH_ROWS]
