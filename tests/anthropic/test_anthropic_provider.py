@@ -377,5 +377,10 @@ def test_base_url_from_endpoint_then_config_then_environment() -> None:
     assert url(None, cfg, env) == "http://config.example:2"
     assert url(None, {}, env) == "http://env.example:1"
     assert url(None, {}, {}) == "https://api.anthropic.com"
-    with pytest.raises(ConfigError, match="ANTHROPIC_BASE_URL"):
+    expected = "expected an http(s) URL such as https://api.anthropic.com, got a value without http(s)://"
+    with pytest.raises(ConfigError) as info:  # the message every HTTP provider gives (hotcrm_ai.base_url)
         url(None, {}, {"ANTHROPIC_BASE_URL": "ftp://x"})
+    assert str(info.value) == f"ANTHROPIC_BASE_URL: {expected}"
+    with pytest.raises(ConfigError) as info:
+        url("gateway.example/v1?key=sk-in-url-1", cfg, env)
+    assert str(info.value) == f"[providers.anthropic] endpoint: {expected}"

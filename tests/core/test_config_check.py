@@ -152,3 +152,66 @@ def test_engine_options_are_declared_under_the_same_policy() -> None:
         local_engine({"workrs": 3})
     with pytest.raises(ConfigError, match=r"\[engines.local\]: workers: expected an integer, got bool"):
         local_engine({"workers": True})
+
+
+@attrs.frozen
+class _Nested:
+    name: str
+    sizes: tuple[int, ...] = ()
+
+
+@attrs.frozen
+class _ServerLike:
+    """A stand-in for a separately installed distribution's top-level table."""
+
+    threads: int = 4
+    entries: tuple[_Nested, ...] = ()
+
+
+class _SectionPlugin:
+    @hookimpl
+    def register_sections(self, register: Callable[[object], None]) -> None:
+        from hotcrm_ai.descriptors import SectionSpec
+
+        register(
+            SectionSpec(
+                "server", lambda table: parse_options(_ServerLike, table, section="server"), options=_ServerLike
+            )
+        )
+
+
+def _start_with_section(server: dict[str, object], *, installed: bool = True) -> AICloud:
+    plugins: list[object] = [Plugin({"test-logit": LogitProvider})]
+    if installed:
+        plugins.append(_SectionPlugin())
+    return AICloud(settings_from_dict({"server": server}), plugins=plugins, load_entrypoints=False)
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ({"thread": 8}, "[server] unknown key 'thread'; did you mean `threads`? (known: entries, threads)"),
+        ({"threads": "8"}, "Invalid [server]: threads: expected an integer, got str"),
+        (
+            {"entries": [{"nam": "a"}]},
+            "[server.entries[0]] unknown key 'nam'; did you mean `name`? (known: name, sizes)",
+        ),
+        ({"entries": [{"name": "a", "sizes": "12"}]}, "Invalid [server]: entries[0].sizes: expected a list, got '12'"),
+        ({"entries": {"name": "a"}}, "Invalid [server]: entries: expected a list, got a table"),
+    ],
+)
+def test_a_plugin_section_is_checked_at_start(server: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _start_with_section(server)
+    assert str(info.value) == message
+
+
+def test_a_plugin_section_nobody_installed_reads_is_refused_like_an_uninstalled_provider() -> None:
+    with pytest.raises(ConfigError, match=r"^\[server\]: no installed plugin reads this section"):
+        _start_with_section({"threads": 8}, installed=False)
+    with pytest.raises(ConfigError, match=r"^\[providers\]: unknown 'openai'"):  # the same for a provider
+        start({"providers": {"openai": {}}})
+    _start_with_section({}, installed=False).close()  # no table: nothing to read
+    ai = _start_with_section({"threads": 8, "entries": [{"name": "a", "sizes": [1, 2]}]})
+    assert ai.plugins.sections["server"].factory(ai.settings.server) == _ServerLike(8, (_Nested("a", (1, 2)),))
+    ai.close()

@@ -140,6 +140,23 @@ def test_options_base_url_precedence() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kw", "env", "where"),
+    [
+        ({"endpoint": "ftp://ep.example/?key=sk-in-url-1"}, {}, "[providers.openai] endpoint"),
+        ({}, {"OPENAI_BASE_URL": "env.example/v1?key=sk-in-url-1"}, "OPENAI_BASE_URL"),
+    ],
+)
+def test_a_bad_base_url_gets_the_shared_message(kw: dict, env: dict, where: str) -> None:
+    """The same helper and message as every HTTP provider (``hotcrm_ai.base_url``)."""
+    with pytest.raises(ConfigError) as info:
+        _options(env=env, **kw)
+    assert (
+        str(info.value)
+        == f"{where}: expected an http(s) URL such as {DEFAULT_BASE_URL}, got a value without http(s)://"
+    )
+
+
+@pytest.mark.parametrize(
     ("config", "key"),
     [
         ({"temperature": 3}, r"config\]: temperature: expected a number >= 0 and <= 2"),

@@ -244,7 +244,7 @@ def test_a_fixed_method_or_combination_can_be_configured_and_a_bad_one_is_refuse
     out = predict(p, fixed, row)
     assert out.metadata["method"] == "combination(ses+ets)" and out.metadata["members"] == ["ses", "ets"]
     bad = attrs.evolve(m, parameters={**m.parameters, "method": "ses+magic"})
-    with pytest.raises(HotCRMAIError, match=r"parameters\.method"):
+    with pytest.raises(HotCRMAIError, match=r"parameters\]: method: expected"):
         predict(provider(), bad, row)  # a fresh provider: runners are cached per provider and artifact
 
 

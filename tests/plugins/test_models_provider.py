@@ -111,7 +111,7 @@ def test_an_artifact_outside_the_artifact_folder_is_refused(artifact: str, tmp_p
         provider="custom",
         parameters={"runner": "lead_scoring", "artifact": artifact, "artifact_dir": str(tmp_path)},
     )
-    with pytest.raises(ConfigError, match=r"parameters\.artifact"):
+    with pytest.raises(ConfigError, match=r"\[models\.x\.parameters\]: artifact: expected"):
         provider().predict(m, PredictionInput({"age": 1}))
 
 
@@ -138,11 +138,12 @@ print(json.dumps(sorted(k for k in ('sklearn', 'scipy', 'pandas', 'statsmodels')
 
 
 def test_bad_runner_parameters_or_corrupt_artifact_are_typed_errors(tmp_path) -> None:
-    """Review regression: a runner constructor's ValueError (bad parameters, corrupt JSON) leaked untyped."""
+    """Review regression: a runner constructor's ValueError (bad parameters, corrupt JSON) leaked untyped.
+    A bad parameter is refused by the runner's declared options, before the runner is built."""
     bad_method = ModelConfig(
         id="f", name="f", type="forecasting", provider="custom", parameters={"runner": "forecast", "method": "nope"}
     )
-    with pytest.raises(ProviderModelError, match=r"method"):
+    with pytest.raises(ConfigError, match=r"\[models\.f\.parameters\]: method: expected one of auto"):
         provider().predict(bad_method, PredictionInput({"history": [1.0, 2.0], "horizon": 1}))
     (tmp_path / "corrupt.json").write_text("{not json", encoding="utf-8")
     params = {"runner": "lead_scoring", "artifact": "corrupt.json", "artifact_dir": str(tmp_path)}

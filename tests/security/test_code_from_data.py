@@ -99,7 +99,7 @@ features = [{ name = "x", dtype = "number" }]
         "-f",
         '{"x": 1}',
     )
-    assert res.returncode == 2 and "parameters.artifact" in res.stderr, res.stderr
+    assert res.returncode == 2 and "parameters]: artifact: expected a file name inside" in res.stderr, res.stderr
 
 
 @pytest.mark.parametrize(

@@ -27,10 +27,10 @@ from hotcrm_ai_server.tensors import Tensor, tensors_to_rows
         ({"api_keys": [{"key": "literal", "tenant": "a"}]}, "api_keys[0].key"),
         ({"api_keys": [{"key": {"env": "K"}, "tenant": ""}]}, "api_keys[0].tenant"),
         ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "models": "x"}]}, "api_keys[0].models"),
-        ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "role": "x"}]}, "unknown keys role"),
+        ({"api_keys": [{"key": {"env": "K"}, "tenant": "a", "role": "x"}]}, "[server.api_keys[0]] unknown key 'role'"),
         ({"max_body_bytes": -1}, "max_body_bytes"),
         ({"max_rows": 1.5}, "max_rows"),
-        ({"port": 1}, "unknown keys port"),
+        ({"port": 1}, "[server] unknown key 'port'"),
     ],
 )
 def test_server_settings_errors_name_the_key(table: dict, message: str) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from hotcrm_ai.types import ModelConfig, PredictionInput, PredictionOutput, ProviderConfig
 from hotcrm_ai_plugins.custom import CustomProvider
 from hotcrm_ai_plugins.models import ARTIFACTS, default_models
@@ -54,3 +56,24 @@ class EchoLengthRunner:
 
     def describe(self) -> dict[str, Any]:
         return {"scale": self.scale}
+
+
+@attrs.frozen
+class ScaledEchoOptions:
+    """What ``ScaledEchoRunner`` reads from a model's ``parameters``."""
+
+    runner: str
+    artifact: str = ""
+    artifact_dir: str | None = None
+    scale: float = 1.0
+
+
+class ScaledEchoRunner(EchoLengthRunner):
+    """A user's runner that declares its parameters: it is built on the structured options."""
+
+    Options = ScaledEchoOptions
+
+    def __init__(self, artifact_dir: Path, parameters: ScaledEchoOptions) -> None:
+        assert isinstance(parameters, ScaledEchoOptions), type(parameters)
+        self.scale = parameters.scale
+        self.calls = 0

@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "QueryTranslatorSpec": "hotcrm_ai.descriptors",
     "StoreSpec": "hotcrm_ai.descriptors",
     "EngineSpec": "hotcrm_ai.descriptors",
+    "SectionSpec": "hotcrm_ai.descriptors",
     "Descriptor": "hotcrm_ai.descriptors",
     "BaseMLProvider": "hotcrm_ai.provider",
     "CacheBackend": "hotcrm_ai.interfaces",
@@ -98,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
         MonitorSinkSpec,
         ProviderSpec,
         QueryTranslatorSpec,
+        SectionSpec,
         StoreSpec,
     )
     from hotcrm_ai.errors import *

@@ -167,7 +167,7 @@ class Settings:
     store: StoreSettings = attrs.field(factory=StoreSettings)
     providers: dict[str, ProviderConfig] = attrs.field(factory=dict)
     models: tuple[ModelConfig, ...] = ()
-    server: dict[str, Any] = attrs.field(factory=dict)  # ``[server]``, validated by hotcrm-ai-server
+    server: dict[str, Any] = attrs.field(factory=dict)  # ``[server]``, checked at start against its plugin
     source: str | None = None  # the file these came from, if any
     store_configured: bool = False  # the file set [store] url (else loading picks the default file)
 

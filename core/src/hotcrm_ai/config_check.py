@@ -3,8 +3,9 @@
 What ``config.settings_from_dict`` cannot know alone: that the cache backend, the monitor sinks, the
 providers of ``[providers.*]`` and of every ``[[models]]`` entry, and the translator are installed
 (each unknown name with the closest installed one), and that their options match what each part
-declares (``Descriptor.options``, one policy: ``hotcrm_ai.options``). So a typo fails at start, not
-at the first prediction. Checks are a list (``CHECKS``) a new section adds to.
+declares (``Descriptor.options``, one policy: ``hotcrm_ai.options``), and that a plugin's own
+top-level table (``[server]``) matches what its ``SectionSpec`` declares. So a typo fails at start,
+not at the first prediction or when the server starts. Checks are a list (``CHECKS``) a new section adds to.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import attrs
 
 from hotcrm_ai.config import CacheSettings, ReportingSettings, Settings, StoreSettings
 from hotcrm_ai.descriptors import Descriptor
+from hotcrm_ai.errors import ConfigError
 from hotcrm_ai.options import (
     check_keys,
     option_names,
@@ -88,10 +90,14 @@ def check_providers(settings: Settings, host: PluginHost) -> None:
 
 
 def check_model_parameters(model: ModelConfig, host: PluginHost) -> None:
-    """``model.parameters`` against its provider's declared ``model_options`` (if it declares them)."""
+    """``model.parameters`` against the options its provider declares for it: ``model_options_for(model)``
+    when the provider picks per model, else ``model_options`` (nothing when it declares neither)."""
     spec = host.providers.get(model.provider)
-    if spec is not None and spec.model_options is not None:
-        parse_model_options(spec.model_options, model)
+    if spec is None:
+        return
+    cls = spec.model_options_for(model) if spec.model_options_for is not None else spec.model_options
+    if cls is not None:
+        parse_model_options(cls, model)
 
 
 def check_reporting(settings: Settings, host: PluginHost) -> None:
@@ -132,7 +138,24 @@ def check_store(settings: Settings, host: PluginHost) -> None:
     parse_options(spec.options, {**store.options, "url": store.url}, section="store")
 
 
-CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting, check_store]
+def check_sections(settings: Settings, host: PluginHost) -> None:
+    """``[server]`` (a table of a separately installed distribution) against the options its
+    ``SectionSpec`` declares. When no installed plugin declares it, a non-empty table is an error, as
+    the ``[providers.<name>]`` of a provider that is not installed is: nothing would read it."""
+    table = settings.server
+    spec = host.sections.get("server")
+    if spec is None:
+        if table:
+            installed = ", ".join(sorted(host.sections)) or "none"
+            raise ConfigError(
+                "[server]: no installed plugin reads this section (hotcrm-ai-server does; "
+                f"installed plugin sections: {installed}); install it or remove the section"
+            )
+        return
+    _declared(spec, table, "server")
+
+
+CHECKS: list[Check] = [check_cache, check_sinks, check_providers, check_reporting, check_store, check_sections]
 
 
 def check_settings(settings: Settings, host: PluginHost) -> None:

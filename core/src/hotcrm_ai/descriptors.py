@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from hotcrm_ai.interfaces import CacheBackend, Explainer, MonitorSink, QueryTranslator, Store
     from hotcrm_ai.provider import BaseMLProvider
     from hotcrm_ai.scoring.engine import Engine
-    from hotcrm_ai.types import ProviderConfig
+    from hotcrm_ai.types import ModelConfig, ProviderConfig
 
     # the factory signature of each kind (names only exist for the type checker)
     ProviderFactory = Callable[[ProviderConfig], BaseMLProvider]
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     QueryTranslatorFactory = Callable[[Mapping[str, Any]], QueryTranslator]
     StoreFactory = Callable[[Mapping[str, Any]], Store]
     EngineFactory = Callable[[Mapping[str, Any]], Engine]
+    SectionFactory = Callable[[Mapping[str, Any]], Any]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,11 +73,17 @@ class ProviderSpec(Descriptor["ProviderFactory"]):
     ``model_options`` declares what a model served by this provider may put in its ``parameters``
     (llm's per-model ``Options``): checked under the same policy as ``options`` when ``AICloud``
     starts, for every model of the configuration and the registry file. None leaves the parameters
-    to the provider (a custom runner's, say, which depend on the runner)."""
+    to the provider.
+
+    ``model_options_for`` is for a provider whose models' options depend on the model (the custom
+    provider's depend on the runner a model names): ``model_options_for(model)`` returns the class to
+    check that model's ``parameters`` against (None: nothing declared), or raises ``ConfigError``
+    (an unknown runner, say). It takes precedence over ``model_options``."""
 
     kind: ClassVar[str] = "providers"
 
     model_options: type | None = None
+    model_options_for: Callable[[ModelConfig], type | None] | None = None
 
 
 @attrs.frozen
@@ -125,6 +132,17 @@ class EngineSpec(Descriptor["EngineFactory"]):
     kind: ClassVar[str] = "engines"
 
 
+@attrs.frozen
+class SectionSpec(Descriptor["SectionFactory"]):
+    """``factory(table) -> settings``: a top-level table of ``hotcrm-ai.toml`` that belongs to a
+    separately installed distribution (``[server]``, hotcrm-ai-server's). ``options`` declares its keys:
+    the table is checked against them when ``AICloud`` starts, so a typo there fails every process
+    reading the file, not only the one that serves. A table no installed plugin declares is an error,
+    as a ``[providers.<name>]`` of an uninstalled provider is."""
+
+    kind: ClassVar[str] = "sections"
+
+
 DESCRIPTOR_TYPES: tuple[type[Descriptor[Any]], ...] = (
     ProviderSpec,
     CacheBackendSpec,
@@ -133,4 +151,5 @@ DESCRIPTOR_TYPES: tuple[type[Descriptor[Any]], ...] = (
     QueryTranslatorSpec,
     StoreSpec,
     EngineSpec,
+    SectionSpec,
 )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         MonitorSinkSpec,
         ProviderSpec,
         QueryTranslatorSpec,
+        SectionSpec,
         StoreSpec,
     )
     from hotcrm_ai.types import ModelConfig
@@ -120,6 +121,19 @@ def register_engines(register: Callable[[EngineSpec], None]) -> None:
     ``score`` call that names it.
 
     :param register: call with one :class:`~hotcrm_ai.descriptors.EngineSpec` per engine.
+    """
+
+
+@hookspec
+def register_sections(register: Callable[[SectionSpec], None]) -> None:
+    """Declare top-level tables of ``hotcrm-ai.toml`` that a separately installed distribution reads
+    (hotcrm-ai-server declares ``[server]``).
+
+    Called once per ``AICloud`` when its plugin host starts; the table is checked against the
+    section's declared ``options`` before anything is built, and the factory turns it into the
+    distribution's settings when it needs them.
+
+    :param register: call with one :class:`~hotcrm_ai.descriptors.SectionSpec` per table.
     """
 
 

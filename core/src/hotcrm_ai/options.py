@@ -15,7 +15,9 @@ a part no longer reads go in ``RETIRED = {"old_key": "what to write instead"}``:
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -85,6 +87,13 @@ def prompt_template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> N
     bad = None if value is None else bad_placeholder(value)
     if bad is not None:
         raise OptionError(attribute.name, "placeholders {features} or {<feature name>} only", bad)
+
+
+def env_only(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a ``Secret`` given as ``{ env = "NAME" }``, never the value itself (a value written
+    into a file is shown by ``config show`` and lands in version control). None passes."""
+    if value is not None and getattr(value, "env", None) is None:
+        raise OptionError(attribute.name, '{env = "NAME"} (never the secret itself)', "a literal value")
 
 
 def one_of(*choices: Any) -> Validator:
@@ -168,6 +177,55 @@ def _canonical_keys(cls: type, data: Mapping[str, Any], section: str) -> dict[st
     return out
 
 
+def _nested_class(annotation: Any) -> tuple[type | None, bool]:
+    """The attrs class a field holds (``T``, ``T | None``) or holds a list of (``tuple[T, ...]``,
+    ``list[T]``), and whether it is a list; (None, False) for anything else."""
+    if isinstance(annotation, type) and attrs.has(annotation):
+        return annotation, False
+    args = [a for a in typing.get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if len(args) != 1 or not (isinstance(args[0], type) and attrs.has(args[0])):
+        return None, False
+    origin = typing.get_origin(annotation)
+    return args[0], origin in (tuple, list, frozenset, set)
+
+
+@functools.cache
+def _nested_fields(cls: type) -> dict[str, tuple[type | None, bool]]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # an annotation that cannot be resolved: cattrs reports it
+        return {}
+    return {name: found for name, hint in hints.items() if (found := _nested_class(hint))[0] is not None}
+
+
+def _check_lists(cls: type, data: Mapping[str, Any], section: str, path: str) -> None:
+    """A list field given a string or a table is refused as such: both are iterable, and ``"one"``
+    must not become ``("o", "n", "e")`` nor a table its keys."""
+    for a in attrs.fields(cls):  # type: ignore[arg-type]
+        value = data.get(a.name)
+        if isinstance(value, (str, Mapping)) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):
+            got = "a table" if isinstance(value, Mapping) else repr(value)[:80]  # a table may hold a secret
+            error = FieldError(f"{path}{a.name}", "a list", got)
+            raise ConfigError(str(ValidationError([error], subject=f"[{section}]")))
+
+
+def _check_nested_keys(cls: type, data: Mapping[str, Any], section: str, path: str) -> None:
+    """The policy further down: a table (or a list of tables) of a field typed with an attrs class
+    gets the same unknown-key error, naming where it is (``[server.api_keys[0]] unknown key 'role'``)."""
+    nested = _nested_fields(cls)
+    for name, value in data.items():
+        inner, many = nested.get(name, (None, False))
+        if inner is None:
+            continue
+        tables = list(enumerate(value)) if many and isinstance(value, (list, tuple)) else [(None, value)]
+        for i, table in tables:
+            if isinstance(table, Mapping):
+                where = f"{path}{name}" + ("" if i is None else f"[{i}]")
+                check_keys(f"{section}.{where}", table, option_names(inner), retired=retired_names(inner))
+                _check_lists(inner, table, section, f"{where}.")
+                _check_nested_keys(inner, table, section, f"{where}.")
+
+
 def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str) -> T:
     """``data`` structured into the declared options class ``cls`` under the one policy."""
     from hotcrm_ai.converter import structure
@@ -178,10 +236,8 @@ def parse_options(cls: type[T], data: Mapping[str, Any] | None, *, section: str)
         raise ConfigError(f"[{section}]: expected a table of options, got {type(data).__name__}")
     check_keys(section, data, option_names(cls), retired=retired_names(cls))
     data = _canonical_keys(cls, data, section)
-    for a in attrs.fields(cls):  # type: ignore[arg-type]  # a string is iterable: "one" must not become ("o", "n", "e")
-        if isinstance(data.get(a.name), str) and str(a.type).startswith(("tuple", "list", "frozenset", "set")):
-            error = FieldError(a.name, "a list", repr(data[a.name])[:80])
-            raise ConfigError(str(ValidationError([error], subject=f"[{section}]")))
+    _check_lists(cls, data, section, "")
+    _check_nested_keys(cls, data, section, "")
     try:
         return structure(data, cls, subject=f"[{section}]")
     except ValidationError as exc:

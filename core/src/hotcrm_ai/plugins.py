@@ -30,6 +30,7 @@ from hotcrm_ai.descriptors import (
     MonitorSinkSpec,
     ProviderSpec,
     QueryTranslatorSpec,
+    SectionSpec,
     StoreSpec,
 )
 from hotcrm_ai.errors import PluginError
@@ -55,6 +56,7 @@ REGISTRATION_HOOKS: dict[str, tuple[str, type | None]] = {
     "register_query_translators": ("translators", QueryTranslatorSpec),
     "register_stores": ("stores", StoreSpec),
     "register_engines": ("engines", EngineSpec),
+    "register_sections": ("sections", SectionSpec),
     "register_models": ("models", None),
 }
 # every hook name the contract defines; anything else a plugin marks with @hookimpl is a typo
@@ -109,6 +111,7 @@ class PluginHost:
         self.translators: dict[str, QueryTranslatorSpec] = {}
         self.stores: dict[str, StoreSpec] = {}
         self.engines: dict[str, EngineSpec] = {}
+        self.sections: dict[str, SectionSpec] = {}
         self.models: list[ModelConfig] = []
         self._model_owner: dict[str, str] = {}
 

@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.base_url import http_url, resolve_base_url
 from hotcrm_ai.options import (
-    OptionError,
     at_least,
     between,
     non_empty,
@@ -40,12 +39,6 @@ BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 # Anthropic bills 5-minute prompt-cache writes at 1.25x and cache reads at 0.1x the input price.
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
-
-
-def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    text = value.reveal() if isinstance(value, Secret) and value.is_set() else value
-    if isinstance(text, str) and not text.strip().lower().startswith(("http://", "https://")):
-        raise OptionError(attribute.name, f"an http(s) URL such as {DEFAULT_BASE_URL}", "a value without http(s)://")
 
 
 def _template(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -81,7 +74,7 @@ class AnthropicConfig:
     """``[providers.anthropic] config``: the provider's declared options. ``base_url`` may carry a
     gateway's token, so it is a secret (a string or ``{ env = "NAME" }``, never printed)."""
 
-    base_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    base_url: Secret | None = attrs.field(default=None, validator=http_url(DEFAULT_BASE_URL), repr=False)
     model: str = attrs.field(default=DEFAULT_MODEL, validator=non_empty)
     max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=between(1, 1_000_000))
     temperature: float | None = attrs.field(default=None, validator=between(0, 1, integer=False))  # None: API default
@@ -128,13 +121,9 @@ class CallOptions:
     timeout_s: float
 
 
-def _base_url(value: str, source: str) -> str:
-    """An http(s) root URL; the SDK adds ``/v1/messages`` itself, so a trailing ``/v1`` (a common
-    slip) is dropped."""
-    text = value.strip().rstrip("/")
-    if not text.lower().startswith(("http://", "https://")):
-        raise ConfigError(f"{source}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
-    return text[: -len("/v1")] if text.endswith("/v1") else text
+def _api_root(url: str) -> str:
+    """The SDK adds ``/v1/messages`` itself, so a trailing ``/v1`` (a common slip) is dropped."""
+    return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
 @attrs.frozen
@@ -153,15 +142,9 @@ class ProviderSettings:
         where = f"providers.{config.provider}"
         options = parse_options(AnthropicConfig, config.config, section=f"{where}.config")
         creds = parse_options(AnthropicCredentials, config.credentials, section=f"{where}.credentials")
-        endpoint = config.endpoint_value()
-        if endpoint:
-            base_url = _base_url(endpoint, f"{where}.endpoint")
-        elif options.base_url is not None:
-            base_url = _base_url(options.base_url.reveal(), f"{where}.config.base_url")
-        elif env.get(BASE_URL_ENV):
-            base_url = _base_url(env[BASE_URL_ENV], BASE_URL_ENV)
-        else:
-            base_url = DEFAULT_BASE_URL
+        base_url = resolve_base_url(
+            config, options.base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL, env=env, tidy=_api_root
+        )
         return cls(api_key=creds.api_key or Secret(env=KEY_ENV), base_url=base_url, options=options)
 
     def for_model(self, model: ModelConfig) -> CallOptions:

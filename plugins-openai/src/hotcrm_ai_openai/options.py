@@ -13,9 +13,8 @@ from typing import Any, ClassVar
 
 import attrs
 
-from hotcrm_ai.errors import ConfigError
+from hotcrm_ai.base_url import http_url, resolve_base_url
 from hotcrm_ai.options import (
-    OptionError,
     at_least,
     between,
     non_empty,
@@ -44,14 +43,6 @@ RESPONSE_FORMATS = ("json_schema", "json_object")
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 
 
-def _http_url(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    text = value.reveal() if isinstance(value, Secret) else value
-    if not text.strip().lower().startswith(("http://", "https://")):
-        raise OptionError(attribute.name, f"an http(s) URL such as {DEFAULT_BASE_URL}", "a value without http(s)://")
-
-
 @attrs.frozen
 class OpenAIConfig:
     """``[providers.openai] config``: the provider's declared options (one policy: ``hotcrm_ai.options``).
@@ -59,7 +50,7 @@ class OpenAIConfig:
     Provider-level values are defaults; a model's ``parameters`` override the per-call ones.
     ``base_url`` may carry a token (a proxy's, say), so it is a secret: a string or ``{ env = ... }``."""
 
-    base_url: Secret | None = attrs.field(default=None, validator=_http_url, repr=False)
+    base_url: Secret | None = attrs.field(default=None, validator=http_url(DEFAULT_BASE_URL), repr=False)
     organization: str | None = attrs.field(default=None, validator=non_empty)
     project: str | None = attrs.field(default=None, validator=non_empty)
     model: str = attrs.field(default=DEFAULT_CHAT_MODEL, validator=non_empty)
@@ -124,16 +115,6 @@ class OpenAIModelOptions:
     input_field: str | None = attrs.field(default=None, validator=non_empty)
 
 
-def _url(value: str, where: str) -> str:
-    """An endpoint given outside the options (``ProviderConfig.endpoint``, ``OPENAI_BASE_URL``)."""
-    text = value.strip().rstrip("/")
-    if not text.lower().startswith(("http://", "https://")):
-        raise ConfigError(
-            f"{where}: expected an http(s) URL such as {DEFAULT_BASE_URL}, got a value without http(s)://"
-        )
-    return text
-
-
 @attrs.frozen
 class CallOptions:
     """What one chat or embeddings call uses, after a model's parameters override the provider's."""
@@ -180,15 +161,7 @@ class OpenAIOptions:
         section = f"providers.{config.provider}"
         raw = parse_options(OpenAIConfig, config.config, section=f"{section}.config")
         creds = parse_options(OpenAICredentials, config.credentials, section=f"{section}.credentials")
-        endpoint = config.endpoint_value()
-        if endpoint:
-            base_url = _url(endpoint, f"{section}.endpoint")
-        elif raw.base_url is not None:
-            base_url = raw.base_url.reveal().strip().rstrip("/")
-        elif env.get("OPENAI_BASE_URL"):
-            base_url = _url(env["OPENAI_BASE_URL"], "OPENAI_BASE_URL")
-        else:
-            base_url = DEFAULT_BASE_URL
+        base_url = resolve_base_url(config, raw.base_url, env_var="OPENAI_BASE_URL", default=DEFAULT_BASE_URL, env=env)
         return cls(
             api_key=creds.api_key or Secret(env="OPENAI_API_KEY"),
             base_url=base_url,

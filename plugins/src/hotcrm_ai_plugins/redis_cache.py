@@ -15,6 +15,11 @@ Importing this module is cheap: redis-py is imported by the factory. What it doe
   Python after each GET ran slower too. A connection that raised is disconnected and the error goes to
   the manager; the one exception is a parked connection the server closed meanwhile, which is
   replaced once (what the pool's checkout check would have done), since these commands are reads.
+* A key of ours holding another type (a list, a hash: someone wrote it there) is a bad entry, not a
+  dead server: GET's WRONGTYPE reply reads as ``NOT_A_VALUE`` (a corrupt entry to the manager: counted
+  in ``decode_errors``, a miss, then deleted), and ``SET`` replaces a value of any type. MGET answers
+  nil for such a key, so a batch sees a plain miss and its write replaces it. The key is ours by
+  construction (prefix, namespace, digest), so replacing what is there loses nobody's data.
 * Values are the manager's JSON bytes; nothing is ever unpickled. Values larger than
   ``max_value_bytes`` are not stored (counted), so one huge answer cannot fill Redis.
 * ``clear()`` walks ``SCAN MATCH {prefix}{namespace}:*`` and ``UNLINK``s in batches: never
@@ -48,6 +53,16 @@ MAX_PX = 10**15
 
 
 _POSITIVE_INT = at_least(1)
+
+#: What ``get`` returns for a key of ours holding another type than a string: bytes no cache codec
+#: accepts (not JSON), so the manager takes the entry for a corrupt one, like a foreign writer's bytes.
+NOT_A_VALUE = b"\x00WRONGTYPE: not a string value"
+
+
+def _wrong_type(exc: BaseException) -> bool:
+    """Redis's reply to a string command on a key holding a list, a hash, a set...: the entry is bad,
+    the server is fine (other error replies, OOM, READONLY, NOAUTH, stay faults)."""
+    return str(exc).startswith("WRONGTYPE")
 
 
 def _default_url() -> Secret:
@@ -304,7 +319,9 @@ class RedisBackend:
         self._prefix = options.prefix
         self._pattern = _glob_escape(options.prefix + options.namespace + ":") + "*"
         self._lock = threading.Lock()
-        self._counts = dict.fromkeys(("keys_read", "keys_found", "keys_written", "oversize_skipped", "unlinked"), 0)
+        self._response_error: type[Exception] = redis.ResponseError
+        counts = ("keys_read", "keys_found", "keys_written", "oversize_skipped", "unlinked", "wrong_type")
+        self._counts = dict.fromkeys(counts, 0)
 
     def __repr__(self) -> str:
         return f"RedisBackend(url={self.options.display_url!r}, prefix={self._prefix!r})"
@@ -324,9 +341,19 @@ class RedisBackend:
 
     # -- CacheBackend ----------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
-        """One key with GET (the manager uses this for single lookups: a lighter reply than MGET)."""
-        # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
-        value: bytes | None = self._lane.command("GET", self._prefix + key)
+        """One key with GET (the manager uses this for single lookups: a lighter reply than MGET).
+
+        A key of ours holding a list, a hash... (someone wrote it there) makes Redis answer WRONGTYPE:
+        a bad entry, not a dead server. It reads as ``NOT_A_VALUE``, which the manager counts as a
+        corrupt entry (``decode_errors``), serves as a miss and deletes, leaving the backend in use."""
+        try:
+            # redis-py types replies `bytes | str`; this client never sets decode_responses, so they are bytes
+            value: bytes | None = self._lane.command("GET", self._prefix + key)
+        except self._response_error as exc:
+            if not _wrong_type(exc):
+                raise
+            value = NOT_A_VALUE
+            self._count(wrong_type=1)
         counts = self._counts
         with self._lock:  # written out: the keyword form of _count costs as much again on every hit
             counts["keys_read"] += 1

@@ -12,6 +12,13 @@ __version__ = "0.1.0"
 
 
 @hookimpl
+def register_sections(register: Any) -> None:
+    from hotcrm_ai_server.settings import section_spec
+
+    register(section_spec())
+
+
+@hookimpl
 def register_commands(cli: Any) -> None:
     from hotcrm_ai_server.cli import serve
 

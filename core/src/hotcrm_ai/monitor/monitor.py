@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotcrm_ai.monitor")
 _INF = math.inf
+_SUCCESS_IN_ROW = _stats.row_index("success")
 
 
 class PerformanceMonitor:
@@ -220,12 +221,18 @@ class PerformanceMonitor:
         window = _window(window_s)
         return _stats.compute(
             model_id,
-            self._store.events(model_id),
+            self._snapshot(model_id),
             self._outcomes.outcomes(model_id),
             variant=variant,
             window_s=window,
             now=self._clock(),
         )
+
+    def _snapshot(self, model_id: str) -> Sequence[PredictionEvent | EventRow]:
+        """The model's retained events for reading: as the built-in store keeps them (batch rows left
+        as rows), else as the queryable sink gives them."""
+        store = self._rows_store  # the built-in store exactly (a subclass may shape events() its own way)
+        return store.items(model_id) if store is not None else self._store.events(model_id)
 
     def all_stats(self, *, window_s: float | None = None) -> dict[str, ModelStats]:
         """Stats of every model with events (in the window), keyed by model id."""
@@ -252,7 +259,14 @@ class PerformanceMonitor:
         found: list[PredictionEvent] = []
         if limit == 0:
             return found
-        for event in reversed(self._store.events(model_id)):
+        success = _SUCCESS_IN_ROW
+        for item in reversed(self._snapshot(model_id)):
+            if isinstance(item, tuple):  # a batch row: an event is built only for a failure
+                if item[success]:
+                    continue
+                event = PredictionEvent(*item)
+            else:
+                event = item
             if not event.success:
                 found.append(event)
                 if len(found) == limit:

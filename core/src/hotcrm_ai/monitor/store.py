@@ -14,8 +14,8 @@ resizes once, at construction, before any traffic.
 A batch of cached rows is recorded as rows (``EventRow``: the event's fields as a plain tuple, built
 by ``zip`` over the batch's columns) and a ring keeps them as they are: building a thousand event
 objects would cost a batch about as much as everything else it does. ``events`` turns the rows it
-returns into events (about 1.5 us each), which happens when statistics are asked for, rarely next
-to recording.
+returns into events (about 1.5 us each); statistics and the recent errors read ``items`` instead,
+the snapshot as stored, and never build an event for a row.
 """
 
 from __future__ import annotations
@@ -119,6 +119,12 @@ class EventStore:
         if ring is None:
             return []
         return list(map(_event, ring.events.copy()))  # copy(): one atomic C call
+
+    def items(self, model_id: str) -> list[PredictionEvent | EventRow]:
+        """A snapshot of the model's retained events as stored, oldest first: event objects and the
+        rows of batches, left as rows (statistics read both without building an event per row)."""
+        ring = self._rings.get(model_id)
+        return [] if ring is None else list(ring.events.copy())
 
     def model_ids(self) -> list[str]:
         with self._lock:

@@ -22,6 +22,7 @@ from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
 from hotcrm_ai_plugins.runners.forecast_models import METHODS as SINGLE_METHODS
 from hotcrm_ai_plugins.runners.forecast_select import MAX_HISTORY, Forecast, forecast, level_drivers
+from hotcrm_ai_plugins.runners.options import ForecastOptions, runner_options
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution
@@ -41,14 +42,11 @@ def seasonal_naive(history: Sequence[float] | np.ndarray, horizon: int, m: int) 
 
 
 class ForecastRunner:
-    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
+    Options = ForecastOptions
+
+    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any] | ForecastOptions) -> None:
         self.artifact_dir = Path(artifact_dir)
-        self.method = str(parameters.get("method", "auto"))
-        if self.method != "auto" and not all(p in SINGLE_METHODS for p in self.method.split("+")):
-            raise ValueError(
-                f"parameters.method: expected one of {', '.join(METHODS)} or a combination "
-                f"such as 'ses+ets', got {self.method!r}"
-            )
+        self.method = runner_options(ForecastOptions, parameters).method
 
     def _inputs(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[np.ndarray, int, int | None]]:
         check_rows(rows)

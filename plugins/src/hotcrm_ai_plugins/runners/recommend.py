@@ -19,6 +19,7 @@ import numpy as np
 from hotcrm_ai.errors import FieldError
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, check_rows, field_name, raise_if, show
+from hotcrm_ai_plugins.runners.options import RecommendationOptions, runner_options
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import Attribution
@@ -28,8 +29,10 @@ MAX_PRODUCTS = 10_000
 
 
 class RecommendationRunner:
-    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
-        self.path = Path(artifact_dir) / str(parameters.get("artifact", "recommendation.npz"))
+    Options = RecommendationOptions
+
+    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any] | RecommendationOptions) -> None:
+        self.path = Path(artifact_dir) / runner_options(RecommendationOptions, parameters).artifact
         with np.load(self.path, allow_pickle=False) as art:
             self.codes = art["codes"].astype(str)
             self.descriptions = art["descriptions"].astype(str)

@@ -22,6 +22,7 @@ from hotcrm_ai.errors import FieldError
 from hotcrm_ai.scoring.output import ColumnOutput
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import check_rows, field_name, raise_if, show
+from hotcrm_ai_plugins.runners.options import SentimentOptions, runner_options
 from hotcrm_ai_plugins.runners.tabular import sigmoid
 from hotcrm_ai_plugins.runners.text import MAX_CHARS, chars, normalise, words
 
@@ -45,8 +46,10 @@ def tfidf_score(tokens: list[str], vocab: Mapping[str, list[float]]) -> float:
 
 
 class SentimentRunner:
-    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
-        self.path = Path(artifact_dir) / str(parameters.get("artifact", "sentiment.json.gz"))
+    Options = SentimentOptions
+
+    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any] | SentimentOptions) -> None:
+        self.path = Path(artifact_dir) / runner_options(SentimentOptions, parameters).artifact
         with gzip.open(self.path, "rt", encoding="utf-8") as fh:
             art = json.load(fh)
         self.word_vocab: dict[str, list[float]] = art["word"]

@@ -33,6 +33,7 @@ from hotcrm_ai.errors import ConfigError, FieldError, ValidationError
 from hotcrm_ai.scoring.output import Categories, ColumnOutput
 from hotcrm_ai.types import PredictionOutput
 from hotcrm_ai_plugins.runners.checks import as_number, brief, check_rows, field_name, raise_if, show
+from hotcrm_ai_plugins.runners.options import ChurnOptions, LeadScoringOptions, runner_options
 
 if TYPE_CHECKING:
     from hotcrm_ai.interfaces import LinearModel
@@ -513,10 +514,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 class LogitRunner:
     """Shared serving path: one pass over the fields for the whole batch (no design matrix needed)."""
 
-    artifact_name = ""
+    Options: type[LeadScoringOptions] | type[ChurnOptions]
 
-    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any]) -> None:
-        self.path = Path(artifact_dir) / str(parameters.get("artifact", self.artifact_name))
+    def __init__(self, artifact_dir: Path, parameters: Mapping[str, Any] | LeadScoringOptions | ChurnOptions) -> None:
+        self.path = Path(artifact_dir) / runner_options(self.Options, parameters).artifact
         art = json.loads(self.path.read_text(encoding="utf-8"))
         self.meta = art
         self.encoder = Encoder(art["fields"], art["columns"])
@@ -626,7 +627,7 @@ class LeadScoringRunner(LogitRunner):
     warm = above the training conversion rate but below that threshold, cold = the rest.
     """
 
-    artifact_name = "lead_scoring.json"
+    Options = LeadScoringOptions
 
     def label_columns(self, p: np.ndarray) -> dict[str, Any]:
         warm = float(self.meta["labels"]["warm"])
@@ -638,7 +639,7 @@ class ChurnRunner(LogitRunner):
     """``{risk: high|medium|low, probability}``: high at or above the decision threshold (0.5), medium
     from the ``medium`` cut (training churn rate) up to it, low below."""
 
-    artifact_name = "churn.json"
+    Options = ChurnOptions
 
     def label_columns(self, p: np.ndarray) -> dict[str, Any]:
         medium = float(self.meta["labels"]["medium"])
