@@ -331,7 +331,10 @@ class ModelConfig:
         return next((f for f in self.features if f.name == name), None)
 
 
-@attrs.frozen
+_set = object.__setattr__  # how a frozen attrs class sets its fields in __init__
+
+
+@attrs.frozen(init=False)
 class PredictionInput:
     """One row for a provider. ``validated`` says the features already passed
     ``prediction.validation.validate_features`` against the model's ``features`` (the prediction
@@ -342,14 +345,34 @@ class PredictionInput:
     context: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
     validated: bool = attrs.field(default=False, kw_only=True)
 
+    def __init__(
+        self, features: Mapping[str, Any] | None, context: Mapping[str, Any] | None = None, *, validated: bool = False
+    ) -> None:
+        """What attrs would generate (each mapping copied, None as ``{}``), with the converters
+        written out: every provider call builds one."""
+        _set(self, "features", {} if features is None else dict(features))
+        _set(self, "context", {} if context is None else dict(context))
+        _set(self, "validated", validated)
 
-@attrs.frozen
+
+@attrs.frozen(init=False)
 class PredictionOutput:
     """What a provider returns. ``confidence`` is a percentage, 0-100."""
 
     prediction: Any
     confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_percentage)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    def __init__(self, prediction: Any, confidence: Any = 0.0, metadata: Mapping[str, Any] | None = None) -> None:
+        """What attrs would generate: a plain float in 0-100 is set as it is; anything else goes
+        through the field's converter and validator (``__attrs_init__``), which word the errors.
+        Every provider answer builds one."""
+        if type(confidence) is not float or not 0.0 <= confidence <= 100.0:
+            self.__attrs_init__(prediction, confidence, metadata)  # type: ignore[attr-defined]
+            return
+        _set(self, "prediction", prediction)
+        _set(self, "confidence", confidence)
+        _set(self, "metadata", {} if metadata is None else dict(metadata))
 
 
 @attrs.frozen

@@ -112,6 +112,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         # the window: a fixed ring of 0/1 outcomes, allocated once (no churn under load)
         self._ring = bytearray(config.window)
+        self._window = config.window
         self._pos = 0
         self._count = 0
         self._failed = 0
@@ -211,7 +212,14 @@ class CircuitBreaker:
             if self._state == CLOSED:  # every call while healthy (only an open state moves by itself)
                 if ticket is None or ticket == self._epoch:
                     self._streak = 0
-                    self._record(0)
+                    pos = self._pos  # ``_record(0)``, written out (every successful call)
+                    if self._count == self._window:
+                        self._failed -= self._ring[pos]
+                    else:
+                        self._count += 1
+                    self._ring[pos] = 0
+                    pos += 1
+                    self._pos = pos if pos < self._window else 0
                 return
             state = self._current()
             if ticket is not None and ticket != self._epoch:
