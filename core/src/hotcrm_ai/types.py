@@ -505,8 +505,34 @@ class ErrorInfo:
         return cls(type=type(exc).__name__, message=str(exc), retryable=bool(getattr(exc, "retryable", False)))
 
 
+_RESULT_FIELDS = (
+    "prediction",
+    "confidence",
+    "model_id",
+    "model_version",
+    "requested_model_id",
+    "variant",
+    "cached",
+    "degraded",
+    "degraded_reason",
+    "latency_ms",
+    "prediction_id",
+    "metadata",
+    "explanation",
+    "error",
+    "exception",
+)
+
+
+class _ResultSlots:
+    """The storage of ``PredictionResult``: its fields as slots, declared here so that a mutable
+    sibling (``_ResultBuilder``) has the same layout (attrs adds no slot a base already has)."""
+
+    __slots__ = (*_RESULT_FIELDS, "__weakref__")
+
+
 @attrs.frozen
-class PredictionResult:
+class PredictionResult(_ResultSlots):
     """What ``AICloud.predict`` returns: the answer and everything about how it was served."""
 
     prediction: Any
@@ -533,6 +559,59 @@ class PredictionResult:
         if self.exception is not None:
             raise self.exception
         return self
+
+
+if tuple(a.name for a in attrs.fields(PredictionResult)) != _RESULT_FIELDS or PredictionResult.__slots__ != ():
+    raise RuntimeError("PredictionResult's fields and _RESULT_FIELDS differ")  # pragma: no cover
+
+
+class _ResultBuilder(_ResultSlots):
+    """A ``PredictionResult`` under construction: the same slots, plainly settable."""
+
+    __slots__ = ()
+
+
+_new_object = object.__new__
+
+
+def served_result(
+    prediction: Any,
+    confidence: float,
+    model_id: str,
+    model_version: str,
+    requested_model_id: str,
+    variant: str | None,
+    cached: bool,
+    degraded: bool,
+    degraded_reason: str | None,
+    latency_ms: float,
+    prediction_id: str,
+    metadata: dict[str, Any],
+    explanation: Explanation | None,
+) -> PredictionResult:
+    """``PredictionResult(...)`` of an answered prediction (no error), for the prediction service:
+    ``metadata`` must be a new plain dict that the caller hands over (what the field's converter
+    would make of it). The fields are set on a ``_ResultBuilder``, which then becomes the frozen
+    class: the same object as the constructor's (equal, same repr, pickled alike, frozen), without
+    the frozen class's one ``object.__setattr__`` call per field (about a microsecond a result)."""
+    r = _new_object(_ResultBuilder)
+    r.prediction = prediction
+    r.confidence = confidence
+    r.model_id = model_id
+    r.model_version = model_version
+    r.requested_model_id = requested_model_id
+    r.variant = variant
+    r.cached = cached
+    r.degraded = degraded
+    r.degraded_reason = degraded_reason
+    r.latency_ms = latency_ms
+    r.prediction_id = prediction_id
+    r.metadata = metadata
+    r.explanation = explanation
+    r.error = None
+    r.exception = None
+    r.__class__ = PredictionResult  # type: ignore[assignment]
+    return r  # type: ignore[return-value]
 
 
 @attrs.frozen

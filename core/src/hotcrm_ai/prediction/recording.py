@@ -15,7 +15,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from hotcrm_ai.prediction.outcome import Failure, Served
-from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult
+from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult, served_result
 
 if TYPE_CHECKING:
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
@@ -79,7 +79,7 @@ class Recorder:
             pid = self._new_id()
         reason = served.degraded_reason
         degraded = reason is not None
-        result = PredictionResult(
+        result = served_result(  # PredictionResult(...), built without a setattr call per field
             output.prediction,
             output.confidence,
             model.id,
