@@ -295,8 +295,11 @@ class CacheManager:
             prefix = self._prefixes.get((tenant, model_id, model_version))
         except TypeError:  # an unhashable argument: key_prefix says what is wrong with it
             prefix = None
-        if prefix is None:
-            prefix = self.key_prefix(tenant=tenant, model_id=model_id, model_version=model_version)
+        if prefix is None:  # key_prefix's remembering, written out (a new tenant)
+            prefix = self._new_prefix(tenant, model_id, model_version)
+            if len(self._prefixes) >= 4096:
+                self._prefixes.clear()
+            self._prefixes[(tenant, model_id, model_version)] = prefix
         return prefix + self._hash.hexdigest(canonical)
 
     def _new_prefix(self, tenant: str | None, model_id: str, model_version: str) -> str:
@@ -347,8 +350,12 @@ class CacheManager:
                 self._count("decode_errors")
                 self._discard(key)
         if count:
-            with self._lock:
+            lock = self._lock
+            lock.acquire()  # not ``with``: its method lookups cost more than this section
+            try:
                 self._counts["misses" if value is None else "hits"] += 1
+            finally:
+                lock.release()
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
@@ -416,9 +423,13 @@ class CacheManager:
                 self._on_fallback("set", lambda b: b.set_many((item,)), None)
         else:
             self._call("set", lambda b: b.set_many((item,)), None)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             self._counts["sets"] += 1
             self._writes += 1
+        finally:
+            lock.release()
 
     def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
         """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""

@@ -67,7 +67,9 @@ class SingleFlight(Generic[T]):
         """``do`` in two halves, for a caller that runs the leader's work inline (no closure, no
         frame): None makes this caller the leader of ``key``, which must then call ``finish`` exactly
         once, whatever happens; otherwise the flight to ``follow``."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             flights = self._flights
             if key not in flights:
                 flights[key] = None
@@ -76,6 +78,8 @@ class SingleFlight(Generic[T]):
             if flight is None:  # the first follower: it makes what everyone waits on
                 flight = flights[key] = _Flight()
             return flight
+        finally:
+            lock.release()
 
     def follow(self, flight: _Flight, fn: Callable[[], T], wait_timeout_s: float | None) -> tuple[T, bool]:
         """A follower's half of ``do``: the leader's value (or exception), or ``fn()`` run by this
@@ -90,8 +94,12 @@ class SingleFlight(Generic[T]):
 
     def finish(self, key: str, value: Any, error: BaseException | None) -> None:
         """The leader's outcome for ``key``: handed to its followers, and the key is free again."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             flight = self._flights.pop(key)
+        finally:
+            lock.release()
         if flight is not None:  # followers came: hand them the outcome, then let them go
             flight.value, flight.error = value, error
             flight.done.release()

@@ -208,7 +208,9 @@ class CircuitBreaker:
             )
 
     def success(self, ticket: int | None = None) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: every call ends here, and its method lookups cost more
+        try:
             if self._state == CLOSED:  # every call while healthy (only an open state moves by itself)
                 if ticket is None or ticket == self._epoch:
                     self._streak = 0
@@ -232,6 +234,8 @@ class CircuitBreaker:
             elif state == CLOSED:
                 self._streak = 0
                 self._record(0)
+        finally:
+            lock.release()
 
     def failure(self, ticket: int | None = None) -> None:
         with self._lock:
