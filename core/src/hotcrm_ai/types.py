@@ -332,10 +332,17 @@ class ModelConfig:
 
 
 _set = object.__setattr__  # how a frozen attrs class sets its fields in __init__
+_new_object = object.__new__
+
+
+class _InputSlots:
+    """The storage of ``PredictionInput`` (see ``_ResultSlots``)."""
+
+    __slots__ = ("__weakref__", "context", "features", "validated")
 
 
 @attrs.frozen(init=False)
-class PredictionInput:
+class PredictionInput(_InputSlots):
     """One row for a provider. ``validated`` says the features already passed
     ``prediction.validation.validate_features`` against the model's ``features`` (the prediction
     service sets it): a provider may then skip its own checks of those fields. Left False (a direct
@@ -353,6 +360,24 @@ class PredictionInput:
         _set(self, "features", {} if features is None else dict(features))
         _set(self, "context", {} if context is None else dict(context))
         _set(self, "validated", validated)
+
+
+class _InputBuilder(_InputSlots):
+    """A ``PredictionInput`` under construction: the same slots, plainly settable."""
+
+    __slots__ = ()
+
+
+def validated_input(features: dict[str, Any], context: dict[str, Any]) -> PredictionInput:
+    """``PredictionInput(features, context, validated=True)`` for the prediction service, built as
+    ``served_result`` builds a result (the same object, without a setattr call per field); both
+    mappings are copied, as the fields' converters copy them."""
+    inp = _new_object(_InputBuilder)
+    inp.features = dict(features)
+    inp.context = dict(context)
+    inp.validated = True
+    inp.__class__ = PredictionInput  # type: ignore[assignment]
+    return inp  # type: ignore[return-value]
 
 
 @attrs.frozen(init=False)
@@ -561,17 +586,15 @@ class PredictionResult(_ResultSlots):
         return self
 
 
-if tuple(a.name for a in attrs.fields(PredictionResult)) != _RESULT_FIELDS or PredictionResult.__slots__ != ():
-    raise RuntimeError("PredictionResult's fields and _RESULT_FIELDS differ")  # pragma: no cover
+for _cls, _names in ((PredictionResult, _RESULT_FIELDS), (PredictionInput, ("features", "context", "validated"))):
+    if tuple(a.name for a in attrs.fields(_cls)) != _names or _cls.__slots__ != ():
+        raise RuntimeError(f"{_cls.__name__}'s fields and its slots base differ")  # pragma: no cover
 
 
 class _ResultBuilder(_ResultSlots):
     """A ``PredictionResult`` under construction: the same slots, plainly settable."""
 
     __slots__ = ()
-
-
-_new_object = object.__new__
 
 
 def served_result(

@@ -36,7 +36,14 @@ from hotcrm_ai.prediction.recording import Call, Recorder
 from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries, retry_after_failure
 from hotcrm_ai.prediction.validation import validate_features
 from hotcrm_ai.registry import ModelRegistry
-from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput, PredictionOutput, PredictionResult
+from hotcrm_ai.types import (
+    Explanation,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    PredictionResult,
+    validated_input,
+)
 
 if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
@@ -295,7 +302,7 @@ class PredictionService:
             raise
         except Exception as exc:
             return self._fallback(model, features, ctx, exc, stale)
-        served = Served(model, output, stored_at=time.time())
+        served = Served(model, output, time.time())  # stored_at (positional: no keyword dict for the call)
         if explain:
             served.explanation = self._explain(model, features, output.prediction)
         return served
@@ -307,7 +314,7 @@ class PredictionService:
 
     def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
         provider, breaker = self.providers.get(model)
-        inp = PredictionInput(features=features, context=ctx, validated=True)  # validate_features gave them
+        inp = validated_input(features, ctx)  # validate_features gave them
         # call_guarded's first attempt, written out (a closure and three frames less on every call):
         # admitted once by the breaker, which hears one outcome; a failure goes to the retry loop
         ticket = breaker.before_call()
