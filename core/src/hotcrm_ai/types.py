@@ -372,12 +372,12 @@ def validated_input(features: dict[str, Any], context: dict[str, Any]) -> Predic
     """``PredictionInput(features, context, validated=True)`` for the prediction service, built as
     ``served_result`` builds a result (the same object, without a setattr call per field); both
     mappings are copied, as the fields' converters copy them."""
-    inp = _new_object(_InputBuilder)
+    inp: Any = _new_object(_InputBuilder)  # its slots are PredictionInput's fields
     inp.features = dict(features)
     inp.context = dict(context)
     inp.validated = True
-    inp.__class__ = PredictionInput  # type: ignore[assignment]
-    return inp  # type: ignore[return-value]
+    inp.__class__ = PredictionInput
+    return inp
 
 
 @attrs.frozen(init=False)
@@ -617,7 +617,7 @@ def served_result(
     would make of it). The fields are set on a ``_ResultBuilder``, which then becomes the frozen
     class: the same object as the constructor's (equal, same repr, pickled alike, frozen), without
     the frozen class's one ``object.__setattr__`` call per field (about a microsecond a result)."""
-    r = _new_object(_ResultBuilder)
+    r: Any = _new_object(_ResultBuilder)  # its slots are PredictionResult's fields
     r.prediction = prediction
     r.confidence = confidence
     r.model_id = model_id
@@ -633,8 +633,8 @@ def served_result(
     r.explanation = explanation
     r.error = None
     r.exception = None
-    r.__class__ = PredictionResult  # type: ignore[assignment]
-    return r  # type: ignore[return-value]
+    r.__class__ = PredictionResult
+    return r
 
 
 @attrs.frozen
