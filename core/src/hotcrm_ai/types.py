@@ -331,8 +331,18 @@ class ModelConfig:
         return next((f for f in self.features if f.name == name), None)
 
 
-@attrs.frozen
-class PredictionInput:
+_set = object.__setattr__  # how a frozen attrs class sets its fields in __init__
+_new_object = object.__new__
+
+
+class _InputSlots:
+    """The storage of ``PredictionInput`` (see ``_ResultSlots``)."""
+
+    __slots__ = ("__weakref__", "context", "features", "validated")
+
+
+@attrs.frozen(init=False)
+class PredictionInput(_InputSlots):
     """One row for a provider. ``validated`` says the features already passed
     ``prediction.validation.validate_features`` against the model's ``features`` (the prediction
     service sets it): a provider may then skip its own checks of those fields. Left False (a direct
@@ -342,14 +352,52 @@ class PredictionInput:
     context: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
     validated: bool = attrs.field(default=False, kw_only=True)
 
+    def __init__(
+        self, features: Mapping[str, Any] | None, context: Mapping[str, Any] | None = None, *, validated: bool = False
+    ) -> None:
+        """What attrs would generate (each mapping copied, None as ``{}``), with the converters
+        written out: every provider call builds one."""
+        _set(self, "features", {} if features is None else dict(features))
+        _set(self, "context", {} if context is None else dict(context))
+        _set(self, "validated", validated)
 
-@attrs.frozen
+
+class _InputBuilder(_InputSlots):
+    """A ``PredictionInput`` under construction: the same slots, plainly settable."""
+
+    __slots__ = ()
+
+
+def validated_input(features: dict[str, Any], context: dict[str, Any]) -> PredictionInput:
+    """``PredictionInput(features, context, validated=True)`` for the prediction service, built as
+    ``served_result`` builds a result (the same object, without a setattr call per field); both
+    mappings are copied, as the fields' converters copy them."""
+    inp: Any = _new_object(_InputBuilder)  # its slots are PredictionInput's fields
+    inp.features = dict(features)
+    inp.context = dict(context)
+    inp.validated = True
+    inp.__class__ = PredictionInput
+    return inp
+
+
+@attrs.frozen(init=False)
 class PredictionOutput:
     """What a provider returns. ``confidence`` is a percentage, 0-100."""
 
     prediction: Any
     confidence: float = attrs.field(default=0.0, converter=_as_float, validator=_check_percentage)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_dict)
+
+    def __init__(self, prediction: Any, confidence: Any = 0.0, metadata: Mapping[str, Any] | None = None) -> None:
+        """What attrs would generate: a plain float in 0-100 is set as it is; anything else goes
+        through the field's converter and validator (``__attrs_init__``), which word the errors.
+        Every provider answer builds one."""
+        if type(confidence) is not float or not 0.0 <= confidence <= 100.0:
+            self.__attrs_init__(prediction, confidence, metadata)  # type: ignore[attr-defined]
+            return
+        _set(self, "prediction", prediction)
+        _set(self, "confidence", confidence)
+        _set(self, "metadata", {} if metadata is None else dict(metadata))
 
 
 @attrs.frozen
@@ -482,8 +530,34 @@ class ErrorInfo:
         return cls(type=type(exc).__name__, message=str(exc), retryable=bool(getattr(exc, "retryable", False)))
 
 
+_RESULT_FIELDS = (
+    "prediction",
+    "confidence",
+    "model_id",
+    "model_version",
+    "requested_model_id",
+    "variant",
+    "cached",
+    "degraded",
+    "degraded_reason",
+    "latency_ms",
+    "prediction_id",
+    "metadata",
+    "explanation",
+    "error",
+    "exception",
+)
+
+
+class _ResultSlots:
+    """The storage of ``PredictionResult``: its fields as slots, declared here so that a mutable
+    sibling (``_ResultBuilder``) has the same layout (attrs adds no slot a base already has)."""
+
+    __slots__ = (*_RESULT_FIELDS, "__weakref__")
+
+
 @attrs.frozen
-class PredictionResult:
+class PredictionResult(_ResultSlots):
     """What ``AICloud.predict`` returns: the answer and everything about how it was served."""
 
     prediction: Any
@@ -510,6 +584,57 @@ class PredictionResult:
         if self.exception is not None:
             raise self.exception
         return self
+
+
+for _cls, _names in ((PredictionResult, _RESULT_FIELDS), (PredictionInput, ("features", "context", "validated"))):
+    if tuple(a.name for a in attrs.fields(_cls)) != _names or _cls.__slots__ != ():
+        raise RuntimeError(f"{_cls.__name__}'s fields and its slots base differ")  # pragma: no cover
+
+
+class _ResultBuilder(_ResultSlots):
+    """A ``PredictionResult`` under construction: the same slots, plainly settable."""
+
+    __slots__ = ()
+
+
+def served_result(
+    prediction: Any,
+    confidence: float,
+    model_id: str,
+    model_version: str,
+    requested_model_id: str,
+    variant: str | None,
+    cached: bool,
+    degraded: bool,
+    degraded_reason: str | None,
+    latency_ms: float,
+    prediction_id: str,
+    metadata: dict[str, Any],
+    explanation: Explanation | None,
+) -> PredictionResult:
+    """``PredictionResult(...)`` of an answered prediction (no error), for the prediction service:
+    ``metadata`` must be a new plain dict that the caller hands over (what the field's converter
+    would make of it). The fields are set on a ``_ResultBuilder``, which then becomes the frozen
+    class: the same object as the constructor's (equal, same repr, pickled alike, frozen), without
+    the frozen class's one ``object.__setattr__`` call per field (about a microsecond a result)."""
+    r: Any = _new_object(_ResultBuilder)  # its slots are PredictionResult's fields
+    r.prediction = prediction
+    r.confidence = confidence
+    r.model_id = model_id
+    r.model_version = model_version
+    r.requested_model_id = requested_model_id
+    r.variant = variant
+    r.cached = cached
+    r.degraded = degraded
+    r.degraded_reason = degraded_reason
+    r.latency_ms = latency_ms
+    r.prediction_id = prediction_id
+    r.metadata = metadata
+    r.explanation = explanation
+    r.error = None
+    r.exception = None
+    r.__class__ = PredictionResult
+    return r
 
 
 @attrs.frozen

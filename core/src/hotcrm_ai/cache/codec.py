@@ -96,16 +96,23 @@ class Encoded(NamedTuple):
     data: bytes
 
 
+_new_tuple = tuple.__new__  # ``_new_tuple(Encoded, (data,))``: without the named tuple's Python-level __new__
+
+
 def encode_document(document: dict[str, Any], unchecked: tuple[Any, ...]) -> Encoded | None:
     """``encode(document)`` for a document whose producer guarantees that every value is plain
     finite JSON (see ``_plain``) except those in ``unchecked``, which alone are walked: a prediction's
     cache record is written on every miss, and its ids, version, timestamp and checked confidence
     need no walk. None when an unchecked value is not plain: ``encode`` then decides as usual."""
     for value in unchecked:
-        if not _plain(value):
+        t = type(value)
+        if t is float:  # a prediction's score: tested here, without a call
+            if not -_FLOAT_MAX <= value <= _FLOAT_MAX:
+                return None
+        elif (t is not dict or value) and not _plain(value):  # no call for empty metadata either
             return None
     try:
-        return Encoded(orjson.dumps({"v": FORMAT, "d": document}))
+        return _new_tuple(Encoded, (orjson.dumps({"v": FORMAT, "d": document}),))
     except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: left to ``encode``
         return None
 

@@ -130,7 +130,16 @@ def canonical_bytes(features: Any, *, field: str = "features") -> bytes:
 def canonical_or_none(features: Any) -> bytes | None:
     """:func:`canonical_bytes` of a request's features, or None when they have no canonical form (not
     a mapping, NaN, a set...): such a request gets no cache key, and validation says what is wrong."""
-    if type(features) is not dict and not isinstance(features, Mapping):
+    if type(features) is dict:
+        if _PLAIN_TYPES.issuperset(map(type, features.values())):  # canonical_bytes' first path, inline
+            try:
+                out: bytes = orjson.dumps(features, option=orjson.OPT_SORT_KEYS)
+            except (TypeError, orjson.JSONEncodeError):
+                pass
+            else:
+                if b"null" not in out or _flat_and_finite(features):
+                    return out
+    elif not isinstance(features, Mapping):
         return None
     try:
         return canonical_bytes(features)

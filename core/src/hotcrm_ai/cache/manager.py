@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from hotcrm_ai.cache.codec import DecodeError, decode, encode
+from hotcrm_ai.cache.codec import DecodeError, Encoded, decode, encode
 from hotcrm_ai.cache.keys import (
     KEY_VERSION,
     NO_TENANT,
@@ -56,6 +56,9 @@ class Lookup(NamedTuple):
     @property
     def cached(self) -> bool:
         return self.source != "computed"
+
+
+_new_tuple = tuple.__new__  # ``_new_tuple(Lookup, (value, source))``: a Lookup without its Python-level __new__
 
 
 def _ttl(ttl_s: Any) -> float | None:
@@ -285,6 +288,20 @@ class CacheManager:
             self._prefixes[slot] = prefix
         return prefix
 
+    def request_key(self, tenant: str | None, model_id: str, model_version: str, canonical: bytes) -> str:
+        """``key_prefix(...) + digest(canonical)`` in one call, for canonical bytes (every cached
+        prediction makes one); ``ValidationError`` for an unusable tenant, model id or version."""
+        try:
+            prefix = self._prefixes.get((tenant, model_id, model_version))
+        except TypeError:  # an unhashable argument: key_prefix says what is wrong with it
+            prefix = None
+        if prefix is None:  # key_prefix's remembering, written out (a new tenant)
+            prefix = self._new_prefix(tenant, model_id, model_version)
+            if len(self._prefixes) >= 4096:
+                self._prefixes.clear()
+            self._prefixes[(tenant, model_id, model_version)] = prefix
+        return prefix + self._hash.hexdigest(canonical)
+
     def _new_prefix(self, tenant: str | None, model_id: str, model_version: str) -> str:
         """A prefix not remembered yet (a new tenant, say): the model's part of it is worked out once
         per model version, the tenant's component alone per tenant. Same text as ``digest_key``."""
@@ -301,15 +318,13 @@ class CacheManager:
             self._model_parts[(model_id, model_version)] = part
         return self._key_prefix + KEY_VERSION + ":" + tenant_component(tenant) + part
 
-    def get(self, key: str, type_: type | None = None) -> Any | None:
+    def get(self, key: str, type_: type | None = None, *, count: bool = True) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
+        ``count=False``: a second look that is not a lookup of its own (not counted as hit or miss).
 
         The hot path of every cached prediction, so it is written out flat rather than through
         ``get_many``; the behaviour is the same.
         """
-        return self._get(key, type_, count=True)
-
-    def _get(self, key: str, type_: type | None, *, count: bool) -> Any | None:
         if not self.settings.enabled:
             self._count("misses")
             return None
@@ -335,8 +350,12 @@ class CacheManager:
                 self._count("decode_errors")
                 self._discard(key)
         if count:
-            with self._lock:
+            lock = self._lock
+            lock.acquire()  # not ``with``: its method lookups cost more than this section
+            try:
                 self._counts["misses" if value is None else "hits"] += 1
+            finally:
+                lock.release()
         return value
 
     def get_many(self, keys: Sequence[str], type_: type | None = None) -> list[Any | None]:
@@ -388,7 +407,10 @@ class CacheManager:
         """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""
         if not self.settings.enabled:
             return
-        item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
+        if type(value) is Encoded and type(ttl_s) is float and 0 < ttl_s < math.inf:  # every miss's record
+            item: tuple[str, bytes, float] | None = (key, value[0], ttl_s)
+        else:
+            item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
         if item is None:
             self._count("skipped")
             return
@@ -401,9 +423,13 @@ class CacheManager:
                 self._on_fallback("set", lambda b: b.set_many((item,)), None)
         else:
             self._call("set", lambda b: b.set_many((item,)), None)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             self._counts["sets"] += 1
             self._writes += 1
+        finally:
+            lock.release()
 
     def set_many(self, items: Sequence[tuple[str, Any, float]]) -> None:
         """Store all ``(key, value, ttl_s)`` in one backend round trip. Never raises."""
@@ -509,26 +535,47 @@ class CacheManager:
             hit = self.get(key, type_)
             if hit is not None and (fresh is None or fresh(hit)):
                 return Lookup(hit, "cache")
+        flights = self._flights
+        flight = flights.join(key)
+        if flight is not None:  # a concurrent caller leads: wait for its value (or lead after a timeout)
+            (value, source), shared = flights.follow(
+                flight, lambda: self._lead(key, compute, type_, fresh, store, unchanged_since), wait_timeout_s
+            )
+            return _new_tuple(Lookup, (value, "shared" if shared and source == "computed" else source))
+        # the leader runs the work here, with no closure or extra frame (most misses lead alone)
+        try:
+            value, source = self._lead(key, compute, type_, fresh, store, unchanged_since)
+        except BaseException as exc:
+            flights.finish(key, None, exc)
+            raise
+        flights.finish(key, (value, source), None)
+        return _new_tuple(Lookup, (value, source))
 
-        def lead() -> tuple[Any, Source]:
-            # looked up again inside the flight: a caller that missed just before another stored
-            # must not call compute a second time (nothing written since its lookup: nothing to find)
-            again = None
-            if unchanged_since is None or unchanged_since != self._writes:
-                again = self._get(key, type_, count=False)
-                if again is not None and (fresh is None or fresh(again)):
-                    with self._lock:  # the lookup above counted a miss; it was a hit after all
-                        self._counts["misses"] -= 1
-                        self._counts["hits"] += 1
-                    return again, "cache"
-            value, ttl_s = compute(again)
-            record = value if store is None else store(value)
-            if record is not None and ttl_s and ttl_s > 0:
-                self.set(key, record, ttl_s)
-            return value, "computed"
-
-        (value, source), shared = self._flights.do(key, lead, wait_timeout_s=wait_timeout_s)
-        return Lookup(value, "shared" if shared and source == "computed" else source)
+    def _lead(
+        self,
+        key: str,
+        compute: Callable[[Any | None], tuple[Any, float]],
+        type_: type | None,
+        fresh: Callable[[Any], bool] | None,
+        store: Callable[[Any], Any | None] | None,
+        unchanged_since: int | None,
+    ) -> tuple[Any, Source]:
+        """What the flight's leader does: look again (a caller that missed just before another stored
+        must not call ``compute`` a second time; nothing written since its lookup: nothing to find),
+        else compute and store."""
+        again = None
+        if unchanged_since is None or unchanged_since != self._writes:
+            again = self.get(key, type_, count=False)
+            if again is not None and (fresh is None or fresh(again)):
+                with self._lock:  # the lookup before counted a miss; it was a hit after all
+                    self._counts["misses"] -= 1
+                    self._counts["hits"] += 1
+                return again, "cache"
+        value, ttl_s = compute(again)
+        record = value if store is None else store(value)
+        if record is not None and ttl_s and ttl_s > 0:
+            self.set(key, record, ttl_s)
+        return value, "computed"
 
     # -- reporting -------------------------------------------------------------------------------
     def stats(self) -> CacheStats:

@@ -122,7 +122,9 @@ class MemoryBackend:
     def get(self, key: str) -> bytes | None:
         """One key (the manager's single-lookup fast path); same rules as ``get_many``."""
         now = self._clock()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             entry = self._data.get(key)
             if entry is None:
                 return None
@@ -132,10 +134,14 @@ class MemoryBackend:
                 return None
             self._data.move_to_end(key)
             return entry[1]
+        finally:
+            lock.release()
 
     def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         now = self._clock()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             data = self._data
             for key, value, ttl_s in items:
                 old = data.pop(key, None)
@@ -155,6 +161,8 @@ class MemoryBackend:
                 self._bytes += len(key) + len(value)
             if len(data) > self.max_entries or self._bytes > self.max_bytes:
                 self._make_room(now)
+        finally:
+            lock.release()
 
     def delete(self, key: str) -> bool:
         with self._lock:

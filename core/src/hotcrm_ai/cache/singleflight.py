@@ -52,33 +52,54 @@ class SingleFlight(Generic[T]):
         ``shared`` is True for followers. A follower that waits longer than ``wait_timeout_s`` stops
         waiting and runs ``fn`` itself (a hung leader must not hang everyone forever).
         """
-        with self._lock:
-            if key not in self._flights:
-                self._flights[key] = None
-                flight = None
-            else:
-                flight = self._flights[key]
-                if flight is None:  # the first follower: it makes what everyone waits on
-                    flight = self._flights[key] = _Flight()
+        flight = self.join(key)
         if flight is not None:
-            if not flight.wait(wait_timeout_s):
-                return fn(), False
-            with self._lock:
-                self.shared += 1
-            if flight.error is not None:
-                raise flight.error
-            return flight.value, True
+            return self.follow(flight, fn, wait_timeout_s)
         try:
             value = fn()
         except BaseException as exc:
-            self._finish(key, None, exc)
+            self.finish(key, None, exc)
             raise
-        self._finish(key, value, None)
+        self.finish(key, value, None)
         return value, False
 
-    def _finish(self, key: str, value: Any, error: BaseException | None) -> None:
+    def join(self, key: str) -> _Flight | None:
+        """``do`` in two halves, for a caller that runs the leader's work inline (no closure, no
+        frame): None makes this caller the leader of ``key``, which must then call ``finish`` exactly
+        once, whatever happens; otherwise the flight to ``follow``."""
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
+            flights = self._flights
+            if key not in flights:
+                flights[key] = None
+                return None
+            flight = flights[key]
+            if flight is None:  # the first follower: it makes what everyone waits on
+                flight = flights[key] = _Flight()
+            return flight
+        finally:
+            lock.release()
+
+    def follow(self, flight: _Flight, fn: Callable[[], T], wait_timeout_s: float | None) -> tuple[T, bool]:
+        """A follower's half of ``do``: the leader's value (or exception), or ``fn()`` run by this
+        caller after ``wait_timeout_s``."""
+        if not flight.wait(wait_timeout_s):
+            return fn(), False
         with self._lock:
+            self.shared += 1
+        if flight.error is not None:
+            raise flight.error
+        return flight.value, True
+
+    def finish(self, key: str, value: Any, error: BaseException | None) -> None:
+        """The leader's outcome for ``key``: handed to its followers, and the key is free again."""
+        lock = self._lock
+        lock.acquire()  # not ``with``: its method lookups cost more than this section
+        try:
             flight = self._flights.pop(key)
+        finally:
+            lock.release()
         if flight is not None:  # followers came: hand them the outcome, then let them go
             flight.value, flight.error = value, error
             flight.done.release()

@@ -68,6 +68,7 @@ class PerformanceMonitor:
         self._outcomes = OutcomeTracker(settings.max_outcomes)
         self._store_record = store.record  # bound once: record() is on every prediction's path
         self._remember = self._outcomes.remember
+        self._remember_row = self._outcomes.remember_row
         self._rows_store = store if type(store) is EventStore else None  # takes a batch's rows as they are
         self._sink_errors: dict[str, int] = {}
         self._errors_lock = threading.Lock()
@@ -148,6 +149,19 @@ class PerformanceMonitor:
                     sink.record(event)
                 except Exception as exc:  # a sink never fails a prediction
                     self._sink_failed(sink, exc)
+
+    def record_checked_row(self, row: EventRow) -> None:
+        """``record_checked`` for one event given as a row (``EventRow``), a single prediction's. With
+        only the built-in store and no subclass extending ``record``, the row is stored and remembered
+        as it is: no event object is built, and a row of strings and numbers is a tuple the collector
+        stops tracking (a ring of 10,000 events would otherwise be walked by every full collection)."""
+        store = self._rows_store
+        if store is None or self._others or not self._own_record:
+            self.record_checked(PredictionEvent(*row))
+            return
+        store.record_row(row)
+        if row[5] and row[12]:  # success and prediction_id: answered predictions are joined to outcomes
+            self._remember_row(row)
 
     def record_checked_rows(self, rows: Sequence[EventRow]) -> None:
         """``record_checked`` for a batch of events given as rows (``EventRow``: the fields in

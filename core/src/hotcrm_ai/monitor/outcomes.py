@@ -160,6 +160,20 @@ class OutcomeTracker:
             if old != key:
                 self._shards[hash(old) & _SHARD_MASK].pop(old, None)
 
+    def remember_row(self, row: EventRow) -> None:
+        """``remember`` for one successful event given as a row (``monitor.store.EventRow``)."""
+        if not self.max_outcomes:
+            return
+        key = row[12]
+        prediction = row[17]
+        if type(prediction) not in _SCALARS:
+            prediction = comparable(prediction)
+        self._shards[hash(key) & _SHARD_MASK][key] = (row[0], row[9], row[3], prediction)
+        order = self._order
+        order.append(key)
+        if len(order) > self.max_outcomes:
+            self._trim()
+
     def remember_rows(self, rows: Sequence[EventRow]) -> None:
         """``remember`` for events given as rows (``monitor.store.EventRow``), a batch's."""
         if not self.max_outcomes:

@@ -99,6 +99,14 @@ class EventStore:
         ring.events.append(event)
         next(ring.count)
 
+    def record_row(self, row: EventRow) -> None:
+        """``record`` for one event in row form (a single prediction's: no event object is built)."""
+        ring = self._rings.get(row[0])
+        if ring is None:
+            ring = self._ring(row[0])
+        ring.events.append(row)
+        next(ring.count)
+
     def record_rows(self, model_id: str, rows: Sequence[EventRow]) -> None:
         """``record`` for events of ``model_id`` already in row form (a batch's, built as rows)."""
         ring = self._rings.get(model_id)

@@ -112,6 +112,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         # the window: a fixed ring of 0/1 outcomes, allocated once (no churn under load)
         self._ring = bytearray(config.window)
+        self._window = config.window
         self._pos = 0
         self._count = 0
         self._failed = 0
@@ -207,11 +208,20 @@ class CircuitBreaker:
             )
 
     def success(self, ticket: int | None = None) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: every call ends here, and its method lookups cost more
+        try:
             if self._state == CLOSED:  # every call while healthy (only an open state moves by itself)
                 if ticket is None or ticket == self._epoch:
                     self._streak = 0
-                    self._record(0)
+                    pos = self._pos  # ``_record(0)``, written out (every successful call)
+                    if self._count == self._window:
+                        self._failed -= self._ring[pos]
+                    else:
+                        self._count += 1
+                    self._ring[pos] = 0
+                    pos += 1
+                    self._pos = pos if pos < self._window else 0
                 return
             state = self._current()
             if ticket is not None and ticket != self._epoch:
@@ -224,6 +234,8 @@ class CircuitBreaker:
             elif state == CLOSED:
                 self._streak = 0
                 self._record(0)
+        finally:
+            lock.release()
 
     def failure(self, ticket: int | None = None) -> None:
         with self._lock:

@@ -109,9 +109,16 @@ class Served:
         if self.explanation is not None:
             return self.record()
         out = self.output
-        document = record_document(
-            out.prediction, out.confidence, self.model.id, self.model.version, self.stored_at, out.metadata, None
-        )
+        model = self.model
+        document = {  # record_document(...), written out: every miss stores one
+            "prediction": out.prediction,
+            "confidence": out.confidence,
+            "model_id": model.id,
+            "model_version": model.version,
+            "stored_at": self.stored_at,
+            "metadata": out.metadata,
+            "explanation": None,
+        }
         # the model's id and version are checked strings, ``stored_at`` a clock reading and the
         # confidence a checked 0-100 number: only what the provider chose is walked
         return encode_document(document, (out.prediction, out.metadata)) or document
@@ -127,3 +134,7 @@ class Refused:
 
     error: BaseException
     failures: tuple[Failure, ...] = ()
+
+    def document(self) -> None:
+        """What the cache keeps of no answer: nothing (as ``Served.document`` of a degraded one)."""
+        return None

@@ -15,7 +15,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from hotcrm_ai.prediction.outcome import Failure, Served
-from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult
+from hotcrm_ai.types import ErrorInfo, ModelConfig, PredictionEvent, PredictionResult, served_result
 
 if TYPE_CHECKING:
     from hotcrm_ai.monitor.monitor import PerformanceMonitor
@@ -64,16 +64,22 @@ class Recorder:
 
     def finish(self, call: Call, served: Served) -> PredictionResult:
         """The caller's result for ``served``, its failures and its success recorded. The event is
-        built from the same values as the result (every call goes through here)."""
-        for failure in served.failures:
-            self.failure(call, failure)
+        built from the same values as the result (every call goes through here), as a row
+        (``PerformanceMonitor.record_checked_row``: an event object only when a sink needs one)."""
+        if served.failures:
+            for failure in served.failures:
+                self.failure(call, failure)
         output = served.output
         model = served.model
         metadata = output.metadata
-        latency = call.latency_ms()
-        pid = self._new_id()
+        latency = (time.perf_counter() - call.start) * 1000
+        try:
+            pid = self._ids.pop()
+        except IndexError:
+            pid = self._new_id()
         reason = served.degraded_reason
-        result = PredictionResult(
+        degraded = reason is not None
+        result = served_result(  # PredictionResult(...), built without a setattr call per field
             output.prediction,
             output.confidence,
             model.id,
@@ -81,36 +87,39 @@ class Recorder:
             call.requested_id,
             call.variant,
             served.cached,
-            reason is not None,
+            degraded,
             reason,
             latency,
             pid,
-            {"provider": model.provider, **metadata},
+            {"provider": model.provider, **metadata} if metadata else {"provider": model.provider},
             served.explanation,
         )
         if served.success_event:
-            self._emit(
-                PredictionEvent(
-                    model.id,
-                    call.requested_id,
-                    model.version,
-                    time.time(),
-                    latency,
-                    True,
-                    output.confidence,
-                    served.cached,
-                    reason is not None,
-                    call.variant,
-                    model.provider,
-                    call.ctx.get("tenant"),
-                    pid,
-                    None,
-                    None,
-                    reason,
-                    _usage(metadata) if metadata else {},
-                    output.prediction,
+            try:  # built from checked numbers: the monitor's own checks would only repeat them
+                self.monitor.record_checked_row(
+                    (
+                        model.id,
+                        call.requested_id,
+                        model.version,
+                        time.time(),
+                        latency,
+                        True,
+                        output.confidence,
+                        served.cached,
+                        degraded,
+                        call.variant,
+                        model.provider,
+                        call.ctx.get("tenant"),
+                        pid,
+                        None,
+                        None,
+                        reason,
+                        _usage(metadata) if metadata else None,  # the event's converter makes None {}
+                        output.prediction,
+                    )
                 )
-            )
+            except Exception:  # the monitor isolates sinks; this guards against the monitor itself
+                log.exception("monitor failed to record an event")
         return result
 
     def finish_cached(

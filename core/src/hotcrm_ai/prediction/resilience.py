@@ -16,7 +16,14 @@ import attrs
 from hotcrm_ai.errors import CircuitOpenError, ProviderError
 from hotcrm_ai.prediction.breaker import CircuitBreaker, counts_against_provider
 
-__all__ = ["CircuitBreaker", "RetryPolicy", "call_with_retries", "counts_against_provider", "is_retryable"]
+__all__ = [
+    "CircuitBreaker",
+    "RetryPolicy",
+    "call_with_retries",
+    "counts_against_provider",
+    "is_retryable",
+    "retry_after_failure",
+]
 
 T = TypeVar("T")
 
@@ -54,19 +61,42 @@ def call_with_retries(
     The breaker admits the call once and hears one outcome for it: a call whose retries end in a
     success is a success, however many attempts failed on the way.
     """
-    rng = rng or random.Random()
     ticket = breaker.before_call() if breaker is not None else None
+    try:
+        result = fn()
+    except BaseException as exc:
+        return retry_after_failure(fn, policy, exc, breaker=breaker, ticket=ticket, rng=rng, sleep=sleep)
+    if breaker is not None:
+        breaker.success(ticket)
+    return result, 1
+
+
+def retry_after_failure(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    error: BaseException,
+    *,
+    breaker: CircuitBreaker | None,
+    ticket: int | None,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[T, int]:
+    """``call_with_retries`` from its first attempt's ``error`` on: the call was admitted with
+    ``ticket`` (``breaker.before_call()``) and ``fn()`` raised once. A caller that makes the first
+    attempt inline (a prediction's provider call, with no closure or frame for the common success)
+    hands its failure here; the breaker still hears one outcome for the whole call."""
     attempt = 0
     try:
         while True:
+            if attempt >= policy.retries or not is_retryable(error):
+                raise error
+            sleep(policy.delay(attempt, error, rng or random.Random()))
+            attempt += 1
             try:
                 result = fn()
                 break
             except BaseException as exc:
-                if attempt >= policy.retries or not is_retryable(exc):
-                    raise
-                sleep(policy.delay(attempt, exc, rng))
-                attempt += 1
+                error = exc
     except BaseException as exc:
         if breaker is not None:
             breaker.report(ticket, exc)

@@ -12,6 +12,7 @@ otherwise ``PredictionError``.
 from __future__ import annotations
 
 import logging
+import operator
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,10 +33,17 @@ from hotcrm_ai.prediction.guarded import GuardedProvider, counted
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, RecordFields, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
-from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries
+from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries, retry_after_failure
 from hotcrm_ai.prediction.validation import validate_features
 from hotcrm_ai.registry import ModelRegistry
-from hotcrm_ai.types import Explanation, ModelConfig, PredictionInput, PredictionOutput, PredictionResult
+from hotcrm_ai.types import (
+    Explanation,
+    ModelConfig,
+    PredictionInput,
+    PredictionOutput,
+    PredictionResult,
+    validated_input,
+)
 
 if TYPE_CHECKING:
     from hotcrm_ai.cache.manager import CacheManager
@@ -76,9 +84,9 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
 _canonical = canonical_or_none  # the request's canonical JSON, encoded once; None: validation will say why
 
 
-def _document(outcome: Outcome) -> Any:
-    """What the cache keeps of an outcome: a served answer's record document, else nothing."""
-    return outcome.document() if isinstance(outcome, Served) else None
+_document: Callable[[Outcome], Any] = operator.methodcaller("document")
+"""What the cache keeps of an outcome: a served answer's record document, else nothing (``Refused``
+and degraded answers give None); called in C, with no frame of its own."""
 
 
 class PredictionService:
@@ -116,20 +124,29 @@ class PredictionService:
         use_cache: bool = True,
         explain: bool = False,
     ) -> PredictionResult:
-        call = Call(model_id, None, dict(context or {}), time.perf_counter())
+        ctx = dict(context or {})
+        call = Call(model_id, None, ctx, time.perf_counter())
         if type(model_id) is not str or not model_id:
             _check_model_id(model_id)
         served_model: ModelConfig | None = None
         try:
-            _check_context(call.ctx)
-            requested = self._active(model_id)
-            canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
+            if ctx:  # _check_context's verdict for a plain tenant and no subject, without the call
+                tenant = ctx.get("tenant")
+                if (tenant is not None and (type(tenant) is not str or not tenant or len(tenant) > 200)) or (
+                    ctx.get("subject") is not None
+                ):
+                    _check_context(ctx)
+            requested = self.registry.get(model_id)  # _active, written out
+            if requested.status != "active":
+                raise ModelInactiveError(requested.id, requested.status)
             ab_test = requested.ab_test
-            if ab_test is None or not ab_test.enabled:  # what ab.assign answers without a test
+            testing = ab_test is not None and ab_test.enabled
+            canonical = _canonical(features) if use_cache or testing else None  # _needs_canonical
+            if not testing:  # what ab.assign answers without a test
                 served_model = requested
             else:
                 served_model, call.variant = ab.assign(
-                    requested, self.registry, call.ctx, features if isinstance(features, Mapping) else {}, canonical
+                    requested, self.registry, ctx, features if isinstance(features, Mapping) else {}, canonical
                 )
             outcome = self._serve_one(served_model, features, canonical, call, use_cache=use_cache, explain=explain)
             if isinstance(outcome, Refused):
@@ -222,27 +239,18 @@ class PredictionService:
             raise ModelInactiveError(model.id, model.status)
         return model
 
-    def _key(
-        self, model: ModelConfig, canonical: bytes | None, ctx: Mapping[str, Any], prefix: str | None = None
-    ) -> str | None:
-        """The cache key of the request as given. Answers are stored only for inputs that passed
-        validation, so a hit needs no second validation; input with no canonical form (NaN, not a
-        mapping) gets no key and is refused by validation with the field-by-field message.
-        ``prefix`` (``CacheManager.key_prefix``, remembered per tenant and model) is the constant part."""
-        if canonical is None:
-            return None
-        try:
-            if prefix is None:
-                prefix = self.cache.key_prefix(tenant=ctx.get("tenant"), model_id=model.id, model_version=model.version)
-            return prefix + self.cache.digest(canonical)
-        except ValidationError:
-            return None
-
     def _serve_one(
         self, model: ModelConfig, features: Any, canonical: bytes | None, call: Call, *, use_cache: bool, explain: bool
     ) -> Outcome:
-        caching = use_cache and model.cache_ttl_s > 0 and self.cache.settings.enabled
-        key = self._key(model, canonical, call.ctx) if caching else None
+        key = None
+        if use_cache and canonical is not None and model.cache_ttl_s > 0 and self.cache.settings.enabled:
+            # the key of the request as given: answers are stored only for inputs that passed
+            # validation, so a hit needs no second validation; input with no canonical form (NaN, not
+            # a mapping) gets no key and is refused by validation with the field-by-field message
+            try:
+                key = self.cache.request_key(call.ctx.get("tenant"), model.id, model.version, canonical)
+            except ValidationError:
+                pass
         if key is None:
             return self._compute(model, validate_features(model, features), call.ctx, None, explain)
 
@@ -258,7 +266,7 @@ class PredictionService:
                 # stores and then call the provider a second time
                 previous = Served.from_record(model, stale) if stale is not None else None
                 outcome = self._compute(model, validate_features(model, features), call.ctx, previous, explain)
-                return outcome, self._store_ttl(model)
+                return outcome, model.cache_ttl_s + max(0.0, self.settings.stale_if_error_s)  # _store_ttl
 
             lookup = self.cache.get_or_refresh(
                 key,
@@ -294,7 +302,7 @@ class PredictionService:
             raise
         except Exception as exc:
             return self._fallback(model, features, ctx, exc, stale)
-        served = Served(model, output, stored_at=time.time())
+        served = Served(model, output, time.time())  # stored_at (positional: no keyword dict for the call)
         if explain:
             served.explanation = self._explain(model, features, output.prediction)
         return served
@@ -306,8 +314,24 @@ class PredictionService:
 
     def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
         provider, breaker = self.providers.get(model)
-        inp = PredictionInput(features=features, context=ctx, validated=True)  # validate_features gave them
-        output = self.call_guarded(breaker, lambda: provider.predict(model, inp))
+        inp = validated_input(features, ctx)  # validate_features gave them
+        # call_guarded's first attempt, written out (a closure and three frames less on every call):
+        # admitted once by the breaker, which hears one outcome; a failure goes to the retry loop
+        ticket = breaker.before_call()
+        try:
+            output = provider.predict(model, inp)
+        except BaseException as exc:
+            output = retry_after_failure(
+                lambda: provider.predict(model, inp),
+                self.policy,
+                exc,
+                breaker=breaker,
+                ticket=ticket,
+                rng=self._rng,
+                sleep=self._sleep,
+            )[0]
+        else:
+            breaker.success(ticket)
         if not isinstance(output, PredictionOutput):
             raise PredictionError(
                 f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput",
