@@ -65,6 +65,7 @@ def safe_component(value: str) -> str:
 
 
 _PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
+_DICT = frozenset((dict,))
 
 
 def _flat_and_plain(features: Any) -> bool:
@@ -149,7 +150,7 @@ def canonical_many(rows: Sequence[Any]) -> list[bytes | None]:
     n = len(rows)
     if (
         not n
-        or not all(type(r) is dict for r in rows)
+        or not _DICT.issuperset(map(type, rows))
         or not set(map(type, itertools.chain.from_iterable(map(dict.values, rows)))) <= _PLAIN_TYPES
     ):
         return list(map(canonical_or_none, rows))
