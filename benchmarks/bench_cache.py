@@ -287,7 +287,7 @@ def _gc_per_batch(run: Callable[[], object], pending: int) -> None:
 def bench_stages() -> None:
     """The hit path of ``PredictionService.predict`` and ``batch_predict``, stage by stage (see the
     module docstring); the calls are the service's own, only split where the timestamps go."""
-    from hotcrm_ai.cache.codec import decode
+    from hotcrm_ai.cache.codec import decode, decode_all
     from hotcrm_ai.cache.keys import canonical_many
     from hotcrm_ai.prediction import serving
     from hotcrm_ai.prediction.outcome import CacheRecord, RecordFields, Served
@@ -352,12 +352,14 @@ def bench_stages() -> None:
             t2 = clock()
             raws = backend.get_many(keys)
             t3 = clock()
-            records = [decode(r, RecordFields) for r in raws]
+            records = decode_all(raws, RecordFields)
+            assert records is not None
             with cache._lock:
                 cache._counts["hits"] += len(records)
             t4 = clock()
             model_id, version, ttl, now = model.id, model.version, model.cache_ttl_s, time.time()
-            assert all(r[2] == model_id and r[3] == version and now - r[4] <= ttl for r in records)
+            _, _, ids, versions, stored_at, _, _ = zip(*records, strict=True)
+            assert set(ids) == {model_id} and set(versions) == {version} and now - min(stored_at) <= ttl
             t5 = clock()
             svc.recorder.finish_cached(call, model, records)
             return [t0, t1, t2, t3, t4, t5, clock()]

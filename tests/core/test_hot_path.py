@@ -67,6 +67,10 @@ _ODD_ROWS: list[tuple[Any, bool]] = [  # (row, whether it has a canonical form)
     ({"a": _Str("subclass")}, True),
     ({"nested": {"b": [1, 2]}}, True),
     ("not a mapping", False),
+    ({"a": "a { in a string", "b": 1.0}, True),  # a "{" that is not a row's start
+    ({"{": 1.0}, True),
+    ({}, True),
+    ({"a": None}, True),
 ]
 
 
@@ -83,6 +87,85 @@ def test_a_batch_of_canonical_forms_is_each_rows_own(odd: Any, has_form: bool) -
     for row, data in zip(rows, got, strict=True):
         if data is not None:
             assert data == canonical_bytes(row) == canonical_json(row).encode()
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_a_batch_encoded_at_once_is_cut_into_each_rows_own(n: int) -> None:
+    """The whole-list encoding cut at each row's "{" gives every row its own canonical bytes, for
+    shared and differing keys, Unicode, empty rows, None values and a NaN among them."""
+    rows: list[Any] = [{"b": float(i), "a": "Zoë 日本", "c": i, "d": None} for i in range(n)]
+    rows.append({})
+    rows.append({"z": 1e16, "y": -0.0, "x": 1e-07, "w": True})
+    rows.append({"a": math.nan, "b": None})
+    got = canonical_many(rows)
+    assert got == [canonical_or_none(r) for r in rows]
+    assert got[-1] is None and got[-2] == canonical_bytes(rows[-2])
+
+
+def test_results_built_by_columns_are_the_results_built_one_by_one() -> None:
+    """``PredictionResult._many`` (a cached batch's results) gives results equal to, printed and
+    pickled like, and as frozen as the ones the class builds."""
+    import pickle
+
+    explanation = Explanation(0.1, 0.3, "probability", (), (), text="x", method="exact")
+    rows = [
+        ({"p": 0.25}, 50.0, "m", "1", "req", None, True, False, None, 1.5, "a" * 32, {"provider": "p"}, None),
+        (
+            3,
+            0.0,
+            "m",
+            "1",
+            "req",
+            "challenger",
+            True,
+            False,
+            None,
+            0.0,
+            "b" * 32,
+            {"provider": "p", "u": 1},
+            explanation,
+        ),
+    ]
+    columns = [*zip(*rows, strict=True), (None, None), (None, None)]
+    built = PredictionResult._many(2, columns)
+    plain = [PredictionResult(*row) for row in rows]
+    assert built == plain and list(map(repr, built)) == list(map(repr, plain))
+    assert pickle.loads(pickle.dumps(built)) == plain and pickle.dumps(built) == pickle.dumps(plain)
+    assert [attrs.asdict(r) for r in built] == [attrs.asdict(r) for r in plain]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built[0].confidence = 1.0  # type: ignore[misc]
+    assert built[0].exception is None and built[0].error is None and built[0].ok
+
+
+def test_a_batch_decoded_at_once_is_each_entry_decoded_alone() -> None:
+    """``decode_all`` gives what ``decode`` gives each entry (None stays None), and refuses the whole
+    batch (the caller then decodes each) when any entry is not in the usual shape."""
+    from hotcrm_ai.cache.codec import decode_all
+
+    good = {"prediction": {"p": 0.5}, "confidence": 50.0, "model_id": "m", "model_version": "1", "stored_at": 2.0}
+    record = {**good, "metadata": {"u": 1}, "explanation": None}
+    raws = [encode({**record, "confidence": float(i % 101)}) for i in range(300)]  # more than one chunk
+    with_gaps = [None, *raws[:150], None, *raws[150:]]
+    for batch in (raws, with_gaps):
+        expected = [None if r is None else decode(r, RecordFields) for r in batch]
+        assert decode_all(batch, RecordFields) == expected
+        assert decode_all(batch) == [None if r is None else decode(r) for r in batch]
+    assert decode_all([None, None], RecordFields) == [None, None]
+    odd = [
+        b"garbage",
+        b'{"v":2,"d":{}}',
+        encode(good),  # metadata and explanation left out: decode fills them in, the bulk test does not
+        encode({**record, "confidence": 50}),  # an int: decode turns it into 50.0
+        encode({**record, "confidence": 150.0}),
+        encode({**record, "stored_at": "x"}),
+        encode({**record, "model_id": 3}),
+        encode({**record, "extra": 1}),
+        encode({**record, "metadata": None}),
+        b'{"v":1,"d":{},"x":1}',
+        b'{"v":[1],"d":{}}',
+    ]
+    for entry in odd:
+        assert decode_all([*raws[:40], entry, *raws[40:80]], RecordFields) is None
 
 
 def test_batch_keys_are_the_single_keys() -> None:

@@ -7,6 +7,7 @@ file is an error that names the key instead of a default that quietly applies.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any, TypeVar
 
 import attrs
@@ -15,6 +16,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from hotcrm_ai import types as t
+from hotcrm_ai.cache.codec import register_bulk_hook
 from hotcrm_ai.errors import FieldError, ValidationError
 from hotcrm_ai.secrets import Secret, as_secret
 
@@ -61,6 +63,10 @@ def _endpoint(value: Any, _: type) -> str | Secret | None:
 _RECORD_KEYS = frozenset(
     {"prediction", "confidence", "model_id", "model_version", "stored_at", "metadata", "explanation"}
 )
+_RECORD_FIELDS = operator.itemgetter(
+    "prediction", "confidence", "model_id", "model_version", "stored_at", "metadata", "explanation"
+)
+_DICT, _FLOAT, _STR, _NONE = frozenset((dict,)), frozenset((float,)), frozenset((str,)), frozenset((type(None),))
 
 
 def _record_hooks(conv: cattrs.Converter) -> None:
@@ -108,8 +114,35 @@ def _record_hooks(conv: cattrs.Converter) -> None:
             r.prediction, r.confidence, r.model_id, r.model_version, r.stored_at, r.metadata, explanation
         )
 
+    def record_fields_many(ds: list[Any]) -> list[tuple[Any, ...]] | None:
+        # record_fields of each, column by column: exactly the seven keys (seven, all present), no
+        # explanation, and the common types (float confidences in 0-100, finite float timestamps,
+        # string ids, object metadata); anything else is left to record_fields, entry by entry
+        if not _DICT.issuperset(map(type, ds)) or set(map(len, ds)) != {7}:
+            return None
+        try:
+            fields = list(map(_RECORD_FIELDS, ds))
+        except KeyError:
+            return None
+        _, confidences, ids, versions, stored_at, metadata, explanations = zip(*fields, strict=True)
+        if (
+            not _FLOAT.issuperset(map(type, confidences))
+            or not min(confidences) >= 0.0
+            or not max(confidences) <= 100.0
+            or not math.isfinite(sum(confidences))  # a NaN hides from min and max
+            or not _FLOAT.issuperset(map(type, stored_at))
+            or not math.isfinite(sum(stored_at))  # an infinity or a NaN (or an overflow: then one by one)
+            or not _STR.issuperset(map(type, ids))
+            or not _STR.issuperset(map(type, versions))
+            or not _DICT.issuperset(map(type, metadata))
+            or not _NONE.issuperset(map(type, explanations))
+        ):
+            return None
+        return fields
+
     conv.register_structure_hook(CacheRecord, structure_record)
     conv.register_structure_hook(RecordFields, record_fields)
+    register_bulk_hook(RecordFields, record_fields_many)
     conv.register_unstructure_hook(CacheRecord, unstructure_record)
 
 

@@ -14,7 +14,8 @@ format fail to decode: the manager treats that as a miss and overwrites it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import attrs
@@ -149,6 +150,69 @@ def decode(raw: bytes, type_: type | None = None) -> Any:
         return hook(doc["d"], type_)
     except _STRUCTURE_ERRORS as exc:
         raise DecodeError(f"does not match {type_.__name__}: {exc}") from None
+
+
+_ENVELOPE = frozenset((dict,))
+_V, _D = itemgetter("v"), itemgetter("d")
+
+
+def decode_all(raws: Sequence[bytes | None], type_: type | None = None) -> list[Any] | None:
+    """``decode`` of every entry of a batch (None, a missing entry, stays None), checked column by
+    column (a set of types, of lengths, of versions) instead of entry by entry; None as soon as any
+    entry is not in the usual shape, and the caller then decodes each alone, which says which one
+    and why. ``type_`` needs a bulk hook (``register_bulk_hook``); without one the answer is None."""
+    present: Sequence[bytes] = raws  # type: ignore[assignment]  # when it holds no None
+    if None in raws:
+        present = [r for r in raws if r is not None]
+        if not present:
+            return [None] * len(raws)
+    bulk = None
+    if type_ is not None:
+        bulk = _BULK_HOOKS.get(type_)
+        if bulk is None:
+            from hotcrm_ai import converter  # noqa: F401  (registers the bulk hooks)
+
+            bulk = _BULK_HOOKS.get(type_)
+            if bulk is None:
+                return None
+    values: list[Any] = []
+    for start in range(0, len(present), _CHUNK):
+        chunk = _decode_chunk(present[start : start + _CHUNK], bulk)
+        if chunk is None:
+            return None
+        values += chunk
+    if present is raws:
+        return values
+    found = iter(values)
+    return [None if r is None else next(found) for r in raws]
+
+
+# Entries parsed at a time. Each envelope and record is a dict the garbage collector counts: a whole
+# batch of them alive at once set off about five more collections per 1,000 entries, while 32
+# envelopes and 32 records fit the interpreter's free list of 80 dicts and are reused chunk after chunk.
+_CHUNK = 32
+
+
+def _decode_chunk(raws: Sequence[bytes], bulk: Callable[[list[Any]], list[Any] | None] | None) -> list[Any] | None:
+    try:
+        docs = list(map(_loads, raws))
+        # each an object of exactly the two keys, "v" being FORMAT (``decode``'s test, all at once)
+        if not _ENVELOPE.issuperset(map(type, docs)) or set(map(len, docs)) != {2} or set(map(_V, docs)) != {FORMAT}:
+            return None
+        values = list(map(_D, docs))
+    except (ValueError, TypeError, KeyError):  # not JSON, an unhashable "v", no "d": decode says which
+        return None
+    del docs  # the envelopes go before the values are structured
+    return values if bulk is None else bulk(values)
+
+
+_BULK_HOOKS: dict[type, Callable[[list[Any]], list[Any] | None]] = {}
+
+
+def register_bulk_hook(type_: type, hook: Callable[[list[Any]], list[Any] | None]) -> None:
+    """``hook(values)`` structures a batch's decoded values as ``type_`` all at once, exactly as the
+    converter's hook would each, or answers None when any is not in its usual shape."""
+    _BULK_HOOKS[type_] = hook
 
 
 _HOOKS: dict[type, Callable[[Any, type], Any]] = {}

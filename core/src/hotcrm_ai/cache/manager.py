@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from hotcrm_ai.cache.codec import DecodeError, Encoded, decode, encode
+from hotcrm_ai.cache.codec import DecodeError, Encoded, decode, decode_all, encode
 from hotcrm_ai.cache.keys import (
     KEY_VERSION,
     NO_TENANT,
@@ -376,6 +376,13 @@ class CacheManager:
 
         misses: list[bytes | None] = [None] * len(keys)
         raws = self._call("get", fetch, misses)
+        values = decode_all(raws, type_)  # the usual batch: every entry ours, checked all at once
+        if values is not None:
+            hits = len(values) - values.count(None)
+            with self._lock:
+                self._counts["hits"] += hits
+                self._counts["misses"] += len(keys) - hits
+            return values
         out: list[Any | None] = []
         bad: list[str] = []
         hits = 0

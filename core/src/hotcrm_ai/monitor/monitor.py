@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import threading
 import time
 from collections import deque
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotcrm_ai.monitor")
 _INF = math.inf
 _SUCCESS_IN_ROW = _stats.row_index("success")
+_MODEL_ID = operator.itemgetter(0)  # an EventRow's model_id
 
 
 class PerformanceMonitor:
@@ -174,7 +176,7 @@ class PerformanceMonitor:
             for row in rows:
                 record(PredictionEvent(*row))
             return
-        models = {row[0] for row in rows}
+        models = set(map(_MODEL_ID, rows))
         if len(models) == 1:
             store.record_rows(rows[0][0], rows)
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -129,25 +129,32 @@ class Recorder:
         fields, ``RecordFields``), built in one pass and recorded as one success event each through
         ``PerformanceMonitor.record_checked_rows``.
 
-        Results and event rows are built by ``map`` and ``zip`` over columns (the per-row fields) and
-        constants (the call's), so no Python frame runs per row; both follow the classes' field
-        order (tests/core/test_hot_path.py checks that order). The events go to the monitor as
-        rows: it builds event objects only when a sink or a subclass needs them."""
+        Results (``PredictionResult._many``) and event rows are built by ``map`` and ``zip`` over
+        columns (the per-row fields) and constants (the call's), so no Python frame runs per row;
+        both follow the classes' field order (tests/core/test_hot_path.py checks that order). The
+        events go to the monitor as rows: it builds event objects only when a sink or a subclass
+        needs them."""
         n = len(records)
         if not n:
             return []
         latency = call.latency_ms()
         ids = os.urandom(16 * n).hex()
-        pids = [ids[i : i + 32] for i in range(0, 32 * n, 32)]
+        pids = list(map(ids.__getitem__, map(slice, range(0, 32 * n, 32), range(32, 32 * n + 32, 32))))
         provider = model.provider
         model_id, version, requested, variant = model.id, model.version, call.requested_id, call.variant
         predictions, confidences, _, _, _, metadatas, explanations = zip(*records, strict=True)
-        plain: dict[str, Any] = {"provider": provider}  # shared here: PredictionResult's converter copies it
-        shown = [{**plain, **m} if m else plain for m in metadatas]
+        plain: dict[str, Any] = {"provider": provider}
         plain_usage: dict[str, Any] = {}  # shared by the rows of events without usage (never written to)
-        results = list(
-            map(
-                PredictionResult,
+        if any(metadatas):
+            shown = [{**plain, **m} if m else plain.copy() for m in metadatas]
+            usages: Iterable[dict[str, Any]] = [_usage(m) if m else plain_usage for m in metadatas]
+        else:  # the usual cached answer: no provider metadata
+            shown = list(map(dict.copy, repeat(plain, n)))
+            usages = repeat(plain_usage, n)
+        # each result's own metadata dict, as PredictionResult's converter would have copied it
+        results = PredictionResult._many(
+            n,
+            (
                 predictions,
                 confidences,
                 repeat(model_id),
@@ -161,7 +168,9 @@ class Recorder:
                 pids,
                 shown,
                 explanations,
-            )
+                repeat(None),
+                repeat(None),
+            ),
         )
         rows = list(
             zip(
@@ -181,7 +190,7 @@ class Recorder:
                 repeat(None),
                 repeat(None),
                 repeat(None),
-                [_usage(m) if m else plain_usage for m in metadatas],
+                usages,
                 predictions,
             )
         )

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hotcrm_ai.cache.keys import canonical_many, canonical_or_none
@@ -82,6 +83,8 @@ def _needs_canonical(model: ModelConfig, use_cache: bool) -> bool:
 
 
 _canonical = canonical_or_none  # the request's canonical JSON, encoded once; None: validation will say why
+_CANONICAL = itemgetter(1)  # of a batch row (features, canonical JSON)
+_TUPLE = frozenset((tuple,))  # a fresh hit's outcome is its record's fields (RecordFields)
 
 
 _document: Callable[[Outcome], Any] = operator.methodcaller("document")
@@ -209,7 +212,7 @@ class PredictionService:
             else:
                 group_rows = [(rows[i], canonicals[i]) for i in idx]
             outcomes = self._serve_many(model, group_rows, call, use_cache=use_cache)
-            if len(groups) == 1 and all(type(o) is tuple for o in outcomes):  # every row a fresh hit
+            if len(groups) == 1 and _TUPLE.issuperset(map(type, outcomes)):  # every row a fresh hit
                 return self.recorder.finish_cached(call, model, outcomes)  # type: ignore[arg-type]
             hits = [j for j, o in enumerate(outcomes) if type(o) is tuple]
             if hits:  # fresh cache hits: results and events in bulk
@@ -410,12 +413,19 @@ class PredictionService:
             except ValidationError:
                 caching = False
             else:
-                keys = self.cache.digest_keys(prefix, [c for _, c in raw_rows])
+                keys = self.cache.digest_keys(prefix, list(map(_CANONICAL, raw_rows)))
         stale: list[Served | None] = [None] * n
-        looked_up = [i for i, k in enumerate(keys) if k is not None]
+        all_keyed = caching and None not in keys
+        looked_up = list(range(n)) if all_keyed else [i for i, k in enumerate(keys) if k is not None]
         if looked_up:
-            records = self.cache.get_many([k for k in keys if k is not None], RecordFields)
+            wanted = keys if all_keyed else [k for k in keys if k is not None]
+            records = self.cache.get_many(wanted, RecordFields)  # type: ignore[arg-type]  # no None left
             model_id, version, ttl, now = model.id, model.version, model.cache_ttl_s, time.time()
+            if all_keyed and None not in records:  # every row found: the freshness test on whole columns
+                _, _, ids, versions, stored_at, _, _ = zip(*records, strict=True)
+                # now - min(stored_at) is the largest age (a float subtraction keeps the order)
+                if set(ids) == {model_id} and set(versions) == {version} and now - min(stored_at) <= ttl:
+                    return records  # type: ignore[return-value]
             for i, record in zip(looked_up, records, strict=True):
                 # (prediction, confidence, model_id, model_version, stored_at, metadata, explanation)
                 if record is not None and record[2] == model_id and record[3] == version:
