@@ -141,3 +141,37 @@ def test_store_info_shows_the_redacted_url_version_and_counts(monkeypatch: pytes
 
 def test_the_head_constant_is_the_newest_migration() -> None:
     assert schema.head() == schema.HEAD
+
+
+def test_a_first_start_committed_between_two_reads_is_seen_whole() -> None:
+    """Two processes start together on an empty PostgreSQL store: the first's tables and version are
+    committed at once, here just after the second has found no version and before it looks for
+    tables. The second waits for the migration and sees the store at the newest version; it is never
+    refused as "tables but no schema version"."""
+    from alembic import command
+    from sqlalchemy import event
+    from support.store import pg_database
+
+    with pg_database("hcschema") as url:
+        first, second = create_engine(url), create_engine(url)
+        conn = first.connect()
+        tx = conn.begin()
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema._LOCK_KEY})
+        cfg = schema._config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")  # the first process's migration, not yet committed
+        statements = []
+
+        @event.listens_for(second, "before_cursor_execute")
+        def commit_first_before_the_second_statement(*args: object) -> None:
+            statements.append(args[2])
+            if len(statements) == 2 and tx.is_active:
+                tx.commit()
+
+        try:
+            assert schema.check(second) == schema.HEAD
+            assert len(statements) >= 2 and not tx.is_active
+        finally:
+            conn.close()
+            first.dispose()
+            second.dispose()

@@ -53,15 +53,21 @@ def _has_tables(conn: Connection) -> bool:
     return bool(inspect(conn).get_table_names())
 
 
+def _take_turns(conn: Connection) -> None:
+    """On PostgreSQL, wait for any other process's migration (an advisory lock held until this
+    transaction ends): processes starting together on an empty database take turns."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
 def upgrade(engine: Engine, target: str = "head") -> str:
     """Apply migrations up to ``target``; refuses a store newer than this release. Returns the version."""
     from alembic import command
 
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # processes starting together on an empty database take turns
-            from sqlalchemy import text
-
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        _take_turns(conn)
         version = current(conn)
         if version is not None and not _known(version):
             raise _newer(version)
@@ -86,8 +92,14 @@ def check(engine: Engine) -> str:
     """Make sure the store is usable at the newest version: create it when empty, else refuse."""
     with engine.connect() as conn:
         version = _stored_version(conn)
-        if version == HEAD:
-            return version
+    if version == HEAD:
+        return version
+    with engine.begin() as conn:
+        # read again once no other process is migrating: another process's first start commits its
+        # tables and its version at once, and a commit landing between a read of the version and a
+        # read of the tables would look like tables with no version
+        _take_turns(conn)
+        version = _stored_version(conn)
         empty = version is None and not _has_tables(conn)
     if empty:
         return upgrade(engine)
