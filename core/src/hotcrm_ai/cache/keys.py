@@ -166,10 +166,10 @@ def canonical_many(rows: Sequence[Any]) -> list[bytes | None]:
     try:
         data: bytes = orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):  # a row canonical_bytes leaves to the standard library
-        return _flat_many(rows)
+        return list(map(canonical_or_none, rows))
     pieces = (data[1:-1] + b",").split(b"{")  # "", then each row's text after its "{", up to its ","
     if len(pieces) != n + 1:  # a string holds a "{"
-        return _flat_many(rows)
+        return list(map(canonical_or_none, rows))
     out: list[bytes | None] = list(map(_OPEN, map(_BUT_LAST, itertools.islice(pieces, 1, None))))
     if b"null" in data:  # a None, or a NaN / infinity orjson wrote as null: the exact test for those rows
         for i, text in enumerate(out):
@@ -180,22 +180,6 @@ def canonical_many(rows: Sequence[Any]) -> list[bytes | None]:
 
 _OPEN = b"{".__add__
 _BUT_LAST = operator.itemgetter(slice(None, -1))
-
-
-def _flat_many(rows: Sequence[dict[str, Any]]) -> list[bytes | None]:
-    """``canonical_many`` of flat rows of plain values, one orjson call per row."""
-    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
-    out: list[bytes | None] = []
-    append = out.append
-    for row in rows:
-        try:
-            data: bytes | None = dumps(row, option=sort)
-        except (TypeError, orjson.JSONEncodeError):  # the cases canonical_bytes leaves to the standard library
-            data = None
-        if data is None or (b"null" in data and not _flat_and_finite(row)):
-            data = canonical_or_none(row)
-        append(data)
-    return out
 
 
 def canonical_json(features: Any, *, field: str = "features") -> str:

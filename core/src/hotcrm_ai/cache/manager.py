@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from hotcrm_ai.cache.codec import DecodeError, Encoded, decode, decode_all, encode
+from hotcrm_ai.cache.codec import DecodeError, decode, decode_all, encode
 from hotcrm_ai.cache.keys import (
     KEY_VERSION,
     NO_TENANT,
@@ -241,10 +241,6 @@ class CacheManager:
                 return fn(backend)
             except Exception as exc:
                 self._fault(exc, op)
-        return self._on_fallback(op, fn, default)
-
-    def _on_fallback(self, op: str, fn: Callable[[CacheBackend], T], default: T) -> T:
-        """``fn`` on the memory fallback (the backend failed, or is not used while degraded)."""
         self._count("fallbacks")
         try:
             return fn(self._fallback)
@@ -276,35 +272,27 @@ class CacheManager:
     def key_prefix(self, *, tenant: str | None, model_id: str, model_version: str) -> str:
         """Everything of a key but the features' digest, remembered per (tenant, model, version): the
         same few combinations come back on every call (bounded: cleared past 4,096)."""
-        slot = (tenant, model_id, model_version)
         try:
-            prefix = self._prefixes.get(slot)
-        except TypeError:  # an unhashable argument: digest_key says what is wrong with it
+            prefix = self._prefixes.get((tenant, model_id, model_version))
+        except TypeError:  # an unhashable argument: _new_prefix says what is wrong with it
             prefix = None
-        if prefix is None:
-            prefix = self._new_prefix(tenant, model_id, model_version)
-            if len(self._prefixes) >= 4096:
-                self._prefixes.clear()
-            self._prefixes[slot] = prefix
-        return prefix
+        return self._new_prefix(tenant, model_id, model_version) if prefix is None else prefix
 
     def request_key(self, tenant: str | None, model_id: str, model_version: str, canonical: bytes) -> str:
         """``key_prefix(...) + digest(canonical)`` in one call, for canonical bytes (every cached
         prediction makes one); ``ValidationError`` for an unusable tenant, model id or version."""
         try:
             prefix = self._prefixes.get((tenant, model_id, model_version))
-        except TypeError:  # an unhashable argument: key_prefix says what is wrong with it
+        except TypeError:  # an unhashable argument: _new_prefix says what is wrong with it
             prefix = None
-        if prefix is None:  # key_prefix's remembering, written out (a new tenant)
+        if prefix is None:
             prefix = self._new_prefix(tenant, model_id, model_version)
-            if len(self._prefixes) >= 4096:
-                self._prefixes.clear()
-            self._prefixes[(tenant, model_id, model_version)] = prefix
         return prefix + self._hash.hexdigest(canonical)
 
     def _new_prefix(self, tenant: str | None, model_id: str, model_version: str) -> str:
-        """A prefix not remembered yet (a new tenant, say): the model's part of it is worked out once
-        per model version, the tenant's component alone per tenant. Same text as ``digest_key``."""
+        """A prefix not remembered yet (a new tenant, say), now remembered (bounded: cleared past
+        4,096): the model's part of it is worked out once per model version, the tenant's component
+        alone per tenant. Same text as ``digest_key``."""
         try:
             part = self._model_parts.get((model_id, model_version))
         except TypeError:  # an unhashable argument: digest_key says what is wrong with it
@@ -316,7 +304,11 @@ class CacheManager:
             if len(self._model_parts) >= 4096:
                 self._model_parts.clear()
             self._model_parts[(model_id, model_version)] = part
-        return self._key_prefix + KEY_VERSION + ":" + tenant_component(tenant) + part
+        prefix = self._key_prefix + KEY_VERSION + ":" + tenant_component(tenant) + part
+        if len(self._prefixes) >= 4096:
+            self._prefixes.clear()
+        self._prefixes[(tenant, model_id, model_version)] = prefix
+        return prefix
 
     def get(self, key: str, type_: type | None = None, *, count: bool = True) -> Any | None:
         """The cached value or None. With ``type_`` the JSON is structured into it (mismatch = miss).
@@ -414,22 +406,11 @@ class CacheManager:
         """Store ``value`` (JSON-able or attrs) for ``ttl_s`` seconds (default ``default_ttl_s``; <= 0 = not stored)."""
         if not self.settings.enabled:
             return
-        if type(value) is Encoded and type(ttl_s) is float and 0 < ttl_s < math.inf:  # every miss's record
-            item: tuple[str, bytes, float] | None = (key, value[0], ttl_s)
-        else:
-            item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
+        item = self._item(key, value, self.settings.default_ttl_s if ttl_s is None else ttl_s)
         if item is None:
             self._count("skipped")
             return
-        backend = self._backend
-        if backend is not None and not self._degraded:  # every miss stores one: the healthy path is direct
-            try:
-                backend.set_many((item,))
-            except Exception as exc:
-                self._fault(exc, "set")
-                self._on_fallback("set", lambda b: b.set_many((item,)), None)
-        else:
-            self._call("set", lambda b: b.set_many((item,)), None)
+        self._call("set", lambda b: b.set_many((item,)), None)
         lock = self._lock
         lock.acquire()  # not ``with``: its method lookups cost more than this section
         try:

@@ -138,37 +138,21 @@ class OutcomeTracker:
         self._lock = threading.Lock()
 
     def remember(self, event: PredictionEvent) -> None:
-        """Hot path: keep a successful event so an outcome can be joined to it later.
-
-        Lock-free: dict assignment, ``deque.append`` and ``popleft`` are each atomic. Two threads
-        trimming at once may drop one id more than needed, never leave the map above the bound.
-        """
-        if not self.max_outcomes:
-            return
-        key = event.prediction_id
-        prediction = event.prediction
-        if type(prediction) not in _SCALARS:
-            prediction = comparable(prediction)
-        self._shards[hash(key) & _SHARD_MASK][key] = (event.model_id, event.variant, event.timestamp, prediction)
-        order = self._order
-        order.append(key)
-        while len(order) > self.max_outcomes:
-            try:
-                old = order.popleft()
-            except IndexError:  # another thread trimmed first
-                break
-            if old != key:
-                self._shards[hash(old) & _SHARD_MASK].pop(old, None)
+        """Hot path: keep a successful event so an outcome can be joined to it later."""
+        self._keep(event.prediction_id, event.model_id, event.variant, event.timestamp, event.prediction)
 
     def remember_row(self, row: EventRow) -> None:
         """``remember`` for one successful event given as a row (``monitor.store.EventRow``)."""
+        self._keep(row[12], row[0], row[9], row[3], row[17])
+
+    def _keep(self, key: str, model_id: str, variant: str | None, timestamp: float, prediction: Any) -> None:
+        """Lock-free: dict assignment, ``deque.append`` and ``popleft`` are each atomic. Two threads
+        trimming at once may drop one id more than needed, never leave the map above the bound."""
         if not self.max_outcomes:
             return
-        key = row[12]
-        prediction = row[17]
         if type(prediction) not in _SCALARS:
             prediction = comparable(prediction)
-        self._shards[hash(key) & _SHARD_MASK][key] = (row[0], row[9], row[3], prediction)
+        self._shards[hash(key) & _SHARD_MASK][key] = (model_id, variant, timestamp, prediction)
         order = self._order
         order.append(key)
         if len(order) > self.max_outcomes:

@@ -110,15 +110,9 @@ class Served:
             return self.record()
         out = self.output
         model = self.model
-        document = {  # record_document(...), written out: every miss stores one
-            "prediction": out.prediction,
-            "confidence": out.confidence,
-            "model_id": model.id,
-            "model_version": model.version,
-            "stored_at": self.stored_at,
-            "metadata": out.metadata,
-            "explanation": None,
-        }
+        document = record_document(
+            out.prediction, out.confidence, model.id, model.version, self.stored_at, out.metadata, None
+        )
         # the model's id and version are checked strings, ``stored_at`` a clock reading and the
         # confidence a checked 0-100 number: only what the provider chose is walked
         return encode_document(document, (out.prediction, out.metadata)) or document

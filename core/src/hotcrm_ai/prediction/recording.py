@@ -73,10 +73,7 @@ class Recorder:
         model = served.model
         metadata = output.metadata
         latency = (time.perf_counter() - call.start) * 1000
-        try:
-            pid = self._ids.pop()
-        except IndexError:
-            pid = self._new_id()
+        pid = self._new_id()
         reason = served.degraded_reason
         degraded = reason is not None
         result = served_result(  # PredictionResult(...), built without a setattr call per field

@@ -34,7 +34,7 @@ from hotcrm_ai.prediction.guarded import GuardedProvider, counted
 from hotcrm_ai.prediction.outcome import CacheRecord, Failure, RecordFields, Refused, Served
 from hotcrm_ai.prediction.providers import ProviderPool
 from hotcrm_ai.prediction.recording import Call, Recorder
-from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries, retry_after_failure
+from hotcrm_ai.prediction.resilience import CircuitBreaker, RetryPolicy, call_with_retries
 from hotcrm_ai.prediction.validation import validate_features
 from hotcrm_ai.registry import ModelRegistry
 from hotcrm_ai.types import (
@@ -133,19 +133,12 @@ class PredictionService:
             _check_model_id(model_id)
         served_model: ModelConfig | None = None
         try:
-            if ctx:  # _check_context's verdict for a plain tenant and no subject, without the call
-                tenant = ctx.get("tenant")
-                if (tenant is not None and (type(tenant) is not str or not tenant or len(tenant) > 200)) or (
-                    ctx.get("subject") is not None
-                ):
-                    _check_context(ctx)
-            requested = self.registry.get(model_id)  # _active, written out
-            if requested.status != "active":
-                raise ModelInactiveError(requested.id, requested.status)
+            if ctx:
+                _check_context(ctx)
+            requested = self._active(model_id)
+            canonical = _canonical(features) if _needs_canonical(requested, use_cache) else None
             ab_test = requested.ab_test
-            testing = ab_test is not None and ab_test.enabled
-            canonical = _canonical(features) if use_cache or testing else None  # _needs_canonical
-            if not testing:  # what ab.assign answers without a test
+            if ab_test is None or not ab_test.enabled:  # what ab.assign answers without a test
                 served_model = requested
             else:
                 served_model, call.variant = ab.assign(
@@ -269,7 +262,7 @@ class PredictionService:
                 # stores and then call the provider a second time
                 previous = Served.from_record(model, stale) if stale is not None else None
                 outcome = self._compute(model, validate_features(model, features), call.ctx, previous, explain)
-                return outcome, model.cache_ttl_s + max(0.0, self.settings.stale_if_error_s)  # _store_ttl
+                return outcome, self._store_ttl(model)
 
             lookup = self.cache.get_or_refresh(
                 key,
@@ -318,23 +311,7 @@ class PredictionService:
     def _call(self, model: ModelConfig, features: dict[str, Any], ctx: dict[str, Any]) -> PredictionOutput:
         provider, breaker = self.providers.get(model)
         inp = validated_input(features, ctx)  # validate_features gave them
-        # call_guarded's first attempt, written out (a closure and three frames less on every call):
-        # admitted once by the breaker, which hears one outcome; a failure goes to the retry loop
-        ticket = breaker.before_call()
-        try:
-            output = provider.predict(model, inp)
-        except BaseException as exc:
-            output = retry_after_failure(
-                lambda: provider.predict(model, inp),
-                self.policy,
-                exc,
-                breaker=breaker,
-                ticket=ticket,
-                rng=self._rng,
-                sleep=self._sleep,
-            )[0]
-        else:
-            breaker.success(ticket)
+        output = self.call_guarded(breaker, lambda: provider.predict(model, inp))
         if not isinstance(output, PredictionOutput):
             raise PredictionError(
                 f"provider {model.provider} returned {type(output).__name__}, expected PredictionOutput",
